@@ -1,0 +1,346 @@
+/**
+ * pcapng reader, written by hand: no well-kept pcapng reader exists on npm (the few packages are
+ * abandoned, incomplete or copy every packet). Reads the file in large chunks and hands packets
+ * out as views into the chunk buffer, reusing one RawPacket object.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { CaptureError, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
+
+/** Block type of the Section Header Block: a palindrome, so it reads the same in both byte orders. */
+export const PCAPNG_MAGIC = 0x0a0d0d0a;
+
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const BYTE_ORDER_MAGIC_SWAPPED = 0x4d3c2b1a;
+
+const SECTION_HEADER_BLOCK = PCAPNG_MAGIC;
+const INTERFACE_DESCRIPTION_BLOCK = 1;
+const OBSOLETE_PACKET_BLOCK = 2;
+const SIMPLE_PACKET_BLOCK = 3;
+const ENHANCED_PACKET_BLOCK = 6;
+
+/** Smallest legal total length of each block type (header, fixed fields, trailing length). */
+const MIN_BLOCK_LENGTH = 12;
+const MIN_SECTION_HEADER_LENGTH = 28;
+const MIN_INTERFACE_DESCRIPTION_LENGTH = 20;
+const MIN_SIMPLE_PACKET_LENGTH = 16;
+/** Enhanced and obsolete Packet Blocks share this layout up to the packet data. */
+const MIN_PACKET_BLOCK_LENGTH = 32;
+const PACKET_DATA_OFFSET = 28;
+/** Far above the largest snaplen libpcap allows for any link type: a longer block is corruption. */
+const MAX_BLOCK_LENGTH = 256 << 20;
+
+const OPT_ENDOFOPT = 0;
+const OPT_IF_TSRESOL = 9;
+const OPT_IF_TSOFFSET = 14;
+
+const CHUNK_SIZE = 8 << 20;
+const PROGRESS_STEP = 1 << 20;
+const TWO_TO_32 = 0x1_0000_0000;
+/** Timestamps below 2^53 units (high word below 2^21) convert with a single exact division. */
+const EXACT_HIGH_LIMIT = 0x20_0000;
+/** Up to this many units per second, the 16-bit long division in ticksToSeconds stays below 2^53. */
+const LONG_DIVISION_MAX_UNITS = 1e11;
+
+interface Interface {
+  linkType: number;
+  snaplen: number;
+  /** Timestamp units per second, from if_tsresol (default microseconds). */
+  unitsPerSecond: number;
+  /** if_tsresol gave a power of two: dividing by it is exact. */
+  binaryUnits: boolean;
+  /** if_tsoffset: seconds to add to every timestamp. */
+  offsetSeconds: number;
+}
+
+/** Reads the pcapng file open as `handle` (`fileSize` bytes), delivering each packet to `sink`. */
+export async function readPcapng(
+  handle: FileHandle,
+  path: string,
+  fileSize: number,
+  sink: PacketSink,
+  opts: ReadOptions = {},
+): Promise<CaptureInfo> {
+  return new PcapngReader(handle, path, fileSize, sink, opts).read();
+}
+
+/**
+ * Problems that neither stop reading nor lose framing (a packet skipped or kept despite an odd
+ * field) can repeat on every packet: keep the first of each kind and count the rest, so a damaged
+ * file cannot flood the report.
+ */
+class RepeatedWarnings {
+  private readonly byKind = new Map<string, { line: string; count: number }>();
+
+  add(kind: string, line: () => string): void {
+    const seen = this.byKind.get(kind);
+    if (seen) seen.count++;
+    else this.byKind.set(kind, { line: line(), count: 1 });
+  }
+
+  lines(): string[] {
+    return [...this.byKind.values()].map(({ line, count }) => (count > 1 ? `${line} (and ${count - 1} more like it)` : line));
+  }
+}
+
+class PcapngReader {
+  private buf = Buffer.allocUnsafeSlow(CHUNK_SIZE);
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  /** File offset of buf[0]. */
+  private bufStart = 0;
+  /** Next unparsed byte and end of valid data in buf. */
+  private pos = 0;
+  private end = 0;
+  /** Total length of the block at pos when it does not fit in buf yet. */
+  private pendingLength = 0;
+  private littleEndian = true;
+  /** Interfaces of the current section, by interface id. */
+  private interfaces: Interface[] = [];
+  private readonly linkTypes = new Set<number>();
+  private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
+  private readonly repeated = new RepeatedWarnings();
+  private stopWarning: string | undefined;
+  private nextProgress = PROGRESS_STEP;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+    private fileSize: number,
+    private readonly sink: PacketSink,
+    private readonly opts: ReadOptions,
+  ) {}
+
+  async read(): Promise<CaptureInfo> {
+    while (this.stopWarning === undefined) {
+      this.parseWholeBlocks();
+      if (this.stopWarning !== undefined) break;
+      if (this.bufStart + this.end >= this.fileSize) {
+        if (this.pos < this.end) {
+          this.stop(`truncated block header at byte ${this.offset()} (${this.end - this.pos} of ${MIN_BLOCK_LENGTH} bytes)`);
+        }
+        break;
+      }
+      await this.refill();
+    }
+    const bytesRead = this.offset();
+    this.opts.onProgress?.(bytesRead, this.fileSize);
+    const warnings = this.repeated.lines();
+    if (this.stopWarning !== undefined) warnings.push(this.stopWarning);
+    return { format: 'pcapng', packets: this.packet.frame, bytesRead, linkTypes: [...this.linkTypes], warnings };
+  }
+
+  /** File offset of the next unparsed byte. */
+  private offset(): number {
+    return this.bufStart + this.pos;
+  }
+
+  /**
+   * A damaged first Section Header means this is no readable pcapng file at all; anywhere later we
+   * keep what was delivered and stop with a warning.
+   */
+  private stop(reason: string): void {
+    const line = `${this.path}: ${reason}`;
+    if (this.offset() === 0) throw new CaptureError(line);
+    this.stopWarning = `${line}; stopped there`;
+  }
+
+  /** Handles every block that lies whole in the buffer; stops at the first that does not. */
+  private parseWholeBlocks(): void {
+    const view = this.view;
+    while (this.end - this.pos >= MIN_BLOCK_LENGTH) {
+      const pos = this.pos;
+      const type = view.getUint32(pos, this.littleEndian);
+      if (type === SECTION_HEADER_BLOCK && !this.readByteOrder(pos)) return;
+      const length = view.getUint32(pos + 4, this.littleEndian);
+      if (length < MIN_BLOCK_LENGTH || length % 4 !== 0 || length > MAX_BLOCK_LENGTH) {
+        return this.stop(`corrupt block at byte ${this.offset()} (type ${type}, impossible length ${length})`);
+      }
+      const left = this.fileSize - this.offset();
+      if (length > left) {
+        return this.stop(`truncated block at byte ${this.offset()} (type ${type} needs ${length} bytes, ${left} left)`);
+      }
+      if (length > this.end - pos) {
+        this.pendingLength = length;
+        return;
+      }
+      // Blocks repeat their length at the end: a mismatch means we lost the framing.
+      const trailingLength = view.getUint32(pos + length - 4, this.littleEndian);
+      if (trailingLength !== length) {
+        return this.stop(`corrupt block at byte ${this.offset()} (type ${type}, length ${length} but trailing length ${trailingLength})`);
+      }
+      switch (type) {
+        case SECTION_HEADER_BLOCK: this.readSectionHeader(pos, length); break;
+        case INTERFACE_DESCRIPTION_BLOCK: this.readInterfaceDescription(pos, length); break;
+        case ENHANCED_PACKET_BLOCK: this.readPacketBlock(pos, length, view.getUint32(pos + 8, this.littleEndian), type); break;
+        case OBSOLETE_PACKET_BLOCK: this.readPacketBlock(pos, length, view.getUint16(pos + 8, this.littleEndian), type); break;
+        case SIMPLE_PACKET_BLOCK: this.readSimplePacket(pos, length); break;
+        default: break; // name resolution, statistics, journal, custom...: not needed here
+      }
+      if (this.stopWarning !== undefined) return;
+      this.pos = pos + length;
+      if (this.offset() >= this.nextProgress) {
+        this.nextProgress = this.offset() + PROGRESS_STEP;
+        this.opts.onProgress?.(this.offset(), this.fileSize);
+      }
+    }
+  }
+
+  /** A Section Header sets the byte order of everything up to the next one. */
+  private readByteOrder(pos: number): boolean {
+    const magic = this.view.getUint32(pos + 8, true);
+    if (magic === BYTE_ORDER_MAGIC) this.littleEndian = true;
+    else if (magic === BYTE_ORDER_MAGIC_SWAPPED) this.littleEndian = false;
+    else {
+      this.stop(`corrupt section header at byte ${this.offset()} (byte-order magic 0x${magic.toString(16).padStart(8, '0')})`);
+      return false;
+    }
+    return true;
+  }
+
+  private readSectionHeader(pos: number, length: number): void {
+    if (length < MIN_SECTION_HEADER_LENGTH) {
+      return this.stop(`corrupt section header at byte ${this.offset()} (length ${length})`);
+    }
+    const major = this.view.getUint16(pos + 12, this.littleEndian);
+    if (major !== 1) {
+      return this.stop(`unsupported pcapng version ${major}.${this.view.getUint16(pos + 14, this.littleEndian)} at byte ${this.offset()}`);
+    }
+    this.interfaces = []; // interface ids are numbered per section
+  }
+
+  private readInterfaceDescription(pos: number, length: number): void {
+    if (length < MIN_INTERFACE_DESCRIPTION_LENGTH) {
+      this.interfaces.push({ linkType: -1, snaplen: 0, unitsPerSecond: 1e6, binaryUnits: false, offsetSeconds: 0 });
+      this.repeated.add('short-idb', () => `${this.path}: interface description at byte ${this.offset()} too short (${length} bytes); its packets are skipped`);
+      return;
+    }
+    const view = this.view;
+    const le = this.littleEndian;
+    const iface: Interface = {
+      linkType: view.getUint16(pos + 8, le),
+      snaplen: view.getUint32(pos + 12, le),
+      unitsPerSecond: 1e6,
+      binaryUnits: false,
+      offsetSeconds: 0,
+    };
+    const optionsEnd = pos + length - 4;
+    for (let p = pos + 16; p + 4 <= optionsEnd;) {
+      const code = view.getUint16(p, le);
+      const valueLength = view.getUint16(p + 2, le);
+      if (code === OPT_ENDOFOPT || p + 4 + valueLength > optionsEnd) break;
+      if (code === OPT_IF_TSRESOL && valueLength >= 1) {
+        // Top bit set: the rest is a negative power of 2; clear: a negative power of 10.
+        const resolution = this.buf[p + 4];
+        iface.binaryUnits = (resolution & 0x80) !== 0;
+        iface.unitsPerSecond = iface.binaryUnits ? 2 ** (resolution & 0x7f) : 10 ** resolution;
+      } else if (code === OPT_IF_TSOFFSET && valueLength === 8) {
+        iface.offsetSeconds = Number(view.getBigInt64(p + 4, le));
+      }
+      p += 4 + ((valueLength + 3) & ~3);
+    }
+    this.interfaces.push(iface);
+    this.linkTypes.add(iface.linkType);
+  }
+
+  /** Enhanced Packet Block, or the obsolete Packet Block (16-bit interface id, then the same fields). */
+  private readPacketBlock(pos: number, length: number, interfaceId: number, type: number): void {
+    const iface = this.interfaceFor(interfaceId, type);
+    if (iface === undefined) return;
+    if (length < MIN_PACKET_BLOCK_LENGTH) {
+      this.repeated.add('short-packet', () => `${this.path}: packet block at byte ${this.offset()} too short (${length} bytes); skipped`);
+      return;
+    }
+    const view = this.view;
+    const le = this.littleEndian;
+    const capturedLength = view.getUint32(pos + 20, le);
+    if (capturedLength > length - MIN_PACKET_BLOCK_LENGTH) {
+      this.repeated.add('caplen-block', () => `${this.path}: packet block at byte ${this.offset()} claims ${capturedLength} captured bytes in a ${length}-byte block; skipped`);
+      return;
+    }
+    const ts = ticksToSeconds(view.getUint32(pos + 12, le), view.getUint32(pos + 16, le), iface);
+    this.deliver(iface, ts, pos + PACKET_DATA_OFFSET, capturedLength, view.getUint32(pos + 24, le));
+  }
+
+  /** Simple Packet Block: first interface, no timestamp, captured length implied by the block. */
+  private readSimplePacket(pos: number, length: number): void {
+    const iface = this.interfaceFor(0, SIMPLE_PACKET_BLOCK);
+    if (iface === undefined) return;
+    if (length < MIN_SIMPLE_PACKET_LENGTH) {
+      this.repeated.add('short-packet', () => `${this.path}: packet block at byte ${this.offset()} too short (${length} bytes); skipped`);
+      return;
+    }
+    const originalLength = this.view.getUint32(pos + 8, this.littleEndian);
+    let capturedLength = Math.min(originalLength, length - MIN_SIMPLE_PACKET_LENGTH);
+    if (iface.snaplen > 0) capturedLength = Math.min(capturedLength, iface.snaplen);
+    // No timestamp in the block: 0, as Wireshark shows it.
+    this.deliver(iface, 0, pos + 12, capturedLength, originalLength);
+  }
+
+  private interfaceFor(interfaceId: number, blockType: number): Interface | undefined {
+    const iface = this.interfaces[interfaceId];
+    if (iface !== undefined && iface.linkType >= 0) return iface;
+    if (iface === undefined) {
+      this.repeated.add('no-interface', () => `${this.path}: packet block (type ${blockType}) at byte ${this.offset()} names undefined interface ${interfaceId}; skipped`);
+    }
+    return undefined;
+  }
+
+  private deliver(iface: Interface, ts: number, dataStart: number, capturedLength: number, originalLength: number): void {
+    const packet = this.packet;
+    packet.frame++;
+    if (iface.snaplen > 0 && capturedLength > iface.snaplen) {
+      // The block framing vouches for the bytes, so keep the packet; just say the file is odd.
+      this.repeated.add('over-snaplen', () => `${this.path}: frame ${packet.frame} captured length ${capturedLength} exceeds its interface snaplen ${iface.snaplen}; kept`);
+    }
+    packet.ts = ts;
+    packet.linkType = iface.linkType;
+    packet.data = this.buf.subarray(dataStart, dataStart + capturedLength);
+    packet.origLength = originalLength;
+    this.sink(packet);
+  }
+
+  /** Moves the unparsed tail to the front of the buffer (growing it for a huge block) and reads on. */
+  private async refill(): Promise<void> {
+    const tail = this.end - this.pos;
+    if (this.pendingLength > this.buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(this.pendingLength);
+      this.buf.copy(bigger, 0, this.pos, this.end);
+      this.buf = bigger;
+      this.view = new DataView(bigger.buffer, bigger.byteOffset, bigger.length);
+    } else {
+      this.buf.copyWithin(0, this.pos, this.end);
+    }
+    this.pendingLength = 0;
+    this.bufStart += this.pos;
+    this.pos = 0;
+    this.end = tail;
+    // Never read past the size seen at the start: the rest of the code trusts fileSize.
+    const wanted = Math.min(this.buf.length - this.end, this.fileSize - this.bufStart - this.end);
+    try {
+      const { bytesRead } = await this.handle.read(this.buf, this.end, wanted, this.bufStart + this.end);
+      this.end += bytesRead;
+      if (bytesRead === 0) this.fileSize = this.bufStart + this.end; // shrank while we read
+    } catch (error) {
+      this.stop(`read error at byte ${this.bufStart + this.end} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+  }
+}
+
+/**
+ * Seconds since the epoch from a 64-bit timestamp given as two 32-bit words in the interface's
+ * units. Rounds at most twice, so µs (and ns, to the ~0.2 µs a double holds today) survive.
+ */
+function ticksToSeconds(high: number, low: number, iface: Interface): number {
+  const units = iface.unitsPerSecond;
+  if (high < EXACT_HIGH_LIMIT) return iface.offsetSeconds + (high * TWO_TO_32 + low) / units;
+  // Scaling by a power of two is exact; past 1e11 units per second a double cannot keep them anyway.
+  if (iface.binaryUnits || units > LONG_DIVISION_MAX_UNITS) return iface.offsetSeconds + high * (TWO_TO_32 / units) + low / units;
+  // Above 2^53 ticks (every ns timestamp) the tick count is no exact double: divide by 16-bit
+  // digits instead, each partial remainder staying an exact integer.
+  const highSeconds = Math.floor(high / units);
+  let rest = (high - highSeconds * units) * 0x10000 + (low >>> 16);
+  const midSeconds = Math.floor(rest / units);
+  rest = (rest - midSeconds * units) * 0x10000 + (low & 0xffff);
+  const lowSeconds = Math.floor(rest / units);
+  rest -= lowSeconds * units;
+  return iface.offsetSeconds + (highSeconds * TWO_TO_32 + midSeconds * 0x10000 + lowSeconds) + rest / units;
+}

@@ -1,0 +1,70 @@
+import { CODE_STRINGS } from '../../coap/index.js';
+import type { AnalyzedMessage } from '../../pipeline/index.js';
+import { contentFormatName } from '../../lwm2m/payload/index.js';
+import { sanitizeForTerminal } from '../terminal.js';
+
+/** Counts what `analyze --format summary` reports. */
+export class SummaryCollector {
+  messages = 0;
+  malformed = 0;
+  payloadErrors = 0;
+  retransmissions = 0;
+  firstTs: number | null = null;
+  lastTs: number | null = null;
+  readonly operations = new Map<string, number>();
+  readonly contentFormats = new Map<number, number>();
+  readonly codes = new Map<number, number>();
+  readonly endpoints = new Set<string>();
+
+  add(m: AnalyzedMessage): void {
+    const e = m.coap;
+    this.messages++;
+    if (this.firstTs === null) this.firstTs = e.ts;
+    this.lastTs = e.ts;
+    if (e.msg.error) this.malformed++;
+    if (e.match.retransmissionOf !== null) this.retransmissions++;
+    bump(this.codes, e.msg.code);
+    if (e.msg.contentFormat !== null) bump(this.contentFormats, e.msg.contentFormat);
+    const l = m.lwm2m;
+    if (l) {
+      bump(this.operations, l.operation);
+      if (l.endpoint !== null && this.endpoints.size < 1_000_000) this.endpoints.add(l.endpoint);
+      if (l.payloadError) this.payloadErrors++;
+    }
+  }
+
+  render(source: string, packets: number, extra: Array<[string, number]>): string {
+    const lines: string[] = [];
+    const span = this.firstTs !== null && this.lastTs !== null ? this.lastTs - this.firstTs : 0;
+    lines.push(`${sanitizeForTerminal(source)}`);
+    lines.push(`  packets read        ${packets}`);
+    lines.push(`  CoAP messages       ${this.messages}`);
+    lines.push(`  malformed CoAP      ${this.malformed}`);
+    lines.push(`  retransmissions     ${this.retransmissions}`);
+    lines.push(`  payload errors      ${this.payloadErrors}`);
+    for (const [label, value] of extra) lines.push(`  ${label.padEnd(19)} ${value}`);
+    lines.push(`  endpoints           ${this.endpoints.size}`);
+    if (this.firstTs !== null && this.lastTs !== null) {
+      lines.push(`  time span           ${span.toFixed(3)} s (${new Date(this.firstTs * 1000).toISOString()} to ${new Date(this.lastTs * 1000).toISOString()})`);
+    }
+    lines.push('', 'LwM2M operations');
+    for (const [op, n] of sortedByCount(this.operations)) lines.push(`  ${op.padEnd(30)} ${n}`);
+    lines.push('', 'CoAP codes');
+    for (const [code, n] of sortedByCount(this.codes)) lines.push(`  ${CODE_STRINGS[code].padEnd(30)} ${n}`);
+    lines.push('', 'Content formats');
+    for (const [cf, n] of sortedByCount(this.contentFormats)) lines.push(`  ${`${cf} ${contentFormatName(cf)}`.padEnd(30)} ${n}`);
+    if (this.endpoints.size > 0) {
+      const names = [...this.endpoints].slice(0, 20).map(sanitizeForTerminal);
+      lines.push('', `Endpoints${this.endpoints.size > 20 ? ' (first 20)' : ''}`, ...names.map((n) => `  ${n}`));
+    }
+    return lines.join('\n') + '\n';
+  }
+}
+
+function bump<K>(map: Map<K, number>, key: K): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+function sortedByCount<K>(map: Map<K, number>): Array<[K, number]> {
+  return [...map].sort((a, b) => b[1] - a[1]);
+}

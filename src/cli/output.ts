@@ -1,0 +1,27 @@
+/**
+ * Batches lines into large writes: one write per line would cost more than decoding the
+ * message. process.stdout is synchronous for files and pipes on Linux, so a batch is out
+ * of our hands when write() returns; a closed pipe (`| head`) ends the program quietly.
+ */
+export class LineWriter {
+  private pending = '';
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stdout, private readonly batch = 1 << 16) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      process.stderr.write(`coapwatch: cannot write output: ${err.message}\n`);
+      process.exit(1);
+    });
+  }
+
+  write(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= this.batch) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.stream.write(this.pending);
+    this.pending = '';
+  }
+}

@@ -1,0 +1,102 @@
+import type { BlockValue, CoapMessage } from './message.js';
+
+/** Largest body reassembled; beyond it the transfer is abandoned (hostile peers). */
+const MAX_BODY = 1 << 20;
+const MAX_TRANSFERS = 10_000;
+const TRANSFER_TIMEOUT = 247;
+
+interface Transfer {
+  ts: number;
+  firstFrame: number;
+  chunks: Buffer[];
+  length: number;
+  blocks: number;
+}
+
+export interface ReassembledBody {
+  body: Buffer;
+  blocks: number;
+  firstFrame: number;
+}
+
+export type BlockOutcome =
+  | { state: 'single' }
+  | { state: 'partial'; blocks: number }
+  | { state: 'complete'; body: ReassembledBody }
+  | { state: 'broken'; reason: string };
+
+/**
+ * Reassembles block-wise bodies (RFC 7959): Block1 request bodies keyed by client, server,
+ * method, path and Request-Tag; Block2 response bodies keyed by the request that asked for
+ * them minus its Block2 option (each block may carry a new token, so tokens cannot be used).
+ */
+export class BlockAssembler {
+  private readonly transfers = new Map<string, Transfer>();
+
+  /** A request's Block1 body part. */
+  addRequestBlock(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): BlockOutcome {
+    const block = msg.block1;
+    if (!block) return { state: 'single' };
+    const key = `1|${src}|${dst}|${msg.code}|${msg.uriPath}|${msg.requestTag ?? ''}`;
+    return this.add(key, block, frame, ts, msg.payload);
+  }
+
+  /**
+   * A response's Block2 body part. `request` is the request it answers (its path and query
+   * identify the resource); client/server are the request's sender and receiver.
+   */
+  addResponseBlock(
+    frame: number, ts: number, client: string, server: string, request: CoapMessage | null, msg: CoapMessage,
+  ): BlockOutcome {
+    const block = msg.block2;
+    if (!block) return { state: 'single' };
+    const resource = request ? `${request.uriPath}?${request.uriQuery.join('&')}` : `token:${msg.token}`;
+    const key = `2|${client}|${server}|${resource}`;
+    return this.add(key, block, frame, ts, msg.payload);
+  }
+
+  private add(key: string, block: BlockValue, frame: number, ts: number, payload: Buffer): BlockOutcome {
+    let transfer = this.transfers.get(key);
+    if (block.num === 0) {
+      if (!block.more) {
+        this.transfers.delete(key);
+        return { state: 'single' };
+      }
+      transfer = { ts, firstFrame: frame, chunks: [], length: 0, blocks: 0 };
+      this.transfers.delete(key);
+      this.transfers.set(key, transfer);
+      this.bound(ts);
+    }
+    if (!transfer) return { state: 'broken', reason: `block ${block.num} without block 0` };
+    const offset = block.num * block.size;
+    if (offset < transfer.length) {
+      // A repeated block (retransmission or re-request): already have these bytes.
+      return { state: 'partial', blocks: transfer.blocks };
+    }
+    if (offset > transfer.length) {
+      this.transfers.delete(key);
+      return { state: 'broken', reason: `block ${block.num} leaves a gap at byte ${transfer.length}` };
+    }
+    if (transfer.length + payload.length > MAX_BODY) {
+      this.transfers.delete(key);
+      return { state: 'broken', reason: `body larger than ${MAX_BODY} bytes` };
+    }
+    transfer.chunks.push(Buffer.from(payload));
+    transfer.length += payload.length;
+    transfer.blocks++;
+    transfer.ts = ts;
+    if (block.more) return { state: 'partial', blocks: transfer.blocks };
+    this.transfers.delete(key);
+    return {
+      state: 'complete',
+      body: { body: Buffer.concat(transfer.chunks, transfer.length), blocks: transfer.blocks, firstFrame: transfer.firstFrame },
+    };
+  }
+
+  private bound(now: number): void {
+    for (const [key, t] of this.transfers) {
+      if (this.transfers.size <= MAX_TRANSFERS && t.ts >= now - TRANSFER_TIMEOUT) break;
+      this.transfers.delete(key);
+    }
+  }
+}

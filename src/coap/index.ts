@@ -1,0 +1,123 @@
+import type { Datagram } from '../decode/types.js';
+import { BlockAssembler, type BlockOutcome } from './blockwise.js';
+import { decodeCoapTcp, decodeCoapUdp } from './decode.js';
+import { DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT, heuristicCoap, looksLikeDtls } from './detect.js';
+import { ExchangeTracker, type ExchangeMatch } from './exchanges.js';
+import type { CoapMessage } from './message.js';
+import { TcpFramer } from './tcp-framer.js';
+
+export * from './message.js';
+export { optionDefinition, OPTION } from './options.js';
+export { decodeCoapUdp, decodeCoapTcp } from './decode.js';
+export type { ExchangeMatch, ExchangeRecord, MessageRole } from './exchanges.js';
+export type { BlockOutcome, ReassembledBody } from './blockwise.js';
+export { DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT } from './detect.js';
+
+/** One CoAP message with everything the CoAP layer knows about it. */
+export interface CoapEvent {
+  frame: number;
+  ts: number;
+  src: string;
+  dst: string;
+  transport: 'udp' | 'tcp';
+  msg: CoapMessage;
+  match: ExchangeMatch;
+  /**
+   * The body to decode: the payload of a message outside any block-wise transfer, or the
+   * whole reassembled body on the message that completes one; null while a transfer is
+   * still incomplete or when it broke.
+   */
+  body: Buffer | null;
+  block: BlockOutcome;
+}
+
+export interface CoapStageOptions {
+  /** UDP/TCP ports always decoded as CoAP (5683 is added by default). */
+  ports?: number[];
+  /** Decode UDP on other ports when the payload decodes cleanly as CoAP. */
+  heuristic?: boolean;
+}
+
+export interface CoapStats {
+  messages: number;
+  malformed: number;
+  /** DTLS records seen on CoAP ports (decrypted/dissected by the DTLS stage, not here). */
+  dtlsRecords: number;
+  /** Datagrams or frames that were not CoAP. */
+  notCoap: number;
+  /** TCP framing problems (gaps, oversized frames). */
+  tcpErrors: number;
+}
+
+export class CoapStage {
+  readonly stats: CoapStats = { messages: 0, malformed: 0, dtlsRecords: 0, notCoap: 0, tcpErrors: 0 };
+  private readonly ports: Set<number>;
+  private readonly heuristic: boolean;
+  private readonly exchanges = new ExchangeTracker();
+  private readonly blocks = new BlockAssembler();
+  private readonly framers = new Map<string, TcpFramer>();
+
+  constructor(opts: CoapStageOptions = {}) {
+    this.ports = new Set([DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT, ...(opts.ports ?? [])]);
+    this.heuristic = opts.heuristic ?? true;
+  }
+
+  handle(d: Datagram, emit: (e: CoapEvent) => void): void {
+    if (d.transport === 'tcp') return this.handleTcp(d, emit);
+    const payload = d.payload;
+    let msg: CoapMessage | null = null;
+    if (this.ports.has(d.dstPort) || this.ports.has(d.srcPort)) {
+      if (looksLikeDtls(payload)) {
+        this.stats.dtlsRecords++;
+        return;
+      }
+      msg = decodeCoapUdp(payload);
+    } else if (this.heuristic) {
+      msg = heuristicCoap(payload);
+    }
+    if (!msg) {
+      this.stats.notCoap++;
+      return;
+    }
+    this.process(d, 'udp', msg, emit);
+  }
+
+  private handleTcp(d: Datagram, emit: (e: CoapEvent) => void): void {
+    if (!(this.ports.has(d.dstPort) || this.ports.has(d.srcPort)) || d.dstPort === DEFAULT_COAPS_PORT || d.srcPort === DEFAULT_COAPS_PORT) {
+      this.stats.notCoap++;
+      return;
+    }
+    const flow = d.flow ?? `${d.src}>${d.dst}`;
+    if (d.flowEvent === 'open') this.framers.delete(flow);
+    let framer = this.framers.get(flow);
+    if (!framer) {
+      framer = new TcpFramer();
+      this.framers.set(flow, framer);
+    }
+    if (d.payload.length > 0 || d.gap) {
+      framer.push(d.payload, d.gap === true, (frame) => this.process(d, 'tcp', decodeCoapTcp(frame), emit), () => {
+        this.stats.tcpErrors++;
+      });
+    }
+    if (d.flowEvent === 'close') this.framers.delete(flow);
+  }
+
+  private process(d: Datagram, transport: 'udp' | 'tcp', msg: CoapMessage, emit: (e: CoapEvent) => void): void {
+    this.stats.messages++;
+    const match: ExchangeMatch = msg.error
+      ? { role: 'request', request: null, retransmissionOf: null, responseTime: null, record: null }
+      : this.exchanges.match(d.frame, d.ts, d.src, d.dst, msg);
+    if (msg.error) this.stats.malformed++;
+    let block: BlockOutcome = { state: 'single' };
+    if (!msg.error && match.retransmissionOf === null) {
+      if (msg.block1 && msg.code >> 5 === 0) {
+        block = this.blocks.addRequestBlock(d.frame, d.ts, d.src, d.dst, msg);
+      } else if (msg.block2 && msg.code >> 5 !== 0) {
+        const req = match.request;
+        block = this.blocks.addResponseBlock(d.frame, d.ts, d.dst, d.src, req ? req.msg : null, msg);
+      }
+    }
+    const body = block.state === 'single' ? msg.payload : block.state === 'complete' ? block.body.body : null;
+    emit({ frame: d.frame, ts: d.ts, src: d.src, dst: d.dst, transport, msg, match, body, block });
+  }
+}

@@ -1,0 +1,181 @@
+import type { CoapEvent, ExchangeRecord } from '../coap/index.js';
+import { classifyRequest } from './classify.js';
+import { EndpointDirectory } from './endpoints.js';
+import { isObjectPath, type Operation } from './operations.js';
+import { decodePayload } from './payload/index.js';
+import type { CoreLink, Lwm2mRecord } from './payload/types.js';
+
+const LINK_FORMAT = 40;
+const CREATED = 0x41; // 2.01
+const CHANGED = 0x44; // 2.04
+const DELETED = 0x42; // 2.02
+
+/** The LwM2M reading of one CoAP message. */
+export interface Lwm2mInfo {
+  operation: Operation;
+  endpoint: string | null;
+  /** Object-model path the operation addresses ("/3/0/9"); null for registration, bootstrap and send. */
+  path: string | null;
+  /** Resource values decoded from the (reassembled) payload. */
+  records: Lwm2mRecord[];
+  /** Register/Update object list ("/3/0", "/3305"), or null when the message carries none. */
+  objects: string[] | null;
+  /** Link-format payloads (register, discover): every link with its attributes. */
+  links: CoreLink[] | null;
+  /** Why the payload could not be decoded, or null. */
+  payloadError: string | null;
+}
+
+/** What the stage keeps on a request so its responses get the same reading. */
+interface RequestTag {
+  operation: Operation;
+  endpoint: string | null;
+  path: string | null;
+}
+
+const NO_RECORDS: Lwm2mRecord[] = [];
+
+export class Lwm2mStage {
+  private readonly directory = new EndpointDirectory();
+
+  handle(e: CoapEvent): Lwm2mInfo | null {
+    const msg = e.msg;
+    if (msg.error) return null;
+    const match = e.match;
+    let tag: RequestTag;
+    let basePath: string | null;
+
+    switch (match.role) {
+      case 'request': {
+        tag = (match.retransmissionOf !== null && (match.record?.tag as RequestTag | null)) || this.tagRequest(e);
+        if (match.record) match.record.tag = tag;
+        basePath = tag.path;
+        break;
+      }
+      case 'ping':
+        return this.info({ operation: 'ping', endpoint: this.directory.byClientAddress(e.src) ?? this.directory.byClientAddress(e.dst) ?? null, path: null });
+      case 'notification': {
+        const observe = match.request?.tag as RequestTag | null | undefined;
+        tag = {
+          operation: 'notify',
+          endpoint: observe?.endpoint ?? this.directory.byClientAddress(e.src) ?? null,
+          path: observe?.path ?? null,
+        };
+        if (match.record) match.record.tag = tag;
+        basePath = tag.path;
+        break;
+      }
+      default: {
+        // response, ack, reset, signal
+        const request = match.request;
+        const requestTag = request?.tag as RequestTag | null | undefined;
+        if (requestTag) {
+          tag = requestTag;
+          if (request) this.learnFromResponse(e, request, requestTag);
+        } else if (msg.observe !== null && msg.code >> 5 === 2) {
+          // A notification for an observation that started before the capture did.
+          tag = { operation: 'notify', endpoint: this.directory.byClientAddress(e.src) ?? null, path: null };
+          if (match.record) match.record.tag = tag;
+        } else {
+          tag = { operation: 'unknown', endpoint: this.directory.byClientAddress(e.src) ?? this.directory.byClientAddress(e.dst) ?? null, path: null };
+        }
+        basePath = tag.path;
+      }
+    }
+    return this.withPayload(e, tag, basePath);
+  }
+
+  private tagRequest(e: CoapEvent): RequestTag {
+    const msg = e.msg;
+    const dir = this.directory;
+    const atLocation = msg.uriPath !== null ? dir.byLocation(e.dst, msg.uriPath) : undefined;
+    const operation = classifyRequest(msg, {
+      fromBootstrapServer: dir.isBootstrapServer(e.src),
+      atRegistrationLocation: atLocation !== undefined,
+    });
+    switch (operation) {
+      case 'register':
+      case 'bootstrap-request':
+      case 'bootstrap-pack-request': {
+        const ep = queryValue(msg.uriQuery, 'ep');
+        if (ep !== null && operation !== 'register') dir.bootstrapping(ep, e.src, e.dst);
+        return { operation, endpoint: ep, path: null };
+      }
+      case 'update':
+      case 'deregister': {
+        const endpoint = atLocation ?? null;
+        if (endpoint !== null) dir.movedTo(endpoint, e.src);
+        return { operation, endpoint, path: null };
+      }
+      case 'send':
+        return { operation, endpoint: dir.byClientAddress(e.src) ?? null, path: null };
+      case 'bootstrap-finish':
+      case 'unknown':
+        return { operation, endpoint: dir.byClientAddress(e.dst) ?? dir.byClientAddress(e.src) ?? null, path: isObjectPath(msg.uriPath) ? msg.uriPath : null };
+      default:
+        return { operation, endpoint: dir.byClientAddress(e.dst) ?? null, path: msg.uriPath === '/' ? '/' : msg.uriPath };
+    }
+  }
+
+  /** Registration and bootstrap facts only responses confirm (the location, the server's address). */
+  private learnFromResponse(e: CoapEvent, request: ExchangeRecord, tag: RequestTag): void {
+    const code = e.msg.code;
+    if (tag.endpoint === null) return;
+    if (tag.operation === 'register' && code === CREATED) {
+      this.directory.registered(tag.endpoint, request.src, request.dst, e.msg.locationPath);
+    } else if (tag.operation === 'bootstrap-request' && code === CHANGED) {
+      this.directory.bootstrapping(tag.endpoint, request.src, request.dst);
+    } else if (tag.operation === 'deregister' && code === DELETED && request.msg.uriPath !== null) {
+      this.directory.deregistered(request.dst, request.msg.uriPath);
+    }
+  }
+
+  private withPayload(e: CoapEvent, tag: RequestTag, basePath: string | null): Lwm2mInfo {
+    const info = this.info(tag);
+    const body = e.body;
+    if (body === null || body.length === 0 || tag.operation === 'unknown' || tag.operation === 'execute') return info;
+    const msg = e.msg;
+    const isRegistration = tag.operation === 'register' || tag.operation === 'update';
+    // LwM2M requires link-format for registration bodies; some clients omit the option.
+    const format = msg.contentFormat ?? (isRegistration ? LINK_FORMAT : null);
+    const result = decodePayload(format, body, basePath);
+    info.records = result.records;
+    info.payloadError = result.error;
+    if (result.links) {
+      info.links = result.links;
+      if (isRegistration && msg.code >> 5 === 0) info.objects = objectList(result.links);
+    }
+    return info;
+  }
+
+  private info(tag: RequestTag): Lwm2mInfo {
+    return {
+      operation: tag.operation, endpoint: tag.endpoint, path: tag.path, records: NO_RECORDS,
+      objects: null, links: null, payloadError: null,
+    };
+  }
+}
+
+function queryValue(query: string[], name: string): string | null {
+  const prefix = name + '=';
+  for (const q of query) if (q.startsWith(prefix)) return q.slice(prefix.length);
+  return null;
+}
+
+/**
+ * "/1/0", "/3/0", "/3305" from a registration's links. A link with rt="oma.lwm2m" names an
+ * alternate root path (LwM2M 1.x core 6.2.1), which is stripped from the others.
+ */
+function objectList(links: CoreLink[]): string[] {
+  let root = '';
+  for (const link of links) {
+    if (link.attrs.rt === 'oma.lwm2m' && link.uri !== '/') root = link.uri.replace(/\/$/, '');
+  }
+  const objects: string[] = [];
+  for (const link of links) {
+    let uri = link.uri;
+    if (root && uri.startsWith(root + '/')) uri = uri.slice(root.length);
+    if (isObjectPath(uri)) objects.push(uri);
+  }
+  return objects;
+}

@@ -17,6 +17,12 @@ const INTERFACE_DESCRIPTION_BLOCK = 1;
 const OBSOLETE_PACKET_BLOCK = 2;
 const SIMPLE_PACKET_BLOCK = 3;
 const ENHANCED_PACKET_BLOCK = 6;
+/**
+ * Blocks that carry no packet but that Wireshark still shows as records (systemd journal entries,
+ * custom blocks, Sysdig events): each takes a frame number, so we skip one to keep ours equal to
+ * tshark's frame.number.
+ */
+const NUMBERED_NON_PACKET_BLOCKS = new Set([0x9, 0xbad, 0x40000bad, 0x204, 0x208, 0x216, 0x217, 0x221, 0x222]);
 
 /** Smallest legal total length of each block type (header, fixed fields, trailing length). */
 const MIN_BLOCK_LENGTH = 12;
@@ -40,6 +46,17 @@ const TWO_TO_32 = 0x1_0000_0000;
 const EXACT_HIGH_LIMIT = 0x20_0000;
 /** Up to this many units per second, the 16-bit long division in ticksToSeconds stays below 2^53. */
 const LONG_DIVISION_MAX_UNITS = 1e11;
+
+function blockName(type: number): string {
+  switch (type) {
+    case SECTION_HEADER_BLOCK: return 'section header';
+    case INTERFACE_DESCRIPTION_BLOCK: return 'interface description';
+    case OBSOLETE_PACKET_BLOCK: return 'packet block';
+    case SIMPLE_PACKET_BLOCK: return 'simple packet block';
+    case ENHANCED_PACKET_BLOCK: return 'enhanced packet block';
+    default: return `block type 0x${type.toString(16).padStart(8, '0')}`;
+  }
+}
 
 interface Interface {
   linkType: number;
@@ -98,6 +115,7 @@ class PcapngReader {
   private readonly linkTypes = new Set<number>();
   private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
   private readonly repeated = new RepeatedWarnings();
+  private delivered = 0;
   private stopWarning: string | undefined;
   private nextProgress = PROGRESS_STEP;
 
@@ -125,7 +143,7 @@ class PcapngReader {
     this.opts.onProgress?.(bytesRead, this.fileSize);
     const warnings = this.repeated.lines();
     if (this.stopWarning !== undefined) warnings.push(this.stopWarning);
-    return { format: 'pcapng', packets: this.packet.frame, bytesRead, linkTypes: [...this.linkTypes], warnings };
+    return { format: 'pcapng', packets: this.delivered, bytesRead, linkTypes: [...this.linkTypes], warnings };
   }
 
   /** File offset of the next unparsed byte. */
@@ -152,11 +170,11 @@ class PcapngReader {
       if (type === SECTION_HEADER_BLOCK && !this.readByteOrder(pos)) return;
       const length = view.getUint32(pos + 4, this.littleEndian);
       if (length < MIN_BLOCK_LENGTH || length % 4 !== 0 || length > MAX_BLOCK_LENGTH) {
-        return this.stop(`corrupt block at byte ${this.offset()} (type ${type}, impossible length ${length})`);
+        return this.stop(`corrupt block at byte ${this.offset()} (${blockName(type)}, impossible length ${length})`);
       }
       const left = this.fileSize - this.offset();
       if (length > left) {
-        return this.stop(`truncated block at byte ${this.offset()} (type ${type} needs ${length} bytes, ${left} left)`);
+        return this.stop(`truncated block at byte ${this.offset()} (${blockName(type)} needs ${length} bytes, ${left} left)`);
       }
       if (length > this.end - pos) {
         this.pendingLength = length;
@@ -165,7 +183,7 @@ class PcapngReader {
       // Blocks repeat their length at the end: a mismatch means we lost the framing.
       const trailingLength = view.getUint32(pos + length - 4, this.littleEndian);
       if (trailingLength !== length) {
-        return this.stop(`corrupt block at byte ${this.offset()} (type ${type}, length ${length} but trailing length ${trailingLength})`);
+        return this.stop(`corrupt block at byte ${this.offset()} (${blockName(type)}, length ${length} but trailing length ${trailingLength})`);
       }
       switch (type) {
         case SECTION_HEADER_BLOCK: this.readSectionHeader(pos, length); break;
@@ -173,7 +191,8 @@ class PcapngReader {
         case ENHANCED_PACKET_BLOCK: this.readPacketBlock(pos, length, view.getUint32(pos + 8, this.littleEndian), type); break;
         case OBSOLETE_PACKET_BLOCK: this.readPacketBlock(pos, length, view.getUint16(pos + 8, this.littleEndian), type); break;
         case SIMPLE_PACKET_BLOCK: this.readSimplePacket(pos, length); break;
-        default: break; // name resolution, statistics, journal, custom...: not needed here
+        default: // name resolution, statistics, secrets, ...: nothing we need
+          if (NUMBERED_NON_PACKET_BLOCKS.has(type)) this.packet.frame++;
       }
       if (this.stopWarning !== undefined) return;
       this.pos = pos + length;
@@ -279,7 +298,7 @@ class PcapngReader {
     const iface = this.interfaces[interfaceId];
     if (iface !== undefined && iface.linkType >= 0) return iface;
     if (iface === undefined) {
-      this.repeated.add('no-interface', () => `${this.path}: packet block (type ${blockType}) at byte ${this.offset()} names undefined interface ${interfaceId}; skipped`);
+      this.repeated.add('no-interface', () => `${this.path}: ${blockName(blockType)} at byte ${this.offset()} names undefined interface ${interfaceId}; skipped`);
     }
     return undefined;
   }
@@ -295,6 +314,7 @@ class PcapngReader {
     packet.linkType = iface.linkType;
     packet.data = this.buf.subarray(dataStart, dataStart + capturedLength);
     packet.origLength = originalLength;
+    this.delivered++;
     this.sink(packet);
   }
 

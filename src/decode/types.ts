@@ -29,6 +29,11 @@ export interface DecodeStats {
   ignored: number;
   /** IP fragments held for reassembly or dropped after timeout. */
   fragments: number;
+  /**
+   * Fragments whose datagram never completed: timed out, evicted by the memory limit, still
+   * incomplete at flush, or inconsistent with the fragments already held.
+   */
+  fragmentsDropped: number;
   reassembled: number;
   /** Link types seen that we do not decode. */
   unsupportedLinkTypes: number[];

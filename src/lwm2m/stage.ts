@@ -6,6 +6,8 @@ import { decodePayload } from './payload/index.js';
 import type { CoreLink, Lwm2mRecord } from './payload/types.js';
 
 const LINK_FORMAT = 40;
+/** Content formats only LwM2M uses: SenML JSON/CBOR, OMA TLV/JSON/CBOR and their legacy numbers. */
+const LWM2M_FORMATS = new Set([110, 112, 1542, 1543, 11542, 11543, 11544]);
 const CREATED = 0x41; // 2.01
 const CHANGED = 0x44; // 2.04
 const DELETED = 0x42; // 2.02
@@ -56,8 +58,9 @@ export class Lwm2mStage {
         return this.info({ operation: 'ping', endpoint: this.directory.byClientAddress(e.src) ?? this.directory.byClientAddress(e.dst) ?? null, path: null });
       case 'notification': {
         const observe = match.request?.tag as RequestTag | null | undefined;
+        const lwm2mObservation = observe?.operation === 'observe' || observe?.operation === 'observe-composite';
         tag = {
-          operation: 'notify',
+          operation: lwm2mObservation ? 'notify' : 'unknown',
           endpoint: observe?.endpoint ?? this.directory.byClientAddress(e.src) ?? null,
           path: observe?.path ?? null,
         };
@@ -72,7 +75,7 @@ export class Lwm2mStage {
         if (requestTag) {
           tag = requestTag;
           if (request) this.learnFromResponse(e, request, requestTag);
-        } else if (msg.observe !== null && msg.code >> 5 === 2) {
+        } else if (msg.observe !== null && msg.code >> 5 === 2 && (this.directory.byClientAddress(e.src) !== undefined || LWM2M_FORMATS.has(msg.contentFormat ?? -1))) {
           // A notification for an observation that started before the capture did.
           tag = { operation: 'notify', endpoint: this.directory.byClientAddress(e.src) ?? null, path: null };
           if (match.record) match.record.tag = tag;

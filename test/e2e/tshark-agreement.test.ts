@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeFile, parseTsv, type TsharkRow } from '../support/analyze.js';
+
+/*
+ * Every CoAP message of every reference capture (made by Wakaama and libcoap, dissected by
+ * tshark) must agree with tshark on every field both of us decode.
+ */
+const dir = join(import.meta.dirname, '../../captures/reference');
+
+/** tshark writes content formats by name; this table is tshark's naming, kept apart from ours. */
+const TSHARK_FORMATS: Record<string, number> = {
+  'text/plain; charset=utf-8': 0,
+  'application/link-format': 40,
+  'application/octet-stream': 42,
+  'application/cbor': 60,
+  'application/senml+json': 110,
+  'application/senml+cbor': 112,
+  'application/vnd.oma.lwm2m+tlv': 11542,
+  'application/vnd.oma.lwm2m+json': 11543,
+  'application/vnd.oma.lwm2m+cbor': 11544,
+};
+
+const formatNumber = (name: string) => {
+  if (name === '') return null;
+  if (!(name in TSHARK_FORMATS)) throw new Error(`unknown tshark content format name ${name}`);
+  return TSHARK_FORMATS[name];
+};
+
+const list = (cell: string) => (cell === '' ? [] : cell.split(','));
+
+const CAPTURES: Array<[string, number[]]> = [
+  ['wakaama-register-dm', [56830]],
+  ['wakaama-observe', [56830]],
+  ['wakaama-blockwise', [56830]],
+  ['libcoap-block-observe', []],
+];
+
+describe('agreement with tshark on the reference captures', () => {
+  for (const [name, ports] of CAPTURES) {
+    it(name, async () => {
+      const rows = parseTsv(readFileSync(join(dir, `${name}.tshark.tsv`), 'utf8'));
+      const messages = await analyzeFile(join(dir, `${name}.pcap`), { ports });
+      const byFrame = new Map(messages.map((m) => [m.coap.frame, m]));
+      // Same set of CoAP messages (the DTLS capture has CoAP only inside encrypted records).
+      expect([...byFrame.keys()]).toEqual(rows.map((r) => Number(r['frame.number'])));
+      for (const row of rows) compare(row, byFrame.get(Number(row['frame.number']))!);
+    });
+  }
+});
+
+describe('where tshark is wrong', () => {
+  it('libcoap-dtls-psk: tshark reads DTLS records on 5784 as CoAP version 0; they are not CoAP', async () => {
+    const rows = parseTsv(readFileSync(join(dir, 'libcoap-dtls-psk.tshark.tsv'), 'utf8'));
+    expect(rows.length).toBeGreaterThan(0);
+    // Code 254 and MID 0xfeXX are the DTLS version bytes fe fd / fe ff seen through a CoAP lens.
+    for (const row of rows) expect(row['coap.code']).toBe('254');
+    const messages = await analyzeFile(join(dir, 'libcoap-dtls-psk.pcap'));
+    expect(messages).toHaveLength(0);
+  });
+});
+
+function compare(row: TsharkRow, m: import('../../src/pipeline/index.js').AnalyzedMessage): void {
+  const frame = row['frame.number'];
+  const e = m.coap;
+  const msg = e.msg;
+  const at = (field: string) => `frame ${frame} ${field}`;
+  expect(msg.error, at('error')).toBeNull();
+  expect(e.ts.toFixed(6), at('time')).toBe(Number(row['frame.time_epoch']).toFixed(6));
+  const src = row['ip.src'] || `[${row['ipv6.src']}]`;
+  expect(e.src, at('src')).toBe(`${src}:${row['udp.srcport']}`);
+  expect(['CON', 'NON', 'ACK', 'RST'].indexOf(msg.type!), at('type')).toBe(Number(row['coap.type']));
+  expect(msg.code, at('code')).toBe(Number(row['coap.code']));
+  expect(msg.mid, at('mid')).toBe(Number(row['coap.mid']));
+  expect(msg.token, at('token')).toBe(row['coap.token']);
+  const request = e.match.request?.msg;
+  const path = msg.uriPath ?? (request && request.code >> 5 === 0 && request.code !== 0 ? request.uriPath : null);
+  expect(path ?? '', at('uri path')).toBe(row['coap.opt.uri_path_recon']);
+  expect(msg.uriQuery, at('uri query')).toEqual(list(row['coap.opt.uri_query']));
+  expect(msg.contentFormat, at('content format')).toBe(formatNumber(row['coap.opt.ctype']));
+  expect(msg.accept, at('accept')).toBe(formatNumber(row['coap.opt.accept']));
+  expect(msg.observe, at('observe')).toBe(row['coap.opt.observe'] === '' ? null : Number(row['coap.opt.observe']));
+  const blocks = [msg.block2, msg.block1].filter((b) => b !== null);
+  expect(blocks.map((b) => b!.num), at('block numbers')).toEqual(list(row['coap.opt.block_number']).map(Number));
+  expect(blocks.map((b) => (b!.more ? 1 : 0)), at('block M flags')).toEqual(list(row['coap.opt.block_mflag']).map(Number));
+  // tshark also lists Size1/Size2 values under block_size (value & 7): compare the Block options' SZX only.
+  const szx = list(row['coap.opt.block_size']).map(Number);
+  const sizeOptions = (msg.size1 !== null ? 1 : 0) + (msg.size2 !== null ? 1 : 0);
+  expect(szx.length, at('block size count')).toBe(blocks.length + sizeOptions);
+  expect(blocks.map((b) => Math.log2(b!.size) - 4), at('block SZX')).toEqual(szx.slice(0, blocks.length));
+  expect(msg.locationPath ?? '', at('location path')).toBe(row['coap.opt.location_path'] ? '/' + list(row['coap.opt.location_path']).join('/') : '');
+  if (row['coap.payload_length'] !== '') {
+    // tshark gives the payload length of whole bodies: the reassembled one on the last block.
+    const length = e.block.state === 'complete' ? e.block.body.body.length : msg.payload.length;
+    expect(length, at('payload length')).toBe(Number(row['coap.payload_length']));
+  }
+  if (row['coap.response_to'] !== '') {
+    expect(e.match.request?.frame, at('response to')).toBe(Number(row['coap.response_to']));
+  }
+  const retransmitted = row['coap.retransmitted'] !== '';
+  expect(e.match.retransmissionOf !== null, at('retransmission')).toBe(retransmitted);
+}

@@ -28,7 +28,7 @@ const pcapParser = createRequire(import.meta.url)('pcap-parser') as PcapParserMo
 
 const GLOBAL_HEADER_LENGTH = 24;
 const RECORD_HEADER_LENGTH = 16;
-/** pcap-parser concatenates its leftover with every chunk it gets, so larger chunks mean fewer copies. */
+/** pcap-parser copies its leftover and each chunk into a new buffer: 1 MiB chunks mean few allocations. */
 const READ_CHUNK = 1 << 20;
 const PROGRESS_STEP = 1 << 20;
 /** The link-type field's upper bits may carry FCS information (pcap spec, LinkType and additional information). */
@@ -59,8 +59,9 @@ function withMicrosecondMagic(bigEndian: boolean): Transform {
   let patched = false;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      // The first chunk holds the whole 24-byte global header: the caller checked the file size.
-      if (!patched) chunk.writeUInt32BE(bigEndian ? 0xa1b2c3d4 : 0xd4c3b2a1, 0);
+      // The first chunk holds the whole global header, as the caller checked the file size; were
+      // the file cut meanwhile, pcap-parser reports the unpatched magic as unknown.
+      if (!patched && chunk.length >= 4) chunk.writeUInt32BE(bigEndian ? 0xa1b2c3d4 : 0xd4c3b2a1, 0);
       patched = true;
       done(null, chunk);
     },

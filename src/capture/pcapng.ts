@@ -1,7 +1,8 @@
 /**
- * pcapng reader, written by hand: no well-kept pcapng reader exists on npm (the few packages are
- * abandoned, incomplete or copy every packet). Reads the file in large chunks and hands packets
- * out as views into the chunk buffer, reusing one RawPacket object.
+ * pcapng reader, written by hand: no well-kept pcapng reader exists on npm (pcap-parser, which
+ * reads our classic pcap, knows no pcapng; `pcap` binds native libpcap for live capture). Reads
+ * the file in large chunks and hands packets out as views into the chunk buffer, reusing one
+ * RawPacket object: at a million packets and more, per-packet copies and objects dominate.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { CaptureError, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
@@ -46,6 +47,18 @@ const TWO_TO_32 = 0x1_0000_0000;
 const EXACT_HIGH_LIMIT = 0x20_0000;
 /** Up to this many units per second, the 16-bit long division in ticksToSeconds stays below 2^53. */
 const LONG_DIVISION_MAX_UNITS = 1e11;
+
+/** Header, fixed fields and trailing length: anything shorter is a broken block. */
+function minimumLength(type: number): number {
+  switch (type) {
+    case SECTION_HEADER_BLOCK: return MIN_SECTION_HEADER_LENGTH;
+    case INTERFACE_DESCRIPTION_BLOCK: return MIN_INTERFACE_DESCRIPTION_LENGTH;
+    case OBSOLETE_PACKET_BLOCK:
+    case ENHANCED_PACKET_BLOCK: return MIN_PACKET_BLOCK_LENGTH;
+    case SIMPLE_PACKET_BLOCK: return MIN_SIMPLE_PACKET_LENGTH;
+    default: return MIN_BLOCK_LENGTH;
+  }
+}
 
 function blockName(type: number): string {
   switch (type) {
@@ -185,8 +198,11 @@ class PcapngReader {
       if (trailingLength !== length) {
         return this.stop(`corrupt block at byte ${this.offset()} (${blockName(type)}, length ${length} but trailing length ${trailingLength})`);
       }
+      if (length < minimumLength(type)) {
+        return this.stop(`corrupt block at byte ${this.offset()} (${blockName(type)} of ${length} bytes, shorter than its fixed fields)`);
+      }
       switch (type) {
-        case SECTION_HEADER_BLOCK: this.readSectionHeader(pos, length); break;
+        case SECTION_HEADER_BLOCK: this.readSectionHeader(pos); break;
         case INTERFACE_DESCRIPTION_BLOCK: this.readInterfaceDescription(pos, length); break;
         case ENHANCED_PACKET_BLOCK: this.readPacketBlock(pos, length, view.getUint32(pos + 8, this.littleEndian), type); break;
         case OBSOLETE_PACKET_BLOCK: this.readPacketBlock(pos, length, view.getUint16(pos + 8, this.littleEndian), type); break;
@@ -215,10 +231,7 @@ class PcapngReader {
     return true;
   }
 
-  private readSectionHeader(pos: number, length: number): void {
-    if (length < MIN_SECTION_HEADER_LENGTH) {
-      return this.stop(`corrupt section header at byte ${this.offset()} (length ${length})`);
-    }
+  private readSectionHeader(pos: number): void {
     const major = this.view.getUint16(pos + 12, this.littleEndian);
     if (major !== 1) {
       return this.stop(`unsupported pcapng version ${major}.${this.view.getUint16(pos + 14, this.littleEndian)} at byte ${this.offset()}`);
@@ -227,11 +240,6 @@ class PcapngReader {
   }
 
   private readInterfaceDescription(pos: number, length: number): void {
-    if (length < MIN_INTERFACE_DESCRIPTION_LENGTH) {
-      this.interfaces.push({ linkType: -1, snaplen: 0, unitsPerSecond: 1e6, binaryUnits: false, offsetSeconds: 0 });
-      this.repeated.add('short-idb', () => `${this.path}: interface description at byte ${this.offset()} too short (${length} bytes); its packets are skipped`);
-      return;
-    }
     const view = this.view;
     const le = this.littleEndian;
     const iface: Interface = {
@@ -264,10 +272,6 @@ class PcapngReader {
   private readPacketBlock(pos: number, length: number, interfaceId: number, type: number): void {
     const iface = this.interfaceFor(interfaceId, type);
     if (iface === undefined) return;
-    if (length < MIN_PACKET_BLOCK_LENGTH) {
-      this.repeated.add('short-packet', () => `${this.path}: packet block at byte ${this.offset()} too short (${length} bytes); skipped`);
-      return;
-    }
     const view = this.view;
     const le = this.littleEndian;
     const capturedLength = view.getUint32(pos + 20, le);
@@ -283,24 +287,19 @@ class PcapngReader {
   private readSimplePacket(pos: number, length: number): void {
     const iface = this.interfaceFor(0, SIMPLE_PACKET_BLOCK);
     if (iface === undefined) return;
-    if (length < MIN_SIMPLE_PACKET_LENGTH) {
-      this.repeated.add('short-packet', () => `${this.path}: packet block at byte ${this.offset()} too short (${length} bytes); skipped`);
-      return;
-    }
     const originalLength = this.view.getUint32(pos + 8, this.littleEndian);
     let capturedLength = Math.min(originalLength, length - MIN_SIMPLE_PACKET_LENGTH);
     if (iface.snaplen > 0) capturedLength = Math.min(capturedLength, iface.snaplen);
-    // No timestamp in the block: 0, as Wireshark shows it.
+    // The block has no timestamp (tshark shows none): 0.
     this.deliver(iface, 0, pos + 12, capturedLength, originalLength);
   }
 
   private interfaceFor(interfaceId: number, blockType: number): Interface | undefined {
     const iface = this.interfaces[interfaceId];
-    if (iface !== undefined && iface.linkType >= 0) return iface;
     if (iface === undefined) {
       this.repeated.add('no-interface', () => `${this.path}: ${blockName(blockType)} at byte ${this.offset()} names undefined interface ${interfaceId}; skipped`);
     }
-    return undefined;
+    return iface;
   }
 
   private deliver(iface: Interface, ts: number, dataStart: number, capturedLength: number, originalLength: number): void {

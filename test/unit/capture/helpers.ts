@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +11,14 @@ export function fixture(name: string): string {
 
 const scratch = mkdtempSync(join(tmpdir(), 'coapwatch-capture-'));
 
+/** A path in this run's scratch directory. */
+export function tempPath(name: string): string {
+  return join(scratch, name);
+}
+
 /** Writes bytes to a fresh temporary file and returns its path. */
 export function tempFile(name: string, bytes: Buffer | string): string {
-  const path = join(scratch, name);
+  const path = tempPath(name);
   writeFileSync(path, bytes);
   return path;
 }
@@ -82,3 +88,13 @@ export const WAKAAMA_OBSERVE_NS: TsharkRow[] = [
  * (toBeCloseTo with 6 digits).
  */
 export const TS_DIGITS = 6;
+
+/** Checks packets against tshark's rows: frame numbers from 1, times, lengths, link type. */
+export function expectPackets(packets: RawPacket[], rows: TsharkRow[], linkType: number): void {
+  expect(packets.map((p) => p.frame)).toEqual(rows.map((_, i) => i + 1));
+  rows.forEach(([ts, len, capLen], i) => {
+    const packet = packets[i];
+    expect(packet.ts).toBeCloseTo(ts, TS_DIGITS);
+    expect([packet.origLength, packet.data.length, packet.linkType]).toEqual([len, capLen, linkType]);
+  });
+}

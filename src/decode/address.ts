@@ -71,7 +71,7 @@ export class Ipv6EndpointNames {
   }
 }
 
-export function formatIpv4(address: number): string {
+function formatIpv4(address: number): string {
   return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
 }
 
@@ -83,10 +83,8 @@ export function formatIpv4(address: number): string {
 export function formatIpv6(buf: Uint8Array, offset: number): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push((buf[offset + 2 * i] << 8) | buf[offset + 2 * i + 1]);
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    const v4 = ((groups[6] << 16) | groups[7]) >>> 0;
-    return `::ffff:${formatIpv4(v4)}`;
-  }
+  const ipv4Mapped = groups[5] === 0xffff && groups.slice(0, 5).every((g) => g === 0);
+  if (ipv4Mapped) return `::ffff:${formatIpv4(((groups[6] << 16) | groups[7]) >>> 0)}`;
 
   let bestStart = -1;
   let bestLength = 1; // a single zero group is never compressed

@@ -36,7 +36,8 @@ export function locateNetworkLayer(linkType: number, data: Buffer, out: NetworkL
       return followEtherType(data, data.readUInt16BE(0), 20, out);
     case 0: // LINKTYPE_NULL: address family in the capturing host's byte order, unknown to us
       if (data.length < 4) return MALFORMED;
-      return addressFamily(data.readUInt32LE(0), out) === DECODED ? DECODED : addressFamily(data.readUInt32BE(0), out);
+      if (addressFamily(data.readUInt32LE(0), out) === DECODED) return DECODED;
+      return addressFamily(data.readUInt32BE(0), out);
     case 108: // LINKTYPE_LOOP: address family in network byte order
       if (data.length < 4) return MALFORMED;
       return addressFamily(data.readUInt32BE(0), out);
@@ -67,7 +68,9 @@ function followEtherType(data: Buffer, etherType: number, payload: number, out: 
 
 function addressFamily(family: number, out: NetworkLocation): LayerStatus {
   if (family === AF_INET) return located(4, 4, out);
-  if (family === AF_INET6_NETBSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) return located(4, 6, out);
+  if (family === AF_INET6_NETBSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) {
+    return located(4, 6, out);
+  }
   return IGNORED;
 }
 

@@ -17,30 +17,34 @@ import { AnalysisPipeline } from '../../../src/pipeline/index.js';
 const captures = join(import.meta.dirname, '../../../captures/reference');
 const realPcap = readFileSync(join(captures, 'wakaama-register-dm.pcap'));
 
-/** Real CoAP messages (UDP payloads) cut out of a reference capture: the seeds for mutation. */
-function realCoapPayloads(): Buffer[] {
+/** Real Ethernet frames of a reference capture, and the CoAP messages (UDP payloads) in them: the seeds for mutation. */
+function realFrames(): Buffer[] {
   const out: Buffer[] = [];
   let pos = 24;
   while (pos + 16 <= realPcap.length) {
     const len = realPcap.readUInt32LE(pos + 8);
-    const frame = realPcap.subarray(pos + 16, pos + 16 + len);
-    out.push(Buffer.from(frame.subarray(14 + 20 + 8)));
+    out.push(Buffer.from(realPcap.subarray(pos + 16, pos + 16 + len)));
     pos += 16 + len;
   }
   return out;
 }
-const seeds = realCoapPayloads();
+const frameSeeds = realFrames();
+const seeds = frameSeeds.map((f) => f.subarray(14 + 20 + 8));
 
-/** A seed with a few bytes overwritten, inserted or cut off. */
-const mutated = fc.tuple(
-  fc.integer({ min: 0, max: seeds.length - 1 }),
-  fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-  fc.option(fc.nat()),
-).map(([i, edits, cut]) => {
-  const b = Buffer.from(seeds[i]);
-  for (const [at, v] of edits) if (b.length > 0) b[at % b.length] = v;
-  return cut === null || b.length === 0 ? b : b.subarray(0, cut % b.length);
-});
+/** A seed with a few bytes overwritten and maybe cut off. */
+function mutationsOf(pool: Buffer[]) {
+  return fc.tuple(
+    fc.integer({ min: 0, max: pool.length - 1 }),
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+    fc.option(fc.nat()),
+  ).map(([i, edits, cut]) => {
+    const b = Buffer.from(pool[i]);
+    for (const [at, v] of edits) if (b.length > 0) b[at % b.length] = v;
+    return cut === null || b.length === 0 ? b : b.subarray(0, cut % b.length);
+  });
+}
+const mutated = mutationsOf(seeds);
+const mutatedFrames = mutationsOf(frameSeeds);
 
 const bytes = fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a));
 const anyBytes = fc.oneof(bytes, mutated);
@@ -72,7 +76,8 @@ describe('fuzz: no decoder throws or hangs', () => {
 
   it('the whole pipeline on random and mutated frames of every link type', () => {
     const linkTypes = [0, 1, 12, 101, 108, 113, 228, 229, 276, 147];
-    fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom(...linkTypes), anyBytes), { maxLength: 30 }), (frames) => {
+    const frame = fc.oneof(fc.tuple(fc.constantFrom(...linkTypes), anyBytes), fc.tuple(fc.constant(1), mutatedFrames));
+    fc.assert(fc.property(fc.array(frame, { maxLength: 30 }), (frames) => {
       const pipeline = new AnalysisPipeline(() => {});
       frames.forEach(([linkType, data], i) => pipeline.push({ frame: i + 1, ts: 1000 + i, linkType, data, origLength: data.length }));
       pipeline.finish();

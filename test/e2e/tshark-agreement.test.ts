@@ -35,6 +35,7 @@ const CAPTURES: Array<[string, number[]]> = [
   ['wakaama-observe', [56830]],
   ['wakaama-blockwise', [56830]],
   ['libcoap-block-observe', []],
+  ['libcoap-tcp-ipv6', []],
 ];
 
 describe('agreement with tshark on the reference captures', () => {
@@ -69,14 +70,17 @@ function compare(row: TsharkRow, m: import('../../src/pipeline/index.js').Analyz
   expect(msg.error, at('error')).toBeNull();
   expect(e.ts.toFixed(6), at('time')).toBe(Number(row['frame.time_epoch']).toFixed(6));
   const src = row['ip.src'] || `[${row['ipv6.src']}]`;
-  expect(e.src, at('src')).toBe(`${src}:${row['udp.srcport']}`);
-  expect(['CON', 'NON', 'ACK', 'RST'].indexOf(msg.type!), at('type')).toBe(Number(row['coap.type']));
+  const tcp = Boolean(row['tcp.srcport']);
+  expect(e.transport, at('transport')).toBe(tcp ? 'tcp' : 'udp');
+  expect(e.src, at('src')).toBe(`${src}:${tcp ? row['tcp.srcport'] : row['udp.srcport']}`);
+  // CoAP over TCP (RFC 8323) has neither type nor message ID.
+  expect(msg.type === null ? '' : String(['CON', 'NON', 'ACK', 'RST'].indexOf(msg.type)), at('type')).toBe(row['coap.type']);
   expect(msg.code, at('code')).toBe(Number(row['coap.code']));
-  expect(msg.mid, at('mid')).toBe(Number(row['coap.mid']));
+  expect(msg.mid === null ? '' : String(msg.mid), at('mid')).toBe(row['coap.mid']);
   expect(msg.token, at('token')).toBe(row['coap.token']);
   const request = e.match.request?.msg;
   const path = msg.uriPath ?? (request && request.code >> 5 === 0 && request.code !== 0 ? request.uriPath : null);
-  if (row['coap.opt.uri_path_recon'] === '' && msg.uriPath === null && msg.token === '') {
+  if (row['coap.opt.uri_path_recon'] === '' && path && msg.uriPath === null && msg.token === '') {
     // tshark tracks requests by token only, so it gives no path to a response with an empty token; we match by MID.
     expect(e.match.request?.frame, at('response to (empty token)')).toBeDefined();
   } else {

@@ -29,11 +29,18 @@ export interface Lwm2mRecord {
   value: number | string | boolean | null;
   /** SenML/OMA JSON time of the record (seconds), when the payload carried one. */
   time?: number;
+  /**
+   * `time` counts seconds relative to when the message was sent (negative: in the past),
+   * not since the epoch: SenML reads any time below 2^28 that way (RFC 8428 section 4.5.3),
+   * OMA LwM2M JSON any time without a base time.
+   */
+  timeRelative?: true;
 }
 
 /** One CoRE link (RFC 6690) with its attributes; attribute values unquoted, valueless attributes as true. */
 export interface CoreLink {
   uri: string;
+  /** Null prototype (names come off the wire): use Object.hasOwn / `in`, not attrs.hasOwnProperty. */
   attrs: Record<string, string | true>;
 }
 
@@ -41,7 +48,10 @@ export interface PayloadResult {
   records: Lwm2mRecord[];
   /** Link-format bodies: every link. */
   links?: CoreLink[];
-  /** Plain CBOR (60) and other formats that are not resource records: a JSON-safe rendering. */
+  /**
+   * Plain CBOR (60) and other formats that are not resource records: a JSON-safe rendering.
+   * Also text (string) and octet-stream (hex) bodies whose request path names no resource.
+   */
   data?: unknown;
   /** Set when the body could not be decoded (fully or partly); records decoded before the fault are kept. */
   error: string | null;

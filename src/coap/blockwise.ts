@@ -1,3 +1,5 @@
+import { GenerationalMap } from '../util/generational-map.js';
+import type { MessageSummary } from './exchanges.js';
 import type { BlockValue, CoapMessage } from './message.js';
 
 /** Largest body reassembled; beyond it the transfer is abandoned (hostile peers). */
@@ -6,7 +8,6 @@ const MAX_TRANSFERS = 10_000;
 const TRANSFER_TIMEOUT = 247;
 
 interface Transfer {
-  ts: number;
   firstFrame: number;
   chunks: Buffer[];
   length: number;
@@ -31,7 +32,7 @@ export type BlockOutcome =
  * them minus its Block2 option (each block may carry a new token, so tokens cannot be used).
  */
 export class BlockAssembler {
-  private readonly transfers = new Map<string, Transfer>();
+  private readonly transfers = new GenerationalMap<string, Transfer>(TRANSFER_TIMEOUT, MAX_TRANSFERS);
 
   /** A request's Block1 body part. */
   addRequestBlock(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): BlockOutcome {
@@ -46,7 +47,7 @@ export class BlockAssembler {
    * identify the resource); client/server are the request's sender and receiver.
    */
   addResponseBlock(
-    frame: number, ts: number, client: string, server: string, request: CoapMessage | null, msg: CoapMessage,
+    frame: number, ts: number, client: string, server: string, request: MessageSummary | null, msg: CoapMessage,
   ): BlockOutcome {
     const block = msg.block2;
     if (!block) return { state: 'single' };
@@ -62,10 +63,8 @@ export class BlockAssembler {
         this.transfers.delete(key);
         return { state: 'single' };
       }
-      transfer = { ts, firstFrame: frame, chunks: [], length: 0, blocks: 0 };
-      this.transfers.delete(key);
-      this.transfers.set(key, transfer);
-      this.bound(ts);
+      transfer = { firstFrame: frame, chunks: [], length: 0, blocks: 0 };
+      this.transfers.set(key, transfer, ts);
     }
     if (!transfer) return { state: 'broken', reason: `block ${block.num} without block 0` };
     const offset = block.num * block.size;
@@ -84,19 +83,11 @@ export class BlockAssembler {
     transfer.chunks.push(Buffer.from(payload));
     transfer.length += payload.length;
     transfer.blocks++;
-    transfer.ts = ts;
     if (block.more) return { state: 'partial', blocks: transfer.blocks };
     this.transfers.delete(key);
     return {
       state: 'complete',
       body: { body: Buffer.concat(transfer.chunks, transfer.length), blocks: transfer.blocks, firstFrame: transfer.firstFrame },
     };
-  }
-
-  private bound(now: number): void {
-    for (const [key, t] of this.transfers) {
-      if (this.transfers.size <= MAX_TRANSFERS && t.ts >= now - TRANSFER_TIMEOUT) break;
-      this.transfers.delete(key);
-    }
   }
 }

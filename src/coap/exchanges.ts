@@ -1,9 +1,20 @@
-import { BoundedMap } from './bounded-map.js';
+import { GenerationalMap } from '../util/generational-map.js';
 import type { CoapMessage } from './message.js';
+import { PeerPairs } from './peer-pairs.js';
 
 /** RFC 7252 section 4.8.2: how long a message ID may be reused for a retransmission. */
 const EXCHANGE_LIFETIME = 247;
 const MAX_TRACKED = 200_000;
+/** An observation that sees no notification for a day is forgotten. */
+const OBSERVATION_IDLE = 86_400;
+const MAX_OBSERVATIONS = 200_000;
+
+/**
+ * What is kept of a remembered message. Not the message itself: its payload is a view into
+ * the capture's read buffer, and options hold strings, so keeping whole messages for an
+ * exchange lifetime would pin most of a capture in memory.
+ */
+export type MessageSummary = Pick<CoapMessage, 'type' | 'code' | 'mid' | 'token' | 'uriPath' | 'uriQuery' | 'observe'>;
 
 /** A request (or a confirmable response) remembered so later messages can be matched to it. */
 export interface ExchangeRecord {
@@ -11,7 +22,7 @@ export interface ExchangeRecord {
   ts: number;
   src: string;
   dst: string;
-  msg: CoapMessage;
+  msg: MessageSummary;
   /** Capture time of the first response, once one was seen. */
   answeredAt: number | null;
   /** Owned by the consumer of the CoAP stage (e.g. the LwM2M operation of this request). */
@@ -45,42 +56,45 @@ export interface ExchangeMatch {
  * (RFC 7252 section 5.3.2, RFC 7641), and over TCP by token alone (RFC 8323).
  */
 export class ExchangeTracker {
-  /** "sender>receiver#mid" → the first message with that ID (retransmission and ACK matching). */
-  private readonly byMid = new BoundedMap<ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
-  /** "client>server@token" → the request with that token. */
-  private readonly byToken = new BoundedMap<ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
-  /** Observe requests live as long as the observation, not one exchange lifetime. */
-  private readonly observations = new Map<string, ExchangeRecord>();
-  private static readonly MAX_OBSERVATIONS = 100_000;
+  private readonly pairs = new PeerPairs();
+  /** pair × 65536 + MID → the first CON/NON with that ID (retransmissions, ACK matching). */
+  private readonly byMid = new GenerationalMap<number, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
+  /** The same for ACK/RST, whose IDs echo the peer's and must not mix with the sender's own. */
+  private readonly acks = new GenerationalMap<number, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
+  /** "pair|token" of the request's direction → the request with that token. */
+  private readonly byToken = new GenerationalMap<string, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
+  /** Observe requests live as long as their notifications keep coming, not one exchange lifetime. */
+  private readonly observations = new GenerationalMap<string, ExchangeRecord>(OBSERVATION_IDLE, MAX_OBSERVATIONS);
 
   match(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeMatch {
     const result: ExchangeMatch = {
       role: 'request', request: null, retransmissionOf: null, responseTime: null, record: null,
     };
     const cls = msg.code >> 5;
-    if (msg.type === null) return this.matchTcp(result, frame, ts, src, dst, msg, cls);
+    const forward = this.pairs.id(src, dst);
+    const reverse = this.pairs.id(dst, src);
+    if (msg.type === null) return this.matchTcp(result, frame, ts, src, dst, msg, cls, forward, reverse);
 
     if (msg.type === 'ACK' || msg.type === 'RST') {
       result.role = msg.type === 'RST' ? 'reset' : msg.code === 0 ? 'ack' : 'response';
-      // ACK/RST IDs echo the peer's IDs: keep them apart from the sender's own CON/NON IDs.
-      const own = `${src}>${dst}#${msg.mid}a`;
-      const earlier = this.byMid.get(own);
+      const own = forward * 65536 + msg.mid!;
+      const earlier = this.acks.get(own);
       if (earlier) result.retransmissionOf = earlier.frame;
-      else this.byMid.set(own, this.record(frame, ts, src, dst, msg), ts);
-      const acked = this.byMid.get(`${dst}>${src}#${msg.mid}`);
+      else this.acks.set(own, this.record(frame, ts, src, dst, msg), ts);
+      const acked = this.byMid.get(reverse * 65536 + msg.mid!);
       if (acked) this.answer(result, acked, ts, msg);
       return result;
     }
 
     // CON or NON: a request, a separate response/notification, or a ping (empty CON).
-    const midKey = `${src}>${dst}#${msg.mid}`;
+    const midKey = forward * 65536 + msg.mid!;
     const original = this.byMid.get(midKey);
     if (original && original.msg.code === msg.code && original.msg.token === msg.token) {
       result.retransmissionOf = original.frame;
       result.record = original;
-      result.role = roleOf(cls, msg);
-      if (cls !== 0) {
-        const request = this.requestFor(src, dst, msg);
+      result.role = msg.code === 0 ? 'ping' : cls === 0 ? 'request' : 'response';
+      if (cls !== 0 && msg.code !== 0) {
+        const request = this.requestFor(reverse, msg);
         if (request) {
           result.request = request;
           if (request.msg.observe === 0 && msg.observe !== null) result.role = 'notification';
@@ -96,26 +110,16 @@ export class ExchangeTracker {
       return result;
     }
     if (cls === 0) {
-      result.role = 'request';
-      this.rememberRequest(src, dst, msg, record, ts);
+      this.rememberRequest(forward, msg, record, ts);
       return result;
     }
-    result.role = 'response';
-    const request = this.requestFor(src, dst, msg);
-    if (request) {
-      if (request.msg.observe === 0 && msg.observe !== null && request.answeredAt !== null) {
-        result.role = 'notification';
-        result.request = request;
-      } else {
-        this.answer(result, request, ts, msg);
-      }
-    }
+    this.matchSeparateResponse(result, reverse, msg, ts);
     return result;
   }
 
   private matchTcp(
     result: ExchangeMatch, frame: number, ts: number, src: string, dst: string,
-    msg: CoapMessage, cls: number,
+    msg: CoapMessage, cls: number, forward: number, reverse: number,
   ): ExchangeMatch {
     if (cls === 7) {
       result.role = 'signal';
@@ -124,31 +128,30 @@ export class ExchangeTracker {
     const record = this.record(frame, ts, src, dst, msg);
     result.record = record;
     if (cls === 0) {
-      this.rememberRequest(src, dst, msg, record, ts);
+      this.rememberRequest(forward, msg, record, ts);
       return result;
     }
-    result.role = 'response';
-    const request = this.requestFor(src, dst, msg);
-    if (request) {
-      if (request.msg.observe === 0 && msg.observe !== null && request.answeredAt !== null) {
-        result.role = 'notification';
-        result.request = request;
-      } else {
-        this.answer(result, request, ts, msg);
-      }
-    }
+    this.matchSeparateResponse(result, reverse, msg, ts);
     return result;
   }
 
-  private rememberRequest(src: string, dst: string, msg: CoapMessage, record: ExchangeRecord, ts: number): void {
-    const key = `${src}>${dst}@${msg.token}`;
+  /** A response not piggybacked on an ACK: the first answer to a request, or a notification. */
+  private matchSeparateResponse(result: ExchangeMatch, reverse: number, msg: CoapMessage, ts: number): void {
+    result.role = 'response';
+    const request = this.requestFor(reverse, msg);
+    if (!request) return;
+    if (request.msg.observe === 0 && msg.observe !== null && request.answeredAt !== null) {
+      result.role = 'notification';
+      result.request = request;
+    } else {
+      this.answer(result, request, ts, msg);
+    }
+  }
+
+  private rememberRequest(pair: number, msg: CoapMessage, record: ExchangeRecord, ts: number): void {
+    const key = `${pair}|${msg.token}`;
     if (msg.observe === 0) {
-      this.observations.delete(key);
-      if (this.observations.size >= ExchangeTracker.MAX_OBSERVATIONS) {
-        const oldest = this.observations.keys().next().value;
-        if (oldest !== undefined) this.observations.delete(oldest);
-      }
-      this.observations.set(key, record);
+      this.observations.set(key, record, ts);
     } else if (msg.observe === 1) {
       // A cancel reuses the observation's token; its response must match the cancel.
       this.observations.delete(key);
@@ -156,9 +159,9 @@ export class ExchangeTracker {
     this.byToken.set(key, record, ts);
   }
 
-  /** The request a response from src to dst answers, by token. */
-  private requestFor(src: string, dst: string, msg: CoapMessage): ExchangeRecord | undefined {
-    const key = `${dst}>${src}@${msg.token}`;
+  /** The request a response answers, by token, in the pair that carried the request. */
+  private requestFor(requestPair: number, msg: CoapMessage): ExchangeRecord | undefined {
+    const key = `${requestPair}|${msg.token}`;
     const request = this.byToken.get(key);
     if (request && (request.msg.observe !== 0 || request.answeredAt === null)) return request;
     return this.observations.get(key) ?? request;
@@ -173,11 +176,10 @@ export class ExchangeTracker {
   }
 
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeRecord {
-    return { frame, ts, src, dst, msg, answeredAt: null, tag: null };
+    const summary: MessageSummary = {
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
+      uriQuery: msg.uriQuery, observe: msg.observe,
+    };
+    return { frame, ts, src, dst, msg: summary, answeredAt: null, tag: null };
   }
-}
-
-function roleOf(cls: number, msg: CoapMessage): MessageRole {
-  if (msg.code === 0) return 'ping';
-  return cls === 0 ? 'request' : 'response';
 }

@@ -9,7 +9,7 @@ import { TcpFramer } from './tcp-framer.js';
 export * from './message.js';
 export { optionDefinition, OPTION } from './options.js';
 export { decodeCoapUdp, decodeCoapTcp } from './decode.js';
-export type { ExchangeMatch, ExchangeRecord, MessageRole } from './exchanges.js';
+export type { ExchangeMatch, ExchangeRecord, MessageRole, MessageSummary } from './exchanges.js';
 export type { BlockOutcome, ReassembledBody } from './blockwise.js';
 export { DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT } from './detect.js';
 

@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_PACKETS, ensureCapture, type Capture } from './build-capture.js';
+import { findOnPath, PEAK_RSS_PRELOAD, timedRun, type TimedRun } from './measure.js';
+import { renderTable, summaryJson, type Throughput } from './report.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'bin/coapwatch.js');
+const DATA_DIR = join(ROOT, 'bench-data');
+
+interface BenchOptions {
+  packets: number;
+  runs: number;
+  tshark: boolean;
+  rebuild?: boolean;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return n;
+}
+
+const program = new Command()
+  .name('npm run bench --')
+  .description(
+    'Times `coapwatch analyze FILE --format ndjson --no-progress` (stdout to /dev/null, best of --runs, with its '
+    + 'peak RSS) on a synthetic capture of an LwM2M smart-meter fleet, built deterministically into '
+    + 'bench-data/lwm2m-<N>-v<format version>.pcap unless it is cached there, and compares with one run of '
+    + '`tshark -n -r FILE` when tshark is on PATH. Prints a table, then every figure as one line of JSON.',
+  )
+  .option('--packets <n>', 'packets in the capture', positiveInteger, DEFAULT_PACKETS)
+  .option('--runs <n>', 'timed coapwatch runs; the fastest is reported', positiveInteger, 3)
+  .option('--no-tshark', 'skip the tshark comparison')
+  .addOption(new Option('--keep', 'reuse the cached capture when there is one (the default)').conflicts('rebuild'))
+  .option('--rebuild', 'build the capture again even when it is cached')
+  .addHelpText('after', `
+Exit status: 0 when every coapwatch run exits 0 and its summary counts as many CoAP messages as the
+capture holds (that check is skipped, with a note, when the summary cannot be read); 1 otherwise.`);
+
+async function main(opts: BenchOptions): Promise<number> {
+  const capture = ensureCapture(DATA_DIR, opts.packets, opts.rebuild);
+  const shownPath = relative(process.cwd(), capture.path);
+  note(capture.buildSeconds === null ? `reusing ${shownPath}` : `built ${shownPath} in ${capture.buildSeconds.toFixed(2)} s`);
+
+  const runs: TimedRun[] = [];
+  for (let i = 1; i <= opts.runs; i++) {
+    const run = await timedRun(process.execPath, ['--import', PEAK_RSS_PRELOAD, CLI, 'analyze', capture.path, '--format', 'ndjson', '--no-progress']);
+    note(`coapwatch run ${i}/${opts.runs}: ${run.seconds.toFixed(2)} s, exit code ${run.exitCode}`);
+    if (run.exitCode !== 0) {
+      process.stderr.write(`bench: coapwatch exited with ${run.exitCode ?? 'a signal'}; no figures\n`);
+      return 1;
+    }
+    runs.push(run);
+  }
+  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const peaks = runs.flatMap((r) => (r.peakRssKb === null ? [] : [r.peakRssKb]));
+  const ours: Throughput = { seconds: best.seconds, peakRssKb: peaks.length > 0 ? Math.max(...peaks) : null };
+
+  const tshark = opts.tshark ? await timeTshark(capture) : 'skipped (--no-tshark)';
+  const sanity = checkMessageCount(capture);
+  const result = { capture, runSeconds: runs.map((r) => r.seconds), ours, tshark, sanity };
+  process.stdout.write('\n' + renderTable(result, shownPath) + summaryJson(result) + '\n');
+  return sanity.startsWith('FAILED') ? 1 : 0;
+}
+
+async function timeTshark(capture: Capture): Promise<Throughput | string> {
+  const tshark = findOnPath('tshark');
+  if (tshark === null) return 'skipped: tshark is not on PATH';
+  note('tshark -n -r (once)...');
+  const run = await timedRun(tshark, ['-n', '-r', capture.path]);
+  if (run.exitCode !== 0) return `skipped: tshark exited with ${run.exitCode ?? 'a signal'}`;
+  return { seconds: run.seconds, peakRssKb: null };
+}
+
+/** The summary's "CoAP messages" line must count every packet the capture holds: each is one CoAP message. */
+function checkMessageCount(capture: Capture): string {
+  const summary = spawnSync(process.execPath, [CLI, 'analyze', capture.path, '--format', 'summary', '--no-progress'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 << 20,
+  });
+  if (summary.status !== 0) {
+    const reason = summary.stderr.trim().split('\n')[0] || `exit code ${summary.status ?? 'signal'}`;
+    return `exit code 0 on every run; message count not checked: --format summary failed (${reason})`;
+  }
+  const match = /^\s*CoAP messages\s+(\d+)\s*$/m.exec(summary.stdout);
+  if (match === null) return 'exit code 0 on every run; message count not checked: the summary has no "CoAP messages" line';
+  const counted = Number(match[1]);
+  if (counted !== capture.packets) return `FAILED: the summary counts ${counted} CoAP messages, the capture holds ${capture.packets}`;
+  return `ok: exit code 0 on every run; the summary counts ${counted} CoAP messages, as many as packets written`;
+}
+
+function note(text: string): void {
+  process.stderr.write(`bench: ${text}\n`);
+}
+
+program.parse();
+process.exitCode = await main(program.opts<BenchOptions>());

@@ -1,0 +1,73 @@
+import type { Capture } from './build-capture.js';
+
+export interface Throughput {
+  /** Wall time of the run reported (for coapwatch the best one). */
+  seconds: number;
+  peakRssKb: number | null;
+}
+
+export interface BenchResult {
+  capture: Capture;
+  /** Every timed coapwatch run, in order. */
+  runSeconds: number[];
+  ours: Throughput;
+  /** Why tshark was skipped, when it was. */
+  tshark: Throughput | string;
+  /** "ok", or what went wrong or was skipped. */
+  sanity: string;
+}
+
+const MB = 1e6;
+
+const grouped = (n: number) => Math.round(n).toLocaleString('en-US');
+const packetsPerSecond = (r: BenchResult, t: Throughput) => r.capture.packets / t.seconds;
+const megabytesPerSecond = (r: BenchResult, t: Throughput) => r.capture.bytes / MB / t.seconds;
+
+/** The human table. */
+export function renderTable(r: BenchResult, capturePath: string): string {
+  const c = r.capture;
+  const built = c.buildSeconds === null ? 'cached (--rebuild builds it again)' : `built in ${c.buildSeconds.toFixed(2)} s`;
+  const row = (name: string, t: Throughput, note: string) => [
+    `  ${name.padEnd(20)}`,
+    `${t.seconds.toFixed(2)} s`.padStart(10),
+    grouped(packetsPerSecond(r, t)).padStart(13),
+    megabytesPerSecond(r, t).toFixed(1).padStart(8),
+    (t.peakRssKb === null ? '-' : `${Math.round(t.peakRssKb / 1024)} MiB`).padStart(10),
+    note ? `   ${note}` : '',
+  ].join('');
+  const lines = [
+    `capture  ${capturePath}: ${grouped(c.packets)} packets, ${(c.bytes / MB).toFixed(1)} MB, ${built}`,
+    '',
+    `  ${''.padEnd(20)}${'wall'.padStart(10)}${'packets/s'.padStart(13)}${'MB/s'.padStart(8)}${'peak RSS'.padStart(10)}`,
+    row('coapwatch ndjson', r.ours, `best of ${r.runSeconds.length}: ${r.runSeconds.map((s) => s.toFixed(2)).join(' ')}`),
+  ];
+  if (typeof r.tshark === 'string') {
+    lines.push(`  tshark -n -r        ${r.tshark}`);
+  } else {
+    lines.push(row('tshark -n -r', r.tshark, ''));
+    lines.push(`  coapwatch / tshark  ${(r.tshark.seconds / r.ours.seconds).toFixed(2)}x the packets/s`);
+  }
+  lines.push('', `sanity   ${r.sanity}`);
+  return lines.join('\n') + '\n';
+}
+
+/** One line of JSON with every figure, for pasting into a closing note. */
+export function summaryJson(r: BenchResult): string {
+  const round = (n: number, digits: number) => Number(n.toFixed(digits));
+  const figures = (t: Throughput) => ({
+    seconds: round(t.seconds, 3),
+    packetsPerSecond: Math.round(packetsPerSecond(r, t)),
+    mbPerSecond: round(megabytesPerSecond(r, t), 2),
+  });
+  const ours = { ...figures(r.ours), runSeconds: r.runSeconds.map((s) => round(s, 3)), peakRssMiB: r.ours.peakRssKb === null ? null : round(r.ours.peakRssKb / 1024, 1) };
+  const tshark = typeof r.tshark === 'string' ? null : figures(r.tshark);
+  return JSON.stringify({
+    packets: r.capture.packets,
+    captureMB: round(r.capture.bytes / MB, 1),
+    buildSeconds: r.capture.buildSeconds === null ? null : round(r.capture.buildSeconds, 2),
+    coapwatch: ours,
+    tshark,
+    oursOverTshark: typeof r.tshark === 'string' ? null : round(r.tshark.seconds / r.ours.seconds, 2),
+    sanity: r.sanity,
+  });
+}

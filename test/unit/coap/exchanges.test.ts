@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { CoapFlow, uint } from '../../support/coap-flow.js';
+
+const A = '10.0.0.2:40000';
+const B = '10.0.0.1:5683';
+
+describe('exchange matching (RFC 7252 5.3, 4.4, 4.5; RFC 7641)', () => {
+  it('piggybacked response by MID, response time, and a duplicate ACK', () => {
+    const f = new CoapFlow();
+    const req = f.send(A, B, { code: '0.01', mid: 10, token: '01', path: '/a' });
+    const res = f.send(B, A, { code: '2.05', type: 'ACK', mid: 10, token: '01', payload: 'x' });
+    expect(res.coap.match).toMatchObject({ role: 'response', retransmissionOf: null, responseTime: 1 });
+    expect(res.coap.match.request?.frame).toBe(req.coap.frame);
+    const dup = f.send(B, A, { code: '2.05', type: 'ACK', mid: 10, token: '01', payload: 'x' });
+    expect(dup.coap.match.retransmissionOf).toBe(res.coap.frame);
+    expect(dup.coap.match.responseTime).toBeNull();
+  });
+
+  it('a retransmitted CON request is flagged and its response still matches the original', () => {
+    const f = new CoapFlow();
+    const first = f.send(A, B, { code: '0.02', mid: 11, token: '02', path: '/b' });
+    const again = f.send(A, B, { code: '0.02', mid: 11, token: '02', path: '/b' });
+    expect(again.coap.match.retransmissionOf).toBe(first.coap.frame);
+    const res = f.send(B, A, { code: '2.04', type: 'ACK', mid: 11, token: '02' });
+    expect(res.coap.match.request?.frame).toBe(first.coap.frame);
+  });
+
+  it('separate response: empty ACK first, then a CON response matched by token, acknowledged in turn', () => {
+    const f = new CoapFlow();
+    const req = f.send(A, B, { code: '0.01', mid: 12, token: 'beef', path: '/slow' });
+    const ack = f.send(B, A, { code: '0.00', type: 'ACK', mid: 12 });
+    expect(ack.coap.match).toMatchObject({ role: 'ack' });
+    expect(ack.coap.match.request?.frame).toBe(req.coap.frame);
+    const res = f.send(B, A, { code: '2.05', type: 'CON', mid: 900, token: 'beef', payload: 'done' });
+    expect(res.coap.match.role).toBe('response');
+    expect(res.coap.match.request?.frame).toBe(req.coap.frame);
+    expect(res.coap.match.responseTime).toBe(2);
+    const ackOfRes = f.send(A, B, { code: '0.00', type: 'ACK', mid: 900 });
+    expect(ackOfRes.coap.match.request?.frame).toBe(res.coap.frame);
+  });
+
+  it('the same MID in each direction belongs to two different exchanges', () => {
+    const f = new CoapFlow();
+    f.send(A, B, { code: '0.01', mid: 20, token: '01', path: '/x' });
+    const other = f.send(B, A, { code: '0.01', mid: 20, token: '09', path: '/y' });
+    expect(other.coap.match).toMatchObject({ role: 'request', retransmissionOf: null });
+    const resToB = f.send(A, B, { code: '2.05', type: 'ACK', mid: 20, token: '09' });
+    expect(resToB.coap.match.request?.frame).toBe(other.coap.frame);
+  });
+
+  it('a response from a third peer does not match', () => {
+    const f = new CoapFlow();
+    f.send(A, B, { code: '0.01', mid: 30, token: '03', path: '/x' });
+    const stranger = f.send('10.9.9.9:5683', A, { code: '2.05', type: 'ACK', mid: 30, token: '03' });
+    expect(stranger.coap.match.request).toBeNull();
+  });
+
+  it('RST answers a CON notification and ends nothing else', () => {
+    const f = new CoapFlow();
+    f.send(B, A, { code: '0.01', mid: 40, token: '0a', path: '/3/0/9', options: [['Observe', uint(0)]] });
+    f.send(A, B, { code: '2.05', type: 'ACK', mid: 40, token: '0a', options: [['Observe', uint(1)]], payload: '5' });
+    const n = f.send(A, B, { code: '2.05', type: 'CON', mid: 41, token: '0a', options: [['Observe', uint(2)]], payload: '6' });
+    expect(n.coap.match.role).toBe('notification');
+    const rst = f.send(B, A, { code: '0.00', type: 'RST', mid: 41 });
+    expect(rst.coap.match.role).toBe('reset');
+    expect(rst.coap.match.request?.frame).toBe(n.coap.frame);
+  });
+
+  it('a cancel (Observe=1) reuses the token, and its response matches the cancel, not the observation', () => {
+    const f = new CoapFlow();
+    const obs = f.send(B, A, { code: '0.01', mid: 50, token: '0b', path: '/3/0/9', options: [['Observe', uint(0)]] });
+    f.send(A, B, { code: '2.05', type: 'ACK', mid: 50, token: '0b', options: [['Observe', uint(1)]], payload: '5' });
+    const cancel = f.send(B, A, { code: '0.01', mid: 51, token: '0b', path: '/3/0/9', options: [['Observe', uint(1)]] });
+    const res = f.send(A, B, { code: '2.05', type: 'ACK', mid: 51, token: '0b', payload: '5' });
+    expect(res.coap.match.request?.frame).toBe(cancel.coap.frame);
+    expect(res.coap.match.request?.frame).not.toBe(obs.coap.frame);
+  });
+});
+
+describe('block-wise reassembly (RFC 7959)', () => {
+  const block = (num: number, more: boolean, szx: number) => uint((num << 4) | (more ? 8 : 0) | szx);
+
+  it('Block2 body over three responses, each block requested with a new token', () => {
+    const f = new CoapFlow();
+    const parts = ['a'.repeat(16), 'b'.repeat(16), 'ccc'];
+    for (let i = 0; i < 3; i++) {
+      f.send(A, B, { code: '0.01', mid: 60 + i, token: `0${i}`, path: '/big', options: i ? [['Block2', block(i, false, 0)]] : [] });
+      const r = f.send(B, A, { code: '2.05', type: 'ACK', mid: 60 + i, token: `0${i}`, options: [['Block2', block(i, i < 2, 0)]], payload: parts[i] });
+      if (i < 2) expect(r.coap.block).toEqual({ state: 'partial', blocks: i + 1 });
+      else {
+        expect(r.coap.block.state).toBe('complete');
+        expect(r.coap.body?.toString()).toBe(parts.join(''));
+      }
+    }
+  });
+
+  it('a gap in the blocks is reported and nothing is decoded', () => {
+    const f = new CoapFlow();
+    f.send(A, B, { code: '0.03', mid: 70, token: '07', path: '/up', options: [['Block1', block(0, true, 0)]], payload: 'x'.repeat(16) });
+    const skipped = f.send(A, B, { code: '0.03', mid: 71, token: '07', path: '/up', options: [['Block1', block(2, false, 0)]], payload: 'zz' });
+    expect(skipped.coap.block).toMatchObject({ state: 'broken' });
+    expect(skipped.coap.body).toBeNull();
+  });
+});

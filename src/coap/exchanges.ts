@@ -25,6 +25,8 @@ export interface ExchangeRecord {
   msg: MessageSummary;
   /** Capture time of the first response, once one was seen. */
   answeredAt: number | null;
+  /** Frame of the first ACK or RST for this message (a later one is a duplicate). */
+  acknowledgedBy: number | null;
   /** Owned by the consumer of the CoAP stage (e.g. the LwM2M operation of this request). */
   tag: unknown;
 }
@@ -59,8 +61,6 @@ export class ExchangeTracker {
   private readonly pairs = new PeerPairs();
   /** pair × 65536 + MID → the first CON/NON with that ID (retransmissions, ACK matching). */
   private readonly byMid = new GenerationalMap<number, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
-  /** The same for ACK/RST, whose IDs echo the peer's and must not mix with the sender's own. */
-  private readonly acks = new GenerationalMap<number, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
   /** "pair|token" of the request's direction → the request with that token. */
   private readonly byToken = new GenerationalMap<string, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
   /** Observe requests live as long as their notifications keep coming, not one exchange lifetime. */
@@ -71,18 +71,22 @@ export class ExchangeTracker {
       role: 'request', request: null, retransmissionOf: null, responseTime: null, record: null,
     };
     const cls = msg.code >> 5;
-    const forward = this.pairs.id(src, dst);
-    const reverse = this.pairs.id(dst, src);
+    const forward = this.pairs.forward(src, dst);
+    const reverse = forward ^ 1;
     if (msg.type === null) return this.matchTcp(result, frame, ts, src, dst, msg, cls, forward, reverse);
 
     if (msg.type === 'ACK' || msg.type === 'RST') {
       result.role = msg.type === 'RST' ? 'reset' : msg.code === 0 ? 'ack' : 'response';
-      const own = forward * 65536 + msg.mid!;
-      const earlier = this.acks.get(own);
-      if (earlier) result.retransmissionOf = earlier.frame;
-      else this.acks.set(own, this.record(frame, ts, src, dst, msg), ts);
+      // ACK/RST IDs echo the peer's: the acknowledged message is in the reverse direction.
       const acked = this.byMid.get(reverse * 65536 + msg.mid!);
-      if (acked) this.answer(result, acked, ts, msg);
+      if (!acked) return result;
+      if (acked.acknowledgedBy !== null) {
+        result.retransmissionOf = acked.acknowledgedBy;
+        result.request = acked;
+        return result;
+      }
+      acked.acknowledgedBy = frame;
+      this.answer(result, acked, ts, msg);
       return result;
     }
 
@@ -162,6 +166,11 @@ export class ExchangeTracker {
   /** The request a response answers, by token, in the pair that carried the request. */
   private requestFor(requestPair: number, msg: CoapMessage): ExchangeRecord | undefined {
     const key = `${requestPair}|${msg.token}`;
+    // Most responses with an Observe option are notifications: look there first.
+    if (msg.observe !== null) {
+      const observation = this.observations.get(key);
+      if (observation && observation.answeredAt !== null) return observation;
+    }
     const request = this.byToken.get(key);
     if (request && (request.msg.observe !== 0 || request.answeredAt === null)) return request;
     return this.observations.get(key) ?? request;
@@ -180,6 +189,6 @@ export class ExchangeTracker {
       type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
       uriQuery: msg.uriQuery, observe: msg.observe,
     };
-    return { frame, ts, src, dst, msg: summary, answeredAt: null, tag: null };
+    return { frame, ts, src, dst, msg: summary, answeredAt: null, acknowledgedBy: null, tag: null };
   }
 }

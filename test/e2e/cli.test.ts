@@ -9,6 +9,11 @@ const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
 const capture = (name: string) => join(root, 'captures/reference', name);
 
+/** The `{"kind":"message"}` records of an NDJSON stream (endpoint state records are tested in store.test.ts). */
+function messageRecords(stdout: string) {
+  return stdout.trimEnd().split('\n').map((l) => JSON.parse(l)).filter((o) => o.kind === 'message');
+}
+
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -19,7 +24,7 @@ describe('coapwatch analyze', () => {
     const r = run('analyze', capture('wakaama-observe.pcap'), '--coap-port', '56830', '--format', 'ndjson');
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = messageRecords(r.stdout);
     expect(lines).toHaveLength(21);
     const first = lines[0];
     expect(Object.keys(first)).toEqual(['kind', 'frame', 'ts', 'src', 'dst', 'transport', 'coap', 'lwm2m', 'error']);
@@ -37,7 +42,7 @@ describe('coapwatch analyze', () => {
 
   it('block values are {num, more, size}', () => {
     const r = run('analyze', capture('wakaama-blockwise.pcap'), '--coap-port', '56830', '--format', 'ndjson');
-    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = messageRecords(r.stdout);
     expect(lines[0].coap.block1).toEqual({ num: 0, more: true, size: 64 });
     expect(lines[4].coap.reassembled).toEqual({ blocks: 3, length: 140, firstFrame: 1 });
   });
@@ -55,15 +60,15 @@ describe('coapwatch analyze', () => {
   it('reads pcapng too', () => {
     const r = run('analyze', join(root, 'test/fixtures/capture/wakaama-observe.pcapng'), '--coap-port', '56830', '--format', 'ndjson');
     expect(r.code).toBe(0);
-    expect(r.stdout.trimEnd().split('\n')).toHaveLength(21);
+    expect(messageRecords(r.stdout)).toHaveLength(21);
   });
 
   it('without --coap-port the heuristic still finds CoAP on the client port, and --no-heuristic turns it off', () => {
     const withHeuristic = run('analyze', capture('wakaama-observe.pcap'), '--format', 'ndjson');
-    expect(withHeuristic.stdout.trimEnd().split('\n')).toHaveLength(21);
+    expect(messageRecords(withHeuristic.stdout)).toHaveLength(21);
     // Port 5683 is on one side of every datagram, so nothing is lost either way here:
     const without = run('analyze', capture('wakaama-observe.pcap'), '--format', 'ndjson', '--no-heuristic');
-    expect(without.stdout.trimEnd().split('\n')).toHaveLength(21);
+    expect(messageRecords(without.stdout)).toHaveLength(21);
   });
 });
 
@@ -104,7 +109,7 @@ describe('errors are one line and exit 1', () => {
     writeFileSync(f, whole.subarray(0, whole.length - 10));
     const r = run('analyze', f, '--format', 'ndjson', '--coap-port', '56830');
     expect(r.code).toBe(0);
-    expect(r.stdout.trimEnd().split('\n')).toHaveLength(20);
+    expect(messageRecords(r.stdout)).toHaveLength(20);
     expect(r.stderr).toMatch(/warning: .*truncated/);
   });
 

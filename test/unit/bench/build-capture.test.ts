@@ -58,7 +58,7 @@ describe('bench capture builder', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('names the file after the packet count and format version, and reuses it', () => {
-    expect(basename(path)).toBe('lwm2m-2k-v1.pcap');
+    expect(basename(path)).toBe('lwm2m-2k-v2.pcap');
     expect(ensureCapture(dir, PACKETS).buildSeconds).toBeNull();
   });
 
@@ -82,7 +82,7 @@ describe('bench capture builder', () => {
     }
   });
 
-  it('starts with meter 0 registering: CON POST /rd?ep=meter-00000&lt=300&lwm2m=1.1&b=U with a link-format body', () => {
+  it('starts with meter 0 registering: CON POST /rd?ep=meter-00000&lt=300&lwm2m=1.0&b=U with a link-format body', () => {
     const first = frames[0];
     expect(first.seconds).toBe(Date.UTC(2024, 2, 1) / 1000);
     const ip = first.data.subarray(ETHERNET);
@@ -94,13 +94,13 @@ describe('bench capture builder', () => {
     const message = parse(coap);
     const values = (name: string) => message.options.filter((o) => o.name === name).map((o) => o.value.toString('latin1'));
     expect(values('Uri-Path')).toEqual(['rd']);
-    expect(values('Uri-Query')).toEqual(['ep=meter-00000', 'lt=300', 'lwm2m=1.1', 'b=U']);
+    expect(values('Uri-Query')).toEqual(['ep=meter-00000', 'lt=300', 'lwm2m=1.0', 'b=U']);
     expect(message.options.find((o) => o.name === 'Content-Format')?.value).toEqual(Buffer.from([40]));
     expect(message.payload.toString('latin1')).toMatch(/^<\/1\/0>,<\/3\/0>,<\/3305\/0>/);
-    // The whole message, MID 0x6ae2 and token e5641978 included: the build is deterministic, and a
+    // The whole message, MID 0x77df and token 6a7c8be2 included: the build is deterministic, and a
     // change here must come with a new CAPTURE_FORMAT_VERSION so that cached captures are rebuilt.
     expect(coap.toString('hex')).toBe(
-      '44026ae2e5641978b2726411283d0165703d6d657465722d3030303030066c743d333030096c776d326d3d312e3103623d55'
+      '440277df6a7c8be2b2726411283d0165703d6d657465722d3030303030066c743d333030096c776d326d3d312e3003623d55'
       + 'ff3c2f312f303e2c3c2f332f303e2c3c2f333330352f303e2c3c2f333330352f313e',
     );
   });

@@ -1,5 +1,5 @@
 /**
- * mulberry32, a tiny seeded generator: Math.random cannot be seeded, and the benchmark capture
+ * mulberry32, a tiny seeded generator: Math.random cannot be seeded, and every generated capture
  * must come out byte-identical on every machine so that figures stay comparable.
  */
 export class Rng {

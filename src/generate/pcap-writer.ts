@@ -1,16 +1,15 @@
 import { writeSync } from 'node:fs';
 
-/** A UDP socket address plus the MAC its frames carry on the captured link. */
+/** A UDP socket address plus what its frames carry on the captured link. */
 export interface Station {
   mac: Buffer;
   /** IPv4 address as an unsigned 32-bit integer. */
   ip: number;
   port: number;
-}
-
-export interface IpFields {
-  id: number;
+  /** TTL as seen at the capture point: hops away lower it. */
   ttl: number;
+  /** IPv4 identification of the station's next datagram; the writer advances it. */
+  ipId: number;
 }
 
 const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
@@ -51,7 +50,7 @@ export class PcapWriter {
     this.used = GLOBAL_HEADER;
   }
 
-  writeUdp(us: number, src: Station, dst: Station, ip: IpFields, payload: Buffer): void {
+  writeUdp(us: number, src: Station, dst: Station, payload: Buffer): void {
     if (this.used + FRAME_OVERHEAD + payload.length > CHUNK_BYTES) this.flush();
     // DataView stores compile to plain moves; Buffer's write methods check their arguments on every call.
     const v = this.view;
@@ -70,9 +69,10 @@ export class PcapWriter {
 
     v.setUint16(o, 0x4500); // version 4, 5-word header, no DSCP/ECN
     v.setUint16(o + 2, IPV4 + UDP + payload.length);
-    v.setUint16(o + 4, ip.id);
+    v.setUint16(o + 4, src.ipId);
+    src.ipId = (src.ipId + 1) & 0xffff;
     v.setUint16(o + 6, IP_DONT_FRAGMENT);
-    v.setUint8(o + 8, ip.ttl);
+    v.setUint8(o + 8, src.ttl);
     v.setUint8(o + 9, IPPROTO_UDP);
     v.setUint16(o + 10, 0);
     v.setUint32(o + 12, src.ip);

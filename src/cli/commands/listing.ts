@@ -1,0 +1,29 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { ListFilters } from '../../store/index.js';
+
+export interface ListingOptions {
+  db: string;
+  format: 'table' | 'ndjson';
+  endpoint?: string;
+  since?: number;
+}
+
+/** `--since`: seconds since the epoch, or an ISO 8601 date/time ("2026-11-23T10:00:00Z"). */
+export function parseSince(value: string): number {
+  const t = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Date.parse(value) / 1000;
+  if (!Number.isFinite(t)) throw new InvalidArgumentError(`"${value}" is not a time (epoch seconds or ISO 8601)`);
+  return t;
+}
+
+/** The options every database listing shares. */
+export function addListingOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--db <path>', 'SQLite database written by analyze --db')
+    .addOption(new Option('-f, --format <format>', 'a table, or one JSON object per row').choices(['table', 'ndjson']).default('table'))
+    .option('--endpoint <name>', 'only this endpoint')
+    .option('--since <time>', 'only rows at or after this capture time (epoch seconds or ISO 8601)', parseSince);
+}
+
+export function filtersOf(opts: ListingOptions & { state?: string; severity?: string }): ListFilters {
+  return { endpoint: opts.endpoint, state: opts.state, severity: opts.severity, since: opts.since };
+}

@@ -1,0 +1,42 @@
+import type { AttackContext, AttackPlan } from './context.js';
+import { energyBackwards, malformedSenml, malformedTlv, notifyAfterCancel, outOfRange, plaintextDowngrade, silentMeter } from './meter-faults.js';
+import { deviceExecute, firmwareUri, rogueSecurityWrite, unknownPeerServerWrite } from './object-writes.js';
+import { observeFlood } from './observation.js';
+import { absurdLifetime, endpointImpersonation, registrationFlood } from './registration.js';
+
+type Attack = (ctx: AttackContext, attack: string) => AttackPlan;
+
+/** Every attack `--attack` knows, by the name the ground-truth file gives it. */
+const ATTACKS: Record<string, Attack> = {
+  'rogue-security-write': rogueSecurityWrite,
+  'unknown-peer-server-write': unknownPeerServerWrite,
+  'execute-reboot': deviceExecute(4),
+  'execute-factory-reset': deviceExecute(5),
+  'firmware-uri': firmwareUri,
+  'registration-flood': registrationFlood,
+  'endpoint-impersonation': endpointImpersonation,
+  'absurd-lifetime': absurdLifetime,
+  'observe-flood': observeFlood,
+  'notify-after-cancel': notifyAfterCancel,
+  'malformed-tlv': malformedTlv,
+  'malformed-senml': malformedSenml,
+  'out-of-range': outOfRange,
+  'energy-backwards': energyBackwards,
+  'silent-meter': silentMeter,
+  'plaintext-downgrade': plaintextDowngrade,
+};
+
+export const ATTACK_NAMES = Object.keys(ATTACKS);
+
+/** Plans the named attacks in order, each drawing from the context's random stream. */
+export function planAttacks(ctx: AttackContext, names: string[]): AttackPlan {
+  const plan: AttackPlan = { streams: [], events: [] };
+  for (const name of names) {
+    const part = ATTACKS[name](ctx, name);
+    plan.streams.push(...part.streams);
+    plan.events.push(...part.events);
+  }
+  return plan;
+}
+
+export { AttackContext } from './context.js';

@@ -1,0 +1,49 @@
+import type { NotificationAttributes } from './types.js';
+
+const NUMERIC = ['pmin', 'pmax', 'gt', 'lt', 'st'] as const;
+const MAX_PATHS_PER_ENDPOINT = 64;
+const MAX_ENDPOINTS = 100_000;
+
+/**
+ * Write-Attributes in force per endpoint and path (LwM2M core 5.1.2). A bare `pmin` clears
+ * that attribute; attributes on a resource override its instance's, which override the
+ * object's, so `inForce` merges from the object down.
+ */
+export class AttributeTable {
+  private readonly byEndpoint = new Map<string, Map<string, NotificationAttributes>>();
+
+  /** Applies one accepted Write-Attributes request's query to `path`. */
+  write(endpoint: string, path: string, query: readonly string[]): void {
+    let paths = this.byEndpoint.get(endpoint);
+    if (!paths) {
+      if (this.byEndpoint.size >= MAX_ENDPOINTS) return;
+      paths = new Map();
+      this.byEndpoint.set(endpoint, paths);
+    }
+    const attrs: NotificationAttributes = { ...paths.get(path) };
+    for (const q of query) {
+      const eq = q.indexOf('=');
+      const name = eq < 0 ? q : q.slice(0, eq);
+      if (!(NUMERIC as readonly string[]).includes(name)) continue;
+      const key = name as (typeof NUMERIC)[number];
+      const value = eq < 0 ? NaN : Number(q.slice(eq + 1));
+      if (Number.isFinite(value)) attrs[key] = value;
+      else delete attrs[key];
+    }
+    if (Object.keys(attrs).length === 0) paths.delete(path);
+    else if (paths.has(path) || paths.size < MAX_PATHS_PER_ENDPOINT) paths.set(path, attrs);
+  }
+
+  inForce(endpoint: string | null, path: string): NotificationAttributes {
+    const paths = endpoint === null ? undefined : this.byEndpoint.get(endpoint);
+    if (!paths) return {};
+    const merged: NotificationAttributes = {};
+    const parts = path.split('/').filter(Boolean);
+    for (let depth = 1; depth <= parts.length; depth++) Object.assign(merged, paths.get('/' + parts.slice(0, depth).join('/')));
+    return merged;
+  }
+
+  forget(endpoint: string): void {
+    this.byEndpoint.delete(endpoint);
+  }
+}

@@ -1,0 +1,88 @@
+import { CODE_STRINGS } from '../coap/index.js';
+import type { AnalyzedMessage } from '../pipeline/index.js';
+import { evictOne } from './evict.js';
+import { valueLength } from './secrets.js';
+import type { BootstrapSession, StateListener } from './types.js';
+
+const MAX_SESSIONS = 10_000;
+const MAX_STEPS = 256;
+const MAX_WRITTEN = 64;
+
+/**
+ * Bootstrap sessions, one per client address: the Bootstrap-Request, what the bootstrap
+ * server read, wrote, discovered and deleted, and the Bootstrap-Finish (or the error that
+ * ended it). Written values are credentials: only their path and length are kept.
+ */
+export class BootstrapSessions {
+  private readonly byClient = new Map<string, BootstrapSession>();
+  private nextId = 1;
+
+  constructor(private readonly listener: StateListener) {}
+
+  all(): IterableIterator<BootstrapSession> {
+    return this.byClient.values();
+  }
+
+  handle(m: AnalyzedMessage): void {
+    const { coap, lwm2m } = m;
+    const op = lwm2m!.operation;
+    const isRequest = coap.match.role === 'request';
+    if (isRequest && coap.match.retransmissionOf !== null) return;
+    if (op === 'bootstrap-request' || op === 'bootstrap-pack-request') {
+      if (isRequest) this.start(m);
+      else if (coap.match.role === 'response') this.answered(this.byClient.get(coap.dst), m);
+      return;
+    }
+    if (!op.startsWith('bootstrap-')) return;
+    // Everything else is the bootstrap server talking to the client, and the client answering.
+    const session = this.byClient.get(isRequest ? coap.dst : coap.src);
+    if (!session || session.state !== 'running') return;
+    if (isRequest) {
+      if (session.steps.length >= MAX_STEPS) return;
+      const written = op === 'bootstrap-write'
+        ? lwm2m!.records.slice(0, MAX_WRITTEN).map((r) => ({ path: r.path, length: valueLength(r.type, r.value) }))
+        : undefined;
+      session.steps.push({ operation: op, path: lwm2m!.path, ts: coap.ts, frame: coap.frame, ...(written && { written }) });
+      this.listener.bootstrapChanged?.(session);
+    } else if (coap.match.role === 'response') {
+      this.answered(session, m);
+    }
+  }
+
+  private start(m: AnalyzedMessage): void {
+    const { coap, lwm2m } = m;
+    if (this.byClient.size >= MAX_SESSIONS) evictOne(this.byClient, (s) => s.state !== 'running');
+    const session: BootstrapSession = {
+      id: this.nextId++, endpoint: lwm2m!.endpoint, client: coap.src, server: coap.dst, state: 'running',
+      startedAt: coap.ts, finishedAt: null, error: null,
+      steps: [{ operation: lwm2m!.operation, path: null, ts: coap.ts, frame: coap.frame }],
+    };
+    this.byClient.delete(coap.src);
+    this.byClient.set(coap.src, session);
+    this.listener.bootstrapChanged?.(session);
+  }
+
+  private answered(session: BootstrapSession | undefined, m: AnalyzedMessage): void {
+    const { coap, lwm2m } = m;
+    if (!session || session.state !== 'running') return;
+    const requestFrame = coap.match.request?.frame;
+    const code = CODE_STRINGS[coap.msg.code];
+    for (let i = session.steps.length - 1; i >= 0; i--) {
+      if (session.steps[i].frame === requestFrame) {
+        session.steps[i].code = code;
+        break;
+      }
+    }
+    const cls = coap.msg.code >> 5;
+    const op = lwm2m!.operation;
+    if (op === 'bootstrap-finish' && cls === 2) {
+      session.state = 'finished';
+      session.finishedAt = coap.ts;
+    } else if ((op === 'bootstrap-finish' || op === 'bootstrap-request' || op === 'bootstrap-pack-request') && cls >= 4) {
+      session.state = 'error';
+      session.error = code;
+      session.finishedAt = coap.ts;
+    }
+    this.listener.bootstrapChanged?.(session);
+  }
+}

@@ -1,0 +1,43 @@
+import type { CoreLink } from '../lwm2m/index.js';
+
+const MAX_INTERNED = 4096;
+const MAX_OBJECTS = 512;
+const EMPTY: readonly string[] = Object.freeze([]);
+const NO_VERSIONS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Fleets announce the same object list from thousands of devices: one shared frozen copy per
+ * distinct list keeps an idle endpoint well under 1 KiB. Bounded: past MAX_INTERNED distinct
+ * lists (hostile variety), lists are kept per endpoint instead.
+ */
+export class InternedLists {
+  private readonly lists = new Map<string, readonly string[]>();
+  private readonly versions = new Map<string, Readonly<Record<string, string>>>();
+
+  objects(list: string[]): readonly string[] {
+    if (list.length === 0) return EMPTY;
+    const bounded = list.length > MAX_OBJECTS ? list.slice(0, MAX_OBJECTS) : list;
+    return intern(this.lists, bounded.join(','), () => Object.freeze(bounded.slice()));
+  }
+
+  /** Object versions from a registration's links (`</3>;ver=1.1`). */
+  versionsOf(links: CoreLink[] | null): Readonly<Record<string, string>> {
+    if (!links) return NO_VERSIONS;
+    const found: Array<[string, string]> = [];
+    for (const link of links) {
+      const ver = link.attrs.ver;
+      if (typeof ver === 'string' && found.length < MAX_OBJECTS) found.push([link.uri.slice(0, 32), ver.slice(0, 16)]);
+    }
+    if (found.length === 0) return NO_VERSIONS;
+    return intern(this.versions, found.map(([p, v]) => `${p}=${v}`).join(','), () => Object.freeze(Object.fromEntries(found)));
+  }
+}
+
+function intern<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    if (map.size < MAX_INTERNED) map.set(key, value);
+  }
+  return value;
+}

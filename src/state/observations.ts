@@ -1,0 +1,200 @@
+import type { ExchangeRecord } from '../coap/index.js';
+import type { AnalyzedMessage } from '../pipeline/index.js';
+import { AttributeTable } from './attributes.js';
+import { evictOne } from './evict.js';
+import type { ObservationEnd, ObservationState, StateListener } from './types.js';
+
+const MAX_OBSERVATIONS = 200_000;
+const MAX_PATHS = 64;
+/** RFC 7641 3.4: sequence numbers are 24-bit; a notification 128 s newer is fresh whatever its number. */
+const SEQ_HALF = 1 << 23;
+const FRESHNESS_WINDOW = 128;
+
+/**
+ * Observations (RFC 7641 / LwM2M Observe), one per client, server and token: from the Observe
+ * request through its notifications to how it ended.
+ */
+export class ObservationTable {
+  readonly attributes = new AttributeTable();
+  private readonly byKey = new Map<string, ObservationState>();
+  /**
+   * The same observations by their Observe request's exchange record, which the CoAP stage
+   * hands with every notification: found without building a key string per notification.
+   * Weak: records go when the CoAP stage forgets them.
+   */
+  private readonly byRequest = new WeakMap<ExchangeRecord, ObservationState>();
+  /** Live observations per endpoint, to end them when the registration ends. */
+  private readonly liveByEndpoint = new Map<string, Set<ObservationState>>();
+  private nextId = 1;
+  evicted = 0;
+
+  constructor(private readonly listener: StateListener) {}
+
+  all(): IterableIterator<ObservationState> {
+    return this.byKey.values();
+  }
+
+  handle(m: AnalyzedMessage): void {
+    const { coap, lwm2m } = m;
+    const op = lwm2m!.operation;
+    const fresh = coap.match.retransmissionOf === null;
+    switch (coap.match.role) {
+      case 'request':
+        if (!fresh) return;
+        if (op === 'observe' || op === 'observe-composite') this.requested(m);
+        else if (op === 'cancel-observation' || op === 'cancel-observation-composite') {
+          this.end(this.byKey.get(key(coap.dst, coap.src, coap.msg.token)), 'cancelled', 'cancel', coap.ts);
+        }
+        return;
+      case 'response':
+        // A notify that is a plain response: its Observe request came before the capture.
+        if (op === 'notify') {
+          if (fresh) this.notified(m);
+        } else if (op === 'observe' || op === 'observe-composite') {
+          this.answered(m);
+        } else if ((op === 'cancel-observation' || op === 'cancel-observation-composite') && coap.msg.observe !== null && fresh) {
+          // The answer to a cancelling GET carries no Observe option (RFC 7641 3.6): one that
+          // does is the client notifying on after the cancellation.
+          const obs = this.byKey.get(key(coap.src, coap.dst, coap.msg.token));
+          if (obs && obs.endedAt !== null) {
+            obs.lateNotifications++;
+            this.listener.observationChanged?.(obs);
+          }
+        }
+        else if (op === 'write-attributes' && coap.msg.code >> 5 === 2) this.attributesWritten(m);
+        return;
+      case 'notification':
+        if (fresh) this.notified(m);
+        return;
+      case 'reset':
+        this.reset(coap.match.request, coap.ts);
+        return;
+      default:
+    }
+  }
+
+  /** Ends every live observation of an endpoint whose registration ended. */
+  endpointGone(endpoint: string, why: 'deregistration' | 'expiry', ts: number): void {
+    const live = this.liveByEndpoint.get(endpoint);
+    if (!live) return;
+    for (const obs of [...live]) this.end(obs, 'ended', why, ts);
+    this.attributes.forget(endpoint);
+  }
+
+  private requested(m: AnalyzedMessage): void {
+    const { coap, lwm2m } = m;
+    const k = key(coap.dst, coap.src, coap.msg.token);
+    const existing = this.byKey.get(k);
+    // RFC 7641 4.1: the same token again re-registers the same observation.
+    let obs = existing;
+    if (!obs || obs.endedAt !== null) {
+      const composite = lwm2m!.operation === 'observe-composite';
+      const paths = composite ? lwm2m!.records.slice(0, MAX_PATHS).map((r) => r.path) : [lwm2m!.path ?? coap.msg.uriPath ?? '/'];
+      obs = this.create(k, lwm2m!.endpoint, coap.msg.token, coap.dst, coap.src, paths, composite, 'requested', coap.ts);
+    }
+    if (coap.match.record) this.byRequest.set(coap.match.record, obs);
+  }
+
+  private answered(m: AnalyzedMessage): void {
+    const { coap } = m;
+    const obs = this.byKey.get(key(coap.src, coap.dst, coap.msg.token));
+    if (!obs || obs.state !== 'requested') return;
+    if (coap.msg.code >> 5 === 2 && coap.msg.observe !== null) {
+      obs.state = 'active';
+      obs.lastSeq = coap.msg.observe;
+      obs.lastNotifiedAt = coap.ts;
+    } else {
+      // An error, or a plain response: the client declined to keep the observation.
+      obs.state = 'rejected';
+      obs.endedAt = coap.ts;
+      this.unlink(obs);
+    }
+    this.listener.observationChanged?.(obs);
+  }
+
+  private notified(m: AnalyzedMessage): void {
+    const { coap, lwm2m } = m;
+    const request = coap.match.request;
+    let obs = request ? this.byRequest.get(request) : undefined;
+    obs ??= this.byKey.get(key(coap.src, coap.dst, coap.msg.token));
+    if (!obs || obs.endedAt !== null) {
+      // The observation started before the capture (or its end was not seen): track it from here.
+      obs = this.create(key(coap.src, coap.dst, coap.msg.token), lwm2m!.endpoint, coap.msg.token, coap.src, coap.dst, lwm2m!.path ? [lwm2m!.path] : [], false, 'active', coap.ts);
+    }
+    obs.state = 'active';
+    obs.notifications++;
+    const seq = coap.msg.observe;
+    if (seq !== null) {
+      if (obs.lastSeq === null || obs.lastNotifiedAt === null || isFresher(obs.lastSeq, seq, obs.lastNotifiedAt, coap.ts)) {
+        obs.lastSeq = seq;
+      } else {
+        obs.reordered++;
+      }
+    }
+    obs.lastNotifiedAt = coap.ts;
+    if (coap.msg.code >> 5 !== 2) this.end(obs, 'ended', 'error', coap.ts);
+    else this.listener.observationChanged?.(obs);
+  }
+
+  /** A Reset answering a notification cancels the observation (RFC 7641 3.6). */
+  private reset(notification: ExchangeRecord | null, ts: number): void {
+    if (!notification) return;
+    this.end(this.byKey.get(key(notification.src, notification.dst, notification.msg.token)), 'cancelled', 'reset', ts);
+  }
+
+  private attributesWritten(m: AnalyzedMessage): void {
+    const { coap, lwm2m } = m;
+    const request = coap.match.request;
+    if (!request || lwm2m!.endpoint === null || lwm2m!.path === null) return;
+    this.attributes.write(lwm2m!.endpoint, lwm2m!.path, request.msg.uriQuery);
+    for (const obs of this.liveByEndpoint.get(lwm2m!.endpoint) ?? []) this.listener.observationChanged?.(obs);
+  }
+
+  private create(k: string, endpoint: string | null, token: string, client: string, server: string, paths: string[], composite: boolean, state: 'requested' | 'active', ts: number): ObservationState {
+    if (this.byKey.size >= MAX_OBSERVATIONS) {
+      const victim = evictOne(this.byKey, (o) => o.endedAt !== null);
+      if (victim) {
+        this.unlink(victim);
+        this.evicted++;
+      }
+    }
+    const obs: ObservationState = {
+      id: this.nextId++, endpoint, token, client, server, paths, composite, state, endedBy: null,
+      startedAt: ts, endedAt: null, notifications: 0, lastSeq: null, lastNotifiedAt: null, reordered: 0, lateNotifications: 0,
+    };
+    this.byKey.delete(k); // re-insert at the end: eviction order is age order
+    this.byKey.set(k, obs);
+    if (endpoint !== null) {
+      let live = this.liveByEndpoint.get(endpoint);
+      if (!live) this.liveByEndpoint.set(endpoint, (live = new Set()));
+      live.add(obs);
+    }
+    this.listener.observationChanged?.(obs);
+    return obs;
+  }
+
+  private end(obs: ObservationState | undefined, state: 'cancelled' | 'ended', why: ObservationEnd, ts: number): void {
+    if (!obs || obs.endedAt !== null) return;
+    obs.state = state;
+    obs.endedBy = why;
+    obs.endedAt = ts;
+    this.unlink(obs);
+    this.listener.observationChanged?.(obs);
+  }
+
+  private unlink(obs: ObservationState): void {
+    if (obs.endpoint === null) return;
+    const live = this.liveByEndpoint.get(obs.endpoint);
+    live?.delete(obs);
+    if (live?.size === 0) this.liveByEndpoint.delete(obs.endpoint);
+  }
+}
+
+function key(client: string, server: string, token: string): string {
+  return `${client}|${server}|${token}`;
+}
+
+/** RFC 7641 3.4: is notification (v2, t2) newer than (v1, t1)? */
+function isFresher(v1: number, v2: number, t1: number, t2: number): boolean {
+  return (v1 < v2 && v2 - v1 < SEQ_HALF) || (v1 > v2 && v1 - v2 > SEQ_HALF) || t2 > t1 + FRESHNESS_WINDOW;
+}

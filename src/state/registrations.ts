@@ -1,0 +1,168 @@
+import type { AnalyzedMessage } from '../pipeline/index.js';
+import { ExpiryQueue } from './expiry-queue.js';
+import { InternedLists } from './interned-lists.js';
+import { evictOne } from './evict.js';
+import { capped, queryParam } from './query.js';
+import type { EndpointState, EndpointStatus, StateListener } from './types.js';
+
+/** LwM2M core 6.2.1: lifetime, binding and version when the Register leaves them out. */
+const DEFAULT_LIFETIME = 86_400;
+const DEFAULT_BINDING = 'U';
+const DEFAULT_VERSION = '1.0';
+const MAX_ENDPOINTS = 500_000;
+const MAX_ADDRESS_HISTORY = 8;
+/** How far from the front eviction looks for an endpoint that is not registered. */
+
+/**
+ * The registration interface as seen on the wire: one entry per endpoint name, driven by
+ * Register / Update / De-register and their responses. Expiry runs on capture time (tick),
+ * so a file analysed offline and the same traffic live reach the same states.
+ */
+export class RegistrationTable {
+  private readonly endpoints = new Map<string, EndpointState>();
+  private readonly expiries = new ExpiryQueue<EndpointState>();
+  private readonly lists = new InternedLists();
+  /** Endpoints forgotten because the table was full. */
+  evicted = 0;
+
+  constructor(private readonly listener: StateListener) {}
+
+  get(name: string): EndpointState | undefined {
+    return this.endpoints.get(name);
+  }
+
+  all(): IterableIterator<EndpointState> {
+    return this.endpoints.values();
+  }
+
+  get size(): number {
+    return this.endpoints.size;
+  }
+
+  /** Expires every registration whose lifetime ran out before capture time `ts`. */
+  tick(ts: number): void {
+    while (this.expiries.peek() < ts) {
+      const { at, item: ep } = this.expiries.pop()!;
+      if (ep.expiresAt !== at || ep.state !== 'registered' || this.endpoints.get(ep.name) !== ep) continue;
+      this.setState(ep, 'expired', at, null);
+    }
+  }
+
+  /** `name`: the message's endpoint, already bounded in length by the caller. */
+  handle(m: AnalyzedMessage, name: string): EndpointState | undefined {
+    const { coap, lwm2m } = m;
+    let ep = this.endpoints.get(name);
+    const fresh = coap.match.retransmissionOf === null;
+    const op = lwm2m!.operation;
+    if (coap.match.role === 'request') {
+      if (op === 'register' && fresh) ep = this.register(m, name, ep);
+      else if (op === 'update' && fresh && ep) this.applyParams(ep, m);
+    } else if (ep && coap.match.role === 'response' && (op === 'register' || op === 'update' || op === 'deregister')) {
+      this.answered(ep, m);
+    }
+    if (ep) {
+      ep.lastSeen = coap.ts;
+      this.listener.endpointTouched?.(ep);
+    }
+    return ep;
+  }
+
+  private register(m: AnalyzedMessage, name: string, ep: EndpointState | undefined): EndpointState {
+    const ts = m.coap.ts;
+    const isNew = !ep;
+    if (!ep) {
+      if (this.endpoints.size >= MAX_ENDPOINTS && evictOne(this.endpoints, (e) => e.state !== 'registered') !== undefined) this.evicted++;
+      ep = {
+        name, state: 'registering', location: null, address: m.coap.src, previousAddresses: null,
+        lifetime: DEFAULT_LIFETIME, binding: DEFAULT_BINDING, lwm2mVersion: DEFAULT_VERSION, sms: null, queueMode: false,
+        objects: this.lists.objects([]), objectVersions: this.lists.versionsOf(null),
+        registeredAt: null, updatedAt: null, expiresAt: null, lastSeen: ts,
+      };
+      this.endpoints.set(name, ep);
+    } else {
+      // A Register replaces the registration: what the old one said no longer holds.
+      ep.lifetime = DEFAULT_LIFETIME;
+      ep.binding = DEFAULT_BINDING;
+      ep.lwm2mVersion = DEFAULT_VERSION;
+      ep.sms = null;
+      ep.queueMode = false;
+      ep.location = null;
+      ep.expiresAt = null;
+    }
+    const version = queryParam(m.coap.msg.uriQuery, 'lwm2m');
+    if (version) ep.lwm2mVersion = capped(version, 16);
+    this.applyParams(ep, m);
+    // Announced once the record carries what this Register asked for.
+    this.setState(ep, 'registering', ts, m.coap.frame, isNew);
+    return ep;
+  }
+
+  /** Parameters a Register or Update may carry (LwM2M core 5.3.1/5.3.2). */
+  private applyParams(ep: EndpointState, m: AnalyzedMessage): void {
+    const query = m.coap.msg.uriQuery;
+    const lt = queryParam(query, 'lt');
+    if (lt !== null && /^\d{1,10}$/.test(lt)) ep.lifetime = Number(lt);
+    const binding = queryParam(query, 'b');
+    if (binding) ep.binding = capped(binding, 16);
+    const sms = queryParam(query, 'sms');
+    if (sms !== null) ep.sms = capped(sms, 32);
+    // 1.0 says queue mode in the binding ("UQ"); 1.1 has a separate bare Q parameter.
+    if (queryParam(query, 'Q') !== null || binding !== null) ep.queueMode = queryParam(query, 'Q') !== null || ep.binding.includes('Q');
+    const lwm2m = m.lwm2m!;
+    if (lwm2m.objects) {
+      ep.objects = this.lists.objects(lwm2m.objects);
+      ep.objectVersions = this.lists.versionsOf(lwm2m.links);
+    }
+    this.moveTo(ep, m.coap.src);
+  }
+
+  private answered(ep: EndpointState, m: AnalyzedMessage): void {
+    const { coap, lwm2m } = m;
+    const cls = coap.msg.code >> 5;
+    const ts = coap.ts;
+    const op = lwm2m!.operation;
+    if (op === 'register' && ep.state === 'registering') {
+      if (cls === 2) {
+        ep.location = coap.msg.locationPath === null ? null : capped(coap.msg.locationPath, 64);
+        ep.registeredAt = ts;
+        ep.updatedAt = ts;
+        this.extend(ep, ts);
+        this.setState(ep, 'registered', ts, coap.frame);
+      } else if (cls === 4 || cls === 5) {
+        this.setState(ep, 'rejected', ts, coap.frame);
+      }
+    } else if (op === 'update' && cls === 2 && (ep.state === 'registered' || ep.state === 'expired')) {
+      ep.updatedAt = ts;
+      this.extend(ep, ts);
+      // An Update the server accepts after the lifetime ran out means the server still held it.
+      if (ep.state === 'expired') this.setState(ep, 'registered', ts, coap.frame);
+    } else if (op === 'deregister' && cls === 2 && ep.state !== 'deregistered') {
+      ep.expiresAt = null;
+      this.setState(ep, 'deregistered', ts, coap.frame);
+    }
+  }
+
+  private extend(ep: EndpointState, ts: number): void {
+    ep.expiresAt = ts + ep.lifetime;
+    this.expiries.push(ep.expiresAt, ep);
+    if (this.expiries.size > 2 * this.endpoints.size + 1024) {
+      const live: Array<[number, EndpointState]> = [];
+      for (const e of this.endpoints.values()) if (e.state === 'registered' && e.expiresAt !== null) live.push([e.expiresAt, e]);
+      this.expiries.rebuild(live);
+    }
+  }
+
+  private moveTo(ep: EndpointState, address: string): void {
+    if (ep.address === address) return;
+    const history = ep.previousAddresses ?? (ep.previousAddresses = []);
+    history.push(ep.address);
+    if (history.length > MAX_ADDRESS_HISTORY) history.shift();
+    ep.address = address;
+  }
+
+  private setState(ep: EndpointState, state: EndpointStatus, ts: number, frame: number | null, isNew = false): void {
+    const previous = isNew ? null : ep.state;
+    ep.state = state;
+    if (previous !== state) this.listener.endpointChanged?.({ endpoint: ep, previous, ts, frame });
+  }
+}

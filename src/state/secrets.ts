@@ -1,0 +1,18 @@
+/**
+ * Objects whose resources hold credentials: Security (/0) and OSCORE (/21). Their values are
+ * never kept or stored, only their path and length. Checked for every record, so by
+ * character rather than by splitting the path.
+ */
+export function isSecretPath(path: string): boolean {
+  return objectIs(path, '/0') || objectIs(path, '/21');
+}
+
+function objectIs(path: string, object: string): boolean {
+  return path.startsWith(object) && (path.length === object.length || path.charCodeAt(object.length) === 47);
+}
+
+/** Byte length of a decoded value without keeping it: opaque values are hex. */
+export function valueLength(type: string, value: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  return type === 'opaque' ? value.length >> 1 : Buffer.byteLength(value);
+}

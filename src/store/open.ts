@@ -1,0 +1,31 @@
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { StoreError, storeCall } from './errors.js';
+import { migrate } from './schema.js';
+
+/** How long to wait for another writer before reporting the database as locked. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Opens (creating if needed) a database for writing: WAL journal, schema migrated. */
+export function openForWriting(path: string): Database.Database {
+  return storeCall(path, () => {
+    const db = new Database(path);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // WAL: readers (the endpoints/events commands) never block the writer; NORMAL sync is
+    // durable at each checkpoint and never corrupts on a crash.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+    return db;
+  });
+}
+
+/** Opens an existing database for the listing commands; never creates one. */
+export function openForReading(path: string): Database.Database {
+  if (!existsSync(path)) throw new StoreError(`database ${path}: no such file`);
+  return storeCall(path, () => {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    return db;
+  });
+}

@@ -1,0 +1,154 @@
+import type Database from 'better-sqlite3';
+import type { AnalyzedMessage } from '../pipeline/index.js';
+import type { StateTracker } from '../state/index.js';
+import type {
+  BootstrapSession, EndpointChange, EndpointState, ObservationState, ResourceState, StateListener,
+} from '../state/index.js';
+import { storeCall } from './errors.js';
+import { openForWriting } from './open.js';
+
+/**
+ * Messages per transaction. Each commit rewrites every row that changed since the last one
+ * (on a busy network: every endpoint, every observation, most resources), so the batch is
+ * large; a killed run loses at most this many messages' worth of changes.
+ */
+const BATCH_MESSAGES = 100_000;
+
+/**
+ * Writes one run (one capture file, one sensor) into the database. It listens to the state
+ * tracker and remembers which rows changed; every BATCH_MESSAGES messages the changed rows are
+ * written in one transaction, so the database on disk always holds a consistent snapshot and
+ * the per-message cost is a Set insert.
+ */
+export class RunWriter implements StateListener {
+  readonly runId: number;
+  private readonly endpoints = new Set<EndpointState>();
+  private readonly observations = new Set<ObservationState>();
+  private readonly resources = new Set<ResourceState>();
+  private readonly sessions = new Set<BootstrapSession>();
+  private readonly messageRows: unknown[][] = [];
+  private messages = 0;
+  private sinceFlush = 0;
+  private captureStart: number | null = null;
+  private captureEnd: number | null = null;
+  private tracker: StateTracker | null = null;
+  private readonly statements;
+  /** Object lists and versions are shared between endpoints (interned): serialise each once. */
+  private readonly json = new WeakMap<object, string>();
+
+  constructor(private readonly db: Database.Database, private readonly path: string, source: string, private readonly storeMessages: boolean) {
+    this.statements = storeCall(path, () => prepare(db));
+    this.runId = storeCall(path, () => Number(this.statements.run.run(source, Date.now() / 1000).lastInsertRowid));
+  }
+
+  static open(path: string, source: string, storeMessages: boolean): RunWriter {
+    return new RunWriter(openForWriting(path), path, source, storeMessages);
+  }
+
+  /** The tracker whose attribute table observations are written with. */
+  attach(tracker: StateTracker): void {
+    this.tracker = tracker;
+  }
+
+  endpointChanged(c: EndpointChange): void {
+    this.endpoints.add(c.endpoint);
+  }
+
+  endpointTouched(ep: EndpointState): void {
+    this.endpoints.add(ep);
+  }
+
+  observationChanged(obs: ObservationState): void {
+    this.observations.add(obs);
+  }
+
+  resourceChanged(res: ResourceState): void {
+    this.resources.add(res);
+  }
+
+  bootstrapChanged(session: BootstrapSession): void {
+    this.sessions.add(session);
+  }
+
+  /** Counts a message (and keeps its NDJSON record with --store-messages); may commit a batch. */
+  message(m: AnalyzedMessage, record: (m: AnalyzedMessage) => string): void {
+    const ts = m.coap.ts;
+    this.captureStart ??= ts;
+    this.captureEnd = ts;
+    this.messages++;
+    if (this.storeMessages) {
+      const l = m.lwm2m;
+      this.messageRows.push([this.runId, m.coap.frame, ts, m.coap.src, m.coap.dst, l?.operation ?? null, l?.endpoint ?? null, record(m).trimEnd()]);
+    }
+    if (++this.sinceFlush >= BATCH_MESSAGES) this.flush();
+  }
+
+  /** Writes every changed row in one transaction. */
+  flush(): void {
+    this.sinceFlush = 0;
+    storeCall(this.path, () => this.db.transaction(() => this.writeChanges()).immediate());
+  }
+
+  /** Final commit: the run is marked finished with its packet count. */
+  finish(packets: number | null): void {
+    this.flush();
+    storeCall(this.path, () => {
+      this.statements.finish.run(Date.now() / 1000, packets, this.runId);
+      this.db.close();
+    });
+  }
+
+  private jsonOf(value: object): string {
+    let text = this.json.get(value);
+    if (text === undefined) this.json.set(value, (text = JSON.stringify(value)));
+    return text;
+  }
+
+  private writeChanges(): void {
+    const s = this.statements;
+    const run = this.runId;
+    for (const e of this.endpoints) {
+      s.endpoint.run(run, e.name, e.address, e.previousAddresses ? JSON.stringify(e.previousAddresses) : null, e.location, e.state,
+        e.lifetime, e.binding, e.lwm2mVersion, e.sms, e.queueMode ? 1 : 0, this.jsonOf(e.objects), this.jsonOf(e.objectVersions),
+        e.registeredAt, e.updatedAt, e.expiresAt, e.lastSeen);
+    }
+    for (const o of this.observations) {
+      const attrs = o.paths.length === 1 && this.tracker ? this.tracker.observations.attributes.inForce(o.endpoint, o.paths[0]) : {};
+      s.observation.run(run, o.id, o.endpoint, o.token, o.client, o.server, JSON.stringify(o.paths), JSON.stringify(attrs), o.state,
+        o.endedBy, o.notifications, o.lastSeq, o.reordered, o.lateNotifications, o.startedAt, o.lastNotifiedAt, o.endedAt);
+    }
+    for (const r of this.resources) {
+      s.resource.run(run, r.endpoint, r.path, r.name, r.type, typeof r.value === 'boolean' ? (r.value ? 1 : 0) : r.value, r.updatedAt);
+    }
+    for (const b of this.sessions) {
+      s.session.run(run, b.id, b.endpoint, b.client, b.server, b.state, b.error, JSON.stringify(b.steps), b.startedAt, b.finishedAt);
+    }
+    for (const row of this.messageRows) s.message.run(...row);
+    s.progress.run(this.messages, this.captureStart, this.captureEnd, run);
+    this.endpoints.clear();
+    this.observations.clear();
+    this.resources.clear();
+    this.sessions.clear();
+    this.messageRows.length = 0;
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    run: db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)'),
+    progress: db.prepare('UPDATE runs SET messages = ?, capture_start = ?, capture_end = ? WHERE id = ?'),
+    finish: db.prepare('UPDATE runs SET finished_at = ?, packets = ? WHERE id = ?'),
+    endpoint: db.prepare(`INSERT OR REPLACE INTO endpoints (run_id, endpoint, address, previous_addresses, location, state, lifetime,
+      binding, lwm2m_version, sms, queue_mode, objects, object_versions, registered_at, updated_at, expires_at, last_seen)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    observation: db.prepare(`INSERT OR REPLACE INTO observations (run_id, id, endpoint, token, client, server, paths, attributes,
+      state, ended_by, notifications, last_seq, reordered, late_notifications, started_at, last_notified_at, ended_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    resource: db.prepare(`INSERT OR REPLACE INTO resources (run_id, endpoint, path, name, type, value, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    session: db.prepare(`INSERT OR REPLACE INTO bootstrap_sessions (run_id, id, endpoint, client, server, state, error, steps,
+      started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    message: db.prepare(`INSERT INTO messages (run_id, frame, ts, src, dst, operation, endpoint, record)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+  };
+}

@@ -1,0 +1,102 @@
+import Database from 'better-sqlite3';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { messageLine } from '../../../src/cli/format/ndjson.js';
+import { StateTracker } from '../../../src/state/index.js';
+import { openForWriting, RunWriter, SCHEMA_VERSION, StoreError } from '../../../src/store/index.js';
+import { analyzeFile } from '../../support/analyze.js';
+
+const capture = (name: string) => join(import.meta.dirname, '../../../captures/reference', name);
+const tmp = () => mkdtempSync(join(tmpdir(), 'coapwatch-store-'));
+
+/** Analyses a reference capture into `db` as one run; `finish: false` leaves it as a killed process would. */
+async function storeRun(db: string, name: string, opts: { finish?: boolean; storeMessages?: boolean } = {}): Promise<RunWriter> {
+  const writer = RunWriter.open(db, name, opts.storeMessages ?? false);
+  const tracker = new StateTracker(writer);
+  writer.attach(tracker);
+  for (const m of await analyzeFile(capture(name), { ports: [56830] })) {
+    tracker.handle(m);
+    writer.message(m, messageLine);
+  }
+  if (opts.finish ?? true) writer.finish(123);
+  else writer.flush();
+  return writer;
+}
+
+const read = (path: string) => new Database(path, { readonly: true });
+
+describe('SQLite store', () => {
+  it('writes endpoints, observations, last values and the run', async () => {
+    const path = join(tmp(), 'a.db');
+    await storeRun(path, 'wakaama-observe.pcap');
+    const db = read(path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const ep = db.prepare('SELECT * FROM endpoints').get() as Record<string, unknown>;
+    expect(ep).toMatchObject({ run_id: 1, endpoint: 'meter-0002', state: 'deregistered', lifetime: 300, binding: 'U', lwm2m_version: '1.1', address: '127.0.0.1:56830' });
+    expect(JSON.parse(ep.objects as string)).toContain('/31024/10');
+    const obs = db.prepare('SELECT token, paths, state, ended_by, notifications FROM observations ORDER BY id').all();
+    expect(obs).toEqual([
+      { token: '00000001', paths: '["/3/0/9"]', state: 'cancelled', ended_by: 'cancel', notifications: 4 },
+      { token: '00000002', paths: '["/31024/10"]', state: 'cancelled', ended_by: 'cancel', notifications: 1 },
+    ]);
+    expect(db.prepare("SELECT name, type, value FROM resources WHERE path = '/3/0/9'").get()).toEqual({ name: 'Battery Level', type: 'integer', value: 5 });
+    expect(db.prepare('SELECT source, packets, messages, finished_at IS NOT NULL AS finished FROM runs').get()).toEqual({ source: 'wakaama-observe.pcap', packets: 123, messages: 21, finished: 1 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM messages').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 0 });
+    db.close();
+  });
+
+  it('keeps several runs in one database, each row knowing its run; messages only when asked', async () => {
+    const path = join(tmp(), 'many.db');
+    await storeRun(path, 'wakaama-register-dm.pcap');
+    await storeRun(path, 'wakaama-observe.pcap', { storeMessages: true });
+    const db = read(path);
+    expect(db.prepare('SELECT run_id, endpoint FROM endpoints ORDER BY run_id').all()).toEqual([
+      { run_id: 1, endpoint: 'meter-0001' }, { run_id: 2, endpoint: 'meter-0002' },
+    ]);
+    expect(db.prepare('SELECT DISTINCT run_id FROM resources ORDER BY run_id').all()).toEqual([{ run_id: 1 }, { run_id: 2 }]);
+    const msg = db.prepare('SELECT run_id, frame, operation, record FROM messages ORDER BY rowid LIMIT 1').get() as Record<string, unknown>;
+    expect(msg).toMatchObject({ run_id: 2, frame: 1, operation: 'register' });
+    expect(JSON.parse(msg.record as string)).toMatchObject({ kind: 'message', frame: 1 });
+    db.close();
+  });
+
+  it('a run that never finished (process killed) leaves what it committed readable and marked unfinished', async () => {
+    const path = join(tmp(), 'killed.db');
+    await storeRun(path, 'wakaama-observe.pcap', { finish: false });
+    const db = read(path);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare('SELECT finished_at FROM runs').get()).toEqual({ finished_at: null });
+    expect(db.prepare('SELECT state FROM endpoints').get()).toEqual({ state: 'deregistered' });
+    db.close();
+  });
+
+  it('an unwritable path is a one-line StoreError', () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'ro'));
+    chmodSync(join(dir, 'ro'), 0o500);
+    for (const path of [join(dir, 'missing-dir', 'x.db'), join(dir, 'ro', 'x.db')]) {
+      let error: unknown;
+      try {
+        openForWriting(path);
+      } catch (err) {
+        error = err;
+      }
+      // root ignores directory permissions: only the missing directory is sure to fail there.
+      if (path.includes('ro') && process.getuid?.() === 0 && error === undefined) continue;
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as Error).message).toMatch(new RegExp(`^database ${path.replace(/[/.]/g, '\\$&')}: [^\\n]+$`));
+    }
+  });
+
+  it('refuses a database written by a newer coapwatch', () => {
+    const path = join(tmp(), 'future.db');
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openForWriting(path)).toThrow(/newer than this coapwatch understands/);
+  });
+});

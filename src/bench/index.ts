@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -14,6 +16,7 @@ interface BenchOptions {
   packets: number;
   runs: number;
   tshark: boolean;
+  db: boolean;
   rebuild?: boolean;
 }
 
@@ -29,11 +32,14 @@ const program = new Command()
     'Times `coapwatch analyze FILE --format ndjson --no-progress` (stdout to /dev/null, best of --runs, with its '
     + 'peak RSS) on a synthetic capture of an LwM2M smart-meter fleet, built deterministically into '
     + 'bench-data/lwm2m-<N>-v<format version>.pcap unless it is cached there, and compares with one run of '
-    + '`tshark -n -r FILE` when tshark is on PATH. Prints a table, then every figure as one line of JSON.',
+    + '`tshark -n -r FILE` (one summary line per packet) and `tshark -n -r FILE -T ek` (one JSON object per packet, '
+    + 'the like-for-like output) when tshark is on PATH, and times one run with --db. Prints a table, then every '
+    + 'figure as one line of JSON.',
   )
   .option('--packets <n>', 'packets in the capture', positiveInteger, DEFAULT_PACKETS)
   .option('--runs <n>', 'timed coapwatch runs; the fastest is reported', positiveInteger, 3)
   .option('--no-tshark', 'skip the tshark comparison')
+  .option('--no-db', 'skip the run that also writes the SQLite store (--db)')
   .addOption(new Option('--keep', 'reuse the cached capture when there is one (the default)').conflicts('rebuild'))
   .option('--rebuild', 'build the capture again even when it is cached')
   .addHelpText('after', `
@@ -59,18 +65,32 @@ async function main(opts: BenchOptions): Promise<number> {
   const peaks = runs.flatMap((r) => (r.peakRssKb === null ? [] : [r.peakRssKb]));
   const ours: Throughput = { seconds: best.seconds, peakRssKb: peaks.length > 0 ? Math.max(...peaks) : null };
 
-  const tshark = opts.tshark ? await timeTshark(capture) : 'skipped (--no-tshark)';
+  const withDb = opts.db ? await timeWithDb(capture) : null;
+  const tshark = opts.tshark ? await timeTshark(capture, []) : 'skipped (--no-tshark)';
+  const tsharkJson = opts.tshark ? await timeTshark(capture, ['-T', 'ek']) : 'skipped (--no-tshark)';
   const sanity = checkMessageCount(capture);
-  const result = { capture, runSeconds: runs.map((r) => r.seconds), ours, tshark, sanity };
+  const result = { capture, runSeconds: runs.map((r) => r.seconds), ours, withDb, tshark, tsharkJson, sanity };
   process.stdout.write('\n' + renderTable(result, shownPath) + summaryJson(result) + '\n');
   return sanity.startsWith('FAILED') ? 1 : 0;
 }
 
-async function timeTshark(capture: Capture): Promise<Throughput | string> {
+/** One run that also writes every endpoint, observation and resource to a fresh SQLite database. */
+async function timeWithDb(capture: Capture): Promise<Throughput | null> {
+  const dir = mkdtempSync(join(tmpdir(), 'coapwatch-bench-'));
+  try {
+    note('coapwatch with --db (once)...');
+    const run = await timedRun(process.execPath, ['--import', PEAK_RSS_PRELOAD, CLI, 'analyze', capture.path, '--format', 'ndjson', '--no-progress', '--db', join(dir, 'bench.db')]);
+    return run.exitCode === 0 ? { seconds: run.seconds, peakRssKb: run.peakRssKb } : null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function timeTshark(capture: Capture, extra: string[]): Promise<Throughput | string> {
   const tshark = findOnPath('tshark');
   if (tshark === null) return 'skipped: tshark is not on PATH';
-  note('tshark -n -r (once)...');
-  const run = await timedRun(tshark, ['-n', '-r', capture.path]);
+  note(`tshark -n -r ${extra.join(' ')} (once)...`);
+  const run = await timedRun(tshark, ['-n', '-r', capture.path, ...extra]);
   if (run.exitCode !== 0) return `skipped: tshark exited with ${run.exitCode ?? 'a signal'}`;
   return { seconds: run.seconds, peakRssKb: null };
 }

@@ -11,8 +11,12 @@ export interface BenchResult {
   /** Every timed coapwatch run, in order. */
   runSeconds: number[];
   ours: Throughput;
-  /** Why tshark was skipped, when it was. */
+  /** The same with --db (null when skipped or failed). */
+  withDb: Throughput | null;
+  /** `tshark -n -r` (summary lines), or why it was skipped. */
   tshark: Throughput | string;
+  /** `tshark -n -r -T ek` (a JSON object per packet, like our NDJSON), or why it was skipped. */
+  tsharkJson: Throughput | string;
   /** "ok", or what went wrong or was skipped. */
   sanity: string;
 }
@@ -41,11 +45,12 @@ export function renderTable(r: BenchResult, capturePath: string): string {
     `  ${''.padEnd(20)}${'wall'.padStart(10)}${'packets/s'.padStart(13)}${'MB/s'.padStart(8)}${'peak RSS'.padStart(10)}`,
     row('coapwatch ndjson', r.ours, `best of ${r.runSeconds.length}: ${r.runSeconds.map((s) => s.toFixed(2)).join(' ')}`),
   ];
-  if (typeof r.tshark === 'string') {
-    lines.push(`  tshark -n -r        ${r.tshark}`);
-  } else {
-    lines.push(row('tshark -n -r', r.tshark, ''));
-    lines.push(`  coapwatch / tshark  ${(r.tshark.seconds / r.ours.seconds).toFixed(2)}x the packets/s`);
+  if (r.withDb !== null) {
+    lines.push(row('coapwatch --db', r.withDb, `${((r.withDb.seconds / r.ours.seconds - 1) * 100).toFixed(0)} % slower than without`));
+  }
+  for (const [name, t] of [['tshark -n -r', r.tshark], ['tshark -n -r -T ek', r.tsharkJson]] as const) {
+    if (typeof t === 'string') lines.push(`  ${name.padEnd(20)}${t}`);
+    else lines.push(row(name, t, `coapwatch ndjson is ${(t.seconds / r.ours.seconds).toFixed(2)}x its packets/s`));
   }
   lines.push('', `sanity   ${r.sanity}`);
   return lines.join('\n') + '\n';
@@ -60,14 +65,17 @@ export function summaryJson(r: BenchResult): string {
     mbPerSecond: round(megabytesPerSecond(r, t), 2),
   });
   const ours = { ...figures(r.ours), runSeconds: r.runSeconds.map((s) => round(s, 3)), peakRssMiB: r.ours.peakRssKb === null ? null : round(r.ours.peakRssKb / 1024, 1) };
-  const tshark = typeof r.tshark === 'string' ? null : figures(r.tshark);
+  const ratio = (t: Throughput | string) => (typeof t === 'string' ? null : round(t.seconds / r.ours.seconds, 2));
   return JSON.stringify({
     packets: r.capture.packets,
     captureMB: round(r.capture.bytes / MB, 1),
     buildSeconds: r.capture.buildSeconds === null ? null : round(r.capture.buildSeconds, 2),
     coapwatch: ours,
-    tshark,
-    oursOverTshark: typeof r.tshark === 'string' ? null : round(r.tshark.seconds / r.ours.seconds, 2),
+    coapwatchWithDb: r.withDb === null ? null : figures(r.withDb),
+    tshark: typeof r.tshark === 'string' ? null : figures(r.tshark),
+    tsharkJson: typeof r.tsharkJson === 'string' ? null : figures(r.tsharkJson),
+    oursOverTshark: ratio(r.tshark),
+    oursOverTsharkJson: ratio(r.tsharkJson),
     sanity: r.sanity,
   });
 }

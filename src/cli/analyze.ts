@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { CaptureError, readCapture } from '../capture/index.js';
+import { CaptureError, linkTypeName, readCapture } from '../capture/index.js';
 import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pipeline/index.js';
 import { combineListeners, StateTracker, type StateListener } from '../state/index.js';
 import { RunWriter } from '../store/index.js';
@@ -63,7 +63,8 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
   if (!ndjson) {
     const d = pipeline.decoder.stats;
     const c = pipeline.coap.stats;
-    writer.write(summary.render(`${file} (${info.format}, ${info.packets} packets)`, info.packets, [
+    const linkTypes = info.linkTypes.map(linkTypeName).join('+');
+    writer.write(summary.render(`${file} (${info.format}, ${linkTypes}, ${info.packets} packets)`, info.packets, [
       ['undecodable frames', d.malformed],
       ['non-IP/UDP/TCP', d.ignored],
       ['DTLS records', c.dtlsRecords],

@@ -54,8 +54,12 @@ export class Lwm2mStage {
         basePath = tag.path;
         break;
       }
-      case 'ping':
-        return this.info({ operation: 'ping', endpoint: this.directory.byClientAddress(e.src) ?? this.directory.byClientAddress(e.dst) ?? null, path: null });
+      case 'ping': {
+        // Tagged like a request so that the RST (or empty ACK) answering it is a ping too.
+        const ping: RequestTag = { operation: 'ping', endpoint: this.directory.byClientAddress(e.src) ?? this.directory.byClientAddress(e.dst) ?? null, path: null };
+        if (match.record) match.record.tag = ping;
+        return this.info(ping);
+      }
       case 'notification': {
         const observe = match.request?.tag as RequestTag | null | undefined;
         const lwm2mObservation = observe?.operation === 'observe' || observe?.operation === 'observe-composite';

@@ -85,6 +85,7 @@ describe('registration interface', () => {
     expect(ping.lwm2m).toMatchObject({ operation: 'ping', endpoint: 'meter-7' });
     const pong = flow.send(CLIENT, SERVER, { code: '0.00', type: 'RST', mid: 77 });
     expect(pong.coap.match.role).toBe('reset');
+    expect(pong.lwm2m).toMatchObject({ operation: 'ping', endpoint: 'meter-7' });
     expect(pong.coap.match.request?.frame).toBe(ping.coap.frame);
   });
 });

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { listEndpoints, openForReading } from '../../store/index.js';
-import { isoTime, renderTable } from '../format/table.js';
-import { LineWriter } from '../output.js';
-import { addListingOptions, filtersOf, type ListingOptions } from './listing.js';
+import { isoTime } from '../format/table.js';
+import { addListingOptions, filtersOf, printListing, type ListingOptions } from './listing.js';
 
 /** `coapwatch endpoints --db PATH`: the registration table of every run in a database. */
 export function registerEndpointsCommand(program: Command): void {
@@ -12,16 +11,7 @@ export function registerEndpointsCommand(program: Command): void {
       const db = openForReading(opts.db);
       const rows = listEndpoints(db, opts.db, filtersOf(opts));
       db.close();
-      const out = new LineWriter();
-      if (opts.format === 'ndjson') {
-        for (const r of rows) out.write(JSON.stringify(r) + '\n');
-      } else {
-        out.write(renderTable(
-          ['RUN', 'ENDPOINT', 'STATE', 'ADDRESS', 'LIFETIME', 'BINDING', 'LWM2M', 'OBJECTS', 'EXPIRES', 'LAST SEEN'],
-          rows.map((r) => [r.run, r.endpoint, r.state, r.address, r.lifetime, r.binding, r.lwm2mVersion, r.objects.length,
-            isoTime(r.expiresAt), isoTime(r.lastSeen)]),
-        ));
-      }
-      out.flush();
+      printListing(opts.format, rows, ['RUN', 'ENDPOINT', 'STATE', 'ADDRESS', 'LIFETIME', 'BINDING', 'LWM2M', 'OBJECTS', 'EXPIRES', 'LAST SEEN'], (r) => [r.run, r.endpoint, r.state, r.address, r.lifetime, r.binding, r.lwm2mVersion, r.objects.length,
+            isoTime(r.expiresAt), isoTime(r.lastSeen)]);
     });
 }

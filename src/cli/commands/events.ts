@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { listEvents, openForReading } from '../../store/index.js';
-import { isoTime, renderTable } from '../format/table.js';
-import { LineWriter } from '../output.js';
-import { addListingOptions, filtersOf, type ListingOptions } from './listing.js';
+import { isoTime } from '../format/table.js';
+import { addListingOptions, filtersOf, printListing, type ListingOptions } from './listing.js';
 
 /** `coapwatch events --db PATH`: the security events stored in a database. */
 export function registerEventsCommand(program: Command): void {
@@ -12,15 +11,6 @@ export function registerEventsCommand(program: Command): void {
       const db = openForReading(opts.db);
       const rows = listEvents(db, opts.db, filtersOf(opts));
       db.close();
-      const out = new LineWriter();
-      if (opts.format === 'ndjson') {
-        for (const r of rows) out.write(JSON.stringify(r) + '\n');
-      } else {
-        out.write(renderTable(
-          ['TIME', 'SEVERITY', 'RULE', 'ENDPOINT', 'SRC', 'FRAME', 'MESSAGE'],
-          rows.map((r) => [isoTime(r.ts), r.severity, r.rule, r.endpoint, r.src, r.frame, r.message]),
-        ));
-      }
-      out.flush();
+      printListing(opts.format, rows, ['TIME', 'SEVERITY', 'RULE', 'ENDPOINT', 'SRC', 'FRAME', 'MESSAGE'], (r) => [isoTime(r.ts), r.severity, r.rule, r.endpoint, r.src, r.frame, r.message]);
     });
 }

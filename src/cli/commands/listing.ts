@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ListFilters } from '../../store/index.js';
+import { renderTable } from '../format/table.js';
+import { LineWriter } from '../output.js';
 
 export interface ListingOptions {
   db: string;
@@ -26,4 +28,17 @@ export function addListingOptions(cmd: Command): Command {
 
 export function filtersOf(opts: ListingOptions & { state?: string; severity?: string }): ListFilters {
   return { endpoint: opts.endpoint, state: opts.state, severity: opts.severity, since: opts.since };
+}
+
+/** Prints listed rows: one JSON object per line, or a table of the given columns. */
+export function printListing<Row>(
+  format: ListingOptions['format'], rows: Row[], headers: string[], cells: (row: Row) => Array<string | number | null>,
+): void {
+  const out = new LineWriter();
+  if (format === 'ndjson') {
+    for (const r of rows) out.write(JSON.stringify(r) + '\n');
+  } else {
+    out.write(renderTable(headers, rows.map(cells)));
+  }
+  out.flush();
 }

@@ -144,7 +144,9 @@ export class ExchangeTracker {
     result.role = 'response';
     const request = this.requestFor(reverse, msg);
     if (!request) return;
-    if (request.msg.observe === 0 && msg.observe !== null && request.answeredAt !== null) {
+    // A notification after the observation was cancelled still is one (RFC 7641 3.6): the
+    // token then leads to the answered cancel, which stays its request.
+    if ((request.msg.observe === 0 || request.msg.observe === 1) && msg.observe !== null && request.answeredAt !== null) {
       result.role = 'notification';
       result.request = request;
     } else {

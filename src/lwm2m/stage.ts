@@ -6,6 +6,8 @@ import { decodePayload } from './payload/index.js';
 import type { CoreLink, Lwm2mRecord } from './payload/types.js';
 
 const LINK_FORMAT = 40;
+/** Requests whose token later notifications carry (after a cancel, the cancel's). */
+const OBSERVATION_OPERATIONS = new Set<Operation>(['observe', 'observe-composite', 'cancel-observation', 'cancel-observation-composite']);
 /** Content formats only LwM2M uses: SenML JSON/CBOR, OMA TLV/JSON/CBOR and their legacy numbers. */
 const LWM2M_FORMATS = new Set([110, 112, 1542, 1543, 11542, 11543, 11544]);
 const CREATED = 0x41; // 2.01
@@ -62,7 +64,7 @@ export class Lwm2mStage {
       }
       case 'notification': {
         const observe = match.request?.tag as RequestTag | null | undefined;
-        const lwm2mObservation = observe?.operation === 'observe' || observe?.operation === 'observe-composite';
+        const lwm2mObservation = observe !== null && observe !== undefined && OBSERVATION_OPERATIONS.has(observe.operation);
         tag = {
           operation: lwm2mObservation ? 'notify' : 'unknown',
           endpoint: observe?.endpoint ?? this.directory.byClientAddress(e.src) ?? null,

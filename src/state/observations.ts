@@ -52,16 +52,7 @@ export class ObservationTable {
           if (fresh) this.notified(m);
         } else if (op === 'observe' || op === 'observe-composite') {
           this.answered(m);
-        } else if ((op === 'cancel-observation' || op === 'cancel-observation-composite') && coap.msg.observe !== null && fresh) {
-          // The answer to a cancelling GET carries no Observe option (RFC 7641 3.6): one that
-          // does is the client notifying on after the cancellation.
-          const obs = this.byKey.get(key(coap.src, coap.dst, coap.msg.token));
-          if (obs && obs.endedAt !== null) {
-            obs.lateNotifications++;
-            this.listener.observationChanged?.(obs);
-          }
-        }
-        else if (op === 'write-attributes' && coap.msg.code >> 5 === 2) this.attributesWritten(m);
+        } else if (op === 'write-attributes' && coap.msg.code >> 5 === 2) this.attributesWritten(m);
         return;
       case 'notification':
         if (fresh) this.notified(m);
@@ -115,6 +106,16 @@ export class ObservationTable {
   private notified(m: AnalyzedMessage): void {
     const { coap, lwm2m } = m;
     const request = coap.match.request;
+    if (request !== null && request.msg.observe === 1) {
+      // The CoAP stage matches a notification after a cancel to the cancel: the client kept
+      // notifying on an observation the server had ended.
+      const cancelled = this.byKey.get(key(coap.src, coap.dst, coap.msg.token));
+      if (cancelled && cancelled.endedAt !== null) {
+        cancelled.lateNotifications++;
+        this.listener.observationChanged?.(cancelled);
+        return;
+      }
+    }
     let obs = request ? this.byRequest.get(request) : undefined;
     obs ??= this.byKey.get(key(coap.src, coap.dst, coap.msg.token));
     if (!obs || obs.endedAt !== null) {

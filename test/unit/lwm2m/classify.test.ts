@@ -135,4 +135,16 @@ describe('observation and notification', () => {
     const again = flow.send(CLIENT, SERVER, { code: '2.05', type: 'CON', mid: 9000, token: 'cafe', options: [['Observe', uint(6)], ['Content-Format', uint(0)]], payload: '1300.25' });
     expect(again.coap.match.retransmissionOf).toBe(n.coap.frame);
   });
+
+  it('a notification that arrives after the cancel is still notify, on the cancelled path', () => {
+    const flow = registered();
+    flow.send(SERVER, CLIENT, { code: '0.01', mid: 70, token: 'f00d', path: '/3/0/9', options: [['Observe', uint(0)]] });
+    flow.send(CLIENT, SERVER, { code: '2.05', type: 'ACK', mid: 70, token: 'f00d', options: [['Observe', uint(1)]], payload: '50' });
+    flow.send(SERVER, CLIENT, { code: '0.01', mid: 71, token: 'f00d', path: '/3/0/9', options: [['Observe', uint(1)]] });
+    const cancelled = flow.send(CLIENT, SERVER, { code: '2.05', type: 'ACK', mid: 71, token: 'f00d', payload: '49' });
+    expect(cancelled.lwm2m?.operation).toBe('cancel-observation');
+    const late = flow.send(CLIENT, SERVER, { code: '2.05', type: 'NON', mid: 9100, token: 'f00d', options: [['Observe', uint(3)]], payload: '48' });
+    expect(late.coap.match.role).toBe('notification');
+    expect(late.lwm2m).toMatchObject({ operation: 'notify', endpoint: 'meter-7', path: '/3/0/9' });
+  });
 });

@@ -26,6 +26,9 @@ export type BlockOutcome =
   | { state: 'complete'; body: ReassembledBody }
   | { state: 'broken'; reason: string };
 
+/** The outcome of most messages, shared: the hot path need not allocate it. */
+export const SINGLE: BlockOutcome = Object.freeze({ state: 'single' });
+
 /**
  * Reassembles block-wise bodies (RFC 7959): Block1 request bodies keyed by client, server,
  * method, path and Request-Tag; Block2 response bodies keyed by the request that asked for
@@ -37,7 +40,7 @@ export class BlockAssembler {
   /** A request's Block1 body part. */
   addRequestBlock(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): BlockOutcome {
     const block = msg.block1;
-    if (!block) return { state: 'single' };
+    if (!block) return SINGLE;
     const key = `1|${src}|${dst}|${msg.code}|${msg.uriPath}|${msg.requestTag ?? ''}`;
     return this.add(key, block, frame, ts, msg.payload);
   }
@@ -50,7 +53,7 @@ export class BlockAssembler {
     frame: number, ts: number, client: string, server: string, request: MessageSummary | null, msg: CoapMessage,
   ): BlockOutcome {
     const block = msg.block2;
-    if (!block) return { state: 'single' };
+    if (!block) return SINGLE;
     const resource = request ? `${request.uriPath}?${request.uriQuery.join('&')}` : `token:${msg.token}`;
     const key = `2|${client}|${server}|${resource}`;
     return this.add(key, block, frame, ts, msg.payload);
@@ -61,7 +64,7 @@ export class BlockAssembler {
     if (block.num === 0) {
       if (!block.more) {
         this.transfers.delete(key);
-        return { state: 'single' };
+        return SINGLE;
       }
       transfer = { firstFrame: frame, chunks: [], length: 0, blocks: 0 };
       this.transfers.set(key, transfer, ts);

@@ -101,7 +101,7 @@ export class ExchangeTracker {
         const request = this.requestFor(reverse, msg);
         if (request) {
           result.request = request;
-          if (request.msg.observe === 0 && msg.observe !== null) result.role = 'notification';
+          if (isNotification(request, msg)) result.role = 'notification';
         }
       }
       return result;
@@ -144,9 +144,7 @@ export class ExchangeTracker {
     result.role = 'response';
     const request = this.requestFor(reverse, msg);
     if (!request) return;
-    // A notification after the observation was cancelled still is one (RFC 7641 3.6): the
-    // token then leads to the answered cancel, which stays its request.
-    if ((request.msg.observe === 0 || request.msg.observe === 1) && msg.observe !== null && request.answeredAt !== null) {
+    if (isNotification(request, msg)) {
       result.role = 'notification';
       result.request = request;
     } else {
@@ -193,4 +191,13 @@ export class ExchangeTracker {
     };
     return { frame, ts, src, dst, msg: summary, answeredAt: null, acknowledgedBy: null, tag: null };
   }
+}
+
+/**
+ * A response with an Observe option to an already answered Observe request is a notification.
+ * So is one after the observation was cancelled (RFC 7641 3.6): the token then leads to the
+ * answered cancel, which stays its request.
+ */
+function isNotification(request: ExchangeRecord, msg: CoapMessage): boolean {
+  return (request.msg.observe === 0 || request.msg.observe === 1) && msg.observe !== null && request.answeredAt !== null;
 }

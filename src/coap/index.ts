@@ -1,5 +1,5 @@
 import type { Datagram } from '../decode/types.js';
-import { BlockAssembler, type BlockOutcome } from './blockwise.js';
+import { BlockAssembler, SINGLE, type BlockOutcome } from './blockwise.js';
 import { decodeCoapTcp, decodeCoapUdp } from './decode.js';
 import { DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT, heuristicCoap, looksLikeDtls } from './detect.js';
 import { ExchangeTracker, type ExchangeMatch } from './exchanges.js';
@@ -108,7 +108,7 @@ export class CoapStage {
       ? { role: 'request', request: null, retransmissionOf: null, responseTime: null, record: null }
       : this.exchanges.match(d.frame, d.ts, d.src, d.dst, msg);
     if (msg.error) this.stats.malformed++;
-    let block: BlockOutcome = { state: 'single' };
+    let block: BlockOutcome = SINGLE;
     if (!msg.error && match.retransmissionOf === null) {
       if (msg.block1 && msg.code >> 5 === 0) {
         block = this.blocks.addRequestBlock(d.frame, d.ts, d.src, d.dst, msg);

@@ -50,6 +50,11 @@ export class EndpointDirectory {
     return this.clients.get(address);
   }
 
+  /** The endpoint at either end of a message whose direction does not say which is the client. */
+  byEitherAddress(first: string, second: string): string | null {
+    return this.clients.get(first) ?? this.clients.get(second) ?? null;
+  }
+
   isBootstrapServer(address: string): boolean {
     return this.bootstrapServers.has(address);
   }

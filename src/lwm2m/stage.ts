@@ -58,7 +58,7 @@ export class Lwm2mStage {
       }
       case 'ping': {
         // Tagged like a request so that the RST (or empty ACK) answering it is a ping too.
-        const ping: RequestTag = { operation: 'ping', endpoint: this.directory.byClientAddress(e.src) ?? this.directory.byClientAddress(e.dst) ?? null, path: null };
+        const ping: RequestTag = { operation: 'ping', endpoint: this.directory.byEitherAddress(e.src, e.dst), path: null };
         if (match.record) match.record.tag = ping;
         return this.info(ping);
       }
@@ -86,7 +86,7 @@ export class Lwm2mStage {
           tag = { operation: 'notify', endpoint: this.directory.byClientAddress(e.src) ?? null, path: null };
           if (match.record) match.record.tag = tag;
         } else {
-          tag = { operation: 'unknown', endpoint: this.directory.byClientAddress(e.src) ?? this.directory.byClientAddress(e.dst) ?? null, path: null };
+          tag = { operation: 'unknown', endpoint: this.directory.byEitherAddress(e.src, e.dst), path: null };
         }
         basePath = tag.path;
       }
@@ -120,7 +120,7 @@ export class Lwm2mStage {
         return { operation, endpoint: dir.byClientAddress(e.src) ?? null, path: null };
       case 'bootstrap-finish':
       case 'unknown':
-        return { operation, endpoint: dir.byClientAddress(e.dst) ?? dir.byClientAddress(e.src) ?? null, path: isObjectPath(msg.uriPath) ? msg.uriPath : null };
+        return { operation, endpoint: dir.byEitherAddress(e.dst, e.src), path: isObjectPath(msg.uriPath) ? msg.uriPath : null };
       default:
         return { operation, endpoint: dir.byClientAddress(e.dst) ?? null, path: msg.uriPath === '/' ? '/' : msg.uriPath };
     }

@@ -6,19 +6,23 @@ import type { Station } from './pcap-writer.js';
 import { POWER_MEASUREMENT, SINGLE_PHASE_METER } from './power-objects.js';
 import { Rng } from './prng.js';
 
-export interface FleetOptions {
+/** What a fleet is, whether written to a capture or played live. */
+export interface FleetShape {
   meters: number;
   households: number;
   seed: number;
   startUs: number;
   /** Simulated time after the start at which every meter stops; Infinity for an endless fleet. */
   durationS: number;
+  demand: DemandProfile;
+}
+
+export interface FleetOptions extends FleetShape {
   server: { ip: number; port: number };
   bootstrap: boolean;
   queueMode: boolean;
   lifetimeS: number;
   observation: ObservationSettings;
-  demand: DemandProfile;
 }
 
 export const DEFAULT_OBSERVATION: ObservationSettings = {

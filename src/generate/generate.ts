@@ -1,22 +1,15 @@
 import { AttackContext, planAttacks } from './attacks/index.js';
-import type { DemandProfile } from './demand.js';
-import { buildFleet, DEFAULT_OBSERVATION } from './fleet.js';
+import { buildFleet, DEFAULT_OBSERVATION, type FleetShape } from './fleet.js';
 import { writeCapture, writeTruth, type TruthRecord } from './write-capture.js';
 
-export interface GenerateOptions {
+export interface GenerateOptions extends FleetShape {
   pcap: string;
-  meters: number;
-  households: number;
-  durationS: number;
   /** Simulated seconds per capture second. */
   speed: number;
-  seed: number;
-  startUs: number;
   server: { ip: number; port: number };
   attacks: string[];
   bootstrap: boolean;
   queueMode: boolean;
-  demand: DemandProfile;
 }
 
 export interface GenerateResult {

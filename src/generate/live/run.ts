@@ -1,19 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DemandProfile } from '../demand.js';
-import { DEFAULT_OBSERVATION, endpointName, FLAVOURS } from '../fleet.js';
+import { DEFAULT_OBSERVATION, endpointName, FLAVOURS, type FleetShape } from '../fleet.js';
 import { Rng } from '../prng.js';
 import { LiveMeter, type MeterCounts } from './meter.js';
 import { LiveServer, type ServerCounts } from './server.js';
 
-export interface LiveOptions {
+export interface LiveOptions extends FleetShape {
   server: { address: string; port: number };
-  meters: number;
-  households: number;
-  durationS: number;
+  /** Simulated seconds per wall-clock second. */
   speed: number;
-  seed: number;
-  startUs: number;
-  demand: DemandProfile;
 }
 
 export interface LiveSummary {

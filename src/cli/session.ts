@@ -19,6 +19,8 @@ export interface SessionOptions {
   state?: boolean;
   /** Name of the run in the database: the capture file or the interface. */
   source: string;
+  /** Extra consumer of every analysed message, after state is updated (the live dashboard). */
+  onMessage?: MessageSink;
 }
 
 /**
@@ -39,6 +41,8 @@ export class AnalysisSession {
     const ndjson = opts.format === 'ndjson';
     const output: MessageSink = ndjson ? (m) => this.writer.write(messageLine(m)) : (m) => this.summary.add(m);
     let sink = output;
+    const tap = opts.onMessage;
+    if (tap) sink = (m) => (output(m), tap(m));
     this.tracker = null;
     if (ndjson || this.store || opts.state) {
       const stream: StateListener = ndjson ? { endpointChanged: (c) => this.writer.write(endpointLine(c)) } : {};
@@ -54,6 +58,7 @@ export class AnalysisSession {
         output(m);
         tracker.apply(m);
         store?.message(m, messageLine);
+        tap?.(m);
       };
     }
     this.pipeline = new AnalysisPipeline(sink, { ports: opts.coapPort, heuristic: opts.heuristic });

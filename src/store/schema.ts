@@ -107,6 +107,41 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX messages_by_frame ON messages(run_id, frame);
   `,
+  // 2: live capture counters, event suppression counts, DTLS sessions.
+  `
+  ALTER TABLE runs ADD COLUMN interface TEXT;            -- live runs: the capture interface
+  ALTER TABLE runs ADD COLUMN packets_received INTEGER;  -- live runs: libpcap's counters
+  ALTER TABLE runs ADD COLUMN dropped_kernel INTEGER;
+  ALTER TABLE runs ADD COLUMN dropped_interface INTEGER;
+  ALTER TABLE runs ADD COLUMN dropped_pipeline INTEGER;  -- packets coapwatch itself could not keep up with
+  ALTER TABLE runs ADD COLUMN events INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1; -- identical events collapsed by suppression
+  ALTER TABLE events ADD COLUMN last_ts REAL;            -- time of the last collapsed one
+  CREATE INDEX events_by_rule ON events(rule);
+  CREATE INDEX events_by_endpoint ON events(endpoint);
+  CREATE TABLE dtls_sessions (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    id INTEGER NOT NULL,
+    client TEXT NOT NULL,
+    server TEXT NOT NULL,
+    endpoint TEXT,                     -- the LwM2M endpoint, where the PSK identity or address tells
+    version TEXT,                      -- e.g. "DTLS 1.2"
+    state TEXT NOT NULL,               -- handshake, established, failed, closed
+    cipher_suite TEXT,                 -- chosen by the server, IANA name
+    offered_suites TEXT,               -- JSON array of IANA names
+    psk_identity TEXT,
+    psk_identity_hint TEXT,
+    sni TEXT,
+    certificates TEXT,                 -- JSON array: subject, issuer, not_before, not_after
+    alerts TEXT NOT NULL,              -- JSON array: {ts, level, description}
+    decryption TEXT,                   -- null: no key; ok; failed
+    records INTEGER NOT NULL,
+    app_data_bytes INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    PRIMARY KEY (run_id, id)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

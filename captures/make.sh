@@ -24,3 +24,21 @@ coapwatch generate --pcap captures/generated/attack-out-of-range.pcap --meters 4
 coapwatch generate --pcap captures/generated/attack-energy-backwards.pcap --meters 4 --households 2 --duration 900 --seed 23 --attack energy-backwards
 coapwatch generate --pcap captures/generated/attack-silent-meter.pcap --meters 4 --households 2 --seed 24 --attack silent-meter --duration 1800
 coapwatch generate --pcap captures/generated/attack-plaintext-downgrade.pcap --meters 4 --households 2 --duration 900 --seed 25 --attack plaintext-downgrade
+coapwatch generate --pcap captures/generated/attack-acl-write.pcap --meters 4 --households 2 --duration 900 --seed 26 --attack acl-write
+coapwatch generate --pcap captures/generated/attack-firmware-update.pcap --meters 4 --households 2 --duration 900 --seed 27 --attack firmware-update
+coapwatch generate --pcap captures/generated/attack-address-change.pcap --meters 4 --households 2 --duration 900 --seed 28 --attack address-change
+coapwatch generate --pcap captures/generated/attack-tiny-lifetime.pcap --meters 4 --households 2 --duration 900 --seed 29 --attack tiny-lifetime
+coapwatch generate --pcap captures/generated/attack-unknown-version.pcap --meters 4 --households 2 --duration 900 --seed 30 --attack unknown-version
+coapwatch generate --pcap captures/generated/attack-binding-change.pcap --meters 4 --households 2 --duration 900 --seed 31 --attack binding-change
+coapwatch generate --pcap captures/generated/attack-skip-bootstrap.pcap --meters 4 --households 2 --duration 900 --seed 32 --attack skip-bootstrap --bootstrap
+coapwatch generate --pcap captures/generated/attack-deregistration-storm.pcap --meters 12 --households 2 --duration 900 --seed 33 --attack deregistration-storm
+coapwatch generate --pcap captures/generated/attack-unknown-token-notify.pcap --meters 4 --households 2 --duration 900 --seed 34 --attack unknown-token-notify
+coapwatch generate --pcap captures/generated/attack-amplification.pcap --meters 4 --households 2 --duration 900 --seed 35 --attack amplification
+coapwatch generate --pcap captures/generated/attack-malformed-coap.pcap --meters 4 --households 2 --duration 900 --seed 36 --attack malformed-coap
+coapwatch generate --pcap captures/generated/attack-unknown-content-format.pcap --meters 4 --households 2 --duration 900 --seed 37 --attack unknown-content-format
+coapwatch generate --pcap captures/generated/attack-orphan-response.pcap --meters 4 --households 2 --duration 900 --seed 38 --attack orphan-response
+coapwatch generate --pcap captures/generated/attack-retransmission-storm.pcap --meters 4 --households 2 --duration 900 --seed 39 --attack retransmission-storm
+coapwatch generate --pcap captures/generated/attack-rogue-read.pcap --meters 4 --households 2 --duration 900 --seed 40 --attack rogue-read
+coapwatch generate --pcap captures/generated/attack-dtls-weak-cipher.pcap --meters 4 --households 2 --duration 900 --seed 41 --attack dtls-weak-cipher
+coapwatch generate --pcap captures/generated/attack-dtls-handshake-failure.pcap --meters 4 --households 2 --duration 900 --seed 42 --attack dtls-handshake-failure
+coapwatch generate --pcap captures/generated/attack-queue-silent.pcap --meters 4 --households 2 --seed 43 --queue-mode --attack silent-meter --duration 1800

@@ -5,6 +5,9 @@ import { CaptureError, type CaptureInfo, type PacketSink, type ReadOptions } fro
 
 export { CaptureError } from './types.js';
 export type { CaptureInfo, PacketSink, RawPacket, ReadOptions } from './types.js';
+export { listInterfaces, openLiveCapture, type LiveCapture, type LiveCaptureOptions, type LiveStats } from './live.js';
+export { PacketQueue } from './live-queue.js';
+export { RotatingPcapWriter, rotatedName, type RotatingPcapOptions } from './live-pcap-writer.js';
 
 const MAGIC_LENGTH = 4;
 

@@ -1,6 +1,9 @@
 import { statSync } from 'node:fs';
 import { CaptureError, linkTypeName, readCapture } from '../capture/index.js';
+import { pskKeys, type PskEntry } from '../dtls/index.js';
+import { dtlsSummary } from './format/dtls-record.js';
 import { createProgress } from './progress.js';
+import { loadRuleSet } from './rule-set.js';
 import { AnalysisSession } from './session.js';
 
 export interface AnalyzeOptions {
@@ -11,10 +14,16 @@ export interface AnalyzeOptions {
   /** SQLite database to write endpoint state (and with storeMessages, every message) into. */
   db?: string;
   storeMessages?: boolean;
+  /** Rule files or folders (--rules); false with --no-rules; undefined: the default ruleset. */
+  rules?: string[] | false;
+  /** --psk IDENTITY:HEXKEY (repeatable) and --psk-file: keys to decrypt DTLS PSK sessions with. */
+  psk?: PskEntry[];
+  pskFile?: PskEntry[];
 }
 
 export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promise<void> {
-  const session = new AnalysisSession({ ...opts, source: file });
+  const keys = pskKeys([...(opts.pskFile ?? []), ...(opts.psk ?? [])]);
+  const session = new AnalysisSession({ ...opts, source: file, rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined });
   const { pipeline, store, writer } = session;
 
   let size = 0;
@@ -54,7 +63,8 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     writer.write(session.summary.render(`${file} (${info.format}, ${linkTypes}, ${info.packets} packets)`, info.packets, [
       ['undecodable frames', d.malformed],
       ['non-IP/UDP/TCP', d.ignored],
-      ['DTLS records', c.dtlsRecords],
+      ['DTLS records', c.dtlsRecords + pipeline.dtls.stats.records],
+      ['DTLS sessions', dtlsSummary(pipeline.dtls.stats)],
       ['other UDP/TCP', c.notCoap],
     ]));
     writer.flush();

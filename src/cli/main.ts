@@ -1,10 +1,16 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import { RuleLoadError } from '../rules/index.js';
 import { StoreError } from '../store/index.js';
 import { analyzeCommand, CaptureError, type AnalyzeOptions } from './analyze.js';
 import { registerEndpointsCommand } from './commands/endpoints.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerGenerateCommand } from './commands/generate.js';
+import { registerUiCommand } from './commands/ui.js';
+import { registerRulesCommand } from './commands/rules.js';
+import { collectRulePaths } from './rule-set.js';
+import { registerMonitorCommand } from './commands/monitor.js';
+import { parsePskFile, parsePskSpec, type PskEntry } from '../dtls/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,6 +21,43 @@ function parsePorts(value: string, previous: number[]): number[] {
     return n;
   });
   return previous.concat(ports);
+}
+
+/** A --psk value that did not parse: reported by checkPsk, because commander's InvalidArgumentError would echo the key. */
+interface PskProblem {
+  problem: string;
+}
+
+/** --psk IDENTITY:HEXKEY, repeatable. */
+function parsePsk(value: string, previous: Array<PskEntry | PskProblem> | undefined): Array<PskEntry | PskProblem> {
+  try {
+    return (previous ?? []).concat(parsePskSpec(value));
+  } catch (err) {
+    return (previous ?? []).concat({ problem: (err as Error).message });
+  }
+}
+
+/** Fails the command on a bad --psk with a message that names the problem and the identity, never the key. */
+function checkPsk(_: Command, command: Command): void {
+  const psk = (command.opts() as { psk?: Array<PskEntry | PskProblem> }).psk ?? [];
+  for (const p of psk) {
+    if ('problem' in p) command.error(`error: option '--psk <identity:hexkey>' is invalid: ${p.problem}`, { exitCode: 1, code: 'commander.invalidArgument' });
+  }
+}
+
+/** --psk-file FILE: one IDENTITY:HEXKEY a line, # comments. */
+function parsePskFileOption(path: string): PskEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return parsePskFile(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`${path}: ${(err as Error).message}`);
+  }
 }
 
 const program = new Command();
@@ -30,14 +73,21 @@ program
   .argument('<file>', 'capture file (pcap or pcapng)')
   .addOption(new Option('-f, --format <format>', 'output: a human summary, or one JSON object per message').choices(['summary', 'ndjson']).default('summary'))
   .option('--coap-port <ports>', 'extra UDP/TCP ports to decode as CoAP (repeatable, comma-separated); 5683 and 5684 always are', parsePorts, [])
-  .option('--no-heuristic', 'do not look for CoAP on other UDP ports')
+  .option('--no-heuristic', 'do not look for CoAP, or DTLS handshakes, on other UDP ports')
   .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)')
   .option('--db <path>', 'write endpoints, observations and last values into this SQLite database (several runs may share one)')
   .option('--store-messages', 'with --db: store every message too')
+  .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
+  .option('--no-rules', 'no detection: decode and track state only')
+  .option('--psk <identity:hexkey>', 'decrypt DTLS 1.2 PSK sessions of this PSK identity (AES-128-CCM-8, -CCM, -GCM, -CBC-SHA256 suites) and analyse the CoAP inside; the identity is everything before the last ":" (repeatable)', parsePsk)
+  .option('--psk-file <file>', 'read --psk keys from a file: one IDENTITY:HEXKEY a line, # comments', parsePskFileOption)
+  .hook('preAction', checkPsk)
   .addHelpText('after', `
-Output (--format ndjson): one {"kind":"message",...} object per CoAP message, and a {"kind":"endpoint",...}
-object whenever an endpoint changes state; see the README.
-Exit status: 0 on success, 1 when the file cannot be read, the database cannot be written, or a flag is wrong.`)
+Output (--format ndjson): one {"kind":"message",...} object per CoAP message, a {"kind":"dtls",...} object
+whenever a DTLS session changes (hello, suite, established, alert, failure), a {"kind":"endpoint",...}
+object whenever an endpoint changes state, and a {"kind":"event",...} object when a rule fires; see the README.
+Exit status: 0 on success, 1 when the file cannot be read, the database cannot be written, a rule file
+is wrong, or a flag is wrong.`)
   .action(async (file: string, opts: AnalyzeOptions) => {
     await analyzeCommand(file, opts);
   });
@@ -45,9 +95,12 @@ Exit status: 0 on success, 1 when the file cannot be read, the database cannot b
 registerEndpointsCommand(program);
 registerEventsCommand(program);
 registerGenerateCommand(program);
+registerUiCommand(program);
+registerRulesCommand(program);
+registerMonitorCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CaptureError || err instanceof StoreError) {
+  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError) {
     process.stderr.write(`coapwatch: ${err.message}\n`);
   } else {
     process.stderr.write(`coapwatch: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

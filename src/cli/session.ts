@@ -1,8 +1,12 @@
 import type { RawPacket } from '../capture/index.js';
+import type { DtlsEvent, PskKeys } from '../dtls/index.js';
 import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pipeline/index.js';
 import { combineListeners, StateTracker, type StateListener } from '../state/index.js';
+import { RuleEngine, type DetectionEvent, type Rule } from '../rules/index.js';
 import { RunWriter } from '../store/index.js';
+import { dtlsLine } from './format/dtls-record.js';
 import { endpointLine } from './format/endpoint-record.js';
+import { eventLine } from './format/event-record.js';
 import { messageLine } from './format/ndjson.js';
 import { SummaryCollector } from './format/summary.js';
 import { LineWriter } from './output.js';
@@ -21,6 +25,14 @@ export interface SessionOptions {
   source: string;
   /** Extra consumer of every analysed message, after state is updated (the live dashboard). */
   onMessage?: MessageSink;
+  /** Detection rules evaluated on every message and state change; none: no detection. */
+  rules?: readonly Rule[];
+  /** Extra consumer of every new event (the live dashboard). */
+  onEvent?: (e: DetectionEvent) => void;
+  /** PSK identity → key for decrypting DTLS sessions (--psk, --psk-file). */
+  psk?: PskKeys;
+  /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
+  onDtls?: (e: DtlsEvent) => void;
 }
 
 /**
@@ -36,33 +48,68 @@ export class AnalysisSession {
   readonly tracker: StateTracker | null;
   readonly push: (packet: RawPacket) => void;
 
+  /** Null without rules. */
+  readonly engine: RuleEngine | null = null;
+
   constructor(opts: SessionOptions) {
     this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true);
     const ndjson = opts.format === 'ndjson';
+    const rules = opts.rules ?? [];
     const output: MessageSink = ndjson ? (m) => this.writer.write(messageLine(m)) : (m) => this.summary.add(m);
     let sink = output;
     const tap = opts.onMessage;
     if (tap) sink = (m) => (output(m), tap(m));
     this.tracker = null;
-    if (ndjson || this.store || opts.state) {
-      const stream: StateListener = ndjson ? { endpointChanged: (c) => this.writer.write(endpointLine(c)) } : {};
-      const tracker = new StateTracker(this.store ? combineListeners(this.store, stream) : stream, {
-        content: this.store !== null || opts.state === true,
+    if (ndjson || this.store || opts.state || rules.length > 0) {
+      const listeners: StateListener[] = [];
+      if (this.store) listeners.push(this.store);
+      if (ndjson) listeners.push({ endpointChanged: (c) => this.writer.write(endpointLine(c)) });
+      // Rules see state changes too; the engine is made after the tracker it reads.
+      if (rules.length > 0) listeners.push({ endpointChanged: (c) => this.engine?.endpointChanged(c) });
+      const tracker = new StateTracker(combineListeners(...listeners), {
+        content: this.store !== null || opts.state === true || rules.length > 0,
       });
       this.store?.attach(tracker);
       this.tracker = tracker;
+      const engine = rules.length > 0 ? new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent)) : null;
+      this.engine = engine;
       const store = this.store;
       sink = (m: AnalyzedMessage) => {
         // Expiry happens before this message in capture time, so its record comes first.
         tracker.tick(m.coap.ts);
         output(m);
+        // Rules run before the state takes the message in: they judge it against what was known.
+        engine?.message(m);
         tracker.apply(m);
         store?.message(m, messageLine);
         tap?.(m);
       };
     }
-    this.pipeline = new AnalysisPipeline(sink, { ports: opts.coapPort, heuristic: opts.heuristic });
+    const onDtls = (e: DtlsEvent) => {
+      if (ndjson) this.writer.write(dtlsLine(e));
+      this.store?.dtlsChanged(e.session);
+      opts.onDtls?.(e);
+    };
+    this.pipeline = new AnalysisPipeline(sink, { ports: opts.coapPort, heuristic: opts.heuristic, psk: opts.psk, onDtls });
     this.push = this.pipeline.push.bind(this.pipeline);
+  }
+
+  private eventSink(ndjson: boolean, onEvent: ((e: DetectionEvent) => void) | undefined) {
+    return {
+      event: (e: DetectionEvent) => {
+        if (ndjson) this.writer.write(eventLine(e));
+        this.summary.event(e);
+        this.store?.event(e);
+        onEvent?.(e);
+      },
+      eventRepeated: (e: DetectionEvent) => this.store?.eventRepeated(e),
+    };
+  }
+
+  /** Live capture: time passed without packets (expiries, absence rules fire); `ts` in capture time, after every message so far. */
+  tick(ts: number): void {
+    this.tracker?.tick(ts);
+    this.engine?.tick(ts);
   }
 
   /** Commits what the database has been given so far (periodically in live mode, on a signal). */
@@ -74,6 +121,7 @@ export class AnalysisSession {
   /** End of input: drains reassembly buffers, finishes the run, flushes stdout. */
   finish(packets: number | null): void {
     this.pipeline.finish();
+    this.engine?.finish();
     this.store?.finish(packets);
     this.writer.flush();
   }

@@ -19,8 +19,11 @@ export interface CoapEvent {
   ts: number;
   src: string;
   dst: string;
-  transport: 'udp' | 'tcp';
+  /** 'dtls': decrypted from DTLS application data (UDP CoAP framing). */
+  transport: 'udp' | 'tcp' | 'dtls';
   msg: CoapMessage;
+  /** Bytes of the CoAP message on the wire (the UDP payload, or the RFC 8323 frame). */
+  size: number;
   match: ExchangeMatch;
   /**
    * The body to decode: the payload of a message outside any block-wise transfer, or the
@@ -65,6 +68,12 @@ export class CoapStage {
   handle(d: Datagram, emit: (e: CoapEvent) => void): void {
     if (d.transport === 'tcp') return this.handleTcp(d, emit);
     const payload = d.payload;
+    if (d.transport === 'dtls') {
+      // Decrypted application data: CoAP over DTLS uses the UDP message format (RFC 7252 9.1).
+      if (payload.length >= 4 && payload[0] >> 6 === 1) this.process(d, 'dtls', decodeCoapUdp(payload), payload.length, emit);
+      else this.stats.notCoap++;
+      return;
+    }
     let msg: CoapMessage | null = null;
     if (this.ports.has(d.dstPort) || this.ports.has(d.srcPort)) {
       if (looksLikeDtls(payload)) {
@@ -79,7 +88,7 @@ export class CoapStage {
       this.stats.notCoap++;
       return;
     }
-    this.process(d, 'udp', msg, emit);
+    this.process(d, 'udp', msg, payload.length, emit);
   }
 
   private handleTcp(d: Datagram, emit: (e: CoapEvent) => void): void {
@@ -95,14 +104,14 @@ export class CoapStage {
       this.framers.set(flow, framer);
     }
     if (d.payload.length > 0 || d.gap) {
-      framer.push(d.payload, d.gap === true, (frame) => this.process(d, 'tcp', decodeCoapTcp(frame), emit), () => {
+      framer.push(d.payload, d.gap === true, (frame) => this.process(d, 'tcp', decodeCoapTcp(frame), frame.length, emit), () => {
         this.stats.tcpErrors++;
       });
     }
     if (d.flowEvent === 'close') this.framers.delete(flow);
   }
 
-  private process(d: Datagram, transport: 'udp' | 'tcp', msg: CoapMessage, emit: (e: CoapEvent) => void): void {
+  private process(d: Datagram, transport: CoapEvent['transport'], msg: CoapMessage, size: number, emit: (e: CoapEvent) => void): void {
     this.stats.messages++;
     const match: ExchangeMatch = msg.error
       ? { role: 'request', request: null, retransmissionOf: null, responseTime: null, record: null }
@@ -118,6 +127,6 @@ export class CoapStage {
       }
     }
     const body = block.state === 'single' ? msg.payload : block.state === 'complete' ? block.body.body : null;
-    emit({ frame: d.frame, ts: d.ts, src: d.src, dst: d.dst, transport, msg, match, body, block });
+    emit({ frame: d.frame, ts: d.ts, src: d.src, dst: d.dst, transport, msg, size, match, body, block });
   }
 }

@@ -2,7 +2,8 @@
 export interface Datagram {
   frame: number;
   ts: number;
-  transport: 'udp' | 'tcp';
+  /** 'dtls': plaintext the DTLS stage decrypted from a UDP datagram's application data. */
+  transport: 'udp' | 'tcp' | 'dtls';
   /** "a.b.c.d:port" for IPv4, "[v6addr]:port" for IPv6 (RFC 5952 compressed, lower case). */
   src: string;
   dst: string;

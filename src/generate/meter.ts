@@ -34,11 +34,12 @@ export interface MeterSpec {
   bootUs: number;
   endUs: number;
   /** Misbehaviour an attack planted: from `atUs` on, the meter does `kind`, its messages labelled `attack`. */
-  fault?: { kind: MeterFault; atUs: number; attack: string };
+  fault?: { kind: MeterFault; atUs: number; attack: string; rebound?: Station };
 }
 
 /** What a meter can be made to do wrong, each the meter's side of one attack. */
-export type MeterFault = 'silent' | 'notify-after-cancel' | 'malformed-payload' | 'out-of-range' | 'energy-backwards' | 'plaintext-downgrade';
+export type MeterFault = 'silent' | 'notify-after-cancel' | 'malformed-payload' | 'out-of-range' | 'energy-backwards' | 'plaintext-downgrade'
+  | 'address-change' | 'skip-bootstrap' | 'retransmission-storm';
 
 /** CoAP over DTLS (RFC 7252 §6.2): a meter secured with DTLS talks to this port of its server. */
 const COAPS_PORT = 5684;
@@ -46,6 +47,9 @@ const COAPS_PORT = 5684;
 /** A household's single-phase supply tops out near 23 kW (100 A at 230 V): this is far beyond it. */
 const IMPOSSIBLE_WATTS = 250_000;
 const ENERGY_SETBACK_KWH = 1_000;
+/** A retransmission storm: the same confirmable notification sent this many times, this far apart (never acknowledged). */
+const STORM_TRANSMISSIONS = 12;
+const STORM_GAP_US = 2_500_000;
 
 /** Observation attributes the server writes, and how the meter acts on them. */
 export interface ObservationSettings {
@@ -114,7 +118,12 @@ export function* meterTraffic(m: MeterSpec, obs: ObservationSettings, demand: De
     yield datagram(m.station, from, { ...answer(), ack: true, messageId: mid, token });
   }
 
-  if (m.bootstrapServer !== null) {
+  /** Every message of `messages`, labelled with `attack`. */
+  function* labelled(messages: Iterable<Datagram>, attack: string) {
+    for (const d of messages) yield { ...d, attack };
+  }
+
+  if (m.bootstrapServer !== null && m.fault?.kind !== 'skip-bootstrap') {
     const bs = m.bootstrapServer;
     yield* meterAsks(bs, 'bootstrap-request', [...uriPath('/bs'), uriQuery(`ep=${m.endpoint}`)], undefined, '2.04');
     pause();
@@ -134,7 +143,8 @@ export function* meterTraffic(m: MeterSpec, obs: ObservationSettings, demand: De
   const registerQuery = [`ep=${m.endpoint}`, `lt=${m.lifetimeS}`, `lwm2m=${m.version}`, `b=${binding}`];
   if (m.queueMode && m.version === '1.1') registerQuery.push('Q');
   const registerOptions = [...uriPath('/rd'), contentFormat(LINK_FORMAT), ...registerQuery.map(uriQuery)];
-  yield* meterAsks(m.server, 'register', registerOptions, registerLinks(m.version, m.powerObject.id, m.households), '2.01', locationPath(m.registration));
+  const register = meterAsks(m.server, 'register', registerOptions, registerLinks(m.version, m.powerObject.id, m.households), '2.01', locationPath(m.registration));
+  yield* m.fault?.kind === 'skip-bootstrap' && m.bootstrapServer !== null ? labelled(register, m.fault.attack) : register;
   const scheduleUpdate = () => t + Math.round(m.lifetimeS * UPDATE_AT_LIFETIME_SHARE * 1e6 * rng.between(0.9, 1.0));
   let nextUpdateUs = scheduleUpdate();
 
@@ -189,6 +199,8 @@ export function* meterTraffic(m: MeterSpec, obs: ObservationSettings, demand: De
   let cancelled = false;
   let downgraded = false;
   let faultDone = false;
+  let rebound = false;
+  let stormed = false;
   /** The payload of the next notification, with the planted fault applied once when it is due. */
   const notificationBody = (): { payload: Buffer; attack?: string } => {
     const fault = m.fault;
@@ -226,6 +238,21 @@ export function* meterTraffic(m: MeterSpec, obs: ObservationSettings, demand: De
     }
   }
 
+  /** The next notification, confirmable, sent STORM_TRANSMISSIONS times with the same message ID and bytes. */
+  function* retransmissionStorm(attack: string) {
+    observeSeq = (observeSeq + 1) & 0xffffff;
+    const message = datagram(m.station, m.server, {
+      code: '2.05', confirmable: true, messageId: nextMeterMid(), token: observeToken,
+      options: [observe(observeSeq), contentFormat(m.format)], payload: encodeResources(m.format, readings(true), 1),
+    }, 'notify');
+    for (let i = 0; i < STORM_TRANSMISSIONS; i++) {
+      if (i > 0) t += Math.round(STORM_GAP_US * rng.between(0.9, 1.1));
+      yield { ...message, us: t, attack };
+    }
+    notifiedWatts.set(watts);
+    notifiedUs = t;
+  }
+
   // A queue-mode meter wakes once per pmax (or sooner, to keep its registration alive); others check every pmin.
   const stepS = m.queueMode ? Math.min(obs.pmaxS, Math.floor(m.lifetimeS / 2)) : obs.pminS;
   for (;;) {
@@ -247,12 +274,25 @@ export function* meterTraffic(m: MeterSpec, obs: ObservationSettings, demand: De
         cancelled = true;
       }
     }
+    let updated = false;
+    if (m.fault?.kind === 'address-change' && t >= m.fault.atUs && !rebound) {
+      // A NAT rebinding: from now on the meter's packets come from another address and port, its next Update first.
+      m.station = m.fault.rebound!;
+      rebound = updated = true;
+      yield* labelled(meterAsks(m.server, 'update', uriPath(m.registration), undefined, '2.04'), m.fault.attack);
+      nextUpdateUs = scheduleUpdate();
+    }
+    if (m.fault?.kind === 'retransmission-storm' && t >= m.fault.atUs && !stormed) {
+      stormed = true;
+      yield* retransmissionStorm(m.fault.attack);
+      continue;
+    }
     previousWatts.set(watts);
     sample();
     const hours = (t / 1e6 - previousSecond) / 3600;
     for (let h = 0; h < m.households; h++) energyKwh[h] += ((previousWatts[h] + watts[h]) / 2 / 1000) * hours;
 
-    if (m.queueMode || t >= nextUpdateUs) {
+    if (!updated && (m.queueMode || t >= nextUpdateUs)) {
       yield* meterAsks(m.server, 'update', uriPath(m.registration), undefined, '2.04');
       nextUpdateUs = scheduleUpdate();
     }

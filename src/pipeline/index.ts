@@ -1,6 +1,8 @@
 import type { RawPacket } from '../capture/types.js';
 import { CoapStage, type CoapEvent, type CoapStageOptions } from '../coap/index.js';
 import { PacketDecoder } from '../decode/index.js';
+import type { Datagram } from '../decode/types.js';
+import { DtlsStage, type DtlsEvent, type PskKeys } from '../dtls/index.js';
 import { Lwm2mStage, type Lwm2mInfo } from '../lwm2m/index.js';
 
 /** One CoAP message as the analysis pipeline hands it to outputs. */
@@ -11,24 +13,44 @@ export interface AnalyzedMessage {
 
 export type MessageSink = (m: AnalyzedMessage) => void;
 
-export type PipelineOptions = CoapStageOptions;
+export interface PipelineOptions extends CoapStageOptions {
+  /** PSK identity → key: DTLS sessions using these are decrypted and their CoAP analysed (transport 'dtls'). */
+  psk?: PskKeys;
+  /** A DTLS session changed (hello, suite chosen, established, alert, failure, endpoint linked). */
+  onDtls?: (e: DtlsEvent) => void;
+}
 
 /**
- * Wires the stages in their one direction: frame → decode → CoAP → LwM2M → sink.
+ * Wires the stages in their one direction: frame → decode → (DTLS →) CoAP → LwM2M → sink.
+ * UDP datagrams of DTLS flows go to the DTLS stage; what it decrypts comes back as datagrams
+ * for the CoAP stage. LwM2M endpoint names flow back to the DTLS stage only as plain values
+ * (name, addresses) the pipeline hands it, to link sessions to endpoints.
  * The same pipeline serves offline files and live capture.
  */
 export class AnalysisPipeline {
   readonly decoder = new PacketDecoder();
   readonly coap: CoapStage;
   readonly lwm2m = new Lwm2mStage();
+  readonly dtls: DtlsStage;
   private readonly onDatagram;
   private readonly onCoap;
 
   constructor(sink: MessageSink, opts: PipelineOptions = {}) {
     this.coap = new CoapStage(opts);
+    this.dtls = new DtlsStage({ ports: opts.ports, heuristic: opts.heuristic, keys: opts.psk, onEvent: opts.onDtls });
     // Callbacks are bound once: the hot path must not allocate closures per packet.
-    this.onCoap = (e: CoapEvent) => sink({ coap: e, lwm2m: this.lwm2m.handle(e) });
-    this.onDatagram = (d: Parameters<CoapStage['handle']>[0]) => this.coap.handle(d, this.onCoap);
+    this.onCoap = (e: CoapEvent) => {
+      const lwm2m = this.lwm2m.handle(e);
+      sink({ coap: e, lwm2m });
+      if (lwm2m !== null && lwm2m.endpoint !== null && (e.transport === 'dtls' || LINKING_OPERATIONS.has(lwm2m.operation)) && e.match.role === 'request') {
+        this.dtls.endpointSeen(lwm2m.endpoint, e.src, e.dst, e.transport === 'dtls', e.frame, e.ts);
+      }
+    };
+    const plain = (d: Datagram) => this.coap.handle(d, this.onCoap);
+    this.onDatagram = (d: Datagram) => {
+      if (d.transport === 'udp' && this.dtls.claims(d)) this.dtls.handle(d, plain);
+      else this.coap.handle(d, this.onCoap);
+    };
   }
 
   push(packet: RawPacket): void {
@@ -37,5 +59,9 @@ export class AnalysisPipeline {
 
   finish(): void {
     this.decoder.flush(this.onDatagram);
+    this.dtls.finish();
   }
 }
+
+/** Requests that name their sender's endpoint: what links a DTLS session by client address or PSK identity. */
+const LINKING_OPERATIONS = new Set<string>(['register', 'update', 'bootstrap-request', 'bootstrap-pack-request']);

@@ -23,6 +23,16 @@ export class BootstrapSessions {
     return this.byClient.values();
   }
 
+  /** The latest bootstrap session of a client address, if any. */
+  forClient(client: string): BootstrapSession | undefined {
+    return this.byClient.get(client);
+  }
+
+  /** Sessions started in this run (also those since evicted). */
+  get started(): number {
+    return this.nextId - 1;
+  }
+
   handle(m: AnalyzedMessage): void {
     const { coap, lwm2m } = m;
     const op = lwm2m!.operation;

@@ -64,6 +64,11 @@ export class ObservationTable {
     }
   }
 
+  /** The observation a notification or Observe response (client → server) belongs to, if known. */
+  fromClient(client: string, server: string, token: string): ObservationState | undefined {
+    return this.byKey.get(key(client, server, token));
+  }
+
   /** Ends every live observation of an endpoint whose registration ended. */
   endpointGone(endpoint: string, why: 'deregistration' | 'expiry', ts: number): void {
     const live = this.liveByEndpoint.get(endpoint);

@@ -1,9 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import type { StateTracker } from '../state/index.js';
+import { samples, type StateTracker } from '../state/index.js';
 import type {
   BootstrapSession, EndpointChange, EndpointState, ObservationState, ResourceState, StateListener,
 } from '../state/index.js';
+import type { DetectionEvent } from '../rules/index.js';
+import type { DtlsSession } from '../dtls/index.js';
 import { storeCall } from './errors.js';
 import { openForWriting } from './open.js';
 
@@ -26,15 +28,24 @@ export class RunWriter implements StateListener {
   private readonly observations = new Set<ObservationState>();
   private readonly resources = new Set<ResourceState>();
   private readonly sessions = new Set<BootstrapSession>();
+  private readonly dtlsSessions = new Set<DtlsSession>();
   private readonly messageRows: unknown[][] = [];
+  /** Events new or grown since the last commit; rows get their id on first insert. */
+  private readonly events = new Set<DetectionEvent>();
+  private readonly eventIds = new WeakMap<DetectionEvent, number>();
+  private eventCount = 0;
   private messages = 0;
   private sinceFlush = 0;
   private captureStart: number | null = null;
   private captureEnd: number | null = null;
   private tracker: StateTracker | null = null;
+  /** Live runs: the capture interface and libpcap's counters, written with the next batch. */
+  private live: LiveCounters | null = null;
   private readonly statements;
   /** Object lists and versions are shared between endpoints (interned): serialise each once. */
   private readonly json = new WeakMap<object, string>();
+  /** Capture time of the newest sample of each numeric resource already written to resource_samples. */
+  private readonly sampledUntil = new WeakMap<ResourceState, number>();
 
   constructor(private readonly db: Database.Database, private readonly path: string, source: string, private readonly storeMessages: boolean) {
     this.statements = storeCall(path, () => prepare(db));
@@ -70,6 +81,22 @@ export class RunWriter implements StateListener {
     this.sessions.add(session);
   }
 
+  /** A DTLS session changed (from the pipeline's DTLS stage); its row is written with the next batch. */
+  dtlsChanged(session: DtlsSession): void {
+    this.dtlsSessions.add(session);
+  }
+
+  /** A new event (from the rule engine). */
+  event(e: DetectionEvent): void {
+    this.eventCount++;
+    this.events.add(e);
+  }
+
+  /** An event whose suppression count grew. */
+  eventRepeated(e: DetectionEvent): void {
+    this.events.add(e);
+  }
+
   /** Counts a message (and keeps its NDJSON record with --store-messages); may commit a batch. */
   message(m: AnalyzedMessage, record: (m: AnalyzedMessage) => string): void {
     const ts = m.coap.ts;
@@ -81,6 +108,11 @@ export class RunWriter implements StateListener {
       this.messageRows.push([this.runId, m.coap.frame, ts, m.coap.src, m.coap.dst, l?.operation ?? null, l?.endpoint ?? null, record(m).trimEnd()]);
     }
     if (++this.sinceFlush >= BATCH_MESSAGES) this.flush();
+  }
+
+  /** Live runs: the latest capture counters; they reach the runs row with the next flush. */
+  liveCounters(counters: LiveCounters): void {
+    this.live = counters;
   }
 
   /** Writes every changed row in one transaction. */
@@ -119,25 +151,64 @@ export class RunWriter implements StateListener {
     }
     for (const r of this.resources) {
       s.resource.run(run, r.endpoint, r.path, r.name, r.type, typeof r.value === 'boolean' ? (r.value ? 1 : 0) : r.value, r.updatedAt);
+      // The twin keeps a bounded ring of recent samples: write those newer than the last batch's.
+      if (r.series) {
+        const until = this.sampledUntil.get(r) ?? -Infinity;
+        let newest = until;
+        for (const [ts, value] of samples(r.series)) {
+          if (ts <= until || !Number.isFinite(value) || !Number.isFinite(ts)) continue;
+          s.sample.run(run, r.endpoint, r.path, ts, value);
+          if (ts > newest) newest = ts;
+        }
+        this.sampledUntil.set(r, newest);
+      }
     }
     for (const b of this.sessions) {
       s.session.run(run, b.id, b.endpoint, b.client, b.server, b.state, b.error, JSON.stringify(b.steps), b.startedAt, b.finishedAt);
     }
+    for (const d of this.dtlsSessions) {
+      const certificates = d.certificates.map((c) => ({ subject: c.subject, issuer: c.issuer, not_before: c.notBefore, not_after: c.notAfter, error: c.error }));
+      const alerts = d.alerts.map((a) => ({ ts: a.ts, frame: a.frame, level: a.level, description: a.description, from: a.from }));
+      s.dtls.run(run, d.id, d.client, d.server, d.endpoint, d.version, d.state, d.cipherSuite, JSON.stringify(d.offeredSuites), d.pskIdentity,
+        d.pskIdentityHint, d.sni, JSON.stringify(certificates), JSON.stringify(alerts), d.decryption, d.records, d.appDataBytes, d.startedAt, d.lastSeen);
+    }
     for (const row of this.messageRows) s.message.run(...row);
-    s.progress.run(this.messages, this.captureStart, this.captureEnd, run);
+    for (const e of this.events) {
+      const id = this.eventIds.get(e);
+      if (id === undefined) {
+        const row = s.event.run(run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs);
+        this.eventIds.set(e, Number(row.lastInsertRowid));
+      } else s.eventCount.run(e.count, e.lastTs, id);
+    }
+    s.progress.run(this.messages, this.captureStart, this.captureEnd, this.eventCount, run);
+    const l = this.live;
+    if (l) s.live.run(l.interface, l.packetsReceived, l.droppedKernel, l.droppedInterface, l.droppedPipeline, run);
     this.endpoints.clear();
     this.observations.clear();
     this.resources.clear();
     this.sessions.clear();
+    this.dtlsSessions.clear();
     this.messageRows.length = 0;
+    this.events.clear();
   }
+}
+
+/** What a live run counts at the capture end (see LiveStats); null where it cannot be known. */
+export interface LiveCounters {
+  interface: string;
+  packetsReceived: number;
+  droppedKernel: number | null;
+  droppedInterface: number | null;
+  droppedPipeline: number;
 }
 
 function prepare(db: Database.Database) {
   return {
     run: db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)'),
-    progress: db.prepare('UPDATE runs SET messages = ?, capture_start = ?, capture_end = ? WHERE id = ?'),
+    progress: db.prepare('UPDATE runs SET messages = ?, capture_start = ?, capture_end = ?, events = ? WHERE id = ?'),
     finish: db.prepare('UPDATE runs SET finished_at = ?, packets = ? WHERE id = ?'),
+    live: db.prepare(`UPDATE runs SET interface = ?, packets_received = ?, dropped_kernel = ?, dropped_interface = ?,
+      dropped_pipeline = ? WHERE id = ?`),
     endpoint: db.prepare(`INSERT OR REPLACE INTO endpoints (run_id, endpoint, address, previous_addresses, location, state, lifetime,
       binding, lwm2m_version, sms, queue_mode, objects, object_versions, registered_at, updated_at, expires_at, last_seen)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -146,8 +217,15 @@ function prepare(db: Database.Database) {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     resource: db.prepare(`INSERT OR REPLACE INTO resources (run_id, endpoint, path, name, type, value, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    sample: db.prepare('INSERT INTO resource_samples (run_id, endpoint, path, ts, value) VALUES (?, ?, ?, ?, ?)'),
     session: db.prepare(`INSERT OR REPLACE INTO bootstrap_sessions (run_id, id, endpoint, client, server, state, error, steps,
       started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    dtls: db.prepare(`INSERT OR REPLACE INTO dtls_sessions (run_id, id, client, server, endpoint, version, state, cipher_suite,
+      offered_suites, psk_identity, psk_identity_hint, sni, certificates, alerts, decryption, records, app_data_bytes, started_at, last_seen)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    event: db.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details, count, last_ts)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    eventCount: db.prepare('UPDATE events SET count = ?, last_ts = ? WHERE id = ?'),
     message: db.prepare(`INSERT INTO messages (run_id, frame, ts, src, dst, operation, endpoint, record)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
   };

@@ -142,6 +142,18 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, id)
   );
   `,
+  // 3: numeric resource samples (the dashboard's sparklines), messages by endpoint (its ladder).
+  `
+  CREATE TABLE resource_samples (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    endpoint TEXT NOT NULL,
+    path TEXT NOT NULL,
+    ts REAL NOT NULL,                  -- capture time of the value (or its SenML time)
+    value REAL NOT NULL
+  );
+  CREATE INDEX resource_samples_by_path ON resource_samples(run_id, endpoint, path, ts);
+  CREATE INDEX messages_by_endpoint ON messages(run_id, endpoint, frame);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -117,26 +117,30 @@ describe('coapwatch generate --pcap, then analyze', () => {
     const pcap = join(dir, 'attacks.pcap');
     const names = ATTACK_NAMES;
     expect(run('generate', '--help').stdout.replace(/\s+/g, ' ')).toContain(names.join(', '));
-    const generated = generate('--pcap', pcap, '--meters', '9', '--households', '2', '--duration', '1200', '--attack', names.join(','));
+    // skip-bootstrap needs a fleet that bootstraps; deregistration-storm at least 10 meters; each meter fault one meter of its own.
+    const generated = generate('--pcap', pcap, '--meters', '14', '--households', '2', '--duration', '1200', '--bootstrap', '--attack', names.join(','));
     expect(generated.truth).toBe(join(dir, 'attacks.truth.ndjson'));
     const truth = readFileSync(generated.truth!, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { frame: number | null; time: number; attack: string; endpoint: string });
     expect(new Set(truth.map((t) => t.attack))).toEqual(new Set(names));
     expect(truth.filter((t) => t.frame !== null)).toHaveLength(generated.injected);
-    // DTLS records (the downgraded meter's, before the attack) are frames but not messages.
+    // DTLS records (the downgraded meter's before the attack, the dtls-* handshakes) are frames but not messages.
     const byFrame = new Map(analyze(pcap).map((m) => [m.frame, m]));
     for (const t of truth) {
-      if (t.frame === null) continue;
+      if (t.frame === null || t.attack.startsWith('dtls-')) continue;
       const m = byFrame.get(t.frame)!;
       expect(m, `frame ${t.frame}`).toBeDefined();
       // A request or notification names its endpoint; the impostor's and the flood's are their own claims.
       if (m.coap.role === 'request' && m.lwm2m?.operation === 'register') expect(m.coap.uriQuery).toContain(`ep=${t.endpoint}`);
     }
-    const malformed = truth.filter((t) => t.attack.startsWith('malformed-')).map((t) => byFrame.get(t.frame!)!);
+    const malformed = truth.filter((t) => t.attack === 'malformed-tlv' || t.attack === 'malformed-senml').map((t) => byFrame.get(t.frame!)!);
     expect(malformed.every((m) => m.lwm2m?.payloadError)).toBe(true);
+    const broken = truth.filter((t) => t.attack === 'malformed-coap').map((t) => byFrame.get(t.frame!)!);
+    expect(broken.length).toBeGreaterThan(0);
+    expect(broken.every((m) => m.error !== null)).toBe(true);
   });
 
   it('refuses a bad flag with one line on stderr and exit status 1', () => {
-    for (const args of [['--meters', '1', '--attack', 'silent-meter,out-of-range'], ['--pcap', '/nonexistent/x.pcap'], ['--households', '17'], ['--meters', 'many'], ['--server', 'nowhere'], ['--attack', 'bogus'], ['--profiles', join(dir, 'missing.csv')]]) {
+    for (const args of [['--meters', '1', '--attack', 'silent-meter,out-of-range'], ['--pcap', '/nonexistent/x.pcap'], ['--households', '17'], ['--meters', 'many'], ['--server', 'nowhere'], ['--attack', 'bogus'], ['--attack', 'skip-bootstrap'], ['--meters', '4', '--attack', 'deregistration-storm'], ['--profiles', join(dir, 'missing.csv')]]) {
       const r = run('generate', '--pcap', join(dir, 'x.pcap'), ...args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);

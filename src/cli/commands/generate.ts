@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ATTACK_NAMES } from '../../generate/attacks/index.js';
 import { generateCapture, type GenerateOptions } from '../../generate/generate.js';
 import { ipv4ToString } from '../../generate/ipv4.js';
+import { LIVE_ATTACK_NAMES } from '../../generate/live/attacks.js';
 import { runLive } from '../../generate/live/run.js';
 import { BuiltInDemand, CsvDemand, type DemandProfile } from '../../generate/demand.js';
 
@@ -103,13 +104,17 @@ meter i is endpoint meter-<i, 5 digits>. A third each
 are LwM2M 1.0 with TLV (object 3305), 1.1 with SenML JSON (object 10243) and 1.1 with SenML CBOR
 (object 3305, also Send to /dp). Prints one JSON line: with --pcap, packets, bytes and requests
 per LwM2M operation; with --live, what the server counted and what the meters counted (registrations, updates, reads, notifications).
---live meters are the same three kinds but simpler: no bootstrap, queue mode, Send, pings or attacks.
+--live meters are the same three kinds but simpler: no bootstrap, queue mode, Send or pings; of the attacks,
+${LIVE_ATTACK_NAMES.join(', ')} can be played live (halfway through, from 127.0.113.x; the
+server's registrations then include the attackers', counted apart under "attacks").
 Exit status: 0 on success, 1 when a flag is wrong or a file cannot be read or written.`)
     .action(async (flags: GenerateFlags) => {
       if ((flags.pcap === undefined) === !flags.live) return fail(new Error('generate: give one of --pcap FILE or --live'));
-      if (flags.live && (flags.attack.length > 0 || flags.bootstrap || flags.queueMode)) {
-        return fail(new Error('generate: --attack, --bootstrap and --queue-mode are for --pcap only'));
+      if (flags.live && (flags.bootstrap || flags.queueMode)) {
+        return fail(new Error('generate: --bootstrap and --queue-mode are for --pcap only'));
       }
+      const notLive = flags.live ? flags.attack.filter((a) => !LIVE_ATTACK_NAMES.includes(a)) : [];
+      if (notLive.length > 0) return fail(new Error(`generate: --attack ${notLive[0]} is for --pcap only; --live plays ${LIVE_ATTACK_NAMES.join(', ')}`));
       const server = flags.server ?? serverAddress(flags.live ? DEFAULT_LIVE_SERVER : DEFAULT_SERVER);
       if (flags.live && server.ip >>> 24 !== 127) return fail(new Error('generate: --live stays on loopback: --server must be a 127.x.x.x address'));
       let demand: DemandProfile;
@@ -129,7 +134,7 @@ async function live(flags: GenerateFlags, server: { ip: number; port: number }, 
   try {
     const summary = await runLive({
       server: { address: ipv4ToString(server.ip), port: server.port }, meters: flags.meters, households: flags.households,
-      durationS: flags.duration, speed: flags.speed, seed: flags.seed, startUs: flags.start, demand,
+      durationS: flags.duration, speed: flags.speed, seed: flags.seed, startUs: flags.start, demand, attacks: flags.attack,
     });
     process.stdout.write(JSON.stringify(summary) + '\n');
   } catch (err) {

@@ -1,6 +1,7 @@
 import { CODE_STRINGS } from '../../coap/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
 import { contentFormatName } from '../../lwm2m/payload/index.js';
+import { SEVERITIES, type DetectionEvent } from '../../rules/index.js';
 import { sanitizeForTerminal } from '../terminal.js';
 
 /** Counts what `analyze --format summary` reports. */
@@ -15,6 +16,9 @@ export class SummaryCollector {
   readonly contentFormats = new Map<number, number>();
   readonly codes = new Map<number, number>();
   readonly endpoints = new Set<string>();
+  /** Rule → [severity, events]; and the first events themselves, to show their evidence. */
+  readonly events = new Map<string, [string, number]>();
+  readonly firstEvents: DetectionEvent[] = [];
 
   add(m: AnalyzedMessage): void {
     const e = m.coap;
@@ -33,7 +37,14 @@ export class SummaryCollector {
     }
   }
 
-  render(source: string, packets: number, extra: Array<[string, number]>): string {
+  event(e: DetectionEvent): void {
+    const seen = this.events.get(e.rule);
+    if (seen) seen[1]++;
+    else this.events.set(e.rule, [e.severity, 1]);
+    if (this.firstEvents.length < 10) this.firstEvents.push(e);
+  }
+
+  render(source: string, packets: number, extra: Array<[string, number | string]>): string {
     const lines: string[] = [];
     const span = this.firstTs !== null && this.lastTs !== null ? this.lastTs - this.firstTs : 0;
     lines.push(`${sanitizeForTerminal(source)}`);
@@ -53,6 +64,15 @@ export class SummaryCollector {
     for (const [code, n] of sortedByCount(this.codes)) lines.push(`  ${CODE_STRINGS[code].padEnd(30)} ${n}`);
     lines.push('', 'Content formats');
     for (const [cf, n] of sortedByCount(this.contentFormats)) lines.push(`  ${`${cf} ${contentFormatName(cf)}`.padEnd(30)} ${n}`);
+    if (this.events.size > 0) {
+      const rank = (sev: string) => -SEVERITIES.indexOf(sev as DetectionEvent['severity']);
+      const rules = [...this.events].sort((a, b) => rank(a[1][0]) - rank(b[1][0]) || b[1][1] - a[1][1]);
+      const total = rules.reduce((n, [, [, c]]) => n + c, 0);
+      lines.push('', `Events (${total}; repeats within a rule's suppression window not counted)`);
+      for (const [rule, [severity, n]] of rules) lines.push(`  ${severity.padEnd(9)}${rule.padEnd(40)} ${n}`);
+      lines.push('', `First events${this.firstEvents.length === 10 ? ' (10)' : ''}`);
+      for (const e of this.firstEvents) lines.push(`  frame ${e.frame ?? '-'}  ${e.severity}  ${sanitizeForTerminal(e.message)}`);
+    }
     if (this.endpoints.size > 0) {
       const names = [...this.endpoints].slice(0, 20).map(sanitizeForTerminal);
       lines.push('', `Endpoints${this.endpoints.size > 20 ? ' (first 20)' : ''}`, ...names.map((n) => `  ${n}`));

@@ -25,9 +25,13 @@ const FIRST_STRANGER_IP = 0xcb007101; // 203.0.113.1
 /** Registrations the attacks obtain are numbered apart from the fleet's. */
 const FIRST_ROGUE_REGISTRATION = 9000;
 
+/** New addresses a carrier NAT gives meters it rebinds: 10.2.0.1, 10.2.0.2, … */
+const FIRST_REBOUND_IP = 0x0a020001;
+
 export class AttackContext {
   private strangers = 0;
   private rogueRegistrations = 0;
+  private rebounds = 0;
 
   constructor(readonly fleet: Fleet, readonly startUs: number, readonly endUs: number, readonly rng: Rng) {}
 
@@ -46,6 +50,16 @@ export class AttackContext {
   /** A new station outside the fleet. */
   stranger(port = 5683): Station {
     return { mac: ROUTER_MAC, ip: FIRST_STRANGER_IP + this.strangers++, port, ttl: INITIAL_TTL - 17, ipId: this.rng.int(0, 0xffff) };
+  }
+
+  /** `station` as a NAT rebinding leaves it: a new address and source port, same path (TTL). */
+  rebound(station: Station): Station {
+    return { ...station, ip: FIRST_REBOUND_IP + this.rebounds++, port: this.rng.int(1024, 65535), ipId: this.rng.int(0, 0xffff) };
+  }
+
+  /** One labelled datagram of bytes as they are, for what coap-packet cannot or will not write. */
+  raw(us: number, from: Station, to: Station, bytes: Buffer, attack: string, endpoint: string, operation?: string): Datagram {
+    return { us, from, to, coap: bytes, attack, endpoint, operation };
   }
 
   /** One labelled message; attack traffic is CON with random message IDs and tokens, as a tool's would be. */

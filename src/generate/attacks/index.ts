@@ -1,8 +1,14 @@
 import type { AttackContext, AttackPlan } from './context.js';
-import { energyBackwards, malformedSenml, malformedTlv, notifyAfterCancel, outOfRange, plaintextDowngrade, silentMeter } from './meter-faults.js';
-import { deviceExecute, firmwareUri, rogueSecurityWrite, unknownPeerServerWrite } from './object-writes.js';
-import { observeFlood } from './observation.js';
-import { absurdLifetime, endpointImpersonation, registrationFlood } from './registration.js';
+import { dtlsHandshakeFailure, dtlsWeakCipher } from './dtls.js';
+import {
+  addressChange, energyBackwards, malformedSenml, malformedTlv, notifyAfterCancel, outOfRange, plaintextDowngrade, retransmissionStorm, silentMeter, skipBootstrap,
+} from './meter-faults.js';
+import { aclWrite, deviceExecute, firmwareUpdate, firmwareUri, rogueSecurityWrite, unknownPeerServerWrite } from './object-writes.js';
+import { observeFlood, unknownContentFormat, unknownTokenNotify } from './observation.js';
+import { amplification, malformedCoap, orphanResponse, rogueRead } from './outsiders.js';
+import {
+  absurdLifetime, bindingChange, deregistrationStorm, endpointImpersonation, registrationFlood, tinyLifetime, unknownVersion,
+} from './registration.js';
 
 type Attack = (ctx: AttackContext, attack: string) => AttackPlan;
 
@@ -24,6 +30,23 @@ const ATTACKS: Record<string, Attack> = {
   'energy-backwards': energyBackwards,
   'silent-meter': silentMeter,
   'plaintext-downgrade': plaintextDowngrade,
+  'acl-write': aclWrite,
+  'firmware-update': firmwareUpdate,
+  'address-change': addressChange,
+  'tiny-lifetime': tinyLifetime,
+  'unknown-version': unknownVersion,
+  'binding-change': bindingChange,
+  'skip-bootstrap': skipBootstrap,
+  'deregistration-storm': deregistrationStorm,
+  'unknown-token-notify': unknownTokenNotify,
+  'amplification': amplification,
+  'malformed-coap': malformedCoap,
+  'unknown-content-format': unknownContentFormat,
+  'orphan-response': orphanResponse,
+  'retransmission-storm': retransmissionStorm,
+  'rogue-read': rogueRead,
+  'dtls-weak-cipher': dtlsWeakCipher,
+  'dtls-handshake-failure': dtlsHandshakeFailure,
 };
 
 export const ATTACK_NAMES = Object.keys(ATTACKS);

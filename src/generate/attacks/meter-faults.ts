@@ -24,3 +24,20 @@ export const malformedTlv = plant('malformed-payload', [LWM2M_TLV]);
 export const malformedSenml = plant('malformed-payload', [SENML_JSON, SENML_CBOR]);
 /** A meter that talks DTLS to port 5684 switches to plain CoAP on 5683, registering again in the clear. */
 export const plaintextDowngrade = plant('plaintext-downgrade');
+/** A retransmission storm: one CON notification sent 12 times over ~30 s, same message ID and bytes, never acknowledged. */
+export const retransmissionStorm = plant('retransmission-storm');
+
+/** A NAT rebinding: a registered meter's next Update comes from a new address and port (where it then stays); the server accepts. */
+export function addressChange(ctx: AttackContext, attack: string): AttackPlan {
+  const meter = ctx.victim(attack, (m) => m.fault === undefined);
+  meter.fault = { kind: 'address-change', atUs: ctx.moment(), attack, rebound: ctx.rebound(meter.station) };
+  return { streams: [], events: [] };
+}
+
+/** In a fleet that bootstraps (--bootstrap), one meter registers straight away, with no bootstrap session. */
+export function skipBootstrap(ctx: AttackContext, attack: string): AttackPlan {
+  if (ctx.fleet.meters.every((m) => m.bootstrapServer === null)) throw new Error(`--attack ${attack}: needs --bootstrap (a meter can only skip bootstrap in a fleet that bootstraps)`);
+  const meter = ctx.victim(attack, (m) => m.fault === undefined && m.bootstrapServer !== null);
+  meter.fault = { kind: 'skip-bootstrap', atUs: meter.bootUs, attack };
+  return { streams: [], events: [] };
+}

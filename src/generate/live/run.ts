@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_OBSERVATION, endpointName, FLAVOURS, type FleetShape } from '../fleet.js';
 import { Rng } from '../prng.js';
+import { playLiveAttacks } from './attacks.js';
 import { LiveMeter, type MeterCounts } from './meter.js';
 import { LiveServer, type ServerCounts } from './server.js';
 
@@ -8,11 +9,15 @@ export interface LiveOptions extends FleetShape {
   server: { address: string; port: number };
   /** Simulated seconds per wall-clock second. */
   speed: number;
+  /** Attacks to play halfway through (LIVE_ATTACK_NAMES). */
+  attacks?: string[];
 }
 
 export interface LiveSummary {
   server: ServerCounts;
   meters: MeterCounts;
+  /** Registrations the attackers obtained (with --attack). */
+  attacks?: { registrations: number };
 }
 
 const LIFETIME_S = 300;
@@ -37,6 +42,13 @@ export async function runLive(o: LiveOptions): Promise<LiveSummary> {
     }, o.demand));
   }
   await Promise.all(meters.map((m) => m.start()));
+  let attacks: LiveSummary['attacks'];
+  if (o.attacks !== undefined && o.attacks.length > 0) {
+    // Halfway through, when every meter is registered and observed.
+    await sleep(Math.max(0, realMs(o.durationS / 2) - (Date.now() - startedMs)));
+    const endpoints = Array.from({ length: o.meters }, (_, i) => endpointName(i));
+    attacks = { registrations: await playLiveAttacks(o.attacks, { server: bound, rng: new Rng(o.seed ^ 0x5eed_a77a), endpoints, realMs }) };
+  }
   await sleep(Math.max(0, realMs(o.durationS) - (Date.now() - startedMs)));
   for (const m of meters) m.stop();
   await sleep(DRAIN_MS);
@@ -46,5 +58,5 @@ export async function runLive(o: LiveOptions): Promise<LiveSummary> {
   for (const m of meters) {
     for (const key of Object.keys(total) as Array<keyof MeterCounts>) total[key] += m.counts[key];
   }
-  return { server: server.counts, meters: total };
+  return attacks === undefined ? { server: server.counts, meters: total } : { server: server.counts, meters: total, attacks };
 }

@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { readCapture } from '../capture/index.js';
+import { ensureCapture } from './build-capture.js';
+
+/*
+ * `npm run bench:live`: `coapwatch monitor -i lo` against real LwM2M traffic injected on loopback
+ * at a fixed rate. The frames are the bench capture's (a smart-meter fleet, mostly notifications),
+ * sent as they are with libpcap (pcap_sendpacket through `cap`) and looped when the run outlasts
+ * them; every frame is one CoAP message. Reports what was sent, what monitor received, what was
+ * lost before it (the kernel's drops), what it dropped itself, and its memory every second.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'bin/coapwatch.js');
+const DATA_DIR = join(ROOT, 'bench-data');
+const CAPTURE_PACKETS = 200_000;
+
+interface CapInstance {
+  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
+  send(buffer: Buffer, length?: number): void;
+  close(): void;
+}
+
+function positive(value: string): number {
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive number`);
+  return n;
+}
+
+const program = new Command()
+  .name('npm run bench:live --')
+  .description('monitor -i lo against LwM2M frames injected on loopback at a fixed rate (needs root and the cap module)')
+  .option('--seconds <n>', 'how long to send', positive, 60)
+  .option('--rate <n>', 'CoAP messages (frames) per second', positive, 50_000)
+  .option('--buffer-size <MiB>', "monitor's --buffer-size", positive, 64)
+  .parse();
+const opts = program.opts<{ seconds: number; rate: number; bufferSize: number }>();
+
+interface Counters {
+  received: number;
+  kernel: number | null;
+  iface: number | null;
+  pipeline: number;
+  messages: number;
+}
+const COUNTERS = /(\d+) received, (\d+|\?) dropped \(kernel\), (\d+|\?) dropped \(interface\), (\d+) dropped \(coapwatch\), (\d+) messages/;
+const parseCounters = (line: string): Counters | null => {
+  const m = COUNTERS.exec(line);
+  if (!m) return null;
+  const n = (s: string) => (s === '?' ? null : Number(s));
+  return { received: Number(m[1]), kernel: n(m[2]), iface: n(m[3]), pipeline: Number(m[4]), messages: Number(m[5]) };
+};
+
+function rssMiB(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return kb ? Number(kb[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function loadFrames(): Promise<Buffer[]> {
+  process.stderr.write(`bench:live: preparing ${CAPTURE_PACKETS} frames of fleet traffic in bench-data/ ...\n`);
+  const capture = ensureCapture(DATA_DIR, CAPTURE_PACKETS);
+  const frames: Buffer[] = [];
+  await readCapture(capture.path, (p) => void frames.push(Buffer.from(p.data)));
+  return frames;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench:live needs root (capture and injection on lo)');
+  let cap: { Cap: new () => CapInstance };
+  try {
+    cap = createRequire(import.meta.url)('cap') as typeof cap;
+  } catch {
+    throw new Error('bench:live needs the optional module "cap" (apt-get install libpcap-dev, then npm install cap)');
+  }
+  const frames = await loadFrames();
+  const dir = mkdtempSync(join(tmpdir(), 'coapwatch-bench-live-'));
+  const monitor = spawn(process.execPath, [CLI, 'monitor', '-i', 'lo', '--db', join(dir, 'live.db'), '--stats-interval', '1', '--buffer-size', String(opts.bufferSize)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => monitor.on('exit', (code) => resolve(code)));
+  let latest: Counters | null = null;
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    monitor.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      for (const line of d.split('\n')) latest = parseCounters(line) ?? latest;
+      if (/capturing on/.test(d)) resolve();
+    });
+    monitor.on('exit', () => reject(new Error(`monitor exited: ${stderr.trim()}`)));
+  });
+
+  const sender = new cap.Cap();
+  // The sender's own handle must not capture: a filter that matches nothing.
+  sender.open('lo', 'less 1', 1 << 20, Buffer.alloc(64));
+  const rate = opts.rate;
+  const total = Math.round(rate * opts.seconds);
+  process.stderr.write(`bench:live: sending ${total} frames at ${rate}/s for ${opts.seconds} s on lo; monitor pid ${monitor.pid}\n`);
+  process.stdout.write('second      sent   received  kernel  iface  coapwatch   messages  RSS MiB\n');
+  const rss: number[] = [];
+  let sent = 0;
+  const started = performance.now();
+  const report = setInterval(() => {
+    const r = rssMiB(monitor.pid!);
+    rss.push(r);
+    const c: Counters | null = latest;
+    const s = Math.round((performance.now() - started) / 1000);
+    process.stdout.write(`${String(s).padStart(6)} ${String(sent).padStart(9)} ${String(c?.received ?? 0).padStart(10)} ${String(c?.kernel ?? '?').padStart(7)} ${String(c?.iface ?? '?').padStart(6)} ${String(c?.pipeline ?? 0).padStart(10)} ${String(c?.messages ?? 0).padStart(10)} ${r.toFixed(1).padStart(8)}\n`);
+  }, 1000);
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+      let burst = 0;
+      while (sent < due && burst < 10_000) {
+        sender.send(frames[sent % frames.length]);
+        sent++;
+        burst++;
+      }
+      if (sent < total) setImmediate(tick);
+      else resolve();
+    };
+    tick();
+  });
+  const sendSeconds = (performance.now() - started) / 1000;
+  sender.close();
+  await new Promise((r) => setTimeout(r, 2_000)); // monitor drains its queue and logs once more
+  clearInterval(report);
+  monitor.kill('SIGINT');
+  const code = await exited;
+  const final: Counters | null = latest;
+  rmSync(dir, { recursive: true, force: true });
+  if (code !== 0 || final === null) throw new Error(`monitor exited with ${code}: ${stderr.trim()}`);
+  const f: Counters = final;
+  const lost = sent - f.received;
+  const settled = rss.slice(Math.min(5, Math.floor(rss.length / 2)));
+  const summary = {
+    seconds: Number(sendSeconds.toFixed(2)), rateTarget: rate, rateAchieved: Math.round(sent / sendSeconds), sent, received: f.received,
+    lostBeforeMonitor: lost, droppedKernel: f.kernel, droppedInterface: f.iface, droppedCoapwatch: f.pipeline, messages: f.messages,
+    rssMiB: { first: round(rss[0]), min: round(Math.min(...rss)), max: round(Math.max(...rss)), last: round(rss[rss.length - 1]),
+      settledGrowth: round(settled[settled.length - 1] - settled[0]) },
+  };
+  process.stdout.write(`\n${JSON.stringify(summary)}\n`);
+  const ok = lost === 0 && f.pipeline === 0 && (f.kernel ?? 0) === 0;
+  process.stdout.write(ok ? `no drops at ${summary.rateAchieved} messages/s\n` : `DROPS at ${summary.rateAchieved} messages/s: ${lost} lost before monitor, ${f.pipeline} dropped by coapwatch\n`);
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:live: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,246 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { PacketQueue } from './live-queue.js';
+import { kernelStatsProbe, type KernelStats } from './live-stats.js';
+import { CaptureError, type PacketSink, type RawPacket } from './types.js';
+
+/** The parts of the `cap` addon (0.2) we use. It ships no type declarations and is CommonJS. */
+interface CapInstance {
+  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
+  close(): void;
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+  removeAllListeners(event?: string): void;
+}
+export interface CapModule {
+  Cap: { new (): CapInstance; deviceList(): Array<{ name: string; description?: string }> };
+}
+
+export interface LiveCaptureOptions {
+  /** Interface name, or `any`. */
+  device: string;
+  /** BPF filter in pcap-filter syntax; '' captures everything. */
+  filter: string;
+  /** Bytes kept of each frame. */
+  snaplen: number;
+  /** libpcap's buffer between the kernel and us, in bytes. */
+  bufferSize: number;
+  /** The queue between capture and decoding (defaults: 64 MiB, 262,144 frames). */
+  queueBytes?: number;
+  queuePackets?: number;
+  /** A failure while decoding or storing (a full disk): capture has stopped when it is called. */
+  onError?: (err: unknown) => void;
+}
+
+/** Counters since the capture opened. */
+export interface LiveStats {
+  /** Frames libpcap handed to coapwatch. */
+  received: number;
+  /** Frames the kernel dropped because its capture buffer was full; null where it cannot be read. */
+  droppedKernel: number | null;
+  /** Frames the interface itself dropped (its rx_dropped counter); null where it cannot be read. */
+  droppedInterface: number | null;
+  /** Frames coapwatch dropped because decoding fell behind and its queue was full. */
+  droppedPipeline: number;
+  /** Frames decoded (given to the sink). */
+  delivered: number;
+  /** Frames waiting in the queue now, and at most so far. */
+  queued: number;
+  queuedMax: number;
+}
+
+export interface LiveCapture {
+  /** LINKTYPE_* of the interface. */
+  readonly linkType: number;
+  stats(): LiveStats;
+  /** Stops capturing and decodes what is still queued. Idempotent. */
+  stop(): LiveStats;
+}
+
+const DEFAULT_QUEUE_BYTES = 64 << 20;
+const DEFAULT_QUEUE_PACKETS = 1 << 18;
+/** Frames decoded per queue drain, and how long a turn may decode before the capture callback gets to run again. */
+const BATCH = 1024;
+const SLICE_MS = 8;
+
+let capModule: CapModule | undefined;
+
+/** Loads `cap` on first use: offline analysis never needs it, so it is an optional dependency. */
+function loadCap(): CapModule {
+  capModule ??= loadCapWith(createRequire(import.meta.url));
+  return capModule;
+}
+
+/** `require('cap')`, or a one-line CaptureError saying what to install. */
+export function loadCapWith(req: (id: string) => unknown): CapModule {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  try {
+    return req('cap') as CapModule;
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0];
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'cap'/.test(message)) {
+      throw new CaptureError(`live capture needs the optional module "cap", which is not installed: install libpcap (Debian/Ubuntu: apt-get install libpcap-dev), then run "npm install cap" in ${root}`);
+    }
+    throw new CaptureError(`live capture needs the module "cap", which did not load (${message}): install libpcap (Debian/Ubuntu: apt-get install libpcap-dev), then run "npm rebuild cap" in ${root}`);
+  }
+}
+
+/** Names of the interfaces libpcap can capture on. */
+export function listInterfaces(): string[] {
+  return loadCap().Cap.deviceList().map((d) => d.name);
+}
+
+/** LINKTYPE_* from the name `cap` gives the data link (its names, or "Unknown linktype N" with the DLT). */
+function linkTypeOf(name: string): number {
+  switch (name) {
+    case 'ETHERNET': return 1;
+    case 'NULL': return 0;
+    case 'RAW': return 101;
+    case 'LINKTYPE_LINUX_SLL': return 113;
+    case 'IEEE802_11_RADIO': return 127;
+  }
+  const dlt = /(\d+)$/.exec(name);
+  return dlt ? Number(dlt[1]) : -1;
+}
+
+/** The one line a user needs for what `cap.open` threw. */
+function openError(cap: CapModule, opts: LiveCaptureOptions, err: unknown): CaptureError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/no such device/i.test(message)) return noSuchInterface(cap, opts.device);
+  if (/not permitted|permission/i.test(message)) {
+    return new CaptureError(`capture on "${opts.device}" is not permitted (${message}): it needs root or the CAP_NET_RAW capability, e.g. sudo setcap cap_net_raw,cap_net_admin=eip "$(readlink -f "$(which node)")"`);
+  }
+  if (opts.filter !== '') {
+    // libpcap compiles the filter after opening the interface; if the interface opens without
+    // it, the filter is what failed, and the message is libpcap's compiler's.
+    const probe = new cap.Cap();
+    try {
+      probe.open(opts.device, '', 1 << 16, Buffer.alloc(64));
+      probe.close();
+      return new CaptureError(`--filter "${opts.filter}" does not compile: ${message}`);
+    } catch {
+      // the interface itself is the problem
+    }
+  }
+  return new CaptureError(`cannot capture on "${opts.device}": ${message}`);
+}
+
+function noSuchInterface(cap: CapModule, device: string): CaptureError {
+  const names = cap.Cap.deviceList().map((d) => d.name);
+  return new CaptureError(`no such interface "${device}"; interfaces: ${names.join(', ') || 'none'}`);
+}
+
+/**
+ * Captures on a live interface with libpcap (through `cap`), calling `sink` for every frame with
+ * frame numbers from 1 and the time it was read. The capture callback only copies each frame
+ * into a bounded queue; decoding runs in batches on setImmediate, so it never blocks capture, and
+ * when it falls behind far enough to fill the queue the frames that do not fit are counted
+ * (`droppedPipeline`) rather than kept.
+ */
+export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink): LiveCapture {
+  const cap = loadCap();
+  if (!cap.Cap.deviceList().some((d) => d.name === opts.device)) throw noSuchInterface(cap, opts.device);
+  const c = new cap.Cap();
+  const frameBuffer = Buffer.alloc(opts.snaplen);
+  const probe = kernelStatsProbe();
+  let linkName: string;
+  try {
+    linkName = c.open(opts.device, opts.filter, opts.bufferSize, frameBuffer);
+  } catch (err) {
+    throw openError(cap, opts, err);
+  }
+  const linkType = linkTypeOf(linkName);
+  const kernel: KernelStats = probe.open();
+  const queue = new PacketQueue(opts.queueBytes ?? DEFAULT_QUEUE_BYTES, opts.queuePackets ?? DEFAULT_QUEUE_PACKETS);
+  const interfaceDrops = interfaceDropCounter(opts.device);
+  const timeOrigin = performance.timeOrigin;
+  let received = 0;
+  let delivered = 0;
+  let scheduled = false;
+  let stopped = false;
+  let final: LiveStats | null = null;
+
+  const packet: RawPacket = { frame: 0, ts: 0, linkType, data: frameBuffer, origLength: 0 };
+  const deliver = (data: Buffer, origLength: number, ts: number) => {
+    packet.frame = ++delivered;
+    packet.ts = ts;
+    packet.data = data;
+    packet.origLength = origLength;
+    sink(packet);
+  };
+  const fail = (err: unknown) => {
+    stop();
+    if (opts.onError) opts.onError(err);
+    else throw err;
+  };
+  const pump = () => {
+    scheduled = false;
+    if (final !== null) return;
+    const deadline = performance.now() + SLICE_MS;
+    try {
+      do queue.drain(BATCH, deliver);
+      while (queue.length > 0 && performance.now() < deadline);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (queue.length > 0) schedule();
+  };
+  const schedule = () => {
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(pump);
+    }
+  };
+
+  c.on('packet', (nbytes: number) => {
+    received++;
+    // Time of reading: `cap` does not pass libpcap's timestamp on.
+    if (queue.push(frameBuffer, nbytes, nbytes, (timeOrigin + performance.now()) / 1000)) schedule();
+  });
+
+  const stats = (): LiveStats => final ?? {
+    received, droppedKernel: kernel.drops(), droppedInterface: interfaceDrops(), droppedPipeline: queue.dropped, delivered,
+    queued: queue.length, queuedMax: queue.highWater,
+  };
+  function stop(): LiveStats {
+    if (final !== null) return final;
+    if (!stopped) {
+      stopped = true;
+      c.removeAllListeners('packet');
+      kernel.close(); // its last read needs the capture socket open
+      const last = stats();
+      c.close();
+      // What was captured before the stop is still decoded.
+      queue.drain(Number.MAX_SAFE_INTEGER, deliver);
+      final = { ...last, delivered, queued: 0 };
+    }
+    return final!;
+  }
+  return { linkType, stats, stop };
+}
+
+/**
+ * Drops counted by the interface since now, the way libpcap computes ps_ifdrop on Linux (the
+ * rx_dropped statistic); for `any`, summed over every interface. Null where sysfs has none.
+ */
+function interfaceDropCounter(device: string): () => number | null {
+  const base = '/sys/class/net';
+  const read = (): number | null => {
+    try {
+      const names = device === 'any' ? readdirSync(base) : [device];
+      let sum = 0;
+      for (const name of names) sum += Number(readFileSync(join(base, name, 'statistics', 'rx_dropped'), 'latin1'));
+      return Number.isFinite(sum) ? sum : null;
+    } catch {
+      return null;
+    }
+  };
+  const start = read();
+  return () => {
+    const now = read();
+    return now === null || start === null ? null : now - start;
+  };
+}

@@ -1,0 +1,29 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { runStoredDashboard, VIEWS, type ViewName } from '../../ui/index.js';
+
+function parseRun(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a run number`);
+  return n;
+}
+
+function parseView(value: string): ViewName {
+  if (!(VIEWS as readonly string[]).includes(value)) throw new InvalidArgumentError(`"${value}" is not a view (${VIEWS.join(', ')})`);
+  return value as ViewName;
+}
+
+/** `coapwatch ui --db PATH`: the terminal dashboard over a stored run. */
+export function registerUiCommand(program: Command): void {
+  program
+    .command('ui')
+    .description('Terminal dashboard over a database written by analyze --db: overview, endpoints, message flow, events')
+    .requiredOption('--db <path>', 'SQLite database written by analyze --db (add --store-messages for the message flow)')
+    .option('--run <n>', 'which run of the database to review (default: the latest)', parseRun)
+    .option('--view <name>', `view to open with (${VIEWS.join(', ')})`, parseView)
+    .addHelpText('after', `
+Keys: arrows or j/k move, Enter opens, Esc goes back, Tab switches views, / filters, ? shows every key, q quits.
+When stdout is not a terminal, a plain overview, the endpoints seen last and the newest events are printed instead.`)
+    .action(async (opts: { db: string; run?: number; view?: ViewName }) => {
+      await runStoredDashboard(opts.db, { run: opts.run, view: opts.view });
+    });
+}

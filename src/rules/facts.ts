@@ -1,0 +1,170 @@
+import { CODE_STRINGS, type ExchangeRecord } from '../coap/index.js';
+import { contentFormatName } from '../lwm2m/payload/index.js';
+import type { AnalyzedMessage } from '../pipeline/index.js';
+import type { EndpointChange, NotificationAttributes, ObservationState, StateTracker } from '../state/index.js';
+import { hostOf } from './expr.js';
+
+/** Operations a client sends to its server: their destination is the client's server. */
+const TO_SERVER = new Set(['register', 'update', 'deregister', 'send']);
+/** Device-management requests a server sends to a client. */
+const FROM_SERVER = new Set([
+  'read', 'read-composite', 'discover', 'write', 'write-partial', 'write-composite', 'write-attributes', 'execute',
+  'create', 'delete', 'observe', 'observe-composite', 'cancel-observation', 'cancel-observation-composite',
+]);
+const MAX_ENDPOINTS = 100_000;
+
+/** What a rule sees as `m`: the message, flattened (see rules/README.md for every field). */
+export interface MessageFacts {
+  frame: number;
+  ts: number;
+  src: string;
+  dst: string;
+  srcHost: string;
+  dstHost: string;
+  transport: string;
+  size: number;
+  type: string | null;
+  code: string;
+  codeClass: number;
+  role: string;
+  isRequest: boolean;
+  isResponse: boolean;
+  mid: number | null;
+  token: string;
+  uriPath: string | null;
+  path: string | null;
+  query: string[];
+  q: Record<string, string>;
+  contentFormat: number | null;
+  contentFormatName: string | null;
+  accept: number | null;
+  observe: number | null;
+  payloadLength: number;
+  retransmission: boolean;
+  responseTo: number | null;
+  responseTime: number | null;
+  requestSize: number | null;
+  afterCancel: boolean;
+  error: string | null;
+  operation: string | null;
+  endpoint: string | null;
+  records: unknown[];
+  objects: string[] | null;
+  payloadError: string | null;
+  /**
+   * Is the server-side peer (the sender of a device-management request, the receiver of its
+   * answer) one the endpoint registered with or bootstrapped from? null when not known.
+   */
+  peerIsServer: boolean | null;
+}
+
+const NO_ATTRIBUTES: NotificationAttributes = Object.freeze({});
+const NO_QUERY: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
+
+/**
+ * Builds rule variables from the pipeline's output and the state tracker, and remembers the
+ * little that neither keeps: request sizes (for amplification) and each endpoint's servers.
+ */
+export class FactBuilder {
+  private readonly requestSizes = new WeakMap<ExchangeRecord, number>();
+  /** Endpoint → hosts it registered with or bootstrapped from. */
+  private readonly servers = new Map<string, Set<string>>();
+
+  constructor(private readonly state: StateTracker) {}
+
+  /**
+   * Bookkeeping every message needs, whether or not a rule looks at it: request sizes and
+   * which hosts each endpoint registered with.
+   */
+  note(a: AnalyzedMessage): void {
+    const { coap, lwm2m } = a;
+    const match = coap.match;
+    if (match.role !== 'request' || match.retransmissionOf !== null) return;
+    if (match.record) this.requestSizes.set(match.record, coap.size);
+    const op = lwm2m?.operation;
+    if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request')) this.rememberServer(lwm2m.endpoint, hostOf(coap.dst));
+  }
+
+  message(a: AnalyzedMessage): MessageFacts {
+    const { coap, lwm2m } = a;
+    const msg = coap.msg;
+    const match = coap.match;
+    const role = match.role;
+    const request = match.request;
+    const op = lwm2m?.operation ?? null;
+    const endpoint = lwm2m?.endpoint ?? null;
+    const isRequest = role === 'request';
+    let peerIsServer: boolean | null = null;
+    if (endpoint !== null && op !== null && FROM_SERVER.has(op)) {
+      const known = this.servers.get(endpoint);
+      if (known) peerIsServer = known.has(hostOf(isRequest ? coap.src : coap.dst));
+    }
+    const cf = msg.contentFormat;
+    return {
+      frame: coap.frame, ts: coap.ts, src: coap.src, dst: coap.dst, srcHost: hostOf(coap.src), dstHost: hostOf(coap.dst),
+      transport: coap.transport, size: coap.size, type: msg.type, code: CODE_STRINGS[msg.code], codeClass: msg.code >> 5,
+      role, isRequest, isResponse: role === 'response' || role === 'notification',
+      mid: msg.mid, token: msg.token, uriPath: msg.uriPath, path: lwm2m?.path ?? msg.uriPath ?? request?.msg.uriPath ?? null,
+      query: msg.uriQuery, q: msg.uriQuery.length === 0 ? NO_QUERY : parseQuery(msg.uriQuery),
+      contentFormat: cf, contentFormatName: cf === null ? null : contentFormatName(cf), accept: msg.accept, observe: msg.observe,
+      payloadLength: msg.payload.length, retransmission: match.retransmissionOf !== null,
+      responseTo: role === 'request' || request === null ? null : request.frame, responseTime: match.responseTime,
+      requestSize: request === null ? null : (this.requestSizes.get(request) ?? null),
+      afterCancel: role !== 'request' && request !== null && request.msg.observe === 1 && op === 'notify',
+      error: msg.error, operation: op, endpoint, records: lwm2m?.records ?? [], objects: lwm2m?.objects ?? null,
+      payloadError: lwm2m?.payloadError ?? null, peerIsServer,
+    };
+  }
+
+  /**
+   * The observation a notification or Observe message belongs to: the live state object, so
+   * an absence rule's deadline sees how it stands then.
+   */
+  observation(m: MessageFacts): ObservationState | null {
+    if (m.isResponse) return this.state.observations.fromClient(m.src, m.dst, m.token) ?? null;
+    if (m.isRequest) return this.state.observations.fromClient(m.dst, m.src, m.token) ?? null;
+    return null;
+  }
+
+  /** Write-Attributes in force on an observation's path (pmin, pmax, gt, lt, st). */
+  attributes(obs: ObservationState | null): NotificationAttributes {
+    if (obs === null || obs.paths.length !== 1) return NO_ATTRIBUTES;
+    return this.state.observations.attributes.inForce(obs.endpoint, obs.paths[0]);
+  }
+
+  bootstrap(m: MessageFacts): unknown {
+    return this.state.bootstrap.forClient(m.src) ?? this.state.bootstrap.forClient(m.dst) ?? null;
+  }
+
+  endpoint(name: string | null): unknown {
+    return name === null ? null : (this.state.registrations.get(name) ?? null);
+  }
+
+  run(): Record<string, number> {
+    return { bootstraps: this.state.bootstrap.started, endpoints: this.state.registrations.size };
+  }
+
+  change(c: EndpointChange): Record<string, unknown> {
+    return { from: c.previous, to: c.endpoint.state, frame: c.frame };
+  }
+
+  private rememberServer(endpoint: string, host: string): void {
+    let hosts = this.servers.get(endpoint);
+    if (!hosts) {
+      if (this.servers.size >= MAX_ENDPOINTS) this.servers.delete(this.servers.keys().next().value!);
+      this.servers.set(endpoint, (hosts = new Set()));
+    }
+    if (hosts.size < 8) hosts.add(host);
+  }
+}
+
+/** ["ep=x", "lt=300", "Q"] → {ep: "x", lt: "300", Q: ""}. */
+function parseQuery(query: string[]): Record<string, string> {
+  const q = Object.create(null) as Record<string, string>;
+  for (const item of query) {
+    const eq = item.indexOf('=');
+    if (eq < 0) q[item] = '';
+    else q[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return q;
+}

@@ -1,0 +1,4 @@
+export { RuleEngine, type DtlsChange, type EventSink } from './engine.js';
+export { loadRules, ruleFiles, RuleLoadError, type LoadedRules, type RuleProblem } from './load.js';
+export type { Rule, RuleKind, RuleTrigger } from './rule.js';
+export { SEVERITIES, type DetectionEvent, type Severity } from './types.js';

@@ -1,0 +1,242 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { compileExpression, compileTemplate, ExpressionError, variablesOf, type Evaluator, type Variable } from './expr.js';
+import { KINDS, TRIGGERS, type Rule, type RuleKind, type RuleTrigger } from './rule.js';
+import { SEVERITIES, type Severity } from './types.js';
+
+const DEFAULT_SUPPRESS_S = 60;
+const KEYS = new Set([
+  'id', 'title', 'severity', 'description', 'references', 'tags', 'on', 'kind', 'operations', 'when',
+  'threshold', 'absence', 'sequence', 'suppress', 'message', 'details', 'params', 'examples',
+]);
+
+/** A problem in a rule file, located as "file:line". */
+export interface RuleProblem {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface LoadedRules {
+  rules: Rule[];
+  problems: RuleProblem[];
+  files: string[];
+}
+
+/** The YAML files of a rules folder (sorted), or the file itself. */
+export function ruleFiles(path: string): string[] {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new RuleLoadError(`${path}: no such rules file or folder`);
+  }
+  if (!st.isDirectory()) return [path];
+  return readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(path, f));
+}
+
+export class RuleLoadError extends Error {}
+
+/**
+ * Loads every rule of the given files and folders. Problems do not stop the loading: each is
+ * reported with its file and line, and the rules without one are returned.
+ */
+export function loadRules(paths: string[]): LoadedRules {
+  const files = paths.flatMap(ruleFiles);
+  const rules: Rule[] = [];
+  const problems: RuleProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push({ file, line: 0, message: (err as Error).message });
+      continue;
+    }
+    const lines = new LineCounter();
+    for (const doc of parseAllDocuments(text, { lineCounter: lines })) {
+      const at = (offset: number | undefined) => (offset === undefined ? 0 : lines.linePos(offset).line);
+      if (doc.errors.length > 0) {
+        for (const e of doc.errors) problems.push({ file, line: at(e.pos[0]), message: e.message.split('\n')[0] });
+        continue;
+      }
+      if (doc.contents === null) continue; // an empty document (a trailing ---)
+      const problem = (key: string | null, message: string) => problems.push({ file, line: at(offsetOf(doc, key)), message });
+      const rule = compileRule(doc, file, at(offsetOf(doc, null)), problem);
+      if (!rule) continue;
+      const earlier = seen.get(rule.id);
+      if (earlier) {
+        problem('id', `rule id "${rule.id}" is already used at ${earlier}`);
+        continue;
+      }
+      seen.set(rule.id, rule.source);
+      rules.push(rule);
+    }
+  }
+  return { rules, problems, files };
+}
+
+function offsetOf(doc: Document, key: string | null): number | undefined {
+  const contents = doc.contents;
+  if (key !== null && isMap(contents)) {
+    const pair = contents.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+    const node = (pair?.value ?? pair?.key) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return node.range[0];
+  }
+  return (contents as { range?: [number, number, number] } | null)?.range?.[0];
+}
+
+type Problem = (key: string | null, message: string) => void;
+
+function compileRule(doc: Document, file: string, line: number, problem: Problem): Rule | null {
+  const spec = doc.toJS() as Record<string, unknown>;
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    problem(null, 'a rule is a YAML mapping (id, title, severity, when, ...)');
+    return null;
+  }
+  let ok = true;
+  const fail = (key: string | null, message: string) => {
+    problem(key, message);
+    ok = false;
+  };
+  for (const key of Object.keys(spec)) if (!KEYS.has(key)) fail(key, `unknown key "${key}" (known: ${[...KEYS].join(', ')})`);
+
+  const id = spec.id;
+  if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(id)) fail('id', 'id: required, lower-case letters, digits and dashes');
+  const text = (key: string, required = true): string => {
+    const v = spec[key];
+    if (v === undefined && !required) return '';
+    if (typeof v !== 'string' || v.trim() === '') fail(key, `${key}: required text`);
+    return typeof v === 'string' ? v.trim() : '';
+  };
+  const list = (key: string): string[] => {
+    const v = spec[key] ?? [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+      fail(key, `${key}: a list of strings`);
+      return [];
+    }
+    return v as string[];
+  };
+  const title = text('title');
+  const description = text('description');
+  const severity = spec.severity as Severity;
+  if (!SEVERITIES.includes(severity)) fail('severity', `severity: one of ${SEVERITIES.join(', ')}`);
+  const on = (spec.on ?? 'message') as RuleTrigger;
+  if (!TRIGGERS.includes(on)) fail('on', `on: one of ${TRIGGERS.join(', ')}`);
+  const kind = (spec.kind ?? 'match') as RuleKind;
+  if (!KINDS.includes(kind)) fail('kind', `kind: one of ${KINDS.join(', ')}`);
+  const operations = spec.operations === undefined ? null : new Set(list('operations'));
+  if (operations && on !== 'message') fail('operations', 'operations: only for rules on messages');
+
+  const used = new Set<Variable>();
+  const expr = (key: string, source: unknown): Evaluator | null => {
+    if (typeof source !== 'string' || source.trim() === '') {
+      fail(key, `${key}: a CEL expression`);
+      return null;
+    }
+    try {
+      const e = compileExpression(source);
+      for (const v of variablesOf(source)) used.add(v);
+      return e;
+    } catch (err) {
+      fail(key, `${key}: ${(err as Error).message}`);
+      return null;
+    }
+  };
+  const when = spec.when === undefined && kind === 'sequence' ? null : expr('when', spec.when);
+
+  const section = (key: string): Record<string, unknown> | null => {
+    const v = spec[key];
+    if (v === undefined) {
+      if (kind === key) fail(null, `kind ${kind} needs a "${key}:" section`);
+      return null;
+    }
+    if (kind !== key) fail(key, `"${key}:" belongs to rules of kind ${key}`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      fail(key, `${key}: a mapping`);
+      return null;
+    }
+    return v as Record<string, unknown>;
+  };
+  let threshold: Rule['threshold'] = null;
+  const t = section('threshold');
+  if (t) {
+    const count = t.count;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 2 || count > 100_000) fail('threshold', 'threshold.count: an integer from 2 to 100000');
+    const within = seconds(t.within);
+    if (within === null) fail('threshold', 'threshold.within: seconds (a number, or "30s", "5m", "1h")');
+    const by = expr('threshold', t.by ?? '""');
+    if (by && within !== null) threshold = { count: count as number, within, by };
+  }
+  let absence: Rule['absence'] = null;
+  const a = section('absence');
+  if (a) {
+    const constant = seconds(a.within);
+    const within = constant !== null ? (() => constant) : expr('absence', a.within);
+    const by = expr('absence', a.by);
+    const still = a.still === undefined ? null : expr('absence', a.still);
+    if (within && by) absence = { within, by, still };
+  }
+  let sequence: Rule['sequence'] = null;
+  const s = section('sequence');
+  if (s) {
+    const steps = Array.isArray(s.steps) && s.steps.length >= 2 ? s.steps.map((x) => expr('sequence', x)) : null;
+    if (!steps) fail('sequence', 'sequence.steps: a list of at least two CEL expressions');
+    const within = seconds(s.within);
+    if (within === null) fail('sequence', 'sequence.within: seconds');
+    const by = expr('sequence', s.by ?? '""');
+    if (steps && steps.every((x) => x !== null) && within !== null && by) sequence = { steps: steps as Evaluator[], within, by };
+  }
+
+  const suppress = spec.suppress === undefined ? DEFAULT_SUPPRESS_S : seconds(spec.suppress);
+  if (suppress === null) fail('suppress', 'suppress: seconds (0 to report every match)');
+  let message = null;
+  try {
+    const m = spec.message ?? spec.title;
+    if (typeof m !== 'string') fail('message', 'message: text with {{ CEL }} placeholders');
+    else {
+      message = compileTemplate(m);
+      for (const v of variablesOf(m)) used.add(v);
+    }
+  } catch (err) {
+    if (err instanceof ExpressionError) fail('message', `message: ${err.message}`);
+    else throw err;
+  }
+  const details: Rule['details'] = [];
+  if (spec.details !== undefined) {
+    if (spec.details === null || typeof spec.details !== 'object' || Array.isArray(spec.details)) fail('details', 'details: a mapping of name: CEL expression');
+    else for (const [name, source] of Object.entries(spec.details)) {
+      const e = expr('details', source);
+      if (e) details.push([name, e]);
+    }
+  }
+  const params = spec.params ?? {};
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) fail('params', 'params: a mapping');
+  const examples = { trigger: [] as string[], clean: [] as string[] };
+  if (spec.examples !== undefined) {
+    const ex = spec.examples as Record<string, unknown>;
+    for (const which of ['trigger', 'clean'] as const) {
+      const v = ex?.[which] ?? [];
+      const names = typeof v === 'string' ? [v] : v;
+      if (!Array.isArray(names) || names.some((x) => typeof x !== 'string')) fail('examples', `examples.${which}: a capture path or a list of them`);
+      else examples[which] = (names as string[]).map((n) => resolve(dirname(file), n));
+    }
+  }
+  if (!ok || !message) return null;
+  return {
+    id: id as string, title, severity, description, references: list('references'), tags: list('tags'), on, kind, operations,
+    when, threshold, absence, sequence, suppress: suppress!, message, details, params: params as Record<string, unknown>,
+    needs: used, examples, source: `${relative(process.cwd(), file) || file}:${line}`,
+  };
+}
+
+/** 30, "30s", "5m", "2h" → seconds; null when it is none of these. */
+function seconds(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : null;
+  if (typeof v !== 'string') return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$/.exec(v);
+  if (!m) return null;
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+}

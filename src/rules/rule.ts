@@ -1,0 +1,42 @@
+import type { Evaluator, Template, Variable } from './expr.js';
+import type { Severity } from './types.js';
+
+/** What a rule is evaluated on: each analysed message, an endpoint changing state, a DTLS session changing. */
+export type RuleTrigger = 'message' | 'endpoint' | 'dtls';
+export const TRIGGERS: readonly RuleTrigger[] = ['message', 'endpoint', 'dtls'];
+
+/**
+ * match: `when` holds. threshold: `when` held `count` times for one key within `within` s.
+ * absence: `when` arms a deadline per key (re-arming moves it); if it passes and `still` holds
+ * then, the event fires. sequence: the steps held in order for one key within `within` s.
+ */
+export type RuleKind = 'match' | 'threshold' | 'absence' | 'sequence';
+export const KINDS: readonly RuleKind[] = ['match', 'threshold', 'absence', 'sequence'];
+
+export interface Rule {
+  id: string;
+  title: string;
+  severity: Severity;
+  description: string;
+  references: string[];
+  tags: string[];
+  on: RuleTrigger;
+  kind: RuleKind;
+  /** LwM2M operations the rule looks at (a prefilter); null: every message. */
+  operations: ReadonlySet<string> | null;
+  when: Evaluator | null;
+  threshold: { count: number; within: number; by: Evaluator } | null;
+  absence: { within: Evaluator; by: Evaluator; still: Evaluator | null } | null;
+  sequence: { steps: Evaluator[]; within: number; by: Evaluator } | null;
+  /** Seconds during which identical events (same rule and endpoint) collapse into one. */
+  suppress: number;
+  message: Template;
+  details: Array<[string, Evaluator]>;
+  params: Record<string, unknown>;
+  /** Variables the rule's expressions read: the engine builds only these. */
+  needs: ReadonlySet<Variable>;
+  /** Captures (absolute paths) on which the rule must fire, and on which it must not. */
+  examples: { trigger: string[]; clean: string[] };
+  /** Where the rule is written: "rules/registration.yaml:12". */
+  source: string;
+}

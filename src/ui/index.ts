@@ -1,0 +1,52 @@
+import type { ViewName } from './app.js';
+import { show, type Running } from './render.js';
+import { LiveSource } from './live-source.js';
+import { plainReport } from './plain.js';
+import type { DashboardSource } from './source.js';
+import { StoreSource } from './store-source.js';
+
+export { Dashboard, POLL_MS, VIEWS, type DashboardProps, type ViewName } from './app.js';
+export { LiveSource, type LiveSessionLike, type LiveSourceOptions, type LiveStats } from './live-source.js';
+export { plainReport } from './plain.js';
+export type { DashboardSource } from './source.js';
+export { StoreSource } from './store-source.js';
+
+export const NOT_A_TERMINAL = 'stdout is not a terminal: printing a plain overview';
+
+/** Both stdin and stdout are terminals (keys can be read, the screen drawn). */
+export function isInteractive(): boolean {
+  return process.stdout.isTTY === true && process.stdin.isTTY === true;
+}
+
+/**
+ * `coapwatch ui --db PATH`: reviews a database written by analyze --db. When stdout or stdin is
+ * not a terminal, prints a plain overview instead (and says so on stderr).
+ */
+export async function runStoredDashboard(dbPath: string, opts: { run?: number; view?: ViewName } = {}): Promise<void> {
+  const source = StoreSource.open(dbPath, opts.run);
+  try {
+    if (!isInteractive()) {
+      process.stderr.write(`coapwatch: ${NOT_A_TERMINAL}\n`);
+      process.stdout.write(plainReport(source, process.stdout.columns || 100));
+      return;
+    }
+    await show(source, `${dbPath} (run ${source.runId})`, false, opts.view).done;
+  } finally {
+    source.close();
+  }
+}
+
+/**
+ * The dashboard over a running analysis (analyze --ui, monitor --ui). It polls `source` at most
+ * 10 times a second; call source.finish() when no more packets will come. `done` resolves when
+ * the user quits with q; stop() closes it from the program's side.
+ *
+ *   const live = new LiveSource({ source: iface });
+ *   const session = new AnalysisSession({ ..., state: true, onMessage: live.onMessage });
+ *   live.attach(session);
+ *   const ui = startLiveDashboard(live, { title: `monitor ${iface}` });
+ *   ui.done.then(() => stopCapture());
+ */
+export function startLiveDashboard(source: LiveSource, opts: { title: string }): Running {
+  return show(source, opts.title, true);
+}

@@ -1,0 +1,408 @@
+import { CODE_STRINGS } from '../coap/index.js';
+import type { AnalyzedMessage } from '../pipeline/index.js';
+import type { DetectionEvent } from '../rules/types.js';
+import { samples, type StateTracker } from '../state/index.js';
+import {
+  parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
+  type EndpointQuery, type EndpointSummary, type EventQuery, type EventSummary, type FlowMessage, type FlowPage, type MessageRecord,
+  type ObservationSummary, type Overview, type Page, type ResourceValue,
+} from './source.js';
+import { comparePaths, flowMessageOf, registrationHistory } from './store-source.js';
+
+/** Counters of the capture itself, which the session's pipeline (or the live capture) keeps. */
+export interface LiveStats {
+  packets: number;
+  /** Drop counters to show ("kernel", "interface", "coapwatch"). */
+  drops?: Array<[string, number]>;
+  notes?: Array<[string, string]>;
+}
+
+/** The parts of an AnalysisSession the live source reads (structural, so monitor can pass its own). */
+export interface LiveSessionLike {
+  tracker: StateTracker | null;
+  pipeline: { decoder: { stats: { packets: number; malformed: number } }; coap: { stats: { malformed: number; dtlsRecords: number } } };
+}
+
+export interface LiveSourceOptions {
+  /** Capture file or interface, shown in the overview. */
+  source: string;
+  /** Messages kept for the message flow, all endpoints together (the oldest go first). */
+  flowCapacity?: number;
+  /** Messages kept per endpoint for its flow. */
+  flowPerEndpoint?: number;
+  /** Events kept (the oldest go first); counters still count every event. */
+  eventCapacity?: number;
+}
+
+interface FlowEntry {
+  endpoint: string;
+  message: FlowMessage;
+}
+
+/** Seconds of capture time the messages/s sparkline spans. */
+const RATE_WINDOW = 120;
+/** Seconds the current rates are averaged over. */
+const RATE_AVERAGE = 10;
+const MAX_TALKERS = 50_000;
+const HISTORY_PER_ENDPOINT = 100;
+const MAX_HISTORY_ENDPOINTS = 100_000;
+
+/**
+ * The dashboard over a running analysis. It reads the session's StateTracker for endpoints,
+ * resources and observations, and keeps what the tracker does not: recent messages per
+ * endpoint (a global ring, so memory is bounded whatever the number of endpoints), message
+ * rates by capture-time second, top talkers and the events the rules engine reports.
+ *
+ *   const live = new LiveSource({ source: file });
+ *   const session = new AnalysisSession({ ..., state: true, onMessage: live.onMessage });
+ *   live.attach(session);                // tracker + packet counters
+ *   rules.onEvent = (e) => live.addEvent(e);
+ *
+ * Feeding it costs a few field copies per message; the dashboard polls it (at most 10 times a
+ * second) and does its per-view work only then.
+ */
+export class LiveSource implements DashboardSource {
+  readonly source: string;
+  private tracker: StateTracker | null = null;
+  private stats: () => LiveStats = () => ({ packets: this.messages });
+  private changes = 0;
+  private messages = 0;
+  private finished = false;
+  private latest = 0;
+  private firstTs: number | null = null;
+
+  // Messages per capture-time second, and packets seen at each second's start.
+  private rateSecond = -1;
+  private readonly rate = new Float64Array(RATE_WINDOW);
+  private readonly packetsAt = new Float64Array(RATE_WINDOW);
+
+  private readonly talkers = new Map<string, { endpoint: string | null; messages: number }>();
+
+  private readonly flowCapacity: number;
+  private readonly flowPerEndpoint: number;
+  private readonly flowRing: Array<FlowEntry | undefined>;
+  private flowNext = 0;
+  private readonly flowByEndpoint = new Map<string, FlowEntry[]>();
+  private readonly history = new Map<string, MessageRecord[]>();
+
+  private readonly eventCapacity: number;
+  private eventList: EventSummary[] = [];
+  private readonly eventObjects = new WeakMap<DetectionEvent, EventSummary>();
+  private nextEventId = 1;
+  private readonly eventsBySeverity: Record<string, number> = {};
+  private readonly eventsByEndpoint = new Map<string, number>();
+  private eventTotal = 0;
+
+  constructor(opts: LiveSourceOptions) {
+    this.source = opts.source;
+    this.flowCapacity = opts.flowCapacity ?? 20_000;
+    this.flowPerEndpoint = opts.flowPerEndpoint ?? 200;
+    this.eventCapacity = opts.eventCapacity ?? 100_000;
+    this.flowRing = new Array<FlowEntry | undefined>(this.flowCapacity);
+  }
+
+  /** The session whose state is shown: its tracker (build it with `state: true`) and packet counters. */
+  attach(session: LiveSessionLike, stats?: () => LiveStats): void {
+    this.tracker = session.tracker;
+    const { decoder, coap } = session.pipeline;
+    this.stats = stats ?? (() => ({
+      packets: decoder.stats.packets,
+      notes: [['malformed', `${decoder.stats.malformed} frames, ${coap.stats.malformed} CoAP`], ['DTLS records', String(coap.stats.dtlsRecords)]],
+    }));
+  }
+
+  /** No more packets will come (the file ended, the capture stopped): rates stop being "live". */
+  finish(): void {
+    this.finished = true;
+    this.changes++;
+  }
+
+  /** The session's onMessage tap. Bound, so it can be passed as it is. */
+  readonly onMessage = (m: AnalyzedMessage): void => {
+    const e = m.coap;
+    const ts = e.ts;
+    this.messages++;
+    this.changes++;
+    if (ts > this.latest) this.latest = ts;
+    this.firstTs ??= ts;
+    this.countRate(ts);
+    const l = m.lwm2m;
+    const endpoint = l?.endpoint ?? null;
+    let t = this.talkers.get(e.src);
+    if (!t && this.talkers.size < MAX_TALKERS) this.talkers.set(e.src, (t = { endpoint: null, messages: 0 }));
+    if (t) {
+      t.messages++;
+      if (endpoint !== null && e.match.role === 'request' && l!.operation !== 'unknown' && isClientOperation(l!.operation)) t.endpoint = endpoint;
+    }
+    if (endpoint === null) return;
+    const rec = recordOf(m);
+    this.addFlow(endpoint, flowMessageOf(rec));
+    if (REGISTRATION_OPERATIONS.has(l!.operation)) {
+      let list = this.history.get(endpoint);
+      if (!list && this.history.size < MAX_HISTORY_ENDPOINTS) this.history.set(endpoint, (list = []));
+      if (list) {
+        list.push(rec);
+        if (list.length > HISTORY_PER_ENDPOINT) list.splice(0, list.length - HISTORY_PER_ENDPOINT);
+      }
+    }
+  };
+
+  /** An event from the rules engine. A suppressed repeat may come again as the same object with a higher count. */
+  addEvent(ev: DetectionEvent): void {
+    this.changes++;
+    const known = this.eventObjects.get(ev);
+    if (known) {
+      known.count = ev.count;
+      known.lastTs = ev.lastTs;
+      return;
+    }
+    const summary: EventSummary = {
+      id: this.nextEventId++, ts: ev.ts, lastTs: ev.lastTs, count: ev.count, rule: ev.rule, severity: ev.severity,
+      endpoint: ev.endpoint, src: ev.src, dst: ev.dst, frame: ev.frame, message: ev.message, details: ev.details,
+    };
+    this.eventObjects.set(ev, summary);
+    this.eventTotal++;
+    this.eventsBySeverity[ev.severity] = (this.eventsBySeverity[ev.severity] ?? 0) + 1;
+    if (ev.endpoint !== null) this.eventsByEndpoint.set(ev.endpoint, (this.eventsByEndpoint.get(ev.endpoint) ?? 0) + 1);
+    this.eventList.push(summary);
+    if (this.eventList.length > this.eventCapacity * 1.1) this.eventList = this.eventList.slice(-this.eventCapacity);
+  }
+
+  version(): number {
+    return this.changes;
+  }
+
+  now(): number {
+    return this.latest;
+  }
+
+  private countRate(ts: number): void {
+    const sec = Math.floor(ts);
+    if (this.rateSecond < 0) this.rateSecond = sec;
+    if (sec > this.rateSecond) {
+      const steps = Math.min(sec - this.rateSecond, RATE_WINDOW);
+      const packets = this.stats().packets;
+      for (let i = 1; i <= steps; i++) {
+        const slot = (this.rateSecond + i) % RATE_WINDOW;
+        this.rate[slot] = 0;
+        this.packetsAt[slot] = packets;
+      }
+      this.rateSecond = sec;
+    }
+    if (sec > this.rateSecond - RATE_WINDOW) this.rate[sec % RATE_WINDOW]++;
+  }
+
+  private addFlow(endpoint: string, message: FlowMessage): void {
+    const entry: FlowEntry = { endpoint, message };
+    const old = this.flowRing[this.flowNext];
+    if (old) {
+      const list = this.flowByEndpoint.get(old.endpoint);
+      if (list && list[0] === old) {
+        list.shift();
+        if (list.length === 0) this.flowByEndpoint.delete(old.endpoint);
+      }
+    }
+    this.flowRing[this.flowNext] = entry;
+    this.flowNext = (this.flowNext + 1) % this.flowCapacity;
+    let list = this.flowByEndpoint.get(endpoint);
+    if (!list) this.flowByEndpoint.set(endpoint, (list = []));
+    list.push(entry);
+    if (list.length > this.flowPerEndpoint) list.shift();
+  }
+
+  overview(): Overview {
+    const stats = this.stats();
+    const series: number[] = [];
+    let messageRate: number | null = null;
+    let packetRate: number | null = null;
+    if (this.rateSecond >= 0) {
+      const span = Math.min(RATE_WINDOW, this.rateSecond - Math.floor(this.firstTs ?? this.rateSecond) + 1);
+      for (let i = span - 1; i >= 0; i--) series.push(this.rate[(this.rateSecond - i) % RATE_WINDOW]);
+      // The current second is still filling: average the full seconds before it when there are some.
+      const full = Math.min(RATE_AVERAGE, span - 1);
+      if (full > 0) {
+        let sum = 0;
+        for (let i = 1; i <= full; i++) sum += this.rate[(this.rateSecond - i) % RATE_WINDOW];
+        messageRate = sum / full;
+        packetRate = (this.packetsAt[this.rateSecond % RATE_WINDOW] - this.packetsAt[(this.rateSecond - full) % RATE_WINDOW]) / full;
+      } else {
+        messageRate = series[series.length - 1] ?? 0;
+      }
+    }
+    const byState: Record<string, number> = {};
+    if (this.tracker) for (const ep of this.tracker.registrations.all()) byState[ep.state] = (byState[ep.state] ?? 0) + 1;
+    const topTalkers = [...this.talkers.entries()]
+      .sort((a, b) => b[1].messages - a[1].messages)
+      .slice(0, 8)
+      .map(([address, t]) => ({ address, endpoint: t.endpoint, messages: t.messages }));
+    return {
+      source: this.source,
+      live: !this.finished,
+      packets: stats.packets,
+      messages: this.messages,
+      messageRate,
+      packetRate,
+      messageSeries: series,
+      captureStart: this.firstTs,
+      captureEnd: this.firstTs === null ? null : this.latest,
+      endpointsByState: byState,
+      eventsBySeverity: { ...this.eventsBySeverity },
+      events: this.eventTotal,
+      topTalkers,
+      drops: stats.drops ?? [],
+      notes: stats.notes ?? [],
+    };
+  }
+
+  endpoints(q: EndpointQuery): Page<EndpointSummary> {
+    if (!this.tracker) return { rows: [], total: 0, offset: q.offset };
+    const f = parseEndpointFilter(q.filter);
+    const text = f.text.toLowerCase();
+    const rows: EndpointSummary[] = [];
+    for (const ep of this.tracker.registrations.all()) {
+      if (f.state && ep.state !== f.state) continue;
+      if (text && !ep.name.toLowerCase().includes(text) && !ep.address.toLowerCase().includes(text)) continue;
+      rows.push({
+        name: ep.name, address: ep.address, state: ep.state, lifetime: ep.lifetime, expiresAt: ep.expiresAt,
+        lwm2mVersion: ep.lwm2mVersion, binding: ep.binding, objects: ep.objects.length, lastSeen: ep.lastSeen,
+        events: this.eventsByEndpoint.get(ep.name) ?? 0,
+      });
+    }
+    rows.sort(endpointComparator(q.sort, q.descending));
+    return { rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length, offset: q.offset };
+  }
+
+  endpoint(name: string): EndpointDetail | null {
+    const ep = this.tracker?.registrations.get(name);
+    if (!ep) return null;
+    return {
+      name: ep.name, state: ep.state, address: ep.address, previousAddresses: ep.previousAddresses ?? [], location: ep.location,
+      lifetime: ep.lifetime, binding: ep.binding, lwm2mVersion: ep.lwm2mVersion, sms: ep.sms, queueMode: ep.queueMode,
+      objects: [...ep.objects], registeredAt: ep.registeredAt, updatedAt: ep.updatedAt, expiresAt: ep.expiresAt, lastSeen: ep.lastSeen,
+      history: registrationHistory(this.history.get(name) ?? []),
+    };
+  }
+
+  resources(name: string): ResourceValue[] {
+    const out: ResourceValue[] = [];
+    const all = this.tracker?.twin.resources(name);
+    if (!all) return out;
+    for (const r of all) {
+      out.push({ path: r.path, name: r.name, type: r.type, value: r.value, updatedAt: r.updatedAt, series: r.series ? samples(r.series) : [] });
+    }
+    return out.sort((a, b) => comparePaths(a.path, b.path));
+  }
+
+  observations(name: string): ObservationSummary[] {
+    const out: ObservationSummary[] = [];
+    if (!this.tracker) return out;
+    const attrs = this.tracker.observations.attributes;
+    for (const o of this.tracker.observations.all()) {
+      if (o.endpoint !== name) continue;
+      out.push({
+        id: o.id, token: o.token, paths: o.paths,
+        attributes: { ...(o.paths.length === 1 ? attrs.inForce(o.endpoint, o.paths[0]) : {}) } as Record<string, number>,
+        state: o.state, endedBy: o.endedBy, notifications: o.notifications, lastSeq: o.lastSeq, reordered: o.reordered,
+        lateNotifications: o.lateNotifications, startedAt: o.startedAt, lastNotifiedAt: o.lastNotifiedAt,
+      });
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  flow(name: string, offset: number, limit: number): FlowPage {
+    const list = this.flowByEndpoint.get(name) ?? [];
+    const end = Math.max(0, list.length - offset);
+    const start = Math.max(0, end - limit);
+    return { rows: list.slice(start, end).map((e) => e.message), total: list.length, offset, unavailable: null };
+  }
+
+  events(q: EventQuery): Page<EventSummary> {
+    const f = parseEventFilter(q.filter);
+    const severities = new Set(f.severity ? [f.severity] : severitiesFrom(q.minSeverity));
+    const rule = f.rule?.toLowerCase();
+    const endpoint = f.endpoint?.toLowerCase();
+    const text = f.text.toLowerCase();
+    const rows: EventSummary[] = [];
+    let total = 0;
+    const list = this.eventList;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i];
+      if (!severities.has(e.severity)) continue;
+      if (q.endpoint !== undefined && e.endpoint !== q.endpoint) continue;
+      if (rule && !e.rule.toLowerCase().includes(rule)) continue;
+      if (endpoint && !(e.endpoint ?? '').toLowerCase().includes(endpoint)) continue;
+      if (text && !e.rule.toLowerCase().includes(text) && !(e.endpoint ?? '').toLowerCase().includes(text) && !e.message.toLowerCase().includes(text)) continue;
+      if (total >= q.offset && rows.length < q.limit) rows.push(e);
+      total++;
+    }
+    return { rows, total, offset: q.offset };
+  }
+}
+
+/** Operations a client sends as requests (so their source address is the endpoint's). */
+function isClientOperation(op: string): boolean {
+  return op === 'register' || op === 'update' || op === 'deregister' || op === 'send' || op === 'bootstrap-request';
+}
+
+function endpointComparator(key: EndpointQuery['sort'], descending: boolean): (a: EndpointSummary, b: EndpointSummary) => number {
+  const dir = descending ? -1 : 1;
+  const value = (e: EndpointSummary): number | string => {
+    switch (key) {
+      case 'name': return e.name;
+      case 'state': return e.state;
+      case 'address': return e.address;
+      case 'lifetime': return e.expiresAt ?? -Infinity;
+      case 'lastSeen': return e.lastSeen;
+      case 'events': return e.events;
+      case 'objects': return e.objects;
+    }
+  };
+  return (a, b) => {
+    const va = value(a);
+    const vb = value(b);
+    const d = va < vb ? -1 : va > vb ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    return d * dir;
+  };
+}
+
+/** The message as the NDJSON record describes it, sharing the decoded arrays (no copy of the payload is kept). */
+function recordOf(m: AnalyzedMessage): MessageRecord {
+  const e = m.coap;
+  const msg = e.msg;
+  const request = e.match.request;
+  const l = m.lwm2m;
+  return {
+    frame: e.frame,
+    ts: e.ts,
+    src: e.src,
+    dst: e.dst,
+    transport: e.transport,
+    coap: {
+      type: msg.type,
+      code: CODE_STRINGS[msg.code],
+      mid: msg.mid,
+      token: msg.token,
+      options: msg.options,
+      uriPath: msg.uriPath ?? (request !== null && request.msg.code >> 5 === 0 && request.msg.code !== 0 ? request.msg.uriPath : null),
+      uriQuery: msg.uriQuery,
+      contentFormat: msg.contentFormat,
+      accept: msg.accept,
+      observe: msg.observe,
+      block1: msg.block1,
+      block2: msg.block2,
+      locationPath: msg.locationPath,
+      payloadLength: msg.payload.length,
+      role: e.match.role,
+      retransmission: e.match.retransmissionOf !== null,
+      retransmissionOf: e.match.retransmissionOf,
+      responseTo: request === null ? null : request.frame,
+      responseTime: e.match.responseTime,
+    },
+    lwm2m: l === null ? null : {
+      operation: l.operation, endpoint: l.endpoint, path: l.path, records: l.records, objects: l.objects,
+      links: l.links as NonNullable<MessageRecord['lwm2m']>['links'],
+      payloadError: l.payloadError,
+    },
+    error: msg.error,
+  };
+}

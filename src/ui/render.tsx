@@ -1,0 +1,36 @@
+import { render } from 'ink';
+import { Dashboard, type ViewName } from './app.js';
+import type { DashboardSource } from './source.js';
+
+export interface Running {
+  stop(): void;
+  done: Promise<void>;
+}
+
+/**
+ * Draws the dashboard on the alternate screen (the terminal's content comes back on quit).
+ * Resolves `done` when the user quits (q) or stop() is called.
+ */
+export function show(source: DashboardSource, title: string, live: boolean, initialView?: ViewName): Running {
+  const out = process.stdout;
+  out.write('\x1b[?1049h\x1b[H');
+  let restored = false;
+  const restore = () => {
+    if (!restored) out.write('\x1b[?1049l');
+    restored = true;
+  };
+  process.once('exit', restore);
+  const app = render(<Dashboard source={source} title={title} live={live} initialView={initialView} />, {
+    exitOnCtrlC: true,
+    patchConsole: false,
+  });
+  const done = app.waitUntilExit().then(
+    () => restore(),
+    (err: unknown) => {
+      restore();
+      throw err;
+    },
+  );
+  return { stop: () => app.unmount(), done };
+}
+

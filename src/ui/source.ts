@@ -1,0 +1,247 @@
+/**
+ * What the dashboard's views ask for. Every call is a synchronous, bounded snapshot query:
+ * lists come a window (offset, limit) at a time, so 10,000 endpoints or 100,000 events cost
+ * one page per redraw. Two implementations: StoreSource (a database written by analyze --db)
+ * and LiveSource (a running analysis). Strings in the results come off the network: the views
+ * sanitize them before drawing.
+ */
+
+export const SEVERITY_ORDER = ['info', 'low', 'medium', 'high', 'critical'] as const;
+
+export interface Overview {
+  /** Where the traffic came from: capture file or interface. */
+  source: string;
+  /** True while packets still flow (live); false for a stored or finished run. */
+  live: boolean;
+  packets: number | null;
+  messages: number;
+  /** Messages per second: over the last seconds of capture time when live, the run's average when stored. */
+  messageRate: number | null;
+  packetRate: number | null;
+  /** Messages per second of capture time, oldest first (the sparkline). */
+  messageSeries: number[];
+  captureStart: number | null;
+  captureEnd: number | null;
+  endpointsByState: Record<string, number>;
+  eventsBySeverity: Record<string, number>;
+  events: number;
+  /** Busiest source addresses by messages sent; null when unknown (stored without messages). */
+  topTalkers: Array<{ address: string; endpoint: string | null; messages: number }> | null;
+  drops: Array<[label: string, value: number]>;
+  /** Extra facts (run number, database path, malformed counts). */
+  notes: Array<[label: string, value: string]>;
+}
+
+export type EndpointSortKey = 'name' | 'state' | 'address' | 'lifetime' | 'lastSeen' | 'events' | 'objects';
+export const ENDPOINT_SORT_KEYS: readonly EndpointSortKey[] = ['lastSeen', 'name', 'state', 'address', 'lifetime', 'objects', 'events'];
+
+export interface EndpointQuery {
+  sort: EndpointSortKey;
+  descending: boolean;
+  /** Substring of the name or address; `state:NAME` tokens filter on the state. */
+  filter: string;
+  offset: number;
+  limit: number;
+}
+
+export interface EndpointSummary {
+  name: string;
+  address: string;
+  state: string;
+  lifetime: number;
+  /** Seconds until expiry at the capture's "now"; null when not registered. */
+  expiresAt: number | null;
+  lwm2mVersion: string;
+  binding: string;
+  objects: number;
+  lastSeen: number;
+  events: number;
+}
+
+export interface Page<T> {
+  rows: T[];
+  /** Rows matching the filter, all pages together. */
+  total: number;
+  offset: number;
+}
+
+export interface RegistrationEvent {
+  ts: number;
+  frame: number | null;
+  /** register, update, deregister (requests) with the answer's code when seen. */
+  operation: string;
+  code: string | null;
+  address: string;
+  detail: string;
+}
+
+export interface EndpointDetail {
+  name: string;
+  state: string;
+  address: string;
+  previousAddresses: string[];
+  location: string | null;
+  lifetime: number;
+  binding: string;
+  lwm2mVersion: string;
+  sms: string | null;
+  queueMode: boolean;
+  objects: string[];
+  registeredAt: number | null;
+  updatedAt: number | null;
+  expiresAt: number | null;
+  lastSeen: number;
+  /** Registration interface messages, oldest first; null when the source has none (no stored messages). */
+  history: RegistrationEvent[] | null;
+}
+
+export interface ResourceValue {
+  path: string;
+  name: string | null;
+  type: string;
+  value: number | string | boolean | null;
+  updatedAt: number;
+  /** Numeric samples [ts, value] oldest first, for sparklines; empty when none are kept. */
+  series: Array<[number, number]>;
+}
+
+export interface ObservationSummary {
+  id: number;
+  token: string;
+  paths: string[];
+  attributes: Record<string, number>;
+  state: string;
+  endedBy: string | null;
+  notifications: number;
+  lastSeq: number | null;
+  reordered: number;
+  lateNotifications: number;
+  startedAt: number;
+  lastNotifiedAt: number | null;
+}
+
+/** One message of an endpoint's flow, with its full record for the dissection view. */
+export interface FlowMessage {
+  frame: number;
+  ts: number;
+  src: string;
+  dst: string;
+  type: string | null;
+  code: string;
+  operation: string | null;
+  path: string | null;
+  contentFormat: number | null;
+  payloadLength: number;
+  role: string;
+  /** The message as the NDJSON record describes it (see README); parsed lazily by the detail view. */
+  record: () => MessageRecord | null;
+}
+
+/** The parts of the NDJSON message record the dissection view draws. */
+export interface MessageRecord {
+  frame: number;
+  ts: number;
+  src: string;
+  dst: string;
+  transport: string;
+  coap: {
+    type: string | null; code: string; mid: number | null; token: string;
+    options: Array<{ number: number; name: string; value: number | string }>;
+    uriPath: string | null; uriQuery: string[]; contentFormat: number | null; accept: number | null; observe: number | null;
+    block1: unknown; block2: unknown; locationPath: string | null; payloadLength: number; role: string;
+    retransmission: boolean; retransmissionOf: number | null; responseTo: number | null; responseTime: number | null;
+  };
+  lwm2m: {
+    operation: string; endpoint: string | null; path: string | null;
+    records: Array<{ path: string; name: string | null; type: string; value: unknown; time?: number }>;
+    objects: string[] | null; links: Array<{ uri: string; attrs: Record<string, unknown> }> | null; payloadError: string | null;
+  } | null;
+  error: string | null;
+}
+
+export interface FlowPage extends Page<FlowMessage> {
+  /** Why there are no messages and how to get them (stored without --store-messages); null when available. */
+  unavailable: string | null;
+}
+
+export interface EventQuery {
+  /** Lowest severity shown. */
+  minSeverity: string;
+  /** Free text (rule, endpoint or message substring) and `rule:`, `ep:`/`endpoint:`, `sev:` tokens. */
+  filter: string;
+  /** Only this endpoint's events (endpoint detail). */
+  endpoint?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface EventSummary {
+  id: number;
+  ts: number;
+  lastTs: number | null;
+  count: number;
+  rule: string;
+  severity: string;
+  endpoint: string | null;
+  src: string | null;
+  dst: string | null;
+  frame: number | null;
+  message: string;
+  details: unknown;
+}
+
+export interface DashboardSource {
+  /** Grows whenever the data changes; the live dashboard polls it and redraws only then. */
+  version(): number;
+  overview(): Overview;
+  endpoints(q: EndpointQuery): Page<EndpointSummary>;
+  endpoint(name: string): EndpointDetail | null;
+  /** Last values of every resource of the endpoint, by path, with their numeric series. */
+  resources(name: string): ResourceValue[];
+  observations(name: string): ObservationSummary[];
+  /** Newest `limit` messages of the endpoint's flow, skipping `offset` newest, returned oldest first. */
+  flow(name: string, offset: number, limit: number): FlowPage;
+  /** Newest first. */
+  events(q: EventQuery): Page<EventSummary>;
+  /** "Now" for lifetimes and ages: the capture time of the latest message. */
+  now(): number;
+}
+
+/** Parses the filter text of the events view: `sev:high rule:x ep:meter free text`. */
+export function parseEventFilter(text: string): { severity?: string; rule?: string; endpoint?: string; text: string } {
+  const out: { severity?: string; rule?: string; endpoint?: string; text: string } = { text: '' };
+  const free: string[] = [];
+  for (const word of text.trim().split(/\s+/)) {
+    if (word === '') continue;
+    const m = /^(sev|severity|rule|ep|endpoint):(.*)$/.exec(word);
+    if (!m) free.push(word);
+    else if (m[1] === 'sev' || m[1] === 'severity') out.severity = m[2];
+    else if (m[1] === 'rule') out.rule = m[2];
+    else out.endpoint = m[2];
+  }
+  out.text = free.join(' ');
+  return out;
+}
+
+/** Parses the filter text of the endpoints view: `state:registered free text`. */
+export function parseEndpointFilter(text: string): { state?: string; text: string } {
+  const out: { state?: string; text: string } = { text: '' };
+  const free: string[] = [];
+  for (const word of text.trim().split(/\s+/)) {
+    if (word === '') continue;
+    const m = /^state:(.*)$/.exec(word);
+    if (m) out.state = m[1];
+    else free.push(word);
+  }
+  out.text = free.join(' ');
+  return out;
+}
+
+/** Severities at or above `min`. */
+export function severitiesFrom(min: string): string[] {
+  const i = SEVERITY_ORDER.indexOf(min as (typeof SEVERITY_ORDER)[number]);
+  return i < 0 ? [...SEVERITY_ORDER] : SEVERITY_ORDER.slice(i);
+}
+
+/** LwM2M operations of the registration interface (the endpoint's history). */
+export const REGISTRATION_OPERATIONS = new Set(['register', 'update', 'deregister']);

@@ -1,0 +1,184 @@
+import { Box } from 'ink';
+import type { ReactElement } from 'react';
+import { DocView, LineView, seg, type Line } from '../lines.js';
+import type { FlowMessage, FlowPage, MessageRecord } from '../source.js';
+import { cell, clean, clock, contentFormatName, count, fit, valueText } from '../text.js';
+
+const METHODS: Record<string, string> = { '0.01': 'GET', '0.02': 'POST', '0.03': 'PUT', '0.04': 'DELETE', '0.05': 'FETCH', '0.06': 'PATCH', '0.07': 'iPATCH' };
+const TIME_WIDTH = 13;
+const INFO_WIDTH = 20;
+const MAX_PARTICIPANTS = 4;
+
+/** Participants of a page: the endpoint's side first (addresses that send its registration), then the others by first appearance. */
+export function participants(rows: FlowMessage[], clientAddress: string | null): string[] {
+  const seen: string[] = [];
+  if (clientAddress !== null) seen.push(clientAddress);
+  for (const m of rows) {
+    for (const a of [m.src, m.dst]) if (!seen.includes(a)) seen.push(a);
+  }
+  if (seen.length <= MAX_PARTICIPANTS) return seen;
+  return [...seen.slice(0, MAX_PARTICIPANTS - 1), '(others)'];
+}
+
+function column(parts: string[], address: string): number {
+  const i = parts.indexOf(address);
+  return i >= 0 ? i : parts.length - 1;
+}
+
+/** x of each participant's lifeline in an area `w` wide. */
+function positions(n: number, w: number): number[] {
+  if (n <= 1) return [Math.floor(w / 2)];
+  return Array.from({ length: n }, (_, i) => Math.round(2 + (i * (w - 5)) / (n - 1)));
+}
+
+/** The arrow label: method and LwM2M operation for requests, code for the rest. */
+export function arrowLabel(m: FlowMessage): string {
+  const op = m.operation && m.operation !== 'unknown' ? m.operation : '';
+  const path = m.path ? clean(m.path) : '';
+  const method = METHODS[m.code];
+  if (method) return [method, op, path].filter(Boolean).join(' ');
+  if (m.code === '0.00') return m.type === 'RST' ? 'RST' : 'ACK';
+  return [m.code, op, m.role === 'notification' ? path : ''].filter(Boolean).join(' ');
+}
+
+/** One ladder row: lifelines, the arrow from src to dst with its label, and the details column. */
+export function ladderLine(m: FlowMessage, parts: string[], width: number): Line {
+  const area = Math.max(20, width - TIME_WIDTH - INFO_WIDTH);
+  const xs = positions(parts.length, area);
+  const chars = new Array<string>(area).fill(' ');
+  for (const x of xs) chars[x] = '│';
+  const a = xs[column(parts, m.src)];
+  const b = xs[column(parts, m.dst)];
+  let labelFrom = 0;
+  let labelTo = 0;
+  if (a !== b) {
+    const lo = Math.min(a, b);
+    const hi = Math.max(a, b);
+    for (let x = lo + 1; x < hi; x++) chars[x] = '─';
+    if (b > a) chars[hi - 1] = '►';
+    else chars[lo + 1] = '◄';
+    labelFrom = lo + 3;
+    labelTo = hi - 3;
+  } else {
+    chars[a] = '⟲';
+    labelFrom = a + 2;
+    labelTo = area;
+  }
+  const label = fit(' ' + arrowLabel(m) + ' ', Math.max(0, labelTo - labelFrom));
+  const start = labelFrom + Math.max(0, Math.floor((labelTo - labelFrom - label.length) / 2));
+  for (let i = 0; i < label.length; i++) chars[start + i] = label[i];
+  const isError = /^[45]\./.test(m.code);
+  const isRequest = METHODS[m.code] !== undefined;
+  const info = `${m.type ?? 'TCP'} ${contentFormatName(m.contentFormat)}${m.payloadLength ? ` ${m.payloadLength}B` : ''}`;
+  return [
+    seg(cell(clock(m.ts, true), TIME_WIDTH - 1) + ' ', { dim: true }),
+    seg(chars.join(''), { color: isError ? 'red' : isRequest ? 'cyan' : m.role === 'notification' ? 'green' : undefined }),
+    seg(' ' + cell(info, INFO_WIDTH - 1), { dim: true }),
+  ];
+}
+
+export function ladderHeader(parts: string[], width: number, names: Map<string, string>): Line[] {
+  const area = Math.max(20, width - TIME_WIDTH - INFO_WIDTH);
+  const xs = positions(parts.length, area);
+  const line1 = new Array<string>(area).fill(' ');
+  const line2 = new Array<string>(area).fill(' ');
+  const slot = parts.length > 1 ? Math.floor((area - 4) / (parts.length - 1)) : area;
+  parts.forEach((p, i) => {
+    const put = (row: string[], text: string) => {
+      const t = fit(text, Math.max(4, slot - 1));
+      let at = xs[i] - Math.floor(t.length / 2);
+      at = Math.max(0, Math.min(area - t.length, at));
+      for (let k = 0; k < t.length; k++) row[at + k] = t[k];
+    };
+    put(line1, clean(names.get(p) ?? (i === 0 ? 'endpoint' : 'peer')));
+    put(line2, clean(p));
+  });
+  return [
+    [seg(cell('TIME (UTC)', TIME_WIDTH), { bold: true }), seg(line1.join(''), { bold: true }), seg(' ' + 'TYPE FORMAT SIZE', { bold: true })],
+    [seg(' '.repeat(TIME_WIDTH)), seg(line2.join(''), { dim: true })],
+  ];
+}
+
+export interface FlowViewProps {
+  endpoint: string;
+  clientAddress: string | null;
+  page: FlowPage;
+  /** Index of the selected message counted from the newest (0 = newest). */
+  cursor: number;
+  width: number;
+  height: number;
+}
+
+/** The sngrep-style ladder of one endpoint's messages, oldest at the top. */
+export function FlowView({ endpoint, clientAddress, page, cursor, width, height }: FlowViewProps): ReactElement {
+  const title: Line = [seg('Message flow ', { bold: true }), seg(clean(endpoint), { bold: true, color: 'cyan' }),
+    seg(`  ${count(page.total)} messages`, { dim: true })];
+  if (page.unavailable !== null) {
+    return (
+      <Box flexDirection="column" height={height}>
+        <LineView line={title} width={width} />
+        <LineView line={[seg(clean(page.unavailable), { color: 'yellow' })]} width={width} />
+      </Box>
+    );
+  }
+  const parts = participants(page.rows, clientAddress);
+  const names = new Map<string, string>([[parts[0], clean(endpoint)]]);
+  const header = ladderHeader(parts, width, names);
+  const rows = page.rows;
+  return (
+    <Box flexDirection="column" height={height}>
+      <LineView line={title} width={width} />
+      {header.map((l, i) => <LineView key={`h${i}`} line={l} width={width} />)}
+      {rows.length === 0 ? <LineView line={[seg('no messages of this endpoint', { dim: true })]} width={width} /> : null}
+      {rows.map((m, i) => {
+        const fromNewest = page.offset + (rows.length - 1 - i);
+        return <LineView key={m.frame} line={ladderLine(m, parts, width)} width={width} inverse={fromNewest === cursor} />;
+      })}
+    </Box>
+  );
+}
+
+/** The full dissection of one message, as a document. */
+export function messageLines(rec: MessageRecord | null, width: number): Line[] {
+  if (rec === null) return [[seg('the record of this message could not be read', { color: 'red' })]];
+  const c = rec.coap;
+  const lines: Line[] = [];
+  const h = (t: string) => lines.push([seg(t, { bold: true, color: 'cyan' })]);
+  lines.push([seg(`Frame ${rec.frame}`, { bold: true }), seg(`  ${clock(rec.ts, true)} UTC  ${clean(rec.src)} → ${clean(rec.dst)}  ${rec.transport}`)]);
+  h('CoAP');
+  const method = METHODS[c.code];
+  lines.push([seg(`  ${c.type ?? '-'} ${c.code}${method ? ` ${method}` : ''}  mid ${c.mid ?? '-'}  token ${clean(c.token) || '(empty)'}  role ${c.role}`)]);
+  lines.push([seg(`  path ${clean(c.uriPath ?? '-')}${c.uriQuery.length ? `  query ${c.uriQuery.map(clean).join('&')}` : ''}${c.locationPath ? `  location ${clean(c.locationPath)}` : ''}`)]);
+  lines.push([seg(`  content-format ${c.contentFormat ?? '-'} ${contentFormatName(c.contentFormat)}  accept ${c.accept ?? '-'}  observe ${c.observe ?? '-'}  payload ${c.payloadLength} bytes`)]);
+  lines.push([seg(`  response to ${c.responseTo ?? '-'}  response time ${c.responseTime === null ? '-' : `${(c.responseTime * 1000).toFixed(1)} ms`}  retransmission ${c.retransmission ? `of ${c.retransmissionOf}` : 'no'}`, { dim: true })]);
+  if (c.block1 || c.block2) lines.push([seg(`  block1 ${valueText(c.block1)}  block2 ${valueText(c.block2)}`)]);
+  h(`Options (${c.options.length})`);
+  for (const o of c.options) lines.push([seg(`  ${String(o.number).padStart(4)} `), seg(cell(clean(o.name), 16), { bold: true }), seg(' ' + fit(valueText(o.value), width - 24))]);
+  const l = rec.lwm2m;
+  if (l) {
+    h('LwM2M');
+    lines.push([seg(`  ${l.operation}  endpoint ${clean(l.endpoint ?? '-')}  path ${clean(l.path ?? '-')}`)]);
+    if (l.objects) lines.push([seg(`  objects ${l.objects.map(clean).join(' ')}`)]);
+    if (l.payloadError) lines.push([seg(`  payload error: ${clean(l.payloadError)}`, { color: 'red' })]);
+    if (l.records.length) {
+      h(`Payload records (${l.records.length})`);
+      for (const r of l.records) {
+        lines.push([seg('  ' + cell(clean(r.path), 16)), seg(cell(clean(r.name ?? '?'), 28) + ' ', { dim: r.name === null }),
+          seg(cell(clean(r.type), 9)), seg(valueText(r.value), { bold: true }), seg(r.time !== undefined ? `  t=${r.time}` : '', { dim: true })]);
+      }
+    }
+    if (l.links && l.links.length) {
+      h(`Links (${l.links.length})`);
+      for (const k of l.links) {
+        const attrs = Object.entries(k.attrs).map(([a, v]) => `;${clean(a)}=${valueText(v)}`).join('');
+        lines.push([seg(`  <${clean(k.uri)}>`), seg(attrs, { dim: true })]);
+      }
+    }
+  }
+  if (rec.error) lines.push([seg(`Malformed: ${clean(rec.error)}`, { color: 'red', bold: true })]);
+  return lines;
+}
+
+export function MessageView({ message, width, height, scroll }: { message: FlowMessage; width: number; height: number; scroll: number }): ReactElement {
+  return <DocView lines={messageLines(message.record(), width)} width={width} height={height} scroll={scroll} />;
+}

@@ -1,0 +1,68 @@
+import type { ReactElement } from 'react';
+import { DocView, seg, type Line } from '../lines.js';
+import { SEVERITY_ORDER, type Overview } from '../source.js';
+import { sparkline } from '../sparkline.js';
+import { cell, clean, count, dateTime, duration, rate, severityColor, stateColor } from '../text.js';
+
+const STATES = ['registered', 'registering', 'expired', 'deregistered', 'rejected'];
+
+/** The overview as lines: counters, rates, the messages/s sparkline, states, severities, top talkers. */
+export function overviewLines(o: Overview, width: number): Line[] {
+  const lines: Line[] = [];
+  const label = (t: string) => seg(t.padEnd(12), { bold: true });
+  lines.push([label('Source'), seg(clean(o.source)), seg(o.live ? '  ● live' : '', { color: 'green' })]);
+  const span = o.captureStart !== null && o.captureEnd !== null ? `  (${duration(o.captureEnd - o.captureStart)})` : '';
+  lines.push([label('Capture'), seg(`${dateTime(o.captureStart)} → ${dateTime(o.captureEnd)} UTC${span}`)]);
+  lines.push([
+    label('Packets'), seg(count(o.packets)), seg(`  ${rate(o.packetRate)}/s`, { dim: true }),
+    seg('    Messages ', { bold: true }), seg(count(o.messages)), seg(`  ${rate(o.messageRate)}/s`, { dim: true }),
+  ]);
+  if (o.messageSeries.length > 0) {
+    const peak = Math.max(...o.messageSeries);
+    const w = Math.max(10, width - 12 - 16);
+    lines.push([label('Messages/s'), seg(sparkline(o.messageSeries, w), { color: 'cyan' }), seg(`  peak ${rate(peak)}`, { dim: true })]);
+  } else {
+    lines.push([label('Messages/s'), seg('no per-second counts (analyze --store-messages keeps them)', { dim: true })]);
+  }
+  const drops = o.drops.length ? o.drops.map(([k, v]) => `${k} ${count(v)}`).join('  ') : 'none reported';
+  lines.push([label('Drops'), seg(drops, { color: o.drops.some(([, v]) => v > 0) ? 'red' : undefined })]);
+  for (const [k, v] of o.notes) lines.push([label(k[0].toUpperCase() + k.slice(1)), seg(clean(v), { dim: true })]);
+  lines.push([]);
+
+  const endpointTotal = Object.values(o.endpointsByState).reduce((a, b) => a + b, 0);
+  const states = [...STATES, ...Object.keys(o.endpointsByState).filter((s) => !STATES.includes(s))];
+  const stateLine: Line = [label('Endpoints'), seg(count(endpointTotal).padEnd(8), { bold: true })];
+  for (const s of states) {
+    const n = o.endpointsByState[s] ?? 0;
+    stateLine.push(seg(`${s} `, { color: stateColor(s), dim: n === 0 }), seg(`${count(n)}  `, { dim: n === 0 }));
+  }
+  lines.push(stateLine);
+  const eventLine: Line = [label('Events'), seg(count(o.events).padEnd(8), { bold: true })];
+  for (const s of [...SEVERITY_ORDER].reverse()) {
+    const n = o.eventsBySeverity[s] ?? 0;
+    eventLine.push(seg(`${s} `, { color: severityColor(s), dim: n === 0 }), seg(`${count(n)}  `, { dim: n === 0 }));
+  }
+  lines.push(eventLine);
+  lines.push([]);
+
+  lines.push([seg('Top talkers', { bold: true })]);
+  if (o.topTalkers === null) {
+    lines.push([seg('  not known: the run was stored without its messages (analyze --store-messages)', { dim: true })]);
+  } else if (o.topTalkers.length === 0) {
+    lines.push([seg('  no messages yet', { dim: true })]);
+  } else {
+    const top = o.topTalkers[0].messages;
+    for (const t of o.topTalkers) {
+      const bar = '█'.repeat(Math.max(1, Math.round((t.messages / top) * 20)));
+      lines.push([
+        seg('  ' + cell(clean(t.address), 24)), seg(cell(t.endpoint === null ? '' : clean(t.endpoint), 20), { color: 'cyan' }),
+        seg(cell(count(t.messages), 9, true) + '  '), seg(bar, { color: 'blue' }),
+      ]);
+    }
+  }
+  return lines;
+}
+
+export function OverviewView({ overview, width, height, scroll = 0 }: { overview: Overview; width: number; height: number; scroll?: number }): ReactElement {
+  return <DocView lines={overviewLines(overview, width)} width={width} height={height} scroll={scroll} />;
+}

@@ -1,0 +1,89 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PacketQueue } from '../../../src/capture/live-queue.js';
+
+const frame = (n: number, length: number) => Buffer.alloc(length, n & 0xff);
+
+function drainAll(q: PacketQueue): Array<{ data: Buffer; orig: number; ts: number }> {
+  const out: Array<{ data: Buffer; orig: number; ts: number }> = [];
+  q.drain(Number.MAX_SAFE_INTEGER, (data, orig, ts) => out.push({ data: Buffer.from(data), orig, ts }));
+  return out;
+}
+
+describe('PacketQueue (capture → decoding backpressure)', () => {
+  it('hands frames over in order, copied, with their lengths and times', () => {
+    const q = new PacketQueue(1024, 16);
+    const scratch = Buffer.alloc(100);
+    for (let i = 0; i < 5; i++) {
+      scratch.fill(i);
+      expect(q.push(scratch, 10 + i, 50 + i, 1000 + i)).toBe(true);
+    }
+    scratch.fill(0xee); // the capture buffer is reused: queued frames must not change
+    const got = drainAll(q);
+    expect(got.map((g) => [g.data.length, g.data[0], g.orig, g.ts])).toEqual([0, 1, 2, 3, 4].map((i) => [10 + i, i, 50 + i, 1000 + i]));
+    expect(q.length).toBe(0);
+  });
+
+  it('counts frames that find no room as dropped instead of growing', () => {
+    const q = new PacketQueue(1000, 1000);
+    let accepted = 0;
+    for (let i = 0; i < 50; i++) if (q.push(frame(i, 100), 100, 100, i)) accepted++;
+    expect(accepted).toBe(10);
+    expect(q.dropped).toBe(40);
+    expect(q.highWater).toBe(10);
+    // Decoding catches up: room again.
+    expect(drainAll(q).map((g) => g.ts)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(q.push(frame(1, 100), 100, 100, 99)).toBe(true);
+  });
+
+  it('is bounded by its slot count too', () => {
+    const q = new PacketQueue(1 << 20, 4);
+    for (let i = 0; i < 6; i++) q.push(frame(i, 1), 1, 1, i);
+    expect(q.length).toBe(4);
+    expect(q.dropped).toBe(2);
+  });
+
+  it('drains in batches of at most max frames', () => {
+    const q = new PacketQueue(4096, 64);
+    for (let i = 0; i < 10; i++) q.push(frame(i, 8), 8, 8, i);
+    const seen: number[] = [];
+    expect(q.drain(3, (_d, _o, ts) => seen.push(ts))).toBe(3);
+    expect(q.drain(3, (_d, _o, ts) => seen.push(ts))).toBe(3);
+    expect(q.length).toBe(4);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('never hands over a corrupted frame, whatever the interleaving of pushes and drains (model check)', () => {
+    const op = fc.oneof(
+      fc.record({ push: fc.integer({ min: 0, max: 300 }) }),
+      fc.record({ drain: fc.integer({ min: 0, max: 8 }) }),
+    );
+    fc.assert(fc.property(fc.integer({ min: 1, max: 1200 }), fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 200 }), (bytes, slots, ops) => {
+      const q = new PacketQueue(bytes, slots);
+      const model: Array<{ id: number; length: number }> = [];
+      let id = 0;
+      let dropped = 0;
+      const check = (data: Buffer, orig: number, ts: number) => {
+        const expected = model.shift()!;
+        expect(ts).toBe(expected.id);
+        expect(orig).toBe(expected.length);
+        expect(data.length).toBe(expected.length);
+        expect(data.every((b) => b === (expected.id & 0xff))).toBe(true);
+      };
+      for (const o of ops) {
+        if ('push' in o) {
+          const n = id++;
+          if (q.push(frame(n, o.push), o.push, o.push, n)) model.push({ id: n, length: o.push });
+          else dropped++;
+        } else {
+          q.drain(o.drain, check);
+        }
+        expect(q.length).toBe(model.length);
+        expect(q.length).toBeLessThanOrEqual(slots);
+      }
+      q.drain(Number.MAX_SAFE_INTEGER, check);
+      expect(model.length).toBe(0);
+      expect(q.dropped).toBe(dropped);
+    }), { numRuns: 300 });
+  });
+});

@@ -42,3 +42,4 @@ coapwatch generate --pcap captures/generated/attack-rogue-read.pcap --meters 4 -
 coapwatch generate --pcap captures/generated/attack-dtls-weak-cipher.pcap --meters 4 --households 2 --duration 900 --seed 41 --attack dtls-weak-cipher
 coapwatch generate --pcap captures/generated/attack-dtls-handshake-failure.pcap --meters 4 --households 2 --duration 900 --seed 42 --attack dtls-handshake-failure
 coapwatch generate --pcap captures/generated/attack-queue-silent.pcap --meters 4 --households 2 --seed 43 --queue-mode --attack silent-meter --duration 1800
+coapwatch generate --pcap captures/generated/attack-mute-notifications.pcap --meters 4 --households 2 --seed 44 --attack mute-notifications --duration 1800

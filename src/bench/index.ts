@@ -30,7 +30,7 @@ const program = new Command()
   .name('npm run bench --')
   .description(
     'Times `coapwatch analyze FILE --format ndjson --no-progress` (stdout to /dev/null, best of --runs, with its '
-    + 'peak RSS) on a synthetic capture of an LwM2M smart-meter fleet, built deterministically into '
+    + 'peak RSS), and the same with --no-rules to show what detection costs, on a synthetic capture of an LwM2M smart-meter fleet, built deterministically into '
     + 'bench-data/lwm2m-<N>-v<format version>.pcap unless it is cached there, and compares with one run of '
     + '`tshark -n -r FILE` (one summary line per packet) and `tshark -n -r FILE -T ek` (one JSON object per packet, '
     + 'the like-for-like output) when tshark is on PATH, and times one run with --db. Prints a table, then every '
@@ -51,27 +51,37 @@ async function main(opts: BenchOptions): Promise<number> {
   const shownPath = relative(process.cwd(), capture.path);
   note(capture.buildSeconds === null ? `reusing ${shownPath}` : `built ${shownPath} in ${capture.buildSeconds.toFixed(2)} s`);
 
+  // Runs with and without detection alternate, so that a busy machine skews both alike.
   const runs: TimedRun[] = [];
+  const noRulesRuns: TimedRun[] = [];
   for (let i = 1; i <= opts.runs; i++) {
-    const run = await timedRun(process.execPath, ['--import', PEAK_RSS_PRELOAD, CLI, 'analyze', capture.path, '--format', 'ndjson', '--no-progress']);
-    note(`coapwatch run ${i}/${opts.runs}: ${run.seconds.toFixed(2)} s, exit code ${run.exitCode}`);
-    if (run.exitCode !== 0) {
-      process.stderr.write(`bench: coapwatch exited with ${run.exitCode ?? 'a signal'}; no figures\n`);
-      return 1;
+    for (const [label, extra, into] of [['', [], runs], [' --no-rules', ['--no-rules'], noRulesRuns]] as const) {
+      const run = await timedRun(process.execPath, ['--import', PEAK_RSS_PRELOAD, CLI, 'analyze', capture.path, '--format', 'ndjson', '--no-progress', ...extra]);
+      note(`coapwatch${label} run ${i}/${opts.runs}: ${run.seconds.toFixed(2)} s, exit code ${run.exitCode}`);
+      if (run.exitCode !== 0) {
+        process.stderr.write(`bench: coapwatch exited with ${run.exitCode ?? 'a signal'}; no figures\n`);
+        return 1;
+      }
+      into.push(run);
     }
-    runs.push(run);
   }
-  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  const peaks = runs.flatMap((r) => (r.peakRssKb === null ? [] : [r.peakRssKb]));
-  const ours: Throughput = { seconds: best.seconds, peakRssKb: peaks.length > 0 ? Math.max(...peaks) : null };
+  const ours = bestOf(runs);
+  const noRules = bestOf(noRulesRuns);
 
   const withDb = opts.db ? await timeWithDb(capture) : null;
   const tshark = opts.tshark ? await timeTshark(capture, []) : 'skipped (--no-tshark)';
   const tsharkJson = opts.tshark ? await timeTshark(capture, ['-T', 'ek']) : 'skipped (--no-tshark)';
   const sanity = checkMessageCount(capture);
-  const result = { capture, runSeconds: runs.map((r) => r.seconds), ours, withDb, tshark, tsharkJson, sanity };
+  const result = { capture, runSeconds: runs.map((r) => r.seconds), ours, noRules, withDb, tshark, tsharkJson, sanity };
   process.stdout.write('\n' + renderTable(result, shownPath) + summaryJson(result) + '\n');
   return sanity.startsWith('FAILED') ? 1 : 0;
+}
+
+/** The fastest run, with the highest peak RSS of all of them. */
+function bestOf(runs: TimedRun[]): Throughput {
+  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const peaks = runs.flatMap((r) => (r.peakRssKb === null ? [] : [r.peakRssKb]));
+  return { seconds: best.seconds, peakRssKb: peaks.length > 0 ? Math.max(...peaks) : null };
 }
 
 /** One run that also writes every endpoint, observation and resource to a fresh SQLite database. */

@@ -40,8 +40,10 @@ const program = new Command()
   .option('--seconds <n>', 'how long to send', positive, 60)
   .option('--rate <n>', 'CoAP messages (frames) per second', positive, 50_000)
   .option('--buffer-size <MiB>', "monitor's --buffer-size", positive, 64)
+  .option('--stats-interval <seconds>', "monitor's --stats-interval: how often it logs its counters and commits the database", positive, 5)
+  .option('--monitor-args <args>', 'more arguments for monitor, space-separated (e.g. "--no-rules")', '')
   .parse();
-const opts = program.opts<{ seconds: number; rate: number; bufferSize: number }>();
+const opts = program.opts<{ seconds: number; rate: number; bufferSize: number; statsInterval: number; monitorArgs: string }>();
 
 interface Counters {
   received: number;
@@ -67,6 +69,16 @@ function rssMiB(pid: number): number {
   }
 }
 
+/** User and system CPU seconds of a process so far (/proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): { user: number; system: number } {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /, '').split(' ');
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+  } catch {
+    return { user: NaN, system: NaN };
+  }
+}
+
 async function loadFrames(): Promise<Buffer[]> {
   process.stderr.write(`bench:live: preparing ${CAPTURE_PACKETS} frames of fleet traffic in bench-data/ ...\n`);
   const capture = ensureCapture(DATA_DIR, CAPTURE_PACKETS);
@@ -85,8 +97,8 @@ async function main(): Promise<void> {
   }
   const frames = await loadFrames();
   const dir = mkdtempSync(join(tmpdir(), 'coapwatch-bench-live-'));
-  const monitor = spawn(process.execPath, [CLI, 'monitor', '-i', 'lo', '--db', join(dir, 'live.db'), '--stats-interval', '1', '--buffer-size', String(opts.bufferSize)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => monitor.on('exit', (code) => resolve(code)));
+  const monitor = spawn(process.execPath, [...(process.env.BENCH_MONITOR_NODE_ARGS ?? '').split(' ').filter(Boolean), CLI, 'monitor', '-i', 'lo', '--db', join(dir, 'live.db'), '--stats-interval', String(opts.statsInterval), '--buffer-size', String(opts.bufferSize), ...opts.monitorArgs.split(' ').filter(Boolean)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => monitor.on('close', (code) => resolve(code)));
   let latest: Counters | null = null;
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
@@ -107,6 +119,7 @@ async function main(): Promise<void> {
   process.stdout.write('second      sent   received  kernel  iface  coapwatch   messages  RSS MiB\n');
   const rss: number[] = [];
   let sent = 0;
+  const cpuAtStart = cpuSeconds(monitor.pid!);
   const started = performance.now();
   const report = setInterval(() => {
     const r = rssMiB(monitor.pid!);
@@ -133,6 +146,10 @@ async function main(): Promise<void> {
   sender.close();
   await new Promise((r) => setTimeout(r, 2_000)); // monitor drains its queue and logs once more
   clearInterval(report);
+  const cpuAtEnd = cpuSeconds(monitor.pid!);
+  const user = cpuAtEnd.user - cpuAtStart.user;
+  const system = cpuAtEnd.system - cpuAtStart.system;
+  const cpu = user + system;
   monitor.kill('SIGINT');
   const code = await exited;
   const final: Counters | null = latest;
@@ -144,6 +161,9 @@ async function main(): Promise<void> {
   const summary = {
     seconds: Number(sendSeconds.toFixed(2)), rateTarget: rate, rateAchieved: Math.round(sent / sendSeconds), sent, received: f.received,
     lostBeforeMonitor: lost, droppedKernel: f.kernel, droppedInterface: f.iface, droppedCoapwatch: f.pipeline, messages: f.messages,
+    // CPU time per message does not depend on what else the machine is doing: 1e6 / it is one core's capacity.
+    monitorCpuSeconds: { user: round(user), system: round(system) }, cpuMicrosPerMessage: round((cpu * 1e6) / Math.max(1, f.messages)),
+    loadAverage: readFileSync('/proc/loadavg', 'latin1').split(' ')[0],
     rssMiB: { first: round(rss[0]), min: round(Math.min(...rss)), max: round(Math.max(...rss)), last: round(rss[rss.length - 1]),
       settledGrowth: round(settled[settled.length - 1] - settled[0]) },
   };

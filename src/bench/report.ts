@@ -11,6 +11,8 @@ export interface BenchResult {
   /** Every timed coapwatch run, in order. */
   runSeconds: number[];
   ours: Throughput;
+  /** Best run with --no-rules (detection, and the endpoint state it reads, switched off). */
+  noRules: Throughput;
   /** The same with --db (null when skipped or failed). */
   withDb: Throughput | null;
   /** `tshark -n -r` (summary lines), or why it was skipped. */
@@ -45,6 +47,8 @@ export function renderTable(r: BenchResult, capturePath: string): string {
     `  ${''.padEnd(20)}${'wall'.padStart(10)}${'packets/s'.padStart(13)}${'MB/s'.padStart(8)}${'peak RSS'.padStart(10)}`,
     row('coapwatch ndjson', r.ours, `best of ${r.runSeconds.length}: ${r.runSeconds.map((s) => s.toFixed(2)).join(' ')}`),
   ];
+  const ruleCost = (1 - r.noRules.seconds / r.ours.seconds) * 100;
+  lines.push(row('  --no-rules', r.noRules, `detection (${ruleCost.toFixed(0)} % of the time above: rules and the state they read)`));
   if (r.withDb !== null) {
     lines.push(row('coapwatch --db', r.withDb, `${((r.withDb.seconds / r.ours.seconds - 1) * 100).toFixed(0)} % slower than without`));
   }
@@ -71,6 +75,8 @@ export function summaryJson(r: BenchResult): string {
     captureMB: round(r.capture.bytes / MB, 1),
     buildSeconds: r.capture.buildSeconds === null ? null : round(r.capture.buildSeconds, 2),
     coapwatch: ours,
+    coapwatchNoRules: figures(r.noRules),
+    ruleCostPercent: round((1 - r.noRules.seconds / r.ours.seconds) * 100, 1),
     coapwatchWithDb: r.withDb === null ? null : figures(r.withDb),
     tshark: typeof r.tshark === 'string' ? null : figures(r.tshark),
     tsharkJson: typeof r.tsharkJson === 'string' ? null : figures(r.tsharkJson),

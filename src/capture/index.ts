@@ -5,8 +5,8 @@ import { CaptureError, type CaptureInfo, type PacketSink, type ReadOptions } fro
 
 export { CaptureError } from './types.js';
 export type { CaptureInfo, PacketSink, RawPacket, ReadOptions } from './types.js';
-export { listInterfaces, openLiveCapture, type LiveCapture, type LiveCaptureOptions, type LiveStats } from './live.js';
-export { PacketQueue } from './live-queue.js';
+export { listInterfaces, LiveFrameReader, openLiveCapture, type LiveCapture, type LiveCaptureOptions, type LiveStats } from './live.js';
+export { PacketQueue, type PacketQueueMemory } from './live-queue.js';
 export { RotatingPcapWriter, rotatedName, type RotatingPcapOptions } from './live-pcap-writer.js';
 
 const MAGIC_LENGTH = 4;

@@ -1,85 +1,152 @@
+/** The shared memory of a PacketQueue, to hand to another thread (postMessage / workerData). */
+export interface PacketQueueMemory {
+  bytes: SharedArrayBuffer;
+  slots: SharedArrayBuffer;
+  times: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+}
+
+/** Atomics.waitAsync (ES2024; Node 16+), which this project's TypeScript lib does not declare. */
+interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
+/** Control words: frames pushed and frames freed (int32 sequence numbers that wrap), drops, most queued. */
+const WRITTEN = 0;
+const FREED = 1;
+const DROPPED = 2;
+const HIGH_WATER = 3;
+/** 1 while the consumer sleeps on an empty queue: only then does a push wake it. */
+const WAITING = 4;
+const CONTROL_WORDS = 5;
+
 /**
- * The bounded queue between the capture callback and the pipeline: one preallocated byte ring
- * holding the frames back to back, and typed arrays for each frame's place, length and time.
- * `push` copies a frame in and returns at once; when the ring or the slot table is full the frame
- * is counted in `dropped` instead, so a pipeline that falls behind costs packets, never memory.
+ * The bounded queue between the capture callback and decoding, in shared memory so that the two
+ * may run on different threads (one producer, one consumer): a byte ring holding the frames back
+ * to back, and for each frame its place, length, wire length and time. `push` copies a frame in
+ * and returns at once; when the ring or the slot table is full the frame is counted as dropped
+ * instead, so a consumer that falls behind costs frames, never memory.
  */
 export class PacketQueue {
   private readonly ring: Buffer;
-  private readonly offsets: Int32Array;
-  private readonly lengths: Int32Array;
-  private readonly origLengths: Int32Array;
+  /** offset, length, wire length of each slot. */
+  private readonly slots: Int32Array;
   private readonly times: Float64Array;
-  /** Slot of the oldest frame, and how many are queued. */
-  private head = 0;
-  private count = 0;
-  /** Frames refused because the queue was full. */
-  dropped = 0;
-  /** Largest number of frames queued at once, for the bench. */
-  highWater = 0;
+  private readonly control: Int32Array;
+  private readonly mask: number;
+  readonly capacityBytes: number;
+  readonly capacityPackets: number;
 
-  constructor(readonly capacityBytes: number, readonly capacityPackets: number) {
+  /** A new queue; the slot count is rounded up to a power of two. */
+  static create(capacityBytes: number, capacityPackets: number): PacketQueue {
     if (capacityBytes < 1 || capacityPackets < 1) throw new RangeError('queue capacity must be positive');
-    this.ring = Buffer.allocUnsafe(capacityBytes);
-    this.offsets = new Int32Array(capacityPackets);
-    this.lengths = new Int32Array(capacityPackets);
-    this.origLengths = new Int32Array(capacityPackets);
-    this.times = new Float64Array(capacityPackets);
+    const packets = 2 ** Math.ceil(Math.log2(capacityPackets));
+    return new PacketQueue({
+      bytes: new SharedArrayBuffer(capacityBytes),
+      slots: new SharedArrayBuffer(packets * 3 * 4),
+      times: new SharedArrayBuffer(packets * 8),
+      control: new SharedArrayBuffer(CONTROL_WORDS * 4),
+    });
   }
 
+  /** The same queue seen from another thread. */
+  constructor(readonly memory: PacketQueueMemory) {
+    this.ring = Buffer.from(memory.bytes);
+    this.slots = new Int32Array(memory.slots);
+    this.times = new Float64Array(memory.times);
+    this.control = new Int32Array(memory.control);
+    this.capacityBytes = memory.bytes.byteLength;
+    this.capacityPackets = this.times.length;
+    this.mask = this.capacityPackets - 1;
+  }
+
+  /** Frames queued now. */
   get length(): number {
-    return this.count;
+    return (Atomics.load(this.control, WRITTEN) - Atomics.load(this.control, FREED)) | 0;
   }
 
-  /** Copies `length` bytes of `src`; false (and one more drop) when there is no room. */
+  /** Frames refused because the queue was full. */
+  get dropped(): number {
+    return Atomics.load(this.control, DROPPED);
+  }
+
+  /** Most frames queued at once. */
+  get highWater(): number {
+    return Atomics.load(this.control, HIGH_WATER);
+  }
+
+  /** Producer: copies `length` bytes of `src`; false (and one more drop) when there is no room. */
   push(src: Buffer, length: number, origLength: number, ts: number): boolean {
-    const at = this.placeFor(length);
+    const c = this.control;
+    const written = c[WRITTEN]; // only this thread writes it
+    const count = (written - Atomics.load(c, FREED)) | 0;
+    const at = this.placeFor(length, written, count);
     if (at < 0) {
-      this.dropped++;
+      Atomics.add(c, DROPPED, 1);
       return false;
     }
     src.copy(this.ring, at, 0, length);
-    let slot = this.head + this.count;
-    if (slot >= this.capacityPackets) slot -= this.capacityPackets;
-    this.offsets[slot] = at;
-    this.lengths[slot] = length;
-    this.origLengths[slot] = origLength;
+    const slot = written & this.mask;
+    this.slots[slot * 3] = at;
+    this.slots[slot * 3 + 1] = length;
+    this.slots[slot * 3 + 2] = origLength;
     this.times[slot] = ts;
-    if (++this.count > this.highWater) this.highWater = this.count;
+    // Publishes the frame: the consumer reads the sequence number before the slot.
+    Atomics.store(c, WRITTEN, (written + 1) | 0);
+    if (count + 1 > c[HIGH_WATER]) Atomics.store(c, HIGH_WATER, count + 1);
+    if (Atomics.load(c, WAITING) !== 0) Atomics.notify(c, WRITTEN);
     return true;
   }
 
   /**
-   * Hands up to `max` of the oldest frames to `fn`, oldest first, and frees them. `data` is a view
-   * into the ring, valid only during the call. Returns how many were handed over.
+   * Consumer: hands up to `max` of the oldest frames to `fn`, oldest first, freeing each after
+   * the call: `data` is a view into the ring, valid only during it. Returns how many.
    */
   drain(max: number, fn: (data: Buffer, origLength: number, ts: number) => void): number {
+    const c = this.control;
+    const written = Atomics.load(c, WRITTEN);
+    let freed = c[FREED]; // only this thread writes it
     let done = 0;
-    while (done < max && this.count > 0) {
-      const slot = this.head;
-      const at = this.offsets[slot];
-      // Freed before the call: were fn to throw, the frame is not handed over twice.
-      this.head = slot + 1 === this.capacityPackets ? 0 : slot + 1;
-      this.count--;
+    while (done < max && freed !== written) {
+      const slot = freed & this.mask;
+      const at = this.slots[slot * 3];
+      fn(this.ring.subarray(at, at + this.slots[slot * 3 + 1]), this.slots[slot * 3 + 2], this.times[slot]);
+      freed = (freed + 1) | 0;
+      Atomics.store(c, FREED, freed);
       done++;
-      fn(this.ring.subarray(at, at + this.lengths[slot]), this.origLengths[slot], this.times[slot]);
     }
     return done;
   }
 
+  /** Consumer: resolves when a frame may have been pushed, or after `timeoutMs`. */
+  async waitForFrames(timeoutMs: number): Promise<void> {
+    const c = this.control;
+    // Announce the wait, then look again: a push either sees WAITING and wakes us, or happened
+    // before the second look and is seen there (all of it sequentially consistent).
+    Atomics.store(c, WAITING, 1);
+    try {
+      const written = Atomics.load(c, WRITTEN);
+      if (written !== Atomics.load(c, FREED)) return;
+      const waited = (Atomics as unknown as AtomicsWaitAsync).waitAsync(c, WRITTEN, written, timeoutMs);
+      if (waited.async) await waited.value;
+    } finally {
+      Atomics.store(c, WAITING, 0);
+    }
+  }
+
   /**
    * Where a frame of `length` bytes fits, contiguously, without touching queued ones; -1 if
-   * nowhere. Every frame reserves at least one byte, so frames never share an offset.
+   * nowhere. Every frame reserves at least one byte, so frames never share an offset. A consumer
+   * freeing frames meanwhile only makes more room than is seen here.
    */
-  private placeFor(length: number): number {
+  private placeFor(length: number, written: number, count: number): number {
     const need = length > 0 ? length : 1;
-    if (this.count === this.capacityPackets || need > this.capacityBytes) return -1;
-    if (this.count === 0) return 0;
-    const oldest = this.offsets[this.head];
-    let newestSlot = this.head + this.count - 1;
-    if (newestSlot >= this.capacityPackets) newestSlot -= this.capacityPackets;
-    const newest = this.offsets[newestSlot];
-    const end = newest + (this.lengths[newestSlot] > 0 ? this.lengths[newestSlot] : 1);
+    if (count >= this.capacityPackets || need > this.capacityBytes) return -1;
+    if (count === 0) return 0;
+    const oldest = this.slots[((written - count) & this.mask) * 3];
+    const newestSlot = ((written - 1) & this.mask) * 3;
+    const newest = this.slots[newestSlot];
+    const end = newest + (this.slots[newestSlot + 1] > 0 ? this.slots[newestSlot + 1] : 1);
     if (newest >= oldest) {
       // Not wrapped: room after the newest frame, else at the start, before the oldest.
       if (end + need <= this.capacityBytes) return end;

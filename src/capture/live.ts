@@ -30,22 +30,18 @@ export interface LiveCaptureOptions {
   /** The queue between capture and decoding (defaults: 64 MiB, 262,144 frames). */
   queueBytes?: number;
   queuePackets?: number;
-  /** A failure while decoding or storing (a full disk): capture has stopped when it is called. */
-  onError?: (err: unknown) => void;
 }
 
 /** Counters since the capture opened. */
 export interface LiveStats {
   /** Frames libpcap handed to coapwatch. */
   received: number;
-  /** Frames the kernel dropped because its capture buffer was full; null where it cannot be read. */
+  /** Frames the kernel dropped because its capture buffer was full (libpcap's ps_drop); null where it cannot be read. */
   droppedKernel: number | null;
-  /** Frames the interface itself dropped (its rx_dropped counter); null where it cannot be read. */
+  /** Frames the interface itself dropped (its rx_dropped counter, libpcap's ps_ifdrop); null where it cannot be read. */
   droppedInterface: number | null;
   /** Frames coapwatch dropped because decoding fell behind and its queue was full. */
   droppedPipeline: number;
-  /** Frames decoded (given to the sink). */
-  delivered: number;
   /** Frames waiting in the queue now, and at most so far. */
   queued: number;
   queuedMax: number;
@@ -54,8 +50,10 @@ export interface LiveStats {
 export interface LiveCapture {
   /** LINKTYPE_* of the interface. */
   readonly linkType: number;
+  /** Where the frames go: read them with a LiveFrameReader, on this thread or another. */
+  readonly queue: PacketQueue;
   stats(): LiveStats;
-  /** Stops capturing and decodes what is still queued. Idempotent. */
+  /** Stops capturing; the frames already queued stay there to be read. Idempotent. */
   stop(): LiveStats;
 }
 
@@ -64,6 +62,8 @@ const DEFAULT_QUEUE_PACKETS = 1 << 18;
 /** Frames decoded per queue drain, and how long a turn may decode before the capture callback gets to run again. */
 const BATCH = 1024;
 const SLICE_MS = 8;
+/** How long the reader sleeps on an empty queue before looking at its stop condition again. */
+const IDLE_WAIT_MS = 50;
 
 let capModule: CapModule | undefined;
 
@@ -133,13 +133,13 @@ function noSuchInterface(cap: CapModule, device: string): CaptureError {
 }
 
 /**
- * Captures on a live interface with libpcap (through `cap`), calling `sink` for every frame with
- * frame numbers from 1 and the time it was read. The capture callback only copies each frame
- * into a bounded queue; decoding runs in batches on setImmediate, so it never blocks capture, and
- * when it falls behind far enough to fill the queue the frames that do not fit are counted
- * (`droppedPipeline`) rather than kept.
+ * Captures on a live interface with libpcap (through `cap`). The capture callback only copies
+ * each frame, with the time it was read, into a bounded queue in shared memory and returns;
+ * decoding reads the queue (LiveFrameReader), preferably on another thread so that nothing it
+ * does (a database commit) holds capture up. When decoding falls behind far enough to fill the
+ * queue, the frames that do not fit are counted (`droppedPipeline`) rather than kept.
  */
-export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink): LiveCapture {
+export function openLiveCapture(opts: LiveCaptureOptions): LiveCapture {
   const cap = loadCap();
   if (!cap.Cap.deviceList().some((d) => d.name === opts.device)) throw noSuchInterface(cap, opts.device);
   const c = new cap.Cap();
@@ -153,73 +153,83 @@ export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink): Liv
   }
   const linkType = linkTypeOf(linkName);
   const kernel: KernelStats = probe.open();
-  const queue = new PacketQueue(opts.queueBytes ?? DEFAULT_QUEUE_BYTES, opts.queuePackets ?? DEFAULT_QUEUE_PACKETS);
+  const queue = PacketQueue.create(opts.queueBytes ?? DEFAULT_QUEUE_BYTES, opts.queuePackets ?? DEFAULT_QUEUE_PACKETS);
   const interfaceDrops = interfaceDropCounter(opts.device);
   const timeOrigin = performance.timeOrigin;
   let received = 0;
-  let delivered = 0;
-  let scheduled = false;
-  let stopped = false;
   let final: LiveStats | null = null;
-
-  const packet: RawPacket = { frame: 0, ts: 0, linkType, data: frameBuffer, origLength: 0 };
-  const deliver = (data: Buffer, origLength: number, ts: number) => {
-    packet.frame = ++delivered;
-    packet.ts = ts;
-    packet.data = data;
-    packet.origLength = origLength;
-    sink(packet);
-  };
-  const fail = (err: unknown) => {
-    stop();
-    if (opts.onError) opts.onError(err);
-    else throw err;
-  };
-  const pump = () => {
-    scheduled = false;
-    if (final !== null) return;
-    const deadline = performance.now() + SLICE_MS;
-    try {
-      do queue.drain(BATCH, deliver);
-      while (queue.length > 0 && performance.now() < deadline);
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    if (queue.length > 0) schedule();
-  };
-  const schedule = () => {
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(pump);
-    }
-  };
 
   c.on('packet', (nbytes: number) => {
     received++;
     // Time of reading: `cap` does not pass libpcap's timestamp on.
-    if (queue.push(frameBuffer, nbytes, nbytes, (timeOrigin + performance.now()) / 1000)) schedule();
+    queue.push(frameBuffer, nbytes, nbytes, (timeOrigin + performance.now()) / 1000);
   });
 
   const stats = (): LiveStats => final ?? {
-    received, droppedKernel: kernel.drops(), droppedInterface: interfaceDrops(), droppedPipeline: queue.dropped, delivered,
+    received, droppedKernel: kernel.drops(), droppedInterface: interfaceDrops(), droppedPipeline: queue.dropped,
     queued: queue.length, queuedMax: queue.highWater,
   };
-  function stop(): LiveStats {
-    if (final !== null) return final;
-    if (!stopped) {
-      stopped = true;
+  const stop = (): LiveStats => {
+    if (final === null) {
       c.removeAllListeners('packet');
       kernel.close(); // its last read needs the capture socket open
       const last = stats();
       c.close();
-      // What was captured before the stop is still decoded.
-      queue.drain(Number.MAX_SAFE_INTEGER, deliver);
-      final = { ...last, delivered, queued: 0 };
+      final = last;
     }
-    return final!;
+    return final;
+  };
+  return { linkType, queue, stats, stop };
+}
+
+/**
+ * The decoding side of a live capture: numbers the queued frames from 1 and hands them to a
+ * sink as RawPackets (one object, reused; `data` valid only during the call).
+ */
+export class LiveFrameReader {
+  /** Frames handed to the sink so far. */
+  delivered = 0;
+  private readonly packet: RawPacket;
+  private readonly deliver: (data: Buffer, origLength: number, ts: number) => void;
+
+  constructor(private readonly queue: PacketQueue, linkType: number, sink: PacketSink) {
+    const packet: RawPacket = { frame: 0, ts: 0, linkType, data: Buffer.alloc(0), origLength: 0 };
+    this.packet = packet;
+    this.deliver = (data, origLength, ts) => {
+      packet.frame = ++this.delivered;
+      packet.ts = ts;
+      packet.data = data;
+      packet.origLength = origLength;
+      sink(packet);
+    };
   }
-  return { linkType, stats, stop };
+
+  /** Hands over what is queued, for at most `sliceMs`; returns how many frames. */
+  drain(sliceMs = SLICE_MS): number {
+    const deadline = performance.now() + sliceMs;
+    let n = 0;
+    let batch: number;
+    do n += batch = this.queue.drain(BATCH, this.deliver);
+    while (batch === BATCH && performance.now() < deadline);
+    return n;
+  }
+
+  /** Hands over everything queued (at the end). */
+  drainAll(): number {
+    return this.queue.drain(Number.MAX_SAFE_INTEGER, this.deliver);
+  }
+
+  /**
+   * Reads until `stopped()` says so: in slices, yielding to the event loop between them (so that
+   * timers and messages are served), and sleeping while the queue is empty.
+   */
+  async run(stopped: () => boolean): Promise<void> {
+    while (!stopped()) {
+      this.drain();
+      if (this.queue.length === 0) await this.queue.waitForFrames(IDLE_WAIT_MS);
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { dtlsSummary } from './format/dtls-record.js';
 import { createProgress } from './progress.js';
 import { loadRuleSet } from './rule-set.js';
 import { AnalysisSession } from './session.js';
+import { isInteractive, LiveSource, startLiveDashboard } from '../ui/index.js';
 
 export interface AnalyzeOptions {
   format: 'summary' | 'ndjson';
@@ -19,12 +20,36 @@ export interface AnalyzeOptions {
   /** --psk IDENTITY:HEXKEY (repeatable) and --psk-file: keys to decrypt DTLS PSK sessions with. */
   psk?: PskEntry[];
   pskFile?: PskEntry[];
+  /** --ui: the live dashboard while the file is read, kept open until q. */
+  ui?: boolean;
 }
 
 export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promise<void> {
   const keys = pskKeys([...(opts.pskFile ?? []), ...(opts.psk ?? [])]);
-  const session = new AnalysisSession({ ...opts, source: file, rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined });
+  let live: LiveSource | null = null;
+  if (opts.ui) {
+    if (opts.format === 'ndjson') {
+      process.stderr.write('coapwatch: --ui draws on the terminal and cannot be combined with --format ndjson\n');
+      process.exitCode = 1;
+      return;
+    }
+    if (isInteractive()) live = new LiveSource({ source: file });
+    else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
+  }
+  const session = new AnalysisSession({
+    ...opts, source: file, rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined,
+    ...(live ? { state: true, onMessage: live.onMessage, onEvent: live.addEvent } : {}),
+  });
   const { pipeline, store, writer } = session;
+  // The dashboard: drawn while the file is read (polled, at most 10 times a second), open until q.
+  let reading = true;
+  const dashboard = live ? (live.attach(session), startLiveDashboard(live, { title: `analyze ${file}` })) : null;
+  dashboard?.done.then(() => {
+    if (!reading) return;
+    // q before the end of the file: keep what was decoded and stop.
+    store?.flush();
+    process.exit(0);
+  }, () => undefined);
 
   let size = 0;
   try {
@@ -32,7 +57,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
   } catch {
     // readCapture reports a missing or unreadable file with the right words.
   }
-  const progress = opts.progress ? createProgress(size) : null;
+  const progress = opts.progress && !dashboard ? createProgress(size) : null;
   let info;
   // An interrupted run still commits what it has and is left marked unfinished.
   const interrupted = () => {
@@ -54,6 +79,11 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     progress?.stop();
   }
   session.finish(info.packets);
+  reading = false;
+  if (live && dashboard) {
+    live.finish();
+    await dashboard.done;
+  }
   if (store) process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
   for (const warning of info.warnings) process.stderr.write(`coapwatch: warning: ${warning}\n`);
   if (opts.format !== 'ndjson') {

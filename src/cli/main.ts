@@ -77,6 +77,7 @@ program
   .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)')
   .option('--db <path>', 'write endpoints, observations and last values into this SQLite database (several runs may share one)')
   .option('--store-messages', 'with --db: store every message too')
+  .option('--ui', 'show the terminal dashboard while the file is read, and keep it open until q (see coapwatch ui)')
   .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
   .option('--no-rules', 'no detection: decode and track state only')
   .option('--psk <identity:hexkey>', 'decrypt DTLS 1.2 PSK sessions of this PSK identity (AES-128-CCM-8, -CCM, -GCM, -CBC-SHA256 suites) and analyse the CoAP inside; the identity is everything before the last ":" (repeatable)', parsePsk)

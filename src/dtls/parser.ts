@@ -71,6 +71,8 @@ function stream(g: Generated, b: Bytes) {
 
 function reason(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
+  const short = /requested (\d+) bytes, but only (\d+) bytes available/.exec(text);
+  if (short) return `runs past the end (${short[1]} bytes wanted, ${short[2]} left)`;
   return /EOF|out of range|Offset is outside|beyond|RangeError/i.test(text) ? 'runs past the end' : text;
 }
 

@@ -130,6 +130,9 @@ export class DtlsStage {
   /** Endpoint names seen in LwM2M traffic, and client address → endpoint, for linking. */
   private readonly endpointNames = new Map<string, true>();
   private readonly endpointByAddress = new Map<string, string>();
+  /** The latest session of each PSK identity and of each client address (for linking without a scan). */
+  private readonly byIdentity = new Map<string, Tracked>();
+  private readonly byClient = new Map<string, Tracked>();
 
   constructor(opts: DtlsStageOptions = {}) {
     this.ports = new Set([5683, 5684, ...(opts.ports ?? [])]);
@@ -198,8 +201,9 @@ export class DtlsStage {
     }
     if (!this.endpointNames.has(endpoint)) boundedSet(this.endpointNames, endpoint, true);
     if (this.endpointByAddress.get(client) !== endpoint) boundedSet(this.endpointByAddress, client, endpoint);
-    for (const t of this.sessions.values()) {
-      if (t.s.endpoint === null && (t.s.pskIdentity === endpoint || t.s.client === client)) this.link(t, endpoint, frame, ts);
+    if (this.sessions.size === 0) return;
+    for (const t of [this.byIdentity.get(endpoint), this.byClient.get(client)]) {
+      if (t !== undefined && t.s.endpoint === null && this.sessions.get(t.key) === t) this.link(t, endpoint, frame, ts);
     }
   }
 
@@ -234,15 +238,22 @@ export class DtlsStage {
     };
     this.sessions.delete(key);
     this.sessions.set(key, t);
+    this.byClient.set(client, t);
     this.stats.sessions++;
     if (this.sessions.size > this.maxSessions) {
-      const oldest = this.sessions.keys().next().value;
+      const oldest = this.sessions.values().next().value;
       if (oldest !== undefined) {
-        this.sessions.delete(oldest);
+        this.forget(oldest);
         this.stats.evicted++;
       }
     }
     return t;
+  }
+
+  private forget(t: Tracked): void {
+    if (this.sessions.get(t.key) === t) this.sessions.delete(t.key);
+    if (this.byClient.get(t.s.client) === t) this.byClient.delete(t.s.client);
+    if (t.s.pskIdentity !== null && this.byIdentity.get(t.s.pskIdentity) === t) this.byIdentity.delete(t.s.pskIdentity);
   }
 
   private emit(t: Tracked, change: DtlsChange, frame: number | null, ts: number): void {
@@ -341,7 +352,7 @@ export class DtlsStage {
   private replace(t: Tracked, d: Datagram): void {
     if (t.s.state === 'handshake') this.fail(t, d.frame, d.ts, this.incompleteReason(t, 'before the client started a new one'));
     else if (t.s.state === 'established') this.close(t, d.frame, d.ts, 'a new handshake on the same addresses');
-    this.sessions.delete(t.key);
+    this.forget(t);
   }
 
   private incompleteReason(t: Tracked, when: string): string {
@@ -495,6 +506,7 @@ export class DtlsStage {
           break;
         }
         s.pskIdentity = id.value.toString('utf8');
+        this.byIdentity.set(s.pskIdentity, t);
         if (s.endpoint === null) {
           const endpoint = this.endpointNames.has(s.pskIdentity) ? s.pskIdentity : this.endpointByAddress.get(s.client);
           if (endpoint !== undefined) s.endpoint = endpoint;

@@ -39,7 +39,7 @@ export interface MeterSpec {
 
 /** What a meter can be made to do wrong, each the meter's side of one attack. */
 export type MeterFault = 'silent' | 'notify-after-cancel' | 'malformed-payload' | 'out-of-range' | 'energy-backwards' | 'plaintext-downgrade'
-  | 'address-change' | 'skip-bootstrap' | 'retransmission-storm';
+  | 'address-change' | 'skip-bootstrap' | 'retransmission-storm' | 'mute-notifications';
 
 /** CoAP over DTLS (RFC 7252 §6.2): a meter secured with DTLS talks to this port of its server. */
 const COAPS_PORT = 5684;
@@ -296,14 +296,16 @@ export function* meterTraffic(m: MeterSpec, obs: ObservationSettings, demand: De
       yield* meterAsks(m.server, 'update', uriPath(m.registration), undefined, '2.04');
       nextUpdateUs = scheduleUpdate();
     }
+    // A muted meter keeps its registration alive but sends no more notifications.
+    const muted = m.fault?.kind === 'mute-notifications' && t >= m.fault.atUs;
     if (m.queueMode) {
-      yield* notify(true);
+      if (!muted) yield* notify(true);
     } else if (rng.chance(PING_SHARE)) {
       const mid = nextServerMid();
       yield datagram(m.server, m.station, { code: '0.00', confirmable: true, messageId: mid }, 'ping');
       roundTrip();
       yield datagram(m.station, m.server, { code: '0.00', reset: true, messageId: mid });
-    } else if (shouldNotify(obs, watts, notifiedWatts, (t - notifiedUs) / 1e6)) {
+    } else if (!muted && shouldNotify(obs, watts, notifiedWatts, (t - notifiedUs) / 1e6)) {
       yield* notify(rng.chance(obs.confirmableShare));
     }
     if (m.sends && t >= nextSendUs) {

@@ -42,7 +42,7 @@ export class AnalysisPipeline {
     this.onCoap = (e: CoapEvent) => {
       const lwm2m = this.lwm2m.handle(e);
       sink({ coap: e, lwm2m });
-      if (lwm2m !== null && lwm2m.endpoint !== null && (e.transport === 'dtls' || LINKING_OPERATIONS.has(lwm2m.operation)) && e.match.role === 'request') {
+      if (lwm2m !== null && e.match.role === 'request' && lwm2m.endpoint !== null && (e.transport === 'dtls' || LINKING_OPERATIONS.has(lwm2m.operation))) {
         this.dtls.endpointSeen(lwm2m.endpoint, e.src, e.dst, e.transport === 'dtls', e.frame, e.ts);
       }
     };

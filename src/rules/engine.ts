@@ -171,6 +171,7 @@ export class RuleEngine {
   };
 
   private evaluate(rule: Rule, scope: Scope, m: MessageFacts): void {
+    for (const field of rule.require) if (!m[field]) return;
     const needs = rule.needs;
     if (needs.has('ep') && scope.ep === undefined) scope.ep = this.facts.endpoint(m.endpoint);
     if ((needs.has('obs') || needs.has('attrs')) && scope.obs === undefined) {
@@ -224,8 +225,16 @@ export class RuleEngine {
     if (typeof within !== 'number' || !Number.isFinite(within) || within < 0) return;
     const armed = (this.states.get(rule.id)!.armed ??= new Map());
     const key = String(valueOf(a.by, scope));
-    if (!armed.has(key) && armed.size >= MAX_KEYS) armed.delete(armed.keys().next().value!);
+    const existing = armed.get(key);
     // The scope is kept for the deadline: `ep` and `obs` stay live references to the state.
+    if (existing) {
+      // Re-armed (every notification of an observation): updated in place, in its old slot.
+      existing.deadline = ts + within;
+      existing.scope = { ...scope };
+      existing.frame = where.frame;
+      return;
+    }
+    if (armed.size >= MAX_KEYS) armed.delete(armed.keys().next().value!);
     armed.set(key, { deadline: ts + within, scope: { ...scope }, ...where });
   }
 

@@ -1,4 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js';
+import { compileFast, ERR, NEEDS_INTERPRETER, type FunctionTable } from './fast.js';
 
 /**
  * Rule conditions are CEL (Common Expression Language, cel-spec) compiled by
@@ -28,8 +29,18 @@ export function setScopeFunctions(f: ScopeFunctions): void {
   functions = f;
 }
 
-/** "a.b.c.d:port" or "[v6]:port" → the host part. */
+/** "a.b.c.d:port" or "[v6]:port" → the host part (cached: the decoder reuses address strings). */
+const hosts = new Map<string, string>();
 export function hostOf(address: string): string {
+  let host = hosts.get(address);
+  if (host === undefined) {
+    if (hosts.size >= 65_536) hosts.clear();
+    hosts.set(address, (host = splitHost(address)));
+  }
+  return host;
+}
+
+function splitHost(address: string): string {
   if (address.startsWith('[')) {
     const end = address.indexOf(']');
     return end < 0 ? address : address.slice(1, end);
@@ -45,29 +56,143 @@ export function uriHostOf(uri: string): string {
   return m[1].startsWith('[') ? m[1].slice(1, -1) : m[1].toLowerCase();
 }
 
+/**
+ * A path pattern ("/3305/" + "*" + "/5800") → a matcher for record paths: "*" stands for one segment. Native and cached:
+ * CEL's own `matches` compiles a RegExp on every call, and these run on every record of every
+ * notification.
+ */
+const patterns = new Map<string, (path: string) => boolean>();
+export function pathMatcher(pattern: string): (path: string) => boolean {
+  let match = patterns.get(pattern);
+  if (match) return match;
+  const star = pattern.indexOf('*');
+  if (star < 0) {
+    match = (path: string) => path === pattern;
+  } else {
+    // Most records fail on the object id: a prefix test rejects them before the full pattern.
+    const prefix = pattern.slice(0, star);
+    const suffix = pattern.slice(star + 1);
+    if (prefix.endsWith('/') && (suffix === '' || suffix.startsWith('/')) && !suffix.includes('*')) {
+      // One wildcard segment ("/3305/" + "*" + "/5800"): string tests only, no RegExp.
+      match = (path: string) => path.length > prefix.length + suffix.length && path.startsWith(prefix) && path.endsWith(suffix)
+        && path.indexOf('/', prefix.length) === (suffix === '' ? -1 : path.length - suffix.length);
+      if (patterns.size < 1000) patterns.set(pattern, match);
+      return match;
+    }
+    const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+    match = (path: string) => path.startsWith(prefix) && re.test(path);
+  }
+  if (patterns.size < 1000) patterns.set(pattern, match);
+  return match;
+}
+
+interface RecordLike {
+  path: string;
+  value: unknown;
+}
+
+/** Numeric values of the records whose path matches the pattern (the last answer is kept: rules ask twice). */
+let lastRecords: RecordLike[] | null = null;
+let lastPattern = '';
+let lastValues: number[] = [];
+function valuesOf(records: RecordLike[], pattern: string): number[] {
+  if (records === lastRecords && pattern === lastPattern) return lastValues;
+  const match = pathMatcher(pattern);
+  const out: number[] = [];
+  for (const r of records) if (typeof r.value === 'number' && match(r.path)) out.push(r.value);
+  lastRecords = records;
+  lastPattern = pattern;
+  lastValues = out;
+  return out;
+}
+
+/** Records under the pattern whose numeric value is below the last one known: {path, previous, value}. */
+function decreased(records: RecordLike[], pattern: string): Array<Record<string, unknown>> {
+  const match = pathMatcher(pattern);
+  const out: Array<Record<string, unknown>> = [];
+  for (const r of records) {
+    if (typeof r.value !== 'number' || !match(r.path)) continue;
+    const previous = functions.previous(r.path);
+    if (typeof previous === 'number' && r.value < previous) out.push({ path: r.path, previous, value: r.value });
+  }
+  return out;
+}
+
+/**
+ * Largest / smallest number of a list. Of an empty list: -infinity / +infinity, so that a
+ * comparison with a bound is simply false (a null would make it an evaluation error, and
+ * errors are slow).
+ */
+const extreme = (pick: (a: number, b: number) => number, empty: number) => (list: unknown[]): number => {
+  let best = empty;
+  for (const v of list) if (typeof v === 'number') best = pick(best, v);
+  return best;
+};
+
+/** The rule functions, for the interpreter and the fast path alike. */
+const RULE_FUNCTIONS = {
+  previous: (path: string) => functions.previous(path),
+  dtlsSeen: (host: string) => functions.dtlsSeen(host),
+  host: hostOf,
+  uriHost: uriHostOf,
+  pathLike: (path: string, pattern: string) => pathMatcher(pattern)(path),
+  values: valuesOf,
+  decreased,
+  maxOf: extreme(Math.max, -Infinity),
+  minOf: extreme(Math.min, Infinity),
+};
+
 const environment = new Environment({ homogeneousAggregateLiterals: false, enableOptionalTypes: true, limits: { maxAstNodes: 2000, maxDepth: 64 } })
-  .registerFunction('previous(string): dyn', (path: string) => functions.previous(path))
-  .registerFunction('dtlsSeen(string): bool', (host: string) => functions.dtlsSeen(host))
-  .registerFunction('host(string): string', hostOf)
-  .registerFunction('uriHost(string): string', uriHostOf);
+  .registerFunction('previous(string): dyn', RULE_FUNCTIONS.previous)
+  .registerFunction('dtlsSeen(string): bool', RULE_FUNCTIONS.dtlsSeen)
+  .registerFunction('host(string): string', RULE_FUNCTIONS.host)
+  .registerFunction('uriHost(string): string', RULE_FUNCTIONS.uriHost)
+  .registerFunction('pathLike(string, string): bool', RULE_FUNCTIONS.pathLike)
+  .registerFunction('values(list, string): list<double>', RULE_FUNCTIONS.values)
+  .registerFunction('decreased(list, string): list<dyn>', RULE_FUNCTIONS.decreased)
+  .registerFunction('maxOf(list): double', RULE_FUNCTIONS.maxOf)
+  .registerFunction('minOf(list): double', RULE_FUNCTIONS.minOf);
 for (const v of VARIABLES) environment.registerVariable(v, 'dyn');
 
 export class ExpressionError extends Error {}
 
-export type Evaluator = (scope: Scope) => unknown;
+/** Evaluates an expression: its value, or a thrown error (CEL's own, or FAST_ERROR). */
+export type Evaluator = ((scope: Scope) => unknown) & { interpreted?: (scope: Scope) => unknown };
 
-/** Compiles one CEL expression; a syntax or type error throws ExpressionError with CEL's first line. */
+/** An error from the fast path: preallocated (no stack), its message recovered from the interpreter. */
+const FAST_ERROR = new Error('evaluation error');
+
+/**
+ * Compiles one CEL expression; a syntax or type error throws ExpressionError with CEL's first
+ * line. Expressions in the fast path's subset run as closures (see fast.ts); `interpreted`
+ * keeps the CEL interpreter's evaluation for comparison.
+ */
 export function compileExpression(text: string): Evaluator {
-  let evaluate: (ctx: Scope) => unknown;
+  let interpreted: (ctx: Scope) => unknown;
+  let ast: unknown;
   try {
     const parsed = environment.parse(text);
     const check = parsed.check();
     if (!check.valid) throw check.error;
-    evaluate = parsed as unknown as (ctx: Scope) => unknown;
+    interpreted = parsed as unknown as (ctx: Scope) => unknown;
+    ast = (parsed as unknown as { ast: unknown }).ast;
   } catch (err) {
     throw new ExpressionError(firstLine(err));
   }
-  return evaluate;
+  const fast = compileFast(ast as Parameters<typeof compileFast>[0], RULE_FUNCTIONS as unknown as FunctionTable);
+  if (!fast) return Object.assign((scope: Scope) => interpreted(scope), { interpreted });
+  const evaluate = (scope: Scope): unknown => {
+    let result;
+    try {
+      result = fast(scope as Record<string, unknown>);
+    } catch (err) {
+      if (err === NEEDS_INTERPRETER) return interpreted(scope);
+      throw err;
+    }
+    if (result === ERR) throw FAST_ERROR;
+    return result;
+  };
+  return Object.assign(evaluate, { interpreted });
 }
 
 /** Which rule variables an expression mentions, so the engine fills only those. */
@@ -79,18 +204,34 @@ export function variablesOf(text: string): Set<Variable> {
 
 /** Runs a condition: true only for a boolean true; evaluation errors (a missing key, null) count as false. */
 export function holds(evaluate: Evaluator, scope: Scope): boolean {
+  // A condition that errs (null.startsWith, a missing key) is common and means "no match":
+  // its error object needs no stack trace, which is most of what it costs.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     return evaluate(scope) === true;
   } catch {
     return false;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
 export function valueOf(evaluate: Evaluator, scope: Scope): unknown {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     return plain(evaluate(scope));
   } catch (err) {
-    return `<${firstLine(err)}>`;
+    if (err !== FAST_ERROR || !evaluate.interpreted) return `<${firstLine(err)}>`;
+    try {
+      evaluate.interpreted(scope);
+      return '<evaluation error>';
+    } catch (celError) {
+      return `<${firstLine(celError)}>`;
+    }
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -13,6 +13,14 @@ const FROM_SERVER = new Set([
 ]);
 const MAX_ENDPOINTS = 100_000;
 
+/** The fields of `m`, for validating `require:` lists. */
+export const MESSAGE_FACTS = [
+  'frame', 'ts', 'src', 'dst', 'srcHost', 'dstHost', 'transport', 'size', 'type', 'code', 'codeClass', 'role', 'isRequest',
+  'isResponse', 'mid', 'token', 'uriPath', 'path', 'query', 'q', 'contentFormat', 'contentFormatName', 'unknownContentFormat',
+  'accept', 'observe', 'payloadLength', 'retransmission', 'responseTo', 'responseTime', 'requestSize', 'afterCancel', 'error',
+  'operation', 'endpoint', 'records', 'objects', 'payloadError', 'peerIsServer',
+] as const;
+
 /** What a rule sees as `m`: the message, flattened (see rules/README.md for every field). */
 export interface MessageFacts {
   frame: number;
@@ -37,6 +45,8 @@ export interface MessageFacts {
   q: Record<string, string>;
   contentFormat: number | null;
   contentFormatName: string | null;
+  /** A Content-Format no registry names. */
+  unknownContentFormat: boolean;
   accept: number | null;
   observe: number | null;
   payloadLength: number;
@@ -69,6 +79,7 @@ export class FactBuilder {
   private readonly requestSizes = new WeakMap<ExchangeRecord, number>();
   /** Endpoint → hosts it registered with or bootstrapped from. */
   private readonly servers = new Map<string, Set<string>>();
+  private readonly attributeCache = new WeakMap<ObservationState, { version: number; attrs: NotificationAttributes }>();
 
   constructor(private readonly state: StateTracker) {}
 
@@ -100,13 +111,14 @@ export class FactBuilder {
       if (known) peerIsServer = known.has(hostOf(isRequest ? coap.src : coap.dst));
     }
     const cf = msg.contentFormat;
+    const cfName = cf === null ? null : contentFormatName(cf);
     return {
       frame: coap.frame, ts: coap.ts, src: coap.src, dst: coap.dst, srcHost: hostOf(coap.src), dstHost: hostOf(coap.dst),
       transport: coap.transport, size: coap.size, type: msg.type, code: CODE_STRINGS[msg.code], codeClass: msg.code >> 5,
       role, isRequest, isResponse: role === 'response' || role === 'notification',
       mid: msg.mid, token: msg.token, uriPath: msg.uriPath, path: lwm2m?.path ?? msg.uriPath ?? request?.msg.uriPath ?? null,
       query: msg.uriQuery, q: msg.uriQuery.length === 0 ? NO_QUERY : parseQuery(msg.uriQuery),
-      contentFormat: cf, contentFormatName: cf === null ? null : contentFormatName(cf), accept: msg.accept, observe: msg.observe,
+      contentFormat: cf, contentFormatName: cfName, unknownContentFormat: cfName === 'unknown', accept: msg.accept, observe: msg.observe,
       payloadLength: msg.payload.length, retransmission: match.retransmissionOf !== null,
       responseTo: role === 'request' || request === null ? null : request.frame, responseTime: match.responseTime,
       requestSize: request === null ? null : (this.requestSizes.get(request) ?? null),
@@ -129,7 +141,13 @@ export class FactBuilder {
   /** Write-Attributes in force on an observation's path (pmin, pmax, gt, lt, st). */
   attributes(obs: ObservationState | null): NotificationAttributes {
     if (obs === null || obs.paths.length !== 1) return NO_ATTRIBUTES;
-    return this.state.observations.attributes.inForce(obs.endpoint, obs.paths[0]);
+    // Asked on every notification; the table changes rarely: cache per observation and table version.
+    const table = this.state.observations.attributes;
+    const cached = this.attributeCache.get(obs);
+    if (cached && cached.version === table.version) return cached.attrs;
+    const attrs = table.inForce(obs.endpoint, obs.paths[0]);
+    this.attributeCache.set(obs, { version: table.version, attrs });
+    return attrs;
   }
 
   bootstrap(m: MessageFacts): unknown {

@@ -2,12 +2,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { compileExpression, compileTemplate, ExpressionError, variablesOf, type Evaluator, type Variable } from './expr.js';
+import { MESSAGE_FACTS, type MessageFacts } from './facts.js';
 import { KINDS, TRIGGERS, type Rule, type RuleKind, type RuleTrigger } from './rule.js';
 import { SEVERITIES, type Severity } from './types.js';
 
 const DEFAULT_SUPPRESS_S = 60;
 const KEYS = new Set([
-  'id', 'title', 'severity', 'description', 'references', 'tags', 'on', 'kind', 'operations', 'when',
+  'id', 'title', 'severity', 'description', 'references', 'tags', 'on', 'kind', 'operations', 'require', 'when',
   'threshold', 'absence', 'sequence', 'suppress', 'message', 'details', 'params', 'examples',
 ]);
 
@@ -130,6 +131,11 @@ function compileRule(doc: Document, file: string, line: number, problem: Problem
   const operations = spec.operations === undefined ? null : new Set(list('operations'));
   if (operations && on !== 'message') fail('operations', 'operations: only for rules on messages');
 
+  const require = spec.require === undefined ? [] : list('require');
+  if (require.length > 0 && on !== 'message') fail('require', 'require: only for rules on messages');
+  for (const field of require) {
+    if (!(MESSAGE_FACTS as readonly string[]).includes(field)) fail('require', `require: "${field}" is not a field of m (${MESSAGE_FACTS.join(', ')})`);
+  }
   const used = new Set<Variable>();
   const expr = (key: string, source: unknown): Evaluator | null => {
     if (typeof source !== 'string' || source.trim() === '') {
@@ -227,6 +233,7 @@ function compileRule(doc: Document, file: string, line: number, problem: Problem
   if (!ok || !message) return null;
   return {
     id: id as string, title, severity, description, references: list('references'), tags: list('tags'), on, kind, operations,
+    require: require as Array<keyof MessageFacts>,
     when, threshold, absence, sequence, suppress: suppress!, message, details, params: params as Record<string, unknown>,
     needs: used, examples, source: `${relative(process.cwd(), file) || file}:${line}`,
   };

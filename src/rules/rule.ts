@@ -1,4 +1,5 @@
 import type { Evaluator, Template, Variable } from './expr.js';
+import type { MessageFacts } from './facts.js';
 import type { Severity } from './types.js';
 
 /** What a rule is evaluated on: each analysed message, an endpoint changing state, a DTLS session changing. */
@@ -24,6 +25,8 @@ export interface Rule {
   kind: RuleKind;
   /** LwM2M operations the rule looks at (a prefilter); null: every message. */
   operations: ReadonlySet<string> | null;
+  /** Fields of `m` that must be truthy for the rule to be evaluated at all (a native prefilter). */
+  require: ReadonlyArray<keyof MessageFacts>;
   when: Evaluator | null;
   threshold: { count: number; within: number; by: Evaluator } | null;
   absence: { within: Evaluator; by: Evaluator; still: Evaluator | null } | null;

@@ -11,9 +11,12 @@ const MAX_ENDPOINTS = 100_000;
  */
 export class AttributeTable {
   private readonly byEndpoint = new Map<string, Map<string, NotificationAttributes>>();
+  /** Grows with every change, so readers can cache what inForce returned. */
+  version = 0;
 
   /** Applies one accepted Write-Attributes request's query to `path`. */
   write(endpoint: string, path: string, query: readonly string[]): void {
+    this.version++;
     let paths = this.byEndpoint.get(endpoint);
     if (!paths) {
       if (this.byEndpoint.size >= MAX_ENDPOINTS) return;
@@ -44,6 +47,7 @@ export class AttributeTable {
   }
 
   forget(endpoint: string): void {
+    this.version++;
     this.byEndpoint.delete(endpoint);
   }
 }

@@ -1,5 +1,5 @@
 import { Box, useApp, useInput, useStdin, useStdout, type Key } from 'ink';
-import { useEffect, useRef, useState, type ReactElement } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import { follow, LineView, seg, type Line } from './lines.js';
 import {
   ENDPOINT_SORT_KEYS, SEVERITY_ORDER, type DashboardSource, type EndpointSummary, type EventSummary, type FlowMessage,
@@ -19,7 +19,9 @@ const TITLES: Record<ViewName, string> = { overview: 'Overview', endpoints: 'End
 /** Live data is looked at this often at most: redraws are capped at 10 per second. */
 export const POLL_MS = 100;
 /** Spacing of keys that arrived together in one chunk. */
-const KEY_QUEUE_MS = 15;
+const KEY_QUEUE_MS = 5;
+/** Waits of KEY_QUEUE_MS for the render of a queued key before the next is handed on anyway. */
+const KEY_RENDER_TRIES = 60;
 /** Events of the endpoint shown in its detail. */
 const DETAIL_EVENTS = 20;
 
@@ -55,6 +57,13 @@ function useTerminalSize(fixedWidth?: number, fixedHeight?: number): [number, nu
   return [Math.max(40, fixedWidth ?? size[0]), Math.max(10, fixedHeight ?? size[1])];
 }
 
+interface InputState {
+  target: 'endpoints' | 'events';
+  text: string;
+  /** The filter before editing, restored by Esc. */
+  before: string;
+}
+
 interface ListState {
   cursor: number;
 }
@@ -76,7 +85,12 @@ export function Dashboard(props: DashboardProps): ReactElement {
   const [view, setView] = useState<ViewName>(props.initialView ?? 'overview');
   const [help, setHelp] = useState(false);
   const [selected, setSelected] = useState<string | null>(props.initialEndpoint ?? null);
-  const [input, setInput] = useState<{ target: 'endpoints' | 'events'; text: string; before: string } | null>(null);
+  const [input, setInput] = useState<InputState | null>(null);
+  const inputRef = useRef<InputState | null>(null);
+  const startInput = (state: InputState) => {
+    inputRef.current = state;
+    setInput(state);
+  };
 
   const [epList, setEpList] = useState<ListState>({ cursor: 0 });
   const [sortIndex, setSortIndex] = useState(0);
@@ -92,17 +106,39 @@ export function Dashboard(props: DashboardProps): ReactElement {
   const [event, setEvent] = useState<EventSummary | null>(null);
   const [eventScroll, setEventScroll] = useState(0);
 
-  const pendingKeys = useRef<string[]>([]);
+  const pendingKeys = useRef<Array<[string, Key]>>([]);
   const onKeyRef = useRef<(ch: string, key: Key) => void>(() => {});
-  // One queued key every few milliseconds: long enough for the previous one's render to land.
-  const nextPendingKey = () => {
+  // Keys typed faster than a redraw (or sent in one chunk, "jj\r") are queued and handed on one
+  // at a time, each once the previous one has been rendered (the handler replaced), or after a
+  // while when it changed nothing: every key sees the screen the previous one left.
+  const nextPendingKey = (previous: unknown, tries = 0) => {
     setTimeout(() => {
-      const c = pendingKeys.current.shift();
-      if (c === undefined) return;
-      const enter = c === '\r' || c === '\n';
-      onKeyRef.current(enter || c === '\t' ? '' : c, { ...NO_KEY, return: enter, tab: c === '\t' });
-      if (pendingKeys.current.length > 0) nextPendingKey();
+      if (onKeyRef.current === previous && tries < KEY_RENDER_TRIES) {
+        nextPendingKey(previous, tries + 1);
+        return;
+      }
+      const next = pendingKeys.current.shift();
+      if (next === undefined) return;
+      const handler = onKeyRef.current;
+      handler(next[0], next[1]);
+      if (pendingKeys.current.length > 0) nextPendingKey(handler);
     }, KEY_QUEUE_MS);
+  };
+  const receiveKey = (ch: string, key: Key) => {
+    const queue = pendingKeys.current;
+    const idle = queue.length === 0;
+    if (ch.length > 1 && !key.escape && /^[\x20-\x7e\r\n\t]+$/.test(ch)) {
+      for (const c of ch) {
+        const enter = c === '\r' || c === '\n';
+        queue.push([enter || c === '\t' ? '' : c, { ...NO_KEY, return: enter, tab: c === '\t' }]);
+      }
+    } else if (idle) {
+      onKeyRef.current(ch, key);
+      return;
+    } else {
+      queue.push([ch, key]);
+    }
+    if (idle) nextPendingKey(null);
   };
   const epTop = useRef(0);
   const evTop = useRef(0);
@@ -150,29 +186,29 @@ export function Dashboard(props: DashboardProps): ReactElement {
   const onKey = (ch: string, key: Key) => {
     // Keys typed faster than a redraw arrive as one chunk ("jj\r"): they are taken one per
     // render, so each sees the state the previous one left.
-    if (ch.length > 1 && !key.escape && /^[\x20-\x7e\r\n\t]+$/.test(ch)) {
-      const wasIdle = pendingKeys.current.length === 0;
-      pendingKeys.current.push(...ch);
-      if (wasIdle) nextPendingKey();
-      return;
-    }
-    if (input) {
-      const setFilter = input.target === 'endpoints' ? setEpFilter : setEvFilter;
-      const reset = () => (input.target === 'endpoints' ? setEpList({ cursor: 0 }) : setEvList({ cursor: 0 }));
+    const current = inputRef.current;
+    if (current) {
+      const setFilter = current.target === 'endpoints' ? setEpFilter : setEvFilter;
+      const reset = () => (current.target === 'endpoints' ? setEpList({ cursor: 0 }) : setEvList({ cursor: 0 }));
+      // The text lives in a ref: keys typed before the next render still see every earlier one.
+      const update = (next: typeof current | null) => {
+        inputRef.current = next;
+        setInput(next);
+      };
       if (key.escape) {
-        setFilter(input.before);
+        setFilter(current.before);
         reset();
-        setInput(null);
+        update(null);
       } else if (key.return) {
-        setInput(null);
+        update(null);
       } else if (key.backspace || key.delete) {
-        const text = input.text.slice(0, -1);
-        setInput({ ...input, text });
+        const text = current.text.slice(0, -1);
+        update({ ...current, text });
         setFilter(text);
         reset();
       } else if (ch && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow) {
-        const text = input.text + ch;
-        setInput({ ...input, text });
+        const text = current.text + ch;
+        update({ ...current, text });
         setFilter(text);
         reset();
       }
@@ -232,7 +268,7 @@ export function Dashboard(props: DashboardProps): ReactElement {
         else if (key.return) {
           const row = visibleEndpoints.current[epList.cursor - epTop.current];
           if (row) openEndpoint(row.name);
-        } else if (ch === '/') setInput({ target: 'endpoints', text: epFilter, before: epFilter });
+        } else if (ch === '/') startInput({ target: 'endpoints', text: epFilter, before: epFilter });
         else if (ch === 's') {
           setSortIndex((i) => (i + 1) % ENDPOINT_SORT_KEYS.length);
           setEpList({ cursor: 0 });
@@ -274,7 +310,7 @@ export function Dashboard(props: DashboardProps): ReactElement {
             setEvent(e);
             setEventScroll(0);
           }
-        } else if (ch === '/') setInput({ target: 'events', text: evFilter, before: evFilter });
+        } else if (ch === '/') startInput({ target: 'events', text: evFilter, before: evFilter });
         else if (ch === 's') {
           setMinSeverity((s) => SEVERITY_ORDER[(SEVERITY_ORDER.indexOf(s as (typeof SEVERITY_ORDER)[number]) + 1) % SEVERITY_ORDER.length]);
           setEvList({ cursor: 0 });
@@ -283,8 +319,13 @@ export function Dashboard(props: DashboardProps): ReactElement {
     }
   };
 
-  useInput(onKey, { isActive: isRawModeSupported === true });
+  // The handler Ink holds never changes (Ink re-subscribes in an effect, which may run late);
+  // it calls the one from the latest render, which sees the current state.
   onKeyRef.current = onKey;
+  const receiveRef = useRef(receiveKey);
+  receiveRef.current = receiveKey;
+  const stableOnKey = useCallback((ch: string, key: Key) => receiveRef.current(ch, key), []);
+  useInput(stableOnKey, { isActive: isRawModeSupported === true });
 
   // ---- the body of the current view ----
   let body: ReactElement;
@@ -355,9 +396,8 @@ export function Dashboard(props: DashboardProps): ReactElement {
     const label = v === 'endpoint' && selectedName && selected ? fit(clean(selectedName), 18) : TITLES[v];
     tabs.push(seg(` ${i + 1} ${label} `, v === view && !help ? { inverse: true, bold: true, color: 'cyan' } : { dim: false }));
   });
-  const status = live ? `${source.version() === version ? '●' : '○'} live` : '';
-  tabs.push(seg(`  ${clean(title)}  `, { dim: true }));
-  tabs.push(seg(status, { color: 'green' }));
+  if (live) tabs.push(seg(' ● live', { color: 'green', bold: true }));
+  tabs.push(seg(`  ${clean(title)}`, { dim: true }));
 
   const footer: Line = input
     ? [seg(' filter: ', { bold: true, color: 'yellow' }), seg(clean(input.text) + '█'), seg('   Enter keep  Esc cancel', { dim: true })]

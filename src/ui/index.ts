@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { ViewName } from './app.js';
 import { show, type Running } from './render.js';
 import { LiveSource } from './live-source.js';
@@ -26,11 +27,11 @@ export async function runStoredDashboard(dbPath: string, opts: { run?: number; v
   const source = StoreSource.open(dbPath, opts.run);
   try {
     if (!isInteractive()) {
-      process.stderr.write(`coapwatch: ${NOT_A_TERMINAL}\n`);
+      process.stderr.write(`coapwatch: ${process.stdout.isTTY ? NOT_A_TERMINAL.replace('stdout', 'stdin') : NOT_A_TERMINAL}\n`);
       process.stdout.write(plainReport(source, process.stdout.columns || 100));
       return;
     }
-    await show(source, `${dbPath} (run ${source.runId})`, false, opts.view).done;
+    await show(source, `${basename(dbPath)} run ${source.runId}`, false, opts.view).done;
   } finally {
     source.close();
   }
@@ -42,10 +43,11 @@ export async function runStoredDashboard(dbPath: string, opts: { run?: number; v
  * the user quits with q; stop() closes it from the program's side.
  *
  *   const live = new LiveSource({ source: iface });
- *   const session = new AnalysisSession({ ..., state: true, onMessage: live.onMessage });
- *   live.attach(session);
+ *   const session = new AnalysisSession({ ..., state: true, onMessage: live.onMessage, onEvent: live.addEvent });
+ *   live.attach(session, () => ({ packets, drops: [['kernel', n], ['interface', n], ['coapwatch', n]] }));
  *   const ui = startLiveDashboard(live, { title: `monitor ${iface}` });
- *   ui.done.then(() => stopCapture());
+ *   ui.done.then(() => stopCapture());       // the user pressed q
+ *   // after session.tick(ts): live.changed(); at the end: live.finish() (or ui.stop())
  */
 export function startLiveDashboard(source: LiveSource, opts: { title: string }): Running {
   return show(source, opts.title, true);

@@ -54,9 +54,9 @@ const MAX_HISTORY_ENDPOINTS = 100_000;
  * rates by capture-time second, top talkers and the events the rules engine reports.
  *
  *   const live = new LiveSource({ source: file });
- *   const session = new AnalysisSession({ ..., state: true, onMessage: live.onMessage });
+ *   const session = new AnalysisSession({ ..., state: true, onMessage: live.onMessage, onEvent: live.addEvent });
  *   live.attach(session);                // tracker + packet counters
- *   rules.onEvent = (e) => live.addEvent(e);
+ *   // live capture: after session.tick(ts), live.changed() (expiries happened without a message)
  *
  * Feeding it costs a few field copies per message; the dashboard polls it (at most 10 times a
  * second) and does its per-view work only then.
@@ -87,6 +87,10 @@ export class LiveSource implements DashboardSource {
 
   private readonly eventCapacity: number;
   private eventList: EventSummary[] = [];
+  /** Events dropped from the front of eventList (its first element's absolute index). */
+  private eventBase = 0;
+  private readonly matchCache = new Map<string, { test: (e: EventSummary) => boolean; scanned: number; matches: number[] }>();
+  private endpointCache: { key: string; rows: EndpointSummary[] } | null = null;
   private readonly eventObjects = new WeakMap<DetectionEvent, EventSummary>();
   private nextEventId = 1;
   private readonly eventsBySeverity: Record<string, number> = {};
@@ -109,6 +113,11 @@ export class LiveSource implements DashboardSource {
       packets: decoder.stats.packets,
       notes: [['malformed', `${decoder.stats.malformed} frames, ${coap.stats.malformed} CoAP`], ['DTLS records', String(coap.stats.dtlsRecords)]],
     }));
+  }
+
+  /** Something the source cannot see changed (a session tick expired registrations): redraw. */
+  changed(): void {
+    this.changes++;
   }
 
   /** No more packets will come (the file ended, the capture stopped): rates stop being "live". */
@@ -147,26 +156,26 @@ export class LiveSource implements DashboardSource {
     }
   };
 
-  /** An event from the rules engine. A suppressed repeat may come again as the same object with a higher count. */
-  addEvent(ev: DetectionEvent): void {
+  /** An event from the rules engine (the session's onEvent hook; bound, so it can be passed as it is). Repeats collapsed by suppression grow the same object, which is read live. */
+  readonly addEvent = (ev: DetectionEvent): void => {
     this.changes++;
-    const known = this.eventObjects.get(ev);
-    if (known) {
-      known.count = ev.count;
-      known.lastTs = ev.lastTs;
-      return;
-    }
+    if (this.eventObjects.has(ev)) return;
+    // Suppression grows count and lastTs on the engine's object: read them from it.
     const summary: EventSummary = {
-      id: this.nextEventId++, ts: ev.ts, lastTs: ev.lastTs, count: ev.count, rule: ev.rule, severity: ev.severity,
-      endpoint: ev.endpoint, src: ev.src, dst: ev.dst, frame: ev.frame, message: ev.message, details: ev.details,
+      id: this.nextEventId++, ts: ev.ts, get lastTs() { return ev.lastTs; }, get count() { return ev.count; }, rule: ev.rule,
+      severity: ev.severity, endpoint: ev.endpoint, src: ev.src, dst: ev.dst, frame: ev.frame, message: ev.message, details: ev.details,
     };
     this.eventObjects.set(ev, summary);
     this.eventTotal++;
     this.eventsBySeverity[ev.severity] = (this.eventsBySeverity[ev.severity] ?? 0) + 1;
     if (ev.endpoint !== null) this.eventsByEndpoint.set(ev.endpoint, (this.eventsByEndpoint.get(ev.endpoint) ?? 0) + 1);
     this.eventList.push(summary);
-    if (this.eventList.length > this.eventCapacity * 1.1) this.eventList = this.eventList.slice(-this.eventCapacity);
-  }
+    if (this.eventList.length > this.eventCapacity * 1.1) {
+      const drop = this.eventList.length - this.eventCapacity;
+      this.eventList = this.eventList.slice(drop);
+      this.eventBase += drop;
+    }
+  };
 
   version(): number {
     return this.changes;
@@ -256,6 +265,12 @@ export class LiveSource implements DashboardSource {
 
   endpoints(q: EndpointQuery): Page<EndpointSummary> {
     if (!this.tracker) return { rows: [], total: 0, offset: q.offset };
+    // The same list for the same data and query (a redraw asks for the count, then the page).
+    const key = `${this.changes}\u0000${q.sort}\u0000${q.descending}\u0000${q.filter}`;
+    if (this.endpointCache?.key === key) {
+      const rows = this.endpointCache.rows;
+      return { rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length, offset: q.offset };
+    }
     const f = parseEndpointFilter(q.filter);
     const text = f.text.toLowerCase();
     const rows: EndpointSummary[] = [];
@@ -269,6 +284,7 @@ export class LiveSource implements DashboardSource {
       });
     }
     rows.sort(endpointComparator(q.sort, q.descending));
+    this.endpointCache = { key, rows };
     return { rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length, offset: q.offset };
   }
 
@@ -316,27 +332,49 @@ export class LiveSource implements DashboardSource {
     return { rows: list.slice(start, end).map((e) => e.message), total: list.length, offset, unavailable: null };
   }
 
+  /**
+   * Events matching a filter, newest first. The matches of the last few filters are kept and
+   * only events added since are scanned, so a redraw does not rescan 100,000 events.
+   */
   events(q: EventQuery): Page<EventSummary> {
-    const f = parseEventFilter(q.filter);
-    const severities = new Set(f.severity ? [f.severity] : severitiesFrom(q.minSeverity));
-    const rule = f.rule?.toLowerCase();
-    const endpoint = f.endpoint?.toLowerCase();
-    const text = f.text.toLowerCase();
-    const rows: EventSummary[] = [];
-    let total = 0;
-    const list = this.eventList;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const e = list[i];
-      if (!severities.has(e.severity)) continue;
-      if (q.endpoint !== undefined && e.endpoint !== q.endpoint) continue;
-      if (rule && !e.rule.toLowerCase().includes(rule)) continue;
-      if (endpoint && !(e.endpoint ?? '').toLowerCase().includes(endpoint)) continue;
-      if (text && !e.rule.toLowerCase().includes(text) && !(e.endpoint ?? '').toLowerCase().includes(text) && !e.message.toLowerCase().includes(text)) continue;
-      if (total >= q.offset && rows.length < q.limit) rows.push(e);
-      total++;
+    const key = `${q.minSeverity}\u0000${q.filter}\u0000${q.endpoint ?? '\u0001'}`;
+    let m = this.matchCache.get(key);
+    if (!m) {
+      m = { test: eventPredicate(q), scanned: this.eventBase, matches: [] };
+      if (this.matchCache.size >= 8) this.matchCache.delete(this.matchCache.keys().next().value!);
+    } else {
+      this.matchCache.delete(key); // most recently used last
     }
-    return { rows, total, offset: q.offset };
+    this.matchCache.set(key, m);
+    const list = this.eventList;
+    const base = this.eventBase;
+    if (m.scanned < base) {
+      m.matches = m.matches.filter((i) => i >= base);
+      m.scanned = base;
+    }
+    for (let i = m.scanned - base; i < list.length; i++) if (m.test(list[i])) m.matches.push(i + base);
+    m.scanned = base + list.length;
+    const matches = m.matches;
+    const rows: EventSummary[] = [];
+    for (let k = matches.length - 1 - q.offset; k >= 0 && rows.length < q.limit; k--) rows.push(list[matches[k] - base]);
+    return { rows, total: matches.length, offset: q.offset };
   }
+}
+
+function eventPredicate(q: EventQuery): (e: EventSummary) => boolean {
+  const f = parseEventFilter(q.filter);
+  const severities = new Set(f.severity ? [f.severity] : severitiesFrom(q.minSeverity));
+  const rule = f.rule?.toLowerCase();
+  const endpoint = f.endpoint;
+  const text = f.text.toLowerCase();
+  return (e) => {
+    if (!severities.has(e.severity)) return false;
+    if (q.endpoint !== undefined && e.endpoint !== q.endpoint) return false;
+    if (rule && !e.rule.toLowerCase().includes(rule)) return false;
+    if (endpoint && e.endpoint !== endpoint) return false;
+    if (text && !e.rule.toLowerCase().includes(text) && !(e.endpoint ?? '').toLowerCase().includes(text) && !e.message.toLowerCase().includes(text)) return false;
+    return true;
+  };
 }
 
 /** Operations a client sends as requests (so their source address is the endpoint's). */

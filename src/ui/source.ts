@@ -167,7 +167,7 @@ export interface FlowPage extends Page<FlowMessage> {
 export interface EventQuery {
   /** Lowest severity shown. */
   minSeverity: string;
-  /** Free text (rule, endpoint or message substring) and `rule:`, `ep:`/`endpoint:`, `sev:` tokens. */
+  /** Free text (rule, endpoint or message substring) and `rule:` (substring), `ep:`/`endpoint:` (exact name), `sev:` tokens. */
   filter: string;
   /** Only this endpoint's events (endpoint detail). */
   endpoint?: string;

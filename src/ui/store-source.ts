@@ -41,6 +41,8 @@ export class StoreSource implements DashboardSource {
   private readonly hasSamples: boolean;
   private readonly storedMessages: boolean;
   private cachedOverview: Overview | null = null;
+  /** Row counts by query: a stored run does not change, and a redraw asks for the count first. */
+  private readonly totals = new Map<string, number>();
 
   constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number) {
     const row = (run === undefined
@@ -136,6 +138,17 @@ export class StoreSource implements DashboardSource {
     return this.cachedOverview;
   }
 
+  private count(sql: string, args: Array<string | number>): number {
+    const key = sql + '\u0000' + args.join('\u0000');
+    let n = this.totals.get(key);
+    if (n === undefined) {
+      n = (this.db.prepare(sql).get(...args) as Row).n as number;
+      if (this.totals.size > 1000) this.totals.clear();
+      this.totals.set(key, n);
+    }
+    return n;
+  }
+
   endpoints(q: EndpointQuery): Page<EndpointSummary> {
     const f = parseEndpointFilter(q.filter);
     let where = 'WHERE e.run_id = ?';
@@ -148,12 +161,20 @@ export class StoreSource implements DashboardSource {
       where += " AND (e.endpoint LIKE ? ESCAPE '\\' OR e.address LIKE ? ESCAPE '\\')";
       args.push(contains(f.text), contains(f.text));
     }
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM endpoints e ${where}`).get(...args) as Row).n as number;
+    const total = this.count(`SELECT COUNT(*) AS n FROM endpoints e ${where}`, args);
     const dir = q.descending ? 'DESC' : 'ASC';
-    const rows = this.db.prepare(`SELECT e.*, json_array_length(e.objects) AS object_count,
-        (SELECT COUNT(*) FROM events v WHERE v.endpoint = e.endpoint AND (v.run_id = e.run_id OR v.run_id IS NULL)) AS events
-      FROM endpoints e ${where} ORDER BY ${SORT_SQL[q.sort]} ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?`)
-      .all(...args, q.limit, q.offset) as Row[];
+    const eventCount = '(SELECT COUNT(*) FROM events v WHERE v.endpoint = e.endpoint AND (v.run_id = e.run_id OR v.run_id IS NULL))';
+    // Event counts are looked up for the page only, unless they are the sort key (then once, grouped).
+    const sql = q.sort === 'events'
+      ? `SELECT e.*, json_array_length(e.objects) AS object_count, COALESCE(c.n, 0) AS events FROM endpoints e
+          LEFT JOIN (SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id = ? OR run_id IS NULL GROUP BY endpoint) c ON c.endpoint = e.endpoint
+          ${where} ORDER BY events ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?`
+      : `SELECT p.*, json_array_length(p.objects) AS object_count, ${eventCount.replaceAll('e.', 'p.')} AS events FROM (
+          SELECT e.* FROM endpoints e ${where} ORDER BY ${SORT_SQL[q.sort]} ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?) p
+          ORDER BY ${SORT_SQL[q.sort].replaceAll('e.', 'p.')} ${dir}, p.endpoint ${dir}`;
+    const rows = (q.sort === 'events'
+      ? this.db.prepare(sql).all(this.runId, ...args, q.limit, q.offset)
+      : this.db.prepare(sql).all(...args, q.limit, q.offset)) as Row[];
     return {
       total,
       offset: q.offset,
@@ -251,7 +272,7 @@ export class StoreSource implements DashboardSource {
         unavailable: 'this run was stored without its messages: analyze FILE --db PATH --store-messages keeps them for the message flow',
       };
     }
-    const total = (this.db.prepare('SELECT COUNT(*) AS n FROM messages WHERE run_id = ? AND endpoint = ?').get(this.runId, name) as Row).n as number;
+    const total = this.count('SELECT COUNT(*) AS n FROM messages WHERE run_id = ? AND endpoint = ?', [this.runId, name]);
     const rows = this.db.prepare('SELECT record FROM messages WHERE run_id = ? AND endpoint = ? ORDER BY frame DESC LIMIT ? OFFSET ?')
       .all(this.runId, name, limit, offset) as Row[];
     const messages: FlowMessage[] = [];
@@ -278,14 +299,15 @@ export class StoreSource implements DashboardSource {
       args.push(contains(f.rule));
     }
     if (f.endpoint) {
-      where += " AND endpoint LIKE ? ESCAPE '\\'";
-      args.push(contains(f.endpoint));
+      // The endpoint's name in full: the index answers it, whatever the number of events.
+      where += ' AND endpoint = ?';
+      args.push(f.endpoint);
     }
     if (f.text) {
       where += " AND (rule LIKE ? ESCAPE '\\' OR endpoint LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\')";
       args.push(contains(f.text), contains(f.text), contains(f.text));
     }
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(...args) as Row).n as number;
+    const total = this.count(`SELECT COUNT(*) AS n FROM events ${where}`, args);
     const rows = this.db.prepare(`SELECT * FROM events ${where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset) as Row[];
     return {
       total,

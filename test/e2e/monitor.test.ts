@@ -62,6 +62,22 @@ describe('coapwatch monitor: errors a user meets, one line each, exit 1, nothing
     expect(existsSync(db)).toBe(false);
   });
 
+  it.skipIf(!canCapture)(`an unwritable database: the store's one line, and the pcap files started are removed${rootReason}`, () => {
+    const pcap = join(dir, 'kept.pcap');
+    const r = run('monitor', '-i', 'lo', '--db', join(dir, 'no/such/dir/x.db'), '--write', pcap);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^coapwatch: .*x\.db.*\n$/);
+    expect(existsSync(pcap)).toBe(false);
+  });
+
+  it.skipIf(!canCapture)(`an unwritable --write file: one line, no database${rootReason}`, () => {
+    const db = join(dir, 'unwritten.db');
+    const r = run('monitor', '-i', 'lo', '--db', db, '--write', join(dir, 'no/such/dir/x.pcap'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^coapwatch: .*x\.pcap: cannot write \(ENOENT\)\n$/);
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('a wrong flag value is a one-line error before anything is opened', () => {
     const r = run('monitor', '-i', 'lo', '--snaplen', 'ten');
     expect(r.code).toBe(1);
@@ -158,8 +174,10 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     // Once the rules engine writes events, the attack must be among them.
     const events = d.prepare('SELECT rule, endpoint, src FROM events').all() as Array<{ rule: string; endpoint: string | null; src: string | null }>;
     if (events.length > 0) {
-      expect(events.some((e) => /^127\.0\.113\./.test(e.src ?? '') || /^(flood-|meter-99999$)/.test(e.endpoint ?? ''))).toBe(true);
+      expect(events.some((e) => /^127\.0\.113\.1:/.test(e.src ?? '') && /^flood-/.test(e.endpoint ?? ''))).toBe(true); // the flood
+      expect(events.some((e) => e.endpoint === 'meter-99999' && /^127\.0\.113\.2:/.test(e.src ?? ''))).toBe(true); // the lifetime
     }
+    expect(run.events).toBe(Number(last[6]));
     d.close();
 
     // --write kept what was captured: analysing it offline finds the same messages.

@@ -21,6 +21,8 @@ export interface MessageSpec {
   query?: string[];
   options?: Array<[string, Buffer]>;
   payload?: string | Buffer;
+  /** Capture time; default: 1000 + the frame number. */
+  ts?: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export class CoapFlow {
     });
     const port = (a: string) => Number(a.slice(a.lastIndexOf(':') + 1));
     const d: Datagram = {
-      frame: ++this.frame, ts: 1000 + this.frame, transport: 'udp', src, dst,
+      frame: ++this.frame, ts: spec.ts ?? 1000 + this.frame, transport: 'udp', src, dst,
       srcPort: port(src), dstPort: port(dst), payload: bytes,
     };
     const before = this.out.length;

@@ -1,16 +1,9 @@
-import { readFileSync, unlinkSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  CaptureError, linkTypeName, openLiveCapture, RotatingPcapWriter, type LiveStats, type PacketSink,
-} from '../../capture/index.js';
-import { parsePskFile, parsePskSpec, pskKeys, type PskEntry } from '../../dtls/index.js';
-import { RuleLoadError } from '../../rules/index.js';
-import { StoreError } from '../../store/index.js';
-import type { LiveCounters } from '../../store/run-writer.js';
-import { dtlsSummary } from '../format/dtls-record.js';
+import { Worker } from 'node:worker_threads';
+import { linkTypeName, openLiveCapture, type LiveStats, type PacketQueueMemory } from '../../capture/index.js';
+import { parsePskFile, parsePskSpec, type PskEntry } from '../../dtls/index.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
-import { AnalysisSession } from '../session.js';
 
 export interface MonitorOptions {
   interface: string;
@@ -35,8 +28,6 @@ export interface MonitorOptions {
 const COAP_PORTS = [5683, 5684];
 /** Later IPv4 fragments and IPv6 fragments carry no UDP header: kept so that reassembly can see them. */
 const FRAGMENTS = '(ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] == 44)';
-/** stdout is written out this often, so that `--format ndjson` streams. */
-const OUTPUT_FLUSH_MS = 500;
 
 /** The BPF filter used without --filter: the CoAP and CoAP-over-DTLS ports (UDP and TCP), and IP fragments. */
 export function defaultFilter(extraPorts: number[]): string {
@@ -123,116 +114,75 @@ database cannot be written.`)
     });
 }
 
-export async function monitorCommand(opts: MonitorOptions): Promise<void> {
-  const filter = opts.filter ?? defaultFilter(opts.coapPort);
-  // Rules and keys are checked before anything is opened.
-  const rules = loadRuleSet(opts.rules);
-  const keys = pskKeys([...(opts.pskFile ?? []), ...(opts.psk ?? [])]);
-  let sink: PacketSink = () => {};
-  let failure: ((err: unknown) => void) | null = null;
-  // Capture opens first: its errors (interface, permission, filter, libpcap) leave nothing on disk.
-  const capture = openLiveCapture({
-    device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize << 20,
-    onError: (err) => failure?.(err),
-  }, (p) => sink(p));
-
-  let writer: RotatingPcapWriter | null = null;
-  let session: AnalysisSession;
-  let messages = 0;
-  let events = 0;
-  try {
-    if (opts.write !== undefined) {
-      writer = new RotatingPcapWriter({
-        path: opts.write, linkType: capture.linkType, snaplen: opts.snaplen, maxBytes: opts.writeMaxSize * 1e6, maxFiles: opts.writeMaxFiles,
-      });
-    }
-    session = new AnalysisSession({
-      format: opts.format, coapPort: opts.coapPort, heuristic: opts.heuristic, db: opts.db, storeMessages: opts.storeMessages,
-      source: `iface:${opts.interface}`, rules, psk: keys.size > 0 ? keys : undefined,
-      onMessage: () => void messages++, onEvent: () => void events++,
-    });
-  } catch (err) {
-    capture.stop();
-    if (writer) {
-      writer.close();
-      for (const f of writer.files) unlinkQuietly(f);
-    }
-    throw err;
-  }
-  const push = session.push;
-  const w = writer;
-  sink = w ? (p) => (w.write(p.ts, p.data, p.origLength), push(p)) : push;
-
-  const counters = (s: LiveStats): LiveCounters => ({
-    interface: opts.interface, packetsReceived: s.received, droppedKernel: s.droppedKernel, droppedInterface: s.droppedInterface,
-    droppedPipeline: s.droppedPipeline,
-  });
-  const line = (s: LiveStats) =>
-    `coapwatch: ${s.received} received, ${s.droppedKernel ?? '?'} dropped (kernel), ${s.droppedInterface ?? '?'} dropped (interface), ` +
-    `${s.droppedPipeline} dropped (coapwatch), ${messages} messages, ${events} events\n`;
-
-  process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}), filter "${filter}", database ${opts.db}\n`);
-
-  return new Promise<void>((resolve) => {
-    let done = false;
-    const timers: NodeJS.Timeout[] = [];
-    const end = (err: unknown) => {
-      if (done) return;
-      done = true;
-      for (const t of timers) clearInterval(t);
-      process.off('SIGINT', stop).off('SIGTERM', stop);
-      let final: LiveStats | null = null;
-      try {
-        final = capture.stop();
-        session.store?.liveCounters(counters(final));
-        session.finish(final.delivered);
-        writer?.close();
-      } catch (finishErr) {
-        err ??= finishErr;
-      }
-      if (final) process.stderr.write(line(final));
-      if (err !== null) {
-        const known = err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError;
-        process.stderr.write(known ? `coapwatch: ${(err as Error).message}\n` : `coapwatch: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-        process.exitCode = 1;
-      } else if (opts.format !== 'ndjson' && final) {
-        const d = session.pipeline.decoder.stats;
-        const c = session.pipeline.coap.stats;
-        session.writer.write(session.summary.render(`${opts.interface} (live, ${linkTypeName(capture.linkType)}, ${final.delivered} packets)`, final.delivered, [
-          ['undecodable frames', d.malformed],
-          ['non-IP/UDP/TCP', d.ignored],
-          ['DTLS records', c.dtlsRecords + session.pipeline.dtls.stats.records],
-          ['DTLS sessions', dtlsSummary(session.pipeline.dtls.stats)],
-          ['other UDP/TCP', c.notCoap],
-        ]));
-        session.writer.flush();
-      }
-      resolve();
-    };
-    const stop = () => end(null);
-    failure = (err) => end(err);
-    process.once('SIGINT', stop).once('SIGTERM', stop);
-    timers.push(setInterval(() => {
-      try {
-        const s = capture.stats();
-        // Frames are stamped when read: with none waiting, now is after every one of them.
-        if (s.queued === 0) session.tick((performance.timeOrigin + performance.now()) / 1000);
-        session.store?.liveCounters(counters(s));
-        session.flush();
-        writer?.flush();
-        process.stderr.write(line(s));
-      } catch (err) {
-        end(err);
-      }
-    }, opts.statsInterval * 1000));
-    if (opts.format === 'ndjson') timers.push(setInterval(() => session.writer.flush(), OUTPUT_FLUSH_MS));
-  });
+/** What the decoding thread is given (workerData). */
+export interface MonitorWorkerData {
+  opts: MonitorOptions;
+  linkType: number;
+  queue: PacketQueueMemory;
 }
 
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // never created
-  }
+/** Messages between the capture thread and the decoding thread. */
+export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; stats: LiveStats };
+export type FromWorker = { type: 'ready' } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' };
+
+/**
+ * `monitor`: this thread captures (the `cap` callback copies each frame into a shared queue and
+ * returns) and a worker thread decodes, tracks state, runs the rules and writes the database and
+ * the pcap files, so that nothing decoding does (a commit, a garbage collection) holds capture
+ * up; the kernel's buffer then only has to cover this thread's own pauses.
+ */
+export async function monitorCommand(opts: MonitorOptions): Promise<void> {
+  const filter = opts.filter ?? defaultFilter(opts.coapPort);
+  // Rules are checked before anything is opened (the worker loads them again for itself).
+  loadRuleSet(opts.rules);
+  // Capture opens first: its errors (interface, permission, filter, libpcap) leave nothing on disk.
+  const capture = openLiveCapture({ device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize << 20 });
+  const data: MonitorWorkerData = { opts, linkType: capture.linkType, queue: capture.queue.memory };
+  const worker = new Worker(new URL('./monitor-worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
+
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    let started = false;
+    let failed = false;
+    const timers: NodeJS.Timeout[] = [];
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      for (const t of timers) clearInterval(t);
+      process.off('SIGINT', stop).off('SIGTERM', stop);
+      const final = capture.stop();
+      worker.postMessage({ type: 'stop', stats: final } satisfies ToWorker);
+    };
+    const fail = (message: string) => {
+      failed = true;
+      process.stderr.write(`coapwatch: ${message}\n`);
+      process.exitCode = 1;
+      stop();
+    };
+    // From the start: a signal while the worker is still loading stops it as cleanly as later.
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'ready') {
+        started = true;
+        if (stopping) return;
+        process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}), filter "${filter}", database ${opts.db}\n`);
+        timers.push(setInterval(() => worker.postMessage({ type: 'flush', stats: capture.stats() } satisfies ToWorker), opts.statsInterval * 1000));
+      } else if (m.type === 'error') {
+        fail(m.message);
+      } else if (m.type === 'epipe') {
+        // stdout was closed (`| head`): stop quietly, as analyze does
+        stop();
+      }
+    });
+    worker.on('error', (err) => fail(`internal error: ${err.stack ?? err.message}`));
+    worker.on('exit', (code) => {
+      if (!stopping) capture.stop();
+      if (code !== 0 && !failed) {
+        process.stderr.write(`coapwatch: internal error: the decoding thread exited with ${code}\n`);
+        process.exitCode = 1;
+      }
+      if (!started && !failed && !stopping) process.exitCode = 1;
+      resolve();
+    });
+  });
 }

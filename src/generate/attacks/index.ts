@@ -1,7 +1,7 @@
 import type { AttackContext, AttackPlan } from './context.js';
 import { dtlsHandshakeFailure, dtlsWeakCipher } from './dtls.js';
 import {
-  addressChange, energyBackwards, malformedSenml, malformedTlv, notifyAfterCancel, outOfRange, plaintextDowngrade, retransmissionStorm, silentMeter, skipBootstrap,
+  addressChange, energyBackwards, malformedSenml, malformedTlv, notifyAfterCancel, outOfRange, plaintextDowngrade, retransmissionStorm, silentMeter, muteNotifications, skipBootstrap,
 } from './meter-faults.js';
 import { aclWrite, deviceExecute, firmwareUpdate, firmwareUri, rogueSecurityWrite, unknownPeerServerWrite } from './object-writes.js';
 import { observeFlood, unknownContentFormat, unknownTokenNotify } from './observation.js';
@@ -29,6 +29,7 @@ const ATTACKS: Record<string, Attack> = {
   'out-of-range': outOfRange,
   'energy-backwards': energyBackwards,
   'silent-meter': silentMeter,
+  'mute-notifications': muteNotifications,
   'plaintext-downgrade': plaintextDowngrade,
   'acl-write': aclWrite,
   'firmware-update': firmwareUpdate,

@@ -12,11 +12,14 @@ function plant(kind: MeterFault, formats?: PayloadFormat[]) {
     const atUs = ctx.moment();
     meter.fault = { kind, atUs, attack };
     // Silence has no message to point at: the truth file lists when it began.
-    return { streams: [], events: kind === 'silent' ? [{ us: atUs, attack, endpoint: meter.endpoint }] : [] };
+    const silence = kind === 'silent' || kind === 'mute-notifications';
+    return { streams: [], events: silence ? [{ us: atUs, attack, endpoint: meter.endpoint }] : [] };
   };
 }
 
 export const silentMeter = plant('silent');
+/** The meter stays registered (its updates keep coming) but its notifications stop: a dead sensor behind a live client. */
+export const muteNotifications = plant('mute-notifications');
 export const notifyAfterCancel = plant('notify-after-cancel');
 export const outOfRange = plant('out-of-range');
 export const energyBackwards = plant('energy-backwards');

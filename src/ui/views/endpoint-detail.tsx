@@ -56,7 +56,8 @@ export function endpointDetailLines(d: EndpointDetailData, width: number): Line[
   let lastObject = '';
   const nameWidth = Math.min(30, Math.max(14, Math.floor(width * 0.28)));
   const valueWidth = 14;
-  const sparkWidth = Math.max(8, width - 4 - 6 - nameWidth - valueWidth - 2 - 12);
+  // Room for the min..max range after the sparkline.
+  const sparkWidth = Math.max(8, width - 6 - 6 - nameWidth - 1 - valueWidth - 2 - 24);
   for (const inst of instances) {
     const oid = inst.split('/')[1];
     if (oid !== lastObject) {

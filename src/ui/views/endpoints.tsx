@@ -28,7 +28,8 @@ const COLUMNS: Column[] = [
 
 /** The columns that fit `width`, in table order; ENDPOINT takes the spare width. */
 function columnsFor(width: number): Column[] {
-  const chosen = [...COLUMNS];
+  // Narrow terminals: shorter name and address columns (cut with …) before dropping columns.
+  const chosen = width >= 100 ? [...COLUMNS] : COLUMNS.map((c) => (c.key === 'name' ? { ...c, width: 16 } : c.key === 'address' ? { ...c, width: 17 } : c));
   const need = () => chosen.reduce((n, c) => n + c.width + 1, 0);
   while (need() > width && chosen.length > 1) {
     const drop = chosen.reduce((lo, c) => (c.priority < lo.priority ? c : lo));

@@ -4,16 +4,19 @@ import { DocView, LineView, seg, type Line } from '../lines.js';
 import type { EventSummary, Page } from '../source.js';
 import { cell, clean, clock, count, dateTime, severityColor } from '../text.js';
 
+/** Rule and endpoint column widths: the message gets what is left. */
+function widths(width: number): { rule: number; ep: number } {
+  return { rule: Math.max(16, Math.min(30, Math.floor(width * 0.22))), ep: Math.max(12, Math.min(24, Math.floor(width * 0.14))) };
+}
+
 export function eventLine(e: EventSummary, width: number): Line {
-  const wide = width >= 100;
-  const ruleWidth = wide ? 26 : 20;
-  const epWidth = wide ? 18 : 14;
+  const { rule: ruleWidth, ep: epWidth } = widths(width);
   return [
     seg(clock(e.ts) + ' '),
     seg(cell(e.severity, 9), { color: severityColor(e.severity), bold: e.severity === 'critical' || e.severity === 'high' }),
     seg(cell(clean(e.rule), ruleWidth) + ' '),
     seg(cell(clean(e.endpoint ?? '-'), epWidth) + ' ', { color: 'cyan' }),
-    seg(cell(e.frame === null ? '-' : `#${e.frame}`, 8) + ' ', { dim: true }),
+    seg(cell(e.frame === null ? '-' : `#${e.frame}`, 7) + ' ', { dim: true }),
     seg(e.count > 1 ? `×${count(e.count)} ` : '', { color: 'yellow' }),
     seg(clean(e.message)),
   ];
@@ -38,7 +41,8 @@ export function EventsView({ page, cursor, minSeverity, filter, width, height }:
     seg(filter ? `  filter: ${clean(filter)}` : '', { color: 'yellow' }),
     seg('  newest first', { dim: true }),
   ];
-  const header: Line = [seg(`${cell('TIME', 9)}${cell('SEVERITY', 9)}${cell('RULE', width >= 100 ? 27 : 21)}${cell('ENDPOINT', width >= 100 ? 19 : 15)}${cell('FRAME', 9)}MESSAGE`, { bold: true })];
+  const w = widths(width);
+  const header: Line = [seg(`${cell('TIME', 9)}${cell('SEVERITY', 9)}${cell('RULE', w.rule + 1)}${cell('ENDPOINT', w.ep + 1)}${cell('FRAME', 8)}MESSAGE`, { bold: true })];
   return (
     <Box flexDirection="column" height={height}>
       <LineView line={title} width={width} />

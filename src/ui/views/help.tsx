@@ -4,7 +4,7 @@ import { DocView, seg, type Line } from '../lines.js';
 const KEYS: Array<[string, string]> = [
   ['↑ ↓  j k', 'move the selection / scroll'],
   ['PgUp PgDn  g G', 'a page up or down / first / last'],
-  ['Enter', 'open: endpoint → detail, detail → message flow, message → dissection, event → detail'],
+  ['Enter', 'open: endpoint → detail → message flow → dissection; event → detail'],
   ['Esc', 'close the detail, or go back up'],
   ['Tab  Shift-Tab', 'next / previous view'],
   ['1 2 3 4 5', 'Overview, Endpoints, Endpoint, Flow, Events'],
@@ -18,7 +18,7 @@ const KEYS: Array<[string, string]> = [
 
 const FILTERS: Array<[string, string]> = [
   ['Endpoints', 'text matches name or address; state:registered keeps one state'],
-  ['Events', 'text matches rule, endpoint or message; sev:high rule:NAME ep:NAME'],
+  ['Events', 'text matches rule, endpoint or message; sev:high  rule:PART  ep:FULL-NAME'],
 ];
 
 export function helpLines(): Line[] {

@@ -9,7 +9,7 @@ const STATES = ['registered', 'registering', 'expired', 'deregistered', 'rejecte
 /** The overview as lines: counters, rates, the messages/s sparkline, states, severities, top talkers. */
 export function overviewLines(o: Overview, width: number): Line[] {
   const lines: Line[] = [];
-  const label = (t: string) => seg(t.padEnd(12), { bold: true });
+  const label = (t: string) => seg(t.padEnd(13), { bold: true });
   lines.push([label('Source'), seg(clean(o.source)), seg(o.live ? '  ● live' : '', { color: 'green' })]);
   const span = o.captureStart !== null && o.captureEnd !== null ? `  (${duration(o.captureEnd - o.captureStart)})` : '';
   lines.push([label('Capture'), seg(`${dateTime(o.captureStart)} → ${dateTime(o.captureEnd)} UTC${span}`)]);
@@ -19,10 +19,11 @@ export function overviewLines(o: Overview, width: number): Line[] {
   ]);
   if (o.messageSeries.length > 0) {
     const peak = Math.max(...o.messageSeries);
-    const w = Math.max(10, width - 12 - 16);
-    lines.push([label('Messages/s'), seg(sparkline(o.messageSeries, w), { color: 'cyan' }), seg(`  peak ${rate(peak)}`, { dim: true })]);
+    const w = Math.max(10, width - 13 - 26);
+    const span = o.live ? `last ${o.messageSeries.length} s` : 'whole run';
+    lines.push([label('Messages/s'), seg(sparkline(o.messageSeries, w), { color: 'cyan' }), seg(`  peak ${rate(peak)}, ${span}`, { dim: true })]);
   } else {
-    lines.push([label('Messages/s'), seg('no per-second counts (analyze --store-messages keeps them)', { dim: true })]);
+    lines.push([label('Messages/s'), seg(o.live ? 'no messages yet' : 'no per-second counts (analyze --store-messages keeps them)', { dim: true })]);
   }
   const drops = o.drops.length ? o.drops.map(([k, v]) => `${k} ${count(v)}`).join('  ') : 'none reported';
   lines.push([label('Drops'), seg(drops, { color: o.drops.some(([, v]) => v > 0) ? 'red' : undefined })]);

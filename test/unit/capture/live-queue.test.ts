@@ -12,7 +12,7 @@ function drainAll(q: PacketQueue): Array<{ data: Buffer; orig: number; ts: numbe
 
 describe('PacketQueue (capture → decoding backpressure)', () => {
   it('hands frames over in order, copied, with their lengths and times', () => {
-    const q = new PacketQueue(1024, 16);
+    const q = PacketQueue.create(1024, 16);
     const scratch = Buffer.alloc(100);
     for (let i = 0; i < 5; i++) {
       scratch.fill(i);
@@ -25,7 +25,7 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
   });
 
   it('counts frames that find no room as dropped instead of growing', () => {
-    const q = new PacketQueue(1000, 1000);
+    const q = PacketQueue.create(1000, 1000);
     let accepted = 0;
     for (let i = 0; i < 50; i++) if (q.push(frame(i, 100), 100, 100, i)) accepted++;
     expect(accepted).toBe(10);
@@ -36,15 +36,37 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
     expect(q.push(frame(1, 100), 100, 100, 99)).toBe(true);
   });
 
+  it('is shared memory: another view of it (as a worker thread has) reads what one pushed', () => {
+    const producer = PacketQueue.create(4096, 8);
+    const consumer = new PacketQueue(structuredClone(producer.memory));
+    producer.push(Buffer.from('hello'), 5, 60, 1.5);
+    const got: string[] = [];
+    consumer.drain(10, (d, orig, ts) => got.push(`${d.toString()} ${orig} ${ts}`));
+    expect(got).toEqual(['hello 60 1.5']);
+    expect(producer.length).toBe(0); // freed for the producer too
+  });
+
+  it('waitForFrames resolves when a frame arrives, and after the timeout when none does', async () => {
+    const q = PacketQueue.create(4096, 8);
+    const t0 = performance.now();
+    await q.waitForFrames(30);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+    const waiting = q.waitForFrames(5_000);
+    setTimeout(() => q.push(Buffer.from('x'), 1, 1, 0), 10);
+    await waiting;
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(q.length).toBe(1);
+  });
+
   it('is bounded by its slot count too', () => {
-    const q = new PacketQueue(1 << 20, 4);
+    const q = PacketQueue.create(1 << 20, 3); // rounded up to 4 slots
     for (let i = 0; i < 6; i++) q.push(frame(i, 1), 1, 1, i);
     expect(q.length).toBe(4);
     expect(q.dropped).toBe(2);
   });
 
   it('drains in batches of at most max frames', () => {
-    const q = new PacketQueue(4096, 64);
+    const q = PacketQueue.create(4096, 64);
     for (let i = 0; i < 10; i++) q.push(frame(i, 8), 8, 8, i);
     const seen: number[] = [];
     expect(q.drain(3, (_d, _o, ts) => seen.push(ts))).toBe(3);
@@ -59,7 +81,7 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
       fc.record({ drain: fc.integer({ min: 0, max: 8 }) }),
     );
     fc.assert(fc.property(fc.integer({ min: 1, max: 1200 }), fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 200 }), (bytes, slots, ops) => {
-      const q = new PacketQueue(bytes, slots);
+      const q = PacketQueue.create(bytes, slots);
       const model: Array<{ id: number; length: number }> = [];
       let id = 0;
       let dropped = 0;
@@ -79,7 +101,7 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
           q.drain(o.drain, check);
         }
         expect(q.length).toBe(model.length);
-        expect(q.length).toBeLessThanOrEqual(slots);
+        expect(q.length).toBeLessThanOrEqual(q.capacityPackets);
       }
       q.drain(Number.MAX_SAFE_INTEGER, check);
       expect(model.length).toBe(0);

@@ -1,0 +1,175 @@
+import { unlinkSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { CaptureError, LiveFrameReader, linkTypeName, PacketQueue, RotatingPcapWriter, type LiveStats, type PacketSink } from '../../capture/index.js';
+import { pskKeys } from '../../dtls/index.js';
+import { RuleLoadError } from '../../rules/index.js';
+import { StoreError } from '../../store/index.js';
+import type { LiveCounters } from '../../store/run-writer.js';
+import { dtlsSummary } from '../format/dtls-record.js';
+import { loadRuleSet } from '../rule-set.js';
+import { AnalysisSession } from '../session.js';
+import type { FromWorker, MonitorWorkerData, ToWorker } from './monitor.js';
+
+/*
+ * The decoding thread of `monitor`: reads the frames the capture thread queues and does
+ * everything `analyze` does with them (decoding, state, rules, database), plus --write.
+ */
+
+/** stdout is written out this often, so that `--format ndjson` streams. */
+const OUTPUT_FLUSH_MS = 500;
+
+const port = parentPort!;
+const { opts, linkType, queue: memory } = workerData as MonitorWorkerData;
+const send = (m: FromWorker) => port.postMessage(m);
+
+// A worker's process.stdout is relayed through the capture thread; write to the file descriptor
+// directly, synchronously as the main thread does for files and pipes, and keep that thread free.
+let stdoutClosed = false;
+
+/** The whole of `chunk` to `fd`: a pipe may take part of it, or (non-blocking) none for a moment. */
+function writeAll(fd: number, chunk: string | Uint8Array): void {
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(fd, bytes, done, bytes.length - done);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
+  }
+}
+
+process.stdout.write = ((chunk: string | Uint8Array) => {
+  if (stdoutClosed) return true;
+  try {
+    writeAll(1, chunk);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+    stdoutClosed = true;
+    send({ type: 'epipe' });
+  }
+  return true;
+}) as typeof process.stdout.write;
+const log = (line: string) => writeAll(2, line);
+
+function describe(err: unknown): string {
+  const known = err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError;
+  return known ? (err as Error).message : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // never created
+  }
+}
+
+async function main(): Promise<void> {
+  const queue = new PacketQueue(memory);
+  let writer: RotatingPcapWriter | null = null;
+  let session: AnalysisSession;
+  let messages = 0;
+  let events = 0;
+  try {
+    const rules = loadRuleSet(opts.rules);
+    // Keys arrive as Uint8Arrays (structured clone); the DTLS stage wants Buffers.
+    const keys = pskKeys([...(opts.pskFile ?? []), ...(opts.psk ?? [])].map((e) => ({ identity: e.identity, key: Buffer.from(e.key) })));
+    if (opts.write !== undefined) {
+      writer = new RotatingPcapWriter({
+        path: opts.write, linkType, snaplen: opts.snaplen, maxBytes: opts.writeMaxSize * 1e6, maxFiles: opts.writeMaxFiles,
+      });
+    }
+    session = new AnalysisSession({
+      format: opts.format, coapPort: opts.coapPort, heuristic: opts.heuristic, db: opts.db, storeMessages: opts.storeMessages,
+      source: `iface:${opts.interface}`, rules, psk: keys.size > 0 ? keys : undefined,
+      onMessage: () => void messages++, onEvent: () => void events++,
+    });
+  } catch (err) {
+    if (writer) {
+      writer.close();
+      for (const f of writer.files) unlinkQuietly(f);
+    }
+    send({ type: 'error', message: describe(err) });
+    return;
+  }
+
+  const push = session.push;
+  const w = writer;
+  const sink: PacketSink = w ? (p) => (w.write(p.ts, p.data, p.origLength), push(p)) : push;
+  const reader = new LiveFrameReader(queue, linkType, sink);
+  const counters = (s: LiveStats): LiveCounters => ({
+    interface: opts.interface, packetsReceived: s.received, droppedKernel: s.droppedKernel, droppedInterface: s.droppedInterface,
+    droppedPipeline: s.droppedPipeline,
+  });
+  const line = (s: LiveStats) =>
+    `coapwatch: ${s.received} received, ${s.droppedKernel ?? '?'} dropped (kernel), ${s.droppedInterface ?? '?'} dropped (interface), ` +
+    `${s.droppedPipeline} dropped (coapwatch), ${messages} messages, ${events} events\n`;
+
+  let final: LiveStats | null = null;
+  let failure: unknown = null;
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'stop') {
+      final = m.stats;
+      return;
+    }
+    try {
+      // Frames are stamped when read: with none waiting, now is after every one of them.
+      if (queue.length === 0) session.tick((performance.timeOrigin + performance.now()) / 1000);
+      session.store?.liveCounters(counters(m.stats));
+      session.flush();
+      writer?.flush();
+      log(line(m.stats));
+    } catch (err) {
+      failure ??= err;
+    }
+  });
+  const flushOutput = opts.format === 'ndjson' ? setInterval(() => session.writer.flush(), OUTPUT_FLUSH_MS) : null;
+  send({ type: 'ready' });
+
+  try {
+    await reader.run(() => final !== null || failure !== null);
+  } catch (err) {
+    failure ??= err;
+  }
+  if (failure !== null) {
+    // Capture is stopped by the main thread on this message; what was committed stays.
+    if (flushOutput) clearInterval(flushOutput);
+    send({ type: 'error', message: describe(failure) });
+    return;
+  }
+  if (flushOutput) clearInterval(flushOutput);
+  const end: LiveStats = final!;
+  try {
+    reader.drainAll(); // what was captured before the stop is still decoded
+    session.store?.liveCounters(counters(end));
+    session.finish(reader.delivered);
+    writer?.close();
+  } catch (err) {
+    send({ type: 'error', message: describe(err) });
+    return;
+  }
+  log(line(end));
+  if (opts.format !== 'ndjson') {
+    const d = session.pipeline.decoder.stats;
+    const c = session.pipeline.coap.stats;
+    session.writer.write(session.summary.render(`${opts.interface} (live, ${linkTypeName(linkType)}, ${reader.delivered} packets)`, reader.delivered, [
+      ['undecodable frames', d.malformed],
+      ['non-IP/UDP/TCP', d.ignored],
+      ['DTLS records', c.dtlsRecords + session.pipeline.dtls.stats.records],
+      ['DTLS sessions', dtlsSummary(session.pipeline.dtls.stats)],
+      ['other UDP/TCP', c.notCoap],
+    ]));
+    session.writer.flush();
+  }
+  send({ type: 'done' });
+}
+
+main().then(
+  () => port.close(),
+  (err: unknown) => {
+    send({ type: 'error', message: describe(err) });
+    port.close();
+  },
+);

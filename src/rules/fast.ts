@@ -1,0 +1,282 @@
+/**
+ * A closure compiler for the subset of CEL the rules use most: field access, literals,
+ * comparisons, logic, arithmetic, `in`, has(), size(), the string methods, the list macros and
+ * the rule functions. Rules run on every message, and the CEL interpreter costs about a
+ * microsecond per condition; these closures cost a tenth of that. Same semantics as CEL,
+ * errors included (an error is a value, absorbed by && and || as CEL does); anything outside
+ * the subset is left to the interpreter: compileFast returns null, or a closure throws
+ * NEEDS_INTERPRETER for a value it does not handle.
+ */
+
+/** An evaluation error (CEL's "no such key", "no such overload"...): a value, not an exception. */
+export const ERR: unique symbol = Symbol('cel-error');
+export const NEEDS_INTERPRETER = new Error('fast path cannot evaluate this value');
+
+type Value = unknown;
+type Locals = Value[];
+type Node = (scope: Record<string, Value>, locals: Locals) => Value;
+
+interface AstNode {
+  op: string;
+  args: unknown;
+}
+
+export type FunctionTable = Record<string, (...args: never[]) => unknown>;
+
+/** Compiles a cel-js AST; null when it uses something outside the subset. */
+export function compileFast(ast: AstNode, functions: FunctionTable): ((scope: Record<string, Value>) => Value) | null {
+  try {
+    const node = compile(ast, [], functions);
+    return (scope) => node(scope, []);
+  } catch (err) {
+    if (err === UNSUPPORTED) return null;
+    throw err;
+  }
+}
+
+const UNSUPPORTED = new Error('unsupported CEL construct');
+
+function compile(ast: AstNode, loopVars: string[], fns: FunctionTable): Node {
+  const args = ast.args as AstNode[] & unknown[];
+  const sub = (n: unknown, vars = loopVars) => compile(n as AstNode, vars, fns);
+  switch (ast.op) {
+    case 'value': {
+      const v = ast.args;
+      return () => v;
+    }
+    case 'id': {
+      const name = ast.args as string;
+      const slot = loopVars.lastIndexOf(name);
+      if (slot >= 0) return (_s, locals) => locals[slot];
+      return (scope) => (name in scope ? scope[name] : ERR);
+    }
+    case '.': {
+      const target = sub(args[0]);
+      const key = args[1] as unknown as string;
+      return (s, l) => field(target(s, l), key);
+    }
+    case '[]': {
+      const target = sub(args[0]);
+      const index = sub(args[1]);
+      return (s, l) => {
+        const t = target(s, l);
+        const i = index(s, l);
+        if (Array.isArray(t)) return typeof i === 'bigint' && i >= 0n && i < BigInt(t.length) ? t[Number(i)] : ERR;
+        return typeof i === 'string' ? field(t, i) : ERR;
+      };
+    }
+    case 'list': {
+      const items = args.map((a) => sub(a));
+      return (s, l) => {
+        const out = items.map((i) => i(s, l));
+        return out.includes(ERR) ? ERR : out;
+      };
+    }
+    case '&&': {
+      const [a, b] = [sub(args[0]), sub(args[1])];
+      return (s, l) => {
+        const x = a(s, l);
+        if (x === false) return false;
+        const y = b(s, l);
+        if (y === false) return false;
+        if (x === true && y === true) return true;
+        return ERR;
+      };
+    }
+    case '||': {
+      const [a, b] = [sub(args[0]), sub(args[1])];
+      return (s, l) => {
+        const x = a(s, l);
+        if (x === true) return true;
+        const y = b(s, l);
+        if (y === true) return true;
+        if (x === false && y === false) return false;
+        return ERR;
+      };
+    }
+    case '!_': {
+      const a = sub(args);
+      return (s, l) => {
+        const x = a(s, l);
+        return typeof x === 'boolean' ? !x : ERR;
+      };
+    }
+    case '-_': {
+      const a = sub(args);
+      return (s, l) => {
+        const x = a(s, l);
+        return typeof x === 'number' ? -x : typeof x === 'bigint' ? -x : ERR;
+      };
+    }
+    case '==':
+    case '!=': {
+      const [a, b] = [sub(args[0]), sub(args[1])];
+      const negate = ast.op === '!=';
+      return (s, l) => {
+        const r = equal(a(s, l), b(s, l));
+        return r === ERR ? ERR : negate ? !r : r;
+      };
+    }
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      const [a, b] = [sub(args[0]), sub(args[1])];
+      const cmp = COMPARE[ast.op];
+      return (s, l) => {
+        const x = a(s, l);
+        const y = b(s, l);
+        const nx = typeof x === 'number' || typeof x === 'bigint';
+        const ny = typeof y === 'number' || typeof y === 'bigint';
+        if (nx && ny) return cmp(Number(x), Number(y));
+        if (typeof x === 'string' && typeof y === 'string') return cmp(x < y ? -1 : x > y ? 1 : 0, 0);
+        return ERR;
+      };
+    }
+    case '+':
+    case '-':
+    case '*':
+    case '/': {
+      const [a, b] = [sub(args[0]), sub(args[1])];
+      const op = ast.op;
+      return (s, l) => arithmetic(op, a(s, l), b(s, l));
+    }
+    case 'in': {
+      const [a, b] = [sub(args[0]), sub(args[1])];
+      return (s, l) => {
+        const x = a(s, l);
+        const list = b(s, l);
+        if (x === ERR || list === ERR) return ERR;
+        if (Array.isArray(list)) {
+          for (const item of list) if (equal(x, item) === true) return true;
+          return false;
+        }
+        if (list !== null && typeof list === 'object') throw NEEDS_INTERPRETER; // key in a map
+        return ERR;
+      };
+    }
+    case 'call':
+      return compileCall(args[0] as unknown as string, (args[1] as unknown as AstNode[]).map((a) => a), loopVars, fns);
+    case 'rcall':
+      return compileMethod(args[0] as unknown as string, args[1] as unknown as AstNode, args[2] as unknown as AstNode[], loopVars, fns);
+    default:
+      throw UNSUPPORTED;
+  }
+}
+
+function compileCall(name: string, argAsts: AstNode[], loopVars: string[], fns: FunctionTable): Node {
+  if (name === 'has') {
+    const arg = argAsts[0];
+    if (argAsts.length !== 1 || arg.op !== '.') throw UNSUPPORTED;
+    const [targetAst, key] = arg.args as [AstNode, string];
+    const target = compile(targetAst, loopVars, fns);
+    return (s, l) => {
+      const t = target(s, l);
+      if (t instanceof Map) throw NEEDS_INTERPRETER;
+      return t !== null && typeof t === 'object' && !Array.isArray(t) ? key in t && (t as Record<string, unknown>)[key] !== undefined : ERR;
+    };
+  }
+  const args = argAsts.map((a) => compile(a, loopVars, fns));
+  if (name === 'size' && args.length === 1) {
+    return (s, l) => {
+      const x = args[0](s, l);
+      if (typeof x === 'string') return BigInt([...x].length);
+      if (Array.isArray(x)) return BigInt(x.length);
+      if (x !== null && typeof x === 'object') throw NEEDS_INTERPRETER; // size of a map
+      return ERR;
+    };
+  }
+  if (name === 'double' && args.length === 1) {
+    return (s, l) => {
+      const x = args[0](s, l);
+      if (typeof x === 'number') return x;
+      if (typeof x === 'bigint') return Number(x);
+      if (typeof x === 'string') {
+        const n = Number(x);
+        return x.trim() !== '' && !Number.isNaN(n) ? n : ERR;
+      }
+      return ERR;
+    };
+  }
+  const fn = fns[name];
+  if (!fn) throw UNSUPPORTED;
+  return (s, l) => {
+    const values = args.map((a) => a(s, l));
+    if (values.includes(ERR)) return ERR;
+    return (fn as (...a: unknown[]) => unknown)(...values);
+  };
+}
+
+const STRING_METHODS: Record<string, (s: string, arg: string) => boolean> = {
+  startsWith: (s, a) => s.startsWith(a),
+  endsWith: (s, a) => s.endsWith(a),
+  contains: (s, a) => s.includes(a),
+};
+
+function compileMethod(name: string, receiverAst: AstNode, argAsts: AstNode[], loopVars: string[], fns: FunctionTable): Node {
+  const receiver = compile(receiverAst, loopVars, fns);
+  const stringMethod = STRING_METHODS[name];
+  if (stringMethod && argAsts.length === 1) {
+    const arg = compile(argAsts[0], loopVars, fns);
+    return (s, l) => {
+      const r = receiver(s, l);
+      const a = arg(s, l);
+      return typeof r === 'string' && typeof a === 'string' ? stringMethod(r, a) : ERR;
+    };
+  }
+  if ((name === 'exists' || name === 'all') && argAsts.length === 2 && argAsts[0].op === 'id') {
+    const slot = loopVars.length;
+    const body = compile(argAsts[1], [...loopVars, argAsts[0].args as string], fns);
+    const want = name === 'exists';
+    return (s, l) => {
+      const list = receiver(s, l);
+      if (!Array.isArray(list)) return ERR;
+      let failed = false;
+      for (const item of list) {
+        l[slot] = item;
+        const r = body(s, l);
+        if (r === want) return want;
+        if (r !== !want) failed = true;
+      }
+      return failed ? ERR : !want;
+    };
+  }
+  throw UNSUPPORTED;
+}
+
+function field(target: Value, key: string): Value {
+  if (target === null || typeof target !== 'object' || Array.isArray(target)) return ERR;
+  if (target instanceof Map) throw NEEDS_INTERPRETER;
+  const v = (target as Record<string, Value>)[key];
+  return v === undefined || !(key in target) ? ERR : v;
+}
+
+function equal(x: Value, y: Value): boolean | typeof ERR {
+  if (x === ERR || y === ERR) return ERR;
+  const nx = typeof x === 'number' || typeof x === 'bigint';
+  const ny = typeof y === 'number' || typeof y === 'bigint';
+  if (nx && ny) return Number(x) === Number(y);
+  if (x === null || y === null) return x === y;
+  if (typeof x === 'object' || typeof y === 'object') throw NEEDS_INTERPRETER; // list and map equality
+  return x === y;
+}
+
+const COMPARE: Record<string, (a: number, b: number) => boolean> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+};
+
+function arithmetic(op: string, x: Value, y: Value): Value {
+  if (typeof x === 'number' && typeof y === 'number') {
+    return op === '+' ? x + y : op === '-' ? x - y : op === '*' ? x * y : x / y;
+  }
+  if (typeof x === 'bigint' && typeof y === 'bigint') {
+    if (op === '/' && y === 0n) return ERR;
+    return op === '+' ? x + y : op === '-' ? x - y : op === '*' ? x * y : x / y;
+  }
+  if (op === '+' && typeof x === 'string' && typeof y === 'string') return x + y;
+  if (op === '+' && Array.isArray(x) && Array.isArray(y)) return [...x, ...y];
+  return ERR;
+}

@@ -1,0 +1,150 @@
+import Database from 'better-sqlite3';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/*
+ * The dashboard in a real terminal: `coapwatch ui --db` runs inside a tmux pane of 100x30, keys
+ * are sent with send-keys and the screen is read back with capture-pane. Screens are polled for
+ * the text a step expects (never fixed sleeps).
+ */
+const root = join(import.meta.dirname, '../..');
+const bin = join(root, 'bin/coapwatch.js');
+// tmux on the PATH (CI installs it: .ci/run); looked up on disk, not by running it.
+const hasTmux = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'tmux')));
+const session = `coapwatch-ui-${process.pid}`;
+const SPARK = /[▁▂▃▄▅▆▇█]{8,}/;
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-t', session);
+const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k);
+
+async function waitForScreen(test: (s: string) => boolean, what: string, timeoutMs = 5000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = screen();
+    if (test(s)) return s;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; screen:\n${s}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const waitFor = (text: string, timeoutMs?: number) => waitForScreen((s) => s.includes(text), JSON.stringify(text), timeoutMs);
+
+describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
+  let db: string;
+
+  beforeAll(() => {
+    db = join(mkdtempSync(join(tmpdir(), 'coapwatch-ui-e2e-')), 'fleet.db');
+    const r = spawnSync(process.execPath, [bin, 'analyze', join(root, 'captures/generated/fleet-hour.pcap'), '--db', db, '--store-messages', '--no-progress'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    // Events as the rules engine stores them, one with an attacker-chosen endpoint name.
+    const w = new Database(db);
+    const ins = w.prepare('INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    ins.run(1709276000, 'e2e-security-write', 'critical', 'meter-00004', '10.0.0.1:5683', '10.1.0.5:56830', 321, 'write to /0/0 outside bootstrap', '{"path":"/0/0"}');
+    ins.run(1709276100, 'e2e-odd-name', 'medium', 'evil\x1b]0;pwned\x07name', null, null, 400, 'endpoint name with escapes', '{}');
+    w.close();
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
+  });
+
+  afterAll(() => {
+    if (hasTmux) spawnSync('tmux', ['kill-session', '-t', session]);
+  });
+
+  it('shows the overview, the endpoints, an endpoint with sparklines, its ladder, a dissection and the events', async () => {
+    let s = await waitFor('Top talkers', 10_000);
+    expect(s).toMatch(/Messages\s+662/);
+    expect(s).toContain('registered 10');
+    expect(s).toMatch(/critical 1/);
+
+    keys('2');
+    s = await waitFor('ENDPOINT');
+    for (let i = 0; i < 10; i++) expect(s).toContain(`meter-0000${i}`);
+    expect(s).toContain('registered');
+
+    keys('/');
+    await waitFor('filter:');
+    keys('meter-00004', 'Enter');
+    s = await waitFor('1/1');
+    keys('Enter');
+    s = await waitFor('Objects');
+    expect(s).toContain('meter-00004  registered  10.1.0.5:56830');
+    expect(s).toContain('Single-Phase Power Meter');
+    const powerLine = s.split('\n').find((l) => l.includes('Active Power'));
+    expect(powerLine).toMatch(SPARK);
+
+    keys('f');
+    s = await waitFor('Message flow');
+    expect(s).toContain('10.0.0.1:5683');
+    expect(s).toMatch(/│─+ POST update \/rd\/5 ─+►│/);
+    expect(s).toMatch(/│◄─+ 2\.04 update ─+│/);
+
+    keys('Enter');
+    s = await waitFor('Frame ');
+    expect(s).toContain('Options');
+
+    keys('Escape');
+    await waitFor('Message flow');
+    keys('5');
+    s = await waitFor('e2e-security-write');
+    expect(s).toContain('critical');
+    expect(s).toContain('#321');
+    expect(s).toContain('evil\uFFFD]0;pwned\uFFFDname');
+    const lines = s.split('\n');
+    expect(lines.findIndex((l) => l.includes('e2e-odd-name'))).toBeLessThan(lines.findIndex((l) => l.includes('e2e-security-write')));
+
+    keys('j', 'Enter');
+    s = await waitFor('Evidence');
+    expect(s).toContain('frame       321');
+    expect(s).toContain('"path": "/0/0"');
+
+    keys('q');
+    await waitFor('EXITED 0');
+  }, 30_000);
+
+  it('analyze --ui draws the same dashboard while the file is read, open until q, then the summary', async () => {
+    spawnSync('tmux', ['kill-session', '-t', session]);
+    const fleet = join(root, 'captures/generated/fleet-hour.pcap');
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${process.execPath} ${bin} analyze ${fleet} --ui; echo "EXITED $?"; sleep 30`);
+    let s = await waitForScreen((t) => /Messages\s+662/.test(t) && !/Source.*● live/.test(t), 'the whole file', 10_000);
+    expect(s).toContain('registered 10');
+    keys('2');
+    s = await waitFor('ENDPOINT');
+    expect(s).toContain('meter-00009');
+    keys('Enter');
+    s = await waitFor('Objects');
+    expect(s.split('\n').some((l) => l.includes('Active Power') && SPARK.test(l)) || s.includes('/3305')).toBe(true);
+    keys('q');
+    s = await waitFor('EXITED 0');
+    expect(s).toContain('Endpoints');
+  }, 30_000);
+});
+
+describe('coapwatch ui and analyze --ui without a terminal', () => {
+  it('ui prints a plain overview and says why', () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'coapwatch-ui-plain-')), 'fleet.db');
+    const a = spawnSync(process.execPath, [bin, 'analyze', join(root, 'captures/generated/fleet-hour.pcap'), '--db', db, '--no-progress'], { encoding: 'utf8' });
+    expect(a.status, a.stderr).toBe(0);
+    const r = spawnSync(process.execPath, [bin, 'ui', '--db', db], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('stdout is not a terminal: printing a plain overview');
+    expect(r.stdout).toContain('Top talkers');
+    expect(r.stdout).toContain('meter-00003');
+    expect(r.stdout).not.toContain('\x1b');
+    const missing = spawnSync(process.execPath, [bin, 'ui', '--db', join(tmpdir(), 'no-such-coapwatch.db')], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('analyze --ui prints the summary instead, and refuses --format ndjson', () => {
+    const fleet = join(root, 'captures/generated/fleet-hour.pcap');
+    const r = spawnSync(process.execPath, [bin, 'analyze', fleet, '--ui'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('stdout is not a terminal');
+    expect(r.stdout).toContain('meter-00009');
+    const n = spawnSync(process.execPath, [bin, 'analyze', fleet, '--ui', '--format', 'ndjson'], { encoding: 'utf8' });
+    expect(n.status).toBe(1);
+    expect(n.stderr).toContain('--ui');
+  });
+});

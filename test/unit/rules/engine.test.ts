@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { CLIENT, RuleHarness, rulesFrom, SERVER, STRANGER } from './support.js';
+
+const HEADER = `title: t
+severity: high
+description: d
+`;
+
+describe('RuleEngine', () => {
+  it('fires a match rule with the rule, endpoint, packet and evidence', () => {
+    const h = new RuleHarness(rulesFrom(`id: sec-write
+${HEADER}operations: [write]
+when: m.isRequest && m.path.startsWith("/0")
+message: "{{m.operation}} {{m.path}} from {{m.src}}"
+details: { path: m.path, n: "1 + 1" }
+`));
+    h.register(CLIENT, SERVER, 'meter-1', 100);
+    h.send(SERVER, CLIENT, { code: 'GET', path: '/0/0', token: '01', ts: 110 });
+    expect(h.events).toEqual([]);
+    const w = h.send(SERVER, CLIENT, { code: 'PUT', path: '/0/0/0', token: '02', ts: 120, payload: 'coap://x', options: [['Content-Format', Buffer.from([0])]] });
+    expect(h.events).toEqual([{
+      ts: 120, rule: 'sec-write', severity: 'high', endpoint: 'meter-1', src: SERVER, dst: CLIENT, frame: w.coap.frame,
+      message: `write /0/0/0 from ${SERVER}`, details: { path: '/0/0/0', n: 2 }, count: 1, lastTs: 120,
+    }]);
+  });
+
+  it('collapses identical events within the suppression window into one with a count', () => {
+    const rule = (suppress: number) => rulesFrom(`id: exec
+${HEADER}operations: [execute]
+when: m.isRequest
+suppress: ${suppress}
+`);
+    const h = new RuleHarness(rule(60));
+    h.register(CLIENT, SERVER, 'meter-1', 100);
+    for (const ts of [110, 120, 165, 200]) h.send(SERVER, CLIENT, { code: 'POST', path: '/3/0/4', token: String(ts), ts });
+    // 110 opens the window; 120 and 165 fall in it; 200 is more than 60 s after 110.
+    expect(h.events.map((e) => [e.ts, e.count, e.lastTs])).toEqual([[110, 3, 165], [200, 1, 200]]);
+    expect(h.repeats).toHaveLength(2);
+
+    const every = new RuleHarness(rule(0));
+    every.register(CLIENT, SERVER, 'meter-1', 100);
+    for (const ts of [110, 120]) every.send(SERVER, CLIENT, { code: 'POST', path: '/3/0/4', token: String(ts), ts });
+    expect(every.events).toHaveLength(2);
+  });
+
+  it('counts threshold matches per key inside a sliding window', () => {
+    const h = new RuleHarness(rulesFrom(`id: flood
+${HEADER}operations: [register]
+kind: threshold
+when: m.isRequest
+threshold: { count: 3, within: 10s, by: m.srcHost }
+suppress: 0
+`));
+    const reg = (src: string, ts: number) => h.send(src, SERVER, { code: 'POST', path: '/rd', query: [`ep=e${ts}`], token: 'bb', ts });
+    reg('10.9.9.9:1', 0);
+    reg('10.9.9.9:2', 11); // the first has left the window
+    reg('10.8.8.8:1', 12); // another key
+    reg('10.9.9.9:3', 15);
+    expect(h.events).toEqual([]);
+    reg('10.9.9.9:4', 16);
+    expect(h.events).toHaveLength(1);
+    expect(h.events[0].details).toMatchObject({ count: 3, within: 10, key: '10.9.9.9', first: 11 });
+    // The window starts again after firing.
+    reg('10.9.9.9:5', 17);
+    expect(h.events).toHaveLength(1);
+  });
+
+  it('fires an absence rule when the deadline passes without re-arming, and only if `still` holds then', () => {
+    const rules = rulesFrom(`id: silent
+${HEADER}operations: [register, update]
+kind: absence
+when: m.isRequest
+absence: { within: "double(m.q.lt) / 2.0", by: m.srcHost, still: m.srcHost != "10.7.7.7" }
+message: "no update from {{m.srcHost}}"
+`);
+    const h = new RuleHarness(rules);
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd', query: ['ep=a', 'lt=100'], token: '01', ts: 0 });
+    h.send('10.7.7.7:1', SERVER, { code: 'POST', path: '/rd', query: ['ep=b', 'lt=100'], token: '02', ts: 0 });
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', query: ['lt=100'], token: '03', ts: 40 }); // re-armed: deadline 90
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '04', ts: 80 });
+    expect(h.events).toEqual([]);
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '05', ts: 95 });
+    expect(h.events).toHaveLength(1);
+    expect(h.events[0]).toMatchObject({ ts: 90, frame: null, src: CLIENT, message: 'no update from 10.1.0.1', details: { lastFrame: 3 } });
+  });
+
+  it('fires a sequence rule only for its steps in order, within the window, per key', () => {
+    const h = new RuleHarness(rulesFrom(`id: fw
+${HEADER}kind: sequence
+operations: [write, execute]
+sequence:
+  steps: ['m.path == "/5/0/1"', 'm.path == "/5/0/2"']
+  within: 60
+  by: m.dst
+suppress: 0
+`));
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    h.send(SERVER, CLIENT, { code: 'POST', path: '/5/0/2', token: '01', ts: 5 }); // step 2 first: nothing
+    h.send(SERVER, CLIENT, { code: 'PUT', path: '/5/0/1', token: '02', ts: 10, payload: 'coap://h/fw' });
+    h.send(SERVER, CLIENT, { code: 'POST', path: '/5/0/2', token: '03', ts: 20 });
+    expect(h.events.map((e) => e.ts)).toEqual([20]);
+    h.send(SERVER, CLIENT, { code: 'PUT', path: '/5/0/1', token: '04', ts: 30, payload: 'coap://h/fw' });
+    h.send(SERVER, CLIENT, { code: 'POST', path: '/5/0/2', token: '05', ts: 100 }); // 70 s later: too late
+    expect(h.events).toHaveLength(1);
+  });
+
+  it('runs endpoint rules on state changes, expiry included', () => {
+    const h = new RuleHarness(rulesFrom(`id: expired
+${HEADER}on: endpoint
+when: change.to == "expired"
+message: "{{ep.name}} expired after {{ep.lifetime}} s"
+`));
+    h.register(CLIENT, SERVER, 'meter-1', 0, ['lt=60']);
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '01', ts: 50 });
+    expect(h.events).toEqual([]);
+    h.tracker.tick(61);
+    expect(h.events).toMatchObject([{ rule: 'expired', endpoint: 'meter-1', frame: null, message: 'meter-1 expired after 60 s' }]);
+  });
+
+  it('treats an evaluation error as no match and goes on', () => {
+    const h = new RuleHarness(rulesFrom(`id: lt
+${HEADER}operations: [register]
+when: double(m.q.lt) < 30.0
+`));
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd', query: ['ep=a'], token: '01', ts: 0 }); // no lt: no such key
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd', query: ['ep=b', 'lt=5'], token: '02', ts: 1 });
+    expect(h.events.map((e) => e.endpoint)).toEqual(['b']);
+  });
+
+  it('judges a message against the state before it: previous() is the last value, ep the old registration', () => {
+    const h = new RuleHarness(rulesFrom(`id: backwards
+${HEADER}operations: [read]
+when: m.records.exists(r, type(previous(r.path)) == double && r.value < previous(r.path))
+message: "{{m.records.map(r, string(previous(r.path)) + '>' + string(r.value))}}"
+---
+id: moved
+${HEADER}operations: [update]
+when: ep.address != m.src
+message: "{{ep.address}} -> {{m.src}}"
+`));
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    const read = (value: string, ts: number) => {
+      h.send(SERVER, CLIENT, { code: 'GET', path: '/3305/0/5805', token: `r${ts}`, mid: ts, ts });
+      h.send(CLIENT, SERVER, { code: '2.05', type: 'ACK', token: `r${ts}`, mid: ts, ts: ts + 0.1, payload: value, options: [['Content-Format', Buffer.from([0])]] });
+    };
+    read('10.5', 10);
+    read('12.25', 20);
+    expect(h.events).toEqual([]);
+    read('3', 30);
+    expect(h.events.map((e) => e.message)).toEqual(['["12.25>3"]']);
+    h.send('10.1.0.1:40000', SERVER, { code: 'POST', path: '/rd/5', token: 'cc', ts: 40 });
+    expect(h.events.at(-1)!.message).toBe(`${CLIENT} -> 10.1.0.1:40000`);
+  });
+
+  it('keeps windows of rules that survive a reload and drops those of removed rules', () => {
+    const yaml = `id: flood
+${HEADER}operations: [register]
+kind: threshold
+when: m.isRequest
+threshold: { count: 2, within: 100, by: '"all"' }
+`;
+    const h = new RuleHarness(rulesFrom(yaml));
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd', query: ['ep=a'], token: '01', ts: 0 });
+    h.engine.load(rulesFrom(yaml));
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd', query: ['ep=b'], token: '02', ts: 1 });
+    expect(h.events).toHaveLength(1);
+    expect(h.engine.rules.map((r) => r.id)).toEqual(['flood']);
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { compileExpression, compileTemplate, ExpressionError, holds, hostOf, uriHostOf, variablesOf } from '../../../src/rules/expr.js';
+
+describe('rule expressions (CEL)', () => {
+  it('evaluates conditions over plain objects; errors and non-booleans are no match', () => {
+    const scope = { m: { path: '/0/1', lifetime: 30, q: { lt: '5' }, records: [{ path: '/3/0/9', value: 17.5 }] } };
+    expect(holds(compileExpression('m.path.startsWith("/0") && m.lifetime < 60'), scope)).toBe(true);
+    expect(holds(compileExpression('m.records.exists(r, r.value > 17.0)'), scope)).toBe(true);
+    expect(holds(compileExpression('double(m.q.lt) < 30.0'), scope)).toBe(true);
+    expect(holds(compileExpression('m.q.missing == "x"'), scope)).toBe(false);
+    expect(holds(compileExpression('m.lifetime'), scope)).toBe(false);
+  });
+
+  it('has no way out to Node: unknown functions and variables fail at compile time', () => {
+    expect(() => compileExpression('process.exit(1)')).toThrow(ExpressionError);
+    expect(() => compileExpression('require("fs")')).toThrow(ExpressionError);
+    expect(() => compileExpression('m.constructor.constructor("return 1")()')).toThrow(ExpressionError);
+  });
+
+  it('fills templates, rendering missing values as "-"', () => {
+    const t = compileTemplate('{{m.ep}} lt={{m.q.lt}} n={{1 + 2}} x={{m.nope}} r={{m.ratio}}');
+    expect(t({ m: { ep: 'meter-1', q: { lt: '5' }, ratio: 2 / 3 } })).toBe('meter-1 lt=5 n=3 x=<No such key: nope> r=0.667');
+  });
+
+  it('finds which variables an expression reads', () => {
+    expect([...variablesOf('ep != null && obs.pmax > m.x && params.a')].sort()).toEqual(['ep', 'm', 'obs', 'params']);
+    expect([...variablesOf('m.obs.state')]).toEqual(['m']);
+  });
+
+  it('splits hosts from addresses and URIs', () => {
+    expect(hostOf('10.0.0.1:5683')).toBe('10.0.0.1');
+    expect(hostOf('[2001:db8::1]:5683')).toBe('2001:db8::1');
+    expect(uriHostOf('coap://198.51.100.66:5683/fw.bin')).toBe('198.51.100.66');
+    expect(uriHostOf('coaps://[2001:db8::2]/x')).toBe('2001:db8::2');
+    expect(uriHostOf('https://user@Updates.Example.com/a')).toBe('updates.example.com');
+    expect(uriHostOf('not a uri')).toBe('');
+  });
+});

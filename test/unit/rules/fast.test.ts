@@ -1,0 +1,86 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCapture } from '../../../src/capture/index.js';
+import { DEFAULT_RULES } from '../../../src/cli/rule-set.js';
+import { AnalysisSession } from '../../../src/cli/session.js';
+import { compileExpression, type Evaluator, type Scope } from '../../../src/rules/expr.js';
+import { loadRules } from '../../../src/rules/index.js';
+
+/** What holds() makes of an evaluation: true, or not (false, another value, or an error). */
+function outcome(e: (s: Scope) => unknown, scope: Scope): string {
+  try {
+    const v = e(scope);
+    return typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v);
+  } catch {
+    return 'error';
+  }
+}
+
+describe('fast path (closures) against the CEL interpreter', () => {
+  it.each([
+    ['m.a && m.missing', { m: { a: false } }, 'false'],
+    ['m.missing && m.a', { m: { a: false } }, 'false'], // errors are absorbed from either side
+    ['m.missing || m.a', { m: { a: true } }, 'true'],
+    ['m.missing || m.b', { m: { b: false } }, 'error'],
+    ['m.n < 60', { m: { n: 30 } }, 'true'], // double against int: comparisons mix
+    ['m.n == 30', { m: { n: 30 } }, 'true'],
+    ['m.n * 2', { m: { n: 30 } }, 'error'], // arithmetic does not
+    ['m.n * 2.0 + 1.0', { m: { n: 30 } }, '61'],
+    ['m.p.startsWith("/0")', { m: { p: null } }, 'error'],
+    ['m.x != null && has(m.x.y)', { m: { x: { y: null } } }, 'true'],
+    ['has(m.x.z)', { m: { x: { y: 1 } } }, 'false'],
+    ['m.s in ["a", "b"]', { m: { s: 'b' } }, 'true'],
+    ['size(m.l) > 1', { m: { l: [1, 2] } }, 'true'],
+    ['size(m.l)', { m: { l: [1, 2] } }, '2n'],
+    ['m.l.exists(x, x > 1.5)', { m: { l: [1, 2] } }, 'true'],
+    ['m.l.exists(x, x.k == 1)', { m: { l: [{ k: 2 }, { j: 1 }] } }, 'error'],
+    ['m.l.all(x, x > 0.5)', { m: { l: [1, 2] } }, 'true'],
+    ['double(m.q.lt) > 10.0', { m: { q: { lt: '300' } } }, 'true'],
+    ['double(m.q.lt) > 10.0', { m: { q: { lt: 'abc' } } }, 'error'],
+    ['m.a + " " + m.b', { m: { a: 'x', b: 'y' } }, '"x y"'],
+    ['!m.t', { m: { t: 'yes' } }, 'error'],
+    ['-m.n < 0', { m: { n: 3 } }, 'true'],
+    ['maxOf(values(m.r, "/3305/*/5800")) > 10.0', { m: { r: [{ path: '/3305/1/5800', value: 11 }, { path: '/3305/1/5805', value: 99 }] } }, 'true'],
+    ['maxOf(values(m.r, "/3305/*/5800")) > 10.0', { m: { r: [] } }, 'false'],
+    ['m.l == [1]', { m: { l: [1] } }, 'true'], // list equality goes to the interpreter
+  ])('%s', (text, scope, expected) => {
+    const e = compileExpression(text);
+    expect(outcome(e, scope), 'fast path').toBe(expected);
+    expect(outcome(e.interpreted!, scope), 'interpreter').toBe(expected);
+  });
+
+  it('agrees with the interpreter on every condition of the default rules, on every message of the test captures', async () => {
+    const rules = loadRules([DEFAULT_RULES]).rules;
+    const mismatches: string[] = [];
+    let compared = 0;
+    const check = (id: string, e: Evaluator | null): Evaluator | null => {
+      if (!e) return e;
+      const wrapped = (scope: Scope) => {
+        compared++;
+        const fast = outcome(e, scope);
+        const slow = outcome(e.interpreted!, scope);
+        if (fast !== slow && mismatches.length < 10) mismatches.push(`${id}: fast ${fast}, interpreter ${slow}`);
+        return e(scope);
+      };
+      return Object.assign(wrapped, { interpreted: e.interpreted });
+    };
+    for (const r of rules) {
+      r.when = check(r.id, r.when);
+      if (r.threshold) r.threshold.by = check(r.id, r.threshold.by)!;
+      if (r.absence) r.absence = { within: check(r.id, r.absence.within)!, by: check(r.id, r.absence.by)!, still: check(r.id, r.absence.still) };
+    }
+    const dir = join(import.meta.dirname, '../../../captures');
+    const files = [
+      ...readdirSync(join(dir, 'generated')).filter((f) => f.endsWith('.pcap')).map((f) => join(dir, 'generated', f)),
+      ...readdirSync(join(dir, 'reference')).filter((f) => f.endsWith('.pcap')).map((f) => join(dir, 'reference', f)),
+    ];
+    for (const file of files) {
+      const session = new AnalysisSession({ format: 'summary', coapPort: [56830, 5685], heuristic: true, source: file, rules });
+      await readCapture(file, session.push);
+      session.finish(null);
+    }
+    expect(mismatches).toEqual([]);
+    expect(compared).toBeGreaterThan(10_000);
+  }, 60_000);
+});

@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadRules } from '../../../src/rules/index.js';
+import { DEFAULT_RULES } from '../../../src/cli/rule-set.js';
+
+function problemsOf(yaml: string): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'coapwatch-rules-'));
+  const file = join(dir, 'r.yaml');
+  writeFileSync(file, yaml);
+  return loadRules([file]).problems.map((p) => `${p.line}: ${p.message}`);
+}
+
+const OK = 'title: t\nseverity: low\ndescription: d\nwhen: m.isRequest\n';
+
+describe('loadRules', () => {
+  it('loads the default ruleset: at least 30 rules, no problems, every one with examples and references', () => {
+    const { rules, problems } = loadRules([DEFAULT_RULES]);
+    expect(problems).toEqual([]);
+    expect(rules.length).toBeGreaterThanOrEqual(30);
+    for (const r of rules) {
+      expect(r.references.length, r.id).toBeGreaterThan(0);
+      expect(r.examples.trigger.length, r.id).toBeGreaterThan(0);
+      expect(r.examples.clean.length, r.id).toBeGreaterThan(0);
+    }
+  });
+
+  it('reports each problem at its file line, and keeps the good rules', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coapwatch-rules-'));
+    const file = join(dir, 'r.yaml');
+    writeFileSync(file, `id: good\n${OK}---\nid: bad-severity\ntitle: t\nseverity: urgent\ndescription: d\nwhen: "true"\n---\nid: bad-cel\n${OK.replace('m.isRequest', 'm.isRequest &&')}`);
+    const loaded = loadRules([file]);
+    expect(loaded.rules.map((r) => r.id)).toEqual(['good']);
+    expect(loaded.problems.map((p) => [p.file, p.line, p.message.split(':')[0]])).toEqual([
+      [file, 9, 'severity'],
+      [file, 17, 'when'],
+    ]);
+  });
+
+  it.each([
+    ['unknown key', `id: a\n${OK}colour: red\n`, '6: unknown key "colour"'],
+    ['bad id', `id: Not OK\n${OK}`, '1: id: required'],
+    ['missing title', 'id: a\nseverity: low\ndescription: d\nwhen: "true"\n', 'title: required text'],
+    ['bad trigger', `id: a\n${OK}on: packet\n`, 'on: one of message, endpoint, dtls'],
+    ['threshold without section', `id: a\n${OK}kind: threshold\n`, 'kind threshold needs a "threshold:" section'],
+    ['section of another kind', `id: a\n${OK}absence: { within: 5, by: m.src }\n`, 'belongs to rules of kind absence'],
+    ['bad duration', `id: a\n${OK}kind: threshold\nthreshold: { count: 5, within: soon }\n`, 'threshold.within: seconds'],
+    ['unknown variable', `id: a\ntitle: t\nseverity: low\ndescription: d\nwhen: packet.size > 3\n`, 'Unknown variable: packet'],
+    ['bad template', `id: a\n${OK}message: "{{ m. }}"\n`, 'message:'],
+    ['YAML syntax', `id: a\n${OK}tags: [a, b\n`, ''],
+  ])('%s', (_name, yaml, expected) => {
+    const problems = problemsOf(yaml);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.join('\n')).toContain(expected);
+  });
+
+  it('rejects a rule id used twice, naming the first', () => {
+    const problems = problemsOf(`id: a\n${OK}---\nid: a\n${OK}`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^7: rule id "a" is already used at .*r\.yaml:1$/);
+  });
+});

@@ -1,0 +1,275 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { messageLine } from '../../../src/cli/format/ndjson.js';
+import type { AnalyzedMessage } from '../../../src/pipeline/index.js';
+import type { DetectionEvent } from '../../../src/rules/types.js';
+import { StateTracker } from '../../../src/state/index.js';
+import { RunWriter } from '../../../src/store/index.js';
+import { LiveSource } from '../../../src/ui/live-source.js';
+import { plainReport } from '../../../src/ui/plain.js';
+import { StoreSource } from '../../../src/ui/store-source.js';
+import { analyzeFile } from '../../support/analyze.js';
+
+const FLEET = join(import.meta.dirname, '../../../captures/generated/fleet-hour.pcap');
+const tmp = () => mkdtempSync(join(tmpdir(), 'coapwatch-ui-'));
+
+function event(over: Partial<DetectionEvent> = {}): DetectionEvent {
+  return {
+    ts: 1709275000, rule: 'security-object-write', severity: 'high', endpoint: 'meter-00003', src: '10.0.0.1:5683', dst: '10.1.0.4:56830',
+    frame: 123, message: 'write to /0/0 outside bootstrap', details: { path: '/0/0' }, count: 1, lastTs: 1709275000, ...over,
+  };
+}
+
+/** Inserts events the way the rules engine's writer does (columns of schema 1 and 2). */
+function insertEvents(path: string, events: DetectionEvent[], run = 1): void {
+  const db = new Database(path);
+  const ins = db.prepare('INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details, count, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const e of events) ins.run(run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs);
+  })();
+  db.close();
+}
+
+let messages: AnalyzedMessage[];
+beforeAll(async () => {
+  messages = await analyzeFile(FLEET);
+});
+
+function storeFleet(storeMessages: boolean): string {
+  const path = join(tmp(), 'fleet.db');
+  const writer = RunWriter.open(path, 'fleet-hour.pcap', storeMessages);
+  const tracker = new StateTracker(writer);
+  writer.attach(tracker);
+  for (const m of messages) {
+    tracker.handle(m);
+    writer.message(m, messageLine);
+  }
+  writer.finish(messages.length);
+  return path;
+}
+
+describe('StoreSource on a generated database', () => {
+  let path: string;
+  beforeAll(() => {
+    path = storeFleet(true);
+    insertEvents(path, [event(), event({ severity: 'low', rule: 'odd-lifetime', endpoint: 'meter-00001', ts: 1709275100, message: 'lifetime 5 s' })]);
+  });
+
+  it('overview: counts, states, severities, rate series and top talkers', () => {
+    const s = StoreSource.open(path);
+    const o = s.overview();
+    expect(o.messages).toBe(662);
+    expect(o.packets).toBe(662);
+    expect(o.endpointsByState).toEqual({ registered: 10 });
+    expect(o.eventsBySeverity).toEqual({ high: 1, low: 1 });
+    expect(o.messageSeries.length).toBeGreaterThan(50);
+    expect(o.topTalkers![0].address).toBe('10.0.0.1:5683');
+    expect(o.topTalkers!.some((t) => t.endpoint === 'meter-00005')).toBe(true);
+    s.close();
+  });
+
+  it('endpoints: sorted, filtered, paged, with event counts', () => {
+    const s = StoreSource.open(path);
+    const byName = s.endpoints({ sort: 'name', descending: false, filter: '', offset: 0, limit: 3 });
+    expect(byName.total).toBe(10);
+    expect(byName.rows.map((r) => r.name)).toEqual(['meter-00000', 'meter-00001', 'meter-00002']);
+    expect(s.endpoints({ sort: 'name', descending: true, filter: '', offset: 9, limit: 3 }).rows.map((r) => r.name)).toEqual(['meter-00000']);
+    expect(s.endpoints({ sort: 'events', descending: true, filter: '', offset: 0, limit: 2 }).rows.map((r) => [r.name, r.events])).toEqual([['meter-00003', 1], ['meter-00001', 1]]);
+    expect(s.endpoints({ sort: 'name', descending: false, filter: '10.1.0.1', offset: 0, limit: 10 }).rows.map((r) => r.name)).toEqual(['meter-00000', 'meter-00009']);
+    expect(s.endpoints({ sort: 'name', descending: false, filter: 'state:expired', offset: 0, limit: 10 }).total).toBe(0);
+    expect(s.endpoints({ sort: 'name', descending: false, filter: '%', offset: 0, limit: 10 }).total).toBe(0);
+    s.close();
+  });
+
+  it('endpoint detail: facts, history, resources with series, observations', () => {
+    const s = StoreSource.open(path);
+    const d = s.endpoint('meter-00000')!;
+    expect(d).toMatchObject({ state: 'registered', address: '10.1.0.1:56830', location: '/rd/1', lifetime: 300, lwm2mVersion: '1.0' });
+    expect(d.history![0]).toMatchObject({ operation: 'register', code: '2.01', frame: 1 });
+    expect(d.history!.slice(1).every((h) => h.operation === 'update' && h.code === '2.04')).toBe(true);
+    const res = s.resources('meter-00000');
+    const power = res.find((r) => r.path === '/3305/0/5800')!;
+    expect(power.name).toBe('Instantaneous active power');
+    expect(power.series.length).toBeGreaterThan(10);
+    expect(power.series[power.series.length - 1][1]).toBe(power.value);
+    expect(res.map((r) => r.path).indexOf('/3/0/13')).toBeGreaterThan(res.map((r) => r.path).indexOf('/3/0/3'));
+    const obs = s.observations('meter-00000');
+    expect(obs[0]).toMatchObject({ paths: ['/3305'], state: 'active', attributes: { pmin: 10, pmax: 300 } });
+    expect(s.endpoint('nobody')).toBeNull();
+    s.close();
+  });
+
+  it('flow: the newest messages of one endpoint, oldest first, paged from the newest', () => {
+    const s = StoreSource.open(path);
+    const page = s.flow('meter-00000', 0, 5);
+    expect(page.unavailable).toBeNull();
+    expect(page.rows).toHaveLength(5);
+    expect(page.total).toBeGreaterThan(30);
+    expect(page.rows[0].frame).toBeLessThan(page.rows[4].frame);
+    const first = s.flow('meter-00000', page.total - 2, 5);
+    expect(first.rows.map((m) => m.operation)).toEqual(['register', 'register']);
+    expect(first.rows[0].record()!.coap.uriQuery).toContain('ep=meter-00000');
+    s.close();
+  });
+
+  it('events: newest first, by severity, rule, endpoint and text', () => {
+    const s = StoreSource.open(path);
+    const all = s.events({ minSeverity: 'info', filter: '', offset: 0, limit: 10 });
+    expect(all.rows.map((e) => e.rule)).toEqual(['odd-lifetime', 'security-object-write']);
+    expect(all.rows[1]).toMatchObject({ frame: 123, details: { path: '/0/0' }, count: 1 });
+    expect(s.events({ minSeverity: 'medium', filter: '', offset: 0, limit: 10 }).total).toBe(1);
+    expect(s.events({ minSeverity: 'info', filter: 'sev:low', offset: 0, limit: 10 }).total).toBe(1);
+    expect(s.events({ minSeverity: 'info', filter: 'rule:security', offset: 0, limit: 10 }).total).toBe(1);
+    expect(s.events({ minSeverity: 'info', filter: 'ep:meter-00001', offset: 0, limit: 10 }).total).toBe(1);
+    expect(s.events({ minSeverity: 'info', filter: 'ep:00001', offset: 0, limit: 10 }).total).toBe(0);
+    expect(s.events({ minSeverity: 'info', filter: 'bootstrap', offset: 0, limit: 10 }).total).toBe(1);
+    expect(s.events({ minSeverity: 'info', filter: '', endpoint: 'meter-00003', offset: 0, limit: 10 }).total).toBe(1);
+    s.close();
+  });
+
+  it('plain report: the overview, endpoints and events as text', () => {
+    const s = StoreSource.open(path);
+    const text = plainReport(s, 100);
+    expect(text).toContain('Top talkers');
+    expect(text).toContain('meter-00003');
+    expect(text).toContain('security-object-write');
+    expect(text).not.toContain('\x1b');
+    s.close();
+  });
+
+  it('a run stored without messages: the flow says how to get them', () => {
+    const p = storeFleet(false);
+    const s = StoreSource.open(p);
+    expect(s.flow('meter-00000', 0, 10).unavailable).toContain('--store-messages');
+    expect(s.endpoint('meter-00000')!.history).toBeNull();
+    expect(s.overview().topTalkers).toBeNull();
+    expect(s.resources('meter-00000').find((r) => r.path === '/3305/0/5800')!.series.length).toBeGreaterThan(10);
+    s.close();
+  });
+
+  it('a missing database or run is a one-line StoreError', () => {
+    expect(() => StoreSource.open(join(tmp(), 'none.db'))).toThrow(/no such file/);
+    expect(() => StoreSource.open(path, 7)).toThrow(/has no run 7/);
+  });
+});
+
+describe('StoreSource with 10,000 endpoints and 100,000 events', () => {
+  it('answers a page of any list in a few milliseconds', () => {
+    const path = storeFleet(false);
+    const db = new Database(path);
+    const ep = db.prepare(`INSERT INTO endpoints (run_id, endpoint, address, state, lifetime, binding, lwm2m_version, queue_mode, objects, object_versions, expires_at, last_seen)
+      VALUES (1, ?, ?, ?, 300, 'U', '1.1', 0, '["/3/0"]', '{}', ?, ?)`);
+    const ev = db.prepare('INSERT INTO events (run_id, ts, rule, severity, endpoint, frame, message, details) VALUES (1, ?, ?, ?, ?, ?, ?, ?)');
+    const sev = ['info', 'low', 'medium', 'high', 'critical'];
+    db.transaction(() => {
+      for (let i = 0; i < 10_000; i++) ep.run(`bulk-${String(i).padStart(5, '0')}`, `10.2.${i >> 8}.${i & 255}:5683`, i % 7 ? 'registered' : 'expired', 1709278000 + i, 1709270000 + i);
+      for (let i = 0; i < 100_000; i++) ev.run(1709270000 + i / 10, `rule-${i % 13}`, sev[i % 5], `bulk-${String(i % 10_000).padStart(5, '0')}`, i, `event ${i}`, '{}');
+    })();
+    db.close();
+    const s = StoreSource.open(path);
+    const time = (f: () => unknown) => {
+      const t = performance.now();
+      f();
+      return performance.now() - t;
+    };
+    // Warm the statement cache and the page cache once.
+    s.endpoints({ sort: 'lastSeen', descending: true, filter: '', offset: 0, limit: 25 });
+    expect(time(() => s.endpoints({ sort: 'lastSeen', descending: true, filter: '', offset: 5000, limit: 25 }))).toBeLessThan(100);
+    expect(time(() => s.endpoints({ sort: 'name', descending: false, filter: 'bulk-09', offset: 0, limit: 25 }))).toBeLessThan(100);
+    const page = s.events({ minSeverity: 'high', filter: '', offset: 30_000, limit: 25 });
+    expect(page.total).toBe(40_000);
+    expect(page.rows).toHaveLength(25);
+    expect(time(() => s.events({ minSeverity: 'info', filter: '', offset: 0, limit: 25 }))).toBeLessThan(150);
+    expect(time(() => s.events({ minSeverity: 'info', filter: 'ep:bulk-00042', offset: 0, limit: 25 }))).toBeLessThan(150);
+    expect(s.endpoints({ sort: 'events', descending: true, filter: '', offset: 0, limit: 1 }).rows[0].events).toBe(10);
+    s.close();
+  });
+});
+
+describe('LiveSource over a running analysis', () => {
+  function live(opts: { flowCapacity?: number } = {}): LiveSource {
+    const src = new LiveSource({ source: 'fleet-hour.pcap', ...opts });
+    const tracker = new StateTracker({}, { content: true });
+    let packets = 0;
+    src.attach({ tracker, pipeline: { decoder: { stats: { get packets() { return packets; }, malformed: 0 } }, coap: { stats: { malformed: 0, dtlsRecords: 0 } } } });
+    for (const m of messages) {
+      packets++;
+      tracker.handle(m);
+      src.onMessage(m);
+    }
+    return src;
+  }
+
+  it('endpoints, detail, resources with series, observations, history', () => {
+    const src = live();
+    expect(src.endpoints({ sort: 'name', descending: false, filter: '', offset: 0, limit: 20 }).rows.map((r) => r.name)).toHaveLength(10);
+    expect(src.endpoints({ sort: 'name', descending: false, filter: '10.1.0.1', offset: 0, limit: 20 }).total).toBe(2);
+    const d = src.endpoint('meter-00000')!;
+    expect(d.history![0]).toMatchObject({ operation: 'register', code: '2.01' });
+    const power = src.resources('meter-00000').find((r) => r.path === '/3305/0/5800')!;
+    expect(power.series.length).toBeGreaterThan(10);
+    expect(src.observations('meter-00000')[0]).toMatchObject({ paths: ['/3305'], state: 'active', attributes: { pmin: 10, pmax: 300 } });
+  });
+
+  it('overview: messages, rates over capture time, top talkers, live until finished', () => {
+    const src = live();
+    const o = src.overview();
+    expect(o.messages).toBe(662);
+    expect(o.packets).toBe(662);
+    expect(o.live).toBe(true);
+    expect(o.messageSeries.length).toBe(120);
+    expect(o.topTalkers![0].address).toBe('10.0.0.1:5683');
+    expect(o.topTalkers!.slice(1).every((t) => /^meter-\d{5}$/.test(t.endpoint ?? ''))).toBe(true);
+    expect(o.endpointsByState).toEqual({ registered: 10 });
+    src.finish();
+    expect(src.overview().live).toBe(false);
+  });
+
+  it('flow: a bounded ring of recent messages per endpoint, with full records', () => {
+    const src = live();
+    const page = src.flow('meter-00000', 0, 5);
+    expect(page.rows).toHaveLength(5);
+    expect(page.rows[4].record()!.coap.code).toMatch(/^\d\.\d\d$/);
+    const small = live({ flowCapacity: 50 });
+    let kept = 0;
+    for (let i = 0; i < 10; i++) kept += small.flow(`meter-0000${i}`, 0, 1000).total;
+    expect(kept).toBeLessThanOrEqual(50);
+    expect(small.flow('meter-00003', 0, 1000).rows.at(-1)!.frame).toBeGreaterThan(600);
+  });
+
+  it('events: added by the rules engine, newest first, filtered, suppression counts follow', () => {
+    const src = live();
+    const v = src.version();
+    const first = event();
+    src.addEvent(first);
+    src.addEvent(event({ severity: 'critical', rule: 'factory-reset', endpoint: 'meter-00001', ts: 1709276000 }));
+    expect(src.version()).toBeGreaterThan(v);
+    const page = src.events({ minSeverity: 'info', filter: '', offset: 0, limit: 10 });
+    expect(page.rows.map((e) => e.rule)).toEqual(['factory-reset', 'security-object-write']);
+    expect(src.events({ minSeverity: 'critical', filter: '', offset: 0, limit: 10 }).total).toBe(1);
+    expect(src.events({ minSeverity: 'info', filter: 'ep:meter-00003', offset: 0, limit: 10 }).total).toBe(1);
+    first.count = 5;
+    src.addEvent(first);
+    expect(src.events({ minSeverity: 'info', filter: 'rule:security', offset: 0, limit: 10 }).rows[0].count).toBe(5);
+    expect(src.overview().events).toBe(2);
+    expect(src.endpoints({ sort: 'events', descending: true, filter: '', offset: 0, limit: 1 }).rows[0].events).toBe(1);
+  });
+
+  it('100,000 events: a filtered page stays fast', () => {
+    const src = new LiveSource({ source: 'x' });
+    const sev = ['info', 'low', 'medium', 'high', 'critical'] as const;
+    for (let i = 0; i < 100_000; i++) src.addEvent(event({ ts: i, severity: sev[i % 5], endpoint: `ep-${i % 10_000}`, rule: `rule-${i % 13}` }));
+    const first = src.events({ minSeverity: 'high', filter: 'rule:rule-1', offset: 100, limit: 25 });
+    expect(first.rows).toHaveLength(25);
+    // The next redraw scans only what was added since.
+    src.addEvent(event({ ts: 1e6, severity: 'critical', rule: 'rule-1' }));
+    const t = performance.now();
+    const page = src.events({ minSeverity: 'high', filter: 'rule:rule-1', offset: 0, limit: 25 });
+    expect(performance.now() - t).toBeLessThan(20);
+    expect(page.total).toBe(first.total + 1);
+    expect(page.rows[0].ts).toBe(1e6);
+  });
+});

@@ -1,0 +1,245 @@
+import { render } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { Dashboard } from '../../../src/ui/app.js';
+import { flowMessageOf } from '../../../src/ui/store-source.js';
+import { EndpointDetailView } from '../../../src/ui/views/endpoint-detail.js';
+import { EndpointsView } from '../../../src/ui/views/endpoints.js';
+import { EventDetailView, EventsView } from '../../../src/ui/views/events.js';
+import { FlowView, MessageView } from '../../../src/ui/views/flow.js';
+import { HelpView } from '../../../src/ui/views/help.js';
+import { OverviewView } from '../../../src/ui/views/overview.js';
+import { EVIL, FakeSource, record, T0, tick, waitFor } from './fake-source.js';
+
+afterEach(() => cleanup());
+
+/** No escape sequence from the network reaches the screen: the fake data's ESC/BEL are replaced. */
+function expectClean(frame: string | undefined): void {
+  expect(frame).toBeDefined();
+  expect(frame).not.toContain('\x1b]0;pwned');
+  expect(frame).toContain('\uFFFD');
+  expect(frame).not.toContain('\x07');
+  expect(frame).not.toMatch(/\x1b\[31mred/);
+  expect(frame).not.toContain('\x1b[2J');
+}
+
+/** Every line fits the width (Ink would wrap, and the layout would break). */
+function expectWidth(frame: string | undefined, width: number): void {
+  // eslint-disable-next-line no-control-regex
+  for (const line of (frame ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n')) expect([...line].length).toBeLessThanOrEqual(width);
+}
+
+describe('dashboard views', () => {
+  const src = new FakeSource();
+
+  it('overview: counters, sparkline, states, severities, top talkers', () => {
+    const { lastFrame } = render(<OverviewView overview={src.overview()} width={80} height={20} />);
+    const f = lastFrame()!;
+    expect(f).toContain('fleet.pcap');
+    expect(f).toMatch(/Packets\s+662/);
+    expect(f).toMatch(/[▁▂▃▄▅▆▇█]{6}/);
+    expect(f).toContain('registered 2');
+    expect(f).toContain('expired 1');
+    expect(f).toContain('critical 1');
+    expect(f).toContain('10.0.0.1:5683');
+    expect(f).toContain('evil\uFFFD]0;pwned');
+    expectClean(f);
+    expectWidth(f, 80);
+  });
+
+  it('endpoints: header with the sort mark, one line per endpoint, the names sanitized', () => {
+    const page = src.endpoints({ sort: 'name', descending: false, filter: '', offset: 0, limit: 10 });
+    const { lastFrame } = render(<EndpointsView page={page} cursor={0} sort="name" descending={false} filter="" now={T0} width={120} height={10} />);
+    const f = lastFrame()!;
+    expect(f).toContain('ENDPOINT▲');
+    expect(f).toContain('BIND');
+    expect(f).toContain('meter-0');
+    expect(f).toContain('10.1.0.3:56830');
+    expect(f).toContain('expired');
+    expect(f).toContain('evil\uFFFD]0;pwned\uFFFD\uFFFD[31mred');
+    expect(f).not.toContain('\x1b]0;');
+    expectWidth(f, 120);
+    const narrow = render(<EndpointsView page={page} cursor={0} sort="name" descending={false} filter="" now={T0} width={80} height={10} />).lastFrame()!;
+    expect(narrow).toContain('LAST SEEN');
+    expect(narrow).not.toContain('BIND');
+    expectWidth(narrow, 80);
+  });
+
+  it('endpoints: windowed, never more rows than fit', () => {
+    const big = new FakeSource({ endpoints: 10_000 });
+    const page = big.endpoints({ sort: 'lastSeen', descending: true, filter: '', offset: 5000, limit: 8 });
+    const { lastFrame } = render(<EndpointsView page={page} cursor={5003} sort="lastSeen" descending filter="" now={T0} width={100} height={10} />);
+    const f = lastFrame()!;
+    expect(f).toContain('5004/10,000');
+    expect(f.split('\n').length).toBeLessThanOrEqual(10);
+  });
+
+  it('endpoint detail: facts, object tree with names and a sparkline, observations, events, history', () => {
+    const data = {
+      endpoint: src.endpoint('meter-0')!, resources: src.resources(), observations: src.observations(),
+      events: src.events({ minSeverity: 'info', filter: '', offset: 0, limit: 5 }).rows, eventTotal: 5, now: T0 + 100,
+    };
+    const { lastFrame } = render(<EndpointDetailView data={data} width={100} height={40} scroll={0} />);
+    const f = lastFrame()!;
+    expect(f).toContain('meter-0');
+    expect(f).toContain('location /rd/1');
+    expect(f).toContain('earlier addresses');
+    expect(f).toContain('/3305');
+    expect(f).toContain('Instantaneous active power');
+    expect(f).toContain('987.5');
+    expect(f).toMatch(/▁[▁▂▃▄▅▆▇█]*█/);
+    expect(f).toContain('pmin=10 pmax=300');
+    expect(f).toContain('17 notifications');
+    expect(f).toContain('Registration history');
+    expect(f).toContain('register   2.01');
+    expectClean(f);
+    expectWidth(f, 100);
+  });
+
+  it('endpoint detail scrolls: the window starts at the scroll offset', () => {
+    const data = { endpoint: src.endpoint('meter-0')!, resources: src.resources(), observations: [], events: [], eventTotal: 0, now: T0 };
+    const { lastFrame } = render(<EndpointDetailView data={data} width={80} height={3} scroll={1} />);
+    expect(lastFrame()).not.toContain('location /rd/1');
+    expect(lastFrame()!.split('\n')).toHaveLength(3);
+  });
+
+  it('message flow: a ladder between the endpoint and the server, requests and answers', () => {
+    const page = src.flow('meter-1', 0, 10);
+    const { lastFrame } = render(<FlowView endpoint="meter-1" clientAddress="10.1.0.1:56830" page={page} cursor={0} width={100} height={12} />);
+    const f = lastFrame()!;
+    expect(f).toContain('10.1.0.1:56830');
+    expect(f).toContain('10.0.0.1:5683');
+    expect(f).toMatch(/│─+ POST register \/rd ─+►│/);
+    expect(f).toMatch(/│◄─+ 2\.01 register ─+│/);
+    expect(f).toMatch(/│◄─+ GET read \/3\/0 ─+│/);
+    expect(f).toContain('tlv 20B');
+    expectWidth(f, 100);
+  });
+
+  it('message flow: says how to get messages when the run has none', () => {
+    const { lastFrame } = render(<FlowView endpoint="m" clientAddress={null} page={{ rows: [], total: 0, offset: 0, unavailable: 'stored without --store-messages' }} cursor={0} width={80} height={5} />);
+    expect(lastFrame()).toContain('--store-messages');
+  });
+
+  it('message dissection: header, options, payload records', () => {
+    const m = flowMessageOf(record(4, { type: 'ACK', code: '2.05', op: 'read', path: '/3/0', role: 'response', responseTo: 3, contentFormat: 11542,
+      options: [{ number: 12, name: 'Content-Format', value: 11542 }], records: [{ path: '/3/0/0', name: 'Manufacturer', type: 'string', value: 'Acme\x1b[31m' }] }));
+    const { lastFrame } = render(<MessageView message={m} width={100} height={20} scroll={0} />);
+    const f = lastFrame()!;
+    expect(f).toContain('Frame 4');
+    expect(f).toContain('ACK 2.05');
+    expect(f).toContain('Content-Format');
+    expect(f).toContain('/3/0/0');
+    expect(f).toContain('Manufacturer');
+    expect(f).toContain('Acme\uFFFD[31m');
+    expectClean(f);
+  });
+
+  it('events: newest first, severity, rule, endpoint, frame', () => {
+    const page = src.events({ minSeverity: 'info', filter: '', offset: 0, limit: 10 });
+    const { lastFrame } = render(<EventsView page={page} cursor={0} minSeverity="info" filter="" width={100} height={10} />);
+    const f = lastFrame()!;
+    const lines = f.split('\n');
+    expect(lines[2]).toContain('info');
+    expect(lines[6]).toContain('critical');
+    expect(f).toContain('#14');
+    expect(f).toContain('something high happened');
+    expectClean(f);
+    expectWidth(f, 100);
+  });
+
+  it('event detail: the evidence and the frame number', () => {
+    const e = src.eventRows[0];
+    const { lastFrame } = render(<EventDetailView event={e} width={100} height={20} scroll={0} />);
+    const f = lastFrame()!;
+    expect(f).toContain('CRITICAL');
+    expect(f).toContain('rule-critical');
+    expect(f).toContain('frame       10');
+    expect(f).toContain('"path": "/0/0"');
+    expectClean(f);
+  });
+
+  it('help lists the keys', () => {
+    const { lastFrame } = render(<HelpView width={80} height={20} />);
+    expect(lastFrame()).toContain('Tab');
+    expect(lastFrame()).toContain('quit');
+  });
+});
+
+describe('dashboard navigation', () => {
+  it('Tab, Enter, Esc, / and q move between the views', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin, frames } = render(<Dashboard source={src} title="test.db" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('\t');
+    await waitFor(lastFrame, 'ENDPOINT');
+    stdin.write('j');
+    await waitFor(lastFrame, '2/3');
+    stdin.write('/');
+    await waitFor(lastFrame, 'filter:');
+    stdin.write('meter-2');
+    await waitFor(lastFrame, '1/1');
+    stdin.write('\r');
+    await tick();
+    stdin.write('\r');
+    await waitFor(lastFrame, 'Registration history');
+    expect(lastFrame()).toContain('meter-2');
+    stdin.write('f');
+    await waitFor(lastFrame, 'Message flow');
+    stdin.write('\r');
+    await waitFor(lastFrame, 'Frame 4');
+    stdin.write('\x1b');
+    await waitFor(lastFrame, 'Message flow');
+    stdin.write('5');
+    await waitFor(lastFrame, 'severity ≥ info');
+    stdin.write('s');
+    await waitFor(lastFrame, 'severity ≥ low');
+    stdin.write('\r');
+    await waitFor(lastFrame, 'Evidence');
+    stdin.write('?');
+    await tick();
+    expect(lastFrame()).toContain('Keys');
+    stdin.write('x');
+    await tick();
+    expect(lastFrame()).not.toContain('Keys');
+    expect(frames.length).toBeGreaterThan(5);
+  });
+
+  it('keys that arrive in one chunk are taken one at a time', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('2jj\r');
+    await waitFor(lastFrame, 'Registration history');
+    expect(lastFrame()).toContain('meter-0  registered  10.1.0.1:56830');
+  });
+
+  it('fits 80x24', async () => {
+    const src = new FakeSource({ endpoints: 100 });
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={80} height={24} />);
+    await waitFor(lastFrame, 'Top talkers');
+    for (const key of ['1', '2', '3', '4', '5']) {
+      stdin.write(key);
+      await tick();
+      expect(lastFrame()!.split('\n').length).toBeLessThanOrEqual(23);
+      expectWidth(lastFrame(), 80);
+    }
+  });
+
+  it('live: redraws only when the source version moves, at most every 100 ms', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin, frames } = render(<Dashboard source={src} title="t" live width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('2');
+    await waitFor(lastFrame, 'ENDPOINT');
+    await tick(350);
+    const idle = frames.length;
+    await tick(350);
+    expect(frames.length).toBe(idle); // nothing changed: no redraw
+    src.endpointRows.push({ ...src.endpointRows[0], name: 'meter-new' });
+    for (let i = 0; i < 50; i++) src.v++; // 50 changes in a burst
+    await waitFor(lastFrame, 'meter-new');
+    await tick(250);
+    expect(frames.length - idle).toBeLessThanOrEqual(3);
+  });
+});

@@ -97,15 +97,19 @@ async function main(): Promise<void> {
   }
   const frames = await loadFrames();
   const dir = mkdtempSync(join(tmpdir(), 'coapwatch-bench-live-'));
+  // BENCH_MONITOR_NODE_ARGS: node flags for monitor, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const monitor = spawn(process.execPath, [...(process.env.BENCH_MONITOR_NODE_ARGS ?? '').split(' ').filter(Boolean), CLI, 'monitor', '-i', 'lo', '--db', join(dir, 'live.db'), '--stats-interval', String(opts.statsInterval), '--buffer-size', String(opts.bufferSize), ...opts.monitorArgs.split(' ').filter(Boolean)], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => monitor.on('close', (code) => resolve(code)));
   let latest: Counters | null = null;
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
     monitor.stderr.setEncoding('utf8').on('data', (d: string) => {
+      const from = stderr.lastIndexOf('\n') + 1;
       stderr += d;
-      for (const line of d.split('\n')) latest = parseCounters(line) ?? latest;
-      if (/capturing on/.test(d)) resolve();
+      const lines = stderr.slice(from).split('\n');
+      lines.pop(); // not complete yet
+      for (const line of lines) latest = parseCounters(line) ?? latest;
+      if (/capturing on/.test(stderr)) resolve();
     });
     monitor.on('exit', () => reject(new Error(`monitor exited: ${stderr.trim()}`)));
   });

@@ -24,10 +24,29 @@ export async function readCapture(path: string, sink: PacketSink, opts: ReadOpti
     const flavour = pcapFlavour(magic);
     if (flavour !== undefined) return await readPcap(path, size, flavour, sink, opts);
     if (magic === PCAPNG_MAGIC) return await readPcapng(handle, path, size, sink, opts);
-    throw new CaptureError(`${path}: not a pcap or pcapng file (magic 0x${magic.toString(16).padStart(8, '0')})`);
+    throw notACapture(path, magic);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Checks that a file can be opened and starts like a pcap or pcapng file, without reading
+ * it: callers check before they create anything (a database run) for it.
+ */
+export async function probeCapture(path: string): Promise<void> {
+  const handle = await openCapture(path);
+  try {
+    const size = await regularFileSize(handle, path);
+    const magic = await readMagic(handle, path, size);
+    if (pcapFlavour(magic) === undefined && magic !== PCAPNG_MAGIC) throw notACapture(path, magic);
+  } finally {
+    await handle.close();
+  }
+}
+
+function notACapture(path: string, magic: number): CaptureError {
+  return new CaptureError(`${path}: not a pcap or pcapng file (magic 0x${magic.toString(16).padStart(8, '0')})`);
 }
 
 const LINK_TYPE_NAMES = new Map<number, string>([

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { CaptureError, linkTypeName, readCapture } from '../capture/index.js';
+import { CaptureError, linkTypeName, probeCapture, readCapture } from '../capture/index.js';
 import { pskKeys, type PskEntry } from '../dtls/index.js';
 import { dtlsSummary } from './format/dtls-record.js';
 import { createProgress } from './progress.js';
@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promise<void> {
+  // A file that is missing or not a capture is reported before a database run is created for it.
+  await probeCapture(file);
   const keys = pskKeys([...(opts.pskFile ?? []), ...(opts.psk ?? [])]);
   let live: LiveSource | null = null;
   if (opts.ui) {

@@ -11,8 +11,4 @@ function objectIs(path: string, object: string): boolean {
   return path.startsWith(object) && (path.length === object.length || path.charCodeAt(object.length) === 47);
 }
 
-/** Byte length of a decoded value without keeping it: opaque values are hex. */
-export function valueLength(type: string, value: unknown): number | null {
-  if (typeof value !== 'string') return null;
-  return type === 'opaque' ? value.length >> 1 : Buffer.byteLength(value);
-}
+export { valueLength } from '../lwm2m/index.js';

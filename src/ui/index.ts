@@ -23,15 +23,15 @@ export function isInteractive(): boolean {
  * `coapwatch ui --db PATH`: reviews a database written by analyze --db. When stdout or stdin is
  * not a terminal, prints a plain overview instead (and says so on stderr).
  */
-export async function runStoredDashboard(dbPath: string, opts: { run?: number; view?: ViewName } = {}): Promise<void> {
-  const source = StoreSource.open(dbPath, opts.run);
+export async function runStoredDashboard(dbPath: string, opts: { run?: number; view?: ViewName; follow?: boolean } = {}): Promise<void> {
+  const source = StoreSource.open(dbPath, opts.run, { follow: opts.follow });
   try {
     if (!isInteractive()) {
       process.stderr.write(`coapwatch: ${process.stdout.isTTY ? NOT_A_TERMINAL.replace('stdout', 'stdin') : NOT_A_TERMINAL}\n`);
       process.stdout.write(plainReport(source, process.stdout.columns || 100));
       return;
     }
-    await show(source, `${basename(dbPath)} run ${source.runId}`, false, opts.view).done;
+    await show(source, `${basename(dbPath)} run ${source.runId}`, opts.follow === true, opts.view).done;
   } finally {
     source.close();
   }

@@ -37,14 +37,20 @@ function contains(text: string): string {
  */
 export class StoreSource implements DashboardSource {
   readonly runId: number;
-  private readonly run: Row;
+  private run: Row;
   private readonly hasSamples: boolean;
-  private readonly storedMessages: boolean;
+  private storedMessages: boolean;
+  /** --follow: the run is still being written (monitor, a running analyze); looked at once a second. */
+  private readonly follow: boolean;
+  private changes = 0;
+  private lastLook = 0;
+  private lastState = '';
   private cachedOverview: Overview | null = null;
   /** Row counts by query: a stored run does not change, and a redraw asks for the count first. */
   private readonly totals = new Map<string, number>();
 
-  constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number) {
+  constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: { follow?: boolean } = {}) {
+    this.follow = opts.follow === true;
     const row = (run === undefined
       ? db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get()
       : db.prepare('SELECT * FROM runs WHERE id = ?').get(run)) as Row | undefined;
@@ -55,16 +61,36 @@ export class StoreSource implements DashboardSource {
     this.storedMessages = db.prepare('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
   }
 
-  static open(path: string, run?: number): StoreSource {
-    return new StoreSource(openForReading(path), path, run);
+  static open(path: string, run?: number, opts: { follow?: boolean } = {}): StoreSource {
+    return new StoreSource(openForReading(path), path, run, opts);
   }
 
   close(): void {
     this.db.close();
   }
 
+  /**
+   * A stored run does not change while it is reviewed; with `follow`, the run's counters and
+   * the newest event are looked at (at most once a second) and every cache is dropped when the
+   * writer committed more.
+   */
   version(): number {
-    return 0; // a stored run does not change while it is reviewed
+    if (!this.follow) return 0;
+    const now = Date.now();
+    if (now - this.lastLook < 1000) return this.changes;
+    this.lastLook = now;
+    const run = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(this.runId) as Row;
+    const newest = this.db.prepare('SELECT MAX(id) AS id FROM events').get() as Row;
+    const state = `${run.messages}/${run.capture_end}/${run.finished_at}/${run.packets_received ?? ''}/${newest.id}`;
+    if (state !== this.lastState) {
+      if (this.lastState !== '') this.changes++;
+      this.lastState = state;
+      this.run = run;
+      this.cachedOverview = null;
+      this.totals.clear();
+      this.storedMessages ||= this.db.prepare('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
+    }
+    return this.changes;
   }
 
   now(): number {

@@ -128,7 +128,8 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     const port = 40_000 + Math.floor(Math.random() * 20_000);
     const db = join(dir, 'live.db');
     const pcap = join(dir, 'live.pcap');
-    const monitor = await startMonitor(['-i', 'lo', '--coap-port', String(port), '--db', db, '--stats-interval', '0.5', '--write', pcap]);
+    // Only this test's traffic: other tests may use 5683 on lo at the same time.
+    const monitor = await startMonitor(['-i', 'lo', '--filter', `udp port ${port}`, '--coap-port', String(port), '--db', db, '--stats-interval', '0.5', '--write', pcap]);
     const meters = 6;
     const g = await generate('--meters', String(meters), '--households', '2', '--duration', '600', '--speed', '300',
       '--server', `127.0.0.1:${port}`, '--attack', 'registration-flood,absurd-lifetime');
@@ -189,7 +190,7 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
 
   it.skipIf(!canCapture)(`--format ndjson streams message records while capturing${rootReason}`, async () => {
     const port = 40_000 + Math.floor(Math.random() * 20_000);
-    const monitor = await startMonitor(['-i', 'lo', '--coap-port', String(port), '--db', join(dir, 'ndjson.db'), '--format', 'ndjson']);
+    const monitor = await startMonitor(['-i', 'lo', '--filter', `udp port ${port}`, '--coap-port', String(port), '--db', join(dir, 'ndjson.db'), '--format', 'ndjson']);
     const g = await generate('--meters', '2', '--households', '1', '--duration', '100', '--speed', '200', '--server', `127.0.0.1:${port}`);
     expect(g.code).toBe(0);
     // Streamed, not held until exit.

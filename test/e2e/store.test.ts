@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,7 @@ describe('events', () => {
   const db = join(dir, 'events.db');
   beforeAll(() => {
     expect(run('analyze', capture('wakaama-observe.pcap'), '--coap-port', '56830', '--db', db).code).toBe(0);
-    // No rule writes events yet: put in what the rules engine will.
+    // Events written directly, with control characters in the text (rules write events like these).
     const w = new Database(db);
     const insert = w.prepare('INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     insert.run(1795415436.3, 'register-flood', 'high', 'meter-0002', '127.0.0.1:56830', '127.0.0.1:5683', 1, 'many registrations\u001b[31m', '{"count":9}');
@@ -103,6 +103,16 @@ describe('store failures are one line and exit 1', () => {
 
   it('an unwritable database path', () => {
     oneLine(run('analyze', capture('wakaama-observe.pcap'), '--db', join(dir, 'no-such-dir', 'x.db')));
+  });
+
+  it('a capture that is missing or not a capture leaves no run (nor database) behind', () => {
+    const path = join(dir, 'never.db');
+    for (const file of [join(dir, 'absent.pcap'), join(root, 'README.md')]) {
+      const r = run('analyze', file, '--db', path);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^coapwatch: .*(cannot open|not a pcap or pcapng file)/);
+    }
+    expect(existsSync(path)).toBe(false);
   });
 
   it('a database that does not exist, for the listing commands', () => {

@@ -79,7 +79,7 @@ function parsePorts(value: string, previous: number[]): number[] {
 export function registerMonitorCommand(program: Command): void {
   program
     .command('monitor')
-    .description('Capture live on an interface (libpcap) and analyse as `analyze` does: decoding, state and database, until SIGINT or SIGTERM')
+    .description('Capture live on an interface (libpcap) and analyse as `analyze` does: decoding, state, rules and database, until SIGINT or SIGTERM')
     .requiredOption('-i, --interface <name>', 'interface to capture on, or "any"')
     .option('--filter <bpf>', 'BPF capture filter in pcap-filter syntax; "" captures everything (default: UDP and TCP on 5683, 5684 and every --coap-port, plus IP fragments)')
     .option('--snaplen <bytes>', 'bytes kept of each frame', integer(64, 262_144, 'a length'), 65_535)
@@ -176,6 +176,8 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     });
     worker.on('error', (err) => fail(`internal error: ${err.stack ?? err.message}`));
     worker.on('exit', (code) => {
+      for (const t of timers) clearInterval(t);
+      process.off('SIGINT', stop).off('SIGTERM', stop);
       if (!stopping) capture.stop();
       if (code !== 0 && !failed) {
         process.stderr.write(`coapwatch: internal error: the decoding thread exited with ${code}\n`);

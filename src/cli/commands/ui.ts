@@ -20,10 +20,11 @@ export function registerUiCommand(program: Command): void {
     .requiredOption('--db <path>', 'SQLite database written by analyze --db (add --store-messages for the message flow)')
     .option('--run <n>', 'which run of the database to review (default: the latest)', parseRun)
     .option('--view <name>', `view to open with (${VIEWS.join(', ')})`, parseView)
+    .option('--follow', 'the run is still being written (monitor --db, a running analyze --db): show what it commits, once a second')
     .addHelpText('after', `
 Keys: arrows or j/k move, Enter opens, Esc goes back, Tab switches views, / filters, ? shows every key, q quits.
 When stdout is not a terminal, a plain overview, the endpoints seen last and the newest events are printed instead.`)
-    .action(async (opts: { db: string; run?: number; view?: ViewName }) => {
-      await runStoredDashboard(opts.db, { run: opts.run, view: opts.view });
+    .action(async (opts: { db: string; run?: number; view?: ViewName; follow?: boolean }) => {
+      await runStoredDashboard(opts.db, { run: opts.run, view: opts.view, follow: opts.follow });
     });
 }

@@ -1,5 +1,5 @@
 import { CODE_STRINGS, type BlockValue, type CoapOption } from '../../coap/index.js';
-import type { Lwm2mRecord } from '../../lwm2m/index.js';
+import { isSecretResource, valueLength, type Lwm2mRecord } from '../../lwm2m/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
 
 /*
@@ -35,7 +35,12 @@ function records(list: Lwm2mRecord[]): string {
   for (let i = 0; i < list.length; i++) {
     const r = list[i];
     if (i > 0) out += ',';
-    out += `{"path":${str(r.path)},"name":${strOrNull(r.name)},"type":"${r.type}","value":${value(r.value)}`;
+    if (r.value !== null && isSecretResource(r.path)) {
+      // Key material: its length only, in the stream and in the stored messages alike.
+      out += `{"path":${str(r.path)},"name":${strOrNull(r.name)},"type":"${r.type}","value":null,"redacted":true,"length":${valueLength(r.type, r.value)}`;
+    } else {
+      out += `{"path":${str(r.path)},"name":${strOrNull(r.name)},"type":"${r.type}","value":${value(r.value)}`;
+    }
     if (r.time !== undefined) out += `,"time":${jsonNumber(r.time)}`;
     if (r.timeRelative) out += ',"timeRelative":true';
     out += '}';

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { messageLine } from '../../../src/cli/format/ndjson.js';
 import type { AnalyzedMessage } from '../../../src/pipeline/index.js';
 import type { DetectionEvent } from '../../../src/rules/types.js';
@@ -147,6 +147,26 @@ describe('StoreSource on a generated database', () => {
     expect(s.endpoint('meter-00000')!.history).toBeNull();
     expect(s.overview().topTalkers).toBeNull();
     expect(s.resources('meter-00000').find((r) => r.path === '/3305/0/5800')!.series.length).toBeGreaterThan(10);
+    s.close();
+  });
+
+  it('--follow: sees what a writer commits later, looking at most once a second', () => {
+    const p = storeFleet(false);
+    const s = StoreSource.open(p, undefined, { follow: true });
+    const v0 = s.version();
+    const q = { minSeverity: 'info', filter: '', offset: 0, limit: 10 };
+    const before = s.events(q).total;
+    insertEvents(p, [event({ rule: 'later' })]);
+    expect(s.version()).toBe(v0); // within the second: not looked at again
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 2000);
+    try {
+      expect(s.version()).toBeGreaterThan(v0);
+      expect(s.events(q).total).toBe(before + 1);
+      expect(s.overview().events).toBe(before + 1);
+    } finally {
+      clock.mockRestore();
+    }
     s.close();
   });
 

@@ -76,6 +76,12 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     info = await readCapture(file, session.push, { onProgress: progress ? (done) => progress.update(done) : undefined });
   } catch (err) {
     store?.flush(); // what was decoded before the failure is kept
+    if (dashboard) {
+      // Leave the dashboard's screen first, or the error would be drawn where nobody sees it.
+      reading = false;
+      dashboard.stop();
+      await dashboard.done.catch(() => undefined);
+    }
     throw err;
   } finally {
     progress?.stop();

@@ -88,6 +88,7 @@ export class AnalysisSession {
     const onDtls = (e: DtlsEvent) => {
       if (ndjson) this.writer.write(dtlsLine(e));
       this.store?.dtlsChanged(e.session);
+      this.tracker?.dtlsChanged(e.session);
       // The rule engine's DTLS hook (dtlsSeen(), rules with `on: dtls`): the session is the `dtls` scope.
       this.engine?.dtls({ ts: e.ts, frame: e.frame, what: e.change, session: e.session }, e.session);
       opts.onDtls?.(e);

@@ -2,6 +2,6 @@ export { combineListeners } from './listeners.js';
 export { StateTracker, type StateTrackerOptions } from './tracker.js';
 export { samples, SERIES_CAPACITY } from './twin.js';
 export type {
-  BootstrapSession, BootstrapStep, EndpointChange, EndpointState, EndpointStatus, NotificationAttributes,
+  BootstrapSession, BootstrapStep, EndpointChange, EndpointDtls, EndpointState, EndpointStatus, NotificationAttributes,
   ObservationState, ObservationStatus, ResourceState, StateListener,
 } from './types.js';

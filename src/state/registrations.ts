@@ -3,7 +3,7 @@ import { ExpiryQueue } from './expiry-queue.js';
 import { InternedLists } from './interned-lists.js';
 import { evictOne } from './evict.js';
 import { capped, queryParam } from './query.js';
-import type { EndpointState, EndpointStatus, StateListener } from './types.js';
+import type { EndpointDtls, EndpointState, EndpointStatus, StateListener } from './types.js';
 
 /** LwM2M core 6.2.1: lifetime, binding and version when the Register leaves them out. */
 const DEFAULT_LIFETIME = 86_400;
@@ -25,7 +25,22 @@ export class RegistrationTable {
   /** Endpoints forgotten because the table was full. */
   evicted = 0;
 
+  /** DTLS sessions linked to endpoints not (yet) registered: the PSK identity names them before the Register. */
+  private readonly pendingDtls = new Map<string, EndpointDtls>();
+
   constructor(private readonly listener: StateListener) {}
+
+  /** A DTLS session linked to endpoint `name` changed. */
+  linkDtls(name: string, dtls: EndpointDtls): void {
+    const ep = this.endpoints.get(name);
+    if (ep) {
+      ep.dtls = dtls;
+      this.listener.endpointTouched?.(ep);
+      return;
+    }
+    if (!this.pendingDtls.has(name) && this.pendingDtls.size >= MAX_ENDPOINTS) this.pendingDtls.delete(this.pendingDtls.keys().next().value!);
+    this.pendingDtls.set(name, dtls);
+  }
 
   get(name: string): EndpointState | undefined {
     return this.endpoints.get(name);
@@ -76,7 +91,7 @@ export class RegistrationTable {
         name, state: 'registering', location: null, address: m.coap.src, previousAddresses: null,
         lifetime: DEFAULT_LIFETIME, binding: DEFAULT_BINDING, lwm2mVersion: DEFAULT_VERSION, sms: null, queueMode: false,
         objects: this.lists.objects([]), objectVersions: this.lists.versionsOf(null),
-        registeredAt: null, updatedAt: null, expiresAt: null, lastSeen: ts,
+        registeredAt: null, updatedAt: null, expiresAt: null, lastSeen: ts, dtls: this.pendingDtls.get(name) ?? null,
       };
       this.endpoints.set(name, ep);
     } else {

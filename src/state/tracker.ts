@@ -59,6 +59,14 @@ export class StateTracker {
     this.apply(m);
   }
 
+  /** A DTLS session changed: an endpoint it is linked to records it. */
+  dtlsChanged(session: { id: number; endpoint: string | null; state: string; cipherSuite: string | null; pskIdentity: string | null }): void {
+    if (session.endpoint === null) return;
+    this.registrations.linkDtls(capped(session.endpoint), {
+      session: session.id, state: session.state, cipherSuite: session.cipherSuite, pskIdentity: session.pskIdentity,
+    });
+  }
+
   /** Advances capture time: registrations whose lifetime ran out before `ts` expire. */
   tick(ts: number): void {
     this.registrations.tick(ts);

@@ -26,6 +26,16 @@ export interface EndpointState {
   updatedAt: number | null;
   expiresAt: number | null;
   lastSeen: number;
+  /** The latest DTLS session linked to the endpoint (by PSK identity, address or decrypted traffic); null: none seen. */
+  dtls: EndpointDtls | null;
+}
+
+/** What the endpoint record keeps of its DTLS session (the session itself is in the DTLS stage and the store). */
+export interface EndpointDtls {
+  session: number;
+  state: string;
+  cipherSuite: string | null;
+  pskIdentity: string | null;
 }
 
 /** Attributes in force on a path (LwM2M write-attributes); numbers as the server sent them. */

@@ -142,7 +142,7 @@ export class RunWriter implements StateListener {
     for (const e of this.endpoints) {
       s.endpoint.run(run, e.name, e.address, e.previousAddresses ? JSON.stringify(e.previousAddresses) : null, e.location, e.state,
         e.lifetime, e.binding, e.lwm2mVersion, e.sms, e.queueMode ? 1 : 0, this.jsonOf(e.objects), this.jsonOf(e.objectVersions),
-        e.registeredAt, e.updatedAt, e.expiresAt, e.lastSeen);
+        e.registeredAt, e.updatedAt, e.expiresAt, e.lastSeen, e.dtls === null ? null : JSON.stringify(e.dtls));
     }
     for (const o of this.observations) {
       const attrs = o.paths.length === 1 && this.tracker ? this.tracker.observations.attributes.inForce(o.endpoint, o.paths[0]) : {};
@@ -210,8 +210,8 @@ function prepare(db: Database.Database) {
     live: db.prepare(`UPDATE runs SET interface = ?, packets_received = ?, dropped_kernel = ?, dropped_interface = ?,
       dropped_pipeline = ? WHERE id = ?`),
     endpoint: db.prepare(`INSERT OR REPLACE INTO endpoints (run_id, endpoint, address, previous_addresses, location, state, lifetime,
-      binding, lwm2m_version, sms, queue_mode, objects, object_versions, registered_at, updated_at, expires_at, last_seen)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      binding, lwm2m_version, sms, queue_mode, objects, object_versions, registered_at, updated_at, expires_at, last_seen, dtls)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     observation: db.prepare(`INSERT OR REPLACE INTO observations (run_id, id, endpoint, token, client, server, paths, attributes,
       state, ended_by, notifications, last_seq, reordered, late_notifications, started_at, last_notified_at, ended_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),

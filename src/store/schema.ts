@@ -154,6 +154,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX resource_samples_by_path ON resource_samples(run_id, endpoint, path, ts);
   CREATE INDEX messages_by_endpoint ON messages(run_id, endpoint, frame);
   `,
+  // 4: the DTLS session linked to each endpoint.
+  `
+  ALTER TABLE endpoints ADD COLUMN dtls TEXT; -- JSON {session, state, cipherSuite, pskIdentity}, or null: no DTLS seen
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -44,6 +44,9 @@ const RATE_WINDOW = 120;
 /** Seconds the current rates are averaged over. */
 const RATE_AVERAGE = 10;
 const MAX_TALKERS = 50_000;
+/** Endpoint lists longer than this are rebuilt at most every ENDPOINT_REFRESH_MS. */
+const LARGE_LIST = 2000;
+const ENDPOINT_REFRESH_MS = 500;
 const HISTORY_PER_ENDPOINT = 100;
 const MAX_HISTORY_ENDPOINTS = 100_000;
 
@@ -90,7 +93,7 @@ export class LiveSource implements DashboardSource {
   /** Events dropped from the front of eventList (its first element's absolute index). */
   private eventBase = 0;
   private readonly matchCache = new Map<string, { test: (e: EventSummary) => boolean; scanned: number; matches: number[] }>();
-  private endpointCache: { key: string; rows: EndpointSummary[] } | null = null;
+  private endpointCache: { key: string; rows: EndpointSummary[]; changes: number; at: number } | null = null;
   private readonly eventObjects = new WeakMap<DetectionEvent, EventSummary>();
   private nextEventId = 1;
   private readonly eventsBySeverity: Record<string, number> = {};
@@ -240,10 +243,16 @@ export class LiveSource implements DashboardSource {
     }
     const byState: Record<string, number> = {};
     if (this.tracker) for (const ep of this.tracker.registrations.all()) byState[ep.state] = (byState[ep.state] ?? 0) + 1;
-    const topTalkers = [...this.talkers.entries()]
-      .sort((a, b) => b[1].messages - a[1].messages)
-      .slice(0, 8)
-      .map(([address, t]) => ({ address, endpoint: t.endpoint, messages: t.messages }));
+    // The 8 busiest in one pass (no sort of every address on each redraw).
+    const top: Array<{ address: string; endpoint: string | null; messages: number }> = [];
+    for (const [address, t] of this.talkers) {
+      if (top.length === 8 && t.messages <= top[7].messages) continue;
+      let i = top.length === 8 ? 7 : top.length;
+      while (i > 0 && top[i - 1].messages < t.messages) i--;
+      top.splice(i, 0, { address, endpoint: t.endpoint, messages: t.messages });
+      if (top.length > 8) top.pop();
+    }
+    const topTalkers = top;
     return {
       source: this.source,
       live: !this.finished,
@@ -266,9 +275,14 @@ export class LiveSource implements DashboardSource {
   endpoints(q: EndpointQuery): Page<EndpointSummary> {
     if (!this.tracker) return { rows: [], total: 0, offset: q.offset };
     // The same list for the same data and query (a redraw asks for the count, then the page).
-    const key = `${this.changes}\u0000${q.sort}\u0000${q.descending}\u0000${q.filter}`;
-    if (this.endpointCache?.key === key) {
-      const rows = this.endpointCache.rows;
+    // A large list is rebuilt at most every ENDPOINT_REFRESH_MS while packets flow: filtering and
+    // sorting 10,000 endpoints on every redraw would take time from decoding.
+    const key = `${q.sort}\u0000${q.descending}\u0000${q.filter}`;
+    const cached = this.endpointCache;
+    const now = Date.now();
+    if (cached && cached.key === key
+      && (cached.changes === this.changes || (cached.rows.length > LARGE_LIST && now - cached.at < ENDPOINT_REFRESH_MS))) {
+      const rows = cached.rows;
       return { rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length, offset: q.offset };
     }
     const f = parseEndpointFilter(q.filter);
@@ -284,7 +298,7 @@ export class LiveSource implements DashboardSource {
       });
     }
     rows.sort(endpointComparator(q.sort, q.descending));
-    this.endpointCache = { key, rows };
+    this.endpointCache = { key, rows, changes: this.changes, at: now };
     return { rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length, offset: q.offset };
   }
 

@@ -170,3 +170,14 @@ describe('on a generated fleet capture', () => {
     expect(JSON.parse(sessions[0].steps).find((s: { operation: string }) => s.operation === 'bootstrap-write').written[0]).toEqual({ path: '/0/0/0', length: expect.any(Number) });
   });
 });
+
+describe('DTLS on the endpoint', () => {
+  it('the endpoint row and record carry the DTLS session linked to it', () => {
+    const db = join(dir, 'dtls.db');
+    const r = run('analyze', join(root, 'captures/generated/attack-dtls-weak-cipher.pcap'), '--db', db, '--format', 'ndjson');
+    expect(r.code).toBe(0);
+    const rows = new Database(db, { readonly: true }).prepare('SELECT endpoint, dtls FROM endpoints WHERE dtls IS NOT NULL').all() as Array<{ endpoint: string; dtls: string }>;
+    expect(rows).toEqual([{ endpoint: 'meter-00002', dtls: expect.any(String) }]);
+    expect(JSON.parse(rows[0].dtls)).toEqual({ session: 1, state: 'established', cipherSuite: 'TLS_PSK_WITH_3DES_EDE_CBC_SHA', pskIdentity: 'meter-00002' });
+  });
+});

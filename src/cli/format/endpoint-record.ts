@@ -15,6 +15,6 @@ export function endpointLine(c: EndpointChange): string {
     kind: 'endpoint', frame: c.frame, ts: time(c.ts), endpoint: e.name, state: e.state, previous: c.previous,
     address: e.address, location: e.location, lifetime: e.lifetime, binding: e.binding, lwm2mVersion: e.lwm2mVersion,
     queueMode: e.queueMode, sms: e.sms, objects: e.objects, registeredAt: time(e.registeredAt),
-    updatedAt: time(e.updatedAt), expiresAt: time(e.expiresAt),
+    updatedAt: time(e.updatedAt), expiresAt: time(e.expiresAt), dtls: e.dtls,
   }) + '\n';
 }

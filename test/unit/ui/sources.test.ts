@@ -243,6 +243,11 @@ describe('LiveSource over a running analysis', () => {
     expect(o.messageSeries.length).toBe(120);
     expect(o.topTalkers![0].address).toBe('10.0.0.1:5683');
     expect(o.topTalkers!.slice(1).every((t) => /^meter-\d{5}$/.test(t.endpoint ?? ''))).toBe(true);
+    expect(o.topTalkers).toHaveLength(8);
+    const counts = o.topTalkers!.map((t) => t.messages);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    const stored = StoreSource.open(storeFleet(true)).overview().topTalkers!.map((t) => t.messages);
+    expect(counts).toEqual(stored);
     expect(o.endpointsByState).toEqual({ registered: 10 });
     src.finish();
     expect(src.overview().live).toBe(false);

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { RuleLoadError } from '../rules/index.js';
 import { StoreError } from '../store/index.js';
@@ -10,55 +10,9 @@ import { registerUiCommand } from './commands/ui.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { collectRulePaths } from './rule-set.js';
 import { registerMonitorCommand } from './commands/monitor.js';
-import { parsePskFile, parsePskSpec, type PskEntry } from '../dtls/index.js';
+import { addPskOptions, parsePorts } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function parsePorts(value: string, previous: number[]): number[] {
-  const ports = value.split(',').map((p) => {
-    const n = Number(p.trim());
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`"${p}" is not a port number (1-65535)`);
-    return n;
-  });
-  return previous.concat(ports);
-}
-
-/** A --psk value that did not parse: reported by checkPsk, because commander's InvalidArgumentError would echo the key. */
-interface PskProblem {
-  problem: string;
-}
-
-/** --psk IDENTITY:HEXKEY, repeatable. */
-function parsePsk(value: string, previous: Array<PskEntry | PskProblem> | undefined): Array<PskEntry | PskProblem> {
-  try {
-    return (previous ?? []).concat(parsePskSpec(value));
-  } catch (err) {
-    return (previous ?? []).concat({ problem: (err as Error).message });
-  }
-}
-
-/** Fails the command on a bad --psk with a message that names the problem and the identity, never the key. */
-function checkPsk(_: Command, command: Command): void {
-  const psk = (command.opts() as { psk?: Array<PskEntry | PskProblem> }).psk ?? [];
-  for (const p of psk) {
-    if ('problem' in p) command.error(`error: option '--psk <identity:hexkey>' is invalid: ${p.problem}`, { exitCode: 1, code: 'commander.invalidArgument' });
-  }
-}
-
-/** --psk-file FILE: one IDENTITY:HEXKEY a line, # comments. */
-function parsePskFileOption(path: string): PskEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InvalidArgumentError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    return parsePskFile(text);
-  } catch (err) {
-    throw new InvalidArgumentError(`${path}: ${(err as Error).message}`);
-  }
-}
 
 const program = new Command();
 program
@@ -67,7 +21,7 @@ program
   .version(pkg.version)
   .showHelpAfterError('(run with --help for usage)');
 
-program
+const analyze = program
   .command('analyze')
   .description('Decode a pcap or pcapng capture: every CoAP message, matched and named as an LwM2M operation')
   .argument('<file>', 'capture file (pcap or pcapng)')
@@ -79,10 +33,8 @@ program
   .option('--store-messages', 'with --db: store every message too')
   .option('--ui', 'show the terminal dashboard while the file is read, and keep it open until q (see coapwatch ui)')
   .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
-  .option('--no-rules', 'no detection: decode and track state only')
-  .option('--psk <identity:hexkey>', 'decrypt DTLS 1.2 PSK sessions of this PSK identity (AES-128-CCM-8, -CCM, -GCM, -CBC-SHA256 suites) and analyse the CoAP inside; the identity is everything before the last ":" (repeatable)', parsePsk)
-  .option('--psk-file <file>', 'read --psk keys from a file: one IDENTITY:HEXKEY a line, # comments', parsePskFileOption)
-  .hook('preAction', checkPsk)
+  .option('--no-rules', 'no detection: decode and track state only');
+addPskOptions(analyze)
   .addHelpText('after', `
 Output (--format ndjson): one {"kind":"message",...} object per CoAP message, a {"kind":"dtls",...} object
 whenever a DTLS session changes (hello, suite, established, alert, failure), a {"kind":"endpoint",...}

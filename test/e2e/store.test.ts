@@ -57,7 +57,7 @@ describe('analyze --format ndjson endpoint records', () => {
       kind: 'endpoint', frame: 2, ts: 1795415436.285194, endpoint: 'meter-0002', state: 'registered', previous: 'registering',
       address: '127.0.0.1:56830', location: '/rd/0', lifetime: 300, binding: 'U', lwm2mVersion: '1.1', queueMode: false, sms: null,
       objects: ['/1', '/1/0', '/2/0', '/3/0', '/4/0', '/5/0', '/6/0', '/7/0', '/31024', '/31024/10', '/31024/11', '/31024/12'],
-      registeredAt: 1795415436.285194, updatedAt: 1795415436.285194, expiresAt: 1795415736.285194,
+      registeredAt: 1795415436.285194, updatedAt: 1795415436.285194, expiresAt: 1795415736.285194, dtls: null,
     });
     const at = records.indexOf(endpoints[1]);
     expect(records[at - 1]).toMatchObject({ kind: 'message', frame: 2 });

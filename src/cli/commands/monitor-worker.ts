@@ -66,6 +66,21 @@ function unlinkQuietly(path: string): void {
   }
 }
 
+/** SIGHUP: the rule files again, into the running engine (state and rule windows stay); a bad file changes nothing. */
+function reloadRules(session: AnalysisSession): void {
+  if (!session.engine) {
+    log('coapwatch: SIGHUP: detection is off (--no-rules or no rules), nothing to reload\n');
+    return;
+  }
+  try {
+    const rules = loadRuleSet(opts.rules);
+    session.engine.load(rules);
+    log(`coapwatch: reloaded ${rules.length} rules\n`);
+  } catch (err) {
+    log(`coapwatch: rules not reloaded, the ones in force stay: ${describe(err)}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const queue = new PacketQueue(memory);
   let writer: RotatingPcapWriter | null = null;
@@ -112,6 +127,10 @@ async function main(): Promise<void> {
   port.on('message', (m: ToWorker) => {
     if (m.type === 'stop') {
       final = m.stats;
+      return;
+    }
+    if (m.type === 'reload') {
+      reloadRules(session);
       return;
     }
     try {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Worker } from 'node:worker_threads';
 import { linkTypeName, openLiveCapture, type LiveStats, type PacketQueueMemory } from '../../capture/index.js';
-import { parsePskFile, parsePskSpec, type PskEntry } from '../../dtls/index.js';
+import type { PskEntry } from '../../dtls/index.js';
+import { addPskOptions, parsePorts } from '../options.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
 
 export interface MonitorOptions {
@@ -49,35 +49,9 @@ function seconds(value: string): number {
   return n;
 }
 
-function parsePsk(value: string, previous: PskEntry[] | undefined): PskEntry[] {
-  try {
-    return (previous ?? []).concat(parsePskSpec(value));
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
-
-function parsePskFileOption(path: string): PskEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InvalidArgumentError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    return parsePskFile(text);
-  } catch (err) {
-    throw new InvalidArgumentError(`${path}: ${(err as Error).message}`);
-  }
-}
-
-function parsePorts(value: string, previous: number[]): number[] {
-  return previous.concat(value.split(',').map((p) => integer(1, 65535, 'a port number')(p.trim())));
-}
-
 /** `coapwatch monitor -i IFACE`: the live form of `analyze`. */
 export function registerMonitorCommand(program: Command): void {
-  program
+  const monitor = program
     .command('monitor')
     .description('Capture live on an interface (libpcap) and analyse as `analyze` does: decoding, state, rules and database, until SIGINT or SIGTERM')
     .requiredOption('-i, --interface <name>', 'interface to capture on, or "any"')
@@ -90,9 +64,8 @@ export function registerMonitorCommand(program: Command): void {
     .option('--no-heuristic', 'do not look for CoAP on other UDP ports (matters only with a --filter that lets other ports through)')
     .option('--store-messages', 'store every message in the database too')
     .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
-    .option('--no-rules', 'no detection: decode and track state only')
-    .option('--psk <identity:hexkey>', 'decrypt DTLS 1.2 PSK sessions of this PSK identity, as analyze does (repeatable)', parsePsk)
-    .option('--psk-file <file>', 'read --psk keys from a file: one IDENTITY:HEXKEY a line, # comments', parsePskFileOption)
+    .option('--no-rules', 'no detection: decode and track state only');
+  addPskOptions(monitor)
     .option('--write <file.pcap>', 'also keep every captured frame in pcap files: FILE, then FILE.1, FILE.2, ... (before the extension) as each reaches --write-max-size')
     .option('--write-max-size <MB>', 'size at which --write starts its next file', integer(1, 1_000_000, 'a size in MB'), 100)
     .option('--write-max-files <n>', 'with --write: keep only the newest N files (0: keep all)', integer(0, 1_000_000, 'a count'), 0)
@@ -106,6 +79,8 @@ dropped (interface): the interface's own rx_dropped; dropped (coapwatch): decodi
 queue was full. The same counters are written into the run's row of the runs table.
 Capture needs root or the CAP_NET_RAW capability, libpcap, and the optional module "cap" (installed with coapwatch
 where libpcap-dev is present). Timestamps are the time coapwatch read each frame. Capture is promiscuous.
+SIGHUP reloads the rule files (--rules, or the bundled ones) without dropping state; if they have a problem,
+it is logged and the rules in force stay.
 Exit status: 0 after SIGINT or SIGTERM (database committed, final counters printed); 1 when the interface does not exist,
 capture is not permitted, the filter does not compile, libpcap or "cap" is missing, a rule file is wrong, or the
 database cannot be written.`)
@@ -122,7 +97,7 @@ export interface MonitorWorkerData {
 }
 
 /** Messages between the capture thread and the decoding thread. */
-export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; stats: LiveStats };
+export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; stats: LiveStats } | { type: 'reload' };
 export type FromWorker = { type: 'ready' } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' };
 
 /**
@@ -145,11 +120,13 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     let started = false;
     let failed = false;
     const timers: NodeJS.Timeout[] = [];
+    // SIGHUP: the decoding thread loads the rule files again; state, windows and deadlines stay.
+    const reload = () => worker.postMessage({ type: 'reload' } satisfies ToWorker);
     const stop = () => {
       if (stopping) return;
       stopping = true;
       for (const t of timers) clearInterval(t);
-      process.off('SIGINT', stop).off('SIGTERM', stop);
+      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', reload);
       const final = capture.stop();
       worker.postMessage({ type: 'stop', stats: final } satisfies ToWorker);
     };
@@ -160,7 +137,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
       stop();
     };
     // From the start: a signal while the worker is still loading stops it as cleanly as later.
-    process.once('SIGINT', stop).once('SIGTERM', stop);
+    process.once('SIGINT', stop).once('SIGTERM', stop).on('SIGHUP', reload);
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') {
         started = true;
@@ -177,7 +154,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     worker.on('error', (err) => fail(`internal error: ${err.stack ?? err.message}`));
     worker.on('exit', (code) => {
       for (const t of timers) clearInterval(t);
-      process.off('SIGINT', stop).off('SIGTERM', stop);
+      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', reload);
       if (!stopping) capture.stop();
       if (code !== 0 && !failed) {
         process.stderr.write(`coapwatch: internal error: the decoding thread exited with ${code}\n`);

@@ -29,7 +29,6 @@ const ATTACKS: Record<string, Attack> = {
   'out-of-range': outOfRange,
   'energy-backwards': energyBackwards,
   'silent-meter': silentMeter,
-  'mute-notifications': muteNotifications,
   'plaintext-downgrade': plaintextDowngrade,
   'acl-write': aclWrite,
   'firmware-update': firmwareUpdate,
@@ -48,6 +47,7 @@ const ATTACKS: Record<string, Attack> = {
   'rogue-read': rogueRead,
   'dtls-weak-cipher': dtlsWeakCipher,
   'dtls-handshake-failure': dtlsHandshakeFailure,
+  'mute-notifications': muteNotifications,
 };
 
 export const ATTACK_NAMES = Object.keys(ATTACKS);

@@ -1,0 +1,60 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { parsePskFile, parsePskSpec, type PskEntry } from '../dtls/index.js';
+
+/** Option parsers that `analyze` and `monitor` share. */
+
+/** --coap-port PORTS: repeatable, comma-separated. */
+export function parsePorts(value: string, previous: number[]): number[] {
+  const ports = value.split(',').map((p) => {
+    const n = Number(p.trim());
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`"${p}" is not a port number (1-65535)`);
+    return n;
+  });
+  return previous.concat(ports);
+}
+
+/** A --psk value that did not parse: reported by checkPsk, because commander's InvalidArgumentError would echo the key. */
+interface PskProblem {
+  problem: string;
+}
+
+/** --psk IDENTITY:HEXKEY, repeatable. */
+function parsePsk(value: string, previous: Array<PskEntry | PskProblem> | undefined): Array<PskEntry | PskProblem> {
+  try {
+    return (previous ?? []).concat(parsePskSpec(value));
+  } catch (err) {
+    return (previous ?? []).concat({ problem: (err as Error).message });
+  }
+}
+
+/** Fails the command on a bad --psk with a message that names the problem and the identity, never the key. */
+function checkPsk(_: Command, command: Command): void {
+  const psk = (command.opts() as { psk?: Array<PskEntry | PskProblem> }).psk ?? [];
+  for (const p of psk) {
+    if ('problem' in p) command.error(`error: option '--psk <identity:hexkey>' is invalid: ${p.problem}`, { exitCode: 1, code: 'commander.invalidArgument' });
+  }
+}
+
+/** --psk-file FILE: one IDENTITY:HEXKEY a line, # comments. */
+function parsePskFileOption(path: string): PskEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return parsePskFile(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`${path}: ${(err as Error).message}`);
+  }
+}
+
+/** --psk and --psk-file, with the check that keeps keys out of error messages. */
+export function addPskOptions(cmd: Command): Command {
+  return cmd
+    .option('--psk <identity:hexkey>', 'decrypt DTLS 1.2 PSK sessions of this PSK identity (AES-128-CCM-8, -CCM, -GCM, -CBC-SHA256 suites) and analyse the CoAP inside; the identity is everything before the last ":" (repeatable)', parsePsk)
+    .option('--psk-file <file>', 'read --psk keys from a file: one IDENTITY:HEXKEY a line, # comments', parsePskFileOption)
+    .hook('preAction', checkPsk);
+}

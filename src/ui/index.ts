@@ -9,6 +9,7 @@ import { StoreSource } from './store-source.js';
 export { Dashboard, POLL_MS, VIEWS, type DashboardProps, type ViewName } from './app.js';
 export { LiveSource, type LiveSessionLike, type LiveSourceOptions, type LiveStats } from './live-source.js';
 export { plainReport } from './plain.js';
+export type { Running } from './render.js';
 export type { DashboardSource } from './source.js';
 export { StoreSource } from './store-source.js';
 
@@ -38,7 +39,18 @@ export async function runStoredDashboard(dbPath: string, opts: { run?: number; v
 }
 
 /**
- * The dashboard over a running analysis (analyze --ui, monitor --ui). It polls `source` at most
+ * The dashboard over a database another thread is writing (monitor --ui: the analysis runs in
+ * monitor's decoding thread and commits every --stats-interval; this follows its run).
+ */
+export function followStoredDashboard(dbPath: string, run: number, title: string): Running {
+  const source = StoreSource.open(dbPath, run, { follow: true });
+  const running = show(source, title, true);
+  void running.done.finally(() => source.close());
+  return running;
+}
+
+/**
+ * The dashboard over a running analysis (analyze --ui). It polls `source` at most
  * 10 times a second; call source.finish() when no more packets will come. `done` resolves when
  * the user quits with q; stop() closes it from the program's side.
  *

@@ -229,4 +229,38 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     expect((d.prepare('SELECT COUNT(*) AS n FROM endpoints').get() as { n: number }).n).toBe(2);
     d.close();
   }, 60_000);
+
+  const hasTmux = (process.env.PATH ?? '').split(':').some((p) => p !== '' && existsSync(join(p, 'tmux')));
+  it.skipIf(!canCapture || !hasTmux)(`--ui draws the dashboard over the run being written; q stops capture and exits 0${rootReason}${hasTmux ? '' : ' (skipped: no tmux)'}`, async () => {
+    const port = 40_000 + Math.floor(Math.random() * 20_000);
+    const db = join(dir, 'ui.db');
+    const session = `coapwatch-monitor-ui-${process.pid}`;
+    const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' }).stdout;
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30',
+      `cd ${dir} && ${process.execPath} ${bin} monitor -i lo --filter 'udp port ${port}' --coap-port ${port} --db ${db} --ui; echo "EXITED $?"; sleep 30`);
+    const waitFor = async (text: string) => {
+      let screen = '';
+      for (let i = 0; i < 150 && !screen.includes(text); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = tmux('capture-pane', '-p', '-t', session);
+      }
+      expect(screen).toContain(text);
+      return screen;
+    };
+    try {
+      await waitFor('● live');
+      expect((await generate('--meters', '2', '--households', '1', '--duration', '60', '--speed', '300', '--server', `127.0.0.1:${port}`)).code).toBe(0);
+      tmux('send-keys', '-t', session, '2');
+      const screen = await waitFor('meter-00001');
+      expect(screen).toContain('meter-00000');
+      expect(screen).toContain('registered');
+      tmux('send-keys', '-t', session, 'q');
+      await waitFor('EXITED 0');
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', session]);
+    }
+    const d = new Database(db, { readonly: true });
+    expect((d.prepare('SELECT finished_at FROM runs').get() as { finished_at: number | null }).finished_at).not.toBeNull();
+    d.close();
+  }, 60_000);
 });

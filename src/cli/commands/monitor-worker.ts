@@ -139,13 +139,13 @@ async function main(): Promise<void> {
       session.store?.liveCounters(counters(m.stats));
       session.flush();
       writer?.flush();
-      log(line(m.stats));
+      if (!opts.ui) log(line(m.stats)); // the dashboard shows them
     } catch (err) {
       failure ??= err;
     }
   });
   const flushOutput = opts.format === 'ndjson' ? setInterval(() => session.writer.flush(), OUTPUT_FLUSH_MS) : null;
-  send({ type: 'ready' });
+  send({ type: 'ready', runId: session.store!.runId });
 
   try {
     await reader.run(() => final !== null || failure !== null);

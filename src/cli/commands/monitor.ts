@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { linkTypeName, openLiveCapture, type LiveStats, type PacketQueueMemory } from '../../capture/index.js';
 import type { PskEntry } from '../../dtls/index.js';
 import { addPskOptions, parsePorts } from '../options.js';
+import { followStoredDashboard, isInteractive, type Running } from '../../ui/index.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
 
 export interface MonitorOptions {
@@ -23,6 +24,8 @@ export interface MonitorOptions {
   writeMaxSize: number;
   writeMaxFiles: number;
   statsInterval: number;
+  /** Draw the dashboard (following the database) instead of logging counters. */
+  ui?: boolean;
 }
 
 const COAP_PORTS = [5683, 5684];
@@ -69,7 +72,8 @@ export function registerMonitorCommand(program: Command): void {
     .option('--write <file.pcap>', 'also keep every captured frame in pcap files: FILE, then FILE.1, FILE.2, ... (before the extension) as each reaches --write-max-size')
     .option('--write-max-size <MB>', 'size at which --write starts its next file', integer(1, 1_000_000, 'a size in MB'), 100)
     .option('--write-max-files <n>', 'with --write: keep only the newest N files (0: keep all)', integer(0, 1_000_000, 'a count'), 0)
-    .option('--stats-interval <seconds>', 'how often the counters are logged and the database is committed', seconds, 5)
+    .option('--stats-interval <seconds>', 'how often the counters are logged and the database is committed (default 5; 1 with --ui)', seconds)
+    .option('--ui', 'draw the terminal dashboard (see coapwatch ui) over the run as it is written; q stops capture')
     .showHelpAfterError(false)
     .addHelpText('after', `
 Every --stats-interval and at exit, one line on stderr:
@@ -98,7 +102,7 @@ export interface MonitorWorkerData {
 
 /** Messages between the capture thread and the decoding thread. */
 export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; stats: LiveStats } | { type: 'reload' };
-export type FromWorker = { type: 'ready' } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' };
+export type FromWorker = { type: 'ready'; runId: number } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' };
 
 /**
  * `monitor`: this thread captures (the `cap` callback copies each frame into a shared queue and
@@ -107,6 +111,12 @@ export type FromWorker = { type: 'ready' } | { type: 'error'; message: string } 
  * up; the kernel's buffer then only has to cover this thread's own pauses.
  */
 export async function monitorCommand(opts: MonitorOptions): Promise<void> {
+  opts.statsInterval ??= opts.ui ? 1 : 5;
+  if (opts.ui && (opts.format === 'ndjson' || !isInteractive())) {
+    process.stderr.write(`coapwatch: --ui draws on a terminal: ${opts.format === 'ndjson' ? 'it cannot be combined with --format ndjson' : 'stdin and stdout must be one'}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const filter = opts.filter ?? defaultFilter(opts.coapPort);
   // Rules are checked before anything is opened (the worker loads them again for itself).
   loadRuleSet(opts.rules);
@@ -122,9 +132,11 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     const timers: NodeJS.Timeout[] = [];
     // SIGHUP: the decoding thread loads the rule files again; state, windows and deadlines stay.
     const reload = () => worker.postMessage({ type: 'reload' } satisfies ToWorker);
+    let ui: Running | null = null;
     const stop = () => {
       if (stopping) return;
       stopping = true;
+      ui?.stop();
       for (const t of timers) clearInterval(t);
       process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', reload);
       const final = capture.stop();
@@ -132,6 +144,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     };
     const fail = (message: string) => {
       failed = true;
+      ui?.stop(); // the message must be readable
       process.stderr.write(`coapwatch: ${message}\n`);
       process.exitCode = 1;
       stop();
@@ -142,7 +155,12 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
       if (m.type === 'ready') {
         started = true;
         if (stopping) return;
-        process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}), filter "${filter}", database ${opts.db}\n`);
+        if (opts.ui) {
+          ui = followStoredDashboard(opts.db, m.runId, `monitor ${opts.interface}`);
+          void ui.done.then(stop); // q
+        } else {
+          process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}), filter "${filter}", database ${opts.db}\n`);
+        }
         timers.push(setInterval(() => worker.postMessage({ type: 'flush', stats: capture.stats() } satisfies ToWorker), opts.statsInterval * 1000));
       } else if (m.type === 'error') {
         fail(m.message);

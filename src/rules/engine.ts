@@ -64,7 +64,7 @@ export class RuleEngine {
   readonly fired = new Map<string, number>();
 
   constructor(rules: readonly Rule[], private readonly state: StateTracker, private readonly sink: EventSink) {
-    this.facts = new FactBuilder(state);
+    this.facts = new FactBuilder(state, this.dtlsHosts);
     this.load(rules);
   }
 

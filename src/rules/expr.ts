@@ -106,6 +106,17 @@ function valuesOf(records: RecordLike[], pattern: string): number[] {
   return out;
 }
 
+/** Records under the pattern whose numeric value lies outside [min, max]: {path, value}. One pass, no list of values. */
+function outside(records: RecordLike[], pattern: string, min: number, max: number): Array<Record<string, unknown>> {
+  const match = pathMatcher(pattern);
+  const out: Array<Record<string, unknown>> = [];
+  for (const r of records) {
+    const v = r.value;
+    if (typeof v === 'number' && (v < min || v > max) && match(r.path)) out.push({ path: r.path, value: v });
+  }
+  return out;
+}
+
 /** Records under the pattern whose numeric value is below the last one known: {path, previous, value}. */
 function decreased(records: RecordLike[], pattern: string): Array<Record<string, unknown>> {
   const match = pathMatcher(pattern);
@@ -138,6 +149,7 @@ const RULE_FUNCTIONS = {
   pathLike: (path: string, pattern: string) => pathMatcher(pattern)(path),
   values: valuesOf,
   decreased,
+  outside: (records: RecordLike[], pattern: string, min: unknown, max: unknown) => outside(records, pattern, Number(min), Number(max)),
   maxOf: extreme(Math.max, -Infinity),
   minOf: extreme(Math.min, Infinity),
 };
@@ -150,6 +162,7 @@ const environment = new Environment({ homogeneousAggregateLiterals: false, enabl
   .registerFunction('pathLike(string, string): bool', RULE_FUNCTIONS.pathLike)
   .registerFunction('values(list, string): list<double>', RULE_FUNCTIONS.values)
   .registerFunction('decreased(list, string): list<dyn>', RULE_FUNCTIONS.decreased)
+  .registerFunction('outside(list, string, dyn, dyn): list<dyn>', RULE_FUNCTIONS.outside)
   .registerFunction('maxOf(list): double', RULE_FUNCTIONS.maxOf)
   .registerFunction('minOf(list): double', RULE_FUNCTIONS.minOf);
 for (const v of VARIABLES) environment.registerVariable(v, 'dyn');

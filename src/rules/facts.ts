@@ -18,7 +18,7 @@ export const MESSAGE_FACTS = [
   'frame', 'ts', 'src', 'dst', 'srcHost', 'dstHost', 'transport', 'size', 'type', 'code', 'codeClass', 'role', 'isRequest',
   'isResponse', 'mid', 'token', 'uriPath', 'path', 'query', 'q', 'contentFormat', 'contentFormatName', 'unknownContentFormat',
   'accept', 'observe', 'payloadLength', 'retransmission', 'responseTo', 'responseTime', 'requestSize', 'afterCancel', 'error',
-  'operation', 'endpoint', 'records', 'objects', 'payloadError', 'peerIsServer',
+  'operation', 'endpoint', 'records', 'objects', 'payloadError', 'peerIsServer', 'unmatched', 'dtlsPeer',
 ] as const;
 
 /** What a rule sees as `m`: the message, flattened (see rules/README.md for every field). */
@@ -66,6 +66,10 @@ export interface MessageFacts {
    * answer) one the endpoint registered with or bootstrapped from? null when not known.
    */
   peerIsServer: boolean | null;
+  /** A response or notification that matches no request seen (and is no retransmission). */
+  unmatched: boolean;
+  /** Either address's host was seen as a DTLS client. */
+  dtlsPeer: boolean;
 }
 
 const NO_ATTRIBUTES: NotificationAttributes = Object.freeze({});
@@ -81,7 +85,8 @@ export class FactBuilder {
   private readonly servers = new Map<string, Set<string>>();
   private readonly attributeCache = new WeakMap<ObservationState, { version: number; attrs: NotificationAttributes }>();
 
-  constructor(private readonly state: StateTracker) {}
+  /** `dtlsHosts`: hosts seen as DTLS clients (the engine fills it from DTLS session changes). */
+  constructor(private readonly state: StateTracker, private readonly dtlsHosts: ReadonlySet<string>) {}
 
   /**
    * Bookkeeping every message needs, whether or not a rule looks at it: request sizes and
@@ -110,10 +115,12 @@ export class FactBuilder {
       const known = this.servers.get(endpoint);
       if (known) peerIsServer = known.has(hostOf(isRequest ? coap.src : coap.dst));
     }
+    const srcHost = hostOf(coap.src);
+    const dstHost = hostOf(coap.dst);
     const cf = msg.contentFormat;
     const cfName = cf === null ? null : contentFormatName(cf);
     return {
-      frame: coap.frame, ts: coap.ts, src: coap.src, dst: coap.dst, srcHost: hostOf(coap.src), dstHost: hostOf(coap.dst),
+      frame: coap.frame, ts: coap.ts, src: coap.src, dst: coap.dst, srcHost, dstHost,
       transport: coap.transport, size: coap.size, type: msg.type, code: CODE_STRINGS[msg.code], codeClass: msg.code >> 5,
       role, isRequest, isResponse: role === 'response' || role === 'notification',
       mid: msg.mid, token: msg.token, uriPath: msg.uriPath, path: lwm2m?.path ?? msg.uriPath ?? request?.msg.uriPath ?? null,
@@ -125,6 +132,8 @@ export class FactBuilder {
       afterCancel: role !== 'request' && request !== null && request.msg.observe === 1 && op === 'notify',
       error: msg.error, operation: op, endpoint, records: lwm2m?.records ?? [], objects: lwm2m?.objects ?? null,
       payloadError: lwm2m?.payloadError ?? null, peerIsServer,
+      unmatched: (role === 'response' || role === 'notification') && request === null && match.retransmissionOf === null,
+      dtlsPeer: this.dtlsHosts.size > 0 && (this.dtlsHosts.has(srcHost) || this.dtlsHosts.has(dstHost)),
     };
   }
 

@@ -198,12 +198,38 @@ function compileCall(name: string, argAsts: AstNode[], loopVars: string[], fns: 
       return ERR;
     };
   }
-  const fn = fns[name];
+  const fn = fns[name] as ((...a: unknown[]) => unknown) | undefined;
   if (!fn) throw UNSUPPORTED;
+  // One, two and four arguments (every rule function) without an array per call.
+  if (args.length === 1) {
+    const [a] = args;
+    return (s, l) => {
+      const x = a(s, l);
+      return x === ERR ? ERR : fn(x);
+    };
+  }
+  if (args.length === 2) {
+    const [a, b] = args;
+    return (s, l) => {
+      const x = a(s, l);
+      const y = b(s, l);
+      return x === ERR || y === ERR ? ERR : fn(x, y);
+    };
+  }
+  if (args.length === 4) {
+    const [a, b, c, d] = args;
+    return (s, l) => {
+      const w = a(s, l);
+      const x = b(s, l);
+      const y = c(s, l);
+      const z = d(s, l);
+      return w === ERR || x === ERR || y === ERR || z === ERR ? ERR : fn(w, x, y, z);
+    };
+  }
   return (s, l) => {
     const values = args.map((a) => a(s, l));
     if (values.includes(ERR)) return ERR;
-    return (fn as (...a: unknown[]) => unknown)(...values);
+    return fn(...values);
   };
 }
 

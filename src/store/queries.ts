@@ -5,6 +5,7 @@ export interface ListFilters {
   endpoint?: string;
   state?: string;
   severity?: string;
+  rule?: string;
   /** Capture time, seconds since the epoch: only rows seen at or after it. */
   since?: number;
 }
@@ -31,6 +32,10 @@ export interface EventRow {
   id: number;
   run: number | null;
   ts: number;
+  /** Time of the last identical event the rule's suppression folded into this one (null: none). */
+  lastTs: number | null;
+  /** This event and the identical ones folded into it. */
+  count: number;
   rule: string;
   severity: string;
   endpoint: string | null;
@@ -58,11 +63,12 @@ export function listEndpoints(db: Database.Database, path: string, f: ListFilter
 
 /** Events in time order. */
 export function listEvents(db: Database.Database, path: string, f: ListFilters): EventRow[] {
-  const { where, args } = conditions([['endpoint = ?', f.endpoint], ['severity = ?', f.severity], ['ts >= ?', f.since]]);
+  const { where, args } = conditions([['endpoint = ?', f.endpoint], ['severity = ?', f.severity], ['rule = ?', f.rule], ['ts >= ?', f.since]]);
   const sql = `SELECT * FROM events ${where} ORDER BY ts, id`;
   const rows = storeCall(path, () => db.prepare(sql).all(...args)) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
-    id: r.id as number, run: r.run_id as number | null, ts: r.ts as number, rule: r.rule as string,
+    id: r.id as number, run: r.run_id as number | null, ts: r.ts as number,
+    lastTs: r.count !== undefined && (r.count as number) > 1 ? (r.last_ts as number) : null, count: (r.count as number | undefined) ?? 1, rule: r.rule as string,
     severity: r.severity as string, endpoint: r.endpoint as string | null, src: r.src as string | null,
     dst: r.dst as string | null, frame: r.frame as number | null, message: r.message as string,
     details: typeof r.details === 'string' ? JSON.parse(r.details) : null,

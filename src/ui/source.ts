@@ -1,3 +1,5 @@
+import type { EventRow } from '../store/index.js';
+
 /**
  * What the dashboard's views ask for. Every call is a synchronous, bounded snapshot query:
  * lists come a window (offset, limit) at a time, so 10,000 endpoints or 100,000 events cost
@@ -175,20 +177,8 @@ export interface EventQuery {
   limit: number;
 }
 
-export interface EventSummary {
-  id: number;
-  ts: number;
-  lastTs: number | null;
-  count: number;
-  rule: string;
-  severity: string;
-  endpoint: string | null;
-  src: string | null;
-  dst: string | null;
-  frame: number | null;
-  message: string;
-  details: unknown;
-}
+/** An event as the dashboard lists it: the store's row without the run (the dashboard shows one run). */
+export type EventSummary = Omit<EventRow, 'run'>;
 
 export interface DashboardSource {
   /** Grows whenever the data changes; the live dashboard polls it and redraws only then. */

@@ -26,8 +26,8 @@ export function addListingOptions(cmd: Command): Command {
     .option('--since <time>', 'only rows at or after this capture time (epoch seconds or ISO 8601)', parseSince);
 }
 
-export function filtersOf(opts: ListingOptions & { state?: string; severity?: string }): ListFilters {
-  return { endpoint: opts.endpoint, state: opts.state, severity: opts.severity, since: opts.since };
+export function filtersOf(opts: ListingOptions & { state?: string; severity?: string; rule?: string }): ListFilters {
+  return { endpoint: opts.endpoint, state: opts.state, severity: opts.severity, rule: opts.rule, since: opts.since };
 }
 
 /** Prints listed rows: one JSON object per line, or a table of the given columns. */

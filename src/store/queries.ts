@@ -66,13 +66,28 @@ export function listEvents(db: Database.Database, path: string, f: ListFilters):
   const { where, args } = conditions([['endpoint = ?', f.endpoint], ['severity = ?', f.severity], ['rule = ?', f.rule], ['ts >= ?', f.since]]);
   const sql = `SELECT * FROM events ${where} ORDER BY ts, id`;
   const rows = storeCall(path, () => db.prepare(sql).all(...args)) as Array<Record<string, unknown>>;
-  return rows.map((r) => ({
+  return rows.map(eventFromRow);
+}
+
+/** An `events` row as the listings and the dashboard show it. */
+export function eventFromRow(r: Record<string, unknown>): EventRow {
+  return {
     id: r.id as number, run: r.run_id as number | null, ts: r.ts as number,
-    lastTs: r.count !== undefined && (r.count as number) > 1 ? (r.last_ts as number) : null, count: (r.count as number | undefined) ?? 1, rule: r.rule as string,
-    severity: r.severity as string, endpoint: r.endpoint as string | null, src: r.src as string | null,
+    lastTs: r.count !== undefined && (r.count as number) > 1 ? (r.last_ts as number) : null, count: (r.count as number | undefined) ?? 1,
+    rule: r.rule as string, severity: r.severity as string, endpoint: r.endpoint as string | null, src: r.src as string | null,
     dst: r.dst as string | null, frame: r.frame as number | null, message: r.message as string,
-    details: typeof r.details === 'string' ? JSON.parse(r.details) : null,
-  }));
+    details: jsonOrText(r.details),
+  };
+}
+
+/** A JSON column: parsed, or the text itself when it is not JSON (a database written by something else). */
+function jsonOrText(v: unknown): unknown {
+  if (typeof v !== 'string') return null;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
 }
 
 /** A WHERE clause from the filters that were given (undefined: not filtered). */

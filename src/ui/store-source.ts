@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openForReading, StoreError } from '../store/index.js';
+import { eventFromRow, openForReading, StoreError } from '../store/index.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
   type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, type FlowMessage, type FlowPage,
@@ -338,30 +338,8 @@ export class StoreSource implements DashboardSource {
     return {
       total,
       offset: q.offset,
-      rows: rows.map((r) => ({
-        id: r.id as number,
-        ts: r.ts as number,
-        lastTs: (r.last_ts as number | null | undefined) ?? null,
-        count: (r.count as number | undefined) ?? 1,
-        rule: r.rule as string,
-        severity: r.severity as string,
-        endpoint: r.endpoint as string | null,
-        src: r.src as string | null,
-        dst: r.dst as string | null,
-        frame: r.frame as number | null,
-        message: r.message as string,
-        details: parseJson(r.details),
-      })),
+      rows: rows.map(eventFromRow),
     };
-  }
-}
-
-function parseJson(text: unknown): unknown {
-  if (typeof text !== 'string') return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }
 

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { withoutCi } from '../support/terminal.js';
 
 /*
  * `coapwatch monitor`, the live form of analyze, as a user runs it. Capturing needs the optional
@@ -237,7 +238,7 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     const session = `coapwatch-monitor-ui-${process.pid}`;
     const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' }).stdout;
     tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30',
-      `cd ${dir} && ${process.execPath} ${bin} monitor -i lo --filter 'udp port ${port}' --coap-port ${port} --db ${db} --ui; echo "EXITED $?"; sleep 30`);
+      `cd ${dir} && ${withoutCi} ${process.execPath} ${bin} monitor -i lo --filter 'udp port ${port}' --coap-port ${port} --db ${db} --ui; echo "EXITED $?"; sleep 30`);
     const waitFor = async (text: string) => {
       let screen = '';
       for (let i = 0; i < 150 && !screen.includes(text); i++) {

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withoutCi } from '../support/terminal.js';
 
 /*
  * The dashboard in a real terminal: `coapwatch ui --db` runs inside a tmux pane of 100x30, keys
@@ -49,7 +50,7 @@ beforeAll(() => {
 
 describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
   beforeAll(() => {
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${withoutCi} ${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
   });
 
   afterAll(() => {
@@ -110,7 +111,7 @@ describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
   it('analyze --ui draws the same dashboard while the file is read, open until q, then the summary', async () => {
     spawnSync('tmux', ['kill-session', '-t', session]);
     const fleet = join(root, 'captures/generated/fleet-hour.pcap');
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${process.execPath} ${bin} analyze ${fleet} --ui; echo "EXITED $?"; sleep 30`);
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${withoutCi} ${process.execPath} ${bin} analyze ${fleet} --ui; echo "EXITED $?"; sleep 30`);
     let s = await waitForScreen((t) => /Messages\s+662/.test(t) && !/Source.*● live/.test(t), 'the whole file', 10_000);
     expect(s).toContain('registered 10');
     keys('2');

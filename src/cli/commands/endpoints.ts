@@ -5,7 +5,7 @@ import { addListingOptions, filtersOf, printListing, type ListingOptions } from 
 
 /** `coapwatch endpoints --db PATH`: the registration table of every run in a database. */
 export function registerEndpointsCommand(program: Command): void {
-  addListingOptions(program.command('endpoints').description('List the endpoints stored by analyze --db'))
+  addListingOptions(program.command('endpoints').description('List the endpoints stored by analyze --db or monitor'))
     .option('--state <state>', 'only endpoints in this state (registering, registered, expired, deregistered, rejected)')
     .action((opts: ListingOptions & { state?: string }) => {
       const db = openForReading(opts.db);

@@ -20,7 +20,7 @@ export function parseSince(value: string): number {
 /** The options every database listing shares. */
 export function addListingOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--db <path>', 'SQLite database written by analyze --db')
+    .requiredOption('--db <path>', 'SQLite database written by analyze --db or monitor')
     .addOption(new Option('-f, --format <format>', 'a table, or one JSON object per row').choices(['table', 'ndjson']).default('table'))
     .option('--endpoint <name>', 'only this endpoint')
     .option('--since <time>', 'only rows at or after this capture time (epoch seconds or ISO 8601)', parseSince);

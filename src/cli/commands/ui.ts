@@ -16,7 +16,7 @@ function parseView(value: string): ViewName {
 export function registerUiCommand(program: Command): void {
   program
     .command('ui')
-    .description('Terminal dashboard over a database written by analyze --db: overview, endpoints, message flow, events')
+    .description('Terminal dashboard over a database written by analyze --db or monitor: overview, endpoints, message flow, events')
     .requiredOption('--db <path>', 'SQLite database written by analyze --db (add --store-messages for the message flow)')
     .option('--run <n>', 'which run of the database to review (default: the latest)', parseRun)
     .option('--view <name>', `view to open with (${VIEWS.join(', ')})`, parseView)

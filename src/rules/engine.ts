@@ -1,3 +1,4 @@
+import type { ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { EndpointChange, StateTracker } from '../state/index.js';
 import { holds, hostOf, setScopeFunctions, valueOf, type Scope } from './expr.js';
@@ -58,6 +59,8 @@ export class RuleEngine {
   private readonly facts: FactBuilder;
   private nextScan = -Infinity;
   private currentEndpoint: string | null = null;
+  /** The request the message being evaluated answers (its exchange record), for observation lookups. */
+  private request: ExchangeRecord | null = null;
   private lastTs = 0;
   /** Events emitted (collapsed repeats not counted) and evaluation counts, for the summary and `rules test`. */
   events = 0;
@@ -104,6 +107,7 @@ export class RuleEngine {
     const byOp = op === undefined ? undefined : this.byOperation.get(op);
     if (this.anyMessage.length === 0 && byOp === undefined) return;
     const m = this.facts.message(a);
+    this.request = a.coap.match.request;
     const scope: Scope = { m, run: undefined };
     this.currentEndpoint = m.endpoint;
     setScopeFunctions(this.functions);
@@ -175,7 +179,7 @@ export class RuleEngine {
     const needs = rule.needs;
     if (needs.has('ep') && scope.ep === undefined) scope.ep = this.facts.endpoint(m.endpoint);
     if ((needs.has('obs') || needs.has('attrs')) && scope.obs === undefined) {
-      const obs = this.facts.observation(m);
+      const obs = this.facts.observation(m, this.request);
       scope.obs = obs;
       scope.attrs = this.facts.attributes(obs);
     }
@@ -227,15 +231,16 @@ export class RuleEngine {
     const key = String(valueOf(a.by, scope));
     const existing = armed.get(key);
     // The scope is kept for the deadline: `ep` and `obs` stay live references to the state.
+    // The message's scope object is its own (made per message), so it is kept, not copied.
     if (existing) {
       // Re-armed (every notification of an observation): updated in place, in its old slot.
       existing.deadline = ts + within;
-      existing.scope = { ...scope };
+      existing.scope = scope;
       existing.frame = where.frame;
       return;
     }
     if (armed.size >= MAX_KEYS) armed.delete(armed.keys().next().value!);
-    armed.set(key, { deadline: ts + within, scope: { ...scope }, ...where });
+    armed.set(key, { deadline: ts + within, scope, ...where });
   }
 
   private step(rule: Rule, scope: Scope, ts: number, where: Where): void {

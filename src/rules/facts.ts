@@ -141,7 +141,10 @@ export class FactBuilder {
    * The observation a notification or Observe message belongs to: the live state object, so
    * an absence rule's deadline sees how it stands then.
    */
-  observation(m: MessageFacts): ObservationState | null {
+  observation(m: MessageFacts, request: ExchangeRecord | null): ObservationState | null {
+    // A notification's Observe request finds it without building a key string.
+    const byRequest = request === null ? undefined : this.state.observations.forRequest(request);
+    if (byRequest) return byRequest;
     if (m.isResponse) return this.state.observations.fromClient(m.src, m.dst, m.token) ?? null;
     if (m.isRequest) return this.state.observations.fromClient(m.dst, m.src, m.token) ?? null;
     return null;

@@ -64,6 +64,11 @@ export class ObservationTable {
     }
   }
 
+  /** The observation whose Observe request is `request` (what the CoAP stage matches a notification to). */
+  forRequest(request: ExchangeRecord): ObservationState | undefined {
+    return this.byRequest.get(request);
+  }
+
   /** The observation a notification or Observe response (client → server) belongs to, if known. */
   fromClient(client: string, server: string, token: string): ObservationState | undefined {
     return this.byKey.get(key(client, server, token));

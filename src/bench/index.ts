@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PACKETS, ensureCapture, type Capture } from './build-capture.js';
 import { findOnPath, PEAK_RSS_PRELOAD, timedRun, type TimedRun } from './measure.js';
-import { renderTable, summaryJson, type Throughput } from './report.js';
+import { renderTable, summaryJson, type IdleMemory, type Throughput } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'bin/coapwatch.js');
@@ -33,8 +33,8 @@ const program = new Command()
     + 'peak RSS), and the same with --no-rules to show what detection costs, on a synthetic capture of an LwM2M smart-meter fleet, built deterministically into '
     + 'bench-data/lwm2m-<N>-v<format version>.pcap unless it is cached there, and compares with one run of '
     + '`tshark -n -r FILE` (one summary line per packet) and `tshark -n -r FILE -T ek` (one JSON object per packet, '
-    + 'the like-for-like output) when tshark is on PATH, and times one run with --db. Prints a table, then every '
-    + 'figure as one line of JSON.',
+    + 'the like-for-like output) when tshark is on PATH, times one run with --db, and measures the heap per idle '
+    + 'registered endpoint with 100,000 of them. Prints a table, then every figure as one line of JSON.',
   )
   .option('--packets <n>', 'packets in the capture', positiveInteger, DEFAULT_PACKETS)
   .option('--runs <n>', 'timed coapwatch runs; the fastest is reported', positiveInteger, 3)
@@ -72,7 +72,8 @@ async function main(opts: BenchOptions): Promise<number> {
   const tshark = opts.tshark ? await timeTshark(capture, []) : 'skipped (--no-tshark)';
   const tsharkJson = opts.tshark ? await timeTshark(capture, ['-T', 'ek']) : 'skipped (--no-tshark)';
   const sanity = checkMessageCount(capture);
-  const result = { capture, runSeconds: runs.map((r) => r.seconds), ours, noRules, withDb, tshark, tsharkJson, sanity };
+  const idle = idleEndpointMemory(IDLE_ENDPOINTS);
+  const result = { capture, runSeconds: runs.map((r) => r.seconds), ours, noRules, withDb, tshark, tsharkJson, idle, sanity };
   process.stdout.write('\n' + renderTable(result, shownPath) + summaryJson(result) + '\n');
   return sanity.startsWith('FAILED') ? 1 : 0;
 }
@@ -103,6 +104,16 @@ async function timeTshark(capture: Capture, extra: string[]): Promise<Throughput
   const run = await timedRun(tshark, ['-n', '-r', capture.path, ...extra]);
   if (run.exitCode !== 0) return `skipped: tshark exited with ${run.exitCode ?? 'a signal'}`;
   return { seconds: run.seconds, peakRssKb: null };
+}
+
+const IDLE_ENDPOINTS = 100_000;
+
+/** Heap per idle registered endpoint, measured in a fresh process (src/bench/idle-endpoints.ts). */
+function idleEndpointMemory(n: number): IdleMemory | string {
+  note(`memory of ${n.toLocaleString('en-US')} idle endpoints...`);
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist/bench/idle-endpoints.js'), String(n)], { encoding: 'utf8' });
+  if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n')[0] || `exit code ${r.status}`}`;
+  return JSON.parse(r.stdout) as IdleMemory;
 }
 
 /** The summary's "CoAP messages" line must count every packet the capture holds: each is one CoAP message. */

@@ -19,8 +19,17 @@ export interface BenchResult {
   tshark: Throughput | string;
   /** `tshark -n -r -T ek` (a JSON object per packet, like our NDJSON), or why it was skipped. */
   tsharkJson: Throughput | string;
+  /** Heap per idle registered endpoint (or why it could not be measured). */
+  idle: IdleMemory | string;
   /** "ok", or what went wrong or was skipped. */
   sanity: string;
+}
+
+export interface IdleMemory {
+  endpoints: number;
+  registered: number;
+  bytesPerEndpoint: number;
+  heapMiB: number;
 }
 
 const MB = 1e6;
@@ -56,7 +65,10 @@ export function renderTable(r: BenchResult, capturePath: string): string {
     if (typeof t === 'string') lines.push(`  ${name.padEnd(20)}${t}`);
     else lines.push(row(name, t, `coapwatch ndjson is ${(t.seconds / r.ours.seconds).toFixed(2)}x its packets/s`));
   }
-  lines.push('', `sanity   ${r.sanity}`);
+  lines.push('', typeof r.idle === 'string'
+    ? `memory   idle endpoints: ${r.idle}`
+    : `memory   ${grouped(r.idle.registered)} idle registered endpoints: ${r.idle.bytesPerEndpoint} bytes of heap each (heap ${r.idle.heapMiB} MiB)`);
+  lines.push(`sanity   ${r.sanity}`);
   return lines.join('\n') + '\n';
 }
 
@@ -82,6 +94,7 @@ export function summaryJson(r: BenchResult): string {
     tsharkJson: typeof r.tsharkJson === 'string' ? null : figures(r.tsharkJson),
     oursOverTshark: ratio(r.tshark),
     oursOverTsharkJson: ratio(r.tsharkJson),
+    idleEndpoints: typeof r.idle === 'string' ? null : r.idle,
     sanity: r.sanity,
   });
 }

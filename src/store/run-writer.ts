@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import { samples, type StateTracker } from '../state/index.js';
+import { samples, SERIES_CAPACITY, type StateTracker } from '../state/index.js';
 import type {
   BootstrapSession, EndpointChange, EndpointState, ObservationState, ResourceState, StateListener,
 } from '../state/index.js';
@@ -15,6 +15,11 @@ import { openForWriting } from './open.js';
  * large; a killed run loses at most this many messages' worth of changes.
  */
 const BATCH_MESSAGES = 100_000;
+/**
+ * Samples written per changed resource at an interim commit (the final one writes the whole
+ * ring): enough for the dashboard's sparklines, a quarter of the inserts.
+ */
+const INTERIM_SAMPLES = 8;
 
 /**
  * Writes one run (one capture file, one sensor) into the database. It listens to the state
@@ -117,13 +122,17 @@ export class RunWriter implements StateListener {
 
   /** Writes every changed row in one transaction. */
   flush(): void {
+    this.commit(INTERIM_SAMPLES);
+  }
+
+  private commit(samplesPerResource: number): void {
     this.sinceFlush = 0;
-    storeCall(this.path, () => this.db.transaction(() => this.writeChanges()).immediate());
+    storeCall(this.path, () => this.db.transaction(() => this.writeChanges(samplesPerResource)).immediate());
   }
 
   /** Final commit: the run is marked finished with its packet count. */
   finish(packets: number | null): void {
-    this.flush();
+    this.commit(SERIES_CAPACITY);
     storeCall(this.path, () => {
       this.statements.finish.run(Date.now() / 1000, packets, this.runId);
       this.db.close();
@@ -136,7 +145,7 @@ export class RunWriter implements StateListener {
     return text;
   }
 
-  private writeChanges(): void {
+  private writeChanges(samplesPerResource: number): void {
     const s = this.statements;
     const run = this.runId;
     for (const e of this.endpoints) {
@@ -151,16 +160,18 @@ export class RunWriter implements StateListener {
     }
     for (const r of this.resources) {
       s.resource.run(run, r.endpoint, r.path, r.name, r.type, typeof r.value === 'boolean' ? (r.value ? 1 : 0) : r.value, r.updatedAt);
-      // The twin keeps a bounded ring of recent samples: write those newer than the last batch's.
+      // The twin keeps a bounded ring of recent samples: write those newer than the last batch's,
+      // thinned to `samplesPerResource` evenly spread (newest kept) — at one insert each, every
+      // sample of every resource at every batch was most of what --db cost.
       if (r.series) {
         const until = this.sampledUntil.get(r) ?? -Infinity;
-        let newest = until;
-        for (const [ts, value] of samples(r.series)) {
-          if (ts <= until || !Number.isFinite(value) || !Number.isFinite(ts)) continue;
+        const fresh = samples(r.series).filter(([ts, value]) => ts > until && Number.isFinite(value) && Number.isFinite(ts));
+        const step = fresh.length / samplesPerResource;
+        for (let k = Math.min(fresh.length, samplesPerResource); k >= 1; k--) {
+          const [ts, value] = fresh[step > 1 ? Math.ceil(fresh.length - 1 - (k - 1) * step) : fresh.length - k];
           s.sample.run(run, r.endpoint, r.path, ts, value);
-          if (ts > newest) newest = ts;
         }
-        this.sampledUntil.set(r, newest);
+        if (fresh.length > 0) this.sampledUntil.set(r, fresh[fresh.length - 1][0]);
       }
     }
     for (const b of this.sessions) {

@@ -74,6 +74,22 @@ describe('SQLite store', () => {
     db.close();
   });
 
+  it('writes sparkline samples thinned to 8 per resource at an interim commit, the whole fresh ring at the end', () => {
+    const path = join(tmp(), 'samples.db');
+    const writer = RunWriter.open(path, 'samples', false);
+    const tracker = new StateTracker(writer);
+    writer.attach(tracker);
+    const value = (ts: number) => tracker.twin.apply('meter-1', [{ path: '/3305/0/5800', name: null, type: 'float', value: ts * 10 }], ts);
+    for (let ts = 1; ts <= 20; ts++) value(ts);
+    writer.flush();
+    for (let ts = 21; ts <= 25; ts++) value(ts);
+    writer.finish(null);
+    const rows = read(path).prepare('SELECT ts, value FROM resource_samples ORDER BY ts').all() as Array<{ ts: number; value: number }>;
+    // 20 fresh samples, 8 kept, evenly spread, the newest among them; then the 5 that came after.
+    expect(rows.map((r) => r.ts)).toEqual([3, 5, 8, 10, 13, 15, 18, 20, 21, 22, 23, 24, 25]);
+    expect(rows.every((r) => r.value === r.ts * 10)).toBe(true);
+  });
+
   it('an unwritable path is a one-line StoreError', () => {
     const dir = tmp();
     mkdirSync(join(dir, 'ro'));

@@ -1,4 +1,5 @@
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { PCAP_GLOBAL_HEADER_BYTES, writePcapGlobalHeader } from './pcap-header.js';
 import { CaptureError } from './types.js';
 
 export interface RotatingPcapOptions {
@@ -12,8 +13,6 @@ export interface RotatingPcapOptions {
   maxFiles?: number;
 }
 
-const MAGIC_MICROSECONDS = 0xa1b2c3d4;
-const GLOBAL_HEADER = 24;
 const RECORD_HEADER = 16;
 const CHUNK_BYTES = 1 << 20;
 
@@ -42,14 +41,14 @@ export class RotatingPcapWriter {
   packets = 0;
 
   constructor(private readonly o: RotatingPcapOptions) {
-    if (o.maxBytes < GLOBAL_HEADER + RECORD_HEADER + 1) throw new CaptureError(`--write-max-size is too small for one packet`);
+    if (o.maxBytes < PCAP_GLOBAL_HEADER_BYTES + RECORD_HEADER + 1) throw new CaptureError(`--write-max-size is too small for one packet`);
     this.start();
   }
 
   /** Appends one frame; `ts` in seconds since the epoch. */
   write(ts: number, data: Buffer, origLength: number): void {
     const record = RECORD_HEADER + data.length;
-    if (this.fileBytes + record > this.o.maxBytes && this.fileBytes > GLOBAL_HEADER) this.rotate();
+    if (this.fileBytes + record > this.o.maxBytes && this.fileBytes > PCAP_GLOBAL_HEADER_BYTES) this.rotate();
     if (this.used + record > CHUNK_BYTES) this.flush();
     if (record > CHUNK_BYTES) {
       this.header(ts, data.length, origLength);
@@ -105,16 +104,9 @@ export class RotatingPcapWriter {
       throw new CaptureError(`${name}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     this.files.push(name);
-    const h = this.chunk;
-    h.writeUInt32LE(MAGIC_MICROSECONDS, this.used);
-    h.writeUInt16LE(2, this.used + 4);
-    h.writeUInt16LE(4, this.used + 6);
-    h.writeInt32LE(0, this.used + 8);
-    h.writeUInt32LE(0, this.used + 12);
-    h.writeUInt32LE(this.o.snaplen, this.used + 16);
-    h.writeUInt32LE(this.o.linkType, this.used + 20);
-    this.used += GLOBAL_HEADER;
-    this.fileBytes = GLOBAL_HEADER;
+    writePcapGlobalHeader(this.chunk, this.used, this.o.linkType, this.o.snaplen);
+    this.used += PCAP_GLOBAL_HEADER_BYTES;
+    this.fileBytes = PCAP_GLOBAL_HEADER_BYTES;
   }
 
   private rotate(): void {

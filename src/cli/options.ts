@@ -4,6 +4,15 @@ import { parsePskFile, parsePskSpec, type PskEntry } from '../dtls/index.js';
 
 /** Option parsers that `analyze` and `monitor` share. */
 
+/** An integer option within [min, max] ("1_000" allowed); the error names what it is ("a size in MiB"). */
+export function integerIn(min: number, max: number, what = 'an integer') {
+  return (value: string): number => {
+    const n = Number(value.replace(/_/g, ''));
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`"${value}" is not ${what} from ${min} to ${max}`);
+    return n;
+  };
+}
+
 /** --coap-port PORTS: repeatable, comma-separated. */
 export function parsePorts(value: string, previous: number[]): number[] {
   const ports = value.split(',').map((p) => {

@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { PCAP_GLOBAL_HEADER_BYTES, writePcapGlobalHeader } from '../capture/index.js';
 
 /** A UDP socket address plus what its frames carry on the captured link. */
 export interface Station {
@@ -12,10 +13,8 @@ export interface Station {
   ipId: number;
 }
 
-const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
 const SNAPLEN = 65535;
 const LINKTYPE_ETHERNET = 1;
-const GLOBAL_HEADER = 24;
 const RECORD_HEADER = 16;
 const ETHERNET = 14;
 const IPV4 = 20;
@@ -39,15 +38,8 @@ export class PcapWriter {
   bytes = 0;
 
   constructor(private readonly fd: number) {
-    const header = this.chunk;
-    header.writeUInt32LE(PCAP_MAGIC_MICROSECONDS, 0);
-    header.writeUInt16LE(2, 4);
-    header.writeUInt16LE(4, 6);
-    header.writeInt32LE(0, 8); // thiszone: timestamps are UTC
-    header.writeUInt32LE(0, 12); // sigfigs
-    header.writeUInt32LE(SNAPLEN, 16);
-    header.writeUInt32LE(LINKTYPE_ETHERNET, 20);
-    this.used = GLOBAL_HEADER;
+    writePcapGlobalHeader(this.chunk, 0, LINKTYPE_ETHERNET, SNAPLEN);
+    this.used = PCAP_GLOBAL_HEADER_BYTES;
   }
 
   writeUdp(us: number, src: Station, dst: Station, payload: Buffer): void {

@@ -19,7 +19,7 @@ export const MESSAGE_FACTS = [
   'isResponse', 'mid', 'token', 'uriPath', 'path', 'query', 'q', 'contentFormat', 'contentFormatName', 'unknownContentFormat',
   'accept', 'observe', 'payloadLength', 'retransmission', 'responseTo', 'responseTime', 'requestSize', 'afterCancel', 'error',
   'operation', 'endpoint', 'records', 'objects', 'payloadError', 'peerIsServer', 'unmatched', 'dtlsPeer',
-] as const;
+] as const satisfies ReadonlyArray<keyof MessageFacts>;
 
 /** What a rule sees as `m`: the message, flattened (see rules/README.md for every field). */
 export interface MessageFacts {

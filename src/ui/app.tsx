@@ -1,8 +1,9 @@
 import { Box, useApp, useInput, useStdin, useStdout, type Key } from 'ink';
+import { SEVERITIES, type Severity } from '../rules/index.js';
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import { follow, LineView, seg, type Line } from './lines.js';
 import {
-  ENDPOINT_SORT_KEYS, SEVERITY_ORDER, type DashboardSource, type EndpointSummary, type EventSummary, type FlowMessage,
+  ENDPOINT_SORT_KEYS, type DashboardSource, type EndpointSummary, type EventSummary, type FlowMessage,
 } from './source.js';
 import { clean, fit } from './text.js';
 import { EndpointDetailView, endpointDetailLines, type EndpointDetailData } from './views/endpoint-detail.js';
@@ -312,7 +313,7 @@ export function Dashboard(props: DashboardProps): ReactElement {
           }
         } else if (ch === '/') startInput({ target: 'events', text: evFilter, before: evFilter });
         else if (ch === 's') {
-          setMinSeverity((s) => SEVERITY_ORDER[(SEVERITY_ORDER.indexOf(s as (typeof SEVERITY_ORDER)[number]) + 1) % SEVERITY_ORDER.length]);
+          setMinSeverity((s) => SEVERITIES[(SEVERITIES.indexOf(s as Severity) + 1) % SEVERITIES.length]);
           setEvList({ cursor: 0 });
         } else if (key.escape) setView('overview');
         break;

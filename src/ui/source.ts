@@ -1,3 +1,4 @@
+import { SEVERITIES, type Severity } from '../rules/index.js';
 import type { EventRow } from '../store/index.js';
 
 /**
@@ -8,7 +9,6 @@ import type { EventRow } from '../store/index.js';
  * sanitize them before drawing.
  */
 
-export const SEVERITY_ORDER = ['info', 'low', 'medium', 'high', 'critical'] as const;
 
 export interface Overview {
   /** Where the traffic came from: capture file or interface. */
@@ -229,8 +229,8 @@ export function parseEndpointFilter(text: string): { state?: string; text: strin
 
 /** Severities at or above `min`. */
 export function severitiesFrom(min: string): string[] {
-  const i = SEVERITY_ORDER.indexOf(min as (typeof SEVERITY_ORDER)[number]);
-  return i < 0 ? [...SEVERITY_ORDER] : SEVERITY_ORDER.slice(i);
+  const i = SEVERITIES.indexOf(min as Severity);
+  return i < 0 ? [...SEVERITIES] : SEVERITIES.slice(i);
 }
 
 /** LwM2M operations of the registration interface (the endpoint's history). */

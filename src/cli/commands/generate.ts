@@ -6,15 +6,8 @@ import { generateCapture, type GenerateOptions } from '../../generate/generate.j
 import { ipv4ToString } from '../../generate/ipv4.js';
 import { LIVE_ATTACK_NAMES } from '../../generate/live/attacks.js';
 import { runLive } from '../../generate/live/run.js';
+import { integerIn } from '../options.js';
 import { BuiltInDemand, CsvDemand, type DemandProfile } from '../../generate/demand.js';
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value.replace(/_/g, ''));
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`"${value}" is not an integer from ${min} to ${max}`);
-    return n;
-  };
-}
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -79,11 +72,11 @@ export function registerGenerateCommand(program: Command): void {
     .description('The LwM2M traffic of a simulated smart-meter fleet (one server, N meters, households per meter): written to a pcap, or live on loopback')
     .option('--pcap <file>', 'capture to write (Ethernet/IPv4/UDP, classic pcap), as fast as it can be built')
     .option('--live', 'run the server and every meter as UDP peers on loopback for --duration / --speed seconds, then print what each side counted', false)
-    .option('--meters <n>', 'meter clients', integer(1, 60_000), 20)
-    .option('--households <n>', `households per meter: instances of its power object, at most ${MAX_HOUSEHOLDS} so that a notification of all of them fits one CoAP message (no block-wise transfer is generated)`, integer(1, MAX_HOUSEHOLDS), 10)
+    .option('--meters <n>', 'meter clients', integerIn(1, 60_000), 20)
+    .option('--households <n>', `households per meter: instances of its power object, at most ${MAX_HOUSEHOLDS} so that a notification of all of them fits one CoAP message (no block-wise transfer is generated)`, integerIn(1, MAX_HOUSEHOLDS), 10)
     .option('--duration <seconds>', 'simulated time', seconds, 3600)
     .option('--speed <x>', 'simulated seconds per second of capture (or, with --live, of wall clock): 60 puts an hour of fleet time in a minute', speedFactor, 1)
-    .option('--seed <n>', 'random seed: the same flags and seed give the same bytes', integer(0, 0xffffffff), 1)
+    .option('--seed <n>', 'random seed: the same flags and seed give the same bytes', integerIn(0, 0xffffffff), 1)
     .addOption(new Option('--start <time>', 'simulated start, ISO 8601').argParser(startTime).default(startTime(DEFAULT_START), DEFAULT_START))
     .option('--server <host:port>', `LwM2M server address, IPv4 (default: ${DEFAULT_SERVER}; with --live a 127.x.x.x address to listen on, default ${DEFAULT_LIVE_SERVER})`, serverAddress)
     .addOption(new Option('--attack <list>', `comma-separated attacks to inject, each message listed in FILE.truth.ndjson: ${ATTACK_NAMES.join(', ')}`)

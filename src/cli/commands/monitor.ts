@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { Worker } from 'node:worker_threads';
 import { linkTypeName, openLiveCapture, type LiveStats, type PacketQueueMemory } from '../../capture/index.js';
 import type { PskEntry } from '../../dtls/index.js';
-import { addPskOptions, parsePorts } from '../options.js';
+import { addPskOptions, integerIn, parsePorts } from '../options.js';
 import { followStoredDashboard, isInteractive, type Running } from '../../ui/index.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
 
@@ -38,14 +38,6 @@ export function defaultFilter(extraPorts: number[]): string {
   return [...ports.flatMap((p) => [`udp port ${p}`, `tcp port ${p}`]), FRAGMENTS].join(' or ');
 }
 
-function integer(min: number, max: number, what: string) {
-  return (value: string): number => {
-    const n = Number(value.replace(/_/g, ''));
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`"${value}" is not ${what} from ${min} to ${max}`);
-    return n;
-  };
-}
-
 function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0.1) throw new InvalidArgumentError(`"${value}" is not a number of seconds (at least 0.1)`);
@@ -59,8 +51,8 @@ export function registerMonitorCommand(program: Command): void {
     .description('Capture live on an interface (libpcap) and analyse as `analyze` does: decoding, state, rules and database, until SIGINT or SIGTERM')
     .requiredOption('-i, --interface <name>', 'interface to capture on, or "any"')
     .option('--filter <bpf>', 'BPF capture filter in pcap-filter syntax; "" captures everything (default: UDP and TCP on 5683, 5684 and every --coap-port, plus IP fragments)')
-    .option('--snaplen <bytes>', 'bytes kept of each frame', integer(64, 262_144, 'a length'), 65_535)
-    .option('--buffer-size <MiB>', "libpcap's capture buffer in the kernel; a larger one rides out longer bursts", integer(1, 4096, 'a size in MiB'), 64)
+    .option('--snaplen <bytes>', 'bytes kept of each frame', integerIn(64, 262_144, 'a length'), 65_535)
+    .option('--buffer-size <MiB>', "libpcap's capture buffer in the kernel; a larger one rides out longer bursts", integerIn(1, 4096, 'a size in MiB'), 64)
     .option('--db <path>', 'SQLite database to write the run into (endpoints, observations, last values, events, counters)', './coapwatch.db')
     .addOption(new Option('-f, --format <format>', 'stdout: a summary at exit, or one JSON object per message and state change as they come').choices(['summary', 'ndjson']).default('summary'))
     .option('--coap-port <ports>', 'extra UDP/TCP ports to decode as CoAP (repeatable, comma-separated); 5683 and 5684 always are', parsePorts, [])
@@ -70,8 +62,8 @@ export function registerMonitorCommand(program: Command): void {
     .option('--no-rules', 'no detection: decode and track state only');
   addPskOptions(monitor)
     .option('--write <file.pcap>', 'also keep every captured frame in pcap files: FILE, then FILE.1, FILE.2, ... (before the extension) as each reaches --write-max-size')
-    .option('--write-max-size <MB>', 'size at which --write starts its next file', integer(1, 1_000_000, 'a size in MB'), 100)
-    .option('--write-max-files <n>', 'with --write: keep only the newest N files (0: keep all)', integer(0, 1_000_000, 'a count'), 0)
+    .option('--write-max-size <MB>', 'size at which --write starts its next file', integerIn(1, 1_000_000, 'a size in MB'), 100)
+    .option('--write-max-files <n>', 'with --write: keep only the newest N files (0: keep all)', integerIn(0, 1_000_000, 'a count'), 0)
     .option('--stats-interval <seconds>', 'how often the counters are logged and the database is committed (default 5; 1 with --ui)', seconds)
     .option('--ui', 'draw the terminal dashboard (see coapwatch ui) over the run as it is written; q stops capture')
     .showHelpAfterError(false)

@@ -1,6 +1,7 @@
 import type { ReactElement } from 'react';
 import { DocView, seg, type Line } from '../lines.js';
-import { SEVERITY_ORDER, type Overview } from '../source.js';
+import { SEVERITIES } from '../../rules/index.js';
+import type { Overview } from '../source.js';
 import { sparkline } from '../sparkline.js';
 import { cell, clean, count, dateTime, duration, rate, severityColor, stateColor } from '../text.js';
 
@@ -39,7 +40,7 @@ export function overviewLines(o: Overview, width: number): Line[] {
   }
   lines.push(stateLine);
   const eventLine: Line = [label('Events'), seg(count(o.events).padEnd(8), { bold: true })];
-  for (const s of [...SEVERITY_ORDER].reverse()) {
+  for (const s of [...SEVERITIES].reverse()) {
     const n = o.eventsBySeverity[s] ?? 0;
     eventLine.push(seg(`${s} `, { color: severityColor(s), dim: n === 0 }), seg(`${count(n)}  `, { dim: n === 0 }));
   }

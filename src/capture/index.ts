@@ -23,7 +23,7 @@ export async function readCapture(path: string, sink: PacketSink, opts: ReadOpti
     const size = await regularFileSize(handle, path);
     const magic = await readMagic(handle, path, size);
     const flavour = pcapFlavour(magic);
-    if (flavour !== undefined) return await readPcap(path, size, flavour, sink, opts);
+    if (flavour !== undefined) return await readPcap(handle, path, size, flavour, sink, opts);
     if (magic === PCAPNG_MAGIC) return await readPcapng(handle, path, size, sink, opts);
     throw notACapture(path, magic);
   } finally {

@@ -1,38 +1,21 @@
-import { createReadStream } from 'node:fs';
-import { createRequire } from 'node:module';
-import { Transform, type Readable } from 'node:stream';
-import type { EventEmitter } from 'node:events';
+/**
+ * Classic pcap reader, written by hand because this loop is the hot path of every offline run.
+ * pcap-parser (the library this project started with) is unmaintained since 2015, knows no
+ * nanosecond files, uses the deprecated Buffer constructor, and per packet makes three buffer
+ * slices, two objects and three events: 1.74 s per million packets where this loop takes 0.32 s
+ * (bench capture, same machine). Like the pcapng reader it reads large chunks and hands out
+ * views into them, reusing one RawPacket object.
+ */
+import type { FileHandle } from 'node:fs/promises';
 import { CaptureError, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
-
-/** The parts of pcap-parser 0.2 we use. It ships no type declarations and is CommonJS. */
-interface PcapParserModule {
-  parse(input: Readable): EventEmitter;
-}
-interface PcapGlobalHeader {
-  snapshotLength: number;
-  linkLayerType: number;
-}
-interface PcapRecordHeader {
-  timestampSeconds: number;
-  /** Microseconds, or nanoseconds once the magic was patched (see withMicrosecondMagic). */
-  timestampMicroseconds: number;
-  capturedLength: number;
-  originalLength: number;
-}
-interface PcapRecord {
-  header: PcapRecordHeader;
-  data: Buffer;
-}
-
-const pcapParser = createRequire(import.meta.url)('pcap-parser') as PcapParserModule;
 
 const GLOBAL_HEADER_LENGTH = 24;
 const RECORD_HEADER_LENGTH = 16;
-/** pcap-parser copies its leftover and each chunk into a new buffer: 1 MiB chunks mean few allocations. */
-const READ_CHUNK = 1 << 20;
+const CHUNK_SIZE = 8 << 20;
 const PROGRESS_STEP = 1 << 20;
 /** The link-type field's upper bits may carry FCS information (pcap spec, LinkType and additional information). */
 const LINK_TYPE_MASK = 0xffff;
+const SUPPORTED_MAJOR_VERSION = 2;
 
 export interface PcapFlavour {
   bigEndian: boolean;
@@ -50,26 +33,9 @@ export function pcapFlavour(magic: number): PcapFlavour | undefined {
   }
 }
 
-/**
- * pcap-parser handles both byte orders but knows only the microsecond magic: it rejects a
- * nanosecond file outright ("unknown magic number"). The record layout is the same, so we feed it
- * the microsecond magic in the file's byte order and read its "microseconds" field as nanoseconds.
- */
-function withMicrosecondMagic(bigEndian: boolean): Transform {
-  let patched = false;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      // The first chunk holds the whole global header, as the caller checked the file size; were
-      // the file cut meanwhile, pcap-parser reports the unpatched magic as unknown.
-      if (!patched && chunk.length >= 4) chunk.writeUInt32BE(bigEndian ? 0xa1b2c3d4 : 0xd4c3b2a1, 0);
-      patched = true;
-      done(null, chunk);
-    },
-  });
-}
-
-/** Reads a classic pcap file of `fileSize` bytes with pcap-parser, delivering each record to `sink`. */
+/** Reads the classic pcap file open as `handle` (`fileSize` bytes), delivering each record to `sink`. */
 export async function readPcap(
+  handle: FileHandle,
   path: string,
   fileSize: number,
   flavour: PcapFlavour,
@@ -79,93 +45,152 @@ export async function readPcap(
   if (fileSize < GLOBAL_HEADER_LENGTH) {
     throw new CaptureError(`${path}: truncated pcap file header (${fileSize} of ${GLOBAL_HEADER_LENGTH} bytes)`);
   }
-  const fractionsPerSecond = flavour.nanoseconds ? 1e9 : 1e6;
+  return new PcapReader(handle, path, fileSize, flavour, sink, opts).read();
+}
 
-  return new Promise((resolve, reject) => {
-    const file = createReadStream(path, { highWaterMark: READ_CHUNK });
-    const parser = pcapParser.parse(flavour.nanoseconds ? file.pipe(withMicrosecondMagic(flavour.bigEndian)) : file);
-    const packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
-    let snaplen = 0;
-    let consumed = GLOBAL_HEADER_LENGTH;
-    let nextProgress = PROGRESS_STEP;
-    let settled = false;
+class PcapReader {
+  /** A fresh buffer per chunk, never reused: views handed out stay valid for whoever keeps them. */
+  private buf = Buffer.alloc(0);
+  /** File offset of buf[0]; next unparsed byte and end of valid data in buf. */
+  private bufStart = 0;
+  private pos = 0;
+  private end = 0;
+  private readonly littleEndian: boolean;
+  private readonly fractionsPerSecond: number;
+  private snaplen = 0;
+  private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
+  private stopWarning: string | undefined;
+  private nextProgress = PROGRESS_STEP;
 
-    const settle = (warning?: string): void => {
-      if (settled) return;
-      settled = true;
-      file.destroy();
-      opts.onProgress?.(consumed, fileSize);
-      resolve({
-        format: 'pcap',
-        packets: packet.frame,
-        bytesRead: consumed,
-        linkTypes: [packet.linkType],
-        warnings: warning === undefined ? [] : [warning],
-      });
-    };
-    const fail = (error: unknown): void => {
-      if (settled) return;
-      settled = true;
-      file.destroy();
-      reject(error);
-    };
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+    private fileSize: number,
+    flavour: PcapFlavour,
+    private readonly sink: PacketSink,
+    private readonly opts: ReadOptions,
+  ) {
+    this.littleEndian = !flavour.bigEndian;
+    this.fractionsPerSecond = flavour.nanoseconds ? 1e9 : 1e6;
+  }
 
-    parser.on('globalHeader', (header: PcapGlobalHeader) => {
-      packet.linkType = header.linkLayerType & LINK_TYPE_MASK;
-      snaplen = header.snapshotLength;
-    });
-
-    // pcap has no framing check, so a record header is all we have to tell a damaged file from a
-    // good one. Judge it before pcap-parser waits for its body: given a huge captured length it
-    // would buffer (and, chunk by chunk, re-copy) the rest of the file.
-    parser.on('packetHeader', (header: PcapRecordHeader) => {
-      if (settled) return;
-      const frame = packet.frame + 1;
-      const left = fileSize - consumed - RECORD_HEADER_LENGTH;
-      if (header.capturedLength > left) {
-        settle(`${path}: truncated record at byte ${consumed} (frame ${frame} needs ${header.capturedLength} bytes, ${left} left); stopped there`);
-      } else if (snaplen > 0 && header.capturedLength > snaplen) {
-        settle(`${path}: corrupt record at byte ${consumed} (frame ${frame} captured length ${header.capturedLength} exceeds snaplen ${snaplen}); stopped there`);
+  async read(): Promise<CaptureInfo> {
+    await this.refill(GLOBAL_HEADER_LENGTH);
+    if (this.end < GLOBAL_HEADER_LENGTH) throw new CaptureError(`${this.path}: cannot read the pcap file header`);
+    this.readGlobalHeader();
+    while (this.stopWarning === undefined) {
+      this.parseWholeRecords();
+      if (this.stopWarning !== undefined) break;
+      const left = this.fileSize - this.offset();
+      if (left === 0) break;
+      if (left < RECORD_HEADER_LENGTH && this.end - this.pos === left) {
+        this.stopWarning = `${this.path}: truncated record header at byte ${this.offset()} (${left} of ${RECORD_HEADER_LENGTH} bytes); stopped there`;
+        break;
       }
-    });
+      await this.refill(this.pendingLength());
+    }
+    const bytesRead = this.offset();
+    this.opts.onProgress?.(bytesRead, this.fileSize);
+    return {
+      format: 'pcap',
+      packets: this.packet.frame,
+      bytesRead,
+      linkTypes: [this.packet.linkType],
+      warnings: this.stopWarning === undefined ? [] : [this.stopWarning],
+    };
+  }
 
-    parser.on('packet', (record: PcapRecord) => {
-      if (settled) return; // pcap-parser finishes the chunk in hand after we stopped
-      const { header } = record;
-      consumed += RECORD_HEADER_LENGTH + header.capturedLength;
-      packet.frame++;
-      // µs: seconds·1e6 + µs is an exact integer, so one division rounds once (as pcapng.ts does).
-      packet.ts = flavour.nanoseconds
-        ? header.timestampSeconds + header.timestampMicroseconds / fractionsPerSecond
-        : (header.timestampSeconds * fractionsPerSecond + header.timestampMicroseconds) / fractionsPerSecond;
-      packet.data = record.data;
-      packet.origLength = header.originalLength;
-      try {
-        sink(packet);
-      } catch (error) {
-        fail(error);
+  private offset(): number {
+    return this.bufStart + this.pos;
+  }
+
+  private u32(at: number): number {
+    return this.littleEndian ? this.buf.readUInt32LE(at) : this.buf.readUInt32BE(at);
+  }
+
+  private readGlobalHeader(): void {
+    const major = this.littleEndian ? this.buf.readUInt16LE(4) : this.buf.readUInt16BE(4);
+    if (major !== SUPPORTED_MAJOR_VERSION) {
+      const minor = this.littleEndian ? this.buf.readUInt16LE(6) : this.buf.readUInt16BE(6);
+      throw new CaptureError(`${this.path}: unsupported pcap version ${major}.${minor} (only 2.x exists)`);
+    }
+    this.snaplen = this.u32(16);
+    this.packet.linkType = this.u32(20) & LINK_TYPE_MASK;
+    this.pos = GLOBAL_HEADER_LENGTH;
+  }
+
+  /** Bytes the record at pos needs in the buffer: its header, then header and body. */
+  private pendingLength(): number {
+    return this.end - this.pos < RECORD_HEADER_LENGTH ? RECORD_HEADER_LENGTH : RECORD_HEADER_LENGTH + this.u32(this.pos + 8);
+  }
+
+  /** Delivers every record that lies whole in the buffer; stops at the first that does not. */
+  private parseWholeRecords(): void {
+    const buf = this.buf;
+    const le = this.littleEndian;
+    const packet = this.packet;
+    const fractions = this.fractionsPerSecond;
+    const nanoseconds = fractions === 1e9;
+    let pos = this.pos;
+    while (this.end - pos >= RECORD_HEADER_LENGTH) {
+      const seconds = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+      const fraction = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+      const captured = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+      // pcap has no framing check, so a record header is all we have to tell a damaged file from
+      // a good one: judge it before waiting for (or allocating) its body.
+      const left = this.fileSize - this.bufStart - pos - RECORD_HEADER_LENGTH;
+      if (captured > left) {
+        this.pos = pos;
+        this.stopWarning = `${this.path}: truncated record at byte ${this.offset()} (frame ${packet.frame + 1} needs ${captured} bytes, ${left} left); stopped there`;
         return;
       }
-      if (consumed >= nextProgress) {
-        nextProgress = consumed + PROGRESS_STEP;
-        opts.onProgress?.(consumed, fileSize);
+      if (this.snaplen > 0 && captured > this.snaplen) {
+        this.pos = pos;
+        this.stopWarning = `${this.path}: corrupt record at byte ${this.offset()} (frame ${packet.frame + 1} captured length ${captured} exceeds snaplen ${this.snaplen}); stopped there`;
+        return;
       }
-    });
+      const bodyStart = pos + RECORD_HEADER_LENGTH;
+      if (bodyStart + captured > this.end) break;
+      packet.frame++;
+      // µs: seconds·1e6 + µs is an exact integer, so one division rounds once (as pcapng.ts does).
+      packet.ts = nanoseconds ? seconds + fraction / fractions : (seconds * fractions + fraction) / fractions;
+      packet.origLength = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+      packet.data = buf.subarray(bodyStart, bodyStart + captured);
+      pos = bodyStart + captured;
+      this.pos = pos;
+      this.sink(packet);
+      if (this.bufStart + pos >= this.nextProgress) {
+        this.nextProgress = this.bufStart + pos + PROGRESS_STEP;
+        this.opts.onProgress?.(this.bufStart + pos, this.fileSize);
+      }
+    }
+    this.pos = pos;
+  }
 
-    parser.on('end', () => {
-      const left = fileSize - consumed;
-      settle(left > 0 && left < RECORD_HEADER_LENGTH
-        ? `${path}: truncated record header at byte ${consumed} (${left} of ${RECORD_HEADER_LENGTH} bytes); stopped there`
-        : undefined);
-    });
-
-    // Raised before any packet only for a version pcap-parser refuses: the file is unreadable.
-    parser.on('error', (error: Error) => {
-      if (packet.frame === 0) fail(new CaptureError(`${path}: ${error.message}`));
-      else settle(`${path}: ${error.message}; stopped at byte ${consumed}`);
-    });
-    file.on('error', (error: NodeJS.ErrnoException) => {
-      settle(`${path}: read error at byte ${consumed} (${error.code ?? error.message}); stopped there`);
-    });
-  });
+  /** Moves the unparsed tail into a fresh buffer of at least `need` bytes and fills it from the file. */
+  private async refill(need: number): Promise<void> {
+    const tail = this.end - this.pos;
+    const next = Buffer.allocUnsafeSlow(Math.max(CHUNK_SIZE, need));
+    this.buf.copy(next, 0, this.pos, this.end);
+    this.bufStart += this.pos;
+    this.buf = next;
+    this.pos = 0;
+    this.end = tail;
+    // Never read past the size seen at the start: the rest of the code trusts fileSize.
+    while (this.end < need || this.end === tail) {
+      const wanted = Math.min(next.length - this.end, this.fileSize - this.bufStart - this.end);
+      if (wanted <= 0) return;
+      try {
+        const { bytesRead } = await this.handle.read(next, this.end, wanted, this.bufStart + this.end);
+        if (bytesRead === 0) {
+          this.fileSize = this.bufStart + this.end; // shrank while we read
+          return;
+        }
+        this.end += bytesRead;
+      } catch (error) {
+        this.stopWarning = `${this.path}: read error at byte ${this.bufStart + this.end} (${(error as NodeJS.ErrnoException).code ?? String(error)}); stopped there`;
+        return;
+      }
+    }
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * pcapng reader, written by hand: no well-kept pcapng reader exists on npm (pcap-parser, which
- * reads our classic pcap, knows no pcapng; `pcap` binds native libpcap for live capture). Reads
+ * pcapng reader, written by hand: no well-kept pcapng reader exists on npm (pcap-parser knows
+ * only classic pcap; `pcap` binds native libpcap for live capture). Reads
  * the file in large chunks and hands packets out as views into the chunk buffer, reusing one
  * RawPacket object: at a million packets and more, per-packet copies and objects dominate.
  */

@@ -37,7 +37,7 @@ describe('classic pcap', () => {
     expect(packets.every((p) => p.data.readUInt16BE(12) === ETHERTYPE_IPV4)).toBe(true);
   });
 
-  it('reads a nanosecond capture (magic 0xa1b23c4d), which pcap-parser alone rejects', async () => {
+  it('reads a nanosecond capture (magic 0xa1b23c4d), as tshark does', async () => {
     expect(observeNs.readUInt32LE(0)).toBe(0xa1b23c4d);
     const { info, packets } = await collect(fixture('wakaama-observe-ns.pcap'));
     expect(info.warnings).toEqual([]);
@@ -92,6 +92,38 @@ describe('classic pcap', () => {
     expect(packets).toHaveLength(2);
     expect(info.warnings).toHaveLength(1);
     expect(info.warnings[0]).toMatch(/truncated record at byte \d+ \(frame 3 needs 2147483647 bytes/);
+  });
+
+  it('refuses a pcap version other than 2.x with a one-line error', async () => {
+    const file = Buffer.from(observe);
+    file.writeUInt16LE(3, 4);
+    const path = tempFile('version-3.pcap', file);
+    await expect(collect(path)).rejects.toThrow(`${path}: unsupported pcap version 3.4 (only 2.x exists)`);
+  });
+
+  it('reads a capture spread over several read chunks, each packet intact', async () => {
+    // 9 MiB of 1000-byte records: the 8 MiB chunk boundary falls inside a record.
+    const body = Buffer.alloc(1000, 0xab);
+    const parts = [observe.subarray(0, 24)];
+    const count = 9 * 1024;
+    for (let i = 0; i < count; i++) {
+      const header = Buffer.alloc(16);
+      header.writeUInt32LE(1_700_000_000 + i, 0);
+      header.writeUInt32LE(1000, 8);
+      header.writeUInt32LE(1000, 12);
+      parts.push(header, body);
+    }
+    const path = tempFile('chunks.pcap', Buffer.concat(parts));
+    const seen: number[] = [];
+    let intact = true;
+    const info = await readCapture(path, (p) => {
+      seen.push(p.ts);
+      intact &&= p.data.length === 1000 && p.data.every((b) => b === 0xab);
+    });
+    expect(info.warnings).toEqual([]);
+    expect(info.packets).toBe(count);
+    expect(seen[count - 1]).toBe(1_700_000_000 + count - 1);
+    expect(intact).toBe(true);
   });
 
   it('reports progress at the end with the file size', async () => {

@@ -1,6 +1,7 @@
 import { CODE_STRINGS, type BlockValue, type CoapOption } from '../../coap/index.js';
 import { isSecretResource, valueLength, type Lwm2mRecord } from '../../lwm2m/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
+import { fixed6, shortDecimal } from './decimal.js';
 
 /*
  * NDJSON writer for the message stream. Hand-built rather than JSON.stringify of an object:
@@ -19,7 +20,7 @@ function str(s: string): string {
 
 /** A number as JSON writes it (non-finite values have no JSON form and become null, as JSON.stringify does). */
 function jsonNumber(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
+  return Number.isFinite(n) ? shortDecimal(n) : 'null';
 }
 
 function value(v: Lwm2mRecord['value']): string {
@@ -29,17 +30,45 @@ function value(v: Lwm2mRecord['value']): string {
   return str(v);
 }
 
+/**
+ * `{"path":…,"name":…,"type":…,"value":` of a record, remembered per path: notifications repeat
+ * the same few resources millions of times, and building the prefix (two escape checks, five
+ * concatenations) cost more than the lookup. Bounded: a capture of many distinct paths starts afresh.
+ */
+interface RecordPrefix {
+  name: string | null;
+  type: string;
+  /** Null for key material: written as its length only. */
+  text: string | null;
+}
+const MAX_PREFIXES = 10_000;
+let prefixes = new Map<string, RecordPrefix>();
+
+function recordPrefix(r: Lwm2mRecord): RecordPrefix {
+  let prefix = prefixes.get(r.path);
+  if (prefix === undefined || prefix.name !== r.name || prefix.type !== r.type) {
+    if (prefixes.size >= MAX_PREFIXES) prefixes = new Map();
+    const text = isSecretResource(r.path) ? null : `{"path":${str(r.path)},"name":${strOrNull(r.name)},"type":"${r.type}","value":`;
+    prefix = { name: r.name, type: r.type, text };
+    prefixes.set(r.path, prefix);
+  }
+  return prefix;
+}
+
 /** Records in the key order of the Lwm2mRecord type; by hand for the same reason as the line. */
 function records(list: Lwm2mRecord[]): string {
   let out = '[';
   for (let i = 0; i < list.length; i++) {
     const r = list[i];
     if (i > 0) out += ',';
-    if (r.value !== null && isSecretResource(r.path)) {
+    const prefix = recordPrefix(r).text;
+    if (prefix !== null) {
+      out += prefix + value(r.value);
+    } else if (r.value !== null) {
       // Key material: its length only, in the stream and in the stored messages alike.
       out += `{"path":${str(r.path)},"name":${strOrNull(r.name)},"type":"${r.type}","value":null,"redacted":true,"length":${valueLength(r.type, r.value)}`;
     } else {
-      out += `{"path":${str(r.path)},"name":${strOrNull(r.name)},"type":"${r.type}","value":${value(r.value)}`;
+      out += `{"path":${str(r.path)},"name":${strOrNull(r.name)},"type":"${r.type}","value":null`;
     }
     if (r.time !== undefined) out += `,"time":${jsonNumber(r.time)}`;
     if (r.timeRelative) out += ',"timeRelative":true';
@@ -88,14 +117,14 @@ export function messageLine(m: AnalyzedMessage): string {
     ? `{"blocks":${e.block.body.blocks},"length":${e.block.body.body.length},"firstFrame":${e.block.body.firstFrame}}`
     : 'null';
   // src and dst are built by the decode stage from numbers: never in need of escaping.
-  let line = `{"kind":"message","frame":${e.frame},"ts":${e.ts.toFixed(6)},"src":"${e.src}","dst":"${e.dst}","transport":"${e.transport}",`
+  let line = `{"kind":"message","frame":${e.frame},"ts":${fixed6(e.ts)},"src":"${e.src}","dst":"${e.dst}","transport":"${e.transport}",`
     + `"coap":{"type":${msg.type === null ? 'null' : '"' + msg.type + '"'},"code":"${CODE_STRINGS[msg.code]}","mid":${num(msg.mid)},"token":"${msg.token}",`
     + `"options":${options(msg.options)},"uriPath":${strOrNull(uriPath)},"uriQuery":${strings(msg.uriQuery)},`
     + `"contentFormat":${num(msg.contentFormat)},"accept":${num(msg.accept)},"observe":${num(msg.observe)},`
     + `"block1":${block(msg.block1)},"block2":${block(msg.block2)},"size1":${num(msg.size1)},"size2":${num(msg.size2)},`
     + `"locationPath":${strOrNull(msg.locationPath)},"payloadLength":${msg.payload.length},`
     + `"role":"${match.role}","retransmission":${match.retransmissionOf !== null},"retransmissionOf":${num(match.retransmissionOf)},`
-    + `"responseTo":${request === null ? 'null' : request.frame},"responseTime":${match.responseTime === null ? 'null' : match.responseTime.toFixed(6)},`
+    + `"responseTo":${request === null ? 'null' : request.frame},"responseTime":${match.responseTime === null ? 'null' : fixed6(match.responseTime)},`
     + `"reassembled":${reassembled}},`;
   const l = m.lwm2m;
   if (l === null) {

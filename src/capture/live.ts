@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { PacketQueue } from './live-queue.js';
-import { kernelStatsProbe, type KernelStats } from './live-stats.js';
+import { kernelStats } from './live-stats.js';
+import { watchPacketSockets } from './packet-socket.js';
+import { promiscuousOff } from './promisc.js';
 import { CaptureError, type PacketSink, type RawPacket } from './types.js';
 
 /** The parts of the `cap` addon (0.2) we use. It ships no type declarations and is CommonJS. */
@@ -27,6 +29,8 @@ export interface LiveCaptureOptions {
   snaplen: number;
   /** libpcap's buffer between the kernel and us, in bytes. */
   bufferSize: number;
+  /** Put the interface in promiscuous mode (as tcpdump does unless -p); false needs Linux and `koffi`. */
+  promisc: boolean;
   /** The queue between capture and decoding (defaults: 64 MiB, 262,144 frames). */
   queueBytes?: number;
   queuePackets?: number;
@@ -137,22 +141,36 @@ function noSuchInterface(cap: CapModule, device: string): CaptureError {
  * each frame, with the time it was read, into a bounded queue in shared memory and returns;
  * decoding reads the queue (LiveFrameReader), preferably on another thread so that nothing it
  * does (a database commit) holds capture up. When decoding falls behind far enough to fill the
- * queue, the frames that do not fit are counted (`droppedPipeline`) rather than kept.
+ * queue, the frames that do not fit are counted (`droppedPipeline`) rather than kept. Without
+ * `promisc`, the promiscuous mode `cap` always asks for is taken back as soon as the interface
+ * is open (promiscuousOff).
  */
 export function openLiveCapture(opts: LiveCaptureOptions): LiveCapture {
   const cap = loadCap();
   if (!cap.Cap.deviceList().some((d) => d.name === opts.device)) throw noSuchInterface(cap, opts.device);
+  // Whether --no-promisc can be done is known before anything is opened.
+  const leavePromiscuous = opts.promisc ? null : promiscuousOff(opts.device);
   const c = new cap.Cap();
   const frameBuffer = Buffer.alloc(opts.snaplen);
-  const probe = kernelStatsProbe();
+  const sockets = watchPacketSockets();
   let linkName: string;
   try {
     linkName = c.open(opts.device, opts.filter, opts.bufferSize, frameBuffer);
   } catch (err) {
     throw openError(cap, opts, err);
   }
+  // libpcap's socket, which `cap` does not expose: for --no-promisc and the kernel's drop counter.
+  const fd = sockets.opened();
+  if (leavePromiscuous) {
+    try {
+      leavePromiscuous(fd);
+    } catch (err) {
+      c.close();
+      throw err;
+    }
+  }
   const linkType = linkTypeOf(linkName);
-  const kernel: KernelStats = probe.open();
+  const kernel = kernelStats(fd);
   const queue = PacketQueue.create(opts.queueBytes ?? DEFAULT_QUEUE_BYTES, opts.queuePackets ?? DEFAULT_QUEUE_PACKETS);
   const interfaceDrops = interfaceDropCounter(opts.device);
   const timeOrigin = performance.timeOrigin;

@@ -11,6 +11,8 @@ export interface MonitorOptions {
   filter?: string;
   snaplen: number;
   bufferSize: number;
+  /** false with --no-promisc; otherwise the interface is put in promiscuous mode. */
+  promisc?: boolean;
   db: string;
   format: 'summary' | 'ndjson';
   coapPort: number[];
@@ -53,6 +55,8 @@ export function registerMonitorCommand(program: Command): void {
     .option('--filter <bpf>', 'BPF capture filter in pcap-filter syntax; "" captures everything (default: UDP and TCP on 5683, 5684 and every --coap-port, plus IP fragments)')
     .option('--snaplen <bytes>', 'bytes kept of each frame', integerIn(64, 262_144, 'a length'), 65_535)
     .option('--buffer-size <MiB>', "libpcap's capture buffer in the kernel; a larger one rides out longer bursts", integerIn(1, 4096, 'a size in MiB'), 64)
+    .option('--promisc', 'put the interface in promiscuous mode, to see frames addressed to other hosts too (the default, as in tcpdump)')
+    .option('--no-promisc', 'leave the interface as it is (tcpdump -p); needs Linux and the optional module "koffi"')
     .option('--db <path>', 'SQLite database to write the run into (endpoints, observations, last values, events, counters)', './coapwatch.db')
     .addOption(new Option('-f, --format <format>', 'stdout: a summary at exit, or one JSON object per message and state change as they come').choices(['summary', 'ndjson']).default('summary'))
     .option('--coap-port <ports>', 'extra UDP/TCP ports to decode as CoAP (repeatable, comma-separated); 5683 and 5684 always are', parsePorts, [])
@@ -74,12 +78,14 @@ received: frames libpcap delivered; dropped (kernel): no room in the capture buf
 dropped (interface): the interface's own rx_dropped; dropped (coapwatch): decoding fell behind and its bounded
 queue was full. The same counters are written into the run's row of the runs table.
 Capture needs root or the CAP_NET_RAW capability, libpcap, and the optional module "cap" (installed with coapwatch
-where libpcap-dev is present). Timestamps are the time coapwatch read each frame. Capture is promiscuous.
+where libpcap-dev is present). Timestamps are the time coapwatch read each frame. The interface is put in
+promiscuous mode unless --no-promisc (on "any" it never is); "cap" always opens it promiscuous, and --no-promisc
+turns that off again right after, through the optional module "koffi" on Linux.
 SIGHUP reloads the rule files (--rules, or the bundled ones) without dropping state; if they have a problem,
 it is logged and the rules in force stay.
 Exit status: 0 after SIGINT or SIGTERM (database committed, final counters printed); 1 when the interface does not exist,
-capture is not permitted, the filter does not compile, libpcap or "cap" is missing, a rule file is wrong, or the
-database cannot be written.`)
+capture is not permitted, the filter does not compile, libpcap or "cap" is missing, --no-promisc cannot be done
+(not Linux, no "koffi"), a rule file is wrong, or the database cannot be written.`)
     .action(async (opts: MonitorOptions) => {
       await monitorCommand(opts);
     });
@@ -113,7 +119,8 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
   // Rules are checked before anything is opened (the worker loads them again for itself).
   loadRuleSet(opts.rules);
   // Capture opens first: its errors (interface, permission, filter, libpcap) leave nothing on disk.
-  const capture = openLiveCapture({ device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize << 20 });
+  const promisc = opts.promisc !== false;
+  const capture = openLiveCapture({ device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize << 20, promisc });
   const data: MonitorWorkerData = { opts, linkType: capture.linkType, queue: capture.queue.memory };
   const worker = new Worker(new URL('./monitor-worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
 
@@ -151,7 +158,8 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
           ui = followStoredDashboard(opts.db, m.runId, `monitor ${opts.interface}`);
           void ui.done.then(stop); // q
         } else {
-          process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}), filter "${filter}", database ${opts.db}\n`);
+          const mode = promisc && opts.interface !== 'any' ? 'promiscuous' : 'not promiscuous';
+          process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}, ${mode}), filter "${filter}", database ${opts.db}\n`);
         }
         timers.push(setInterval(() => worker.postMessage({ type: 'flush', stats: capture.stats() } satisfies ToWorker), opts.statsInterval * 1000));
       } else if (m.type === 'error') {

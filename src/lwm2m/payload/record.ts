@@ -1,4 +1,5 @@
 import { objectName, resourceInfo } from '../registry/index.js';
+import type { ResourceInfo } from '../registry/index.js';
 import { base64ToHex } from './encoding.js';
 import { formatPath, type PathIds } from './path.js';
 import type { Lwm2mRecord, ResourceType } from './types.js';
@@ -16,6 +17,14 @@ function registryName(ids: PathIds): string | null {
 
 export function lwm2mRecord(ids: PathIds, type: ResourceType, value: Lwm2mRecord['value']): Lwm2mRecord {
   return { path: formatPath(ids), name: registryName(ids), type, value };
+}
+
+/**
+ * lwm2mRecord for a resource (instance) whose path the caller has already formatted and whose
+ * registry entry it has already looked up: TLV's hot path, one lookup and no ids array per value.
+ */
+export function resourceRecord(path: string, info: ResourceInfo | undefined, type: ResourceType, value: Lwm2mRecord['value']): Lwm2mRecord {
+  return { path, name: info?.name ?? null, type, value };
 }
 
 /** A value as a self-describing format (SenML, OMA JSON, LwM2M CBOR) carries it. */
@@ -70,8 +79,24 @@ export function typedValue(
   }
 }
 
+/** What a record at a path says besides its value: text, registry name and registry type. */
+export interface PathDescription {
+  path: string;
+  name: string | null;
+  registry: ResourceType | undefined;
+}
+
+export function describePath(ids: PathIds): PathDescription {
+  return { path: formatPath(ids), name: registryName(ids), registry: registryType(ids) };
+}
+
+/** The record for a carried value at a described path (decoders that see the same paths again keep descriptions). */
+export function carriedRecordAt(at: PathDescription, carried: CarriedValue): Lwm2mRecord {
+  const typed = typedValue(at.registry, carried);
+  return { path: at.path, name: at.name, type: typed.type, value: typed.value };
+}
+
 /** The record for a carried value at an LwM2M path, typed by payload and registry together. */
 export function carriedRecord(ids: PathIds, carried: CarriedValue): Lwm2mRecord {
-  const { type, value } = typedValue(registryType(ids), carried);
-  return lwm2mRecord(ids, type, value);
+  return carriedRecordAt(describePath(ids), carried);
 }

@@ -1,6 +1,6 @@
 import type { PayloadBuilder } from './builder.js';
 import { parsePath, resolveRelativePath, type PathIds } from './path.js';
-import { carriedRecord, isObjectLink, typedValue, type CarriedValue } from './record.js';
+import { carriedRecordAt, describePath, isObjectLink, typedValue, type CarriedValue, type PathDescription } from './record.js';
 import type { Lwm2mRecord } from './types.js';
 
 /**
@@ -33,6 +33,8 @@ export interface SenmlFormat {
   absoluteBaseTime: boolean;
 }
 
+const SLASH = 0x2f;
+
 /** Times below this are relative to "now" (RFC 8428 section 4.5.3). */
 const RELATIVE_TIME_LIMIT = 2 ** 28;
 
@@ -54,34 +56,54 @@ export function addSenmlRecords(
   let baseName = '';
   let baseTime: number | undefined;
   let baseValue: number | undefined;
-  pack.forEach((fields, index) => {
-    const fail = (what: string) => out.fail(`${format.label} record ${index}: ${what}`);
-    if (fields === null) return fail('not a map of labels');
-    const { bn, bt, bv, n, t } = fields;
-    if (bn !== undefined && typeof bn !== 'string') return fail('bn is not a string');
-    if (n !== undefined && typeof n !== 'string') return fail('n is not a string');
-    if (!isOptionalNumber(bt)) return fail('bt is not a number');
-    if (!isOptionalNumber(bv)) return fail('bv is not a number');
-    if (!isOptionalNumber(t)) return fail('t is not a number');
-    const values = countValues(fields);
-    if (values > 1) return fail(`${values} value fields`);
+  for (let index = 0; index < pack.length; index++) {
+    const fields = pack[index];
+    const fault = fields === null ? 'not a map of labels' : checkFields(fields);
+    if (fault !== null || fields === null) {
+      out.fail(`${format.label} record ${index}: ${fault}`);
+      continue;
+    }
+    // checkFields made sure of these types.
+    const bn = fields.bn as string | undefined;
+    const n = fields.n as string | undefined;
+    const bt = fields.bt as number | undefined;
+    const bv = fields.bv as number | undefined;
+    const t = fields.t as number | undefined;
     if (bn !== undefined) baseName = bn;
     if (bt !== undefined) baseTime = bt;
     if (bv !== undefined) baseValue = bv;
 
     const carried = carriedValue(fields, baseValue, format);
-    if (typeof carried === 'string') return fail(carried);
+    if (typeof carried === 'string') {
+      out.fail(`${format.label} record ${index}: ${carried}`);
+      continue;
+    }
     const name = baseName + (n ?? '');
-    const ids = resolveName(name, requestIds);
-    if (ids === null && name === '') return fail('no name');
-    const record: Lwm2mRecord = ids === null ? { path: name, name: null, ...typedValue(undefined, carried) } : carriedRecord(ids, carried);
+    const at = describeName(name, requestIds);
+    if (at === null && name === '') {
+      out.fail(`${format.label} record ${index}: no name`);
+      continue;
+    }
+    const record: Lwm2mRecord = at === null ? { path: name, name: null, ...typedValue(undefined, carried) } : carriedRecordAt(at, carried);
     if (baseTime !== undefined || t !== undefined) {
       const time = (baseTime ?? 0) + (t ?? 0);
       record.time = time;
       if (format.absoluteBaseTime ? baseTime === undefined : time < RELATIVE_TIME_LIMIT) record.timeRelative = true;
     }
     out.records.push(record);
-  });
+  }
+}
+
+/** Why a record's base and name fields cannot be used, or null. */
+function checkFields(fields: SenmlFields): string | null {
+  const { bn, bt, bv, n, t } = fields;
+  if (bn !== undefined && typeof bn !== 'string') return 'bn is not a string';
+  if (n !== undefined && typeof n !== 'string') return 'n is not a string';
+  if (!isOptionalNumber(bt)) return 'bt is not a number';
+  if (!isOptionalNumber(bv)) return 'bv is not a number';
+  if (!isOptionalNumber(t)) return 't is not a number';
+  const count = countValues(fields);
+  return count > 1 ? `${count} value fields` : null;
 }
 
 function countValues({ v, vs, vb, vd, vlo }: SenmlFields): number {
@@ -113,7 +135,26 @@ function carriedValue(fields: SenmlFields, baseValue: number | undefined, format
   return { kind: 'absent' };
 }
 
-/** LwM2M ids of a record name, or null when the name is not an LwM2M path. */
-function resolveName(name: string, requestIds: PathIds | null): PathIds | null {
-  return parsePath(name) ?? (requestIds === null ? null : resolveRelativePath(requestIds, name));
+/**
+ * Absolute names resolved before: a fleet's notifications repeat the same few names, and
+ * parsing, formatting and two registry lookups per value cost more than one map lookup.
+ * Bounded: a pack stream of ever new names starts afresh.
+ */
+const MAX_NAMES = 10_000;
+let absoluteNames = new Map<string, PathDescription | null>();
+
+/** Path text, registry name and type of a record name; null when the name is not an LwM2M path. */
+function describeName(name: string, requestIds: PathIds | null): PathDescription | null {
+  if (name.charCodeAt(0) !== SLASH) {
+    const ids = requestIds === null ? null : resolveRelativePath(requestIds, name);
+    return ids === null ? null : describePath(ids);
+  }
+  let at = absoluteNames.get(name);
+  if (at === undefined) {
+    const ids = parsePath(name);
+    at = ids === null ? null : describePath(ids);
+    if (absoluteNames.size >= MAX_NAMES) absoluteNames = new Map();
+    absoluteNames.set(name, at);
+  }
+  return at;
 }

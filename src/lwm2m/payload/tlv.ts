@@ -1,68 +1,36 @@
-import { createRequire } from 'node:module';
+import { resourceInfo } from '../registry/index.js';
 import { PayloadBuilder } from './builder.js';
-import { hex } from './encoding.js';
 import { formatPath, parsePath, type PathIds } from './path.js';
-import { lwm2mRecord, registryType } from './record.js';
+import { resourceRecord } from './record.js';
 import { tlvValue } from './tlv-value.js';
+import { isTlvContainer, readTlvEntry, TlvHeader, TlvIdType } from './tlv-walk.js';
 import type { PayloadDecoder } from './types.js';
-
-/** One entry as the parser generated from dissectors/lwm2m_tlv.ksy returns it. */
-interface TlvEntry {
-  idType: IdType;
-  identifier: number;
-  /** Parsed entries of an object instance or multiple resource. */
-  children?: { entries: TlvEntry[] };
-  /** Value bytes of a resource (instance). */
-  body?: Uint8Array;
-}
-
-interface TlvParser {
-  KaitaiStream: new (view: DataView) => { pos: number; isEof(): boolean };
-  /** Parses one top-level entry (level 0) from the stream. */
-  Tlv: new (io: unknown, parent: null, root: null, level: number) => TlvEntry;
-}
-
-const enum IdType {
-  ObjectInstance = 0,
-  ResourceInstance = 1,
-  MultipleResource = 2,
-  ResourceWithValue = 3,
-}
 
 const ID_TYPE_NAMES = ['object instance', 'resource instance', 'multiple resource', 'resource'];
 
 /** Path depth an entry of each type hangs below: an object instance below /o, a resource below /o/i, ... */
-const PARENT_DEPTH: Record<IdType, number> = {
-  [IdType.ObjectInstance]: 1,
-  [IdType.MultipleResource]: 2,
-  [IdType.ResourceWithValue]: 2,
-  [IdType.ResourceInstance]: 3,
+const PARENT_DEPTH: Record<TlvIdType, number> = {
+  [TlvIdType.ObjectInstance]: 1,
+  [TlvIdType.MultipleResource]: 2,
+  [TlvIdType.ResourceWithValue]: 2,
+  [TlvIdType.ResourceInstance]: 3,
 };
 
-let parser: TlvParser | string | undefined;
-
-/** The generated parser, loaded on first use so a missing build step fails TLV decoding, not startup. */
-function tlvParser(): TlvParser | string {
-  if (parser === undefined) {
-    try {
-      const require = createRequire(import.meta.url);
-      parser = {
-        KaitaiStream: require('kaitai-struct/KaitaiStream') as TlvParser['KaitaiStream'],
-        // generated/ sits at the repo root; dist/ mirrors src/, so this resolves from both.
-        Tlv: (require('../../../generated/Lwm2mTlv.cjs') as { Lwm2mTlv: { Tlv: TlvParser['Tlv'] } }).Lwm2mTlv.Tlv,
-      };
-    } catch {
-      parser = 'TLV parser not built (run node scripts/compile-ksy.mjs)';
-    }
-  }
-  return parser;
+/** One decode's state, handed down the entries instead of closures. */
+interface Walk {
+  body: Buffer;
+  out: PayloadBuilder;
+  /** The entry being added; children are read into it in turn. */
+  header: TlvHeader;
+  objectId: number;
 }
 
 /**
- * LwM2M TLV (11542, legacy 1542), LwM2M 1.1 core 7.4.3. TLV carries ids but no types, so
- * the request path says where the entries hang (/3: object instances, /3/0: resources,
- * /3/0/7: a resource or its instances) and the registry types the values.
- * Top-level entries are parsed one at a time so those before a framing fault survive.
+ * LwM2M TLV (11542, legacy 1542), LwM2M 1.1 core 7.4.3, walked by tlv-walk.ts. TLV carries
+ * ids but no types, so the request path says where the entries hang (/3: object instances,
+ * /3/0: resources, /3/0/7: a resource or its instances) and the registry types the values.
+ * Each top-level entry is checked whole before it is added, so those before a framing fault
+ * survive and none after it is half added.
  */
 export const decodeTlv: PayloadDecoder = (body, basePath) => {
   const out = new PayloadBuilder();
@@ -71,53 +39,64 @@ export const decodeTlv: PayloadDecoder = (body, basePath) => {
     out.fail('TLV without an LwM2M object path: its ids cannot be placed');
     return out.result();
   }
-  const tlv = tlvParser();
-  if (typeof tlv === 'string') {
-    out.fail(tlv);
-    return out.result();
-  }
-  const io = new tlv.KaitaiStream(new DataView(body.buffer, body.byteOffset, body.byteLength));
-  while (!io.isEof()) {
-    const offset = io.pos;
-    let entry: TlvEntry;
-    try {
-      entry = new tlv.Tlv(io, null, null, 0);
-    } catch (err) {
-      out.failWith(`TLV entry at offset ${offset}`, err);
+  const walk: Walk = { body, out, header: new TlvHeader(), objectId: ids[0] };
+  const parents = parentPaths(ids);
+  let pos = 0;
+  while (pos < body.length) {
+    const fault = readTlvEntry(body, pos, body.length, 0, walk.header);
+    if (fault !== null) {
+      out.fail(`TLV entry at offset ${pos}: ${fault}`);
       break;
     }
-    const depth = PARENT_DEPTH[entry.idType];
+    pos = walk.header.valueEnd;
+    const { idType, id } = walk.header;
+    const depth = PARENT_DEPTH[idType];
     if (ids.length < depth) {
-      out.fail(`TLV ${ID_TYPE_NAMES[entry.idType]} ${entry.identifier} under ${formatPath(ids)}: no ${depth === 2 ? 'instance' : 'resource'} id`);
+      out.fail(`TLV ${ID_TYPE_NAMES[idType]} ${id} under ${formatPath(ids)}: no ${depth === 2 ? 'instance' : 'resource'} id`);
       continue;
     }
     // A shallower entry than the path is fine: a client may wrap /3/0 resources in their object instance.
-    addEntry(entry, ids.slice(0, depth), out);
+    addEntry(walk, parents[depth], depth, depth === 3 ? ids[2] : -1);
   }
   return out.result();
 };
 
-function addEntry(entry: TlvEntry, parent: PathIds, out: PayloadBuilder): void {
-  const ids = [...parent, entry.identifier];
-  if (entry.idType === IdType.ObjectInstance || entry.idType === IdType.MultipleResource) {
+/** The base path cut to 0-3 ids ('', '/3', '/3/0', '/3/0/7'): what top-level entries of each type hang below. */
+function parentPaths(ids: PathIds): string[] {
+  const paths = [''];
+  for (let depth = 0; depth < 3 && depth < ids.length; depth++) paths.push(`${paths[depth]}/${ids[depth]}`);
+  return paths;
+}
+
+/**
+ * Adds the entry in walk.header, whose framing readTlvEntry has checked, below `parent`
+ * (`depth` ids deep; `resourceId` its third id, -1 when it has none).
+ */
+function addEntry(walk: Walk, parent: string, depth: number, resourceId: number): void {
+  const { body, out, header } = walk;
+  const { idType, id, valueStart, valueEnd } = header;
+  const path = `${parent}/${id}`;
+  if (isTlvContainer(idType)) {
     // Containers get here from levels 0 and 1 only, where the spec parses their children:
     // one found deeper fails the nesting check below before it is walked.
-    for (const child of entry.children?.entries ?? []) {
-      if (PARENT_DEPTH[child.idType] !== ids.length) {
-        out.fail(`TLV ${formatPath(ids)}: ${ID_TYPE_NAMES[child.idType]} not allowed in ${ID_TYPE_NAMES[entry.idType]}`);
+    const childDepth = depth + 1;
+    for (let pos = valueStart; pos < valueEnd; ) {
+      header.read(body, pos, valueEnd); // cannot fault: readTlvEntry checked the framing
+      pos = header.valueEnd;
+      if (PARENT_DEPTH[header.idType] !== childDepth) {
+        out.fail(`TLV ${path}: ${ID_TYPE_NAMES[header.idType]} not allowed in ${ID_TYPE_NAMES[idType]}`);
         continue;
       }
-      addEntry(child, ids, out);
+      addEntry(walk, path, childDepth, childDepth === 3 ? id : resourceId);
     }
     return;
   }
-  const bytes = entry.body ?? new Uint8Array(0);
-  const type = registryType(ids);
-  const decoded = tlvValue(type, bytes);
+  const info = resourceInfo(walk.objectId, depth === 2 ? id : resourceId);
+  const decoded = tlvValue(info?.type, body, valueStart, valueEnd);
   if (decoded === null) {
-    out.fail(`TLV ${formatPath(ids)}: ${bytes.length}-byte value is not a valid ${type}`);
-    out.records.push(lwm2mRecord(ids, 'unknown', hex(bytes)));
+    out.fail(`TLV ${path}: ${valueEnd - valueStart}-byte value is not a valid ${info?.type}`);
+    out.records.push(resourceRecord(path, info, 'unknown', body.toString('hex', valueStart, valueEnd)));
     return;
   }
-  out.records.push(lwm2mRecord(ids, decoded.type, decoded.value));
+  out.records.push(resourceRecord(path, info, decoded.type, decoded.value));
 }

@@ -1,27 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodePayload } from '../../../src/lwm2m/payload/index.js';
+import { ACCESS_CONTROL_OBJECT, DEVICE_INSTANCE, DEVICE_OBJECT, hex, OBJLNK_INSTANCE, SERVER_OBJECT } from './tlv-vectors.js';
 
-// Needs generated/Lwm2mTlv.cjs: run `node scripts/compile-ksy.mjs` first.
 const TLV = 11542;
 
-const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const pathValues = (records: { path: string; value: unknown }[]) => records.map((r) => [r.path, r.value]);
-
-/** LwM2M 1.0 TS 6.4.3.1 / 1.1 core 7.4.3.2: Read of the Device object instance /3/0 (121 bytes). */
-const DEVICE_INSTANCE = hex(`
-  C8 00 14 4F 70 65 6E 20 4D 6F 62 69 6C 65 20 41 6C 6C 69 61 6E 63 65
-  C8 01 16 4C 69 67 68 74 77 65 69 67 68 74 20 4D 32 4D 20 43 6C 69 65 6E 74
-  C8 02 09 33 34 35 30 30 30 31 32 33
-  C3 03 31 2E 30
-  86 06 41 00 01 41 01 05
-  88 07 08 42 00 0E D8 42 01 13 88
-  87 08 41 00 7D 42 01 03 84
-  C1 09 64
-  C1 0A 0F
-  83 0B 41 00 00
-  C4 0D 51 82 42 8F
-  C6 0E 2B 30 32 3A 30 30
-  C1 10 55`);
 
 const DEVICE_RECORDS = [
   ['/3/0/0', 'Manufacturer', 'string', 'Open Mobile Alliance'],
@@ -49,17 +32,14 @@ describe('LwM2M TLV: core spec examples', () => {
   });
 
   it('decodes the same instance wrapped in its object instance TLV (Read /3: 08 00 79 ...)', () => {
-    const body = Buffer.concat([hex('08 00 79'), DEVICE_INSTANCE]);
+    const body = DEVICE_OBJECT;
     expect(decodePayload(TLV, body, '/3')).toEqual({ records: DEVICE_RECORDS, error: null });
     // The legacy pre-registration number decodes the same way.
     expect(decodePayload(1542, body, '/3').records).toEqual(DEVICE_RECORDS);
   });
 
   it('decodes the two Access Control object instances of a Read /2', () => {
-    const body = hex(`
-      08 00 0E  C1 00 01  C1 01 00  83 02 41 7F 07  C1 03 7F
-      08 02 12  C1 00 03  C1 01 00  87 02 41 7F 07 61 01 36 01  C1 03 7F`);
-    const result = decodePayload(TLV, body, '/2');
+    const result = decodePayload(TLV, ACCESS_CONTROL_OBJECT, '/2');
     expect(result.error).toBeNull();
     expect(pathValues(result.records)).toEqual([
       ['/2/0/0', 1], ['/2/0/1', 0], ['/2/0/2/127', 7], ['/2/0/3', 127],
@@ -69,8 +49,7 @@ describe('LwM2M TLV: core spec examples', () => {
   });
 
   it('decodes the Server object instance of a Read /1 with exact types (boolean, not the npm integer)', () => {
-    const body = hex('08 00 0F  C1 00 01  C4 01 00 01 51 80  C1 06 01  C1 07 55');
-    expect(decodePayload(TLV, body, '/1')).toEqual({
+    expect(decodePayload(TLV, SERVER_OBJECT, '/1')).toEqual({
       records: [
         { path: '/1/0/0', name: 'Short Server ID', type: 'integer', value: 1 },
         { path: '/1/0/1', name: 'Lifetime', type: 'integer', value: 86400 },
@@ -82,11 +61,7 @@ describe('LwM2M TLV: core spec examples', () => {
   });
 
   it('decodes the object-link example (object 66, in no registry: values stay hex)', () => {
-    const body = hex(`
-      88 00 0C 44 00 00 42 00 00 44 01 00 42 00 01
-      C8 01 0D 38 36 31 33 38 30 30 37 35 35 35 30 30
-      C4 02 12 34 56 78`);
-    const result = decodePayload(TLV, body, '/66/0');
+    const result = decodePayload(TLV, OBJLNK_INSTANCE, '/66/0');
     expect(result.error).toBeNull();
     expect(result.records).toEqual([
       { path: '/66/0/0/0', name: null, type: 'unknown', value: '00420000' },

@@ -1,7 +1,7 @@
 import type { ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import type { EndpointChange, StateTracker } from '../state/index.js';
-import { holds, hostOf, setScopeFunctions, valueOf, type Scope } from './expr.js';
+import { ExpiryQueue, type EndpointChange, type ResourceState, type StateTracker } from '../state/index.js';
+import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope } from './expr.js';
 import { FactBuilder, type MessageFacts } from './facts.js';
 import type { Rule } from './rule.js';
 import type { DetectionEvent } from './types.js';
@@ -28,7 +28,14 @@ export interface DtlsChange {
 }
 
 interface Armed extends Where {
+  key: string;
   deadline: number;
+  /**
+   * When the deadline queue holds this entry: its deadline when queued. Re-arming moves only
+   * `deadline`, and the entry is queued again when this time comes and finds it later.
+   */
+  queued: number;
+  /** What the rule's late expressions (still, message, details) read, kept from the last arming message. */
   scope: Scope;
 }
 
@@ -37,19 +44,36 @@ interface RuleState {
   windows?: Map<string, number[]>;
   /** absence: key → deadline. */
   armed?: Map<string, Armed>;
+  /** absence: the armed entries by when they are queued (see Armed.queued). */
+  deadlines?: ExpiryQueue<Armed>;
   /** sequence: key → next step and when the first matched. */
   progress?: Map<string, { step: number; start: number }>;
+}
+
+/** A message rule with what its evaluation needs, worked out once when the rules load. */
+interface MessageRule {
+  rule: Rule;
+  /** The rule's `require:` fields, as their readers. */
+  require: ReadonlyArray<() => unknown>;
+  ep: boolean;
+  /** obs or attrs: both come from the observation lookup. */
+  obs: boolean;
+  bs: boolean;
+  run: boolean;
 }
 
 /**
  * Evaluates rules on every message (before the state applies it, so conditions see the state
  * the message meets), on endpoint state changes and on DTLS session changes, and turns matches
  * into events. Message rules are indexed by LwM2M operation, so a message costs only the
- * rules that can match it.
+ * rules that can match it. A message costs next to no allocation: `m` and the scope are one
+ * object each, refilled per message, and an absence deadline re-armed by every notification
+ * is moved in place.
  */
 export class RuleEngine {
-  private byOperation = new Map<string, Rule[]>();
-  private anyMessage: Rule[] = [];
+  /** Per LwM2M operation, the rules for every message and then that operation's, in file order. */
+  private byOperation = new Map<string, MessageRule[]>();
+  private anyMessage: MessageRule[] = [];
   private onEndpoint: Rule[] = [];
   private onDtls: Rule[] = [];
   private absenceRules: Rule[] = [];
@@ -57,8 +81,14 @@ export class RuleEngine {
   private readonly suppressed = new Map<string, DetectionEvent>();
   private readonly dtlsHosts = new Set<string>();
   private readonly facts: FactBuilder;
+  /** Keys made of fields of one state object (`obs.client + " " + obs.token`), per key expression and object: see keyOf. */
+  private readonly keys = new WeakMap<Evaluator, WeakMap<object, { inputs: unknown[]; key: string }>>();
+  /** The scope of the message being evaluated; every variable a message rule can see is a key from the start. */
+  private readonly scope: Scope = { m: undefined, ep: undefined, obs: undefined, attrs: undefined, bs: undefined, run: undefined, params: undefined };
   private nextScan = -Infinity;
   private currentEndpoint: string | null = null;
+  /** The current endpoint's resources in the twin, looked up at the first previous() (undefined: not yet). */
+  private resources: ReadonlyMap<string, ResourceState> | null | undefined = undefined;
   /** The request the message being evaluated answers (its exchange record), for observation lookups. */
   private request: ExchangeRecord | null = null;
   private lastTs = 0;
@@ -72,7 +102,8 @@ export class RuleEngine {
   }
 
   get rules(): Rule[] {
-    return [...new Set([...this.anyMessage, ...[...this.byOperation.values()].flat(), ...this.onEndpoint, ...this.onDtls])];
+    const message = [...this.anyMessage, ...[...this.byOperation.values()].flat()].map((r) => r.rule);
+    return [...new Set([...message, ...this.onEndpoint, ...this.onDtls])];
   }
 
   /** Replaces the rule set (SIGHUP); windows and deadlines of rules that keep their id carry over. */
@@ -84,18 +115,20 @@ export class RuleEngine {
     this.absenceRules = [];
     const ids = new Set(rules.map((r) => r.id));
     for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id);
+    const byOperation = new Map<string, MessageRule[]>();
     for (const rule of rules) {
       if (rule.on === 'endpoint') this.onEndpoint.push(rule);
       else if (rule.on === 'dtls') this.onDtls.push(rule);
-      else if (rule.operations === null) this.anyMessage.push(rule);
+      else if (rule.operations === null) this.anyMessage.push(this.messageRule(rule));
       else for (const op of rule.operations) {
-        let list = this.byOperation.get(op);
-        if (!list) this.byOperation.set(op, (list = []));
-        list.push(rule);
+        let list = byOperation.get(op);
+        if (!list) byOperation.set(op, (list = []));
+        list.push(this.messageRule(rule));
       }
       if (rule.kind === 'absence') this.absenceRules.push(rule);
       if (!this.states.has(rule.id)) this.states.set(rule.id, {});
     }
+    for (const [op, list] of byOperation) this.byOperation.set(op, [...this.anyMessage, ...list]);
   }
 
   /** A message, before the state tracker applies it. */
@@ -104,22 +137,21 @@ export class RuleEngine {
     this.tick(ts);
     this.facts.note(a);
     const op = a.lwm2m?.operation;
-    const byOp = op === undefined ? undefined : this.byOperation.get(op);
-    if (this.anyMessage.length === 0 && byOp === undefined) return;
+    const rules = (op === undefined ? undefined : this.byOperation.get(op)) ?? this.anyMessage;
+    if (rules.length === 0) return;
     const m = this.facts.message(a);
     this.request = a.coap.match.request;
-    const scope: Scope = { m, run: undefined };
-    this.currentEndpoint = m.endpoint;
-    setScopeFunctions(this.functions);
-    for (const rule of this.anyMessage) this.evaluate(rule, scope, m);
-    if (byOp) for (const rule of byOp) this.evaluate(rule, scope, m);
+    const scope = this.scope;
+    scope.m = m;
+    scope.ep = scope.obs = scope.attrs = scope.bs = scope.run = scope.params = undefined;
+    this.enter(m.endpoint);
+    for (const r of rules) this.evaluate(r, scope, m);
   }
 
   endpointChanged(c: EndpointChange): void {
     if (this.onEndpoint.length === 0) return;
     const scope: Scope = { ep: c.endpoint, change: this.facts.change(c), run: this.facts.run() };
-    this.currentEndpoint = c.endpoint.name;
-    setScopeFunctions(this.functions);
+    this.enter(c.endpoint.name);
     const where = { frame: c.frame, src: c.endpoint.address, dst: null, endpoint: c.endpoint.name };
     for (const rule of this.onEndpoint) {
       scope.params = rule.params;
@@ -131,8 +163,7 @@ export class RuleEngine {
     if (this.dtlsHosts.size < MAX_DTLS_HOSTS) this.dtlsHosts.add(hostOf(c.session.client));
     if (this.onDtls.length === 0) return;
     const scope: Scope = { dtls: session, change: { what: c.what }, run: this.facts.run() };
-    this.currentEndpoint = c.session.endpoint;
-    setScopeFunctions(this.functions);
+    this.enter(c.session.endpoint);
     const where = { frame: c.frame, src: c.session.client, dst: c.session.server, endpoint: c.session.endpoint };
     for (const rule of this.onDtls) {
       scope.params = rule.params;
@@ -140,20 +171,30 @@ export class RuleEngine {
     }
   }
 
-  /** Capture time moved on: absence deadlines that passed fire. */
+  /**
+   * Capture time moved on: absence deadlines that passed fire. Only the queue's earliest
+   * entries are looked at; one whose deadline was moved on since it was queued goes back in.
+   */
   tick(ts: number): void {
     this.lastTs = ts;
     if (ts < this.nextScan) return;
     this.nextScan = ts + DEADLINE_SCAN_S;
     for (const rule of this.absenceRules) {
-      const armed = this.states.get(rule.id)!.armed;
-      if (!armed) continue;
-      for (const [key, a] of armed) {
-        if (a.deadline > ts) continue;
-        armed.delete(key);
+      const state = this.states.get(rule.id)!;
+      const deadlines = state.deadlines;
+      if (!deadlines) continue;
+      const armed = state.armed!;
+      while (deadlines.peek() <= ts) {
+        const { at, item: a } = deadlines.pop()!;
+        // Left behind: queued again earlier, fired, or evicted.
+        if (at !== a.queued || armed.get(a.key) !== a) continue;
+        if (a.deadline > ts) {
+          deadlines.push((a.queued = a.deadline), a);
+          continue;
+        }
+        armed.delete(a.key);
         a.scope.params = rule.params;
-        setScopeFunctions(this.functions);
-        this.currentEndpoint = a.endpoint;
+        this.enter(a.endpoint);
         if (rule.absence!.still && !holds(rule.absence!.still, a.scope)) continue;
         this.fire(rule, a.scope, a.deadline, { frame: null, src: a.src, dst: a.dst, endpoint: a.endpoint }, { lastFrame: a.frame });
       }
@@ -168,25 +209,43 @@ export class RuleEngine {
 
   private readonly functions = {
     previous: (path: string): unknown => {
-      const ep = this.currentEndpoint;
-      return ep === null ? null : (this.state.twin.get(ep, path)?.value ?? null);
+      if (this.resources === undefined) {
+        const ep = this.currentEndpoint;
+        this.resources = ep === null ? null : (this.state.twin.resourcesOf(ep) ?? null);
+      }
+      return this.resources?.get(path)?.value ?? null;
     },
     dtlsSeen: (host: string): boolean => this.dtlsHosts.has(host),
   };
 
-  private evaluate(rule: Rule, scope: Scope, m: MessageFacts): void {
-    for (const field of rule.require) if (!m[field]) return;
+  /** Expressions about to run for `endpoint` (what previous() looks at). */
+  private enter(endpoint: string | null): void {
+    this.currentEndpoint = endpoint;
+    this.resources = undefined;
+    setScopeFunctions(this.functions);
+  }
+
+  private messageRule(rule: Rule): MessageRule {
     const needs = rule.needs;
-    if (needs.has('ep') && scope.ep === undefined) scope.ep = this.facts.endpoint(m.endpoint);
-    if ((needs.has('obs') || needs.has('attrs')) && scope.obs === undefined) {
+    return {
+      rule, require: rule.require.map((f) => this.facts.reader(f)),
+      ep: needs.has('ep'), obs: needs.has('obs') || needs.has('attrs'), bs: needs.has('bs'), run: needs.has('run'),
+    };
+  }
+
+  private evaluate(r: MessageRule, scope: Scope, m: MessageFacts): void {
+    for (const read of r.require) if (!read()) return;
+    if (r.ep && scope.ep === undefined) scope.ep = this.facts.endpoint(m.endpoint);
+    if (r.obs && scope.obs === undefined) {
       const obs = this.facts.observation(m, this.request);
       scope.obs = obs;
       scope.attrs = this.facts.attributes(obs);
     }
-    if (needs.has('bs') && scope.bs === undefined) scope.bs = this.facts.bootstrap(m);
-    if (needs.has('run') && scope.run === undefined) scope.run = this.facts.run();
-    scope.params = rule.params;
-    this.apply(rule, scope, m.ts, { frame: m.frame, src: m.src, dst: m.dst, endpoint: m.endpoint });
+    if (r.bs && scope.bs === undefined) scope.bs = this.facts.bootstrap(m);
+    if (r.run && scope.run === undefined) scope.run = this.facts.run();
+    scope.params = r.rule.params;
+    // `m` has the fields of a Where: no object per evaluation.
+    this.apply(r.rule, scope, m.ts, m);
   }
 
   private apply(rule: Rule, scope: Scope, ts: number, where: Where): void {
@@ -208,7 +267,7 @@ export class RuleEngine {
   private count(rule: Rule, scope: Scope, ts: number, where: Where): void {
     const t = rule.threshold!;
     const windows = (this.states.get(rule.id)!.windows ??= new Map());
-    const key = String(valueOf(t.by, scope));
+    const key = this.keyOf(t.by, scope);
     let times = windows.get(key);
     if (!times) {
       if (windows.size >= MAX_KEYS) windows.delete(windows.keys().next().value!);
@@ -227,26 +286,57 @@ export class RuleEngine {
     const a = rule.absence!;
     const within = valueOf(a.within, scope);
     if (typeof within !== 'number' || !Number.isFinite(within) || within < 0) return;
-    const armed = (this.states.get(rule.id)!.armed ??= new Map());
-    const key = String(valueOf(a.by, scope));
+    const state = this.states.get(rule.id)!;
+    const armed = (state.armed ??= new Map());
+    const deadlines = (state.deadlines ??= new ExpiryQueue());
+    const key = this.keyOf(a.by, scope);
+    const deadline = ts + within;
     const existing = armed.get(key);
-    // The scope is kept for the deadline: `ep` and `obs` stay live references to the state.
-    // The message's scope object is its own (made per message), so it is kept, not copied.
     if (existing) {
-      // Re-armed (every notification of an observation): updated in place, in its old slot.
-      existing.deadline = ts + within;
-      existing.scope = scope;
+      // Re-armed (every notification of an observation): updated in place, in its old slot;
+      // the queue hears of it only if the deadline came earlier.
+      existing.deadline = deadline;
       existing.frame = where.frame;
+      keep(rule, scope, existing.scope);
+      if (deadline < existing.queued) deadlines.push((existing.queued = deadline), existing);
       return;
     }
     if (armed.size >= MAX_KEYS) armed.delete(armed.keys().next().value!);
-    armed.set(key, { deadline: ts + within, scope, ...where });
+    const entry: Armed = {
+      key, deadline, queued: deadline, scope: keep(rule, scope, {}), frame: where.frame, src: where.src, dst: where.dst, endpoint: where.endpoint,
+    };
+    armed.set(key, entry);
+    deadlines.push(deadline, entry);
+    // Entries left behind by evictions and earlier deadlines: dropped once they outnumber the live ones.
+    if (deadlines.size > 2 * armed.size + 1024) deadlines.rebuild([...armed.values()].map((e): [number, Armed] => [e.queued, e]));
+  }
+
+  /**
+   * A rule's key for this scope. One made of fields of one object (an observation's client and
+   * token) is kept per object and used again while those fields hold the same values: the same
+   * string, already hashed, rather than a new one built and hashed on every notification.
+   */
+  private keyOf(by: Evaluator, scope: Scope): string {
+    const reads = by.reads;
+    const source = reads === undefined ? undefined : scope[reads.variable];
+    if (reads === undefined || typeof source !== 'object' || source === null) return String(valueOf(by, scope));
+    let memo = this.keys.get(by);
+    if (!memo) this.keys.set(by, (memo = new WeakMap()));
+    const fields = reads.fields;
+    const record = source as Record<string, unknown>;
+    const known = memo.get(source);
+    if (known && sameInputs(record, fields, known.inputs)) return known.key;
+    const key = String(valueOf(by, scope));
+    const inputs = fields.map((f) => record[f]);
+    // Only values compared by value: a list or map read here could change inside.
+    if (inputs.every((v) => v === null || typeof v !== 'object')) memo.set(source, { inputs, key });
+    return key;
   }
 
   private step(rule: Rule, scope: Scope, ts: number, where: Where): void {
     const s = rule.sequence!;
     const progress = (this.states.get(rule.id)!.progress ??= new Map());
-    const key = String(valueOf(s.by, scope));
+    const key = this.keyOf(s.by, scope);
     let p = progress.get(key);
     if (p && ts - p.start > s.within) {
       progress.delete(key);
@@ -297,4 +387,22 @@ interface Where {
   src: string | null;
   dst: string | null;
   endpoint: string | null;
+}
+
+function sameInputs(source: Record<string, unknown>, fields: string[], inputs: unknown[]): boolean {
+  for (let i = 0; i < fields.length; i++) if (source[fields[i]] !== inputs[i]) return false;
+  return true;
+}
+
+/**
+ * Copies into an armed deadline's own scope what the rule's late expressions read from the
+ * arming message's: `ep`, `obs` and the like stay live references to the state, `m` (one object
+ * refilled per message) is copied.
+ */
+function keep(rule: Rule, from: Scope, into: Scope): Scope {
+  for (const v of rule.late) {
+    const value = from[v];
+    if (value !== undefined) into[v] = v === 'm' ? { ...(value as MessageFacts) } : value;
+  }
+  return into;
 }

@@ -1,5 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js';
-import { compileFast, ERR, NEEDS_INTERPRETER, type FunctionTable } from './fast.js';
+import { compileFast, ERR, NEEDS_INTERPRETER, type Constants, type FunctionTable, type VariableReaders } from './fast.js';
 
 /**
  * Rule conditions are CEL (Common Expression Language, cel-spec) compiled by
@@ -14,6 +14,12 @@ import { compileFast, ERR, NEEDS_INTERPRETER, type FunctionTable } from './fast.
 export const VARIABLES = ['m', 'ep', 'obs', 'attrs', 'bs', 'change', 'dtls', 'run', 'params'] as const;
 export type Variable = (typeof VARIABLES)[number];
 export type Scope = Partial<Record<Variable, unknown>>;
+
+/** For the fast path: each variable read by its own name (see VariableReaders). */
+const READERS: { [V in Variable]: (scope: Scope) => unknown } = {
+  m: (s) => s.m, ep: (s) => s.ep, obs: (s) => s.obs, attrs: (s) => s.attrs, bs: (s) => s.bs, change: (s) => s.change,
+  dtls: (s) => s.dtls, run: (s) => s.run, params: (s) => s.params,
+};
 
 /** Lookups the engine answers for the message being evaluated (set before each evaluation). */
 export interface ScopeFunctions {
@@ -73,9 +79,19 @@ export function pathMatcher(pattern: string): (path: string) => boolean {
     const prefix = pattern.slice(0, star);
     const suffix = pattern.slice(star + 1);
     if (prefix.endsWith('/') && (suffix === '' || suffix.startsWith('/')) && !suffix.includes('*')) {
-      // One wildcard segment ("/3305/" + "*" + "/5800"): string tests only, no RegExp.
-      match = (path: string) => path.length > prefix.length + suffix.length && path.startsWith(prefix) && path.endsWith(suffix)
-        && path.indexOf('/', prefix.length) === (suffix === '' ? -1 : path.length - suffix.length);
+      // One wildcard segment ("/3305/" + "*" + "/5800"): the suffix, the prefix and no "/" in
+      // between, a character at a time and from the end (resource ids differ most), which
+      // rejects most paths in a compare or two; startsWith and friends cost more per call.
+      const p = prefix.length;
+      const q = suffix.length;
+      match = (path: string) => {
+        const n = path.length;
+        if (n <= p + q) return false;
+        for (let i = 1; i <= q; i++) if (path.charCodeAt(n - i) !== suffix.charCodeAt(q - i)) return false;
+        for (let i = 0; i < p; i++) if (path.charCodeAt(i) !== prefix.charCodeAt(i)) return false;
+        for (let i = p; i < n - q; i++) if (path.charCodeAt(i) === SLASH) return false;
+        return true;
+      };
       if (patterns.size < 1000) patterns.set(pattern, match);
       return match;
     }
@@ -85,6 +101,8 @@ export function pathMatcher(pattern: string): (path: string) => boolean {
   if (patterns.size < 1000) patterns.set(pattern, match);
   return match;
 }
+
+const SLASH = 0x2f;
 
 interface RecordLike {
   path: string;
@@ -106,27 +124,30 @@ function valuesOf(records: RecordLike[], pattern: string): number[] {
   return out;
 }
 
+/** The answer of outside() and decreased() when nothing qualifies (nearly always): shared, not made per call. */
+const NONE: ReadonlyArray<Record<string, unknown>> = Object.freeze([]);
+
 /** Records under the pattern whose numeric value lies outside [min, max]: {path, value}. One pass, no list of values. */
-function outside(records: RecordLike[], pattern: string, min: number, max: number): Array<Record<string, unknown>> {
+function outside(records: RecordLike[], pattern: string, min: number, max: number): ReadonlyArray<Record<string, unknown>> {
   const match = pathMatcher(pattern);
-  const out: Array<Record<string, unknown>> = [];
+  let out: Array<Record<string, unknown>> | null = null;
   for (const r of records) {
     const v = r.value;
-    if (typeof v === 'number' && (v < min || v > max) && match(r.path)) out.push({ path: r.path, value: v });
+    if (typeof v === 'number' && (v < min || v > max) && match(r.path)) (out ??= []).push({ path: r.path, value: v });
   }
-  return out;
+  return out ?? NONE;
 }
 
 /** Records under the pattern whose numeric value is below the last one known: {path, previous, value}. */
-function decreased(records: RecordLike[], pattern: string): Array<Record<string, unknown>> {
+function decreased(records: RecordLike[], pattern: string): ReadonlyArray<Record<string, unknown>> {
   const match = pathMatcher(pattern);
-  const out: Array<Record<string, unknown>> = [];
+  let out: Array<Record<string, unknown>> | null = null;
   for (const r of records) {
     if (typeof r.value !== 'number' || !match(r.path)) continue;
     const previous = functions.previous(r.path);
-    if (typeof previous === 'number' && r.value < previous) out.push({ path: r.path, previous, value: r.value });
+    if (typeof previous === 'number' && r.value < previous) (out ??= []).push({ path: r.path, previous, value: r.value });
   }
-  return out;
+  return out ?? NONE;
 }
 
 /**
@@ -169,18 +190,33 @@ for (const v of VARIABLES) environment.registerVariable(v, 'dyn');
 
 export class ExpressionError extends Error {}
 
-/** Evaluates an expression: its value, or a thrown error (CEL's own, or FAST_ERROR). */
-export type Evaluator = ((scope: Scope) => unknown) & { interpreted?: (scope: Scope) => unknown };
+/**
+ * Evaluates an expression: its value, or a thrown error (CEL's own, or FAST_ERROR). `fast`,
+ * when the expression compiled to closures, is them: an error is the value ERR, not a throw.
+ */
+export type Evaluator = ((scope: Scope) => unknown) & {
+  interpreted?: (scope: Scope) => unknown;
+  fast?: (scope: Scope) => unknown;
+  /** Set when the value is made only of literals and fields of one variable, joined by `+`: those fields. */
+  reads?: FieldReads;
+};
+
+/** `obs.client + " " + obs.token`: the variable and the fields read. */
+export interface FieldReads {
+  variable: Variable;
+  fields: string[];
+}
 
 /** An error from the fast path: preallocated (no stack), its message recovered from the interpreter. */
 const FAST_ERROR = new Error('evaluation error');
 
 /**
  * Compiles one CEL expression; a syntax or type error throws ExpressionError with CEL's first
- * line. Expressions in the fast path's subset run as closures (see fast.ts); `interpreted`
- * keeps the CEL interpreter's evaluation for comparison.
+ * line. Expressions in the fast path's subset run as closures (see fast.ts), with the
+ * `constants` (a rule's params) folded in; `interpreted` keeps the CEL interpreter's
+ * evaluation, which reads them from the scope, for comparison.
  */
-export function compileExpression(text: string): Evaluator {
+export function compileExpression(text: string, constants?: Constants): Evaluator {
   let interpreted: (ctx: Scope) => unknown;
   let ast: unknown;
   try {
@@ -192,7 +228,7 @@ export function compileExpression(text: string): Evaluator {
   } catch (err) {
     throw new ExpressionError(firstLine(err));
   }
-  const fast = compileFast(ast as Parameters<typeof compileFast>[0], RULE_FUNCTIONS as unknown as FunctionTable);
+  const fast = compileFast(ast as Parameters<typeof compileFast>[0], RULE_FUNCTIONS as unknown as FunctionTable, constants, READERS as VariableReaders);
   if (!fast) return Object.assign((scope: Scope) => interpreted(scope), { interpreted });
   const evaluate = (scope: Scope): unknown => {
     let result;
@@ -205,7 +241,51 @@ export function compileExpression(text: string): Evaluator {
     if (result === ERR) throw FAST_ERROR;
     return result;
   };
-  return Object.assign(evaluate, { interpreted });
+  const reads = fieldReads(ast as AstLike);
+  return Object.assign(evaluate, { interpreted, fast: fast as (scope: Scope) => unknown }, reads ? { reads } : {});
+}
+
+interface AstLike {
+  op: string;
+  args: unknown;
+}
+
+/** The fields an expression of literals, `+` and `variable.field` reads, or null for anything else. */
+function fieldReads(ast: AstLike): FieldReads | null {
+  let variable: Variable | null = null;
+  const fields: string[] = [];
+  const walk = (node: AstLike): boolean => {
+    const args = node.args as AstLike[];
+    if (node.op === 'value') return true;
+    if (node.op === '+') return walk(args[0]) && walk(args[1]);
+    if (node.op !== '.' || args[0].op !== 'id') return false;
+    const name = args[0].args as Variable;
+    if (variable !== null && variable !== name) return false;
+    variable = name;
+    fields.push(args[1] as unknown as string);
+    return true;
+  };
+  return walk(ast) && variable !== null ? { variable, fields } : null;
+}
+
+/**
+ * The fields of `m` a condition joins with && at its top level (`m.isRequest && ...`): when one
+ * is false, null or missing the condition cannot hold, so the engine checks them natively
+ * first, as it checks `require:`.
+ */
+export function conjunctFields(text: string): string[] {
+  const fields: string[] = [];
+  const walk = (node: AstLike): void => {
+    const args = node.args as AstLike[];
+    if (node.op === '&&') {
+      walk(args[0]);
+      walk(args[1]);
+    } else if (node.op === '.' && args[0].op === 'id' && args[0].args === 'm') {
+      fields.push(args[1] as unknown as string);
+    }
+  };
+  walk((environment.parse(text) as unknown as { ast: AstLike }).ast);
+  return fields;
 }
 
 /** Which rule variables an expression mentions, so the engine fills only those. */
@@ -217,12 +297,21 @@ export function variablesOf(text: string): Set<Variable> {
 
 /** Runs a condition: true only for a boolean true; evaluation errors (a missing key, null) count as false. */
 export function holds(evaluate: Evaluator, scope: Scope): boolean {
+  // Rules run on every message: the closures answer without an exception even when they err.
+  const fast = evaluate.fast;
+  if (fast !== undefined) {
+    try {
+      return fast(scope) === true;
+    } catch (err) {
+      if (err !== NEEDS_INTERPRETER) return false;
+    }
+  }
   // A condition that errs (null.startsWith, a missing key) is common and means "no match":
   // its error object needs no stack trace, which is most of what it costs.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return evaluate(scope) === true;
+    return (fast === undefined ? evaluate : evaluate.interpreted!)(scope) === true;
   } catch {
     return false;
   } finally {
@@ -231,6 +320,17 @@ export function holds(evaluate: Evaluator, scope: Scope): boolean {
 }
 
 export function valueOf(evaluate: Evaluator, scope: Scope): unknown {
+  // The closures first (keys and deadlines are computed on every notification); an error or a
+  // value they leave to the interpreter takes the way below, which also words the error.
+  const fast = evaluate.fast;
+  if (fast !== undefined) {
+    try {
+      const v = fast(scope);
+      if (v !== ERR) return plain(v);
+    } catch {
+      // Evaluated again below.
+    }
+  }
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
@@ -248,9 +348,17 @@ export function valueOf(evaluate: Evaluator, scope: Scope): unknown {
   }
 }
 
+/** Objects refilled for every message (`m`): a value that outlives the evaluation is a copy. */
+const transient = new WeakSet<object>();
+
+export function markTransient(o: object): void {
+  transient.add(o);
+}
+
 /** CEL ints are BigInt and maps may be Map: back to what JSON and templates take. */
 function plain(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'object' && v !== null && transient.has(v)) return { ...v };
   if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), plain(x)]));
   if (Array.isArray(v)) return v.map(plain);
   return v;
@@ -259,12 +367,12 @@ function plain(v: unknown): unknown {
 export type Template = (scope: Scope) => string;
 
 /** "Lifetime {{m.q.lt}} s from {{m.src}}": text with CEL expressions in double braces. */
-export function compileTemplate(text: string): Template {
+export function compileTemplate(text: string, constants?: Constants): Template {
   const parts: Array<string | Evaluator> = [];
   let at = 0;
   for (const match of text.matchAll(/\{\{(.*?)\}\}/gs)) {
     parts.push(text.slice(at, match.index));
-    parts.push(compileExpression(match[1].trim()));
+    parts.push(compileExpression(match[1].trim(), constants));
     at = match.index + match[0].length;
   }
   parts.push(text.slice(at));

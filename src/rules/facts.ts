@@ -2,7 +2,7 @@ import { CODE_STRINGS, type ExchangeRecord } from '../coap/index.js';
 import { contentFormatName } from '../lwm2m/payload/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { EndpointChange, NotificationAttributes, ObservationState, StateTracker } from '../state/index.js';
-import { hostOf } from './expr.js';
+import { hostOf, markTransient } from './expr.js';
 
 /** Operations a client sends to its server: their destination is the client's server. */
 const TO_SERVER = new Set(['register', 'update', 'deregister', 'send']);
@@ -74,6 +74,7 @@ export interface MessageFacts {
 
 const NO_ATTRIBUTES: NotificationAttributes = Object.freeze({});
 const NO_QUERY: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
+const NO_RECORDS: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 /**
  * Builds rule variables from the pipeline's output and the state tracker, and remembers the
@@ -84,9 +85,28 @@ export class FactBuilder {
   /** Endpoint → hosts it registered with or bootstrapped from. */
   private readonly servers = new Map<string, Set<string>>();
   private readonly attributeCache = new WeakMap<ObservationState, { version: number; attrs: NotificationAttributes }>();
+  private readonly facts: MessageFacts;
+  /** How each field of `facts` is computed. */
+  private readonly fields: { [K in keyof MessageFacts]: () => MessageFacts[K] };
+  /** The message `facts` answers for. */
+  private current!: AnalyzedMessage;
+  /** Fields read more than once or costly to compute, kept for the current message (undefined: not yet). */
+  private srcHost: string | undefined;
+  private dstHost: string | undefined;
+  private query: Record<string, string> | undefined;
 
   /** `dtlsHosts`: hosts seen as DTLS clients (the engine fills it from DTLS session changes). */
-  constructor(private readonly state: StateTracker, private readonly dtlsHosts: ReadonlySet<string>) {}
+  constructor(private readonly state: StateTracker, private readonly dtlsHosts: ReadonlySet<string>) {
+    this.fields = this.fieldGetters();
+    this.facts = {} as MessageFacts;
+    for (const name of MESSAGE_FACTS) Object.defineProperty(this.facts, name, { get: this.fields[name], enumerable: true });
+    markTransient(this.facts);
+  }
+
+  /** A field of `m` for the current message, read without looking it up by name (require: checks). */
+  reader(field: keyof MessageFacts): () => unknown {
+    return this.fields[field];
+  }
 
   /**
    * Bookkeeping every message needs, whether or not a rule looks at it: request sizes and
@@ -101,40 +121,16 @@ export class FactBuilder {
     if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request')) this.rememberServer(lwm2m.endpoint, hostOf(coap.dst));
   }
 
+  /**
+   * The message as `m`: one object for every message, whose fields are computed from the
+   * current message when a rule reads them (most rules read two or three of forty, and a
+   * message must not cost an allocation). It is valid until the next message; what outlives
+   * the message (an armed absence deadline, an event's evidence) keeps a copy.
+   */
   message(a: AnalyzedMessage): MessageFacts {
-    const { coap, lwm2m } = a;
-    const msg = coap.msg;
-    const match = coap.match;
-    const role = match.role;
-    const request = match.request;
-    const op = lwm2m?.operation ?? null;
-    const endpoint = lwm2m?.endpoint ?? null;
-    const isRequest = role === 'request';
-    let peerIsServer: boolean | null = null;
-    if (endpoint !== null && op !== null && FROM_SERVER.has(op)) {
-      const known = this.servers.get(endpoint);
-      if (known) peerIsServer = known.has(hostOf(isRequest ? coap.src : coap.dst));
-    }
-    const srcHost = hostOf(coap.src);
-    const dstHost = hostOf(coap.dst);
-    const cf = msg.contentFormat;
-    const cfName = cf === null ? null : contentFormatName(cf);
-    return {
-      frame: coap.frame, ts: coap.ts, src: coap.src, dst: coap.dst, srcHost, dstHost,
-      transport: coap.transport, size: coap.size, type: msg.type, code: CODE_STRINGS[msg.code], codeClass: msg.code >> 5,
-      role, isRequest, isResponse: role === 'response' || role === 'notification',
-      mid: msg.mid, token: msg.token, uriPath: msg.uriPath, path: lwm2m?.path ?? msg.uriPath ?? request?.msg.uriPath ?? null,
-      query: msg.uriQuery, q: msg.uriQuery.length === 0 ? NO_QUERY : parseQuery(msg.uriQuery),
-      contentFormat: cf, contentFormatName: cfName, unknownContentFormat: cfName === 'unknown', accept: msg.accept, observe: msg.observe,
-      payloadLength: msg.payload.length, retransmission: match.retransmissionOf !== null,
-      responseTo: role === 'request' || request === null ? null : request.frame, responseTime: match.responseTime,
-      requestSize: request === null ? null : (this.requestSizes.get(request) ?? null),
-      afterCancel: role !== 'request' && request !== null && request.msg.observe === 1 && op === 'notify',
-      error: msg.error, operation: op, endpoint, records: lwm2m?.records ?? [], objects: lwm2m?.objects ?? null,
-      payloadError: lwm2m?.payloadError ?? null, peerIsServer,
-      unmatched: (role === 'response' || role === 'notification') && request === null && match.retransmissionOf === null,
-      dtlsPeer: this.dtlsHosts.size > 0 && (this.dtlsHosts.has(srcHost) || this.dtlsHosts.has(dstHost)),
-    };
+    this.current = a;
+    this.srcHost = this.dstHost = this.query = undefined;
+    return this.facts;
   }
 
   /**
@@ -176,6 +172,72 @@ export class FactBuilder {
 
   change(c: EndpointChange): Record<string, unknown> {
     return { from: c.previous, to: c.endpoint.state, frame: c.frame };
+  }
+
+  /** `m`'s fields, made getters of it: own enumerable properties, so CEL, spreading and JSON see plain fields. */
+  private fieldGetters(): { [K in keyof MessageFacts]: () => MessageFacts[K] } {
+    const coap = () => this.current.coap;
+    const msg = () => this.current.coap.msg;
+    const role = () => this.current.coap.match.role;
+    const request = () => this.current.coap.match.request;
+    const lwm2m = () => this.current.lwm2m;
+    const srcHost = () => (this.srcHost ??= hostOf(coap().src));
+    const dstHost = () => (this.dstHost ??= hostOf(coap().dst));
+    const cfName = () => {
+      const cf = msg().contentFormat;
+      return cf === null ? null : contentFormatName(cf);
+    };
+    return {
+      frame: () => coap().frame,
+      ts: () => coap().ts,
+      src: () => coap().src,
+      dst: () => coap().dst,
+      srcHost,
+      dstHost,
+      transport: () => coap().transport,
+      size: () => coap().size,
+      type: () => msg().type,
+      code: () => CODE_STRINGS[msg().code],
+      codeClass: () => msg().code >> 5,
+      role,
+      isRequest: () => role() === 'request',
+      isResponse: () => role() === 'response' || role() === 'notification',
+      mid: () => msg().mid,
+      token: () => msg().token,
+      uriPath: () => msg().uriPath,
+      path: () => lwm2m()?.path ?? msg().uriPath ?? request()?.msg.uriPath ?? null,
+      query: () => msg().uriQuery,
+      q: () => (this.query ??= msg().uriQuery.length === 0 ? NO_QUERY : parseQuery(msg().uriQuery)),
+      contentFormat: () => msg().contentFormat,
+      contentFormatName: cfName,
+      unknownContentFormat: () => cfName() === 'unknown',
+      accept: () => msg().accept,
+      observe: () => msg().observe,
+      payloadLength: () => msg().payload.length,
+      retransmission: () => coap().match.retransmissionOf !== null,
+      responseTo: () => (role() === 'request' ? null : (request()?.frame ?? null)),
+      responseTime: () => coap().match.responseTime,
+      requestSize: () => {
+        const r = request();
+        return r === null ? null : (this.requestSizes.get(r) ?? null);
+      },
+      afterCancel: () => role() !== 'request' && request()?.msg.observe === 1 && lwm2m()?.operation === 'notify',
+      error: () => msg().error,
+      operation: () => lwm2m()?.operation ?? null,
+      endpoint: () => lwm2m()?.endpoint ?? null,
+      records: () => lwm2m()?.records ?? NO_RECORDS,
+      objects: () => lwm2m()?.objects ?? null,
+      payloadError: () => lwm2m()?.payloadError ?? null,
+      peerIsServer: () => {
+        const endpoint = lwm2m()?.endpoint ?? null;
+        const op = lwm2m()?.operation ?? null;
+        if (endpoint === null || op === null || !FROM_SERVER.has(op)) return null;
+        const known = this.servers.get(endpoint);
+        return known ? known.has(role() === 'request' ? srcHost() : dstHost()) : null;
+      },
+      unmatched: () => (role() === 'response' || role() === 'notification') && request() === null && coap().match.retransmissionOf === null,
+      dtlsPeer: () => this.dtlsHosts.size > 0 && (this.dtlsHosts.has(srcHost()) || this.dtlsHosts.has(dstHost())),
+    };
   }
 
   private rememberServer(endpoint: string, host: string): void {

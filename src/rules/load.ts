@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { compileExpression, compileTemplate, ExpressionError, variablesOf, type Evaluator, type Variable } from './expr.js';
+import { compileExpression, compileTemplate, conjunctFields, ExpressionError, variablesOf, type Evaluator, type Variable } from './expr.js';
 import { MESSAGE_FACTS, type MessageFacts } from './facts.js';
 import { KINDS, TRIGGERS, type Rule, type RuleKind, type RuleTrigger } from './rule.js';
 import { SEVERITIES, type Severity } from './types.js';
@@ -136,15 +136,25 @@ function compileRule(doc: Document, file: string, line: number, problem: Problem
   for (const field of require) {
     if (!(MESSAGE_FACTS as readonly string[]).includes(field)) fail('require', `require: "${field}" is not a field of m (${MESSAGE_FACTS.join(', ')})`);
   }
+  const params = spec.params ?? {};
+  const paramsOk = params !== null && typeof params === 'object' && !Array.isArray(params);
+  if (!paramsOk) fail('params', 'params: a mapping');
+  // params are constants: the fast path folds them into the expressions.
+  const constants = paramsOk ? { params } : undefined;
   const used = new Set<Variable>();
-  const expr = (key: string, source: unknown): Evaluator | null => {
+  const late = new Set<Variable>();
+  /** `evaluatedLate`: read when an absence deadline passes (still, message, details), not with the message. */
+  const expr = (key: string, source: unknown, evaluatedLate = false): Evaluator | null => {
     if (typeof source !== 'string' || source.trim() === '') {
       fail(key, `${key}: a CEL expression`);
       return null;
     }
     try {
-      const e = compileExpression(source);
-      for (const v of variablesOf(source)) used.add(v);
+      const e = compileExpression(source, constants);
+      for (const v of variablesOf(source)) {
+        used.add(v);
+        if (evaluatedLate) late.add(v);
+      }
       return e;
     } catch (err) {
       fail(key, `${key}: ${(err as Error).message}`);
@@ -152,6 +162,13 @@ function compileRule(doc: Document, file: string, line: number, problem: Problem
     }
   };
   const when = spec.when === undefined && kind === 'sequence' ? null : expr('when', spec.when);
+  // `m.isResponse && ...`: checked natively before the condition, like require (a sequence
+  // rule's steps are its conditions, not `when`).
+  if (when && on === 'message' && kind !== 'sequence') {
+    for (const field of conjunctFields(spec.when as string)) {
+      if ((MESSAGE_FACTS as readonly string[]).includes(field) && !require.includes(field)) require.push(field);
+    }
+  }
 
   const section = (key: string): Record<string, unknown> | null => {
     const v = spec[key];
@@ -182,7 +199,7 @@ function compileRule(doc: Document, file: string, line: number, problem: Problem
     const constant = seconds(a.within);
     const within = constant !== null ? (() => constant) : expr('absence', a.within);
     const by = expr('absence', a.by);
-    const still = a.still === undefined ? null : expr('absence', a.still);
+    const still = a.still === undefined ? null : expr('absence', a.still, true);
     if (within && by) absence = { within, by, still };
   }
   let sequence: Rule['sequence'] = null;
@@ -203,8 +220,11 @@ function compileRule(doc: Document, file: string, line: number, problem: Problem
     const m = spec.message ?? spec.title;
     if (typeof m !== 'string') fail('message', 'message: text with {{ CEL }} placeholders');
     else {
-      message = compileTemplate(m);
-      for (const v of variablesOf(m)) used.add(v);
+      message = compileTemplate(m, constants);
+      for (const v of variablesOf(m)) {
+        used.add(v);
+        late.add(v);
+      }
     }
   } catch (err) {
     if (err instanceof ExpressionError) fail('message', `message: ${err.message}`);
@@ -214,12 +234,10 @@ function compileRule(doc: Document, file: string, line: number, problem: Problem
   if (spec.details !== undefined) {
     if (spec.details === null || typeof spec.details !== 'object' || Array.isArray(spec.details)) fail('details', 'details: a mapping of name: CEL expression');
     else for (const [name, source] of Object.entries(spec.details)) {
-      const e = expr('details', source);
+      const e = expr('details', source, true);
       if (e) details.push([name, e]);
     }
   }
-  const params = spec.params ?? {};
-  if (params === null || typeof params !== 'object' || Array.isArray(params)) fail('params', 'params: a mapping');
   const examples = { trigger: [] as string[], clean: [] as string[] };
   if (spec.examples !== undefined) {
     const ex = spec.examples as Record<string, unknown>;
@@ -235,7 +253,7 @@ function compileRule(doc: Document, file: string, line: number, problem: Problem
     id: id as string, title, severity, description, references: list('references'), tags: list('tags'), on, kind, operations,
     require: require as Array<keyof MessageFacts>,
     when, threshold, absence, sequence, suppress: suppress!, message, details, params: params as Record<string, unknown>,
-    needs: used, examples, source: `${relative(process.cwd(), file) || file}:${line}`,
+    needs: used, late, examples, source: `${relative(process.cwd(), file) || file}:${line}`,
   };
 }
 

@@ -38,6 +38,11 @@ export interface Rule {
   params: Record<string, unknown>;
   /** Variables the rule's expressions read: the engine builds only these. */
   needs: ReadonlySet<Variable>;
+  /**
+   * Variables read after the message, when an absence deadline passes (`absence.still`,
+   * `message`, `details`): what an armed deadline keeps of the message's scope.
+   */
+  late: ReadonlySet<Variable>;
   /** Captures (absolute paths) on which the rule must fire, and on which it must not. */
   examples: { trigger: string[]; clean: string[] };
   /** Where the rule is written: "rules/registration.yaml:12". */

@@ -1,4 +1,5 @@
 export { combineListeners } from './listeners.js';
+export { ExpiryQueue } from './expiry-queue.js';
 export { StateTracker, type StateTrackerOptions } from './tracker.js';
 export { samples, SERIES_CAPACITY } from './twin.js';
 export type {

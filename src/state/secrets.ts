@@ -4,11 +4,20 @@
  * character rather than by splitting the path.
  */
 export function isSecretPath(path: string): boolean {
-  return objectIs(path, '/0') || objectIs(path, '/21');
+  if (path.charCodeAt(0) !== SLASH) return false;
+  const c = path.charCodeAt(1);
+  if (c === ZERO) return segmentEndsAt(path, 2);
+  return c === TWO && path.charCodeAt(2) === ONE && segmentEndsAt(path, 3);
 }
 
-function objectIs(path: string, object: string): boolean {
-  return path.startsWith(object) && (path.length === object.length || path.charCodeAt(object.length) === 47);
+/** The object id ends at `i`: the path ends there or goes on with "/". */
+function segmentEndsAt(path: string, i: number): boolean {
+  return path.length === i || path.charCodeAt(i) === SLASH;
 }
+
+const SLASH = 0x2f;
+const ZERO = 0x30;
+const ONE = 0x31;
+const TWO = 0x32;
 
 export { valueLength } from '../lwm2m/index.js';

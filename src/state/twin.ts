@@ -25,6 +25,11 @@ export class DeviceTwin {
     return this.byEndpoint.get(endpoint)?.get(path);
   }
 
+  /** One endpoint's resources by path: for many lookups of the same endpoint. */
+  resourcesOf(endpoint: string): ReadonlyMap<string, ResourceState> | undefined {
+    return this.byEndpoint.get(endpoint);
+  }
+
   resources(endpoint: string): IterableIterator<ResourceState> | undefined {
     return this.byEndpoint.get(endpoint)?.values();
   }
@@ -32,6 +37,7 @@ export class DeviceTwin {
   /** Records carried by one message of `endpoint`, sent at capture time `ts`. */
   apply(endpoint: string, records: readonly Lwm2mRecord[], ts: number): void {
     let resources = this.byEndpoint.get(endpoint);
+    const changed = this.listener.resourceChanged;
     for (const r of records) {
       const value = r.value;
       if (value === null || isSecretPath(r.path)) continue;
@@ -52,7 +58,7 @@ export class DeviceTwin {
       res.value = typeof value === 'string' && value.length > MAX_STRING ? value.slice(0, MAX_STRING) : value;
       res.updatedAt = at;
       if (typeof value === 'number') addSample(res.series ?? (res.series = newSeries()), at, value);
-      this.listener.resourceChanged?.(res);
+      changed?.call(this.listener, res);
     }
   }
 }

@@ -152,6 +152,54 @@ message: "{{ep.address}} -> {{m.src}}"
     expect(h.events.at(-1)!.message).toBe(`${CLIENT} -> 10.1.0.1:40000`);
   });
 
+  it('moves an absence deadline on re-arming, earlier as well as later, and keeps what `m` was then', () => {
+    const h = new RuleHarness(rulesFrom(`id: silent
+${HEADER}operations: [register, update]
+kind: absence
+when: m.isRequest
+absence: { within: "double(m.q.lt)", by: m.srcHost }
+message: "{{m.srcHost}} last said lt={{m.q.lt}}"
+details: { m: m }
+`));
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd', query: ['ep=a', 'lt=100'], token: '01', ts: 0 }); // deadline 100
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', query: ['lt=200'], token: '02', ts: 50 }); // later: 250
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '03', ts: 150 });
+    expect(h.events).toEqual([]);
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', query: ['lt=20'], token: '04', ts: 160 }); // earlier: 180
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '05', ts: 185 });
+    expect(h.events.map((e) => [e.ts, e.message])).toEqual([[180, '10.1.0.1 last said lt=20']]);
+    // The evidence is the arming message as it was, not the object `m` became for later messages.
+    expect(h.events[0].details.m).toMatchObject({ srcHost: '10.1.0.1', frame: 4, ts: 160 });
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '06', ts: 300 });
+    expect(h.events).toHaveLength(1);
+  });
+
+  it('keys a deadline made of state fields anew when those fields change', () => {
+    const h = new RuleHarness(rulesFrom(`id: per-address
+${HEADER}operations: [update]
+kind: absence
+when: m.isRequest && ep != null
+absence: { within: 100, by: ep.address + " " + ep.name }
+message: "{{ep.name}}"
+suppress: 0
+`));
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: '01', ts: 10 }); // key "10.1.0.1:56830 meter-1"
+    h.send('10.1.0.1:40000', SERVER, { code: 'POST', path: '/rd/5', token: '02', ts: 20 }); // ep.address still the old one
+    h.send('10.1.0.1:40000', SERVER, { code: 'POST', path: '/rd/5', token: '03', ts: 30 }); // ep moved: a second key
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '04', ts: 125 });
+    expect(h.events.map((e) => e.ts)).toEqual([120]);
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '05', ts: 135 });
+    expect(h.events.map((e) => e.ts)).toEqual([120, 130]);
+  });
+
+  it('skips a rule whose top-level `m.FIELD &&` is false without evaluating it', () => {
+    const [rule] = rulesFrom(`id: resp
+${HEADER}when: m.size >= 0 && m.isResponse && !m.retransmission
+`);
+    expect(rule.require).toEqual(['isResponse']);
+  });
+
   it('keeps windows of rules that survive a reload and drops those of removed rules', () => {
     const yaml = `id: flood
 ${HEADER}operations: [register]

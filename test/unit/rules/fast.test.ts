@@ -50,6 +50,21 @@ describe('fast path (closures) against the CEL interpreter', () => {
     expect(outcome(e.interpreted!, scope), 'interpreter').toBe(expected);
   });
 
+  it('folds constants (params) into the closures, with the answers of the interpreter reading them from the scope', () => {
+    const params = { max: 50, hosts: ['a'], missing: null };
+    for (const [text, expected] of [
+      ['m.v > -params.max / 10.0 && m.s in params.hosts', 'true'],
+      ['size(m.l) > 0 || params.max > 100', 'false'],
+      ['params.missing.x == 1', 'error'],
+      ['m.v * params.max', '50'], // numbers from YAML are doubles, like those from packets
+    ] as const) {
+      const e = compileExpression(text, { params });
+      const scope = { m: { v: 1, s: 'a', l: [] }, params };
+      expect(outcome(e, scope), text).toBe(expected);
+      expect(outcome(e.interpreted!, scope), text).toBe(expected);
+    }
+  });
+
   it('agrees with the interpreter on every condition of the default rules, on every message of the test captures', async () => {
     const rules = loadRules([DEFAULT_RULES]).rules;
     const mismatches: string[] = [];

@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { capReason, hasCap, isRoot, rootReason } from '../support/live.js';
 
 /*
  * `monitor --promisc` (the default) and `--no-promisc`, checked on the interface itself while
@@ -16,18 +16,6 @@ const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
 const dir = mkdtempSync(join(tmpdir(), 'coapwatch-e2e-promisc-'));
 
-function capInstalled(): boolean {
-  try {
-    createRequire(join(root, 'package.json'))('cap');
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasCap = capInstalled();
-const isRoot = process.getuid?.() === 0;
-const capReason = hasCap ? '' : ' (skipped: the optional module "cap" is not installed)';
-const rootReason = !hasCap ? capReason : isRoot ? '' : ' (skipped: capture needs root, and this is not)';
 
 /** A private interface, or why there is none. */
 function makeInterface(): { name: string } | { reason: string } {

@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { capReason, hasCap, isRoot, rootReason } from '../support/live.js';
 import { withoutCi } from '../support/terminal.js';
 
 /*
@@ -16,20 +16,8 @@ const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
 const dir = mkdtempSync(join(tmpdir(), 'coapwatch-e2e-monitor-'));
 
-function capInstalled(): boolean {
-  try {
-    createRequire(join(root, 'package.json'))('cap');
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasCap = capInstalled();
-const isRoot = process.getuid?.() === 0;
 const canCapture = hasCap && isRoot;
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-const capReason = hasCap ? '' : ' (skipped: the optional module "cap" is not installed)';
-const rootReason = !hasCap ? capReason : isRoot ? '' : ' (skipped: capture needs root, and this is not)';
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, timeout: 20_000 });

@@ -181,6 +181,7 @@ export class FactBuilder {
     const role = () => this.current.coap.match.role;
     const request = () => this.current.coap.match.request;
     const lwm2m = () => this.current.lwm2m;
+    const isResponse = () => role() === 'response' || role() === 'notification';
     const srcHost = () => (this.srcHost ??= hostOf(coap().src));
     const dstHost = () => (this.dstHost ??= hostOf(coap().dst));
     const cfName = () => {
@@ -201,7 +202,7 @@ export class FactBuilder {
       codeClass: () => msg().code >> 5,
       role,
       isRequest: () => role() === 'request',
-      isResponse: () => role() === 'response' || role() === 'notification',
+      isResponse,
       mid: () => msg().mid,
       token: () => msg().token,
       uriPath: () => msg().uriPath,
@@ -235,7 +236,7 @@ export class FactBuilder {
         const known = this.servers.get(endpoint);
         return known ? known.has(role() === 'request' ? srcHost() : dstHost()) : null;
       },
-      unmatched: () => (role() === 'response' || role() === 'notification') && request() === null && coap().match.retransmissionOf === null,
+      unmatched: () => isResponse() && request() === null && coap().match.retransmissionOf === null,
       dtlsPeer: () => this.dtlsHosts.size > 0 && (this.dtlsHosts.has(srcHost()) || this.dtlsHosts.has(dstHost())),
     };
   }

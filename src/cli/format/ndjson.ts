@@ -1,6 +1,7 @@
 import { CODE_STRINGS, type BlockValue, type CoapOption } from '../../coap/index.js';
 import { isSecretResource, valueLength, type Lwm2mRecord } from '../../lwm2m/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
+import { GenerationalMap } from '../../util/generational-map.js';
 import { fixed6, shortDecimal } from './decimal.js';
 
 /*
@@ -33,7 +34,7 @@ function value(v: Lwm2mRecord['value']): string {
 /**
  * `{"path":…,"name":…,"type":…,"value":` of a record, remembered per path: notifications repeat
  * the same few resources millions of times, and building the prefix (two escape checks, five
- * concatenations) cost more than the lookup. Bounded: a capture of many distinct paths starts afresh.
+ * concatenations) cost more than the lookup.
  */
 interface RecordPrefix {
   name: string | null;
@@ -42,15 +43,15 @@ interface RecordPrefix {
   text: string | null;
 }
 const MAX_PREFIXES = 10_000;
-let prefixes = new Map<string, RecordPrefix>();
+/** Bounded by size only (no time: `set` is given 0), the older half forgotten first. */
+const prefixes = new GenerationalMap<string, RecordPrefix>(Number.POSITIVE_INFINITY, MAX_PREFIXES);
 
 function recordPrefix(r: Lwm2mRecord): RecordPrefix {
   let prefix = prefixes.get(r.path);
   if (prefix === undefined || prefix.name !== r.name || prefix.type !== r.type) {
-    if (prefixes.size >= MAX_PREFIXES) prefixes = new Map();
     const text = isSecretResource(r.path) ? null : `{"path":${str(r.path)},"name":${strOrNull(r.name)},"type":"${r.type}","value":`;
     prefix = { name: r.name, type: r.type, text };
-    prefixes.set(r.path, prefix);
+    prefixes.set(r.path, prefix, 0);
   }
   return prefix;
 }

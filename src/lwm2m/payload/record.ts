@@ -1,5 +1,4 @@
-import { objectName, resourceInfo } from '../registry/index.js';
-import type { ResourceInfo } from '../registry/index.js';
+import { objectName, resourceInfo, type ResourceInfo } from '../registry/index.js';
 import { base64ToHex } from './encoding.js';
 import { formatPath, type PathIds } from './path.js';
 import type { Lwm2mRecord, ResourceType } from './types.js';

@@ -1,3 +1,4 @@
+import { GenerationalMap } from '../../util/generational-map.js';
 import type { PayloadBuilder } from './builder.js';
 import { parsePath, resolveRelativePath, type PathIds } from './path.js';
 import { carriedRecordAt, describePath, isObjectLink, typedValue, type CarriedValue, type PathDescription } from './record.js';
@@ -138,10 +139,10 @@ function carriedValue(fields: SenmlFields, baseValue: number | undefined, format
 /**
  * Absolute names resolved before: a fleet's notifications repeat the same few names, and
  * parsing, formatting and two registry lookups per value cost more than one map lookup.
- * Bounded: a pack stream of ever new names starts afresh.
+ * Bounded by size only (no time: `set` is given 0), the older half forgotten first.
  */
 const MAX_NAMES = 10_000;
-let absoluteNames = new Map<string, PathDescription | null>();
+const absoluteNames = new GenerationalMap<string, PathDescription | null>(Number.POSITIVE_INFINITY, MAX_NAMES);
 
 /** Path text, registry name and type of a record name; null when the name is not an LwM2M path. */
 function describeName(name: string, requestIds: PathIds | null): PathDescription | null {
@@ -153,8 +154,7 @@ function describeName(name: string, requestIds: PathIds | null): PathDescription
   if (at === undefined) {
     const ids = parsePath(name);
     at = ids === null ? null : describePath(ids);
-    if (absoluteNames.size >= MAX_NAMES) absoluteNames = new Map();
-    absoluteNames.set(name, at);
+    absoluteNames.set(name, at, 0);
   }
   return at;
 }

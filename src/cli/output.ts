@@ -1,7 +1,11 @@
+import { JsonBytes } from './format/json-bytes.js';
+
 /**
  * Batches lines into large writes: one write per line would cost more than decoding the
- * message. process.stdout is synchronous for files and pipes on Linux, so a batch is out
- * of our hands when write() returns; a closed pipe (`| head`) ends the program quietly.
+ * message. Lines are written as bytes into one buffer (message lines directly, by
+ * writeMessage into `out`; other text encoded on arrival), so no big string is ever built.
+ * process.stdout is synchronous for files and pipes on Linux, so a batch is out of our hands
+ * when write() returns; a closed pipe (`| head`) ends the program quietly.
  */
 const guarded = new WeakSet<NodeJS.WriteStream>();
 
@@ -12,9 +16,11 @@ function onWriteError(err: NodeJS.ErrnoException): void {
 }
 
 export class LineWriter {
-  private pending = '';
+  /** Where lines are written; call written() after writing into it directly. */
+  readonly out: JsonBytes;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout, private readonly batch = 1 << 16) {
+    this.out = new JsonBytes(2 * batch);
     // One handler per stream, however many writers (`rules test` runs one session per capture).
     if (!guarded.has(stream)) {
       guarded.add(stream);
@@ -23,13 +29,18 @@ export class LineWriter {
   }
 
   write(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= this.batch) this.flush();
+    this.out.text(text);
+    this.written();
+  }
+
+  /** Something was written into `out`: a full batch goes to the stream. */
+  written(): void {
+    if (this.out.length >= this.batch) this.flush();
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    this.stream.write(this.pending);
-    this.pending = '';
+    if (this.out.length === 0) return;
+    // A copy: the stream may keep the chunk (a pipe that is not synchronous), the buffer is reused.
+    this.stream.write(this.out.take());
   }
 }

@@ -7,7 +7,7 @@ import { RunWriter } from '../store/index.js';
 import { dtlsLine } from './format/dtls-record.js';
 import { endpointLine } from './format/endpoint-record.js';
 import { eventLine } from './format/event-record.js';
-import { messageLine } from './format/ndjson.js';
+import { messageLine, writeMessage } from './format/ndjson.js';
 import { SummaryCollector } from './format/summary.js';
 import { LineWriter } from './output.js';
 
@@ -55,7 +55,8 @@ export class AnalysisSession {
     this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true);
     const ndjson = opts.format === 'ndjson';
     const rules = opts.rules ?? [];
-    const output: MessageSink = ndjson ? (m) => this.writer.write(messageLine(m)) : (m) => this.summary.add(m);
+    const writer = this.writer;
+    const output: MessageSink = ndjson ? (m) => (writeMessage(writer.out, m), writer.written()) : (m) => this.summary.add(m);
     let sink = output;
     const tap = opts.onMessage;
     if (tap) sink = (m) => (output(m), tap(m));

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fixed6, shortDecimal } from '../../../src/cli/format/decimal.js';
+import { JsonBytes } from '../../../src/cli/format/json-bytes.js';
+
+/** What one JsonBytes method writes, as text (a fresh small buffer, so growing is exercised too). */
+function written(write: (out: JsonBytes) => void): string {
+  const out = new JsonBytes(4);
+  write(out);
+  return out.textFrom(0);
+}
+const shortDecimal = (n: number) => written((o) => o.number(n));
+const fixed6 = (n: number) => written((o) => o.fixed6(n));
 
 /** Numbers as devices and captures produce them: few decimals, float32 widening, µs and ns times. */
 const EDGES = [
@@ -10,7 +19,7 @@ const EDGES = [
   Number.MAX_SAFE_INTEGER / 1e6, 0.000001, 0.0000015,
 ];
 
-describe('shortDecimal', () => {
+describe('JsonBytes.number', () => {
   it('writes what String() writes on edge cases', () => {
     for (const n of EDGES) expect(shortDecimal(n), String(n)).toBe(String(n));
   });
@@ -28,7 +37,7 @@ describe('shortDecimal', () => {
   });
 });
 
-describe('fixed6', () => {
+describe('JsonBytes.fixed6', () => {
   it('writes what toFixed(6) writes on edge cases', () => {
     for (const n of EDGES.filter((x) => x >= 0 && x < 1e15)) expect(fixed6(n), String(n)).toBe(n.toFixed(6));
   });
@@ -44,5 +53,41 @@ describe('fixed6', () => {
       return fixed6(n) === n.toFixed(6);
     }), { numRuns: 50_000 });
     fc.assert(fc.property(fc.double({ min: 0, max: 1e6, noNaN: true }), (n) => fixed6(n) === n.toFixed(6)), { numRuns: 20_000 });
+  });
+});
+
+describe('JsonBytes strings and pieces', () => {
+  it('writes network strings as JSON.stringify does, escaping or not', () => {
+    for (const s of ['', 'meter-1', 'a"b', 'back\\slash', 'tab\there', '\u0000\u001f\u007f', 'Zähler', '电表', '\ud800', '😀']) {
+      expect(written((o) => o.string(s)), JSON.stringify(s)).toBe(JSON.stringify(s));
+    }
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => written((o) => o.string(s)) === JSON.stringify(s)), { numRuns: 5_000 });
+  });
+
+  it('writes null, lists, booleans and non-finite numbers as JSON does', () => {
+    expect(written((o) => (o.stringOrNull(null), o.numberOrNull(null)))).toBe('nullnull');
+    expect(written((o) => o.strings(['a', 'b"', '']))).toBe(JSON.stringify(['a', 'b"', '']));
+    expect(written((o) => o.strings([]))).toBe('[]');
+    expect(written((o) => (o.boolean(true), o.boolean(false)))).toBe('truefalse');
+    for (const n of [NaN, Infinity, -Infinity]) expect(written((o) => o.jsonNumber(n))).toBe(JSON.stringify(n));
+    expect(written((o) => o.number(NaN))).toBe('NaN');
+  });
+
+  it('keeps what was written when it grows, and take() hands over a copy and starts afresh', () => {
+    const out = new JsonBytes(2);
+    const piece = Buffer.from('{"path":"/3/0/0","value":', 'latin1');
+    let expected = '';
+    for (let i = 0; i < 200; i++) {
+      out.raw(piece);
+      out.number(i);
+      out.ascii('}\n');
+      expected += `{"path":"/3/0/0","value":${i}}\n`;
+    }
+    const taken = out.take();
+    expect(taken.toString('utf8')).toBe(expected);
+    expect(out.length).toBe(0);
+    out.ascii('next');
+    expect(taken.toString('utf8')).toBe(expected);
+    expect(out.textFrom(0)).toBe('next');
   });
 });

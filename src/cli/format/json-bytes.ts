@@ -53,17 +53,18 @@ export class JsonBytes {
   }
 
   /** Text that is ASCII by construction (our own names, addresses built from numbers, hex): no checks. */
-  ascii(s: string): void {
+  ascii(s: string): this {
     const n = s.length;
     this.reserve(n);
     const buf = this.buf;
     let at = this.length;
     for (let i = 0; i < n; i++) buf[at++] = s.charCodeAt(i);
     this.length = at;
+    return this;
   }
 
-  /** Bytes written before (a remembered piece of a line). */
-  raw(bytes: Uint8Array): void {
+  /** Bytes made before (a constant piece of a line, a remembered record prefix). */
+  raw(bytes: Uint8Array): this {
     const n = bytes.length;
     this.reserve(n);
     const buf = this.buf;
@@ -72,16 +73,18 @@ export class JsonBytes {
     if (n > 8) {
       buf.set(bytes, at);
       this.length = at + n;
-      return;
+      return this;
     }
     for (let i = 0; i < n; i++) buf[at++] = bytes[i];
     this.length = at;
+    return this;
   }
 
   /** Any text, UTF-8 encoded as it is (already JSON). */
-  text(s: string): void {
+  text(s: string): this {
     this.reserve(3 * s.length);
     this.length += this.buf.write(s, this.length);
+    return this;
   }
 
   /**
@@ -89,7 +92,7 @@ export class JsonBytes {
    * every string a capture holds) is copied as it is; anything else is written as
    * JSON.stringify writes it.
    */
-  string(s: string): void {
+  string(s: string): this {
     const n = s.length;
     this.reserve(n + 2);
     const buf = this.buf;
@@ -97,53 +100,41 @@ export class JsonBytes {
     buf[at++] = QUOTE;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH) {
-        this.text(JSON.stringify(s));
-        return;
-      }
+      if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH) return this.text(JSON.stringify(s));
       buf[at++] = c;
     }
     buf[at++] = QUOTE;
     this.length = at;
+    return this;
   }
 
-  stringOrNull(s: string | null): void {
-    if (s === null) this.ascii('null');
-    else this.string(s);
+  stringOrNull(s: string | null): this {
+    return s === null ? this.ascii('null') : this.string(s);
   }
 
   /** A list of network strings as a JSON array. */
-  strings(list: readonly string[]): void {
+  strings(list: readonly string[]): this {
     this.ascii('[');
     for (let i = 0; i < list.length; i++) {
       if (i > 0) this.ascii(',');
       this.string(list[i]);
     }
-    this.ascii(']');
+    return this.ascii(']');
   }
 
   /** A number as String(n) writes it. */
-  number(n: number): void {
-    if (Number.isSafeInteger(n)) {
-      this.integer(n);
-      return;
-    }
+  number(n: number): this {
+    if (Number.isSafeInteger(n)) return this.integer(n);
     const magnitude = n < 0 ? -n : n;
     // Also big integers, NaN and ±Infinity, which are not below the limit.
-    if (!(magnitude < FAST_LIMIT) || magnitude < 1e-6) {
-      this.ascii(String(n));
-      return;
-    }
+    if (!(magnitude < FAST_LIMIT) || magnitude < 1e-6) return this.ascii(String(n));
     // Why this is exact: if r / 10^4 === n for an integer r, the decimal d = r·10^-4 parses to n
     // (division is correctly rounded), so d round-trips; any other decimal of at most 4 places
     // differs from d by ≥ 10^-4, far more than n's ulp below 1e11, so it cannot parse to n: d
     // with its trailing zeros removed is the shortest text. Numbers below 1e-6 are excluded as
     // String() writes them with an exponent.
     const r = Math.round(magnitude * SCALE);
-    if (r / SCALE !== magnitude) {
-      this.ascii(String(n));
-      return;
-    }
+    if (r / SCALE !== magnitude) return this.ascii(String(n));
     const whole = Math.floor(r / SCALE);
     // 1..9999 (n is no integer): its trailing zeros go, its leading ones stay.
     let fraction = r - whole * SCALE;
@@ -153,20 +144,17 @@ export class JsonBytes {
       places--;
     }
     if (n < 0) this.byte(MINUS);
-    this.integer(whole);
-    this.byte(DOT);
-    this.digits(fraction, places);
+    this.integer(whole).byte(DOT);
+    return this.digits(fraction, places);
   }
 
   /** A number as JSON writes it: non-finite values have no JSON form and become null, as JSON.stringify does. */
-  jsonNumber(n: number): void {
-    if (Number.isFinite(n)) this.number(n);
-    else this.ascii('null');
+  jsonNumber(n: number): this {
+    return Number.isFinite(n) ? this.number(n) : this.ascii('null');
   }
 
-  numberOrNull(n: number | null): void {
-    if (n === null) this.ascii('null');
-    else this.number(n);
+  numberOrNull(n: number | null): this {
+    return n === null ? this.ascii('null') : this.number(n);
   }
 
   /**
@@ -174,40 +162,42 @@ export class JsonBytes {
    * us / 10^6 === n: n is then within half an ulp of us·10^-6, so that is the 6-place rounding
    * toFixed makes; otherwise (a nanosecond timestamp) V8 decides.
    */
-  fixed6(n: number): void {
+  fixed6(n: number): this {
     const us = Math.round(n * MICROS);
-    if (n < 0 || us / MICROS !== n || us > Number.MAX_SAFE_INTEGER) {
-      this.ascii(n.toFixed(6));
-      return;
-    }
+    if (n < 0 || us / MICROS !== n || us > Number.MAX_SAFE_INTEGER) return this.ascii(n.toFixed(6));
     const whole = Math.floor(us / MICROS);
-    this.integer(whole);
-    this.byte(DOT);
-    this.digits(us - whole * MICROS, 6);
+    this.integer(whole).byte(DOT);
+    return this.digits(us - whole * MICROS, 6);
   }
 
-  boolean(b: boolean): void {
-    this.ascii(b ? 'true' : 'false');
+  /** A time as the message lines write it (fixed6), or null. */
+  fixed6OrNull(n: number | null): this {
+    return n === null ? this.ascii('null') : this.fixed6(n);
   }
 
-  private byte(c: number): void {
+  boolean(b: boolean): this {
+    return this.ascii(b ? 'true' : 'false');
+  }
+
+  private byte(c: number): this {
     this.reserve(1);
     this.buf[this.length++] = c;
+    return this;
   }
 
   /** A safe integer (|n| < 2^53: every step below is exact in a double). */
-  private integer(n: number): void {
+  private integer(n: number): this {
     if (n < 0) {
       this.byte(MINUS);
       n = -n;
     }
     let width = 1;
     for (let p = 10; p <= n; p *= 10) width++;
-    this.digits(n, width);
+    return this.digits(n, width);
   }
 
   /** 0 ≤ n < 10^width, as exactly `width` digits (zero-padded on the left). */
-  private digits(n: number, width: number): void {
+  private digits(n: number, width: number): this {
     this.reserve(width);
     const buf = this.buf;
     let at = this.length + width;
@@ -217,5 +207,6 @@ export class JsonBytes {
       buf[--at] = ZERO + (n - q * 10);
       n = q;
     }
+    return this;
   }
 }

@@ -11,11 +11,11 @@ import { JsonBytes } from './json-bytes.js';
  * through JsonBytes.string, which writes them as JSON.stringify does whenever escaping is needed.
  */
 
-function value(out: JsonBytes, v: Lwm2mRecord['value']): void {
-  if (v === null) out.ascii('null');
-  else if (typeof v === 'number') out.jsonNumber(v);
-  else if (typeof v === 'boolean') out.boolean(v);
-  else out.string(v);
+function value(out: JsonBytes, v: Lwm2mRecord['value']): JsonBytes {
+  if (v === null) return out.ascii('null');
+  if (typeof v === 'number') return out.jsonNumber(v);
+  if (typeof v === 'boolean') return out.boolean(v);
+  return out.string(v);
 }
 
 /**
@@ -96,14 +96,9 @@ function pieces<K extends string>(texts: Record<K, string>): Record<K, Uint8Arra
   return out;
 }
 
-function recordHead(out: JsonBytes, r: Lwm2mRecord): void {
-  out.raw(PIECE.recordPath);
-  out.string(r.path);
-  out.raw(PIECE.recordName);
-  out.stringOrNull(r.name);
-  out.raw(PIECE.recordType);
-  out.ascii(r.type);
-  out.raw(PIECE.recordValue);
+function recordHead(out: JsonBytes, r: Lwm2mRecord): JsonBytes {
+  return out.raw(PIECE.recordPath).string(r.path).raw(PIECE.recordName).stringOrNull(r.name)
+    .raw(PIECE.recordType).ascii(r.type).raw(PIECE.recordValue);
 }
 
 function recordPrefix(r: Lwm2mRecord): RecordPrefix {
@@ -122,62 +117,41 @@ function recordPrefix(r: Lwm2mRecord): RecordPrefix {
 }
 
 /** Records in the key order of the Lwm2mRecord type. */
-function records(out: JsonBytes, list: Lwm2mRecord[]): void {
+function records(out: JsonBytes, list: Lwm2mRecord[]): JsonBytes {
   out.ascii('[');
   for (let i = 0; i < list.length; i++) {
     const r = list[i];
     if (i > 0) out.ascii(',');
     const prefix = recordPrefix(r).bytes;
     if (prefix !== null) {
-      out.raw(prefix);
-      value(out, r.value);
+      value(out.raw(prefix), r.value);
     } else {
       // Key material: its length only, in the stream and in the stored messages alike.
-      recordHead(out, r);
-      out.ascii('null');
-      if (r.value !== null) {
-        out.raw(PIECE.redacted);
-        out.numberOrNull(valueLength(r.type, r.value));
-      }
+      recordHead(out, r).ascii('null');
+      if (r.value !== null) out.raw(PIECE.redacted).numberOrNull(valueLength(r.type, r.value));
     }
-    if (r.time !== undefined) {
-      out.raw(PIECE.time);
-      out.jsonNumber(r.time);
-    }
+    if (r.time !== undefined) out.raw(PIECE.time).jsonNumber(r.time);
     if (r.timeRelative) out.raw(PIECE.timeRelative);
     out.ascii('}');
   }
-  out.ascii(']');
+  return out.ascii(']');
 }
 
-function block(out: JsonBytes, b: BlockValue | null): void {
-  if (b === null) {
-    out.ascii('null');
-    return;
-  }
-  out.raw(PIECE.blockNum);
-  out.number(b.num);
-  out.raw(PIECE.blockMore);
-  out.boolean(b.more);
-  out.raw(PIECE.blockSize);
-  out.number(b.size);
-  out.ascii('}');
+function block(out: JsonBytes, b: BlockValue | null): JsonBytes {
+  if (b === null) return out.ascii('null');
+  return out.raw(PIECE.blockNum).number(b.num).raw(PIECE.blockMore).boolean(b.more).raw(PIECE.blockSize).number(b.size).ascii('}');
 }
 
-function options(out: JsonBytes, opts: CoapOption[]): void {
+function options(out: JsonBytes, opts: CoapOption[]): JsonBytes {
   out.ascii('[');
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i];
-    out.ascii(i > 0 ? ',{"number":' : '{"number":');
-    out.number(o.number);
-    out.raw(PIECE.optionName);
-    out.ascii(o.name);
-    out.raw(PIECE.recordValue);
+    out.ascii(i > 0 ? ',{"number":' : '{"number":').number(o.number).raw(PIECE.optionName).ascii(o.name).raw(PIECE.recordValue);
     if (typeof o.value === 'number') out.number(o.value);
     else out.string(o.value);
     out.ascii('}');
   }
-  out.ascii(']');
+  return out.ascii(']');
 }
 
 /** One `{"kind":"message",…}` line (with its newline), as documented in the README, appended to `out`. */
@@ -188,76 +162,29 @@ export function writeMessage(out: JsonBytes, m: AnalyzedMessage): void {
   const request = match.request;
   // Responses carry the path of their request, as tshark's uri_path_recon does.
   const uriPath = msg.uriPath ?? (request !== null && request.msg.code >> 5 === 0 && request.msg.code !== 0 ? request.msg.uriPath : null);
-  out.raw(PIECE.frame);
-  out.number(e.frame);
-  out.raw(PIECE.ts);
-  out.fixed6(e.ts);
   // src and dst are built by the decode stage from numbers: never in need of escaping.
-  out.raw(PIECE.src);
-  out.ascii(e.src);
-  out.raw(PIECE.dst);
-  out.ascii(e.dst);
-  out.raw(PIECE.transport);
-  out.ascii(e.transport);
-  out.raw(PIECE.coapType);
+  out.raw(PIECE.frame).number(e.frame).raw(PIECE.ts).fixed6(e.ts)
+    .raw(PIECE.src).ascii(e.src).raw(PIECE.dst).ascii(e.dst).raw(PIECE.transport).ascii(e.transport)
+    .raw(PIECE.coapType);
   if (msg.type === null) out.ascii('null');
-  else {
-    out.ascii('"');
-    out.ascii(msg.type);
-    out.ascii('"');
-  }
-  out.raw(PIECE.code);
-  out.ascii(CODE_STRINGS[msg.code]);
-  out.raw(PIECE.mid);
-  out.numberOrNull(msg.mid);
-  out.raw(PIECE.token);
-  out.ascii(msg.token);
-  out.raw(PIECE.options);
-  options(out, msg.options);
-  out.raw(PIECE.uriPath);
-  out.stringOrNull(uriPath);
-  out.raw(PIECE.uriQuery);
-  out.strings(msg.uriQuery);
-  out.raw(PIECE.contentFormat);
-  out.numberOrNull(msg.contentFormat);
-  out.raw(PIECE.accept);
-  out.numberOrNull(msg.accept);
-  out.raw(PIECE.observe);
-  out.numberOrNull(msg.observe);
-  out.raw(PIECE.block1);
-  block(out, msg.block1);
-  out.raw(PIECE.block2);
-  block(out, msg.block2);
-  out.raw(PIECE.size1);
-  out.numberOrNull(msg.size1);
-  out.raw(PIECE.size2);
-  out.numberOrNull(msg.size2);
-  out.raw(PIECE.locationPath);
-  out.stringOrNull(msg.locationPath);
-  out.raw(PIECE.payloadLength);
-  out.number(msg.payload.length);
-  out.raw(PIECE.role);
-  out.ascii(match.role);
-  out.raw(PIECE.retransmission);
-  out.boolean(match.retransmissionOf !== null);
-  out.raw(PIECE.retransmissionOf);
-  out.numberOrNull(match.retransmissionOf);
-  out.raw(PIECE.responseTo);
-  if (request === null) out.ascii('null');
-  else out.number(request.frame);
-  out.raw(PIECE.responseTime);
-  if (match.responseTime === null) out.ascii('null');
-  else out.fixed6(match.responseTime);
-  out.raw(PIECE.reassembled);
+  else out.ascii('"').ascii(msg.type).ascii('"');
+  out.raw(PIECE.code).ascii(CODE_STRINGS[msg.code]).raw(PIECE.mid).numberOrNull(msg.mid).raw(PIECE.token).ascii(msg.token)
+    .raw(PIECE.options);
+  options(out, msg.options).raw(PIECE.uriPath).stringOrNull(uriPath).raw(PIECE.uriQuery).strings(msg.uriQuery)
+    .raw(PIECE.contentFormat).numberOrNull(msg.contentFormat).raw(PIECE.accept).numberOrNull(msg.accept)
+    .raw(PIECE.observe).numberOrNull(msg.observe).raw(PIECE.block1);
+  block(out, msg.block1).raw(PIECE.block2);
+  block(out, msg.block2).raw(PIECE.size1).numberOrNull(msg.size1).raw(PIECE.size2).numberOrNull(msg.size2)
+    .raw(PIECE.locationPath).stringOrNull(msg.locationPath).raw(PIECE.payloadLength).number(msg.payload.length)
+    .raw(PIECE.role).ascii(match.role).raw(PIECE.retransmission).boolean(match.retransmissionOf !== null)
+    .raw(PIECE.retransmissionOf).numberOrNull(match.retransmissionOf)
+    .raw(PIECE.responseTo).numberOrNull(request === null ? null : request.frame)
+    .raw(PIECE.responseTime).fixed6OrNull(match.responseTime)
+    .raw(PIECE.reassembled);
   if (e.block.state === 'complete') {
     const body = e.block.body;
-    out.raw(PIECE.reassembledBlocks);
-    out.number(body.blocks);
-    out.raw(PIECE.reassembledLength);
-    out.number(body.body.length);
-    out.raw(PIECE.reassembledFirstFrame);
-    out.number(body.firstFrame);
-    out.raw(PIECE.reassembledEnd);
+    out.raw(PIECE.reassembledBlocks).number(body.blocks).raw(PIECE.reassembledLength).number(body.body.length)
+      .raw(PIECE.reassembledFirstFrame).number(body.firstFrame).raw(PIECE.reassembledEnd);
   } else {
     out.raw(PIECE.reassembledNull);
   }
@@ -265,27 +192,17 @@ export function writeMessage(out: JsonBytes, m: AnalyzedMessage): void {
   if (l === null) {
     out.raw(PIECE.lwm2mNull);
   } else {
-    out.raw(PIECE.operation);
-    out.ascii(l.operation);
-    out.raw(PIECE.endpoint);
-    out.stringOrNull(l.endpoint);
-    out.raw(PIECE.path);
-    out.stringOrNull(l.path);
-    out.raw(PIECE.records);
-    records(out, l.records);
-    out.raw(PIECE.objects);
+    out.raw(PIECE.operation).ascii(l.operation).raw(PIECE.endpoint).stringOrNull(l.endpoint).raw(PIECE.path).stringOrNull(l.path)
+      .raw(PIECE.records);
+    records(out, l.records).raw(PIECE.objects);
     if (l.objects === null) out.ascii('null');
     else out.strings(l.objects);
     out.raw(PIECE.links);
     if (l.links === null) out.ascii('null');
     else out.text(JSON.stringify(l.links));
-    out.raw(PIECE.payloadError);
-    out.stringOrNull(l.payloadError);
-    out.ascii('}');
+    out.raw(PIECE.payloadError).stringOrNull(l.payloadError).ascii('}');
   }
-  out.raw(PIECE.error);
-  out.stringOrNull(msg.error);
-  out.raw(PIECE.end);
+  out.raw(PIECE.error).stringOrNull(msg.error).raw(PIECE.end);
 }
 
 const lineBuffer = new JsonBytes(4096);

@@ -45,9 +45,6 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
   }
   if (opts.format === 'ndjson' && !opts.ui && opts.db === undefined && opts.threads === 2) {
-    // Rule files are checked here, before the state thread loads them again, so that their
-    // problems are reported as in the single-threaded run.
-    loadRuleSet(opts.rules);
     let size = 0;
     try {
       size = statSync(file).size;

@@ -7,6 +7,7 @@ import { dtlsLine } from '../format/dtls-record.js';
 import { messageLine } from '../format/ndjson.js';
 import { LineWriter } from '../output.js';
 import type { Progress } from '../progress.js';
+import { loadRuleSet } from '../rule-set.js';
 import { StateThreadLink } from './link.js';
 import { UnitMerger } from './merge.js';
 import type { StateWorkerData } from './protocol.js';
@@ -63,6 +64,10 @@ export async function analyzeParallel(file: string, opts: ParallelOptions): Prom
   };
   let info: CaptureInfo;
   try {
+    // The rule files are checked here too, so that their problems are reported as in the
+    // single-threaded run (the state thread, started first to overlap its start-up with this,
+    // loads them again: compiled rules cannot be posted).
+    loadRuleSet(opts.rules);
     try {
       info = await readCapture(file, (p) => pipeline.push(p), { onProgress: opts.progress ? (done) => opts.progress!.update(done) : undefined, beforeRead });
     } finally {

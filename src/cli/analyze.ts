@@ -53,7 +53,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     }
     const info = await analyzeParallel(file, {
       coapPort: opts.coapPort, heuristic: opts.heuristic, rules: opts.rules, psk: [...(opts.pskFile ?? []), ...(opts.psk ?? [])],
-      progress: opts.progress ? createProgress(size) : null,
+      startProgress: () => (opts.progress ? createProgress(size) : null),
     });
     for (const warning of info.warnings) process.stderr.write(`coapwatch: warning: ${warning}\n`);
     return;

@@ -13,8 +13,12 @@ const bin = join(root, 'bin/coapwatch.js');
 
 /** The built CLI, asynchronously: a long synchronous spawn would starve vitest's own messages. */
 function run(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNode([bin, ...args]);
+}
+
+function runNode(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args]);
+    const child = spawn(process.execPath, args);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -63,6 +67,7 @@ const CASES: Array<[string, string[], Record<string, number>]> = [
   ['plaintext downgrade (DTLS, then plain CoAP)', [generated('attack-plaintext-downgrade.pcap')], { dtls: 1, event: 2 }],
   ['bootstrap', [generated('bootstrap.pcap')], { endpoint: 1 }],
   ['wakaama block-wise', [reference('wakaama-blockwise.pcap'), '--coap-port', '56830'], {}],
+  ['wakaama register and device management, no heuristic', [reference('wakaama-register-dm.pcap'), '--coap-port', '56830', '--no-heuristic'], { endpoint: 1 }],
   ['libcoap block-wise observe', [reference('libcoap-block-observe.pcap')], {}],
   ['libcoap TCP over IPv6', [reference('libcoap-tcp-ipv6.pcap')], {}],
   ['DTLS PSK, decrypted', [reference('libcoap-dtls-psk.pcap'), '--psk', 'wk-dtls-ep:736573616d65'], { dtls: 5 }],
@@ -98,6 +103,16 @@ describe('analyze --threads 2 writes what --threads 1 writes', () => {
     expect(firstEvent).toBeGreaterThan(0);
     expect(firstEvent).toBeLessThan(lastMessage);
     expect(lines[0]).toMatch(/^\{"kind":"message"/);
+  });
+
+  it('a state thread that fails ends the run with one line on stderr and exit status 1, never a hang', async () => {
+    // test/support/fail-in-worker.mjs throws in every worker thread as it starts.
+    const r = await runNode(['--import', join(root, 'test/support/fail-in-worker.mjs'), bin, 'analyze', generated('fleet-hour.pcap'), '--format', 'ndjson', '--threads', '2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('coapwatch: state thread: internal error: injected state thread failure\n');
+    // The same preload leaves one thread alone: the failure is the state thread's.
+    const one = await runNode(['--import', join(root, 'test/support/fail-in-worker.mjs'), bin, 'analyze', generated('fleet-hour.pcap'), '--format', 'ndjson', '--threads', '1']);
+    expect(one.code).toBe(0);
   });
 
   it('--threads takes 1 or 2: anything else is a one-line error and exit status 1', async () => {

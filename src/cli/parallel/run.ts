@@ -26,7 +26,8 @@ export interface ParallelOptions {
   heuristic: boolean;
   rules: string[] | false | undefined;
   psk: PskEntry[];
-  progress: Progress | null;
+  /** Starts the progress bar (or not): called once the rule files have been checked. */
+  startProgress: () => Progress | null;
 }
 
 /**
@@ -68,10 +69,11 @@ export async function analyzeParallel(file: string, opts: ParallelOptions): Prom
     // single-threaded run (the state thread, started first to overlap its start-up with this,
     // loads them again: compiled rules cannot be posted).
     loadRuleSet(opts.rules);
+    const progress = opts.startProgress();
     try {
-      info = await readCapture(file, (p) => pipeline.push(p), { onProgress: opts.progress ? (done) => opts.progress!.update(done) : undefined, beforeRead });
+      info = await readCapture(file, (p) => pipeline.push(p), { onProgress: progress ? (done) => progress.update(done) : undefined, beforeRead });
     } finally {
-      opts.progress?.stop();
+      progress?.stop();
     }
     pipeline.finish();
     await link.waitUntil(() => merger.stateDone);

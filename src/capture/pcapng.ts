@@ -150,6 +150,7 @@ class PcapngReader {
         }
         break;
       }
+      if (this.opts.beforeRead) await this.opts.beforeRead();
       await this.refill();
     }
     const bytesRead = this.offset();

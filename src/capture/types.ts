@@ -29,6 +29,12 @@ export interface CaptureInfo {
 export interface ReadOptions {
   /** Called now and then with bytes consumed so far and the file size, for progress bars. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Awaited after the packets of each chunk have been delivered and before the next chunk is
+   * read: a consumer that falls behind (analyze --threads 2) holds the reader up here, so that
+   * what it buffers stays bounded. A rejection ends the read with that error.
+   */
+  beforeRead?: () => Promise<void>;
 }
 
 /** A capture file that cannot be read at all; the message is one line for the user. */

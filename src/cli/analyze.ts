@@ -4,6 +4,7 @@ import { pskKeys, type PskEntry } from '../dtls/index.js';
 import { dtlsSummary } from './format/dtls-record.js';
 import { createProgress } from './progress.js';
 import { loadRuleSet } from './rule-set.js';
+import { analyzeParallel } from './parallel/run.js';
 import { AnalysisSession } from './session.js';
 import { isInteractive, LiveSource, startLiveDashboard } from '../ui/index.js';
 
@@ -22,6 +23,11 @@ export interface AnalyzeOptions {
   pskFile?: PskEntry[];
   /** --ui: the live dashboard while the file is read, kept open until q. */
   ui?: boolean;
+  /**
+   * --threads: 2 runs `--format ndjson` (without --ui and --db) in two threads with the same
+   * output (src/cli/parallel/); 1, and every other mode, is the single-threaded session below.
+   */
+  threads?: number;
 }
 
 export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promise<void> {
@@ -37,6 +43,20 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     }
     if (isInteractive()) live = new LiveSource({ source: file });
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
+  }
+  if (opts.format === 'ndjson' && !opts.ui && opts.db === undefined && opts.threads === 2) {
+    let size = 0;
+    try {
+      size = statSync(file).size;
+    } catch {
+      // readCapture reports a missing or unreadable file with the right words.
+    }
+    const info = await analyzeParallel(file, {
+      coapPort: opts.coapPort, heuristic: opts.heuristic, rules: opts.rules, psk: [...(opts.pskFile ?? []), ...(opts.psk ?? [])],
+      startProgress: () => (opts.progress ? createProgress(size) : null),
+    });
+    for (const warning of info.warnings) process.stderr.write(`coapwatch: warning: ${warning}\n`);
+    return;
   }
   const session = new AnalysisSession({
     ...opts, source: file, rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined,

@@ -10,7 +10,9 @@ import { registerUiCommand } from './commands/ui.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { collectRulePaths } from './rule-set.js';
 import { registerMonitorCommand } from './commands/monitor.js';
-import { addPskOptions, parsePorts } from './options.js';
+import { addPskOptions, integerIn, parsePorts } from './options.js';
+import { ThreadError } from './parallel/protocol.js';
+import { defaultThreads } from './parallel/run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -33,7 +35,8 @@ const analyze = program
   .option('--store-messages', 'with --db: store every message too')
   .option('--ui', 'show the terminal dashboard while the file is read, and keep it open until q (see coapwatch ui)')
   .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
-  .option('--no-rules', 'no detection: decode and track state only');
+  .option('--no-rules', 'no detection: decode and track state only')
+  .option('--threads <n>', 'with --format ndjson (not with --ui or --db): 2 reads and decodes the file in two threads, one writing the messages, one tracking state and running the rules, same output (it pays off with rules; with --no-rules one thread is faster); 1: one thread (default: 2 on a machine with 2 or more cores, else 1)', integerIn(1, 2, 'a thread count'), defaultThreads());
 addPskOptions(analyze)
   .addHelpText('after', `
 Output (--format ndjson): one {"kind":"message",...} object per CoAP message, a {"kind":"dtls",...} object
@@ -53,7 +56,7 @@ registerRulesCommand(program);
 registerMonitorCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError) {
+  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError || err instanceof ThreadError) {
     process.stderr.write(`coapwatch: ${err.message}\n`);
   } else {
     process.stderr.write(`coapwatch: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -33,6 +33,20 @@ export interface SessionOptions {
   psk?: PskKeys;
   /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
   onDtls?: (e: DtlsEvent) => void;
+  /**
+   * With format 'ndjson': called where a message line or a DTLS line would be written, instead
+   * of formatting and writing it. The state thread of `analyze --threads 2` (src/cli/parallel/)
+   * counts these lines, which the other thread writes, to place its own lines between them.
+   */
+  unitLine?: () => void;
+  /** Where NDJSON lines go; default: stdout, batched. */
+  writer?: TextOutput;
+}
+
+/** What a session writes its lines to (a LineWriter on stdout unless given). */
+export interface TextOutput {
+  write(text: string): void;
+  flush(): void;
 }
 
 /**
@@ -40,7 +54,7 @@ export interface SessionOptions {
  * counters, database). `analyze` and `monitor` differ only in where packets come from.
  */
 export class AnalysisSession {
-  readonly writer = new LineWriter();
+  readonly writer: TextOutput;
   readonly summary = new SummaryCollector();
   readonly pipeline: AnalysisPipeline;
   readonly store: RunWriter | null;
@@ -52,11 +66,17 @@ export class AnalysisSession {
   readonly engine: RuleEngine | null = null;
 
   constructor(opts: SessionOptions) {
+    this.writer = opts.writer ?? new LineWriter();
     this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true);
     const ndjson = opts.format === 'ndjson';
     const rules = opts.rules ?? [];
+    const unitLine = opts.unitLine;
     const writer = this.writer;
-    const output: MessageSink = ndjson ? (m) => (writeMessage(writer.out, m), writer.written()) : (m) => this.summary.add(m);
+    // Message lines go to stdout's buffer as bytes (writeMessage); to another writer as text.
+    const output: MessageSink = !ndjson ? (m) => this.summary.add(m)
+      : unitLine ? () => unitLine()
+      : writer instanceof LineWriter ? (m) => (writeMessage(writer.out, m), writer.written())
+      : (m) => writer.write(messageLine(m));
     let sink = output;
     const tap = opts.onMessage;
     if (tap) sink = (m) => (output(m), tap(m));
@@ -87,7 +107,10 @@ export class AnalysisSession {
       };
     }
     const onDtls = (e: DtlsEvent) => {
-      if (ndjson) this.writer.write(dtlsLine(e));
+      if (ndjson) {
+        if (unitLine) unitLine();
+        else this.writer.write(dtlsLine(e));
+      }
       this.store?.dtlsChanged(e.session);
       this.tracker?.dtlsChanged(e.session);
       // The rule engine's DTLS hook (dtlsSeen(), rules with `on: dtls`): the session is the `dtls` scope.

@@ -1,0 +1,150 @@
+import fc from 'fast-check';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { StateThreadLink } from '../../../src/cli/parallel/link.js';
+import { TextBatcher, UnitMerger } from '../../../src/cli/parallel/merge.js';
+import { ThreadError, type TextBatch } from '../../../src/cli/parallel/protocol.js';
+
+/*
+ * analyze --threads 2 merges the formatter thread's unit lines (messages, DTLS changes) with the
+ * state thread's texts (endpoint and event lines): the merged stream must be exactly what one
+ * thread writing everything in order produces, whatever the batch size and however the batches
+ * and the lines interleave in time.
+ */
+
+/** One run as the single thread sees it: a unit line, or a state text (which goes after the lines so far). */
+type Step = { unit: true } | { unit: false; text: string };
+
+function collector() {
+  let out = '';
+  return { write: (t: string) => void (out += t), flush: () => undefined, get text() { return out; } };
+}
+
+/** Runs the steps through both sides; `schedule` decides, per step, how many queued batches reach the merger first. */
+function mergeRun(steps: Step[], batchUnits: number, schedule: number[]): string {
+  const batches: TextBatch[] = [];
+  const batcher = new TextBatcher((b) => batches.push(b), batchUnits);
+  // The state thread runs all the way (it may be anywhere ahead; its batches are queued).
+  for (const s of steps) {
+    if (s.unit) batcher.unit();
+    else batcher.write(s.text);
+  }
+  batcher.end();
+  const out = collector();
+  const merger = new UnitMerger(out);
+  let next = 0;
+  let i = 0;
+  // The formatter thread produces its lines; batches arrive in between, in order, at random points.
+  for (const s of steps) {
+    const deliver = schedule[i++ % Math.max(1, schedule.length)] ?? 0;
+    for (let k = 0; k < deliver && next < batches.length; k++) merger.add(batches[next++]!);
+    if (s.unit) merger.line(`L${merger.produced + 1};`);
+  }
+  while (next < batches.length) merger.add(batches[next++]!);
+  merger.end();
+  return out.text;
+}
+
+function sequential(steps: Step[]): string {
+  let out = '';
+  let n = 0;
+  for (const s of steps) out += s.unit ? `L${++n};` : s.text;
+  return out;
+}
+
+const stepArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<Step>({ unit: true }) },
+  { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 3 }).map<Step>((t) => ({ unit: false, text: `<${t}>` })) },
+);
+
+describe('TextBatcher + UnitMerger', () => {
+  it('write the single-threaded order for any texts, batch size and arrival order', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 200 }), fc.integer({ min: 1, max: 7 }), fc.array(fc.nat(3), { maxLength: 20 }), (steps, batchUnits, schedule) => {
+        expect(mergeRun(steps, batchUnits, schedule)).toBe(sequential(steps));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('texts before the first line, between lines and after the last one (the end of the run)', () => {
+    const steps: Step[] = [
+      { unit: false, text: 'a' }, { unit: true }, { unit: false, text: 'b' }, { unit: false, text: 'c' }, { unit: true }, { unit: true },
+      { unit: false, text: 'd' }, { unit: true }, { unit: false, text: 'z' },
+    ];
+    expect(mergeRun(steps, 2, [0])).toBe('aL1;bcL2;L3;dL4;z');
+    expect(mergeRun(steps, 1, [5])).toBe('aL1;bcL2;L3;dL4;z');
+  });
+
+  it('holds lines the state thread has not reached, and writes them when it has', () => {
+    const out = collector();
+    const merger = new UnitMerger(out);
+    merger.line('L1;');
+    merger.line('L2;');
+    expect(out.text).toBe('');
+    expect(merger.held).toBe(2);
+    // Texts up to unit 1 complete: expiry text before line 1, an event after it.
+    merger.add({ type: 'texts', tags: [0, 1], texts: ['x', 'e'], complete: 1 });
+    expect(out.text).toBe('xL1;e');
+    expect(merger.held).toBe(1);
+    merger.add({ type: 'texts', tags: [2], texts: ['f'], complete: Infinity, units: 2 });
+    merger.end();
+    expect(out.text).toBe('xL1;eL2;f');
+  });
+
+  it('a different unit count in the two threads is an error, not a silent misplacement', () => {
+    const merger = new UnitMerger(collector());
+    merger.line('L1;');
+    merger.add({ type: 'texts', tags: [], texts: [], complete: Infinity, units: 2 });
+    expect(() => merger.end()).toThrow(ThreadError);
+    expect(() => merger.end()).toThrow('the threads disagree (1 and 2');
+  });
+});
+
+/** A state thread played by a few lines of JavaScript: `body` sees `port` (its end of the channel). */
+function fakeStateThread(body: string) {
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(`const { workerData } = require('node:worker_threads'); const port = workerData.port;\n${body}`, {
+    eval: true, workerData: { port: port2 }, transferList: [port2], stdout: true, stderr: true,
+  });
+  const out = collector();
+  const merger = new UnitMerger(out);
+  const link = new StateThreadLink(worker, port1, merger);
+  return { worker, merger, link, out };
+}
+
+describe('StateThreadLink: every failure of the state thread ends the wait with one line', () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['an uncaught exception', `throw new Error('boom\\n    at somewhere')`, /^state thread: internal error: boom$/],
+    ['an exit with a code', `process.exit(3)`, /^state thread: exited with code 3$/],
+    ['an exit before the last batch', `port.postMessage({ type: 'texts', tags: [], texts: [], complete: 1 }); port.close()`, /^state thread: stopped before the end of the file$/],
+    ['a reported error', `port.postMessage({ type: 'error', message: 'x.pcap: cannot open (no such file)' }); port.close()`, /^state thread: x\.pcap: cannot open \(no such file\)$/],
+    ['texts after its last batch', `port.postMessage({ type: 'texts', tags: [], texts: [], complete: Infinity, units: 0 }); port.postMessage({ type: 'texts', tags: [], texts: [], complete: Infinity }); setTimeout(() => {}, 200)`, /^state thread: internal error: the state thread sent texts after its last batch$/],
+  ];
+  for (const [what, body, message] of cases) {
+    it(what, async () => {
+      const { merger, link } = fakeStateThread(body);
+      const wait = link.waitUntil(() => merger.stateDone && false);
+      const err = await wait.then(() => null, (e: unknown) => e);
+      link.stop();
+      expect(err).toBeInstanceOf(ThreadError);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).not.toContain('\n');
+      // Later waits fail at once.
+      await expect(link.waitUntil(() => true)).rejects.toThrow(ThreadError);
+    });
+  }
+
+  it('a state thread that finishes: its batches are merged, polled or awaited', async () => {
+    const { merger, link, out } = fakeStateThread(`
+      port.postMessage({ type: 'texts', tags: [0], texts: ['a'], complete: 1 });
+      port.postMessage({ type: 'texts', tags: [1, 2], texts: ['b', 'c'], complete: Infinity, units: 2 });
+      port.close();`);
+    merger.line('L1;');
+    merger.line('L2;');
+    await link.waitUntil(() => merger.stateDone);
+    merger.end();
+    link.close();
+    expect(out.text).toBe('aL1;bL2;c');
+  });
+});

@@ -13,6 +13,8 @@ export interface BenchResult {
   ours: Throughput;
   /** Best run with --no-rules (detection, and the endpoint state it reads, switched off). */
   noRules: Throughput;
+  /** Best run with rules in one thread (--threads 1), where `ours` has the default (two with rules). */
+  oneThread: Throughput;
   /** The same with --db (null when skipped or failed). */
   withDb: Throughput | null;
   /** `tshark -n -r` (summary lines), or why it was skipped. */
@@ -58,6 +60,8 @@ export function renderTable(r: BenchResult, capturePath: string): string {
   ];
   const ruleCost = (1 - r.noRules.seconds / r.ours.seconds) * 100;
   lines.push(row('  --no-rules', r.noRules, `detection (${ruleCost.toFixed(0)} % of the time above: rules and the state they read)`));
+  const oneThreadCost = (1 - r.noRules.seconds / r.oneThread.seconds) * 100;
+  lines.push(row('  --threads 1', r.oneThread, `rules in one thread (${oneThreadCost.toFixed(0)} % of its time is detection)`));
   if (r.withDb !== null) {
     lines.push(row('coapwatch --db', r.withDb, `${((r.withDb.seconds / r.ours.seconds - 1) * 100).toFixed(0)} % slower than without`));
   }
@@ -89,6 +93,8 @@ export function summaryJson(r: BenchResult): string {
     coapwatch: ours,
     coapwatchNoRules: figures(r.noRules),
     ruleCostPercent: round((1 - r.noRules.seconds / r.ours.seconds) * 100, 1),
+    coapwatchOneThread: figures(r.oneThread),
+    ruleCostOneThreadPercent: round((1 - r.noRules.seconds / r.oneThread.seconds) * 100, 1),
     coapwatchWithDb: r.withDb === null ? null : figures(r.withDb),
     tshark: typeof r.tshark === 'string' ? null : figures(r.tshark),
     tsharkJson: typeof r.tsharkJson === 'string' ? null : figures(r.tsharkJson),

@@ -4,7 +4,7 @@ import { pskKeys, type PskEntry } from '../dtls/index.js';
 import { dtlsSummary } from './format/dtls-record.js';
 import { createProgress } from './progress.js';
 import { loadRuleSet } from './rule-set.js';
-import { analyzeParallel } from './parallel/run.js';
+import { analyzeParallel, defaultThreads } from './parallel/run.js';
 import { AnalysisSession } from './session.js';
 import { isInteractive, LiveSource, startLiveDashboard } from '../ui/index.js';
 
@@ -26,6 +26,7 @@ export interface AnalyzeOptions {
   /**
    * --threads: 2 runs `--format ndjson` (without --ui and --db) in two threads with the same
    * output (src/cli/parallel/); 1, and every other mode, is the single-threaded session below.
+   * Undefined: defaultThreads().
    */
   threads?: number;
 }
@@ -44,7 +45,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     if (isInteractive()) live = new LiveSource({ source: file });
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
   }
-  if (opts.format === 'ndjson' && !opts.ui && opts.db === undefined && opts.threads === 2) {
+  if (opts.format === 'ndjson' && !opts.ui && opts.db === undefined && (opts.threads ?? defaultThreads(opts.rules)) === 2) {
     let size = 0;
     try {
       size = statSync(file).size;

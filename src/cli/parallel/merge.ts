@@ -1,4 +1,5 @@
 import type { TextOutput } from '../session.js';
+import { JsonBytes } from '../format/json-bytes.js';
 import { ThreadError, type TextBatch } from './protocol.js';
 
 /**
@@ -43,18 +44,35 @@ export class TextBatcher implements TextOutput {
   }
 }
 
+/** Where merged output goes: stdout's batched byte buffer (LineWriter) or a stand-in in tests. */
+export interface ByteOutput {
+  /** Bytes are written here, then written() is called. */
+  readonly out: JsonBytes;
+  written(): void;
+  write(text: string): void;
+}
+
+/** Held bytes already written are moved out of the buffer once they are this many. */
+const COMPACT_BYTES = 1 << 20;
+
 /**
  * Formatter-thread side: interleaves its own unit lines with the state thread's texts in the
  * single-threaded order. Line n can be written once every text tagged below n is known (the
- * state thread's `complete` > n - 1); a text tagged k right after line k. Lines that cannot be
- * written yet are held: `held` tells the caller how far ahead it is.
+ * state thread's `complete` > n - 1); a text tagged k right after line k. Lines are written as
+ * bytes into `lines` (writeMessage, or line() for text) and ended with lineEnd(); those that
+ * cannot be written yet are held there: `held` tells the caller how far ahead it is.
  */
 export class UnitMerger {
+  /** The unit lines produced and not yet written, back to back (from `sent` on). */
+  readonly lines = new JsonBytes();
   /** Units this thread has produced a line for, and how many of those lines are written. */
   private units = 0;
   private written = 0;
-  private lines: string[] = [];
-  private lineHead = 0;
+  /** End offset in `lines` of each held line, the first being line `endsBase + 1`'s. */
+  private ends: number[] = [];
+  private endsBase = 0;
+  /** Bytes of `lines` already written. */
+  private sent = 0;
   private tags: number[] = [];
   private texts: string[] = [];
   private textHead = 0;
@@ -63,7 +81,7 @@ export class UnitMerger {
   /** The state thread's unit count, once its last batch is in. */
   private stateUnits: number | null = null;
 
-  constructor(private readonly out: TextOutput) {}
+  constructor(private readonly out: ByteOutput) {}
 
   /** Units the state thread has finished (all of its texts up to them are here). */
   get stateProgress(): number {
@@ -84,9 +102,16 @@ export class UnitMerger {
     return this.stateUnits !== null;
   }
 
+  /** A unit line given as text (DTLS lines, tests). */
   line(text: string): void {
+    this.lines.text(text);
+    this.lineEnd();
+  }
+
+  /** The unit line just written into `lines` is complete. */
+  lineEnd(): void {
     this.units++;
-    this.lines.push(text);
+    this.ends.push(this.lines.length);
     if (this.complete >= this.units) this.drain();
   }
 
@@ -112,33 +137,45 @@ export class UnitMerger {
   }
 
   private drain(): void {
-    const out = this.out;
-    const lines = this.lines;
     const tags = this.tags;
-    const texts = this.texts;
     for (;;) {
-      while (this.textHead < tags.length && tags[this.textHead]! <= this.written) out.write(texts[this.textHead++]!);
-      if (this.written < this.units && this.complete > this.written) {
-        out.write(lines[this.lineHead]!);
-        lines[this.lineHead++] = '';
-        this.written++;
-      } else break;
+      while (this.textHead < tags.length && tags[this.textHead]! <= this.written) this.out.write(this.texts[this.textHead++]!);
+      // Every line the state thread has passed, up to the next text's place, in one piece.
+      let upto = Math.min(this.units, this.complete);
+      if (this.textHead < tags.length) upto = Math.min(upto, tags[this.textHead]!);
+      if (upto <= this.written) break;
+      const end = this.ends[upto - 1 - this.endsBase]!;
+      this.out.out.raw(this.lines.buf.subarray(this.sent, end));
+      this.out.written();
+      this.sent = end;
+      this.written = upto;
     }
-    // Drop what is written: reset when all is (the usual case), compact now and then otherwise.
-    if (this.lineHead === lines.length) {
-      lines.length = 0;
-      this.lineHead = 0;
-    } else if (this.lineHead > 4096) {
-      this.lines = lines.slice(this.lineHead);
-      this.lineHead = 0;
+    this.compact();
+  }
+
+  /** Drops what is written: all of it when nothing is held (the usual case), now and then otherwise. */
+  private compact(): void {
+    if (this.written === this.units) {
+      this.lines.length = 0;
+      this.sent = 0;
+      this.ends.length = 0;
+      this.endsBase = this.units;
+    } else if (this.sent >= COMPACT_BYTES) {
+      const lines = this.lines;
+      lines.buf.copyWithin(0, this.sent, lines.length);
+      lines.length -= this.sent;
+      const sent = this.sent;
+      this.ends = this.ends.slice(this.written - this.endsBase).map((e) => e - sent);
+      this.endsBase = this.written;
+      this.sent = 0;
     }
-    if (this.textHead === tags.length) {
-      tags.length = 0;
-      texts.length = 0;
+    if (this.textHead === this.tags.length) {
+      this.tags.length = 0;
+      this.texts.length = 0;
       this.textHead = 0;
     } else if (this.textHead > 4096) {
-      this.tags = tags.slice(this.textHead);
-      this.texts = texts.slice(this.textHead);
+      this.tags = this.tags.slice(this.textHead);
+      this.texts = this.texts.slice(this.textHead);
       this.textHead = 0;
     }
   }

@@ -4,7 +4,7 @@ import { readCapture, type CaptureInfo } from '../../capture/index.js';
 import { pskKeys, type PskEntry } from '../../dtls/index.js';
 import { AnalysisPipeline } from '../../pipeline/index.js';
 import { dtlsLine } from '../format/dtls-record.js';
-import { messageLine } from '../format/ndjson.js';
+import { writeMessage } from '../format/ndjson.js';
 import { LineWriter } from '../output.js';
 import type { Progress } from '../progress.js';
 import { loadRuleSet } from '../rule-set.js';
@@ -12,9 +12,14 @@ import { StateThreadLink } from './link.js';
 import { UnitMerger } from './merge.js';
 import type { StateWorkerData } from './protocol.js';
 
-/** --threads default: the second thread only where there is a second core to run it. */
-export function defaultThreads(): number {
-  return availableParallelism() >= 2 ? 2 : 1;
+/**
+ * --threads default: the second thread only where there is a second core to run it, and only
+ * with rules: without them the state thread has too little to take over to repay the second
+ * decode and the two threads' slowdown of each other (1M bench capture: 9.8 s with one thread,
+ * 10.9 s with two; with rules 16.5 s against 13.4 s).
+ */
+export function defaultThreads(rules: string[] | false | undefined): number {
+  return rules !== false && availableParallelism() >= 2 ? 2 : 1;
 }
 
 /** The state thread posts its texts and progress this often (in units); the main thread polls for them as often. */
@@ -52,12 +57,12 @@ export async function analyzeParallel(file: string, opts: ParallelOptions): Prom
   const worker = new Worker(new URL('./state-worker.js', import.meta.url), { workerData: data, transferList: [port2], stdout: false, stderr: false });
   const link = new StateThreadLink(worker, port1, merger);
   const keys = pskKeys(opts.psk);
-  const unit = (line: string) => {
-    merger.line(line);
+  const unitDone = () => {
     if ((merger.produced & POLL_MASK) === 0) link.poll();
   };
-  const pipeline = new AnalysisPipeline((m) => unit(messageLine(m)), {
-    ports: opts.coapPort, heuristic: opts.heuristic, psk: keys.size > 0 ? keys : undefined, onDtls: (e) => unit(dtlsLine(e)),
+  const lines = merger.lines;
+  const pipeline = new AnalysisPipeline((m) => (writeMessage(lines, m), merger.lineEnd(), unitDone()), {
+    ports: opts.coapPort, heuristic: opts.heuristic, psk: keys.size > 0 ? keys : undefined, onDtls: (e) => (merger.line(dtlsLine(e)), unitDone()),
   });
   // Memory stays bounded: at each chunk boundary this thread waits until the state thread has
   // passed the previous boundary, so at most about two read chunks of lines are ever held.

@@ -2,8 +2,11 @@ import fc from 'fast-check';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { StateThreadLink } from '../../../src/cli/parallel/link.js';
+import { defaultThreads } from '../../../src/cli/parallel/run.js';
+import { availableParallelism } from 'node:os';
 import { TextBatcher, UnitMerger } from '../../../src/cli/parallel/merge.js';
 import { ThreadError, type TextBatch } from '../../../src/cli/parallel/protocol.js';
+import { JsonBytes } from '../../../src/cli/format/json-bytes.js';
 
 /*
  * analyze --threads 2 merges the formatter thread's unit lines (messages, DTLS changes) with the
@@ -15,9 +18,10 @@ import { ThreadError, type TextBatch } from '../../../src/cli/parallel/protocol.
 /** One run as the single thread sees it: a unit line, or a state text (which goes after the lines so far). */
 type Step = { unit: true } | { unit: false; text: string };
 
+/** A stand-in for stdout's LineWriter: keeps every byte written, as text. */
 function collector() {
-  let out = '';
-  return { write: (t: string) => void (out += t), flush: () => undefined, get text() { return out; } };
+  const out = new JsonBytes(16);
+  return { out, written: () => undefined, write: (t: string) => void out.text(t), get text() { return out.textFrom(0); } };
 }
 
 /** Runs the steps through both sides; `schedule` decides, per step, how many queued batches reach the merger first. */
@@ -92,6 +96,37 @@ describe('TextBatcher + UnitMerger', () => {
     expect(out.text).toBe('xL1;eL2;f');
   });
 
+  it('keeps the order when megabytes of lines are held behind a slow state thread (held bytes are moved down)', () => {
+    // 3,000 lines of ~2 KB, texts after every 7th, the state thread's batches arriving 500 units late.
+    const steps: Step[] = [];
+    for (let n = 1; n <= 3000; n++) {
+      steps.push({ unit: true });
+      if (n % 7 === 0) steps.push({ unit: false, text: `<e${n}>` });
+    }
+    const batches: TextBatch[] = [];
+    const batcher = new TextBatcher((b) => batches.push(b), 100);
+    for (const st of steps) {
+      if (st.unit) batcher.unit();
+      else batcher.write(st.text);
+    }
+    batcher.end();
+    const out = collector();
+    const merger = new UnitMerger(out);
+    const pad = 'x'.repeat(2000);
+    let next = 0;
+    for (let n = 1; n <= 3000; n++) {
+      merger.line(`L${n}${pad};`);
+      if (n > 500 && n % 100 === 0) merger.add(batches[next++]!);
+      if (n === 2000) expect(merger.held).toBeGreaterThan(400);
+    }
+    while (next < batches.length) merger.add(batches[next++]!);
+    merger.end();
+    let expected = '';
+    let n = 0;
+    for (const st of steps) expected += st.unit ? `L${++n}${pad};` : st.text;
+    expect(out.text).toBe(expected);
+  });
+
   it('a different unit count in the two threads is an error, not a silent misplacement', () => {
     const merger = new UnitMerger(collector());
     merger.line('L1;');
@@ -146,5 +181,14 @@ describe('StateThreadLink: every failure of the state thread ends the wait with 
     merger.end();
     link.close();
     expect(out.text).toBe('aL1;bL2;c');
+  });
+});
+
+describe('defaultThreads', () => {
+  it('is two threads with rules on a machine with two cores or more, one without rules', () => {
+    const cores = availableParallelism() >= 2 ? 2 : 1;
+    expect(defaultThreads(undefined)).toBe(cores);
+    expect(defaultThreads(['rules/'])).toBe(cores);
+    expect(defaultThreads(false)).toBe(1);
   });
 });

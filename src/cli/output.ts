@@ -39,8 +39,12 @@ export class LineWriter {
   }
 
   flush(): void {
-    if (this.out.length === 0) return;
-    // A copy: the stream may keep the chunk (a pipe that is not synchronous), the buffer is reused.
-    this.stream.write(this.out.take());
+    const out = this.out;
+    if (out.length === 0) return;
+    this.stream.write(out.buf.subarray(0, out.length));
+    // Written through (stdout on Linux is synchronous for files, pipes and terminals): the buffer
+    // is ours again. A stream that keeps the chunk to write later keeps the buffer with it.
+    if (this.stream.writableLength === 0) out.length = 0;
+    else out.detach();
   }
 }

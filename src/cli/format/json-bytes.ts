@@ -36,6 +36,12 @@ export class JsonBytes {
     return out;
   }
 
+  /** Starts afresh in a new buffer of the same size, leaving the old one to whoever holds it. */
+  detach(): void {
+    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.length = 0;
+  }
+
   /** The bytes from `start` on as text. */
   textFrom(start: number): string {
     return this.buf.toString('utf8', start, this.length);

@@ -59,8 +59,8 @@ const COMPACT_BYTES = 1 << 20;
  * Formatter-thread side: interleaves its own unit lines with the state thread's texts in the
  * single-threaded order. Line n can be written once every text tagged below n is known (the
  * state thread's `complete` > n - 1); a text tagged k right after line k. Lines are written as
- * bytes into `lines` (writeMessage, or line() for text) and ended with lineEnd(); those that
- * cannot be written yet are held there: `held` tells the caller how far ahead it is.
+ * bytes where target() says (writeMessage, or line() for text) and ended with lineEnd(); those
+ * that cannot be written yet are held in `lines`: `held` tells the caller how far ahead it is.
  */
 export class UnitMerger {
   /** The unit lines produced and not yet written, back to back (from `sent` on). */
@@ -80,6 +80,8 @@ export class UnitMerger {
   private complete = 0;
   /** The state thread's unit count, once its last batch is in. */
   private stateUnits: number | null = null;
+  /** The line being written goes straight to the output (see target()). */
+  private direct = false;
 
   constructor(private readonly out: ByteOutput) {}
 
@@ -102,15 +104,33 @@ export class UnitMerger {
     return this.stateUnits !== null;
   }
 
+  /**
+   * Where the next unit line is to be written, then ended with lineEnd(): straight into the
+   * output when nothing is held and the state thread is past that unit (the usual case: it
+   * runs ahead), else into `lines`, to be held.
+   */
+  target(): JsonBytes {
+    this.direct = this.written === this.units && this.complete > this.units;
+    return this.direct ? this.out.out : this.lines;
+  }
+
   /** A unit line given as text (DTLS lines, tests). */
   line(text: string): void {
-    this.lines.text(text);
+    this.target().text(text);
     this.lineEnd();
   }
 
-  /** The unit line just written into `lines` is complete. */
+  /** The unit line just written where target() said is complete. */
   lineEnd(): void {
     this.units++;
+    if (this.direct) {
+      // Nothing is held: the next held line will be this one's successor.
+      this.written++;
+      this.endsBase = this.units;
+      this.out.written();
+      this.writeTexts();
+      return;
+    }
     this.ends.push(this.lines.length);
     if (this.complete >= this.units) this.drain();
   }
@@ -139,7 +159,7 @@ export class UnitMerger {
   private drain(): void {
     const tags = this.tags;
     for (;;) {
-      while (this.textHead < tags.length && tags[this.textHead]! <= this.written) this.out.write(this.texts[this.textHead++]!);
+      this.writeTexts();
       // Every line the state thread has passed, up to the next text's place, in one piece.
       let upto = Math.min(this.units, this.complete);
       if (this.textHead < tags.length) upto = Math.min(upto, tags[this.textHead]!);
@@ -151,6 +171,12 @@ export class UnitMerger {
       this.written = upto;
     }
     this.compact();
+  }
+
+  /** The state thread's texts that go after the lines written so far. */
+  private writeTexts(): void {
+    const tags = this.tags;
+    while (this.textHead < tags.length && tags[this.textHead]! <= this.written) this.out.write(this.texts[this.textHead++]!);
   }
 
   /** Drops what is written: all of it when nothing is held (the usual case), now and then otherwise. */

@@ -60,8 +60,7 @@ export async function analyzeParallel(file: string, opts: ParallelOptions): Prom
   const unitDone = () => {
     if ((merger.produced & POLL_MASK) === 0) link.poll();
   };
-  const lines = merger.lines;
-  const pipeline = new AnalysisPipeline((m) => (writeMessage(lines, m), merger.lineEnd(), unitDone()), {
+  const pipeline = new AnalysisPipeline((m) => (writeMessage(merger.target(), m), merger.lineEnd(), unitDone()), {
     ports: opts.coapPort, heuristic: opts.heuristic, psk: keys.size > 0 ? keys : undefined, onDtls: (e) => (merger.line(dtlsLine(e)), unitDone()),
   });
   // Memory stays bounded: at each chunk boundary this thread waits until the state thread has

@@ -61,6 +61,7 @@ const PIECE = pieces({
   contentFormat: ',"contentFormat":',
   accept: ',"accept":',
   observe: ',"observe":',
+  noAccept: ',"accept":null,"observe":',
   block1: ',"block1":',
   block2: ',"block2":',
   size1: ',"size1":',
@@ -68,8 +69,10 @@ const PIECE = pieces({
   locationPath: ',"locationPath":',
   payloadLength: ',"payloadLength":',
   role: ',"role":"',
+  noBlocksToLocationPath: ',"block1":null,"block2":null,"size1":null,"size2":null,"locationPath":null',
   retransmission: '","retransmission":',
   retransmissionOf: ',"retransmissionOf":',
+  noRetransmission: '","retransmission":false,"retransmissionOf":null',
   responseTo: ',"responseTo":',
   responseTime: ',"responseTime":',
   reassembled: ',"reassembled":',
@@ -86,9 +89,15 @@ const PIECE = pieces({
   objects: ',"objects":',
   links: ',"links":',
   payloadError: ',"payloadError":',
+  noObjectsToPayloadError: ',"objects":null,"links":null,"payloadError":null}',
   error: ',"error":',
+  noError: ',"error":null}\n',
   end: '}\n',
 });
+
+const NULL = Buffer.from('null', 'latin1');
+/** Each CoAP type as a JSON string. */
+const TYPE_PIECES = pieces({ CON: '"CON"', NON: '"NON"', ACK: '"ACK"', RST: '"RST"' });
 
 function pieces<K extends string>(texts: Record<K, string>): Record<K, Uint8Array> {
   const out = {} as Record<K, Uint8Array>;
@@ -166,19 +175,27 @@ export function writeMessage(out: JsonBytes, m: AnalyzedMessage): void {
   out.raw(PIECE.frame).number(e.frame).raw(PIECE.ts).fixed6(e.ts)
     .raw(PIECE.src).ascii(e.src).raw(PIECE.dst).ascii(e.dst).raw(PIECE.transport).ascii(e.transport)
     .raw(PIECE.coapType);
-  if (msg.type === null) out.ascii('null');
-  else out.ascii('"').ascii(msg.type).ascii('"');
+  out.raw(msg.type === null ? NULL : TYPE_PIECES[msg.type]);
   out.raw(PIECE.code).ascii(CODE_STRINGS[msg.code]).raw(PIECE.mid).numberOrNull(msg.mid).raw(PIECE.token).ascii(msg.token)
     .raw(PIECE.options);
   options(out, msg.options).raw(PIECE.uriPath).stringOrNull(uriPath).raw(PIECE.uriQuery).strings(msg.uriQuery)
-    .raw(PIECE.contentFormat).numberOrNull(msg.contentFormat).raw(PIECE.accept).numberOrNull(msg.accept)
-    .raw(PIECE.observe).numberOrNull(msg.observe).raw(PIECE.block1);
-  block(out, msg.block1).raw(PIECE.block2);
-  block(out, msg.block2).raw(PIECE.size1).numberOrNull(msg.size1).raw(PIECE.size2).numberOrNull(msg.size2)
-    .raw(PIECE.locationPath).stringOrNull(msg.locationPath).raw(PIECE.payloadLength).number(msg.payload.length)
-    .raw(PIECE.role).ascii(match.role).raw(PIECE.retransmission).boolean(match.retransmissionOf !== null)
-    .raw(PIECE.retransmissionOf).numberOrNull(match.retransmissionOf)
-    .raw(PIECE.responseTo).numberOrNull(request === null ? null : request.frame)
+    .raw(PIECE.contentFormat).numberOrNull(msg.contentFormat);
+  if (msg.accept === null) out.raw(PIECE.noAccept);
+  else out.raw(PIECE.accept).number(msg.accept).raw(PIECE.observe);
+  out.numberOrNull(msg.observe);
+  // Runs of fields that are null in most messages are one piece then (fewer, longer copies).
+  if (msg.block1 === null && msg.block2 === null && msg.size1 === null && msg.size2 === null && msg.locationPath === null) {
+    out.raw(PIECE.noBlocksToLocationPath);
+  } else {
+    out.raw(PIECE.block1);
+    block(out, msg.block1).raw(PIECE.block2);
+    block(out, msg.block2).raw(PIECE.size1).numberOrNull(msg.size1).raw(PIECE.size2).numberOrNull(msg.size2)
+      .raw(PIECE.locationPath).stringOrNull(msg.locationPath);
+  }
+  out.raw(PIECE.payloadLength).number(msg.payload.length).raw(PIECE.role).ascii(match.role);
+  if (match.retransmissionOf === null) out.raw(PIECE.noRetransmission);
+  else out.raw(PIECE.retransmission).boolean(true).raw(PIECE.retransmissionOf).number(match.retransmissionOf);
+  out.raw(PIECE.responseTo).numberOrNull(request === null ? null : request.frame)
     .raw(PIECE.responseTime).fixed6OrNull(match.responseTime)
     .raw(PIECE.reassembled);
   if (e.block.state === 'complete') {
@@ -194,15 +211,21 @@ export function writeMessage(out: JsonBytes, m: AnalyzedMessage): void {
   } else {
     out.raw(PIECE.operation).ascii(l.operation).raw(PIECE.endpoint).stringOrNull(l.endpoint).raw(PIECE.path).stringOrNull(l.path)
       .raw(PIECE.records);
-    records(out, l.records).raw(PIECE.objects);
-    if (l.objects === null) out.ascii('null');
-    else out.strings(l.objects);
-    out.raw(PIECE.links);
-    if (l.links === null) out.ascii('null');
-    else out.text(JSON.stringify(l.links));
-    out.raw(PIECE.payloadError).stringOrNull(l.payloadError).ascii('}');
+    records(out, l.records);
+    if (l.objects === null && l.links === null && l.payloadError === null) {
+      out.raw(PIECE.noObjectsToPayloadError);
+    } else {
+      out.raw(PIECE.objects);
+      if (l.objects === null) out.ascii('null');
+      else out.strings(l.objects);
+      out.raw(PIECE.links);
+      if (l.links === null) out.ascii('null');
+      else out.text(JSON.stringify(l.links));
+      out.raw(PIECE.payloadError).stringOrNull(l.payloadError).ascii('}');
+    }
   }
-  out.raw(PIECE.error).stringOrNull(msg.error).raw(PIECE.end);
+  if (msg.error === null) out.raw(PIECE.noError);
+  else out.raw(PIECE.error).string(msg.error).raw(PIECE.end);
 }
 
 const lineBuffer = new JsonBytes(4096);

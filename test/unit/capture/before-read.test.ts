@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../../src/capture/index.js';
-import { tempFile } from './helpers.js';
+import { repeatedPcap, tempFile } from './helpers.js';
 import { enhancedPacket, interfaceDescription, sectionHeader } from './pcapng-builder.js';
 
 /* ReadOptions.beforeRead: awaited between read chunks (8 MiB), so a slow consumer can hold the reader up. */
@@ -15,15 +15,7 @@ function bigPcap(): string {
   header.writeUInt16LE(4, 6);
   header.writeUInt32LE(65535, 16);
   header.writeUInt32LE(1, 20);
-  const parts = [header];
-  for (let i = 0; i < COUNT; i++) {
-    const record = Buffer.alloc(16);
-    record.writeUInt32LE(1_700_000_000 + i, 0);
-    record.writeUInt32LE(1000, 8);
-    record.writeUInt32LE(1000, 12);
-    parts.push(record, BODY);
-  }
-  return tempFile('before-read.pcap', Buffer.concat(parts));
+  return tempFile('before-read.pcap', repeatedPcap(header, COUNT, BODY));
 }
 
 function bigPcapng(): string {

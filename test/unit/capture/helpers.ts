@@ -31,6 +31,22 @@ export async function collect(path: string): Promise<{ info: CaptureInfo; packet
 }
 
 /** tshark -T fields -e frame.number -e frame.time_epoch -e frame.len -e frame.cap_len, as [ts, len, cap_len] by frame. */
+/**
+ * A little-endian µs pcap of `count` copies of `body`, one second apart from 1,700,000,000:
+ * with 1000-byte bodies, 9 * 1024 of them span more than one of the readers' 8 MiB chunks.
+ */
+export function repeatedPcap(globalHeader: Buffer, count: number, body: Buffer): Buffer {
+  const parts = [globalHeader];
+  for (let i = 0; i < count; i++) {
+    const header = Buffer.alloc(16);
+    header.writeUInt32LE(1_700_000_000 + i, 0);
+    header.writeUInt32LE(body.length, 8);
+    header.writeUInt32LE(body.length, 12);
+    parts.push(header, body);
+  }
+  return Buffer.concat(parts);
+}
+
 export type TsharkRow = [number, number, number];
 
 /** wakaama-observe.pcap (µs, Ethernet) as tshark 4.0 reads it. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../../src/capture/index.js';
-import { collect, expectPackets, fixture, tempFile, WAKAAMA_OBSERVE, WAKAAMA_OBSERVE_NS } from './helpers.js';
+import { collect, expectPackets, fixture, repeatedPcap, tempFile, WAKAAMA_OBSERVE, WAKAAMA_OBSERVE_NS } from './helpers.js';
 
 const ETHERTYPE_IPV4 = 0x0800;
 
@@ -103,17 +103,8 @@ describe('classic pcap', () => {
 
   it('reads a capture spread over several read chunks, each packet intact', async () => {
     // 9 MiB of 1000-byte records: the 8 MiB chunk boundary falls inside a record.
-    const body = Buffer.alloc(1000, 0xab);
-    const parts = [observe.subarray(0, 24)];
     const count = 9 * 1024;
-    for (let i = 0; i < count; i++) {
-      const header = Buffer.alloc(16);
-      header.writeUInt32LE(1_700_000_000 + i, 0);
-      header.writeUInt32LE(1000, 8);
-      header.writeUInt32LE(1000, 12);
-      parts.push(header, body);
-    }
-    const path = tempFile('chunks.pcap', Buffer.concat(parts));
+    const path = tempFile('chunks.pcap', repeatedPcap(observe.subarray(0, 24), count, Buffer.alloc(1000, 0xab)));
     const seen: number[] = [];
     let intact = true;
     const info = await readCapture(path, (p) => {

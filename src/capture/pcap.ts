@@ -7,12 +7,10 @@
  * views into them, reusing one RawPacket object.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { CaptureError, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
+import { CaptureError, PROGRESS_STEP_BYTES, READ_CHUNK_BYTES, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
 
 const GLOBAL_HEADER_LENGTH = 24;
 const RECORD_HEADER_LENGTH = 16;
-const CHUNK_SIZE = 8 << 20;
-const PROGRESS_STEP = 1 << 20;
 /** The link-type field's upper bits may carry FCS information (pcap spec, LinkType and additional information). */
 const LINK_TYPE_MASK = 0xffff;
 const SUPPORTED_MAJOR_VERSION = 2;
@@ -60,7 +58,7 @@ class PcapReader {
   private snaplen = 0;
   private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
   private stopWarning: string | undefined;
-  private nextProgress = PROGRESS_STEP;
+  private nextProgress = PROGRESS_STEP_BYTES;
 
   constructor(
     private readonly handle: FileHandle,
@@ -161,7 +159,7 @@ class PcapReader {
       this.pos = pos;
       this.sink(packet);
       if (this.bufStart + pos >= this.nextProgress) {
-        this.nextProgress = this.bufStart + pos + PROGRESS_STEP;
+        this.nextProgress = this.bufStart + pos + PROGRESS_STEP_BYTES;
         this.opts.onProgress?.(this.bufStart + pos, this.fileSize);
       }
     }
@@ -171,7 +169,7 @@ class PcapReader {
   /** Moves the unparsed tail into a fresh buffer of at least `need` bytes and fills it from the file. */
   private async refill(need: number): Promise<void> {
     const tail = this.end - this.pos;
-    const next = Buffer.allocUnsafeSlow(Math.max(CHUNK_SIZE, need));
+    const next = Buffer.allocUnsafeSlow(Math.max(READ_CHUNK_BYTES, need));
     this.buf.copy(next, 0, this.pos, this.end);
     this.bufStart += this.pos;
     this.buf = next;

@@ -5,7 +5,7 @@
  * RawPacket object: at a million packets and more, per-packet copies and objects dominate.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { CaptureError, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
+import { CaptureError, PROGRESS_STEP_BYTES, READ_CHUNK_BYTES, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
 
 /** Block type of the Section Header Block: a palindrome, so it reads the same in both byte orders. */
 export const PCAPNG_MAGIC = 0x0a0d0d0a;
@@ -40,8 +40,6 @@ const OPT_ENDOFOPT = 0;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
 
-const CHUNK_SIZE = 8 << 20;
-const PROGRESS_STEP = 1 << 20;
 const TWO_TO_32 = 0x1_0000_0000;
 /** Timestamps below 2^53 units (high word below 2^21) convert with a single exact division. */
 const EXACT_HIGH_LIMIT = 0x20_0000;
@@ -113,7 +111,7 @@ class RepeatedWarnings {
 }
 
 class PcapngReader {
-  private buf = Buffer.allocUnsafeSlow(CHUNK_SIZE);
+  private buf = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   /** File offset of buf[0]. */
   private bufStart = 0;
@@ -130,7 +128,7 @@ class PcapngReader {
   private readonly repeated = new RepeatedWarnings();
   private delivered = 0;
   private stopWarning: string | undefined;
-  private nextProgress = PROGRESS_STEP;
+  private nextProgress = PROGRESS_STEP_BYTES;
 
   constructor(
     private readonly handle: FileHandle,
@@ -214,7 +212,7 @@ class PcapngReader {
       if (this.stopWarning !== undefined) return;
       this.pos = pos + length;
       if (this.offset() >= this.nextProgress) {
-        this.nextProgress = this.offset() + PROGRESS_STEP;
+        this.nextProgress = this.offset() + PROGRESS_STEP_BYTES;
         this.opts.onProgress?.(this.offset(), this.fileSize);
       }
     }

@@ -26,6 +26,11 @@ export interface CaptureInfo {
   warnings: string[];
 }
 
+/** The file readers read this much at a time (beforeRead is awaited between reads). */
+export const READ_CHUNK_BYTES = 8 << 20;
+/** onProgress is called about once per this many bytes consumed. */
+export const PROGRESS_STEP_BYTES = 1 << 20;
+
 export interface ReadOptions {
   /** Called now and then with bytes consumed so far and the file size, for progress bars. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;

@@ -34,7 +34,9 @@ export interface AnalyzeOptions {
 export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promise<void> {
   // A file that is missing or not a capture is reported before a database run is created for it.
   await probeCapture(file);
-  const keys = pskKeys([...(opts.pskFile ?? []), ...(opts.psk ?? [])]);
+  const pskEntries = [...(opts.pskFile ?? []), ...(opts.psk ?? [])];
+  const keys = pskKeys(pskEntries);
+  const size = fileSize(file);
   let live: LiveSource | null = null;
   if (opts.ui) {
     if (opts.format === 'ndjson') {
@@ -46,14 +48,8 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
   }
   if (opts.format === 'ndjson' && !opts.ui && opts.db === undefined && (opts.threads ?? defaultThreads(opts.rules)) === 2) {
-    let size = 0;
-    try {
-      size = statSync(file).size;
-    } catch {
-      // readCapture reports a missing or unreadable file with the right words.
-    }
     const info = await analyzeParallel(file, {
-      coapPort: opts.coapPort, heuristic: opts.heuristic, rules: opts.rules, psk: [...(opts.pskFile ?? []), ...(opts.psk ?? [])],
+      coapPort: opts.coapPort, heuristic: opts.heuristic, rules: opts.rules, psk: pskEntries,
       startProgress: () => (opts.progress ? createProgress(size) : null),
     });
     for (const warning of info.warnings) process.stderr.write(`coapwatch: warning: ${warning}\n`);
@@ -74,12 +70,6 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     process.exit(0);
   }, () => undefined);
 
-  let size = 0;
-  try {
-    size = statSync(file).size;
-  } catch {
-    // readCapture reports a missing or unreadable file with the right words.
-  }
   const progress = opts.progress && !dashboard ? createProgress(size) : null;
   let info;
   // An interrupted run still commits what it has and is left marked unfinished.
@@ -127,6 +117,15 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
       ['other UDP/TCP', c.notCoap],
     ]));
     writer.flush();
+  }
+}
+
+/** The file's size for the progress bar; 0 if it cannot be read (readCapture reports why, with the right words). */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -34,19 +34,22 @@ export interface SessionOptions {
   /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
   onDtls?: (e: DtlsEvent) => void;
   /**
-   * With format 'ndjson': called where a message line or a DTLS line would be written, instead
-   * of formatting and writing it. The state thread of `analyze --threads 2` (src/cli/parallel/)
-   * counts these lines, which the other thread writes, to place its own lines between them.
+   * With format 'ndjson': the state thread of `analyze --threads 2` (src/cli/parallel/). Its
+   * endpoint and event lines go there, and where a message or DTLS line would be written only
+   * unit() is called: the other thread writes those, and the count places these lines between them.
    */
-  unitLine?: () => void;
-  /** Where NDJSON lines go; default: stdout, batched. */
-  writer?: TextOutput;
+  unitOutput?: UnitOutput;
 }
 
 /** What a session writes its lines to (a LineWriter on stdout unless given). */
 export interface TextOutput {
   write(text: string): void;
   flush(): void;
+}
+
+/** A TextOutput that counts the message and DTLS lines written elsewhere. */
+export interface UnitOutput extends TextOutput {
+  unit(): void;
 }
 
 /**
@@ -66,17 +69,16 @@ export class AnalysisSession {
   readonly engine: RuleEngine | null = null;
 
   constructor(opts: SessionOptions) {
-    this.writer = opts.writer ?? new LineWriter();
+    const units = opts.unitOutput;
+    const stdout = units ? null : new LineWriter();
+    this.writer = units ?? stdout!;
     this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true);
     const ndjson = opts.format === 'ndjson';
     const rules = opts.rules ?? [];
-    const unitLine = opts.unitLine;
-    const writer = this.writer;
-    // Message lines go to stdout's buffer as bytes (writeMessage); to another writer as text.
+    // Message lines go to stdout's buffer as bytes (writeMessage).
     const output: MessageSink = !ndjson ? (m) => this.summary.add(m)
-      : unitLine ? () => unitLine()
-      : writer instanceof LineWriter ? (m) => (writeMessage(writer.out, m), writer.written())
-      : (m) => writer.write(messageLine(m));
+      : stdout ? (m) => (writeMessage(stdout.out, m), stdout.written())
+      : () => units!.unit();
     let sink = output;
     const tap = opts.onMessage;
     if (tap) sink = (m) => (output(m), tap(m));
@@ -108,7 +110,7 @@ export class AnalysisSession {
     }
     const onDtls = (e: DtlsEvent) => {
       if (ndjson) {
-        if (unitLine) unitLine();
+        if (units) units.unit();
         else this.writer.write(dtlsLine(e));
       }
       this.store?.dtlsChanged(e.session);

@@ -1,4 +1,4 @@
-import type { TextOutput } from '../session.js';
+import type { UnitOutput } from '../session.js';
 import { JsonBytes } from '../format/json-bytes.js';
 import { ThreadError, type TextBatch } from './protocol.js';
 
@@ -7,7 +7,7 @@ import { ThreadError, type TextBatch } from './protocol.js';
  * and posts them with the progress every `batchUnits` units (one postMessage per batch: per
  * message would cost more than the work it moves).
  */
-export class TextBatcher implements TextOutput {
+export class TextBatcher implements UnitOutput {
   private units = 0;
   private tags: number[] = [];
   private texts: string[] = [];
@@ -64,7 +64,7 @@ const COMPACT_BYTES = 1 << 20;
  */
 export class UnitMerger {
   /** The unit lines produced and not yet written, back to back (from `sent` on). */
-  readonly lines = new JsonBytes();
+  private readonly lines = new JsonBytes();
   /** Units this thread has produced a line for, and how many of those lines are written. */
   private units = 0;
   private written = 0;

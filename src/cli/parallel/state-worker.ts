@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const batcher = new TextBatcher(send, data.batchUnits);
   const session = new AnalysisSession({
     format: 'ndjson', coapPort: data.coapPort, heuristic: data.heuristic, source: data.file, rules,
-    psk: keys.size > 0 ? keys : undefined, writer: batcher, unitLine: () => batcher.unit(),
+    psk: keys.size > 0 ? keys : undefined, unitOutput: batcher,
   });
   const info = await readCapture(data.file, session.push);
   session.finish(info.packets);

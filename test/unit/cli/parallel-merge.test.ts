@@ -24,16 +24,22 @@ function collector() {
   return { out, written: () => undefined, write: (t: string) => void out.text(t), get text() { return out.textFrom(0); } };
 }
 
-/** Runs the steps through both sides; `schedule` decides, per step, how many queued batches reach the merger first. */
-function mergeRun(steps: Step[], batchUnits: number, schedule: number[]): string {
+/** The state thread's side of a run, played all the way: the batches it posts, in order. */
+function stateBatches(steps: Step[], batchUnits: number): TextBatch[] {
   const batches: TextBatch[] = [];
   const batcher = new TextBatcher((b) => batches.push(b), batchUnits);
-  // The state thread runs all the way (it may be anywhere ahead; its batches are queued).
   for (const s of steps) {
     if (s.unit) batcher.unit();
     else batcher.write(s.text);
   }
   batcher.end();
+  return batches;
+}
+
+/** Runs the steps through both sides; `schedule` decides, per step, how many queued batches reach the merger first. */
+function mergeRun(steps: Step[], batchUnits: number, schedule: number[]): string {
+  // The state thread runs all the way (it may be anywhere ahead; its batches are queued).
+  const batches = stateBatches(steps, batchUnits);
   const out = collector();
   const merger = new UnitMerger(out);
   let next = 0;
@@ -103,13 +109,7 @@ describe('TextBatcher + UnitMerger', () => {
       steps.push({ unit: true });
       if (n % 7 === 0) steps.push({ unit: false, text: `<e${n}>` });
     }
-    const batches: TextBatch[] = [];
-    const batcher = new TextBatcher((b) => batches.push(b), 100);
-    for (const st of steps) {
-      if (st.unit) batcher.unit();
-      else batcher.write(st.text);
-    }
-    batcher.end();
+    const batches = stateBatches(steps, 100);
     const out = collector();
     const merger = new UnitMerger(out);
     const pad = 'x'.repeat(2000);

@@ -1,18 +1,19 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { readCapture } from '../capture/index.js';
+import { libpcapLibrary, loadLibpcap } from '../capture/libpcap.js';
+import { openPcap } from '../capture/live-open.js';
 import { ensureCapture } from './build-capture.js';
 
 /*
  * `npm run bench:live`: `coapwatch monitor -i lo` against real LwM2M traffic injected on loopback
  * at a fixed rate. The frames are the bench capture's (a smart-meter fleet, mostly notifications),
- * sent as they are with libpcap (pcap_sendpacket through `cap`) and looped when the run outlasts
+ * sent as they are with libpcap (pcap_inject, bound through `koffi` as monitor binds libpcap) and looped when the run outlasts
  * them; every frame is one CoAP message. Reports what was sent, what monitor received, what was
  * lost before it (the kernel's drops), what it dropped itself, and its memory every second.
  */
@@ -22,11 +23,6 @@ const CLI = join(ROOT, 'bin/coapwatch.js');
 const DATA_DIR = join(ROOT, 'bench-data');
 const CAPTURE_PACKETS = 200_000;
 
-interface CapInstance {
-  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
-  send(buffer: Buffer, length?: number): void;
-  close(): void;
-}
 
 function positive(value: string): number {
   const n = Number(value.replace(/_/g, ''));
@@ -36,7 +32,7 @@ function positive(value: string): number {
 
 const program = new Command()
   .name('npm run bench:live --')
-  .description('monitor -i lo against LwM2M frames injected on loopback at a fixed rate (needs root and the cap module)')
+  .description('monitor -i lo against LwM2M frames injected on loopback at a fixed rate (needs root, libpcap and the koffi module)')
   .option('--seconds <n>', 'how long to send', positive, 60)
   .option('--rate <n>', 'CoAP messages (frames) per second', positive, 50_000)
   .option('--buffer-size <MiB>', "monitor's --buffer-size", positive, 64)
@@ -89,12 +85,9 @@ async function loadFrames(): Promise<Buffer[]> {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench:live needs root (capture and injection on lo)');
-  let cap: { Cap: new () => CapInstance };
-  try {
-    cap = createRequire(import.meta.url)('cap') as typeof cap;
-  } catch {
-    throw new Error('bench:live needs the optional module "cap" (apt-get install libpcap-dev, then npm install cap)');
-  }
+  // The sender's own handle must not capture: a filter that matches nothing.
+  const sender = openPcap({ device: 'lo', filter: 'less 1', snaplen: 64, bufferSize: 1 << 20, promisc: false, timeoutMs: 100 });
+  const inject = libpcapLibrary().func('int pcap_inject(uintptr_t p, const void *buffer, size_t size)') as (p: number, buffer: Buffer, size: number) => number;
   const frames = await loadFrames();
   const dir = mkdtempSync(join(tmpdir(), 'coapwatch-bench-live-'));
   // BENCH_MONITOR_NODE_ARGS: node flags for monitor, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
@@ -114,9 +107,6 @@ async function main(): Promise<void> {
     monitor.on('exit', () => reject(new Error(`monitor exited: ${stderr.trim()}`)));
   });
 
-  const sender = new cap.Cap();
-  // The sender's own handle must not capture: a filter that matches nothing.
-  sender.open('lo', 'less 1', 1 << 20, Buffer.alloc(64));
   const rate = opts.rate;
   const total = Math.round(rate * opts.seconds);
   process.stderr.write(`bench:live: sending ${total} frames at ${rate}/s for ${opts.seconds} s on lo; monitor pid ${monitor.pid}\n`);
@@ -137,17 +127,22 @@ async function main(): Promise<void> {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
       let burst = 0;
       while (sent < due && burst < 10_000) {
-        sender.send(frames[sent % frames.length]);
+        const frame = frames[sent % frames.length];
+        if (inject(sender.handle, frame, frame.length) < 0) throw new Error(`pcap_inject on lo failed: ${loadLibpcap().geterr(sender.handle)}`);
         sent++;
         burst++;
       }
-      if (sent < total) setImmediate(tick);
-      else resolve();
+      // Caught up: sleep a millisecond (50 frames at 50,000/s) rather than spin, which on a small
+      // machine would take a core from monitor for nothing.
+      if (sent < total) {
+        if (sent < due) setImmediate(tick);
+        else setTimeout(tick, 1);
+      } else resolve();
     };
     tick();
   });
   const sendSeconds = (performance.now() - started) / 1000;
-  sender.close();
+  loadLibpcap().close(sender.handle);
   await new Promise((r) => setTimeout(r, 2_000)); // monitor drains its queue and logs once more
   clearInterval(report);
   const cpuAtEnd = cpuSeconds(monitor.pid!);

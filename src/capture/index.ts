@@ -5,7 +5,7 @@ import { CaptureError, type CaptureInfo, type PacketSink, type ReadOptions } fro
 
 export { CaptureError } from './types.js';
 export type { CaptureInfo, PacketSink, RawPacket, ReadOptions } from './types.js';
-export { listInterfaces, LiveFrameReader, openLiveCapture, type LiveCapture, type LiveCaptureOptions, type LiveStats } from './live.js';
+export { LiveFrameReader, openLiveCapture, type LiveCapture, type LiveCaptureOptions, type LiveStats } from './live.js';
 export { PacketQueue, type PacketQueueMemory } from './live-queue.js';
 export { PCAP_GLOBAL_HEADER_BYTES, writePcapGlobalHeader } from './pcap-header.js';
 export { RotatingPcapWriter, rotatedName, type RotatingPcapOptions } from './live-pcap-writer.js';

@@ -28,7 +28,8 @@ const CONTROL_WORDS = 5;
  * instead, so a consumer that falls behind costs frames, never memory.
  */
 export class PacketQueue {
-  private readonly ring: Buffer;
+  /** The frames' bytes; a producer writes a reserved frame's here. */
+  readonly ring: Buffer;
   /** offset, length, wire length of each slot. */
   private readonly slots: Int32Array;
   private readonly times: Float64Array;
@@ -77,15 +78,30 @@ export class PacketQueue {
 
   /** Producer: copies `length` bytes of `src`; false (and one more drop) when there is no room. */
   push(src: Buffer, length: number, origLength: number, ts: number): boolean {
+    const at = this.reserve(length);
+    if (at < 0) return false;
+    src.copy(this.ring, at, 0, length);
+    this.commit(at, length, origLength, ts);
+    return true;
+  }
+
+  /**
+   * Producer, for a frame that is copied into `ring` by other means (the capture thread copies
+   * straight from libpcap's buffer): where its `length` bytes go, or -1 (and one more drop) when
+   * there is no room. The frame is queued by `commit`, which must follow before the next reserve.
+   */
+  reserve(length: number): number {
     const c = this.control;
     const written = c[WRITTEN]; // only this thread writes it
-    const count = (written - Atomics.load(c, FREED)) | 0;
-    const at = this.placeFor(length, written, count);
-    if (at < 0) {
-      Atomics.add(c, DROPPED, 1);
-      return false;
-    }
-    src.copy(this.ring, at, 0, length);
+    const at = this.placeFor(length, written, (written - Atomics.load(c, FREED)) | 0);
+    if (at < 0) Atomics.add(c, DROPPED, 1);
+    return at;
+  }
+
+  /** Producer: queues the frame whose bytes were written at `at` (from `reserve`). */
+  commit(at: number, length: number, origLength: number, ts: number): void {
+    const c = this.control;
+    const written = c[WRITTEN];
     const slot = written & this.mask;
     this.slots[slot * 3] = at;
     this.slots[slot * 3 + 1] = length;
@@ -93,9 +109,9 @@ export class PacketQueue {
     this.times[slot] = ts;
     // Publishes the frame: the consumer reads the sequence number before the slot.
     Atomics.store(c, WRITTEN, (written + 1) | 0);
-    if (count + 1 > c[HIGH_WATER]) Atomics.store(c, HIGH_WATER, count + 1);
+    const count = (written + 1 - Atomics.load(c, FREED)) | 0;
+    if (count > c[HIGH_WATER]) Atomics.store(c, HIGH_WATER, count);
     if (Atomics.load(c, WAITING) !== 0) Atomics.notify(c, WRITTEN);
-    return true;
   }
 
   /**

@@ -56,7 +56,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('--snaplen <bytes>', 'bytes kept of each frame', integerIn(64, 262_144, 'a length'), 65_535)
     .option('--buffer-size <MiB>', "libpcap's capture buffer in the kernel; a larger one rides out longer bursts", integerIn(1, 4096, 'a size in MiB'), 64)
     .option('--promisc', 'put the interface in promiscuous mode, to see frames addressed to other hosts too (the default, as in tcpdump)')
-    .option('--no-promisc', 'leave the interface as it is (tcpdump -p); needs Linux and the optional module "koffi"')
+    .option('--no-promisc', 'leave the interface as it is (tcpdump -p)')
     .option('--db <path>', 'SQLite database to write the run into (endpoints, observations, last values, events, counters)', './coapwatch.db')
     .addOption(new Option('-f, --format <format>', 'stdout: a summary at exit, or one JSON object per message and state change as they come').choices(['summary', 'ndjson']).default('summary'))
     .option('--coap-port <ports>', 'extra UDP/TCP ports to decode as CoAP (repeatable, comma-separated); 5683 and 5684 always are', parsePorts, [])
@@ -77,15 +77,14 @@ Every --stats-interval and at exit, one line on stderr:
 received: frames libpcap delivered; dropped (kernel): no room in the capture buffer ("?" when it cannot be read);
 dropped (interface): the interface's own rx_dropped; dropped (coapwatch): decoding fell behind and its bounded
 queue was full. The same counters are written into the run's row of the runs table.
-Capture needs root or the CAP_NET_RAW capability, libpcap, and the optional module "cap" (installed with coapwatch
-where libpcap-dev is present). Timestamps are the time coapwatch read each frame. The interface is put in
-promiscuous mode unless --no-promisc (on "any" it never is); "cap" always opens it promiscuous, and --no-promisc
-turns that off again right after, through the optional module "koffi" on Linux.
+Capture needs root or the CAP_NET_RAW capability, libpcap (Debian: libpcap0.8), and the optional module "koffi"
+(installed with coapwatch), through which coapwatch calls libpcap. Timestamps are libpcap's. The interface is put
+in promiscuous mode unless --no-promisc (on "any" it never is).
 SIGHUP reloads the rule files (--rules, or the bundled ones) without dropping state; if they have a problem,
 it is logged and the rules in force stay.
 Exit status: 0 after SIGINT or SIGTERM (database committed, final counters printed); 1 when the interface does not exist,
-capture is not permitted, the filter does not compile, libpcap or "cap" is missing, --no-promisc cannot be done
-(not Linux, no "koffi"), a rule file is wrong, or the database cannot be written.`)
+capture is not permitted, the filter does not compile, libpcap or "koffi" is missing, a rule file is wrong, or the
+database cannot be written.`)
     .action(async (opts: MonitorOptions) => {
       await monitorCommand(opts);
     });
@@ -103,10 +102,11 @@ export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; sta
 export type FromWorker = { type: 'ready'; runId: number } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' };
 
 /**
- * `monitor`: this thread captures (the `cap` callback copies each frame into a shared queue and
- * returns) and a worker thread decodes, tracks state, runs the rules and writes the database and
- * the pcap files, so that nothing decoding does (a commit, a garbage collection) holds capture
- * up; the kernel's buffer then only has to cover this thread's own pauses.
+ * `monitor`: a capture thread reads libpcap and copies each frame into a shared queue (see
+ * openLiveCapture); a worker thread decodes, tracks state, runs the rules and writes the database
+ * and the pcap files, so that nothing decoding does (a commit, a garbage collection) holds capture
+ * up; the kernel's buffer then only has to cover the capture thread's own pauses. This thread
+ * keeps the timers, the signals and the dashboard.
  */
 export async function monitorCommand(opts: MonitorOptions): Promise<void> {
   opts.statsInterval ??= opts.ui ? 1 : 5;
@@ -120,7 +120,12 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
   loadRuleSet(opts.rules);
   // Capture opens first: its errors (interface, permission, filter, libpcap) leave nothing on disk.
   const promisc = opts.promisc !== false;
-  const capture = openLiveCapture({ device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize << 20, promisc });
+  // Capture stops by itself only when libpcap fails (the interface went away).
+  let captureFailed: (message: string) => void = () => {};
+  const capture = openLiveCapture({
+    device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize << 20, promisc,
+    onError: (message) => captureFailed(message),
+  });
   const data: MonitorWorkerData = { opts, linkType: capture.linkType, queue: capture.queue.memory };
   const worker = new Worker(new URL('./monitor-worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
 
@@ -148,6 +153,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
       process.exitCode = 1;
       stop();
     };
+    captureFailed = (message) => fail(`capture on "${opts.interface}" ended: ${message}`);
     // From the start: a signal while the worker is still loading stops it as cleanly as later.
     process.once('SIGINT', stop).once('SIGTERM', stop).on('SIGHUP', reload);
     worker.on('message', (m: FromWorker) => {

@@ -35,10 +35,13 @@ export interface Libpcap {
   setfilter(p: number, program: Buffer): number;
   freecode(program: Buffer): void;
   datalink(p: number): number;
-  /** 1 a frame (its header's and data's addresses written to the two 8-byte buffers), 0 timeout, -1 error, -2 breakloop. */
+  /** 1 a frame (its header's and data's addresses written to the two 8-byte buffers), 0 none (yet), < 0 error. */
   nextEx(p: number, header: Buffer, data: Buffer): number;
   stats(p: number, stats: Buffer): number;
-  breakloop(p: number): void;
+  setnonblock(p: number, nonblock: number, errbuf: Buffer): number;
+  selectableFd(p: number): number;
+  /** libc's poll(2) on an array of struct pollfd. */
+  poll(fds: ArrayBufferView, count: number, timeoutMs: number): number;
   close(p: number): void;
   findalldevs(list: Buffer, errbuf: Buffer): number;
   freealldevs(list: number): void;
@@ -137,7 +140,9 @@ export function openLibpcap(req: (id: string) => unknown, platform: string = pro
     datalink: f(l, 'int pcap_datalink(uintptr_t p)'),
     nextEx: f(l, 'int pcap_next_ex(uintptr_t p, void *header, void *data)'),
     stats: f(l, 'int pcap_stats(uintptr_t p, void *stats)'),
-    breakloop: f(l, 'void pcap_breakloop(uintptr_t p)'),
+    setnonblock: f(l, 'int pcap_setnonblock(uintptr_t p, int nonblock, void *errbuf)'),
+    selectableFd: f(l, 'int pcap_get_selectable_fd(uintptr_t p)'),
+    poll: f(libc, 'int poll(void *fds, unsigned long count, int timeout)'),
     close: f(l, 'void pcap_close(uintptr_t p)'),
     findalldevs: f(l, 'int pcap_findalldevs(void *list, void *errbuf)'),
     freealldevs: f(l, 'void pcap_freealldevs(uintptr_t list)'),

@@ -1,22 +1,34 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadLibpcap } from './libpcap.js';
+import { loadLibpcap, PCAP_ERRBUF_SIZE } from './libpcap.js';
 import { CAPTURE_COUNTERS, CAPTURE_DONE, CAPTURE_STOP, type CaptureThreadData, type CaptureThreadMessage } from './live-control.js';
 import { readNative } from './live-open.js';
 import { PacketQueue } from './live-queue.js';
 
 /*
- * The capture thread of a live capture: nothing but libpcap's read loop. It blocks in
- * pcap_next_ex (libpcap hands frames over in blocks, at the latest after its read timeout) and
- * copies each frame from libpcap's ring straight into the decoding queue's shared memory, so
- * that the kernel's buffer only ever waits for this loop, never for decoding. It ends when the
- * opening thread sets CAPTURE_STOP (and calls pcap_breakloop to wake it), after publishing the
- * final counters and setting CAPTURE_DONE; the opening thread closes the handle after that.
+ * The capture thread of a live capture: nothing but libpcap's read loop. It takes frames with
+ * pcap_next_ex (libpcap hands them over a block at a time: when a block of its ring is full, or
+ * after its read timeout) and copies each from libpcap's ring straight into the decoding queue's
+ * shared memory, so that the kernel's buffer only ever waits for this loop, never for decoding.
+ * The handle is non-blocking and the loop waits in poll(2) with a timeout of its own, because
+ * libpcap would otherwise wait without end on a quiet interface, where the stop request and the
+ * counters must still be seen to. When the opening thread sets CAPTURE_STOP, the loop goes on
+ * reading what libpcap still holds for a moment, publishes the final counters and sets
+ * CAPTURE_DONE; the opening thread closes the handle after that.
  */
 
-/** How often the kernel's counters are read (pcap_stats) while frames flow. */
+/** How often the kernel's counters are read (pcap_stats). */
 const STATS_EVERY_MS = 200;
-const PCAP_ERROR_BREAK = -2;
+/** The longest wait in poll(2), i.e. how late a stop request or a quiet interface's counters may be seen. */
+const POLL_MS = 50;
+/**
+ * After the stop request, how long the loop goes on reading: libpcap hands a block of frames over
+ * when it is full or its read timeout (READ_TIMEOUT_MS in live.ts, 100 ms) has passed, so the
+ * frames captured just before the stop arrive up to that much later. They are still read (a user
+ * stopping monitor expects what was on the wire until then); a busy link holds the stop up no longer.
+ */
+const STOP_DRAIN_MS = 150;
+const POLLIN = 1;
 
 const { handle, queue: queueMemory, control: controlMemory, counters: countersMemory } = workerData as CaptureThreadData;
 const control = new Int32Array(controlMemory);
@@ -32,6 +44,7 @@ const header = Buffer.alloc(2 * L + 8);
 const headerAt = Buffer.alloc(8);
 const dataAt = Buffer.alloc(8);
 const stats = Buffer.alloc(12); // struct pcap_stat { u_int ps_recv, ps_drop, ps_ifdrop; }
+const pollFd = new Int32Array(2); // struct pollfd { int fd; short events; short revents; }, in host byte order
 let received = 0;
 let statsDue = 0;
 
@@ -45,9 +58,22 @@ function publishStats(): void {
   statsDue = performance.now() + STATS_EVERY_MS;
 }
 
+/** Why the loop cannot start, or null. */
+function prepare(): string | null {
+  const errbuf = Buffer.alloc(PCAP_ERRBUF_SIZE);
+  if (pcap.setnonblock(handle, 1, errbuf) !== 0) return errbuf.toString('latin1').replace(/\0.*$/s, '');
+  const fd = pcap.selectableFd(handle);
+  if (fd < 0) return 'libpcap has no file descriptor to wait on for this interface';
+  pollFd[0] = fd;
+  new Int16Array(pollFd.buffer)[2] = POLLIN;
+  return null;
+}
+
+let failure = prepare();
 publishStats();
-let failure: string | null = null;
-while (Atomics.load(control, CAPTURE_STOP) === 0) {
+/** Set once the stop request is seen: from then on the loop reads until this time. */
+let stopBy = Infinity;
+while (failure === null) {
   const status = pcap.nextEx(handle, headerAt, dataAt);
   if (status === 1) {
     pcap.copyInto(header, readNative(headerAt, 0, P), header.length);
@@ -58,12 +84,19 @@ while (Atomics.load(control, CAPTURE_STOP) === 0) {
       queue.commit(at, length, readNative(header, 2 * L + 4, 4), readNative(header, 0, L) + readNative(header, L, L) / 1e6);
     }
     counters[CAPTURE_COUNTERS.received] = ++received;
-    if ((received & 1023) === 0 && performance.now() >= statsDue) publishStats();
+    if ((received & 255) === 0 && performance.now() >= statsDue) publishStats();
   } else if (status === 0) {
-    // libpcap's read timeout: no frame for a while
-    if (performance.now() >= statsDue) publishStats();
-  } else if (status !== PCAP_ERROR_BREAK) {
+    // Nothing handed over yet: wait for the next block, or for POLL_MS.
+    const now = performance.now();
+    if (now >= stopBy) break;
+    if (now >= statsDue) publishStats();
+    pcap.poll(pollFd, 1, Math.max(1, Math.min(POLL_MS, Math.ceil(stopBy - now))));
+  } else {
     failure = pcap.geterr(handle) || pcap.statustostr(status);
+  }
+  if (stopBy === Infinity) {
+    if (Atomics.load(control, CAPTURE_STOP) !== 0) stopBy = performance.now() + STOP_DRAIN_MS;
+  } else if (performance.now() >= stopBy) {
     break;
   }
 }

@@ -59,8 +59,8 @@ const DEFAULT_QUEUE_PACKETS = 1 << 18;
  * over when traffic is light (with heavy traffic a block fills first), i.e. the most a frame waits.
  */
 const READ_TIMEOUT_MS = 100;
-/** How long stop() waits for the capture thread to finish its read (it is woken at once; a thread still starting takes longer). */
-const STOP_WAIT_MS = 10_000;
+/** How long stop() waits for the capture thread to read what libpcap still holds (a few hundred ms; a thread still starting takes longer). */
+const STOP_WAIT_MS = 5_000;
 /** Frames decoded per queue drain, and how long a turn may decode before the event loop gets to run again. */
 const BATCH = 1024;
 const SLICE_MS = 8;
@@ -112,7 +112,6 @@ export function openLiveCapture(opts: LiveCaptureOptions): LiveCapture {
   const stop = (): LiveStats => {
     if (final === null) {
       Atomics.store(control, CAPTURE_STOP, 1);
-      pcap.breakloop(handle);
       const finished = Atomics.wait(control, CAPTURE_DONE, 0, STOP_WAIT_MS) !== 'timed-out';
       final = stats();
       // A thread that did not finish may still be in libpcap: the handle is left to the process's end then.

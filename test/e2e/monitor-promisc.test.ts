@@ -1,15 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capReason, hasCap, isRoot, rootReason } from '../support/live.js';
+import { hasLibpcap, isRoot, rootReason } from '../support/live.js';
 
 /*
  * `monitor --promisc` (the default) and `--no-promisc`, checked on the interface itself while
  * monitor captures. Promiscuity is a count the kernel keeps per interface, and other tests
  * capture on lo at the same time (monitor.test.ts), so the capture runs on an interface of its
- * own (ifb) that nothing else touches. Needs `cap`, root, and an ifb interface; tests that need
+ * own (ifb) that nothing else touches. Needs libpcap (through koffi), root, and an ifb interface; tests that need
  * what is missing are skipped, with the reason in their name.
  */
 const root = join(import.meta.dirname, '../..');
@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'coapwatch-e2e-promisc-'));
 
 /** A private interface, or why there is none. */
 function makeInterface(): { name: string } | { reason: string } {
-  if (!hasCap || !isRoot) return { reason: rootReason };
+  if (!hasLibpcap || !isRoot) return { reason: rootReason };
   const name = `cwprom${process.pid % 100_000}`;
   for (const args of [['link', 'add', name, 'type', 'ifb'], ['link', 'set', name, 'up']]) {
     const r = spawnSync('ip', args, { encoding: 'utf8' });
@@ -44,16 +44,6 @@ function promiscuity(name: string): { flag: boolean; count: number } {
   return { flag: (flags & 0x100) !== 0, count: Number(count) };
 }
 
-/** A preload that makes `koffi` look not installed. */
-const noKoffi = join(dir, 'no-koffi.cjs');
-writeFileSync(noKoffi, `const Module = require('node:module');
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  if (request === 'koffi') throw Object.assign(new Error("Cannot find module 'koffi'"), { code: 'MODULE_NOT_FOUND' });
-  return resolve.call(this, request, ...rest);
-};
-`);
-
 interface Captured {
   /** The interface's promiscuity while monitor captured (null for "any"). */
   seen: { flag: boolean; count: number } | null;
@@ -62,9 +52,9 @@ interface Captured {
 }
 
 /** Runs monitor on `name`; once it says it is capturing, reads the interface's promiscuity, then stops it with SIGINT. */
-function whileCapturing(name: string, args: string[], nodeArgs: string[] = []): Promise<Captured> {
+function whileCapturing(name: string, args: string[]): Promise<Captured> {
   const db = join(dir, `${name}-${process.hrtime.bigint()}.db`);
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'monitor', '-i', name, ...args, '--db', db], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'monitor', '-i', name, ...args, '--db', db], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let seen: Captured['seen'] | undefined;
   return new Promise((resolve, reject) => {
@@ -92,7 +82,6 @@ describe('coapwatch monitor --promisc / --no-promisc', () => {
       const r = await whileCapturing(iface, args);
       expect(r.code).toBe(0);
       expect(r.seen).toEqual({ flag: true, count: 1 });
-      // A line, not the first: the interface has no IPv4 address, and `cap` warns about that first.
       expect(r.stderr).toMatch(/^coapwatch: capturing on cwprom\d+ \(EN10MB, promiscuous\), /m);
       expect(promiscuity(iface)).toEqual({ flag: false, count: 0 });
     }
@@ -103,22 +92,12 @@ describe('coapwatch monitor --promisc / --no-promisc', () => {
     expect(r.code).toBe(0);
     expect(r.seen).toEqual({ flag: false, count: 0 });
     expect(r.stderr).toMatch(/^coapwatch: capturing on cwprom\d+ \(EN10MB, not promiscuous\), /m);
-    // The kernel drop counter is still read from the same socket.
+    // The kernel's drop counter is read all the same (pcap_stats).
     expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^coapwatch: \d+ received, \d+ dropped \(kernel\), /);
   });
 
-  it.skipIf(!hasCap)(`--no-promisc without koffi: one line saying what to install, exit 1, nothing written${capReason}`, () => {
-    const db = join(dir, 'nokoffi.db');
-    const pcap = join(dir, 'nokoffi.pcap');
-    const r = spawnSync(process.execPath, ['-r', noKoffi, bin, 'monitor', '-i', 'lo', '--no-promisc', '--db', db, '--write', pcap], { encoding: 'utf8', cwd: dir, timeout: 20_000 });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`coapwatch: cannot capture on "lo" without promiscuous mode (--no-promisc): it needs the optional module "koffi", which is not installed: run "npm install koffi" in ${root}\n`);
-    expect(existsSync(db)).toBe(false);
-    expect(existsSync(pcap)).toBe(false);
-  });
-
-  it.skipIf(!hasCap || !isRoot)(`-i any --no-promisc: libpcap sets no promiscuous mode on "any", so koffi is not needed${rootReason}`, async () => {
-    const r = await whileCapturing('any', ['--no-promisc', '--filter', 'udp port 9'], ['-r', noKoffi]);
+  it.skipIf(!hasLibpcap || !isRoot)(`-i any --no-promisc: libpcap sets no promiscuous mode on "any"${rootReason}`, async () => {
+    const r = await whileCapturing('any', ['--no-promisc', '--filter', 'udp port 9']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^coapwatch: capturing on any \(LINUX_SLL, not promiscuous\), /);
   });

@@ -4,19 +4,19 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { capReason, hasCap, isRoot, rootReason } from '../support/live.js';
+import { hasLibpcap, isRoot, libpcapReason, rootReason } from '../support/live.js';
 import { withoutCi } from '../support/terminal.js';
 
 /*
- * `coapwatch monitor`, the live form of analyze, as a user runs it. Capturing needs the optional
- * `cap` addon, and opening an interface needs root (CI runs as root): tests that need what is
- * missing are skipped, with the reason in their name.
+ * `coapwatch monitor`, the live form of analyze, as a user runs it. Capturing needs libpcap
+ * through the optional module `koffi`, and opening an interface needs root (CI runs as root):
+ * tests that need what is missing are skipped, with the reason in their name.
  */
 const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
 const dir = mkdtempSync(join(tmpdir(), 'coapwatch-e2e-monitor-'));
 
-const canCapture = hasCap && isRoot;
+const canCapture = hasLibpcap && isRoot;
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 function run(...args: string[]) {
@@ -25,7 +25,7 @@ function run(...args: string[]) {
 }
 
 describe('coapwatch monitor: errors a user meets, one line each, exit 1, nothing written', () => {
-  it.skipIf(!hasCap)(`no such interface: lists the ones there are${capReason}`, () => {
+  it.skipIf(!hasLibpcap)(`no such interface: lists the ones there are${libpcapReason}`, () => {
     const db = join(dir, 'nope.db');
     const r = run('monitor', '-i', 'nonexistent0', '--db', db);
     expect(r.code).toBe(1);
@@ -65,6 +65,24 @@ describe('coapwatch monitor: errors a user meets, one line each, exit 1, nothing
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^coapwatch: .*x\.pcap: cannot write \(ENOENT\)\n$/);
     expect(existsSync(db)).toBe(false);
+  });
+
+  it('koffi not installed: one line saying what to install, nothing written', () => {
+    const noKoffi = join(dir, 'no-koffi.cjs');
+    writeFileSync(noKoffi, `const Module = require('node:module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (request === 'koffi') throw Object.assign(new Error("Cannot find module 'koffi'"), { code: 'MODULE_NOT_FOUND' });
+  return resolve.call(this, request, ...rest);
+};
+`);
+    const db = join(dir, 'nokoffi.db');
+    const pcap = join(dir, 'nokoffi.pcap');
+    const r = spawnSync(process.execPath, ['-r', noKoffi, bin, 'monitor', '-i', 'lo', '--db', db, '--write', pcap], { encoding: 'utf8', cwd: dir, timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`coapwatch: live capture needs the optional module "koffi", which is not installed: run "npm install koffi" in ${root}\n`);
+    expect(existsSync(db)).toBe(false);
+    expect(existsSync(pcap)).toBe(false);
   });
 
   it('a wrong flag value is a one-line error before anything is opened', () => {

@@ -58,6 +58,18 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
     expect(q.length).toBe(1);
   });
 
+  it('reserve + commit: a frame written into the ring by other means (the capture thread copies from libpcap) is queued as push queues it', () => {
+    const q = PacketQueue.create(64, 4);
+    const at = q.reserve(5);
+    expect(at).toBe(0);
+    q.ring.write('hello', at, 'latin1');
+    q.commit(at, 5, 60, 7.5);
+    expect(q.reserve(100)).toBe(-1); // more than the ring: refused and counted
+    expect(q.dropped).toBe(1);
+    expect(q.reserve(3)).toBe(5); // right after the first frame
+    expect(drainAll(q).map((g) => [g.data.toString('latin1'), g.orig, g.ts])).toEqual([['hello', 60, 7.5]]);
+  });
+
   it('is bounded by its slot count too', () => {
     const q = PacketQueue.create(1 << 20, 3); // rounded up to 4 slots
     for (let i = 0; i < 6; i++) q.push(frame(i, 1), 1, 1, i);

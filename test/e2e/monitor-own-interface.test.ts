@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,21 +7,21 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hasLibpcap, isRoot, rootReason } from '../support/live.js';
 
 /*
- * `monitor --promisc` (the default) and `--no-promisc`, checked on the interface itself while
- * monitor captures. Promiscuity is a count the kernel keeps per interface, and other tests
- * capture on lo at the same time (monitor.test.ts), so the capture runs on an interface of its
- * own (ifb) that nothing else touches. Needs libpcap (through koffi), root, and an ifb interface; tests that need
- * what is missing are skipped, with the reason in their name.
+ * monitor on interfaces of the tests' own (ifb) that nothing else touches: `--promisc` (the
+ * default) and `--no-promisc`, checked on the interface itself while monitor captures
+ * (promiscuity is a count the kernel keeps per interface, and other tests capture on lo at the
+ * same time), and an interface that goes away while monitor captures on it. Needs libpcap
+ * (through koffi), root, and ifb interfaces; tests that need what is missing are skipped, with
+ * the reason in their name.
  */
 const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
-const dir = mkdtempSync(join(tmpdir(), 'coapwatch-e2e-promisc-'));
-
+const dir = mkdtempSync(join(tmpdir(), 'coapwatch-e2e-own-interface-'));
 
 /** A private interface, or why there is none. */
-function makeInterface(): { name: string } | { reason: string } {
+function makeInterface(prefix: string): { name: string } | { reason: string } {
   if (!hasLibpcap || !isRoot) return { reason: rootReason };
-  const name = `cwprom${process.pid % 100_000}`;
+  const name = `${prefix}${process.pid % 100_000}`;
   for (const args of [['link', 'add', name, 'type', 'ifb'], ['link', 'set', name, 'up']]) {
     const r = spawnSync('ip', args, { encoding: 'utf8' });
     if (r.status !== 0) {
@@ -30,11 +31,12 @@ function makeInterface(): { name: string } | { reason: string } {
   }
   return { name };
 }
-const own = makeInterface();
+const own = makeInterface('cwprom');
 const iface = 'name' in own ? own.name : '';
 const ifaceReason = 'reason' in own ? own.reason : '';
+const doomed = makeInterface('cwgone');
 afterAll(() => {
-  if (iface) spawnSync('ip', ['link', 'del', iface]);
+  for (const made of [own, doomed]) if ('name' in made) spawnSync('ip', ['link', 'del', made.name]);
 });
 
 /** IFF_PROMISC of the interface's flags, and the kernel's promiscuity count. */
@@ -101,4 +103,24 @@ describe('coapwatch monitor --promisc / --no-promisc', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^coapwatch: capturing on any \(LINUX_SLL, not promiscuous\), /);
   });
+});
+
+describe('coapwatch monitor on an interface that goes away', () => {
+  it.skipIf(!('name' in doomed))(`libpcap's one line, the run committed, exit 1${'reason' in doomed ? doomed.reason : ''}`, async () => {
+    const name = 'name' in doomed ? doomed.name : '';
+    const db = join(dir, 'gone.db');
+    const child = spawn(process.execPath, [bin, 'monitor', '-i', name, '--db', db], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await new Promise<void>((resolve) => child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/capturing on/.test(stderr)) resolve();
+    }));
+    spawnSync('ip', ['link', 'del', name]);
+    expect(await exited).toBe(1);
+    expect(stderr).toContain(`coapwatch: capture on "${name}" ended: The interface disappeared\n`);
+    const d = new Database(db, { readonly: true });
+    expect(d.prepare('SELECT interface FROM runs').all()).toEqual([{ interface: name }]);
+    d.close();
+  }, 30_000);
 });

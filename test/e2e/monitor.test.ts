@@ -89,6 +89,10 @@ Module._resolveFilename = function (request, ...rest) {
     const r = run('monitor', '-i', 'lo', '--snaplen', 'ten');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--snaplen.*"ten" is not a length from 64 to 262144/);
+    // libpcap takes the buffer size as a C int
+    const big = run('monitor', '-i', 'lo', '--buffer-size', '4096');
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/--buffer-size.*"4096" is not a size in MiB from 1 to 2047/);
   });
 });
 

@@ -54,7 +54,8 @@ export function registerMonitorCommand(program: Command): void {
     .requiredOption('-i, --interface <name>', 'interface to capture on, or "any"')
     .option('--filter <bpf>', 'BPF capture filter in pcap-filter syntax; "" captures everything (default: UDP and TCP on 5683, 5684 and every --coap-port, plus IP fragments)')
     .option('--snaplen <bytes>', 'bytes kept of each frame', integerIn(64, 262_144, 'a length'), 65_535)
-    .option('--buffer-size <MiB>', "libpcap's capture buffer in the kernel; a larger one rides out longer bursts", integerIn(1, 4096, 'a size in MiB'), 64)
+    // libpcap takes the size as a C int: 2047 MiB is the most it can be given.
+    .option('--buffer-size <MiB>', "libpcap's capture buffer in the kernel; a larger one rides out longer bursts", integerIn(1, 2047, 'a size in MiB'), 64)
     .option('--promisc', 'put the interface in promiscuous mode, to see frames addressed to other hosts too (the default, as in tcpdump)')
     .option('--no-promisc', 'leave the interface as it is (tcpdump -p)')
     .option('--db <path>', 'SQLite database to write the run into (endpoints, observations, last values, events, counters)', './coapwatch.db')
@@ -123,7 +124,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
   // Capture stops by itself only when libpcap fails (the interface went away).
   let captureFailed: (message: string) => void = () => {};
   const capture = openLiveCapture({
-    device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize << 20, promisc,
+    device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize * 1024 * 1024, promisc,
     onError: (message) => captureFailed(message),
   });
   const data: MonitorWorkerData = { opts, linkType: capture.linkType, queue: capture.queue.memory };

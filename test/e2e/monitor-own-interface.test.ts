@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasLibpcap, isRoot, rootReason } from '../support/live.js';
+import { hasLibpcap, isRoot, reapOnExit, rootReason } from '../support/live.js';
 
 /*
  * monitor on interfaces of the tests' own (ifb) that nothing else touches: `--promisc` (the
@@ -56,7 +56,7 @@ interface Captured {
 /** Runs monitor on `name`; once it says it is capturing, reads the interface's promiscuity, then stops it with SIGINT. */
 function whileCapturing(name: string, args: string[]): Promise<Captured> {
   const db = join(dir, `${name}-${process.hrtime.bigint()}.db`);
-  const child = spawn(process.execPath, [bin, 'monitor', '-i', name, ...args, '--db', db], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = reapOnExit(spawn(process.execPath, [bin, 'monitor', '-i', name, ...args, '--db', db], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   let seen: Captured['seen'] | undefined;
   return new Promise((resolve, reject) => {
@@ -109,7 +109,7 @@ describe('coapwatch monitor on an interface that goes away', () => {
   it.skipIf(!('name' in doomed))(`libpcap's one line, the run committed, exit 1${'reason' in doomed ? doomed.reason : ''}`, async () => {
     const name = 'name' in doomed ? doomed.name : '';
     const db = join(dir, 'gone.db');
-    const child = spawn(process.execPath, [bin, 'monitor', '-i', name, '--db', db], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = reapOnExit(spawn(process.execPath, [bin, 'monitor', '-i', name, '--db', db], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     await new Promise<void>((resolve) => child.stderr.setEncoding('utf8').on('data', (d: string) => {

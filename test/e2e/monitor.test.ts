@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasLibpcap, isRoot, libpcapReason, rootReason } from '../support/live.js';
+import { hasLibpcap, isRoot, libpcapReason, reapOnExit, rootReason } from '../support/live.js';
 import { withoutCi } from '../support/terminal.js';
 
 /*
@@ -105,7 +105,7 @@ interface Started {
 
 /** Starts monitor and resolves once it says it is capturing. */
 function startMonitor(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [bin, 'monitor', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = reapOnExit(spawn(process.execPath, [bin, 'monitor', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

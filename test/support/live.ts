@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -32,3 +33,18 @@ export const hasLibpcap = missing === '';
 export const isRoot = process.getuid?.() === 0;
 export const libpcapReason = hasLibpcap ? '' : ` (skipped: ${missing})`;
 export const rootReason = !hasLibpcap ? libpcapReason : isRoot ? '' : ' (skipped: capture needs root, and this is not)';
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/**
+ * A capturing child process that is killed when the test process ends: a test that fails or
+ * times out before stopping it must not leave it capturing (and holding CI's output open).
+ */
+export function reapOnExit<T extends ChildProcess>(child: T): T {
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+  return child;
+}

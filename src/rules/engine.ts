@@ -37,6 +37,16 @@ interface Armed extends Where {
   queued: number;
   /** What the rule's late expressions (still, message, details) read, kept from the last arming message. */
   scope: Scope;
+  /** False once fired or evicted (a key memo's `armed` then no longer counts, a queued copy is left behind). */
+  live: boolean;
+}
+
+/** A key made of fields of one state object, kept with that object (see keyOf). */
+interface KeyMemo {
+  inputs: unknown[];
+  key: string;
+  /** absence: the deadline armed under this key when it was last armed, found with no lookup. */
+  armed: Armed | null;
 }
 
 interface RuleState {
@@ -49,7 +59,7 @@ interface RuleState {
   /** sequence: key → next step and when the first matched. */
   progress?: Map<string, { step: number; start: number }>;
   /** The keys made of fields of one state object, by that object (see keyOf); dropped when the rule is loaded again. */
-  keys?: WeakMap<object, { inputs: unknown[]; key: string }>;
+  keys?: WeakMap<object, KeyMemo>;
 }
 
 /** A rule with its state, so that evaluating it looks nothing up by id. */
@@ -196,12 +206,13 @@ export class RuleEngine {
       while (deadlines.peek() <= ts) {
         const { at, item: a } = deadlines.pop()!;
         // Left behind: queued again earlier, fired, or evicted.
-        if (at !== a.queued || armed.get(a.key) !== a) continue;
+        if (at !== a.queued || !a.live) continue;
         if (a.deadline > ts) {
           deadlines.push((a.queued = a.deadline), a);
           continue;
         }
         armed.delete(a.key);
+        a.live = false;
         a.scope.params = rule.params;
         this.enter(a.endpoint);
         if (rule.absence!.still && !holds(rule.absence!.still, a.scope)) continue;
@@ -277,7 +288,7 @@ export class RuleEngine {
   private count({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const t = rule.threshold!;
     const windows = (state.windows ??= new Map());
-    const key = this.keyOf(t.by, scope, state);
+    const key = keyString(this.keyOf(t.by, scope, state));
     let times = windows.get(key);
     if (!times) {
       if (windows.size >= MAX_KEYS) windows.delete(windows.keys().next().value!);
@@ -298,23 +309,34 @@ export class RuleEngine {
     if (typeof within !== 'number' || !Number.isFinite(within) || within < 0) return;
     const armed = (state.armed ??= new Map());
     const deadlines = (state.deadlines ??= new ExpiryQueue());
-    const key = this.keyOf(a.by, scope, state);
+    const k = this.keyOf(a.by, scope, state);
+    const memo = typeof k === 'string' ? null : k;
+    const key = keyString(k);
     const deadline = ts + within;
-    const existing = armed.get(key);
+    // The entry armed under this key: the memo's while it is live (every notification of an
+    // observation finds its own), else the map's.
+    let existing = memo?.armed;
+    if (!existing?.live) existing = armed.get(key);
     if (existing) {
-      // Re-armed (every notification of an observation): updated in place, in its old slot;
-      // the queue hears of it only if the deadline came earlier.
+      // Re-armed: updated in place, in its old slot; the queue hears of it only if the deadline
+      // came earlier.
+      if (memo !== null) memo.armed = existing;
       existing.deadline = deadline;
       existing.frame = where.frame;
       keep(late, scope, existing.scope);
       if (deadline < existing.queued) deadlines.push((existing.queued = deadline), existing);
       return;
     }
-    if (armed.size >= MAX_KEYS) armed.delete(armed.keys().next().value!);
+    if (armed.size >= MAX_KEYS) {
+      const oldest = armed.values().next().value!;
+      oldest.live = false;
+      armed.delete(oldest.key);
+    }
     const entry: Armed = {
-      key, deadline, queued: deadline, scope: keep(late, scope, {}), frame: where.frame, src: where.src, dst: where.dst, endpoint: where.endpoint,
+      key, deadline, queued: deadline, scope: keep(late, scope, {}), frame: where.frame, src: where.src, dst: where.dst, endpoint: where.endpoint, live: true,
     };
     armed.set(key, entry);
+    if (memo !== null) memo.armed = entry;
     deadlines.push(deadline, entry);
     // Entries left behind by evictions and earlier deadlines: dropped once they outnumber the live ones.
     if (deadlines.size > 2 * armed.size + 1024) deadlines.rebuild([...armed.values()].map((e): [number, Armed] => [e.queued, e]));
@@ -323,9 +345,10 @@ export class RuleEngine {
   /**
    * A rule's key for this scope. One made of fields of one object (an observation's client and
    * token) is kept per object and used again while those fields hold the same values: the same
-   * string, already hashed, rather than a new one built and hashed on every notification.
+   * string, already hashed, rather than a new one built and hashed on every notification. Such a
+   * key comes as its KeyMemo, where an absence rule also finds its armed deadline.
    */
-  private keyOf(by: Evaluator, scope: Scope, state: RuleState): string {
+  private keyOf(by: Evaluator, scope: Scope, state: RuleState): KeyMemo | string {
     const reads = by.reads;
     const source = reads === undefined ? undefined : scope[reads.variable];
     if (reads === undefined || typeof source !== 'object' || source === null) return String(valueOf(by, scope));
@@ -333,18 +356,20 @@ export class RuleEngine {
     const fields = reads.fields;
     const record = source as Record<string, unknown>;
     const known = memo.get(source);
-    if (known && sameInputs(record, fields, known.inputs)) return known.key;
+    if (known && sameInputs(record, fields, known.inputs)) return known;
     const key = String(valueOf(by, scope));
     const inputs = fields.map((f) => record[f]);
     // Only values compared by value: a list or map read here could change inside.
-    if (inputs.every((v) => v === null || typeof v !== 'object')) memo.set(source, { inputs, key });
-    return key;
+    if (!inputs.every((v) => v === null || typeof v !== 'object')) return key;
+    const made: KeyMemo = { inputs, key, armed: null };
+    memo.set(source, made);
+    return made;
   }
 
   private step({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const s = rule.sequence!;
     const progress = (state.progress ??= new Map());
-    const key = this.keyOf(s.by, scope, state);
+    const key = keyString(this.keyOf(s.by, scope, state));
     let p = progress.get(key);
     if (p && ts - p.start > s.within) {
       progress.delete(key);
@@ -395,6 +420,10 @@ interface Where {
   src: string | null;
   dst: string | null;
   endpoint: string | null;
+}
+
+function keyString(k: KeyMemo | string): string {
+  return typeof k === 'string' ? k : k.key;
 }
 
 function sameInputs(source: Record<string, unknown>, fields: string[], inputs: unknown[]): boolean {

@@ -91,6 +91,7 @@ export class AnalysisSession {
       if (rules.length > 0) listeners.push({ endpointChanged: (c) => this.engine?.endpointChanged(c) });
       const tracker = new StateTracker(combineListeners(...listeners), {
         content: this.store !== null || opts.state === true || rules.length > 0,
+        series: this.store !== null || opts.state === true,
       });
       this.store?.attach(tracker);
       this.tracker = tracker;

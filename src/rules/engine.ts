@@ -1,7 +1,7 @@
 import type { ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import { ExpiryQueue, type EndpointChange, type ResourceState, type StateTracker } from '../state/index.js';
-import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope } from './expr.js';
+import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope, type Variable } from './expr.js';
 import { FactBuilder, type MessageFacts } from './facts.js';
 import type { Rule } from './rule.js';
 import type { DetectionEvent } from './types.js';
@@ -37,6 +37,16 @@ interface Armed extends Where {
   queued: number;
   /** What the rule's late expressions (still, message, details) read, kept from the last arming message. */
   scope: Scope;
+  /** False once fired or evicted (a key memo's `armed` then no longer counts, a queued copy is left behind). */
+  live: boolean;
+}
+
+/** A key made of fields of one state object, kept with that object (see keyOf). */
+interface KeyMemo {
+  inputs: unknown[];
+  key: string;
+  /** absence: the deadline armed under this key when it was last armed, found with no lookup. */
+  armed: Armed | null;
 }
 
 interface RuleState {
@@ -48,11 +58,20 @@ interface RuleState {
   deadlines?: ExpiryQueue<Armed>;
   /** sequence: key → next step and when the first matched. */
   progress?: Map<string, { step: number; start: number }>;
+  /** The keys made of fields of one state object, by that object (see keyOf); dropped when the rule is loaded again. */
+  keys?: WeakMap<object, KeyMemo>;
+}
+
+/** A rule with its state, so that evaluating it looks nothing up by id. */
+interface LoadedRule {
+  rule: Rule;
+  state: RuleState;
+  /** `rule.late` as a list: what an armed deadline keeps of the arming message's scope. */
+  late: Variable[];
 }
 
 /** A message rule with what its evaluation needs, worked out once when the rules load. */
-interface MessageRule {
-  rule: Rule;
+interface MessageRule extends LoadedRule {
   /** The rule's `require:` fields, as their readers. */
   require: ReadonlyArray<() => unknown>;
   ep: boolean;
@@ -74,15 +93,13 @@ export class RuleEngine {
   /** Per LwM2M operation, the rules for every message and then that operation's, in file order. */
   private byOperation = new Map<string, MessageRule[]>();
   private anyMessage: MessageRule[] = [];
-  private onEndpoint: Rule[] = [];
-  private onDtls: Rule[] = [];
-  private absenceRules: Rule[] = [];
+  private onEndpoint: LoadedRule[] = [];
+  private onDtls: LoadedRule[] = [];
+  private absenceRules: LoadedRule[] = [];
   private readonly states = new Map<string, RuleState>();
   private readonly suppressed = new Map<string, DetectionEvent>();
   private readonly dtlsHosts = new Set<string>();
   private readonly facts: FactBuilder;
-  /** Keys made of fields of one state object (`obs.client + " " + obs.token`), per key expression and object: see keyOf. */
-  private readonly keys = new WeakMap<Evaluator, WeakMap<object, { inputs: unknown[]; key: string }>>();
   /** The scope of the message being evaluated; every variable a message rule can see is a key from the start. */
   private readonly scope: Scope = { m: undefined, ep: undefined, obs: undefined, attrs: undefined, bs: undefined, run: undefined, params: undefined };
   private nextScan = -Infinity;
@@ -102,8 +119,8 @@ export class RuleEngine {
   }
 
   get rules(): Rule[] {
-    const message = [...this.anyMessage, ...[...this.byOperation.values()].flat()].map((r) => r.rule);
-    return [...new Set([...message, ...this.onEndpoint, ...this.onDtls])];
+    const all = [...this.anyMessage, ...[...this.byOperation.values()].flat(), ...this.onEndpoint, ...this.onDtls];
+    return [...new Set(all.map((r) => r.rule))];
   }
 
   /** Replaces the rule set (SIGHUP); windows and deadlines of rules that keep their id carry over. */
@@ -117,16 +134,19 @@ export class RuleEngine {
     for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id);
     const byOperation = new Map<string, MessageRule[]>();
     for (const rule of rules) {
-      if (rule.on === 'endpoint') this.onEndpoint.push(rule);
-      else if (rule.on === 'dtls') this.onDtls.push(rule);
-      else if (rule.operations === null) this.anyMessage.push(this.messageRule(rule));
+      let state = this.states.get(rule.id);
+      if (state) state.keys = undefined; // made by the rule's former key expression
+      else this.states.set(rule.id, (state = {}));
+      const loaded: LoadedRule = { rule, state, late: [...rule.late] };
+      if (rule.on === 'endpoint') this.onEndpoint.push(loaded);
+      else if (rule.on === 'dtls') this.onDtls.push(loaded);
+      else if (rule.operations === null) this.anyMessage.push(this.messageRule(loaded));
       else for (const op of rule.operations) {
         let list = byOperation.get(op);
         if (!list) byOperation.set(op, (list = []));
-        list.push(this.messageRule(rule));
+        list.push(this.messageRule(loaded));
       }
-      if (rule.kind === 'absence') this.absenceRules.push(rule);
-      if (!this.states.has(rule.id)) this.states.set(rule.id, {});
+      if (rule.kind === 'absence') this.absenceRules.push(loaded);
     }
     for (const [op, list] of byOperation) this.byOperation.set(op, [...this.anyMessage, ...list]);
   }
@@ -153,9 +173,9 @@ export class RuleEngine {
     const scope: Scope = { ep: c.endpoint, change: this.facts.change(c), run: this.facts.run() };
     this.enter(c.endpoint.name);
     const where = { frame: c.frame, src: c.endpoint.address, dst: null, endpoint: c.endpoint.name };
-    for (const rule of this.onEndpoint) {
-      scope.params = rule.params;
-      this.apply(rule, scope, c.ts, where);
+    for (const r of this.onEndpoint) {
+      scope.params = r.rule.params;
+      this.apply(r, scope, c.ts, where);
     }
   }
 
@@ -165,9 +185,9 @@ export class RuleEngine {
     const scope: Scope = { dtls: session, change: { what: c.what }, run: this.facts.run() };
     this.enter(c.session.endpoint);
     const where = { frame: c.frame, src: c.session.client, dst: c.session.server, endpoint: c.session.endpoint };
-    for (const rule of this.onDtls) {
-      scope.params = rule.params;
-      this.apply(rule, scope, c.ts, where);
+    for (const r of this.onDtls) {
+      scope.params = r.rule.params;
+      this.apply(r, scope, c.ts, where);
     }
   }
 
@@ -179,20 +199,20 @@ export class RuleEngine {
     this.lastTs = ts;
     if (ts < this.nextScan) return;
     this.nextScan = ts + DEADLINE_SCAN_S;
-    for (const rule of this.absenceRules) {
-      const state = this.states.get(rule.id)!;
+    for (const { rule, state } of this.absenceRules) {
       const deadlines = state.deadlines;
       if (!deadlines) continue;
       const armed = state.armed!;
       while (deadlines.peek() <= ts) {
         const { at, item: a } = deadlines.pop()!;
         // Left behind: queued again earlier, fired, or evicted.
-        if (at !== a.queued || armed.get(a.key) !== a) continue;
+        if (at !== a.queued || !a.live) continue;
         if (a.deadline > ts) {
           deadlines.push((a.queued = a.deadline), a);
           continue;
         }
         armed.delete(a.key);
+        a.live = false;
         a.scope.params = rule.params;
         this.enter(a.endpoint);
         if (rule.absence!.still && !holds(rule.absence!.still, a.scope)) continue;
@@ -225,10 +245,10 @@ export class RuleEngine {
     setScopeFunctions(this.functions);
   }
 
-  private messageRule(rule: Rule): MessageRule {
-    const needs = rule.needs;
+  private messageRule(loaded: LoadedRule): MessageRule {
+    const needs = loaded.rule.needs;
     return {
-      rule, require: rule.require.map((f) => this.facts.reader(f)),
+      ...loaded, require: loaded.rule.require.map((f) => this.facts.reader(f)),
       ep: needs.has('ep'), obs: needs.has('obs') || needs.has('attrs'), bs: needs.has('bs'), run: needs.has('run'),
     };
   }
@@ -245,29 +265,30 @@ export class RuleEngine {
     if (r.run && scope.run === undefined) scope.run = this.facts.run();
     scope.params = r.rule.params;
     // `m` has the fields of a Where: no object per evaluation.
-    this.apply(r.rule, scope, m.ts, m);
+    this.apply(r, scope, m.ts, m);
   }
 
-  private apply(rule: Rule, scope: Scope, ts: number, where: Where): void {
+  private apply(r: LoadedRule, scope: Scope, ts: number, where: Where): void {
+    const rule = r.rule;
     switch (rule.kind) {
       case 'match':
         if (holds(rule.when!, scope)) this.fire(rule, scope, ts, where);
         return;
       case 'threshold':
-        if (holds(rule.when!, scope)) this.count(rule, scope, ts, where);
+        if (holds(rule.when!, scope)) this.count(r, scope, ts, where);
         return;
       case 'absence':
-        if (holds(rule.when!, scope)) this.arm(rule, scope, ts, where);
+        if (holds(rule.when!, scope)) this.arm(r, scope, ts, where);
         return;
       case 'sequence':
-        this.step(rule, scope, ts, where);
+        this.step(r, scope, ts, where);
     }
   }
 
-  private count(rule: Rule, scope: Scope, ts: number, where: Where): void {
+  private count({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const t = rule.threshold!;
-    const windows = (this.states.get(rule.id)!.windows ??= new Map());
-    const key = this.keyOf(t.by, scope);
+    const windows = (state.windows ??= new Map());
+    const key = keyString(this.keyOf(t.by, scope, state));
     let times = windows.get(key);
     if (!times) {
       if (windows.size >= MAX_KEYS) windows.delete(windows.keys().next().value!);
@@ -282,30 +303,40 @@ export class RuleEngine {
     }
   }
 
-  private arm(rule: Rule, scope: Scope, ts: number, where: Where): void {
+  private arm({ rule, state, late }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const a = rule.absence!;
     const within = valueOf(a.within, scope);
     if (typeof within !== 'number' || !Number.isFinite(within) || within < 0) return;
-    const state = this.states.get(rule.id)!;
     const armed = (state.armed ??= new Map());
     const deadlines = (state.deadlines ??= new ExpiryQueue());
-    const key = this.keyOf(a.by, scope);
+    const k = this.keyOf(a.by, scope, state);
+    const memo = typeof k === 'string' ? null : k;
+    const key = keyString(k);
     const deadline = ts + within;
-    const existing = armed.get(key);
+    // The entry armed under this key: the memo's while it is live (every notification of an
+    // observation finds its own), else the map's.
+    let existing = memo?.armed;
+    if (!existing?.live) existing = armed.get(key);
     if (existing) {
-      // Re-armed (every notification of an observation): updated in place, in its old slot;
-      // the queue hears of it only if the deadline came earlier.
+      // Re-armed: updated in place, in its old slot; the queue hears of it only if the deadline
+      // came earlier.
+      if (memo !== null) memo.armed = existing;
       existing.deadline = deadline;
       existing.frame = where.frame;
-      keep(rule, scope, existing.scope);
+      keep(late, scope, existing.scope);
       if (deadline < existing.queued) deadlines.push((existing.queued = deadline), existing);
       return;
     }
-    if (armed.size >= MAX_KEYS) armed.delete(armed.keys().next().value!);
+    if (armed.size >= MAX_KEYS) {
+      const oldest = armed.values().next().value!;
+      oldest.live = false;
+      armed.delete(oldest.key);
+    }
     const entry: Armed = {
-      key, deadline, queued: deadline, scope: keep(rule, scope, {}), frame: where.frame, src: where.src, dst: where.dst, endpoint: where.endpoint,
+      key, deadline, queued: deadline, scope: keep(late, scope, {}), frame: where.frame, src: where.src, dst: where.dst, endpoint: where.endpoint, live: true,
     };
     armed.set(key, entry);
+    if (memo !== null) memo.armed = entry;
     deadlines.push(deadline, entry);
     // Entries left behind by evictions and earlier deadlines: dropped once they outnumber the live ones.
     if (deadlines.size > 2 * armed.size + 1024) deadlines.rebuild([...armed.values()].map((e): [number, Armed] => [e.queued, e]));
@@ -314,29 +345,31 @@ export class RuleEngine {
   /**
    * A rule's key for this scope. One made of fields of one object (an observation's client and
    * token) is kept per object and used again while those fields hold the same values: the same
-   * string, already hashed, rather than a new one built and hashed on every notification.
+   * string, already hashed, rather than a new one built and hashed on every notification. Such a
+   * key comes as its KeyMemo, where an absence rule also finds its armed deadline.
    */
-  private keyOf(by: Evaluator, scope: Scope): string {
+  private keyOf(by: Evaluator, scope: Scope, state: RuleState): KeyMemo | string {
     const reads = by.reads;
     const source = reads === undefined ? undefined : scope[reads.variable];
     if (reads === undefined || typeof source !== 'object' || source === null) return String(valueOf(by, scope));
-    let memo = this.keys.get(by);
-    if (!memo) this.keys.set(by, (memo = new WeakMap()));
+    const memo = (state.keys ??= new WeakMap());
     const fields = reads.fields;
     const record = source as Record<string, unknown>;
     const known = memo.get(source);
-    if (known && sameInputs(record, fields, known.inputs)) return known.key;
+    if (known && sameInputs(record, fields, known.inputs)) return known;
     const key = String(valueOf(by, scope));
     const inputs = fields.map((f) => record[f]);
     // Only values compared by value: a list or map read here could change inside.
-    if (inputs.every((v) => v === null || typeof v !== 'object')) memo.set(source, { inputs, key });
-    return key;
+    if (!inputs.every((v) => v === null || typeof v !== 'object')) return key;
+    const made: KeyMemo = { inputs, key, armed: null };
+    memo.set(source, made);
+    return made;
   }
 
-  private step(rule: Rule, scope: Scope, ts: number, where: Where): void {
+  private step({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const s = rule.sequence!;
-    const progress = (this.states.get(rule.id)!.progress ??= new Map());
-    const key = this.keyOf(s.by, scope);
+    const progress = (state.progress ??= new Map());
+    const key = keyString(this.keyOf(s.by, scope, state));
     let p = progress.get(key);
     if (p && ts - p.start > s.within) {
       progress.delete(key);
@@ -389,6 +422,10 @@ interface Where {
   endpoint: string | null;
 }
 
+function keyString(k: KeyMemo | string): string {
+  return typeof k === 'string' ? k : k.key;
+}
+
 function sameInputs(source: Record<string, unknown>, fields: string[], inputs: unknown[]): boolean {
   for (let i = 0; i < fields.length; i++) if (source[fields[i]] !== inputs[i]) return false;
   return true;
@@ -399,8 +436,8 @@ function sameInputs(source: Record<string, unknown>, fields: string[], inputs: u
  * arming message's: `ep`, `obs` and the like stay live references to the state, `m` (one object
  * refilled per message) is copied.
  */
-function keep(rule: Rule, from: Scope, into: Scope): Scope {
-  for (const v of rule.late) {
+function keep(late: readonly Variable[], from: Scope, into: Scope): Scope {
+  for (const v of late) {
     const value = from[v];
     if (value !== undefined) into[v] = v === 'm' ? { ...(value as MessageFacts) } : value;
   }

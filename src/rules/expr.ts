@@ -1,5 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js';
-import { compileFast, ERR, NEEDS_INTERPRETER, type Constants, type FunctionTable, type VariableReaders } from './fast.js';
+import { compileFast, ERR, NEEDS_INTERPRETER, type ConstantBinders, type Constants, type FunctionTable, type VariableReaders } from './fast.js';
 
 /**
  * Rule conditions are CEL (Common Expression Language, cel-spec) compiled by
@@ -128,8 +128,7 @@ function valuesOf(records: RecordLike[], pattern: string): number[] {
 const NONE: ReadonlyArray<Record<string, unknown>> = Object.freeze([]);
 
 /** Records under the pattern whose numeric value lies outside [min, max]: {path, value}. One pass, no list of values. */
-function outside(records: RecordLike[], pattern: string, min: number, max: number): ReadonlyArray<Record<string, unknown>> {
-  const match = pathMatcher(pattern);
+function outside(records: RecordLike[], match: (path: string) => boolean, min: number, max: number): ReadonlyArray<Record<string, unknown>> {
   let out: Array<Record<string, unknown>> | null = null;
   for (const r of records) {
     const v = r.value;
@@ -139,8 +138,7 @@ function outside(records: RecordLike[], pattern: string, min: number, max: numbe
 }
 
 /** Records under the pattern whose numeric value is below the last one known: {path, previous, value}. */
-function decreased(records: RecordLike[], pattern: string): ReadonlyArray<Record<string, unknown>> {
-  const match = pathMatcher(pattern);
+function decreased(records: RecordLike[], match: (path: string) => boolean): ReadonlyArray<Record<string, unknown>> {
   let out: Array<Record<string, unknown>> | null = null;
   for (const r of records) {
     if (typeof r.value !== 'number' || !match(r.path)) continue;
@@ -169,10 +167,29 @@ const RULE_FUNCTIONS = {
   uriHost: uriHostOf,
   pathLike: (path: string, pattern: string) => pathMatcher(pattern)(path),
   values: valuesOf,
-  decreased,
-  outside: (records: RecordLike[], pattern: string, min: unknown, max: unknown) => outside(records, pattern, Number(min), Number(max)),
+  decreased: (records: RecordLike[], pattern: string) => decreased(records, pathMatcher(pattern)),
+  outside: (records: RecordLike[], pattern: string, min: unknown, max: unknown) => outside(records, pathMatcher(pattern), Number(min), Number(max)),
   maxOf: extreme(Math.max, -Infinity),
   minOf: extreme(Math.min, Infinity),
+};
+
+/**
+ * The rule functions whose pattern (and bounds) are constants where rules call them: bound once
+ * per call site. A pattern that is no string (a param of another type) is left to the call.
+ */
+const RULE_FUNCTION_BINDERS: ConstantBinders = {
+  pathLike: (pattern: unknown) => (typeof pattern === 'string' ? pathMatcher(pattern) : undefined),
+  decreased: (pattern: unknown) => {
+    if (typeof pattern !== 'string') return undefined;
+    const match = pathMatcher(pattern);
+    return (records: RecordLike[]) => decreased(records, match);
+  },
+  outside: (pattern: unknown, min: unknown, max: unknown) => {
+    if (typeof pattern !== 'string') return undefined;
+    const match = pathMatcher(pattern);
+    const [low, high] = [Number(min), Number(max)];
+    return (records: RecordLike[]) => outside(records, match, low, high);
+  },
 };
 
 const environment = new Environment({ homogeneousAggregateLiterals: false, enableOptionalTypes: true, limits: { maxAstNodes: 2000, maxDepth: 64 } })
@@ -228,7 +245,7 @@ export function compileExpression(text: string, constants?: Constants): Evaluato
   } catch (err) {
     throw new ExpressionError(firstLine(err));
   }
-  const fast = compileFast(ast as Parameters<typeof compileFast>[0], RULE_FUNCTIONS as unknown as FunctionTable, constants, READERS as VariableReaders);
+  const fast = compileFast(ast as Parameters<typeof compileFast>[0], RULE_FUNCTIONS as unknown as FunctionTable, constants, READERS as VariableReaders, RULE_FUNCTION_BINDERS);
   if (!fast) return Object.assign((scope: Scope) => interpreted(scope), { interpreted });
   const evaluate = (scope: Scope): unknown => {
     let result;

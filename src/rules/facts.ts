@@ -3,6 +3,7 @@ import { contentFormatName } from '../lwm2m/payload/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { EndpointChange, NotificationAttributes, ObservationState, StateTracker } from '../state/index.js';
 import { hostOf, markTransient } from './expr.js';
+import { markFixedGetters } from './fast.js';
 
 /** Operations a client sends to its server: their destination is the client's server. */
 const TO_SERVER = new Set(['register', 'update', 'deregister', 'send']);
@@ -101,6 +102,7 @@ export class FactBuilder {
     this.facts = {} as MessageFacts;
     for (const name of MESSAGE_FACTS) Object.defineProperty(this.facts, name, { get: this.fields[name], enumerable: true });
     markTransient(this.facts);
+    markFixedGetters(this.facts);
   }
 
   /** A field of `m` for the current message, read without looking it up by name (require: checks). */

@@ -22,6 +22,13 @@ interface AstNode {
 }
 
 export type FunctionTable = Record<string, (...args: never[]) => unknown>;
+/**
+ * For rule functions called with a value and then constants (`outside(m.records, "/3305/" + "*" + "/5800",
+ * min, max)`): given the constants, the function of the value alone, made once per call site
+ * (a path pattern compiled once rather than looked up on every call); undefined leaves the
+ * call as it is.
+ */
+export type ConstantBinders = Readonly<Record<string, (...constants: never[]) => ((value: never) => unknown) | undefined>>;
 
 /** Variables whose values are known when the expression is compiled (a rule's `params`). */
 export type Constants = Readonly<Record<string, Value>>;
@@ -37,10 +44,10 @@ export type VariableReaders = Readonly<Record<string, (scope: Record<string, Val
  * computed here too, not on every evaluation.
  */
 export function compileFast(
-  ast: AstNode, functions: FunctionTable, constants: Constants = {}, readers: VariableReaders = {},
+  ast: AstNode, functions: FunctionTable, constants: Constants = {}, readers: VariableReaders = {}, binders: ConstantBinders = {},
 ): ((scope: Record<string, Value>) => Value) | null {
   try {
-    const ctx: Context = { fns: functions, constants, readers, slots: 0 };
+    const ctx: Context = { fns: functions, binders, constants, readers, slots: 0 };
     const node = compile(ast, [], ctx);
     // Locals are the loop variables of exists/all; an expression without them shares one empty array.
     if (ctx.slots === 0) return (scope) => node(scope, NO_LOCALS);
@@ -56,6 +63,7 @@ const NO_LOCALS: Locals = [];
 
 interface Context {
   fns: FunctionTable;
+  binders: ConstantBinders;
   constants: Constants;
   readers: VariableReaders;
   /** Loop-variable slots used (exists/all). */
@@ -117,7 +125,7 @@ function compile(ast: AstNode, loopVars: string[], ctx: Context): Node {
       // field() answers with ERR, as it answers the ERR the variable's own node would give.
       const variable = variables.get(target);
       const read = variable === undefined ? undefined : ctx.readers[variable];
-      if (read !== undefined) return (s) => field(read(s), key);
+      if (read !== undefined) return fieldOfVariable(read, key);
       if (variable !== undefined) return (s) => field(s[variable], key);
       return folded((s, l) => field(target(s, l), key), [target]);
     }
@@ -178,6 +186,20 @@ function compile(ast: AstNode, loopVars: string[], ctx: Context): Node {
     case '!=': {
       const [a, b] = [sub(args[0]), sub(args[1])];
       const negate = ast.op === '!=';
+      // Against a constant (`m.codeClass == 2`, `obs != null`): a number compared as a number,
+      // an identical value answered without equal().
+      const k = known.get(b);
+      if (k !== undefined && (k === null || typeof k !== 'object') && k !== ERR) {
+        const n = Number(k);
+        const numeric = typeof k === 'number' || typeof k === 'bigint';
+        return folded((s, l) => {
+          const x = a(s, l);
+          if (numeric && typeof x === 'number') return (x === n) !== negate;
+          if (x === k) return !negate;
+          const r = equal(x, k);
+          return r === ERR ? ERR : negate ? !r : r;
+        }, [a]);
+      }
       return folded((s, l) => {
         const r = equal(a(s, l), b(s, l));
         return r === ERR ? ERR : negate ? !r : r;
@@ -273,6 +295,14 @@ function compileCall(name: string, argAsts: AstNode[], loopVars: string[], ctx: 
     const a = args[0];
     const values = rest.map((r) => known.get(r));
     if (values.includes(ERR)) return constant(ERR);
+    const bind = Object.hasOwn(ctx.binders, name) ? ctx.binders[name] as (...c: unknown[]) => ((x: unknown) => unknown) | undefined : undefined;
+    const bound = bind?.(...values);
+    if (bound !== undefined) {
+      return (s, l) => {
+        const x = a(s, l);
+        return x === ERR ? ERR : bound(x);
+      };
+    }
     if (values.length === 1) {
       const [y] = values;
       return (s, l) => {
@@ -373,6 +403,38 @@ function compare(cmp: (a: number, b: number) => boolean, x: Value, y: Value): Va
   if (nx && ny) return cmp(Number(x), Number(y));
   if (typeof x === 'string' && typeof y === 'string') return cmp(x < y ? -1 : x > y ? 1 : 0, 0);
   return ERR;
+}
+
+/** Objects whose fields are getters that stay the same (`m`, one object refilled per message). */
+const fixedGetters = new WeakSet<object>();
+
+export function markFixedGetters(o: object): void {
+  fixedGetters.add(o);
+}
+
+/**
+ * `m.path`. The fields of `m` are getters, and read by a name that varies at one shared call
+ * site they are V8's slowest property read (a megamorphic accessor lookup, ~40 ns): the node
+ * keeps the getter it found on the object, and calls it while the variable holds that object.
+ */
+function fieldOfVariable(read: (scope: Record<string, Value>) => Value, key: string): Node {
+  let owner: object | null = null;
+  let getter: (() => Value) | undefined;
+  return (s) => {
+    const t = read(s);
+    if (t === owner) {
+      const v = getter!.call(t);
+      return v === undefined ? ERR : v;
+    }
+    if (t !== null && typeof t === 'object' && fixedGetters.has(t)) {
+      const g = Object.getOwnPropertyDescriptor(t, key)?.get;
+      if (g !== undefined) {
+        owner = t;
+        getter = g;
+      }
+    }
+    return field(t, key);
+  };
 }
 
 function field(target: Value, key: string): Value {

@@ -21,6 +21,11 @@ export interface StateTrackerOptions {
    * only registrations are kept: enough for endpoint records, and cheaper per message.
    */
   content?: boolean;
+  /**
+   * Keep a ring of recent samples of every numeric resource in the twin (default true): for the
+   * dashboard's sparklines and the store's samples; the rules read only last values.
+   */
+  series?: boolean;
 }
 
 /**
@@ -51,7 +56,7 @@ export class StateTracker {
     });
     this.observations = new ObservationTable(listener);
     this.bootstrap = new BootstrapSessions(listener);
-    this.twin = new DeviceTwin(listener);
+    this.twin = new DeviceTwin(listener, opts.series ?? true);
   }
 
   handle(m: AnalyzedMessage): void {

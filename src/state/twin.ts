@@ -9,9 +9,9 @@ const MAX_STRING = 1024;
 export const SERIES_CAPACITY = 32;
 
 /**
- * Device twin: the last value and time of every resource seen in a payload, and a ring of
- * recent samples for numeric ones. Bounded per endpoint and overall; values of credential
- * objects are never recorded.
+ * Device twin: the last value and time of every resource seen in a payload, and (unless told
+ * not to) a ring of recent samples for numeric ones. Bounded per endpoint and overall; values
+ * of credential objects are never recorded.
  */
 export class DeviceTwin {
   private readonly byEndpoint = new Map<string, Map<string, ResourceState>>();
@@ -19,7 +19,8 @@ export class DeviceTwin {
   /** Values not recorded because a bound was reached. */
   dropped = 0;
 
-  constructor(private readonly listener: StateListener) {}
+  /** `series`: keep recent samples of numeric resources, not only their last value. */
+  constructor(private readonly listener: StateListener, private readonly series = true) {}
 
   get(endpoint: string, path: string): ResourceState | undefined {
     return this.byEndpoint.get(endpoint)?.get(path);
@@ -57,7 +58,7 @@ export class DeviceTwin {
       res.type = r.type;
       res.value = typeof value === 'string' && value.length > MAX_STRING ? value.slice(0, MAX_STRING) : value;
       res.updatedAt = at;
-      if (typeof value === 'number') addSample(res.series ?? (res.series = newSeries()), at, value);
+      if (typeof value === 'number' && this.series) addSample(res.series ?? (res.series = newSeries()), at, value);
       changed?.call(this.listener, res);
     }
   }

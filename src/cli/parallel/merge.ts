@@ -52,7 +52,11 @@ export interface ByteOutput {
   write(text: string): void;
 }
 
-/** Held bytes already written are moved out of the buffer once they are this many. */
+/**
+ * Bytes already written are dropped from the held buffer once they are this many and at least
+ * as many as the bytes still held: each held byte is then moved about once, however far the
+ * state thread falls behind (moving the held rest every megabyte copied it over and over).
+ */
 const COMPACT_BYTES = 1 << 20;
 
 /**
@@ -186,7 +190,7 @@ export class UnitMerger {
       this.sent = 0;
       this.ends.length = 0;
       this.endsBase = this.units;
-    } else if (this.sent >= COMPACT_BYTES) {
+    } else if (this.sent >= COMPACT_BYTES && this.sent >= this.lines.length - this.sent) {
       const lines = this.lines;
       lines.buf.copyWithin(0, this.sent, lines.length);
       lines.length -= this.sent;

@@ -77,6 +77,14 @@ describe('TextBatcher + UnitMerger', () => {
     );
   });
 
+  it('megabytes held while the state thread falls behind, then written as it catches up', () => {
+    const steps: Step[] = [];
+    for (let i = 1; i <= 500_000; i++) steps.push(i % 997 === 0 ? { unit: false, text: `<${i}>` } : { unit: true });
+    // A batch of 1000 units reaches the merger every 2000 lines: the held lines grow past 1 MiB.
+    const schedule = Array.from({ length: 2000 }, (_, i) => (i === 0 ? 1 : 0));
+    expect(mergeRun(steps, 1000, schedule)).toBe(sequential(steps));
+  });
+
   it('texts before the first line, between lines and after the last one (the end of the run)', () => {
     const steps: Step[] = [
       { unit: false, text: 'a' }, { unit: true }, { unit: false, text: 'b' }, { unit: false, text: 'c' }, { unit: true }, { unit: true },

@@ -191,6 +191,12 @@ suppress: 0
     expect(h.events.map((e) => e.ts)).toEqual([120]);
     h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '05', ts: 135 });
     expect(h.events.map((e) => e.ts)).toEqual([120, 130]);
+    // The key whose deadline fired, armed again by the same state object: a new deadline.
+    h.send('10.1.0.1:40000', SERVER, { code: 'POST', path: '/rd/5', token: '06', ts: 140 });
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '07', ts: 239 });
+    expect(h.events.map((e) => e.ts)).toEqual([120, 130]);
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '08', ts: 245 });
+    expect(h.events.map((e) => e.ts)).toEqual([120, 130, 240]);
   });
 
   it('skips a rule whose top-level `m.FIELD &&` is false without evaluating it', () => {

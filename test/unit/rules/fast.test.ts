@@ -5,6 +5,7 @@ import { readCapture } from '../../../src/capture/index.js';
 import { DEFAULT_RULES } from '../../../src/cli/rule-set.js';
 import { AnalysisSession } from '../../../src/cli/session.js';
 import { compileExpression, type Evaluator, type Scope } from '../../../src/rules/expr.js';
+import { markFixedGetters } from '../../../src/rules/fast.js';
 import { loadRules } from '../../../src/rules/index.js';
 
 /** What holds() makes of an evaluation: true, or not (false, another value, or an error). */
@@ -44,10 +45,33 @@ describe('fast path (closures) against the CEL interpreter', () => {
     ['maxOf(values(m.r, "/3305/*/5800")) > 10.0', { m: { r: [{ path: '/3305/1/5800', value: 11 }, { path: '/3305/1/5805', value: 99 }] } }, 'true'],
     ['maxOf(values(m.r, "/3305/*/5800")) > 10.0', { m: { r: [] } }, 'false'],
     ['m.l == [1]', { m: { l: [1] } }, 'true'], // list equality goes to the interpreter
+    // Equality against a constant, compared without equal() where it can be.
+    ['m.n == 2', { m: { n: 2 } }, 'true'],
+    ['m.n != 2', { m: { n: 2.5 } }, 'true'],
+    ['m.s != null', { m: { s: null } }, 'false'],
+    ['m.s == "a"', { m: { s: 'a' } }, 'true'],
+    ['m.s == "a"', { m: { s: ['a'] } }, 'false'],
+    ['m.missing == null', { m: {} }, 'error'],
+    // Rule functions with a constant pattern, bound once per call site.
+    ['size(outside(m.r, "/3305/*/5800", -10.0, 10.0)) > 0', { m: { r: [{ path: '/3305/2/5800', value: 11 }] } }, 'true'],
+    ['size(outside(m.r, "/3305/*/5800", -10.0, 10.0)) > 0', { m: { r: [{ path: '/3305/2/5805', value: 11 }] } }, 'false'],
+    ['pathLike(m.p, "/3/*/1")', { m: { p: '/3/0/1' } }, 'true'],
   ])('%s', (text, scope, expected) => {
     const e = compileExpression(text);
     expect(outcome(e, scope), 'fast path').toBe(expected);
     expect(outcome(e.interpreted!, scope), 'interpreter').toBe(expected);
+  });
+
+  it('reads the fields of an object of getters (m) through the getter it found there, while the variable holds that object', () => {
+    const e = compileExpression('m.v > 1.0');
+    let v = 2;
+    const m = Object.defineProperty({}, 'v', { get: () => v, enumerable: true });
+    markFixedGetters(m);
+    expect(e({ m })).toBe(true);
+    v = 0;
+    expect(e({ m })).toBe(false);
+    expect(e({ m: { v: 5 } })).toBe(true);
+    expect(e({ m })).toBe(false);
   });
 
   it('folds constants (params) into the closures, with the answers of the interpreter reading them from the scope', () => {

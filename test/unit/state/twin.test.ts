@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { samples, SERIES_CAPACITY } from '../../../src/state/index.js';
+import { DeviceTwin } from '../../../src/state/twin.js';
 import { uint } from '../../support/coap-flow.js';
 import { CLIENT, SERVER, TrackedFlow } from '../../support/tracked-flow.js';
 
@@ -25,5 +26,12 @@ describe('device twin', () => {
     expect(s).toHaveLength(SERIES_CAPACITY);
     expect(s[0][1]).toBe(3);
     expect(s.at(-1)![1]).toBe(SERIES_CAPACITY + 2);
+  });
+
+  it('without series keeps last values only (what the rules read)', () => {
+    const twin = new DeviceTwin({}, false);
+    twin.apply('meter-7', [{ path: '/3/0/9', name: 'Battery Level', type: 'integer', value: 80 }], 1000);
+    twin.apply('meter-7', [{ path: '/3/0/9', name: 'Battery Level', type: 'integer', value: 79 }], 1001);
+    expect(twin.get('meter-7', '/3/0/9')).toMatchObject({ value: 79, updatedAt: 1001, series: null });
   });
 });

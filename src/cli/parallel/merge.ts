@@ -110,8 +110,9 @@ export class UnitMerger {
 
   /**
    * Where the next unit line is to be written, then ended with lineEnd(): straight into the
-   * output when nothing is held and the state thread is past that unit (the usual case: it
-   * runs ahead), else into `lines`, to be held.
+   * output when nothing is held and the state thread is past that unit (without rules, or with
+   * few, where it runs ahead), else into `lines`, to be held (with the default rules the state
+   * thread is the slower one, and most lines wait for it).
    */
   target(): JsonBytes {
     this.direct = this.written === this.units && this.complete > this.units;

@@ -6,7 +6,9 @@ import { createProgress } from './progress.js';
 import { loadRuleSet } from './rule-set.js';
 import { analyzeParallel, defaultThreads } from './parallel/run.js';
 import { AnalysisSession } from './session.js';
-import { isInteractive, LiveSource, startLiveDashboard } from '../ui/index.js';
+// The dashboard (ink and React, ~0.45 s to load) is imported only when it is drawn.
+import type { LiveSource } from '../ui/index.js';
+import { isInteractive } from '../ui/terminal.js';
 
 export interface AnalyzeOptions {
   format: 'summary' | 'ndjson';
@@ -38,13 +40,17 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
   const keys = pskKeys(pskEntries);
   const size = fileSize(file);
   let live: LiveSource | null = null;
+  let dashboardModule: typeof import('../ui/index.js') | null = null;
   if (opts.ui) {
     if (opts.format === 'ndjson') {
       process.stderr.write('coapwatch: --ui draws on the terminal and cannot be combined with --format ndjson\n');
       process.exitCode = 1;
       return;
     }
-    if (isInteractive()) live = new LiveSource({ source: file });
+    if (isInteractive()) {
+      dashboardModule = await import('../ui/index.js');
+      live = new dashboardModule.LiveSource({ source: file });
+    }
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
   }
   if (opts.format === 'ndjson' && !opts.ui && opts.db === undefined && (opts.threads ?? defaultThreads(opts.rules)) === 2) {
@@ -62,7 +68,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
   const { pipeline, store, writer } = session;
   // The dashboard: drawn while the file is read (polled, at most 10 times a second), open until q.
   let reading = true;
-  const dashboard = live ? (live.attach(session), startLiveDashboard(live, { title: `analyze ${file}` })) : null;
+  const dashboard = live && dashboardModule ? (live.attach(session), dashboardModule.startLiveDashboard(live, { title: `analyze ${file}` })) : null;
   dashboard?.done.then(() => {
     if (!reading) return;
     // q before the end of the file: keep what was decoded and stop.

@@ -6,6 +6,7 @@ import {
   ENDPOINT_SORT_KEYS, type DashboardSource, type EndpointSummary, type EventSummary, type FlowMessage,
 } from './source.js';
 import { clean, fit } from './text.js';
+import { VIEWS, type ViewName } from './view-names.js';
 import { EndpointDetailView, endpointDetailLines, type EndpointDetailData } from './views/endpoint-detail.js';
 import { EndpointsView } from './views/endpoints.js';
 import { EventDetailView, eventDetailLines, EventsView } from './views/events.js';
@@ -13,8 +14,6 @@ import { FlowView, MessageView, messageLines } from './views/flow.js';
 import { HelpView } from './views/help.js';
 import { OverviewView, overviewLines } from './views/overview.js';
 
-export const VIEWS = ['overview', 'endpoints', 'endpoint', 'flow', 'events'] as const;
-export type ViewName = (typeof VIEWS)[number];
 const TITLES: Record<ViewName, string> = { overview: 'Overview', endpoints: 'Endpoints', endpoint: 'Endpoint', flow: 'Flow', events: 'Events' };
 
 /** Live data is looked at this often at most: redraws are capped at 10 per second. */

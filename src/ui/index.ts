@@ -1,12 +1,15 @@
 import { basename } from 'node:path';
-import type { ViewName } from './app.js';
+import { isInteractive } from './terminal.js';
+import type { ViewName } from './view-names.js';
 import { show, type Running } from './render.js';
 import { LiveSource } from './live-source.js';
 import { plainReport } from './plain.js';
 import type { DashboardSource } from './source.js';
 import { StoreSource } from './store-source.js';
 
-export { Dashboard, POLL_MS, VIEWS, type DashboardProps, type ViewName } from './app.js';
+export { Dashboard, POLL_MS, type DashboardProps } from './app.js';
+export { isInteractive } from './terminal.js';
+export { VIEWS, type ViewName } from './view-names.js';
 export { LiveSource, type LiveSessionLike, type LiveSourceOptions, type LiveStats } from './live-source.js';
 export { plainReport } from './plain.js';
 export type { Running } from './render.js';
@@ -15,10 +18,6 @@ export { StoreSource } from './store-source.js';
 
 export const NOT_A_TERMINAL = 'stdout is not a terminal: printing a plain overview';
 
-/** Both stdin and stdout are terminals (keys can be read, the screen drawn). */
-export function isInteractive(): boolean {
-  return process.stdout.isTTY === true && process.stdin.isTTY === true;
-}
 
 /**
  * `coapwatch ui --db PATH`: reviews a database written by analyze --db. When stdout or stdin is

@@ -1,5 +1,6 @@
 import { render } from 'ink';
-import { Dashboard, type ViewName } from './app.js';
+import { Dashboard } from './app.js';
+import type { ViewName } from './view-names.js';
 import type { DashboardSource } from './source.js';
 
 export interface Running {

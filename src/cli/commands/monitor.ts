@@ -3,7 +3,9 @@ import { Worker } from 'node:worker_threads';
 import { linkTypeName, openLiveCapture, type LiveStats, type PacketQueueMemory } from '../../capture/index.js';
 import type { PskEntry } from '../../dtls/index.js';
 import { addPskOptions, integerIn, parsePorts } from '../options.js';
-import { followStoredDashboard, isInteractive, type Running } from '../../ui/index.js';
+// The dashboard (ink and React, ~0.45 s to load) is imported only with --ui.
+import type { Running } from '../../ui/index.js';
+import { isInteractive } from '../../ui/terminal.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
 
 export interface MonitorOptions {
@@ -117,6 +119,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     return;
   }
   const filter = opts.filter ?? defaultFilter(opts.coapPort);
+  const dashboardModule = opts.ui ? await import('../../ui/index.js') : null;
   // Rules are checked before anything is opened (the worker loads them again for itself).
   loadRuleSet(opts.rules);
   // Capture opens first: its errors (interface, permission, filter, libpcap) leave nothing on disk.
@@ -162,7 +165,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
         started = true;
         if (stopping) return;
         if (opts.ui) {
-          ui = followStoredDashboard(opts.db, m.runId, `monitor ${opts.interface}`);
+          ui = dashboardModule!.followStoredDashboard(opts.db, m.runId, `monitor ${opts.interface}`);
           void ui.done.then(stop); // q
         } else {
           const mode = promisc && opts.interface !== 'any' ? 'promiscuous' : 'not promiscuous';

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { runStoredDashboard, VIEWS, type ViewName } from '../../ui/index.js';
+// The dashboard (ink and React, ~0.45 s to load) is imported when the command runs, not with the CLI.
+import { VIEWS, type ViewName } from '../../ui/view-names.js';
 
 function parseRun(value: string): number {
   const n = Number(value);
@@ -25,6 +26,7 @@ export function registerUiCommand(program: Command): void {
 Keys: arrows or j/k move, Enter opens, Esc goes back, Tab switches views, / filters, ? shows every key, q quits.
 When stdout is not a terminal, a plain overview, the endpoints seen last and the newest events are printed instead.`)
     .action(async (opts: { db: string; run?: number; view?: ViewName; follow?: boolean }) => {
+      const { runStoredDashboard } = await import('../../ui/index.js');
       await runStoredDashboard(opts.db, { run: opts.run, view: opts.view, follow: opts.follow });
     });
 }

@@ -41,9 +41,10 @@ export interface ParallelOptions {
  * state thread (state-worker.ts) decodes it too and tracks state and runs the rules; the
  * lines are merged here into the bytes the single-threaded run writes (see protocol.ts).
  * Decoding twice costs CPU time; it frees this thread from state and rules. Measured on a
- * 2-core machine (1M-message bench capture, stdout to /dev/null): with the default rules
- * 19.2-19.9 s with one thread, 14.3-15.1 s with two; with --no-rules 10.2-10.6 s against
- * 11.4-11.8 s, as the state thread then only tracks state, which costs less than the second
+ * 2-core machine (1M-message bench capture, stdout to /dev/null, best of 3): with the default
+ * rules 15.8 s with one thread, 13.5 s with two, the state thread being the slower one (this
+ * thread waits for it ~18 % of the time); with --no-rules 10.2-10.6 s against 11.4-11.8 s (an
+ * earlier build), as the state thread then only tracks state, which costs less than the second
  * decode and the slowdown the two threads cause each other (memory-bound work: each runs
  * ~35-50 % slower next to the other than alone).
  */

@@ -86,8 +86,8 @@ in promiscuous mode unless --no-promisc (on "any" it never is).
 SIGHUP reloads the rule files (--rules, or the bundled ones) without dropping state; if they have a problem,
 it is logged and the rules in force stay.
 Exit status: 0 after SIGINT or SIGTERM (database committed, final counters printed); 1 when the interface does not exist,
-capture is not permitted, the filter does not compile, libpcap or "koffi" is missing, a rule file is wrong, or the
-database cannot be written.`)
+capture is not permitted, the filter does not compile, libpcap or "koffi" is missing, a rule file is wrong, the
+database cannot be written, or libpcap fails while capturing (the interface went away; the run is committed).`)
     .action(async (opts: MonitorOptions) => {
       await monitorCommand(opts);
     });

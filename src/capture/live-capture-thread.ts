@@ -13,8 +13,8 @@ import { PacketQueue } from './live-queue.js';
  * The handle is non-blocking and the loop waits in poll(2) with a timeout of its own, because
  * libpcap would otherwise wait without end on a quiet interface, where the stop request and the
  * counters must still be seen to. When the opening thread sets CAPTURE_STOP, the loop goes on
- * reading what libpcap still holds for a moment, publishes the final counters and sets
- * CAPTURE_DONE; the opening thread closes the handle after that.
+ * reading the frames captured before that moment which libpcap still holds, publishes the final
+ * counters and sets CAPTURE_DONE; the opening thread closes the handle after that.
  */
 
 /** How often the kernel's counters are read (pcap_stats). */
@@ -22,12 +22,15 @@ const STATS_EVERY_MS = 200;
 /** The longest wait in poll(2), i.e. how late a stop request or a quiet interface's counters may be seen. */
 const POLL_MS = 50;
 /**
- * After the stop request, how long the loop goes on reading: libpcap hands a block of frames over
- * when it is full or its read timeout (READ_TIMEOUT_MS in live.ts, 100 ms) has passed, so the
- * frames captured just before the stop arrive up to that much later. They are still read (a user
- * stopping monitor expects what was on the wire until then); a busy link holds the stop up no longer.
+ * After the stop request, how long the loop waits for more frames: libpcap hands a block of
+ * frames over when it is full or its read timeout (READ_TIMEOUT_MS in live.ts, 100 ms) has
+ * passed, so the frames captured just before the stop arrive up to that much later. They are
+ * still read (a user stopping monitor expects what was on the wire until then), those captured
+ * after it are not; a thread that falls behind still reads the backlog of earlier frames, for at
+ * most STOP_READ_MAX_MS more.
  */
 const STOP_DRAIN_MS = 150;
+const STOP_READ_MAX_MS = 2_000;
 const POLLIN = 1;
 
 const { handle, queue: queueMemory, control: controlMemory, counters: countersMemory } = workerData as CaptureThreadData;
@@ -71,32 +74,41 @@ function prepare(): string | null {
 
 let failure = prepare();
 publishStats();
-/** Set once the stop request is seen: from then on the loop reads until this time. */
-let stopBy = Infinity;
+/** Set once the stop request is seen: its time (libpcap's clock, seconds), how long to wait for blocks libpcap still holds, and the last moment to read at all. */
+let stopAt = Infinity;
+let waitUntil = Infinity;
+let readUntil = Infinity;
 while (failure === null) {
   const status = pcap.nextEx(handle, headerAt, dataAt);
   if (status === 1) {
     pcap.copyInto(header, readNative(headerAt, 0, P), header.length);
+    const ts = readNative(header, 0, L) + readNative(header, L, L) / 1e6;
+    // Frames come in capture order: one captured after the stop request ends the read.
+    if (ts > stopAt) break;
     const length = readNative(header, 2 * L, 4);
     const at = queue.reserve(length);
     if (at >= 0) {
       pcap.copy(ringAddress + at, readNative(dataAt, 0, P), length);
-      queue.commit(at, length, readNative(header, 2 * L + 4, 4), readNative(header, 0, L) + readNative(header, L, L) / 1e6);
+      queue.commit(at, length, readNative(header, 2 * L + 4, 4), ts);
     }
     counters[CAPTURE_COUNTERS.received] = ++received;
     if ((received & 255) === 0 && performance.now() >= statsDue) publishStats();
   } else if (status === 0) {
     // Nothing handed over yet: wait for the next block, or for POLL_MS.
     const now = performance.now();
-    if (now >= stopBy) break;
+    if (now >= waitUntil) break;
     if (now >= statsDue) publishStats();
-    pcap.poll(pollFd, 1, Math.max(1, Math.min(POLL_MS, Math.ceil(stopBy - now))));
+    pcap.poll(pollFd, 1, Math.max(1, Math.min(POLL_MS, Math.ceil(waitUntil - now))));
   } else {
     failure = pcap.geterr(handle) || pcap.statustostr(status);
   }
-  if (stopBy === Infinity) {
-    if (Atomics.load(control, CAPTURE_STOP) !== 0) stopBy = performance.now() + STOP_DRAIN_MS;
-  } else if (performance.now() >= stopBy) {
+  if (stopAt === Infinity) {
+    if (Atomics.load(control, CAPTURE_STOP) !== 0) {
+      stopAt = Date.now() / 1000;
+      waitUntil = performance.now() + STOP_DRAIN_MS;
+      readUntil = waitUntil + STOP_READ_MAX_MS;
+    }
+  } else if (performance.now() >= readUntil) {
     break;
   }
 }

@@ -13,8 +13,8 @@ import { ensureCapture } from './build-capture.js';
 /*
  * `npm run bench:live`: `coapwatch monitor -i lo` against real LwM2M traffic injected on loopback
  * at a fixed rate. The frames are the bench capture's (a smart-meter fleet, mostly notifications),
- * sent as they are with libpcap (pcap_inject, bound through `koffi` as monitor binds libpcap) and looped when the run outlasts
- * them; every frame is one CoAP message. Reports what was sent, what monitor received, what was
+ * sent as they are with libpcap (pcap_inject, bound through `koffi` as monitor binds libpcap) and
+ * looped when the run outlasts them; every frame is one CoAP message. Reports what was sent, what monitor received, what was
  * lost before it (the kernel's drops), what it dropped itself, and its memory every second.
  */
 
@@ -22,7 +22,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'bin/coapwatch.js');
 const DATA_DIR = join(ROOT, 'bench-data');
 const CAPTURE_PACKETS = 200_000;
-
 
 function positive(value: string): number {
   const n = Number(value.replace(/_/g, ''));

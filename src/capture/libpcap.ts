@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaptureError } from './types.js';
@@ -64,6 +65,21 @@ export const PCAP_ERROR_PROMISC_PERM_DENIED = -11;
 export const PCAP_ERRBUF_SIZE = 256;
 /** pcap_compile's netmask when it is not known (only broadcast tests need it). */
 export const PCAP_NETMASK_UNKNOWN = 0xffffffff;
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** A pointer- or long-sized integer stored at `offset` in host byte order (addresses fit in 53 bits). */
+export function readNative(buffer: Buffer, offset: number, bytes: number): number {
+  if (bytes === 4) return LITTLE_ENDIAN ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset);
+  return LITTLE_ENDIAN
+    ? buffer.readUInt32LE(offset) + buffer.readUInt32LE(offset + 4) * 0x1_0000_0000
+    : buffer.readUInt32BE(offset) * 0x1_0000_0000 + buffer.readUInt32BE(offset + 4);
+}
+
+/** The message libpcap left in an error buffer (NUL-terminated). */
+export function errbufText(errbuf: Buffer): string {
+  return errbuf.toString('latin1').replace(/\0.*$/s, '');
+}
 
 interface KoffiLibrary {
   func(signature: string): (...args: never[]) => unknown;

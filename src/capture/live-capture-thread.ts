@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadLibpcap, PCAP_ERRBUF_SIZE } from './libpcap.js';
+import { errbufText, loadLibpcap, PCAP_ERRBUF_SIZE, readNative } from './libpcap.js';
 import { CAPTURE_COUNTERS, CAPTURE_DONE, CAPTURE_STOP, type CaptureThreadData, type CaptureThreadMessage } from './live-control.js';
-import { readNative } from './live-open.js';
 import { PacketQueue } from './live-queue.js';
 
 /*
@@ -64,7 +63,7 @@ function publishStats(): void {
 /** Why the loop cannot start, or null. */
 function prepare(): string | null {
   const errbuf = Buffer.alloc(PCAP_ERRBUF_SIZE);
-  if (pcap.setnonblock(handle, 1, errbuf) !== 0) return errbuf.toString('latin1').replace(/\0.*$/s, '');
+  if (pcap.setnonblock(handle, 1, errbuf) !== 0) return errbufText(errbuf);
   const fd = pcap.selectableFd(handle);
   if (fd < 0) return 'libpcap has no file descriptor to wait on for this interface';
   pollFd[0] = fd;

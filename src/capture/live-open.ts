@@ -1,7 +1,6 @@
-import { endianness } from 'node:os';
 import {
   loadLibpcap, PCAP_ERRBUF_SIZE, PCAP_ERROR_NO_SUCH_DEVICE, PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED,
-  PCAP_NETMASK_UNKNOWN, type Libpcap,
+  PCAP_NETMASK_UNKNOWN, errbufText, readNative, type Libpcap,
 } from './libpcap.js';
 import { CaptureError } from './types.js';
 
@@ -22,16 +21,6 @@ export interface OpenedPcap {
   linkType: number;
 }
 
-const LITTLE_ENDIAN = endianness() === 'LE';
-
-/** A pointer- or long-sized integer stored at `offset` in host byte order (addresses fit in 53 bits). */
-export function readNative(buffer: Buffer, offset: number, bytes: number): number {
-  if (bytes === 4) return LITTLE_ENDIAN ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset);
-  return LITTLE_ENDIAN
-    ? buffer.readUInt32LE(offset) + buffer.readUInt32LE(offset + 4) * 0x1_0000_0000
-    : buffer.readUInt32BE(offset) * 0x1_0000_0000 + buffer.readUInt32BE(offset + 4);
-}
-
 /** The NUL-terminated string at an address (latin1: interface names are ASCII). */
 function cString(pcap: Libpcap, address: number): string {
   const text = Buffer.alloc(pcap.strlen(address));
@@ -40,7 +29,7 @@ function cString(pcap: Libpcap, address: number): string {
 }
 
 /** Names of the interfaces libpcap can capture on (pcap_findalldevs). */
-export function listInterfaces(): string[] {
+function listInterfaces(): string[] {
   const pcap = loadLibpcap();
   const head = Buffer.alloc(8);
   const errbuf = Buffer.alloc(PCAP_ERRBUF_SIZE);
@@ -76,7 +65,7 @@ export function openPcap(opts: PcapOpenOptions): OpenedPcap {
   const pcap = loadLibpcap();
   const errbuf = Buffer.alloc(PCAP_ERRBUF_SIZE);
   const handle = pcap.create(opts.device, errbuf);
-  if (handle === 0) throw new CaptureError(`cannot capture on "${opts.device}": ${errbuf.toString('latin1').replace(/\0.*$/s, '')}`);
+  if (handle === 0) throw new CaptureError(`cannot capture on "${opts.device}": ${errbufText(errbuf)}`);
   try {
     pcap.setSnaplen(handle, opts.snaplen);
     pcap.setPromisc(handle, opts.promisc ? 1 : 0);

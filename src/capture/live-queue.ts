@@ -21,10 +21,10 @@ const WAITING = 4;
 const CONTROL_WORDS = 5;
 
 /**
- * The bounded queue between the capture callback and decoding, in shared memory so that the two
+ * The bounded queue between the capture thread and decoding, in shared memory so that the two
  * may run on different threads (one producer, one consumer): a byte ring holding the frames back
- * to back, and for each frame its place, length, wire length and time. `push` copies a frame in
- * and returns at once; when the ring or the slot table is full the frame is counted as dropped
+ * to back, and for each frame its place, length, wire length and time. `reserve` + `commit` put a
+ * frame in at once; when the ring or the slot table is full the frame is counted as dropped
  * instead, so a consumer that falls behind costs frames, never memory.
  */
 export class PacketQueue {
@@ -76,19 +76,10 @@ export class PacketQueue {
     return Atomics.load(this.control, HIGH_WATER);
   }
 
-  /** Producer: copies `length` bytes of `src`; false (and one more drop) when there is no room. */
-  push(src: Buffer, length: number, origLength: number, ts: number): boolean {
-    const at = this.reserve(length);
-    if (at < 0) return false;
-    src.copy(this.ring, at, 0, length);
-    this.commit(at, length, origLength, ts);
-    return true;
-  }
-
   /**
-   * Producer, for a frame that is copied into `ring` by other means (the capture thread copies
-   * straight from libpcap's buffer): where its `length` bytes go, or -1 (and one more drop) when
-   * there is no room. The frame is queued by `commit`, which must follow before the next reserve.
+   * Producer: where a frame's `length` bytes go in `ring` (the capture thread copies them there
+   * straight from libpcap's buffer), or -1 (and one more drop) when there is no room. The frame is
+   * queued by `commit`, which must follow before the next reserve.
    */
   reserve(length: number): number {
     const c = this.control;

@@ -101,8 +101,9 @@ export function openLiveCapture(opts: LiveCaptureOptions): LiveCapture {
   });
 
   const stats = (): LiveStats => {
+    if (final !== null) return final;
     const read = counters[CAPTURE_COUNTERS.statsRead] === 1;
-    return final ?? {
+    return {
       received: counters[CAPTURE_COUNTERS.received],
       droppedKernel: read ? counters[CAPTURE_COUNTERS.droppedKernel] : null,
       droppedInterface: read ? counters[CAPTURE_COUNTERS.droppedInterface] : null,

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCapture, type CaptureInfo, type RawPacket } from '../../../src/capture/index.js';
+import { readCapture, type CaptureInfo, type PacketQueue, type RawPacket } from '../../../src/capture/index.js';
 
 export function fixture(name: string): string {
   return fileURLToPath(new URL(`../../fixtures/capture/${name}`, import.meta.url));
@@ -113,4 +113,13 @@ export function expectPackets(packets: RawPacket[], rows: TsharkRow[], linkType:
     expect(packet.ts).toBeCloseTo(ts, TS_DIGITS);
     expect([packet.origLength, packet.data.length, packet.linkType]).toEqual([len, capLen, linkType]);
   });
+}
+
+/** What the capture thread does with one frame: reserve room in the queue, copy `length` bytes of `src` there, commit; false when there was no room. */
+export function pushFrame(q: PacketQueue, src: Buffer, length: number, origLength: number, ts: number): boolean {
+  const at = q.reserve(length);
+  if (at < 0) return false;
+  src.copy(q.ring, at, 0, length);
+  q.commit(at, length, origLength, ts);
+  return true;
 }

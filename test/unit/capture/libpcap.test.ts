@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureError } from '../../../src/capture/index.js';
-import { openLibpcap } from '../../../src/capture/libpcap.js';
-import { readNative } from '../../../src/capture/live-open.js';
+import { openLibpcap, readNative } from '../../../src/capture/libpcap.js';
 
 /* Offline analysis never loads koffi or libpcap; monitor says exactly what to install when it cannot. */
 describe('loading libpcap through the optional koffi module', () => {

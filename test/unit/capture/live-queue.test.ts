@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketQueue } from '../../../src/capture/live-queue.js';
+import { pushFrame } from './helpers.js';
 
 const frame = (n: number, length: number) => Buffer.alloc(length, n & 0xff);
 
@@ -16,7 +17,7 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
     const scratch = Buffer.alloc(100);
     for (let i = 0; i < 5; i++) {
       scratch.fill(i);
-      expect(q.push(scratch, 10 + i, 50 + i, 1000 + i)).toBe(true);
+      expect(pushFrame(q, scratch, 10 + i, 50 + i, 1000 + i)).toBe(true);
     }
     scratch.fill(0xee); // the capture buffer is reused: queued frames must not change
     const got = drainAll(q);
@@ -27,19 +28,19 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
   it('counts frames that find no room as dropped instead of growing', () => {
     const q = PacketQueue.create(1000, 1000);
     let accepted = 0;
-    for (let i = 0; i < 50; i++) if (q.push(frame(i, 100), 100, 100, i)) accepted++;
+    for (let i = 0; i < 50; i++) if (pushFrame(q, frame(i, 100), 100, 100, i)) accepted++;
     expect(accepted).toBe(10);
     expect(q.dropped).toBe(40);
     expect(q.highWater).toBe(10);
     // Decoding catches up: room again.
     expect(drainAll(q).map((g) => g.ts)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(q.push(frame(1, 100), 100, 100, 99)).toBe(true);
+    expect(pushFrame(q, frame(1, 100), 100, 100, 99)).toBe(true);
   });
 
   it('is shared memory: another view of it (as a worker thread has) reads what one pushed', () => {
     const producer = PacketQueue.create(4096, 8);
     const consumer = new PacketQueue(structuredClone(producer.memory));
-    producer.push(Buffer.from('hello'), 5, 60, 1.5);
+    pushFrame(producer, Buffer.from('hello'), 5, 60, 1.5);
     const got: string[] = [];
     consumer.drain(10, (d, orig, ts) => got.push(`${d.toString()} ${orig} ${ts}`));
     expect(got).toEqual(['hello 60 1.5']);
@@ -52,13 +53,13 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
     await q.waitForFrames(30);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
     const waiting = q.waitForFrames(5_000);
-    setTimeout(() => q.push(Buffer.from('x'), 1, 1, 0), 10);
+    setTimeout(() => pushFrame(q, Buffer.from('x'), 1, 1, 0), 10);
     await waiting;
     expect(performance.now() - t0).toBeLessThan(2_000);
     expect(q.length).toBe(1);
   });
 
-  it('reserve + commit: a frame written into the ring by other means (the capture thread copies from libpcap) is queued as push queues it', () => {
+  it('reserve + commit: a frame written into the ring by other means (the capture thread copies from libpcap) is queued, at the place reserve gave', () => {
     const q = PacketQueue.create(64, 4);
     const at = q.reserve(5);
     expect(at).toBe(0);
@@ -72,14 +73,14 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
 
   it('is bounded by its slot count too', () => {
     const q = PacketQueue.create(1 << 20, 3); // rounded up to 4 slots
-    for (let i = 0; i < 6; i++) q.push(frame(i, 1), 1, 1, i);
+    for (let i = 0; i < 6; i++) pushFrame(q, frame(i, 1), 1, 1, i);
     expect(q.length).toBe(4);
     expect(q.dropped).toBe(2);
   });
 
   it('drains in batches of at most max frames', () => {
     const q = PacketQueue.create(4096, 64);
-    for (let i = 0; i < 10; i++) q.push(frame(i, 8), 8, 8, i);
+    for (let i = 0; i < 10; i++) pushFrame(q, frame(i, 8), 8, 8, i);
     const seen: number[] = [];
     expect(q.drain(3, (_d, _o, ts) => seen.push(ts))).toBe(3);
     expect(q.drain(3, (_d, _o, ts) => seen.push(ts))).toBe(3);
@@ -107,7 +108,7 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
       for (const o of ops) {
         if ('push' in o) {
           const n = id++;
-          if (q.push(frame(n, o.push), o.push, o.push, n)) model.push({ id: n, length: o.push });
+          if (pushFrame(q, frame(n, o.push), o.push, o.push, n)) model.push({ id: n, length: o.push });
           else dropped++;
         } else {
           q.drain(o.drain, check);

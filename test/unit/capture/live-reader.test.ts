@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LiveFrameReader } from '../../../src/capture/live.js';
 import { PacketQueue } from '../../../src/capture/live-queue.js';
+import { pushFrame } from './helpers.js';
 import type { RawPacket } from '../../../src/capture/types.js';
 
 describe('LiveFrameReader (the decoding side of monitor)', () => {
@@ -8,14 +9,14 @@ describe('LiveFrameReader (the decoding side of monitor)', () => {
     const q = PacketQueue.create(1 << 16, 64);
     const got: Array<Omit<RawPacket, 'data'> & { data: string }> = [];
     const reader = new LiveFrameReader(q, 113, (p) => got.push({ ...p, data: p.data.toString() }));
-    q.push(Buffer.from('one'), 3, 3, 10.5);
-    q.push(Buffer.from('two!'), 4, 90, 11.25);
+    pushFrame(q, Buffer.from('one'), 3, 3, 10.5);
+    pushFrame(q, Buffer.from('two!'), 4, 90, 11.25);
     expect(reader.drain()).toBe(2);
     expect(got).toEqual([
       { frame: 1, ts: 10.5, linkType: 113, data: 'one', origLength: 3 },
       { frame: 2, ts: 11.25, linkType: 113, data: 'two!', origLength: 90 },
     ]);
-    q.push(Buffer.from('3'), 1, 1, 12);
+    pushFrame(q, Buffer.from('3'), 1, 1, 12);
     expect(reader.drainAll()).toBe(1);
     expect(got[2].frame).toBe(3);
     expect(reader.delivered).toBe(3);
@@ -28,7 +29,7 @@ describe('LiveFrameReader (the decoding side of monitor)', () => {
     let stop = false;
     const running = reader.run(() => stop);
     for (let i = 0; i < 5; i++) {
-      q.push(Buffer.from([i]), 1, 1, i);
+      pushFrame(q, Buffer.from([i]), 1, 1, i);
       await new Promise((r) => setTimeout(r, 5));
     }
     await new Promise((r) => setTimeout(r, 20));
@@ -42,7 +43,7 @@ describe('LiveFrameReader (the decoding side of monitor)', () => {
     const reader = new LiveFrameReader(q, 1, () => {
       throw new Error('disk full');
     });
-    q.push(Buffer.from('x'), 1, 1, 0);
+    pushFrame(q, Buffer.from('x'), 1, 1, 0);
     await expect(reader.run(() => false)).rejects.toThrow('disk full');
   });
 });

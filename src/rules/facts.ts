@@ -13,6 +13,7 @@ const FROM_SERVER = new Set([
   'create', 'delete', 'observe', 'observe-composite', 'cancel-observation', 'cancel-observation-composite',
 ]);
 const MAX_ENDPOINTS = 100_000;
+const MAX_CACHED_ATTRIBUTES = 100_000;
 
 /** The fields of `m`, for validating `require:` lists. */
 export const MESSAGE_FACTS = [
@@ -85,7 +86,13 @@ export class FactBuilder {
   private readonly requestSizes = new WeakMap<ExchangeRecord, number>();
   /** Endpoint → hosts it registered with or bootstrapped from. */
   private readonly servers = new Map<string, Set<string>>();
-  private readonly attributeCache = new WeakMap<ObservationState, { version: number; attrs: NotificationAttributes }>();
+  /**
+   * Attributes in force by observation id, for the attribute table's version `attributesVersion`.
+   * By id, not a WeakMap by observation: that lookup cost as much as the rest of the work
+   * on a notification (see RuleEngine.keyOf).
+   */
+  private readonly attributeCache = new Map<number, NotificationAttributes>();
+  private attributesVersion = -1;
   private readonly facts: MessageFacts;
   /** How each field of `facts` is computed. */
   private readonly fields: { [K in keyof MessageFacts]: () => MessageFacts[K] };
@@ -151,12 +158,15 @@ export class FactBuilder {
   /** Write-Attributes in force on an observation's path (pmin, pmax, gt, lt, st). */
   attributes(obs: ObservationState | null): NotificationAttributes {
     if (obs === null || obs.paths.length !== 1) return NO_ATTRIBUTES;
-    // Asked on every notification; the table changes rarely: cache per observation and table version.
+    // Asked on every notification; the table changes rarely: cached until it does.
     const table = this.state.observations.attributes;
-    const cached = this.attributeCache.get(obs);
-    if (cached && cached.version === table.version) return cached.attrs;
-    const attrs = table.inForce(obs.endpoint, obs.paths[0]);
-    this.attributeCache.set(obs, { version: table.version, attrs });
+    const cache = this.attributeCache;
+    if (table.version !== this.attributesVersion || cache.size >= MAX_CACHED_ATTRIBUTES) {
+      cache.clear();
+      this.attributesVersion = table.version;
+    }
+    let attrs = cache.get(obs.id);
+    if (attrs === undefined) cache.set(obs.id, (attrs = table.inForce(obs.endpoint, obs.paths[0])));
     return attrs;
   }
 

@@ -350,9 +350,9 @@ export class RuleEngine {
    * token) is kept on that object and used again while those fields hold the same values: the
    * same string, already hashed, rather than a new one built and hashed on every notification.
    * Such a key comes as its KeyMemo, where an absence rule also finds its armed deadline.
-   * Why a hidden slot on the object rather than a WeakMap by object: the WeakMap lookup was the
-   * larger part of this rule engine's cost per notification (callgrind on 50k bench messages,
-   * with the attribute cache in facts.ts: 4 % of the state thread's instructions).
+   * Why a hidden slot on the object rather than a WeakMap by object: together with the
+   * attribute cache in facts.ts leaving its WeakMap, the state thread ran 3-4 % fewer
+   * instructions (callgrind, 50k bench messages); a WeakMap costs the collector work too.
    */
   private keyOf(by: Evaluator, scope: Scope, state: RuleState): KeyMemo | string {
     const reads = by.reads;

@@ -88,8 +88,7 @@ export class FactBuilder {
   private readonly servers = new Map<string, Set<string>>();
   /**
    * Attributes in force by observation id, for the attribute table's version `attributesVersion`.
-   * By id, not a WeakMap by observation: that lookup cost as much as the rest of the work
-   * on a notification (see RuleEngine.keyOf).
+   * By id, not a WeakMap by observation: see RuleEngine.keyOf for what that saved.
    */
   private readonly attributeCache = new Map<number, NotificationAttributes>();
   private attributesVersion = -1;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { uint } from '../../support/coap-flow.js';
 import { CLIENT, RuleHarness, rulesFrom, SERVER, STRANGER } from './support.js';
 
 const HEADER = `title: t
@@ -197,6 +198,49 @@ suppress: 0
     expect(h.events.map((e) => e.ts)).toEqual([120, 130]);
     h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '08', ts: 245 });
     expect(h.events.map((e) => e.ts)).toEqual([120, 130, 240]);
+  });
+
+  it('keeps a key memo out of sight of whoever spreads or lists the state object', () => {
+    const h = new RuleHarness(rulesFrom(`id: per-endpoint
+${HEADER}operations: [update]
+kind: absence
+when: m.isRequest && ep != null
+absence: { within: 100, by: ep.name }
+`));
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: '01', ts: 10 });
+    const ep = h.tracker.registrations.get('meter-1')!;
+    expect(Object.getOwnPropertySymbols(ep)).toHaveLength(1); // the memo is there...
+    expect(Object.getOwnPropertySymbols({ ...ep })).toEqual([]); // ...and not copied
+    expect(Object.keys(JSON.parse(JSON.stringify(ep)))).toEqual(Object.keys(ep));
+  });
+
+  it('reads the attributes in force as they are after a Write-Attributes changes them', () => {
+    const h = new RuleHarness(rulesFrom(`id: quiet
+${HEADER}operations: [observe, notify]
+kind: absence
+when: m.isResponse && obs != null && has(attrs.pmax)
+absence: { within: attrs.pmax, by: "obs.client + ' ' + obs.token" }
+message: "{{obs.token}} quiet past pmax {{attrs.pmax}}"
+suppress: 0
+`));
+    const writeAttributes = (pmax: number, mid: number, ts: number) => {
+      h.send(SERVER, CLIENT, { code: '0.03', path: '/3/0/9', query: [`pmax=${pmax}`], token: `b${mid}`, mid, ts });
+      h.send(CLIENT, SERVER, { code: '2.04', type: 'ACK', token: `b${mid}`, mid, ts: ts + 0.01 });
+    };
+    const notify = (seq: number, ts: number) =>
+      h.send(CLIENT, SERVER, { code: '2.05', type: 'NON', token: 'aa', options: [['Observe', uint(seq)], ['Content-Format', uint(0)]], payload: '5', ts });
+    h.register(CLIENT, SERVER, 'meter-7', 0);
+    writeAttributes(10, 10, 1);
+    h.send(SERVER, CLIENT, { code: '0.01', path: '/3/0/9', token: 'aa', mid: 20, options: [['Observe', uint(0)]], ts: 2 });
+    h.send(CLIENT, SERVER, { code: '2.05', type: 'ACK', token: 'aa', mid: 20, options: [['Observe', uint(1)], ['Content-Format', uint(0)]], payload: '5', ts: 2 });
+    notify(2, 5); // armed for 15
+    writeAttributes(100, 30, 6);
+    notify(3, 8); // armed for 108, not 18
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '04', ts: 20 });
+    expect(h.events).toEqual([]);
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '05', ts: 109 });
+    expect(h.events.map((e) => [e.ts, e.message])).toEqual([[108, 'aa quiet past pmax 100']]);
   });
 
   it('skips a rule whose top-level `m.FIELD &&` is false without evaluating it', () => {

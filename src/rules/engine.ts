@@ -43,6 +43,8 @@ interface Armed extends Where {
 
 /** A key made of fields of one state object, kept with that object (see keyOf). */
 interface KeyMemo {
+  /** The key expression that made it: one a reload compiled anew makes its own. */
+  by: Evaluator;
   inputs: unknown[];
   key: string;
   /** absence: the deadline armed under this key when it was last armed, found with no lookup. */
@@ -58,11 +60,8 @@ interface RuleState {
   deadlines?: ExpiryQueue<Armed>;
   /** sequence: key → next step and when the first matched. */
   progress?: Map<string, { step: number; start: number }>;
-  /**
-   * Where the keys made of fields of one state object are kept on that object (see keyOf): a
-   * new symbol when the rule is loaded again drops those its former key expression made.
-   */
-  keySlot: symbol;
+  /** Where the keys made of fields of one state object are kept on that object (see keyOf). */
+  readonly keySlot: symbol;
 }
 
 /** A rule with its state, so that evaluating it looks nothing up by id. */
@@ -138,8 +137,7 @@ export class RuleEngine {
     const byOperation = new Map<string, MessageRule[]>();
     for (const rule of rules) {
       let state = this.states.get(rule.id);
-      if (state) state.keySlot = Symbol(rule.id); // made by the rule's former key expression
-      else this.states.set(rule.id, (state = { keySlot: Symbol(rule.id) }));
+      if (!state) this.states.set(rule.id, (state = { keySlot: Symbol(rule.id) }));
       const loaded: LoadedRule = { rule, state, late: [...rule.late] };
       if (rule.on === 'endpoint') this.onEndpoint.push(loaded);
       else if (rule.on === 'dtls') this.onDtls.push(loaded);
@@ -362,12 +360,12 @@ export class RuleEngine {
     const record = source as Record<string | symbol, unknown>;
     const slot = state.keySlot;
     const known = record[slot] as KeyMemo | undefined;
-    if (known !== undefined && sameInputs(record, fields, known.inputs)) return known;
+    if (known !== undefined && known.by === by && sameInputs(record, fields, known.inputs)) return known;
     const key = String(valueOf(by, scope));
     const inputs = fields.map((f) => record[f]);
     // Only values compared by value: a list or map read here could change inside.
     if (!inputs.every((v) => v === null || typeof v !== 'object')) return key;
-    const made: KeyMemo = { inputs, key, armed: null };
+    const made: KeyMemo = { by, inputs, key, armed: null };
     if (known !== undefined) record[slot] = made;
     // Not enumerable: spreading or listing the state object (the store, the dashboard, CEL) never sees it.
     else if (Object.isExtensible(record)) Object.defineProperty(record, slot, { value: made, writable: true, enumerable: false, configurable: true });

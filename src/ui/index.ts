@@ -18,7 +18,6 @@ export { StoreSource } from './store-source.js';
 
 export const NOT_A_TERMINAL = 'stdout is not a terminal: printing a plain overview';
 
-
 /**
  * `coapwatch ui --db PATH`: reviews a database written by analyze --db. When stdout or stdin is
  * not a terminal, prints a plain overview instead (and says so on stderr).

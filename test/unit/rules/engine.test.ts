@@ -215,6 +215,25 @@ absence: { within: 100, by: ep.name }
     expect(Object.keys(JSON.parse(JSON.stringify(ep)))).toEqual(Object.keys(ep));
   });
 
+  it('keys anew with a reloaded key expression, in the same slot of the state object', () => {
+    const rule = (by: string) => rulesFrom(`id: per-endpoint
+${HEADER}operations: [update]
+kind: threshold
+when: m.isRequest && ep != null
+threshold: { count: 2, within: 100, by: ${by} }
+`);
+    const h = new RuleHarness(rule('ep.name'));
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: '01', ts: 10 }); // key "meter-1"
+    // The same field read, another key made of it.
+    h.engine.load(rule(`'"unit " + ep.name'`));
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: '02', ts: 20 }); // key "unit meter-1": a first match
+    expect(h.events).toEqual([]);
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: '03', ts: 30 });
+    expect(h.events.map((e) => [e.ts, e.details.key])).toEqual([[30, 'unit meter-1']]);
+    expect(Object.getOwnPropertySymbols(h.tracker.registrations.get('meter-1')!)).toHaveLength(1);
+  });
+
   it('reads the attributes in force as they are after a Write-Attributes changes them', () => {
     const h = new RuleHarness(rulesFrom(`id: quiet
 ${HEADER}operations: [observe, notify]

@@ -77,7 +77,11 @@ async function main(opts: BenchOptions): Promise<number> {
   const tsharkJson = opts.tshark ? await timeTshark(capture, ['-T', 'ek']) : 'skipped (--no-tshark)';
   const sanity = checkMessageCount(capture);
   const idle = idleEndpointMemory(IDLE_ENDPOINTS);
-  const result = { capture, runSeconds: runs.map((r) => r.seconds), ours, noRules, oneThread, withDb, tshark, tsharkJson, idle, sanity };
+  const seconds = (list: TimedRun[]) => list.map((r) => r.seconds);
+  const result = {
+    capture, runSeconds: seconds(runs), noRulesRunSeconds: seconds(noRulesRuns), oneThreadRunSeconds: seconds(oneThreadRuns),
+    ours, noRules, oneThread, withDb, tshark, tsharkJson, idle, sanity,
+  };
   process.stdout.write('\n' + renderTable(result, shownPath) + summaryJson(result) + '\n');
   return sanity.startsWith('FAILED') ? 1 : 0;
 }

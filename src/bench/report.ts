@@ -10,6 +10,12 @@ export interface BenchResult {
   capture: Capture;
   /** Every timed coapwatch run, in order. */
   runSeconds: number[];
+  /**
+   * The --no-rules and --threads 1 runs, in order: round i ran runSeconds[i], then these two
+   * (see detectionPerRound).
+   */
+  noRulesRunSeconds: number[];
+  oneThreadRunSeconds: number[];
   ours: Throughput;
   /** Best run with --no-rules (detection, and the endpoint state it reads, switched off). */
   noRules: Throughput;
@@ -35,6 +41,26 @@ export interface IdleMemory {
 }
 
 const MB = 1e6;
+
+/**
+ * Detection's share of the time in each round, from the runs of that round (back to back):
+ * 1 - no-rules time / time with rules. On a machine whose speed drifts within the hour, the
+ * best run of each kind can come from different rounds, at different speeds; the runs of one
+ * round met nearly the same machine, so their ratio is the steadier figure.
+ */
+export function detectionPerRound(withRules: readonly number[], noRules: readonly number[]): number[] {
+  const rounds = Math.min(withRules.length, noRules.length);
+  return Array.from({ length: rounds }, (_, i) => (1 - noRules[i] / withRules[i]) * 100);
+}
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const percents = (values: readonly number[]) => values.map((v) => `${v.toFixed(0)} %`).join(', ');
 
 const grouped = (n: number) => Math.round(n).toLocaleString('en-US');
 const packetsPerSecond = (r: BenchResult, t: Throughput) => r.capture.packets / t.seconds;
@@ -70,6 +96,13 @@ export function renderTable(r: BenchResult, capturePath: string): string {
     if (typeof t === 'string') lines.push(`  ${name.padEnd(20)}${t}`);
     else lines.push(row(name, t, `coapwatch ndjson is ${(t.seconds / r.ours.seconds).toFixed(2)}x its packets/s`));
   }
+  const twoThreads = detectionPerRound(r.runSeconds, r.noRulesRunSeconds);
+  const oneThreadRounds = detectionPerRound(r.oneThreadRunSeconds, r.noRulesRunSeconds);
+  lines.push(
+    '',
+    `detection per round (the runs of one round, back to back): ${percents(twoThreads)} (median ${median(twoThreads).toFixed(0)} %);`,
+    `  in one thread: ${percents(oneThreadRounds)} (median ${median(oneThreadRounds).toFixed(0)} %)`,
+  );
   lines.push('', typeof r.idle === 'string'
     ? `memory   idle endpoints: ${r.idle}`
     : `memory   ${grouped(r.idle.registered)} idle registered endpoints: ${r.idle.bytesPerEndpoint} bytes of heap each (heap ${r.idle.heapMiB} MiB)`);
@@ -96,6 +129,8 @@ export function summaryJson(r: BenchResult): string {
     ruleCostPercent: round((1 - r.noRules.seconds / r.ours.seconds) * 100, 1),
     coapwatchOneThread: figures(r.oneThread),
     ruleCostOneThreadPercent: round((1 - r.noRules.seconds / r.oneThread.seconds) * 100, 1),
+    ruleCostPerRoundPercent: detectionPerRound(r.runSeconds, r.noRulesRunSeconds).map((v) => round(v, 1)),
+    ruleCostOneThreadPerRoundPercent: detectionPerRound(r.oneThreadRunSeconds, r.noRulesRunSeconds).map((v) => round(v, 1)),
     coapwatchWithDb: r.withDb === null ? null : figures(r.withDb),
     tshark: typeof r.tshark === 'string' ? null : figures(r.tshark),
     tsharkJson: typeof r.tsharkJson === 'string' ? null : figures(r.tsharkJson),

@@ -78,7 +78,7 @@ export function registerMonitorCommand(program: Command): void {
 Every --stats-interval and at exit, one line on stderr:
   coapwatch: 12034 received, 0 dropped (kernel), 0 dropped (interface), 0 dropped (coapwatch), 11890 messages, 3 events
 received: frames libpcap delivered; dropped (kernel): no room in the capture buffer ("?" when it cannot be read);
-dropped (interface): the interface's own rx_dropped; dropped (coapwatch): decoding fell behind and its bounded
+dropped (interface): the interface's own drops (libpcap's ps_ifdrop); dropped (coapwatch): decoding fell behind and its bounded
 queue was full. The same counters are written into the run's row of the runs table.
 Capture needs root or the CAP_NET_RAW capability, libpcap (Debian: libpcap0.8), and the optional module "koffi"
 (installed with coapwatch), through which coapwatch calls libpcap. Timestamps are libpcap's. The interface is put

@@ -3,13 +3,21 @@ import type { AnalyzedMessage } from '../pipeline/index.js';
 import { ExpiryQueue, type EndpointChange, type ResourceState, type StateTracker } from '../state/index.js';
 import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope, type Variable } from './expr.js';
 import { FactBuilder, type MessageFacts } from './facts.js';
-import type { Rule } from './rule.js';
+import type { Rule, RuleKind } from './rule.js';
 import type { DetectionEvent } from './types.js';
 
 /** Keys remembered per stateful rule (thresholds, deadlines, sequences) before the oldest go. */
 const MAX_KEYS = 100_000;
 const MAX_SUPPRESSED = 100_000;
 const MAX_DTLS_HOSTS = 100_000;
+/**
+ * Where a state object keeps the keys made of its fields (see keyOf): the first of its rules'
+ * memos, which are chained. One symbol for every rule, so that reading it is one fixed
+ * property, not one that varies by rule; a chain, as most objects serve one rule or two.
+ */
+const KEY_MEMOS = Symbol('rule key memos');
+/** The `require:` readers of a rule without any: one list shared by all. */
+const NO_REQUIREMENTS: ReadonlyArray<() => unknown> = [];
 /** Absence deadlines are checked at most once per second of capture time. */
 const DEADLINE_SCAN_S = 1;
 
@@ -43,6 +51,9 @@ interface Armed extends Where {
 
 /** A key made of fields of one state object, kept with that object (see keyOf). */
 interface KeyMemo {
+  /** The rule's place (RuleState.memoIndex) and the next rule's memo on the same object. */
+  readonly place: number;
+  readonly next: KeyMemo | undefined;
   /** The key expression that made it: one a reload compiled anew makes its own. */
   by: Evaluator;
   inputs: unknown[];
@@ -60,16 +71,26 @@ interface RuleState {
   deadlines?: ExpiryQueue<Armed>;
   /** sequence: key → next step and when the first matched. */
   progress?: Map<string, { step: number; start: number }>;
-  /** Where the keys made of fields of one state object are kept on that object (see keyOf). */
-  readonly keySlot: symbol;
+  /** This rule's place in a state object's key memos (see keyOf). */
+  readonly memoIndex: number;
 }
 
-/** A rule with its state, so that evaluating it looks nothing up by id. */
+/**
+ * A rule with its state, so that evaluating it looks nothing up by id, and with what every
+ * evaluation reads copied out of the rule: a message touches each of its rules, and each
+ * object read on the way is a cache line that the rest of the message's work has evicted
+ * since the last one.
+ */
 interface LoadedRule {
   rule: Rule;
   state: RuleState;
-  /** `rule.late` as a list: what an armed deadline keeps of the arming message's scope. */
-  late: Variable[];
+  /** `rule.late` as copiers: what an armed deadline keeps of the arming message's scope. */
+  late: Copier[];
+  kind: RuleKind;
+  params: Record<string, unknown>;
+  when: Evaluator | null;
+  /** `when.fast`, read here rather than from the evaluator's own properties. */
+  whenFast: Evaluator['fast'];
 }
 
 /** A message rule with what its evaluation needs, worked out once when the rules load. */
@@ -99,11 +120,13 @@ export class RuleEngine {
   private onDtls: LoadedRule[] = [];
   private absenceRules: LoadedRule[] = [];
   private readonly states = new Map<string, RuleState>();
+  /** Key-memo places handed out so far (a rule's place stays its own across reloads). */
+  private memoIndexes = 0;
   private readonly suppressed = new Map<string, DetectionEvent>();
   private readonly dtlsHosts = new Set<string>();
   private readonly facts: FactBuilder;
   /** The scope of the message being evaluated; every variable a message rule can see is a key from the start. */
-  private readonly scope: Scope = { m: undefined, ep: undefined, obs: undefined, attrs: undefined, bs: undefined, run: undefined, params: undefined };
+  private readonly scope: Scope = emptyScope();
   private nextScan = -Infinity;
   private currentEndpoint: string | null = null;
   /** The current endpoint's resources in the twin, looked up at the first previous() (undefined: not yet). */
@@ -137,8 +160,10 @@ export class RuleEngine {
     const byOperation = new Map<string, MessageRule[]>();
     for (const rule of rules) {
       let state = this.states.get(rule.id);
-      if (!state) this.states.set(rule.id, (state = { keySlot: Symbol(rule.id) }));
-      const loaded: LoadedRule = { rule, state, late: [...rule.late] };
+      if (!state) this.states.set(rule.id, (state = { memoIndex: this.memoIndexes++ }));
+      const loaded: LoadedRule = {
+        rule, state, late: [...rule.late].map((v) => COPIERS[v]), kind: rule.kind, params: rule.params, when: rule.when, whenFast: rule.when?.fast,
+      };
       if (rule.on === 'endpoint') this.onEndpoint.push(loaded);
       else if (rule.on === 'dtls') this.onDtls.push(loaded);
       else if (rule.operations === null) this.anyMessage.push(this.messageRule(loaded));
@@ -166,7 +191,7 @@ export class RuleEngine {
     scope.m = m;
     scope.ep = scope.obs = scope.attrs = scope.bs = scope.run = scope.params = undefined;
     this.enter(m.endpoint);
-    for (const r of rules) this.evaluate(r, scope, m);
+    for (const r of rules) this.evaluate(r, scope, m, ts);
   }
 
   endpointChanged(c: EndpointChange): void {
@@ -175,7 +200,7 @@ export class RuleEngine {
     this.enter(c.endpoint.name);
     const where = { frame: c.frame, src: c.endpoint.address, dst: null, endpoint: c.endpoint.name };
     for (const r of this.onEndpoint) {
-      scope.params = r.rule.params;
+      scope.params = r.params;
       this.apply(r, scope, c.ts, where);
     }
   }
@@ -187,7 +212,7 @@ export class RuleEngine {
     this.enter(c.session.endpoint);
     const where = { frame: c.frame, src: c.session.client, dst: c.session.server, endpoint: c.session.endpoint };
     for (const r of this.onDtls) {
-      scope.params = r.rule.params;
+      scope.params = r.params;
       this.apply(r, scope, c.ts, where);
     }
   }
@@ -248,13 +273,17 @@ export class RuleEngine {
 
   private messageRule(loaded: LoadedRule): MessageRule {
     const needs = loaded.rule.needs;
+    // Every field written out, not spread from `loaded`: spread copies got shapes of their own,
+    // and evaluate()'s reads of them went megamorphic (a stub-cache lookup each, per rule per message).
+    const require = loaded.rule.require;
     return {
-      ...loaded, require: loaded.rule.require.map((f) => this.facts.reader(f)),
+      rule: loaded.rule, state: loaded.state, late: loaded.late, kind: loaded.kind, params: loaded.params, when: loaded.when, whenFast: loaded.whenFast,
+      require: require.length === 0 ? NO_REQUIREMENTS : require.map((f) => this.facts.reader(f)),
       ep: needs.has('ep'), obs: needs.has('obs') || needs.has('attrs'), bs: needs.has('bs'), run: needs.has('run'),
     };
   }
 
-  private evaluate(r: MessageRule, scope: Scope, m: MessageFacts): void {
+  private evaluate(r: MessageRule, scope: Scope, m: MessageFacts, ts: number): void {
     for (const read of r.require) if (!read()) return;
     if (r.ep && scope.ep === undefined) scope.ep = this.facts.endpoint(m.endpoint);
     if (r.obs && scope.obs === undefined) {
@@ -264,22 +293,21 @@ export class RuleEngine {
     }
     if (r.bs && scope.bs === undefined) scope.bs = this.facts.bootstrap(m);
     if (r.run && scope.run === undefined) scope.run = this.facts.run();
-    scope.params = r.rule.params;
+    scope.params = r.params;
     // `m` has the fields of a Where: no object per evaluation.
-    this.apply(r, scope, m.ts, m);
+    this.apply(r, scope, ts, m);
   }
 
   private apply(r: LoadedRule, scope: Scope, ts: number, where: Where): void {
-    const rule = r.rule;
-    switch (rule.kind) {
+    switch (r.kind) {
       case 'match':
-        if (holds(rule.when!, scope)) this.fire(rule, scope, ts, where);
+        if (holds(r.when!, scope, r.whenFast)) this.fire(r.rule, scope, ts, where);
         return;
       case 'threshold':
-        if (holds(rule.when!, scope)) this.count(r, scope, ts, where);
+        if (holds(r.when!, scope, r.whenFast)) this.count(r, scope, ts, where);
         return;
       case 'absence':
-        if (holds(rule.when!, scope)) this.arm(r, scope, ts, where);
+        if (holds(r.when!, scope, r.whenFast)) this.arm(r, scope, ts, where);
         return;
       case 'sequence':
         this.step(r, scope, ts, where);
@@ -334,7 +362,7 @@ export class RuleEngine {
       armed.delete(oldest.key);
     }
     const entry: Armed = {
-      key, deadline, queued: deadline, scope: keep(late, scope, {}), frame: where.frame, src: where.src, dst: where.dst, endpoint: where.endpoint, live: true,
+      key, deadline, queued: deadline, scope: keep(late, scope, emptyScope()), frame: where.frame, src: where.src, dst: where.dst, endpoint: where.endpoint, live: true,
     };
     armed.set(key, entry);
     if (memo !== null) memo.armed = entry;
@@ -354,22 +382,32 @@ export class RuleEngine {
    */
   private keyOf(by: Evaluator, scope: Scope, state: RuleState): KeyMemo | string {
     const reads = by.reads;
-    const source = reads === undefined ? undefined : scope[reads.variable];
+    const source = reads === undefined ? undefined : reads.read(scope);
     if (reads === undefined || typeof source !== 'object' || source === null) return String(valueOf(by, scope));
     const fields = reads.fields;
     const record = source as Record<string | symbol, unknown>;
-    const slot = state.keySlot;
-    const known = record[slot] as KeyMemo | undefined;
+    const first = record[KEY_MEMOS] as KeyMemo | undefined;
+    const place = state.memoIndex;
+    let known = first;
+    while (known !== undefined && known.place !== place) known = known.next;
     if (known !== undefined && known.by === by && sameInputs(record, fields, known.inputs)) return known;
     const key = String(valueOf(by, scope));
     const inputs = fields.map((f) => record[f]);
     // Only values compared by value: a list or map read here could change inside.
     if (!inputs.every((v) => v === null || typeof v !== 'object')) return key;
-    const made: KeyMemo = { by, inputs, key, armed: null };
-    if (known !== undefined) record[slot] = made;
+    if (known !== undefined) {
+      // Made anew in its place: the deadline armed under the old key is not this key's.
+      known.by = by;
+      known.inputs = inputs;
+      known.key = key;
+      known.armed = null;
+      return known;
+    }
+    if (first === undefined && !Object.isExtensible(record)) return key;
+    const made: KeyMemo = { place, next: first, by, inputs, key, armed: null };
     // Not enumerable: spreading or listing the state object (the store, the dashboard, CEL) never sees it.
-    else if (Object.isExtensible(record)) Object.defineProperty(record, slot, { value: made, writable: true, enumerable: false, configurable: true });
-    else return key;
+    if (first === undefined) Object.defineProperty(record, KEY_MEMOS, { value: made, writable: true, enumerable: false, configurable: true });
+    else record[KEY_MEMOS] = made;
     return made;
   }
 
@@ -438,15 +476,32 @@ function sameInputs(source: Record<string | symbol, unknown>, fields: string[], 
   return true;
 }
 
+/** A scope with every variable a key from the start: one shape for all, whatever a rule fills. */
+function emptyScope(): Scope {
+  return { m: undefined, ep: undefined, obs: undefined, attrs: undefined, bs: undefined, change: undefined, dtls: undefined, run: undefined, params: undefined };
+}
+
 /**
- * Copies into an armed deadline's own scope what the rule's late expressions read from the
- * arming message's: `ep`, `obs` and the like stay live references to the state, `m` (one object
- * refilled per message) is copied.
+ * Copies one variable of the arming message's scope into an armed deadline's own: `ep`, `obs`
+ * and the like stay live references to the state, `m` (one object refilled per message) is
+ * copied. One function per variable, each reading and writing it by its own name: a copy by a
+ * name that varies was a megamorphic read and write on every notification.
  */
-function keep(late: readonly Variable[], from: Scope, into: Scope): Scope {
-  for (const v of late) {
-    const value = from[v];
-    if (value !== undefined) into[v] = v === 'm' ? { ...(value as MessageFacts) } : value;
-  }
+type Copier = (from: Scope, into: Scope) => void;
+const COPIERS: Record<Variable, Copier> = {
+  m: (f, i) => void (f.m !== undefined && (i.m = { ...(f.m as MessageFacts) })),
+  ep: (f, i) => void (f.ep !== undefined && (i.ep = f.ep)),
+  obs: (f, i) => void (f.obs !== undefined && (i.obs = f.obs)),
+  attrs: (f, i) => void (f.attrs !== undefined && (i.attrs = f.attrs)),
+  bs: (f, i) => void (f.bs !== undefined && (i.bs = f.bs)),
+  change: (f, i) => void (f.change !== undefined && (i.change = f.change)),
+  dtls: (f, i) => void (f.dtls !== undefined && (i.dtls = f.dtls)),
+  run: (f, i) => void (f.run !== undefined && (i.run = f.run)),
+  params: (f, i) => void (f.params !== undefined && (i.params = f.params)),
+};
+
+/** What an armed deadline keeps of the arming message's scope (see Copier). */
+function keep(late: readonly Copier[], from: Scope, into: Scope): Scope {
+  for (const copy of late) copy(from, into);
   return into;
 }

@@ -220,7 +220,8 @@ export type Evaluator = ((scope: Scope) => unknown) & {
 
 /** `obs.client + " " + obs.token`: the variable and the fields read. */
 export interface FieldReads {
-  variable: Variable;
+  /** Reads the variable from a scope by its own name (see READERS). */
+  read: (scope: Scope) => unknown;
   fields: string[];
 }
 
@@ -282,7 +283,7 @@ function fieldReads(ast: AstLike): FieldReads | null {
     fields.push(args[1] as unknown as string);
     return true;
   };
-  return walk(ast) && variable !== null ? { variable, fields } : null;
+  return walk(ast) && variable !== null ? { read: READERS[variable], fields } : null;
 }
 
 /**
@@ -312,10 +313,12 @@ export function variablesOf(text: string): Set<Variable> {
   return used;
 }
 
-/** Runs a condition: true only for a boolean true; evaluation errors (a missing key, null) count as false. */
-export function holds(evaluate: Evaluator, scope: Scope): boolean {
+/**
+ * Runs a condition: true only for a boolean true; evaluation errors (a missing key, null) count
+ * as false. `fast`: the condition's closures, where the caller keeps them at hand.
+ */
+export function holds(evaluate: Evaluator, scope: Scope, fast = evaluate.fast): boolean {
   // Rules run on every message: the closures answer without an exception even when they err.
-  const fast = evaluate.fast;
   if (fast !== undefined) {
     try {
       return fast(scope) === true;

@@ -13,7 +13,18 @@ const FROM_SERVER = new Set([
   'create', 'delete', 'observe', 'observe-composite', 'cancel-observation', 'cancel-observation-composite',
 ]);
 const MAX_ENDPOINTS = 100_000;
-const MAX_CACHED_ATTRIBUTES = 100_000;
+/**
+ * Where an observation keeps the attributes in force found for it, with the attribute table's
+ * version they hold for: asked on every notification, found on the object it already has
+ * rather than in a table of every observation (a lookup whose lines are cold by the time the
+ * same meter notifies again).
+ */
+const ATTRIBUTES = Symbol('attributes in force');
+
+interface CachedAttributes {
+  version: number;
+  attrs: NotificationAttributes;
+}
 
 /** The fields of `m`, for validating `require:` lists. */
 export const MESSAGE_FACTS = [
@@ -86,12 +97,6 @@ export class FactBuilder {
   private readonly requestSizes = new WeakMap<ExchangeRecord, number>();
   /** Endpoint → hosts it registered with or bootstrapped from. */
   private readonly servers = new Map<string, Set<string>>();
-  /**
-   * Attributes in force by observation id, for the attribute table's version `attributesVersion`.
-   * By id, not a WeakMap by observation: see RuleEngine.keyOf for what that saved.
-   */
-  private readonly attributeCache = new Map<number, NotificationAttributes>();
-  private attributesVersion = -1;
   private readonly facts: MessageFacts;
   /** How each field of `facts` is computed. */
   private readonly fields: { [K in keyof MessageFacts]: () => MessageFacts[K] };
@@ -156,16 +161,22 @@ export class FactBuilder {
 
   /** Write-Attributes in force on an observation's path (pmin, pmax, gt, lt, st). */
   attributes(obs: ObservationState | null): NotificationAttributes {
-    if (obs === null || obs.paths.length !== 1) return NO_ATTRIBUTES;
-    // Asked on every notification; the table changes rarely: cached until it does.
-    const table = this.state.observations.attributes;
-    const cache = this.attributeCache;
-    if (table.version !== this.attributesVersion || cache.size >= MAX_CACHED_ATTRIBUTES) {
-      cache.clear();
-      this.attributesVersion = table.version;
+    if (obs === null) return NO_ATTRIBUTES;
+    // The table changes rarely: what it said is kept until it changes. Looked at before the
+    // paths, which are another object, whose line is cold by then.
+    const version = this.state.observations.attributes.version;
+    const holder = obs as unknown as Record<symbol, CachedAttributes | undefined>;
+    const cached = holder[ATTRIBUTES];
+    if (cached !== undefined && cached.version === version) return cached.attrs;
+    if (obs.paths.length !== 1) return NO_ATTRIBUTES;
+    const attrs = this.state.observations.attributes.inForce(obs.endpoint, obs.paths[0]);
+    if (cached !== undefined) {
+      cached.version = version;
+      cached.attrs = attrs;
+    } else if (Object.isExtensible(obs)) {
+      // Not enumerable: spreading or listing the observation (the store, the dashboard, CEL) never sees it.
+      Object.defineProperty(obs, ATTRIBUTES, { value: { version, attrs }, writable: false, enumerable: false, configurable: true });
     }
-    let attrs = cache.get(obs.id);
-    if (attrs === undefined) cache.set(obs.id, (attrs = table.inForce(obs.endpoint, obs.paths[0])));
     return attrs;
   }
 

@@ -234,6 +234,26 @@ threshold: { count: 2, within: 100, by: ${by} }
     expect(Object.getOwnPropertySymbols(h.tracker.registrations.get('meter-1')!)).toHaveLength(1);
   });
 
+  it('keeps the key memos of several rules on one state object apart, under one hidden slot', () => {
+    const rule = (id: string, within: number, by: string) => `id: ${id}
+${HEADER}operations: [update]
+kind: absence
+when: m.isRequest && ep != null
+absence: { within: ${within}, by: ${by} }
+message: "${id} {{ep.name}}"
+suppress: 0
+`;
+    const h = new RuleHarness(rulesFrom([rule('short', 50, 'ep.name'), rule('long', 80, `'"long " + ep.name'`)].join('---\n')));
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: '01', ts: 10 }); // short: 60, long: 90
+    h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: '02', ts: 20 }); // short: 70, long: 100
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '03', ts: 75 });
+    expect(h.events.map((e) => [e.rule, e.ts, e.message])).toEqual([['short', 70, 'short meter-1']]);
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '04', ts: 105 });
+    expect(h.events.map((e) => [e.rule, e.ts])).toEqual([['short', 70], ['long', 100]]);
+    expect(Object.getOwnPropertySymbols(h.tracker.registrations.get('meter-1')!)).toHaveLength(1);
+  });
+
   it('reads the attributes in force as they are after a Write-Attributes changes them', () => {
     const h = new RuleHarness(rulesFrom(`id: quiet
 ${HEADER}operations: [observe, notify]

@@ -18,18 +18,39 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { per: { type: 'string', default: '1' }, top: { type: 'string', default: '40' }, sort: { type: 'string', default: 'D1mr' } },
-});
-if (positionals.length !== 2) {
-  console.error('usage: callgrind-jit.mjs <callgrind.out> <perf-PID.map> [--per N] [--top K] [--sort EVENT]');
+const USAGE = 'usage: callgrind-jit.mjs <callgrind.out> <perf-PID.map> [--per N] [--top K] [--sort EVENT]';
+
+function fail(message) {
+  console.error(`callgrind-jit: ${message}`);
   process.exit(2);
 }
+
+function read(path) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return fail(`cannot read ${path}: ${err.code ?? err.message}`);
+  }
+}
+
+let args;
+try {
+  args = parseArgs({
+    allowPositionals: true,
+    options: { per: { type: 'string', default: '1' }, top: { type: 'string', default: '40' }, sort: { type: 'string', default: 'D1mr' } },
+  });
+} catch (err) {
+  fail(`${err.message}\n${USAGE}`);
+}
+const { values, positionals } = args;
+if (positionals.length !== 2) fail(USAGE);
+const per = Number(values.per);
+const top = Number(values.top);
+if (!(per > 0) || !Number.isInteger(top) || top < 1) fail('--per takes a number above 0, --top a whole number above 0');
 const [profile, perfMap] = positionals;
 
 const ranges = [];
-for (const line of readFileSync(perfMap, 'utf8').split('\n')) {
+for (const line of read(perfMap).split('\n')) {
   const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
   if (m) ranges.push({ start: parseInt(m[1], 16), end: parseInt(m[1], 16) + parseInt(m[2], 16), name: m[3] });
 }
@@ -64,7 +85,7 @@ let positions = ['line'];
 let address = 0;
 let callCost = false;
 const byFunction = new Map();
-for (const line of readFileSync(profile, 'utf8').split('\n')) {
+for (const line of read(profile).split('\n')) {
   if (line.startsWith('events:')) events = line.slice(7).trim().split(/\s+/);
   else if (line.startsWith('positions:')) positions = line.slice(10).trim().split(/\s+/);
   else if (line.startsWith('calls=')) callCost = true; // the next cost line is the call's inclusive cost
@@ -83,13 +104,10 @@ for (const line of readFileSync(profile, 'utf8').split('\n')) {
   }
 }
 
+if (events.length === 0) fail(`${profile} is no callgrind profile (no events: line)`);
 const sortBy = events.indexOf(values.sort);
-if (sortBy < 0) {
-  console.error(`no event ${values.sort} in the profile (it has ${events.join(', ')})`);
-  process.exit(2);
-}
-const per = Number(values.per);
+if (sortBy < 0) fail(`no event ${values.sort} in the profile (it has ${events.join(', ')})`);
 console.log(events.map((e) => e.padStart(10)).join('') + '  function');
-for (const [name, costs] of [...byFunction].sort((a, b) => b[1][sortBy] - a[1][sortBy]).slice(0, Number(values.top))) {
+for (const [name, costs] of [...byFunction].sort((a, b) => b[1][sortBy] - a[1][sortBy]).slice(0, top)) {
   console.log(costs.map((c) => (c / per).toFixed(c / per < 100 ? 1 : 0).padStart(10)).join('') + '  ' + name);
 }

@@ -3,6 +3,7 @@ import type { AnalyzedMessage } from '../pipeline/index.js';
 import { ExpiryQueue, type EndpointChange, type ResourceState, type StateTracker } from '../state/index.js';
 import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope, type Variable } from './expr.js';
 import { FactBuilder, type MessageFacts } from './facts.js';
+import { hangHidden } from './hidden-slot.js';
 import type { Rule, RuleKind } from './rule.js';
 import type { DetectionEvent } from './types.js';
 
@@ -16,8 +17,6 @@ const MAX_DTLS_HOSTS = 100_000;
  * property, not one that varies by rule; a chain, as most objects serve one rule or two.
  */
 const KEY_MEMOS = Symbol('rule key memos');
-/** The `require:` readers of a rule without any: one list shared by all. */
-const NO_REQUIREMENTS: ReadonlyArray<() => unknown> = [];
 /** Absence deadlines are checked at most once per second of capture time. */
 const DEADLINE_SCAN_S = 1;
 
@@ -275,10 +274,9 @@ export class RuleEngine {
     const needs = loaded.rule.needs;
     // Every field written out, not spread from `loaded`: spread copies got shapes of their own,
     // and evaluate()'s reads of them went megamorphic (a stub-cache lookup each, per rule per message).
-    const require = loaded.rule.require;
     return {
       rule: loaded.rule, state: loaded.state, late: loaded.late, kind: loaded.kind, params: loaded.params, when: loaded.when, whenFast: loaded.whenFast,
-      require: require.length === 0 ? NO_REQUIREMENTS : require.map((f) => this.facts.reader(f)),
+      require: loaded.rule.require.map((f) => this.facts.reader(f)),
       ep: needs.has('ep'), obs: needs.has('obs') || needs.has('attrs'), bs: needs.has('bs'), run: needs.has('run'),
     };
   }
@@ -403,11 +401,9 @@ export class RuleEngine {
       known.armed = null;
       return known;
     }
-    if (first === undefined && !Object.isExtensible(record)) return key;
     const made: KeyMemo = { place, next: first, by, inputs, key, armed: null };
-    // Not enumerable: spreading or listing the state object (the store, the dashboard, CEL) never sees it.
-    if (first === undefined) Object.defineProperty(record, KEY_MEMOS, { value: made, writable: true, enumerable: false, configurable: true });
-    else record[KEY_MEMOS] = made;
+    if (first !== undefined) record[KEY_MEMOS] = made;
+    else if (!hangHidden(record, KEY_MEMOS, made)) return key;
     return made;
   }
 

@@ -4,6 +4,7 @@ import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { EndpointChange, NotificationAttributes, ObservationState, StateTracker } from '../state/index.js';
 import { hostOf, markTransient } from './expr.js';
 import { markFixedGetters } from './fast.js';
+import { hangHidden } from './hidden-slot.js';
 
 /** Operations a client sends to its server: their destination is the client's server. */
 const TO_SERVER = new Set(['register', 'update', 'deregister', 'send']);
@@ -164,19 +165,17 @@ export class FactBuilder {
     if (obs === null) return NO_ATTRIBUTES;
     // The table changes rarely: what it said is kept until it changes. Looked at before the
     // paths, which are another object, whose line is cold by then.
-    const version = this.state.observations.attributes.version;
+    const table = this.state.observations.attributes;
+    const version = table.version;
     const holder = obs as unknown as Record<symbol, CachedAttributes | undefined>;
     const cached = holder[ATTRIBUTES];
     if (cached !== undefined && cached.version === version) return cached.attrs;
     if (obs.paths.length !== 1) return NO_ATTRIBUTES;
-    const attrs = this.state.observations.attributes.inForce(obs.endpoint, obs.paths[0]);
+    const attrs = table.inForce(obs.endpoint, obs.paths[0]);
     if (cached !== undefined) {
       cached.version = version;
       cached.attrs = attrs;
-    } else if (Object.isExtensible(obs)) {
-      // Not enumerable: spreading or listing the observation (the store, the dashboard, CEL) never sees it.
-      Object.defineProperty(obs, ATTRIBUTES, { value: { version, attrs }, writable: false, enumerable: false, configurable: true });
-    }
+    } else hangHidden(obs, ATTRIBUTES, { version, attrs });
     return attrs;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileExpression, compileTemplate, ExpressionError, holds, hostOf, uriHostOf, variablesOf } from '../../../src/rules/expr.js';
+import { compileExpression, compileTemplate, ExpressionError, holds, hostOf, pathMatcher, uriHostOf, variablesOf } from '../../../src/rules/expr.js';
 
 describe('rule expressions (CEL)', () => {
   it('evaluates conditions over plain objects; errors and non-booleans are no match', () => {
@@ -34,5 +34,25 @@ describe('rule expressions (CEL)', () => {
     expect(uriHostOf('coaps://[2001:db8::2]/x')).toBe('2001:db8::2');
     expect(uriHostOf('https://user@Updates.Example.com/a')).toBe('updates.example.com');
     expect(uriHostOf('not a uri')).toBe('');
+  });
+
+  it('matches record paths against one-segment patterns, the same answer the second time (when it is remembered)', () => {
+    const cases: Array<[string, string, boolean]> = [
+      ['/3305/*/5805', '/3305/0/5805', true],
+      ['/3305/*/5805', '/3305/12/5805', true],
+      ['/3305/*/5805', '/3305/0/5800', false],
+      ['/3305/*/5805', '/3305/0/1/5805', false], // "*" is one segment
+      ['/3305/*/5805', '/3305//5805', false],
+      ['/3305/*/5805', '/3306/0/5805', false], // same last character, other object
+      ['/3305/*/5805', '/3305/0/5805/0', false],
+      ['/3/*', '/3/0', true], // no suffix
+      ['/3/*', '/3/0/1', false],
+      ['/3/*', '/3/', false],
+    ];
+    for (const round of [1, 2]) {
+      for (const [pattern, path, expected] of cases) expect([round, pattern, path, pathMatcher(pattern)(path)]).toEqual([round, pattern, path, expected]);
+    }
+    // A fresh string with the same text gets the same answer.
+    expect(pathMatcher('/3305/*/5805')(['/3305', '0', '5805'].join('/'))).toBe(true);
   });
 });

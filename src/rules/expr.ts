@@ -93,7 +93,7 @@ export function pathMatcher(pattern: string): (path: string) => boolean {
       // A path that passes the last character is answered from the paths seen before: V8 costs
       // ~40 instructions per charCodeAt, so a full compare is ~600 against ~100 for the lookup,
       // whose hash the device twin then finds already computed when it files the record.
-      // Bounded: paths come off the wire.
+      // Bounded over all patterns: paths come off the wire, patterns may too (pathLike).
       const last = q > 0 ? suffix.charCodeAt(q - 1) : -1;
       const seen = new Map<string, boolean>();
       match = (path: string) => {
@@ -102,7 +102,10 @@ export function pathMatcher(pattern: string): (path: string) => boolean {
         let known = seen.get(path);
         if (known === undefined) {
           known = compare(path, n);
-          if (seen.size < MAX_SEEN_PATHS) seen.set(path, known);
+          if (seenBudget > 0) {
+            seen.set(path, known);
+            seenBudget--;
+          }
         }
         return known;
       };
@@ -117,8 +120,8 @@ export function pathMatcher(pattern: string): (path: string) => boolean {
 }
 
 const SLASH = 0x2f;
-/** Record paths a one-segment pattern remembers its answer for. */
-const MAX_SEEN_PATHS = 4096;
+/** Answers the one-segment patterns may still remember, all patterns together (see pathMatcher). */
+let seenBudget = 16_384;
 
 interface RecordLike {
   path: string;

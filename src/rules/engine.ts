@@ -472,8 +472,11 @@ function sameInputs(source: Record<string | symbol, unknown>, fields: string[], 
   return true;
 }
 
-/** A scope with every variable a key from the start: one shape for all, whatever a rule fills. */
-function emptyScope(): Scope {
+/**
+ * A scope with every variable a key from the start: one shape for all, whatever a rule fills.
+ * Typed by Variable, as READERS and COPIERS are, so that a new variable cannot be left out.
+ */
+function emptyScope(): { [V in Variable]: undefined } {
   return { m: undefined, ep: undefined, obs: undefined, attrs: undefined, bs: undefined, change: undefined, dtls: undefined, run: undefined, params: undefined };
 }
 

@@ -64,6 +64,12 @@ export class AnalysisSession {
   /** Null when nothing consumes state: the plain summary pays nothing for it. */
   readonly tracker: StateTracker | null;
   readonly push: (packet: RawPacket) => void;
+  /**
+   * Where the pipeline hands each message and DTLS session change: called directly with
+   * another thread's decoding (the state thread of `analyze --threads 2`), the pipeline unused.
+   */
+  readonly message: MessageSink;
+  readonly dtls: (e: DtlsEvent) => void;
 
   /** Null without rules. */
   readonly engine: RuleEngine | null = null;
@@ -120,6 +126,8 @@ export class AnalysisSession {
       this.engine?.dtls({ ts: e.ts, frame: e.frame, what: e.change, session: e.session }, e.session);
       opts.onDtls?.(e);
     };
+    this.message = sink;
+    this.dtls = onDtls;
     this.pipeline = new AnalysisPipeline(sink, { ports: opts.coapPort, heuristic: opts.heuristic, psk: opts.psk, onDtls });
     this.push = this.pipeline.push.bind(this.pipeline);
   }

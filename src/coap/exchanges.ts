@@ -10,6 +10,18 @@ const OBSERVATION_IDLE = 86_400;
 const MAX_OBSERVATIONS = 200_000;
 
 /**
+ * How long after its last use the tracker may still hand out a request's record (seconds of
+ * capture time; a generational map keeps an entry up to twice its period), and how many it
+ * holds: what a copy of the records kept elsewhere (the state thread's) must outlast.
+ */
+export const RECORD_RETENTION = {
+  request: 2 * EXCHANGE_LIFETIME,
+  observation: 2 * OBSERVATION_IDLE,
+  requests: 2 * MAX_TRACKED,
+  observations: MAX_OBSERVATIONS,
+} as const;
+
+/**
  * What is kept of a remembered message. Not the message itself: its payload is a view into
  * the capture's read buffer, and options hold strings, so keeping whole messages for an
  * exchange lifetime would pin most of a capture in memory.
@@ -18,6 +30,8 @@ export type MessageSummary = Pick<CoapMessage, 'type' | 'code' | 'mid' | 'token'
 
 /** A request (or a confirmable response) remembered so later messages can be matched to it. */
 export interface ExchangeRecord {
+  /** Run-unique, in the order records were made: what names this record to another thread. */
+  serial: number;
   frame: number;
   ts: number;
   src: string;
@@ -65,6 +79,7 @@ export class ExchangeTracker {
   private readonly byToken = new GenerationalMap<string, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
   /** Observe requests live as long as their notifications keep coming, not one exchange lifetime. */
   private readonly observations = new GenerationalMap<string, ExchangeRecord>(OBSERVATION_IDLE, MAX_OBSERVATIONS);
+  private made = 0;
 
   match(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeMatch {
     const result: ExchangeMatch = {
@@ -189,7 +204,7 @@ export class ExchangeTracker {
       type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
       uriQuery: msg.uriQuery, observe: msg.observe,
     };
-    return { frame, ts, src, dst, msg: summary, answeredAt: null, acknowledgedBy: null, tag: null };
+    return { serial: ++this.made, frame, ts, src, dst, msg: summary, answeredAt: null, acknowledgedBy: null, tag: null };
   }
 }
 

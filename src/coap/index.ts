@@ -9,8 +9,8 @@ import { TcpFramer } from './tcp-framer.js';
 export * from './message.js';
 export { optionDefinition, OPTION } from './options.js';
 export { decodeCoapUdp, decodeCoapTcp } from './decode.js';
-export type { ExchangeMatch, ExchangeRecord, MessageRole, MessageSummary } from './exchanges.js';
-export type { BlockOutcome, ReassembledBody } from './blockwise.js';
+export { RECORD_RETENTION, type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
+export { SINGLE, type BlockOutcome, type ReassembledBody } from './blockwise.js';
 export { DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT } from './detect.js';
 
 /** One CoAP message with everything the CoAP layer knows about it. */

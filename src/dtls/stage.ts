@@ -115,6 +115,9 @@ function helloRandom(body: Buffer): Buffer | null {
  * into datagrams for the CoAP stage (transport 'dtls'). Malformed input marks an error on the
  * session and never throws.
  */
+/** Sessions kept at once unless DtlsStageOptions.maxSessions says otherwise; the oldest goes first. */
+export const DEFAULT_MAX_SESSIONS = 10_000;
+
 export class DtlsStage {
   readonly stats: DtlsStats = {
     datagrams: 0, records: 0, malformed: 0, sessions: 0, established: 0, failed: 0, closed: 0, decrypted: 0, evicted: 0, suites: new Map(),
@@ -138,7 +141,7 @@ export class DtlsStage {
     this.ports = new Set([5683, 5684, ...(opts.ports ?? [])]);
     this.heuristic = opts.heuristic ?? true;
     this.keys = opts.keys ?? new Map();
-    this.maxSessions = Math.max(1, opts.maxSessions ?? 10_000);
+    this.maxSessions = Math.max(1, opts.maxSessions ?? DEFAULT_MAX_SESSIONS);
     this.onEvent = opts.onEvent;
   }
 

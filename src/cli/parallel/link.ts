@@ -1,6 +1,6 @@
 import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import type { UnitMerger } from './merge.js';
-import { ThreadError, type FromStateThread } from './protocol.js';
+import { ThreadError, type FromStateThread, type SpentArrays } from './protocol.js';
 
 /**
  * The main thread's end of the state thread: feeds its batches into the merger and turns every
@@ -15,7 +15,11 @@ export class StateThreadLink {
   private failure: ThreadError | null = null;
   private waiter: { until: () => boolean; resolve: () => void; reject: (err: Error) => void } | null = null;
 
-  constructor(private readonly worker: Worker, private readonly port: MessagePort, private readonly merger: UnitMerger) {
+  /** `reuse` takes the arrays of each batch of units the state thread is done with. */
+  constructor(
+    private readonly worker: Worker, private readonly port: MessagePort, private readonly merger: UnitMerger,
+    private readonly reuse: (spent: SpentArrays) => void,
+  ) {
     port.on('message', (m: FromStateThread) => this.receive(m));
     worker.on('error', (err: Error) => this.fail(`internal error: ${err.message}`));
     worker.on('exit', (code: number) => {
@@ -59,7 +63,10 @@ export class StateThreadLink {
     if (this.failure) return;
     try {
       if (m.type === 'error') this.fail(m.message);
-      else this.merger.add(m);
+      else {
+        if (m.spent) this.reuse(m.spent);
+        this.merger.add(m);
+      }
     } catch (err) {
       this.fail(err instanceof Error ? err.message : String(err));
     }

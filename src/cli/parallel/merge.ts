@@ -1,23 +1,27 @@
 import type { UnitOutput } from '../session.js';
 import { JsonBytes } from '../format/json-bytes.js';
-import { ThreadError, type TextBatch } from './protocol.js';
+import { ThreadError, type SpentArrays, type TextBatch } from './protocol.js';
 
 /**
  * State-thread side: collects the texts the session writes, tagged with the units seen so far,
- * and posts them with the progress every `batchUnits` units (one postMessage per batch: per
- * message would cost more than the work it moves).
+ * and posts them with the progress once per batch of units taken in (one postMessage per
+ * batch: per message would cost more than the work it moves).
  */
 export class TextBatcher implements UnitOutput {
   private units = 0;
   private tags: number[] = [];
   private texts: string[] = [];
 
-  constructor(private readonly post: (batch: TextBatch) => void, private readonly batchUnits: number) {}
+  constructor(private readonly post: (batch: TextBatch) => void) {}
 
   /** A unit line goes here (written by the other thread). Texts written so far all come before it. */
   unit(): void {
     this.units++;
-    if (this.units % this.batchUnits === 0) this.send(this.units);
+  }
+
+  /** After a batch of units: what it produced, how far the state thread got, and the batch's arrays back. */
+  progress(spent: SpentArrays): void {
+    this.send(this.units, undefined, spent);
   }
 
   write(text: string): void {
@@ -37,8 +41,8 @@ export class TextBatcher implements UnitOutput {
     this.send(Infinity, this.units);
   }
 
-  private send(complete: number, units?: number): void {
-    this.post({ type: 'texts', tags: this.tags, texts: this.texts, complete, ...(units === undefined ? {} : { units }) });
+  private send(complete: number, units?: number, spent?: SpentArrays): void {
+    this.post({ type: 'texts', tags: this.tags, texts: this.texts, complete, ...(units === undefined ? {} : { units }), ...(spent ? { spent } : {}) });
     this.tags = [];
     this.texts = [];
   }

@@ -1,37 +1,62 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { PskEntry } from '../../dtls/index.js';
+import type { DtlsEvent } from '../../dtls/index.js';
 
 /*
- * `analyze --threads 2`: two threads run the same deterministic decode pipeline over the same
- * file. The formatter thread (main) writes the message and DTLS lines; the state thread (a
- * worker) tracks state and runs the rules and produces the endpoint and event lines. Both count
- * "units": every message the pipeline hands on and every DTLS session change, in the same order
- * in both threads since the pipelines are the same. The state thread tags each text it produces
- * with the number of units it had seen when producing it: tag k means "after the line of unit k,
- * before the line of unit k+1" (0: before the first line; texts at the end of the run carry the
- * last unit). That is exactly where the single-threaded session writes them (expiries before a
- * message are "after" the previous unit), so the main thread can merge the two streams into the
- * same bytes.
+ * `analyze --threads 2`: the formatter thread (main) reads and decodes the file once, writes
+ * the message and DTLS lines, and hands every message and DTLS session change to the state
+ * thread (a worker) in batches (unit-codec.ts). The state thread tracks state, runs the rules
+ * and produces the endpoint and event lines. Both count "units": every message and every DTLS
+ * session change, in the order the pipeline produced them. The state thread tags each text it
+ * produces with the number of units it had seen when producing it: tag k means "after the line
+ * of unit k, before the line of unit k+1" (0: before the first line; texts at the end of the run
+ * carry the last unit). That is exactly where the single-threaded session writes them (expiries
+ * before a message are "after" the previous unit), so the main thread can merge the two streams
+ * into the same bytes.
  */
 
 /** What the state thread is given (workerData). Plain data only: rules are loaded again there. */
 export interface StateWorkerData {
-  file: string;
-  coapPort: number[];
-  heuristic: boolean;
   /** --rules paths, false for --no-rules, undefined for the default ruleset (as AnalyzeOptions.rules). */
   rules: string[] | false | undefined;
-  /** --psk-file entries then --psk entries (keys arrive as Uint8Array). */
-  psk: PskEntry[];
-  /** Texts and progress are posted every this many units. */
-  batchUnits: number;
-  /** Where batches go (transferred). */
+  /** Where units come from and texts go (transferred). */
   port: MessagePort;
 }
 
+/** Units the formatter thread decoded, for the state thread (encoded by UnitEncoder). */
+export interface UnitBatch {
+  type: 'units';
+  /** The encoded units, in the first `length` slots (the array is transferred). */
+  slots: Float64Array<ArrayBuffer>;
+  length: number;
+  /** The characters of the strings sent raw, one byte each (Latin-1), in order (transferred). */
+  chars: Uint8Array<ArrayBuffer>;
+  /** For each string table: the strings numbered in this batch, in the order of their numbers. */
+  strings: TableStrings[];
+  /** Long strings sent without a number. */
+  inline: string[];
+  /** Copies of the DTLS session changes among the units, in order. */
+  dtls: DtlsEvent[];
+}
+
+export interface TableStrings {
+  strings: string[];
+  /** Both ends empty this table before the batch. */
+  reset: boolean;
+}
+
+/** The formatter thread's last word: no more units. */
+export interface EndOfUnits {
+  type: 'end';
+  /** Packets in the file (as AnalysisSession.finish takes them). */
+  packets: number | null;
+}
+
+export type ToStateThread = UnitBatch | EndOfUnits;
+
 /**
- * The state thread's texts since its last batch, with its progress: every text tagged below
- * `complete` has been sent (Infinity in the last batch, which also carries the unit count).
+ * The state thread's texts since its last batch, with its progress (one for each batch of
+ * units it took in): every text tagged below `complete` has been sent (Infinity in the last
+ * batch, which also carries the unit count).
  */
 export interface TextBatch {
   type: 'texts';
@@ -41,6 +66,13 @@ export interface TextBatch {
   complete: number;
   /** In the last batch: how many units the state thread counted in all. */
   units?: number;
+  /** The arrays of the batch of units this answers, given back for the next batches (transferred). */
+  spent?: SpentArrays;
+}
+
+export interface SpentArrays {
+  slots: Float64Array<ArrayBuffer>;
+  chars: Uint8Array<ArrayBuffer>;
 }
 
 export interface FailureMessage {

@@ -10,7 +10,8 @@ import type { Progress } from '../progress.js';
 import { loadRuleSet } from '../rule-set.js';
 import { StateThreadLink } from './link.js';
 import { UnitMerger } from './merge.js';
-import type { StateWorkerData } from './protocol.js';
+import type { StateWorkerData, ToStateThread } from './protocol.js';
+import { UnitEncoder } from './unit-codec.js';
 
 /**
  * --threads default: the second thread only where there is a second core to run it, and only
@@ -22,7 +23,7 @@ export function defaultThreads(rules: string[] | false | undefined): number {
   return rules !== false && availableParallelism() >= 2 ? 2 : 1;
 }
 
-/** The state thread posts its texts and progress this often (in units); the main thread polls for them as often. */
+/** Units go to the state thread in batches of this many; the main thread polls for its texts every POLL_MASK + 1. */
 const BATCH_UNITS = 1024;
 const POLL_MASK = 2047;
 
@@ -52,22 +53,29 @@ export async function analyzeParallel(file: string, opts: ParallelOptions): Prom
   const writer = new LineWriter();
   const merger = new UnitMerger(writer);
   const { port1, port2 } = new MessageChannel();
-  const data: StateWorkerData = {
-    file, coapPort: opts.coapPort, heuristic: opts.heuristic, rules: opts.rules, psk: opts.psk, batchUnits: BATCH_UNITS, port: port2,
-  };
+  const data: StateWorkerData = { rules: opts.rules, port: port2 };
   const worker = new Worker(new URL('./state-worker.js', import.meta.url), { workerData: data, transferList: [port2], stdout: false, stderr: false });
-  const link = new StateThreadLink(worker, port1, merger);
   const keys = pskKeys(opts.psk);
+  const encoder = new UnitEncoder();
+  const link = new StateThreadLink(worker, port1, merger, (spent) => encoder.reuse(spent));
+  const post = (m: ToStateThread) => port1.postMessage(m, m.type === 'units' ? [m.slots.buffer, m.chars.buffer] : []);
+  const postUnits = () => {
+    const batch = encoder.take();
+    if (batch) post(batch);
+  };
   const unitDone = () => {
+    if (encoder.units >= BATCH_UNITS) postUnits();
     if ((merger.produced & POLL_MASK) === 0) link.poll();
   };
-  const pipeline = new AnalysisPipeline((m) => (writeMessage(merger.target(), m), merger.lineEnd(), unitDone()), {
-    ports: opts.coapPort, heuristic: opts.heuristic, psk: keys.size > 0 ? keys : undefined, onDtls: (e) => (merger.line(dtlsLine(e)), unitDone()),
+  const pipeline = new AnalysisPipeline((m) => (writeMessage(merger.target(), m), merger.lineEnd(), encoder.message(m), unitDone()), {
+    ports: opts.coapPort, heuristic: opts.heuristic, psk: keys.size > 0 ? keys : undefined,
+    onDtls: (e) => (merger.line(dtlsLine(e)), encoder.dtlsEvent(e), unitDone()),
   });
   // Memory stays bounded: at each chunk boundary this thread waits until the state thread has
   // passed the previous boundary, so at most about two read chunks of lines are ever held.
   let previousChunk = 0;
   const beforeRead = async () => {
+    postUnits(); // all it has: the state thread answers each batch with its progress
     const bound = previousChunk;
     previousChunk = merger.produced;
     await link.waitUntil(() => merger.stateProgress >= bound);
@@ -85,6 +93,8 @@ export async function analyzeParallel(file: string, opts: ParallelOptions): Prom
       progress?.stop();
     }
     pipeline.finish();
+    postUnits();
+    post({ type: 'end', packets: info.packets });
     await link.waitUntil(() => merger.stateDone);
     merger.end();
   } catch (err) {

@@ -1,49 +1,56 @@
+import * as require_perf from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
-import { CaptureError, readCapture } from '../../capture/index.js';
-import { pskKeys } from '../../dtls/index.js';
 import { RuleLoadError } from '../../rules/index.js';
 import { loadRuleSet } from '../rule-set.js';
 import { AnalysisSession } from '../session.js';
 import { TextBatcher } from './merge.js';
-import type { FromStateThread, StateWorkerData } from './protocol.js';
+import type { FromStateThread, StateWorkerData, ToStateThread } from './protocol.js';
+import { UnitDecoder } from './unit-codec.js';
 
 /*
- * The state thread of `analyze --threads 2` (see protocol.ts): reads the file itself and runs
- * the same session as the single-threaded path (pipeline, state tracker, rule engine), except
+ * The state thread of `analyze --threads 2` (see protocol.ts): takes the messages and DTLS
+ * session changes the formatter thread decoded and runs the same session as the
+ * single-threaded path on them (state tracker, rule engine; its pipeline stays unused), except
  * that message and DTLS lines are only counted, not formatted: the main thread writes those.
- * Its endpoint and event lines go to the main thread in batches, tagged with the unit count.
+ * Its endpoint and event lines go to the main thread, one batch for each batch of units.
  */
 
 const data = workerData as StateWorkerData;
 const port = data.port;
-const send = (m: FromStateThread) => port.postMessage(m);
+const send = (m: FromStateThread) => port.postMessage(m, m.type === 'texts' && m.spent ? [m.spent.slots.buffer, m.spent.chars.buffer] : []);
 
 function describe(err: unknown): string {
-  const known = err instanceof CaptureError || err instanceof RuleLoadError;
   const message = err instanceof Error ? err.message : String(err);
   // One line: the main thread reports it as `coapwatch: ...`.
-  return (known ? message : `internal error: ${message}`).split('\n')[0]!;
+  return (err instanceof RuleLoadError ? message : `internal error: ${message}`).split('\n')[0]!;
 }
 
-async function main(): Promise<void> {
+function fail(err: unknown): void {
+  send({ type: 'error', message: describe(err) });
+  port.close();
+}
+
+try {
   // The main thread loaded these same paths first and reported any problem in them.
   const rules = loadRuleSet(data.rules);
-  // Keys arrive as Uint8Arrays (structured clone); the DTLS stage wants Buffers.
-  const keys = pskKeys(data.psk.map((e) => ({ identity: e.identity, key: Buffer.from(e.key) })));
-  const batcher = new TextBatcher(send, data.batchUnits);
-  const session = new AnalysisSession({
-    format: 'ndjson', coapPort: data.coapPort, heuristic: data.heuristic, source: data.file, rules,
-    psk: keys.size > 0 ? keys : undefined, unitOutput: batcher,
+  const batcher = new TextBatcher(send);
+  const session = new AnalysisSession({ format: 'ndjson', coapPort: [], heuristic: false, source: '', rules, unitOutput: batcher });
+  const decoder = new UnitDecoder();
+  port.on('message', (m: ToStateThread) => {
+    try {
+      if (m.type === 'units') {
+        decoder.decode(m, session.message, session.dtls);
+        batcher.progress({ slots: m.slots, chars: m.chars });
+      } else {
+        session.finish(m.packets);
+        if (process.env.CW_DEBUG) { const { performance } = require_perf; const u = performance.eventLoopUtilization(); process.stderr.write(`state ELU ${u.utilization.toFixed(3)} active ${(u.active/1000).toFixed(2)} s idle ${(u.idle/1000).toFixed(2)} s\n`); }
+        batcher.end();
+        port.close();
+      }
+    } catch (err) {
+      fail(err);
+    }
   });
-  const info = await readCapture(data.file, session.push);
-  session.finish(info.packets);
-  batcher.end();
+} catch (err) {
+  fail(err);
 }
-
-main().then(
-  () => port.close(),
-  (err: unknown) => {
-    send({ type: 'error', message: describe(err) });
-    port.close();
-  },
-);

@@ -24,13 +24,19 @@ function collector() {
   return { out, written: () => undefined, write: (t: string) => void out.text(t), get text() { return out.textFrom(0); } };
 }
 
+const SPENT = { slots: new Float64Array(0), chars: new Uint8Array(0) };
+
 /** The state thread's side of a run, played all the way: the batches it posts, in order. */
 function stateBatches(steps: Step[], batchUnits: number): TextBatch[] {
   const batches: TextBatch[] = [];
-  const batcher = new TextBatcher((b) => batches.push(b), batchUnits);
+  const batcher = new TextBatcher((b) => batches.push(b));
+  let units = 0;
   for (const s of steps) {
-    if (s.unit) batcher.unit();
-    else batcher.write(s.text);
+    if (s.unit) {
+      batcher.unit();
+      // The state thread answers each batch of units it takes in.
+      if (++units % batchUnits === 0) batcher.progress(SPENT);
+    } else batcher.write(s.text);
   }
   batcher.end();
   return batches;
@@ -152,8 +158,9 @@ function fakeStateThread(body: string) {
   });
   const out = collector();
   const merger = new UnitMerger(out);
-  const link = new StateThreadLink(worker, port1, merger);
-  return { worker, merger, link, out };
+  const reused: unknown[] = [];
+  const link = new StateThreadLink(worker, port1, merger, (spent) => reused.push(spent));
+  return { worker, merger, link, out, reused };
 }
 
 describe('StateThreadLink: every failure of the state thread ends the wait with one line', () => {
@@ -178,9 +185,9 @@ describe('StateThreadLink: every failure of the state thread ends the wait with 
     });
   }
 
-  it('a state thread that finishes: its batches are merged, polled or awaited', async () => {
-    const { merger, link, out } = fakeStateThread(`
-      port.postMessage({ type: 'texts', tags: [0], texts: ['a'], complete: 1 });
+  it('a state thread that finishes: its batches are merged, polled or awaited, and the arrays it gives back are reused', async () => {
+    const { merger, link, out, reused } = fakeStateThread(`
+      port.postMessage({ type: 'texts', tags: [0], texts: ['a'], complete: 1, spent: { slots: new Float64Array(2), chars: new Uint8Array(3) } });
       port.postMessage({ type: 'texts', tags: [1, 2], texts: ['b', 'c'], complete: Infinity, units: 2 });
       port.close();`);
     merger.line('L1;');
@@ -189,6 +196,7 @@ describe('StateThreadLink: every failure of the state thread ends the wait with 
     merger.end();
     link.close();
     expect(out.text).toBe('aL1;bL2;c');
+    expect(reused).toEqual([{ slots: new Float64Array(2), chars: new Uint8Array(3) }]);
   });
 });
 

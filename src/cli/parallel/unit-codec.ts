@@ -1,0 +1,637 @@
+import { RECORD_RETENTION, SINGLE, type CoapEvent, type CoapMessage, type CoapType, type ExchangeMatch, type ExchangeRecord, type MessageRole } from '../../coap/index.js';
+import { DEFAULT_MAX_SESSIONS, type DtlsEvent, type DtlsSession } from '../../dtls/index.js';
+import type { CoreLink, Lwm2mInfo, Lwm2mRecord, Operation, ResourceType } from '../../lwm2m/index.js';
+import type { AnalyzedMessage } from '../../pipeline/index.js';
+import { GenerationalMap } from '../../util/generational-map.js';
+import type { SpentArrays, TableStrings, UnitBatch } from './protocol.js';
+
+/*
+ * The formatter thread decodes each packet once and hands the state thread what state and
+ * rules read of every message, as numbers in a Float64Array that is transferred, not copied.
+ * Why not postMessage's structured clone of the messages: on the 200k bench capture it cost
+ * ~4.5 µs per message to write and ~7.5 µs to read, more than decoding the packet again.
+ *
+ * Strings travel two ways. Those of few values that recur as the same string objects
+ * (addresses, operations, endpoint names, resource names) are numbered: a string
+ * gets a number the first time a batch carries it and goes along in that batch's `strings`;
+ * later batches send only the number, and the state thread gets the same string object every
+ * time. Those made anew for every message (tokens, paths, query items, string values) have
+ * their characters copied into the batch's `chars` and are made again from them in the
+ * state thread: looking each up in a table of every token and path ever seen cost the
+ * formatter thread, the busier of the two, more than copying them (its lookups missed the
+ * caches). Long strings and strings beyond Latin-1 go whole in `inline`.
+ *
+ * What is not sent, because nothing after the pipeline reads it (state, rules, the endpoint
+ * and event lines): the options list, the payload bytes (only their count: `payload` is a
+ * view of that length into a shared zero-filled buffer), the block-wise outcome and body, and
+ * the LwM2M stage's tag on exchange records.
+ */
+
+const KIND_MESSAGE = 1;
+const KIND_DTLS = 2;
+/** A null string or a null number that is never negative. */
+const NONE = -1;
+/** Numbered strings before a table starts over (in both threads at the same batch). */
+const STRING_TABLE_LIMIT = 1 << 16;
+/** Longer strings are sent inline in their batch, not numbered. */
+const INLINE_LENGTH = 256;
+/** Spare arrays kept (about as many batches as are ever in flight). */
+const MAX_SPARE = 4;
+/** Slots a message takes besides its lists and records; room is made for this much at once. */
+const MESSAGE_SLOTS = 64;
+
+const ROLES: readonly MessageRole[] = ['request', 'response', 'notification', 'ack', 'reset', 'ping', 'signal'];
+const TRANSPORTS: readonly CoapEvent['transport'][] = ['udp', 'tcp', 'dtls'];
+const TYPES: readonly CoapType[] = ['CON', 'NON', 'ACK', 'RST'];
+const RESOURCE_TYPES: readonly ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk', 'none', 'unknown'];
+
+// The numbers of these fixed sets are their places in the lists above (the decoder's side).
+// Switches rather than Map lookups: a switch on constant strings compares pointers.
+function roleNumber(role: MessageRole): number {
+  switch (role) {
+    case 'request': return 0;
+    case 'response': return 1;
+    case 'notification': return 2;
+    case 'ack': return 3;
+    case 'reset': return 4;
+    case 'ping': return 5;
+    case 'signal': return 6;
+  }
+}
+
+function transportNumber(transport: CoapEvent['transport']): number {
+  return transport === 'udp' ? 0 : transport === 'tcp' ? 1 : 2;
+}
+
+function typeNumber(type: CoapType | null): number {
+  return type === null ? NONE : type === 'CON' ? 0 : type === 'NON' ? 1 : type === 'ACK' ? 2 : 3;
+}
+
+function resourceTypeNumber(type: ResourceType): number {
+  switch (type) {
+    case 'string': return 0;
+    case 'integer': return 1;
+    case 'unsigned': return 2;
+    case 'float': return 3;
+    case 'boolean': return 4;
+    case 'opaque': return 5;
+    case 'time': return 6;
+    case 'objlnk': return 7;
+    case 'corelnk': return 8;
+    case 'none': return 9;
+    case 'unknown': return 10;
+  }
+}
+
+/** A record value's kind, with bits for the optional SenML time fields. */
+const VALUE_NULL = 0;
+const VALUE_NUMBER = 1;
+const VALUE_STRING = 2;
+const VALUE_TRUE = 3;
+const VALUE_FALSE = 4;
+const VALUE_KIND = 7;
+const HAS_TIME = 8;
+const TIME_RELATIVE = 16;
+/** An exchange record sent whole, or as the record made from the message that names it. */
+const RECORD_FULL = 0;
+const RECORD_OWN = 1;
+/** A link attribute without a value (`;obs`). */
+const ATTRIBUTE_TRUE = -2;
+
+/**
+ * Numbered strings are kept in two tables, each starting over on its own: the addresses, and
+ * the words (operations, endpoint names, resource names, errors). Fixed sets (roles, message
+ * types, resource types) have fixed numbers.
+ */
+const TABLES = ['addresses', 'words'] as const;
+const ADDRESSES = 0;
+const WORDS = 1;
+
+const RECENT_BITS = 12;
+
+/**
+ * One table's strings numbered so far (formatter-thread side). The strings numbered recur as
+ * the very same objects, so the recently used ones are found first by identity in a small
+ * direct-mapped cache, placed by a few of their characters: a Map lookup hashes and probes a
+ * table that no longer fits the first-level caches, which cost more than the rest of writing
+ * the message.
+ */
+class StringNumbers {
+  private readonly numbers = new Map<string, number>();
+  /** Empty slots hold undefined, which no string is (an empty string must not find them). */
+  private readonly recent = new Array<string | undefined>(1 << RECENT_BITS).fill(undefined);
+  private readonly recentNumbers = new Int32Array(1 << RECENT_BITS);
+  private fresh: string[] = [];
+  private reset = false;
+
+  constructor(private readonly limit: number) {}
+
+  number(s: string): number {
+    const n = s.length;
+    // Length, the last three characters (a port, a resource name's end) and the middle one.
+    const slot = n === 0 ? 0 : (Math.imul(n, 0x9e3779b1) ^ Math.imul(s.charCodeAt(n - 1) | (s.charCodeAt(n >> 1) << 8), 0x85ebca6b)
+      ^ Math.imul(s.charCodeAt(n > 2 ? n - 3 : 0) | (s.charCodeAt(n > 1 ? n - 2 : 0) << 8), 0xc2b2ae35)) >>> (32 - RECENT_BITS);
+    if (this.recent[slot] === s) return this.recentNumbers[slot]!;
+    let number = this.numbers.get(s);
+    if (number === undefined) {
+      number = this.numbers.size;
+      this.numbers.set(s, number);
+      this.fresh.push(s);
+    }
+    this.recent[slot] = s;
+    this.recentNumbers[slot] = number;
+    return number;
+  }
+
+  /** What a batch carries for this table; a full table starts over after it. */
+  take(): TableStrings {
+    const taken = { strings: this.fresh, reset: this.reset };
+    this.fresh = [];
+    this.reset = this.numbers.size >= this.limit;
+    if (this.reset) {
+      this.numbers.clear();
+      this.recent.fill(undefined);
+    }
+    return taken;
+  }
+}
+
+/** Formatter-thread side: collects units until take() hands them over as one batch. */
+export class UnitEncoder {
+  private slots = new Float64Array(1 << 16);
+  private n = 0;
+  private chars = new Uint8Array(1 << 18);
+  private c = 0;
+  private readonly tables: StringNumbers[];
+  private readonly addresses: StringNumbers;
+  private readonly words: StringNumbers;
+  private inline: string[] = [];
+  private dtls: DtlsEvent[] = [];
+  private readonly spare: SpentArrays[] = [];
+  /** Units in the batch being collected. */
+  units = 0;
+  /** Where the message being written has its destination's number (its source's is just before). */
+  private dstAt = 0;
+
+  /** `tableLimit`: numbered strings before a table starts over (smaller in tests). */
+  constructor(tableLimit = STRING_TABLE_LIMIT) {
+    this.tables = TABLES.map(() => new StringNumbers(tableLimit));
+    this.addresses = this.tables[ADDRESSES]!;
+    this.words = this.tables[WORDS]!;
+  }
+
+  message(m: AnalyzedMessage): void {
+    this.units++;
+    const c = m.coap;
+    const msg = c.msg;
+    const match = c.match;
+    this.room(MESSAGE_SLOTS + msg.uriQuery.length);
+    const o = this.slots;
+    let i = this.n;
+    o[i++] = KIND_MESSAGE;
+    o[i++] = c.frame;
+    o[i++] = c.ts;
+    o[i++] = this.numbered(this.addresses, c.src);
+    this.dstAt = i;
+    o[i++] = this.numbered(this.addresses, c.dst);
+    o[i++] = transportNumber(c.transport);
+    o[i++] = c.size;
+    o[i++] = typeNumber(msg.type);
+    o[i++] = msg.code;
+    o[i++] = msg.mid ?? NONE;
+    o[i++] = this.raw(msg.token);
+    o[i++] = this.maybeRaw(msg.uriPath);
+    o[i++] = this.maybeRaw(msg.locationPath);
+    o[i++] = msg.contentFormat ?? NONE;
+    o[i++] = msg.accept ?? NONE;
+    o[i++] = msg.observe ?? NONE;
+    o[i++] = msg.payload.length;
+    o[i++] = this.maybeNumbered(this.words, msg.error);
+    i = this.list(i, msg.uriQuery);
+    o[i++] = roleNumber(match.role);
+    o[i++] = match.retransmissionOf ?? NONE;
+    o[i++] = match.responseTime ?? NaN;
+    this.n = i;
+    this.record(match.record, c);
+    this.record(match.request, c);
+    this.lwm2m(m.lwm2m);
+  }
+
+  /** A DTLS session change, copied now: the session object goes on changing. */
+  dtlsEvent(e: DtlsEvent): void {
+    this.units++;
+    this.room(1);
+    this.slots[this.n++] = KIND_DTLS;
+    this.dtls.push(structuredClone(e));
+  }
+
+  /**
+   * Arrays of a batch the state thread is done with, for a later one: fresh arrays for every
+   * batch cost the collector work (and zeroing) in both threads.
+   */
+  reuse(spent: SpentArrays): void {
+    if (this.spare.length < MAX_SPARE) this.spare.push(spent);
+  }
+
+  /** The units collected since the last take, or null when there are none. */
+  take(): UnitBatch | null {
+    if (this.n === 0) return null;
+    const batch: UnitBatch = {
+      type: 'units', slots: this.slots, length: this.n, chars: this.chars, strings: this.tables.map((t) => t.take()), inline: this.inline, dtls: this.dtls,
+    };
+    // The arrays go to the other thread (transferred): others for the next batch.
+    const spent = this.spare.pop();
+    this.slots = spent?.slots ?? new Float64Array(this.slots.length);
+    this.chars = spent?.chars ?? new Uint8Array(this.chars.length);
+    this.n = 0;
+    this.c = 0;
+    this.units = 0;
+    this.inline = [];
+    this.dtls = [];
+    return batch;
+  }
+
+  /**
+   * An exchange record. A request's own record holds the very fields of its message (the
+   * tracker copies them), so then only what changes is sent ('own'). In others, the addresses
+   * and the token are mostly the message's (swapped, for an answer): their numbers are reused.
+   */
+  private record(r: ExchangeRecord | null, c: CoapEvent): void {
+    if (r === null) {
+      this.room(1);
+      this.slots[this.n++] = NONE;
+      return;
+    }
+    const rm = r.msg;
+    const msg = c.msg;
+    this.room(16 + rm.uriQuery.length);
+    const o = this.slots;
+    let i = this.n;
+    o[i++] = r.serial;
+    o[i++] = r.answeredAt ?? NaN;
+    o[i++] = r.acknowledgedBy ?? NONE;
+    const own = r.frame === c.frame && r.ts === c.ts && r.src === c.src && r.dst === c.dst && rm.type === msg.type && rm.code === msg.code
+      && rm.mid === msg.mid && rm.token === msg.token && rm.uriPath === msg.uriPath && rm.uriQuery === msg.uriQuery && rm.observe === msg.observe;
+    if (own) {
+      o[i++] = RECORD_OWN;
+      this.n = i;
+      return;
+    }
+    o[i++] = RECORD_FULL;
+    o[i++] = r.frame;
+    o[i++] = r.ts;
+    o[i++] = r.src === c.dst ? o[this.dstAt]! : r.src === c.src ? o[this.dstAt - 1]! : this.numbered(this.addresses, r.src);
+    o[i++] = r.dst === c.src ? o[this.dstAt - 1]! : r.dst === c.dst ? o[this.dstAt]! : this.numbered(this.addresses, r.dst);
+    o[i++] = typeNumber(rm.type);
+    o[i++] = rm.code;
+    o[i++] = rm.mid ?? NONE;
+    o[i++] = this.raw(rm.token);
+    o[i++] = this.maybeRaw(rm.uriPath);
+    o[i++] = rm.observe ?? NONE;
+    this.n = this.list(i, rm.uriQuery);
+  }
+
+  private lwm2m(l: Lwm2mInfo | null): void {
+    this.room(8);
+    if (l === null) {
+      this.slots[this.n++] = 0;
+      return;
+    }
+    const o = this.slots;
+    let i = this.n;
+    o[i++] = 1;
+    o[i++] = this.numbered(this.words, l.operation);
+    o[i++] = this.maybeNumbered(this.words, l.endpoint);
+    o[i++] = this.maybeRaw(l.path);
+    o[i++] = this.maybeNumbered(this.words, l.payloadError);
+    o[i++] = l.records.length;
+    this.n = i;
+    for (const r of l.records) this.resource(r);
+    const objects = l.objects;
+    this.room(1 + (objects?.length ?? 0));
+    if (objects === null) this.slots[this.n++] = NONE;
+    else this.n = this.list(this.n, objects);
+    const links = l.links;
+    this.room(1);
+    this.slots[this.n++] = links === null ? NONE : links.length;
+    if (links !== null) for (const link of links) this.link(link);
+  }
+
+  private resource(r: Lwm2mRecord): void {
+    this.room(6);
+    const o = this.slots;
+    let i = this.n;
+    o[i++] = this.raw(r.path);
+    o[i++] = this.maybeNumbered(this.words, r.name);
+    o[i++] = resourceTypeNumber(r.type);
+    const v = r.value;
+    let kind = v === null ? VALUE_NULL : typeof v === 'number' ? VALUE_NUMBER : typeof v === 'string' ? VALUE_STRING : v ? VALUE_TRUE : VALUE_FALSE;
+    if (r.time !== undefined) kind |= HAS_TIME;
+    if (r.timeRelative !== undefined) kind |= TIME_RELATIVE;
+    o[i++] = kind;
+    if (typeof v === 'number') o[i++] = v;
+    else if (typeof v === 'string') o[i++] = this.raw(v);
+    if (r.time !== undefined) o[i++] = r.time;
+    this.n = i;
+  }
+
+  private link(link: CoreLink): void {
+    const names = Object.keys(link.attrs);
+    this.room(2 + 2 * names.length);
+    const o = this.slots;
+    let i = this.n;
+    o[i++] = this.raw(link.uri);
+    o[i++] = names.length;
+    for (const name of names) {
+      const value = link.attrs[name]!;
+      o[i++] = this.numbered(this.words, name);
+      o[i++] = value === true ? ATTRIBUTE_TRUE : this.raw(value);
+    }
+    this.n = i;
+  }
+
+  /** Writes a list of strings (count, then each, raw) at `i`; the caller made room. */
+  private list(i: number, items: readonly string[]): number {
+    const o = this.slots;
+    o[i++] = items.length;
+    for (const s of items) o[i++] = this.raw(s);
+    return i;
+  }
+
+  private maybeNumbered(table: StringNumbers, s: string | null): number {
+    return s === null ? NONE : this.numbered(table, s);
+  }
+
+  /** A string's number in `table` (≥ 0), or for a long one -2 - its place in `inline`. */
+  private numbered(table: StringNumbers, s: string): number {
+    return s.length > INLINE_LENGTH ? this.inlined(s) : table.number(s);
+  }
+
+  private maybeRaw(s: string | null): number {
+    return s === null ? NONE : this.raw(s);
+  }
+
+  /**
+   * Copies a string's characters into `chars` and gives its length (≥ 0); one that is long
+   * or has a character beyond Latin-1 goes inline (-2 - its place there).
+   */
+  private raw(s: string): number {
+    const length = s.length;
+    if (length > INLINE_LENGTH) return this.inlined(s);
+    if (this.c + length > this.chars.length) {
+      const grown = new Uint8Array(2 * this.chars.length);
+      grown.set(this.chars.subarray(0, this.c));
+      this.chars = grown;
+    }
+    const chars = this.chars;
+    let c = this.c;
+    for (let k = 0; k < length; k++) {
+      const code = s.charCodeAt(k);
+      if (code > 255) return this.inlined(s);
+      chars[c++] = code;
+    }
+    this.c = c;
+    return length;
+  }
+
+  private inlined(s: string): number {
+    return -2 - (this.inline.push(s) - 1);
+  }
+
+  private room(k: number): void {
+    if (this.n + k <= this.slots.length) return;
+    const grown = new Float64Array(Math.max(2 * this.slots.length, this.n + k));
+    grown.set(this.slots.subarray(0, this.n));
+    this.slots = grown;
+  }
+}
+
+/**
+ * State-thread side: turns batches back into the messages and DTLS changes the pipeline
+ * handed the formatter thread, in the same order.
+ *
+ * Exchange records keep their identity across messages, as in one thread: state keys
+ * observations and request sizes by the request's record object, so the record a response
+ * names must be the one its request carried. Copies of request records are kept by serial
+ * for at least as long as the formatter's exchange tracker can hand them out after their last
+ * use (RECORD_RETENTION), renewed whenever a message names them; other records (confirmable
+ * responses, which only ACKs name) are made anew each time, as nothing is keyed by them.
+ * DTLS sessions likewise stay one object per session, updated from each change's copy (so
+ * between changes, a session's counters stand as at its last change).
+ */
+export class UnitDecoder {
+  private readonly tables: string[][] = TABLES.map(() => []);
+  private readonly addresses = this.tables[ADDRESSES]!;
+  private readonly words = this.tables[WORDS]!;
+  private chars = Buffer.alloc(0);
+  private c = 0;
+  private inline: string[] = [];
+  private slots: Float64Array = new Float64Array(0);
+  private i = 0;
+  private readonly requests = new GenerationalMap<number, ExchangeRecord>(RECORD_RETENTION.request, 2 * RECORD_RETENTION.requests);
+  private readonly observeRequests = new GenerationalMap<number, ExchangeRecord>(RECORD_RETENTION.observation, 2 * RECORD_RETENTION.observations);
+  private readonly sessions = new Map<number, DtlsSession>();
+  private zeros = Buffer.alloc(1 << 16);
+
+  decode(batch: UnitBatch, onMessage: (m: AnalyzedMessage) => void, onDtls: (e: DtlsEvent) => void): void {
+    batch.strings.forEach(({ strings, reset }, t) => {
+      const table = this.tables[t]!;
+      if (reset) table.length = 0;
+      for (const s of strings) table.push(s);
+    });
+    this.inline = batch.inline;
+    this.slots = batch.slots;
+    this.chars = Buffer.from(batch.chars.buffer, batch.chars.byteOffset, batch.chars.byteLength);
+    this.i = 0;
+    this.c = 0;
+    let dtls = 0;
+    while (this.i < batch.length) {
+      const kind = this.slots[this.i++];
+      if (kind === KIND_MESSAGE) onMessage(this.message());
+      else if (kind === KIND_DTLS) onDtls(this.session(batch.dtls[dtls++]!));
+      else throw new Error(`unit batch: unknown unit kind ${kind} at slot ${this.i - 1}`);
+    }
+  }
+
+  private message(): AnalyzedMessage {
+    const o = this.slots;
+    const frame = o[this.i++]!;
+    const ts = o[this.i++]!;
+    const src = this.numbered(this.addresses);
+    const dst = this.numbered(this.addresses);
+    const transport = TRANSPORTS[o[this.i++]!]!;
+    const size = o[this.i++]!;
+    const type = this.type();
+    const code = o[this.i++]!;
+    const mid = this.nullable();
+    const token = this.raw();
+    const uriPath = this.maybeRaw();
+    const locationPath = this.maybeRaw();
+    const contentFormat = this.nullable();
+    const accept = this.nullable();
+    const observe = this.nullable();
+    const payload = this.payload(o[this.i++]!);
+    const error = this.maybeNumbered(this.words);
+    const uriQuery = this.list();
+    const msg: CoapMessage = {
+      type, code, mid, token, options: [], uriPath, uriQuery, locationPath, contentFormat, accept, observe,
+      block1: null, block2: null, size1: null, size2: null, requestTag: null, payload, error,
+    };
+    const role = ROLES[o[this.i++]!]!;
+    const retransmissionOf = this.nullable();
+    const rt = o[this.i++]!;
+    const record = this.record(frame, ts, src, dst, msg);
+    const request = this.record(frame, ts, src, dst, msg);
+    const match: ExchangeMatch = { role, request, retransmissionOf, responseTime: Number.isNaN(rt) ? null : rt, record };
+    const coap: CoapEvent = { frame, ts, src, dst, transport, msg, size, match, body: null, block: SINGLE };
+    return { coap, lwm2m: this.lwm2m() };
+  }
+
+  private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeRecord | null {
+    const o = this.slots;
+    const serial = o[this.i++]!;
+    if (serial === NONE) return null;
+    const answered = o[this.i++]!;
+    const answeredAt = Number.isNaN(answered) ? null : answered;
+    const acknowledgedBy = this.nullable();
+    let made: ExchangeRecord;
+    if (o[this.i++] === RECORD_OWN) {
+      const summary = { type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe };
+      // In the tracker's property order: one object shape in state's reads.
+      made = { serial, frame, ts, src, dst, msg: summary, answeredAt, acknowledgedBy, tag: null };
+    } else {
+      const recordFrame = o[this.i++]!;
+      const recordTs = o[this.i++]!;
+      const recordSrc = this.numbered(this.addresses);
+      const recordDst = this.numbered(this.addresses);
+      const type = this.type();
+      const code = o[this.i++]!;
+      const mid = this.nullable();
+      const token = this.raw();
+      const uriPath = this.maybeRaw();
+      const observe = this.nullable();
+      const uriQuery = this.list();
+      const summary = { type, code, mid, token, uriPath, uriQuery, observe };
+      made = { serial, frame: recordFrame, ts: recordTs, src: recordSrc, dst: recordDst, msg: summary, answeredAt, acknowledgedBy, tag: null };
+    }
+    // Only requests (code class 0) are keyed by their record.
+    const copies = made.msg.code >> 5 !== 0 ? null : made.msg.observe === 0 ? this.observeRequests : this.requests;
+    if (copies === null) return made;
+    const known = copies.get(serial);
+    if (known === undefined) {
+      copies.set(serial, made, ts);
+      return made;
+    }
+    known.answeredAt = answeredAt;
+    known.acknowledgedBy = acknowledgedBy;
+    copies.set(serial, known, ts);
+    return known;
+  }
+
+  private lwm2m(): Lwm2mInfo | null {
+    const o = this.slots;
+    if (o[this.i++] === 0) return null;
+    const operation = this.numbered(this.words) as Operation;
+    const endpoint = this.maybeNumbered(this.words);
+    const path = this.maybeRaw();
+    const payloadError = this.maybeNumbered(this.words);
+    const count = o[this.i++]!;
+    const records: Lwm2mRecord[] = [];
+    for (let k = 0; k < count; k++) records.push(this.resource());
+    const objects = o[this.i] === NONE ? (this.i++, null) : this.list();
+    const linkCount = o[this.i++]!;
+    let links: CoreLink[] | null = null;
+    if (linkCount !== NONE) {
+      links = [];
+      for (let k = 0; k < linkCount; k++) links.push(this.link());
+    }
+    return { operation, endpoint, path, records, objects, links, payloadError };
+  }
+
+  private resource(): Lwm2mRecord {
+    const o = this.slots;
+    const path = this.raw();
+    const name = this.maybeNumbered(this.words);
+    const type = RESOURCE_TYPES[o[this.i++]!]!;
+    const kind = o[this.i++]!;
+    const valueKind = kind & VALUE_KIND;
+    const value = valueKind === VALUE_NUMBER ? o[this.i++]! : valueKind === VALUE_STRING ? this.raw()
+      : valueKind === VALUE_TRUE ? true : valueKind === VALUE_FALSE ? false : null;
+    // Made in the decoders' property order, so that JSON of a record reads the same.
+    const record: Lwm2mRecord = { path, name, type, value };
+    if (kind & HAS_TIME) record.time = o[this.i++]!;
+    if (kind & TIME_RELATIVE) record.timeRelative = true;
+    return record;
+  }
+
+  private link(): CoreLink {
+    const uri = this.raw();
+    const count = this.slots[this.i++]!;
+    const attrs = Object.create(null) as Record<string, string | true>;
+    for (let k = 0; k < count; k++) {
+      const name = this.numbered(this.words);
+      attrs[name] = this.slots[this.i] === ATTRIBUTE_TRUE ? (this.i++, true) : this.raw();
+    }
+    return { uri, attrs };
+  }
+
+  /** The session object of `e`'s session, brought up to date with the copy `e` carries. */
+  private session(e: DtlsEvent): DtlsEvent {
+    const known = this.sessions.get(e.session.id);
+    if (known !== undefined) {
+      e.session = Object.assign(known, e.session);
+      return e;
+    }
+    // Bounded as the DTLS stage bounds its sessions (analyze uses its default), oldest first.
+    if (this.sessions.size >= DEFAULT_MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    this.sessions.set(e.session.id, e.session);
+    return e;
+  }
+
+  private payload(length: number): Buffer {
+    if (length > this.zeros.length) this.zeros = Buffer.alloc(length);
+    return this.zeros.subarray(0, length);
+  }
+
+  private type(): CoapType | null {
+    const t = this.slots[this.i++]!;
+    return t === NONE ? null : TYPES[t]!;
+  }
+
+  private nullable(): number | null {
+    const v = this.slots[this.i++]!;
+    return v === NONE ? null : v;
+  }
+
+  private list(): string[] {
+    const count = this.slots[this.i++]!;
+    const items: string[] = [];
+    for (let k = 0; k < count; k++) items.push(this.raw());
+    return items;
+  }
+
+  private maybeNumbered(table: string[]): string | null {
+    if (this.slots[this.i] !== NONE) return this.numbered(table);
+    this.i++;
+    return null;
+  }
+
+  private numbered(table: string[]): string {
+    const v = this.slots[this.i++]!;
+    return v >= 0 ? table[v]! : this.inline[-2 - v]!;
+  }
+
+  private maybeRaw(): string | null {
+    if (this.slots[this.i] !== NONE) return this.raw();
+    this.i++;
+    return null;
+  }
+
+  private raw(): string {
+    const v = this.slots[this.i++]!;
+    if (v < 0) return this.inline[-2 - v]!;
+    const start = this.c;
+    this.c += v;
+    return this.chars.toString('latin1', start, this.c);
+  }
+}

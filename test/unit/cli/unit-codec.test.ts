@@ -1,0 +1,168 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCapture } from '../../../src/capture/index.js';
+import { UnitDecoder, UnitEncoder } from '../../../src/cli/parallel/unit-codec.js';
+import type { UnitBatch } from '../../../src/cli/parallel/protocol.js';
+import type { ExchangeRecord } from '../../../src/coap/index.js';
+import { pskKeys, type DtlsEvent } from '../../../src/dtls/index.js';
+import { AnalysisPipeline, type AnalyzedMessage } from '../../../src/pipeline/index.js';
+
+/*
+ * analyze --threads 2 hands the state thread each decoded message as numbers (unit-codec.ts).
+ * What comes out must be what went in, for every field state, rules and their lines read;
+ * exchange records and DTLS sessions must keep their identity from message to message.
+ */
+
+const root = join(import.meta.dirname, '../../..');
+
+type Unit = { message: AnalyzedMessage } | { dtls: DtlsEvent };
+type Viewed = { unit: Unit; view: unknown };
+
+/** Decodes batches as the state thread gets them: copies (postMessage), the arrays moved. */
+class StateSide {
+  readonly units: Viewed[] = [];
+  constructor(private readonly decoder = new UnitDecoder()) {}
+
+  take(batch: UnitBatch | null): void {
+    if (batch === null) return;
+    this.decoder.decode(
+      structuredClone(batch, { transfer: [batch.slots.buffer, batch.chars.buffer] }),
+      (m) => this.units.push({ unit: { message: m }, view: messageView(m) }),
+      (e) => this.units.push({ unit: { dtls: e }, view: structuredClone(e) }),
+    );
+  }
+}
+
+/**
+ * Runs a capture through the pipeline, encoding each unit as it comes (as the formatter thread
+ * does: records change later) in batches of `batchUnits`: the views of what the pipeline
+ * made, and of what the decoder gave back.
+ */
+async function roundTrip(file: string, batchUnits: number, opts: { ports?: number[]; psk?: string } = {}): Promise<{ made: Viewed[]; back: Viewed[] }> {
+  const made: Viewed[] = [];
+  const encoder = new UnitEncoder();
+  const state = new StateSide();
+  const taken = () => {
+    if (encoder.units >= batchUnits) state.take(encoder.take());
+  };
+  const keys = opts.psk ? pskKeys([{ identity: opts.psk.split(':')[0]!, key: Buffer.from(opts.psk.split(':')[1]!, 'hex') }]) : undefined;
+  const pipeline = new AnalysisPipeline((m) => {
+    made.push({ unit: { message: m }, view: messageView(m) });
+    encoder.message(m);
+    taken();
+  }, {
+    ports: opts.ports, psk: keys, onDtls: (e) => {
+      made.push({ unit: { dtls: e }, view: structuredClone(e) });
+      encoder.dtlsEvent(e);
+      taken();
+    },
+  });
+  const info = await readCapture(join(root, file), (p) => pipeline.push(p));
+  pipeline.finish();
+  state.take(encoder.take());
+  expect(info.packets).toBeGreaterThan(0);
+  return { made, back: state.units };
+}
+
+function recordView(r: ExchangeRecord | null): unknown {
+  return r === null ? null : { serial: r.serial, frame: r.frame, ts: r.ts, src: r.src, dst: r.dst, msg: { ...r.msg, uriQuery: [...r.msg.uriQuery] }, answeredAt: r.answeredAt, acknowledgedBy: r.acknowledgedBy };
+}
+
+/** What state and rules read of a message (not the options, the payload bytes, the block-wise outcome). */
+function messageView(m: AnalyzedMessage): unknown {
+  const { coap, lwm2m } = m;
+  const msg = coap.msg;
+  return {
+    frame: coap.frame, ts: coap.ts, src: coap.src, dst: coap.dst, transport: coap.transport, size: coap.size,
+    msg: {
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: [...msg.uriQuery], locationPath: msg.locationPath,
+      contentFormat: msg.contentFormat, accept: msg.accept, observe: msg.observe, payloadLength: msg.payload.length, error: msg.error,
+    },
+    match: {
+      role: coap.match.role, retransmissionOf: coap.match.retransmissionOf, responseTime: coap.match.responseTime,
+      record: recordView(coap.match.record), request: recordView(coap.match.request),
+    },
+    // JSON keeps the records' property order and drops nothing they have; links' attributes have a null prototype.
+    lwm2m: lwm2m === null ? null : JSON.parse(JSON.stringify(lwm2m)),
+  };
+}
+
+const CAPTURES: Array<[string, { ports?: number[]; psk?: string }]> = [
+  ['captures/reference/wakaama-register-dm.pcap', { ports: [56830] }],
+  ['captures/reference/wakaama-observe.pcap', { ports: [56830] }],
+  ['captures/reference/wakaama-blockwise.pcap', { ports: [56830] }],
+  ['captures/reference/libcoap-block-observe.pcap', {}],
+  ['captures/reference/libcoap-tcp-ipv6.pcap', {}],
+  ['captures/reference/libcoap-dtls-psk.pcap', { psk: 'wk-dtls-ep:736573616d65' }],
+  ['captures/generated/fleet-hour.pcap', {}],
+  ['captures/generated/attack-malformed-senml.pcap', {}],
+  ['captures/generated/attack-dtls-weak-cipher.pcap', {}],
+];
+
+describe('UnitEncoder → UnitDecoder', () => {
+  for (const [file, opts] of CAPTURES) {
+    it(`gives back every unit of ${file.split('/').pop()} as the pipeline made it`, async () => {
+      for (const batchUnits of [3, 1024]) {
+        const { made, back } = await roundTrip(file, batchUnits, opts);
+        expect(back.map((u) => u.view)).toEqual(made.map((u) => u.view));
+      }
+    });
+  }
+
+  it('keeps a request\'s exchange record the same object in its responses and notifications, across batches', async () => {
+    const back = (await roundTrip('captures/reference/wakaama-observe.pcap', 3, { ports: [56830] })).back.flatMap((u) => ('message' in u.unit ? [u.unit.message] : []));
+    const requests = new Map<number, ExchangeRecord>();
+    let answers = 0;
+    for (const m of back) {
+      const { record, request } = m.coap.match;
+      if (m.coap.match.role === 'request' && record) requests.set(record.serial, record);
+      if (request && requests.has(request.serial)) {
+        expect(request).toBe(requests.get(request.serial));
+        answers++;
+      }
+    }
+    expect(answers).toBeGreaterThan(5);
+  });
+
+  it('keeps one object per DTLS session, brought up to date at each change', async () => {
+    const { back } = await roundTrip('captures/reference/libcoap-dtls-psk.pcap', 2, { psk: 'wk-dtls-ep:736573616d65' });
+    const changes = back.flatMap((u) => ('dtls' in u.unit ? [u.unit.dtls] : []));
+    expect(changes.length).toBeGreaterThan(2);
+    const first = changes[0]!.session;
+    for (const c of changes.filter((c) => c.session.id === first.id)) expect(c.session).toBe(first);
+    expect(first.state).toBe(changes.filter((c) => c.session.id === first.id).at(-1)!.session.state);
+  });
+
+  it('carries any string: beyond Latin-1, lone surrogates, long ones, empty ones, and more than a table holds', async () => {
+    const { made } = await roundTrip('captures/reference/wakaama-observe.pcap', 1024, { ports: [56830] });
+    const base = made.flatMap((u) => ('message' in u.unit && u.unit.message.lwm2m?.records.length ? [u.unit.message] : []))[0]!;
+    const odd = ['ünïcödé', '☃ snow', 'lone \ud800 surrogate', '', 'x'.repeat(5000), 'é'.repeat(300)];
+    const messages: AnalyzedMessage[] = [];
+    // 2,000 distinct endpoint names and resource names: tables that start over after 300 do so several times.
+    for (let i = 0; i < 2_000; i++) {
+      const s = odd[i % odd.length]! + (i % 7 === 0 ? '' : String(i));
+      messages.push({
+        coap: { ...base.coap, frame: i + 1, msg: { ...base.coap.msg, token: s, uriPath: s, uriQuery: [s, `ep=${i}`] } },
+        lwm2m: { ...base.lwm2m!, endpoint: `ep-${s}`, records: [{ path: s, name: s, type: 'string', value: s }, { path: '/3/0/13', name: null, type: 'time', value: i, time: -i, timeRelative: true }] },
+      });
+    }
+    const encoder = new UnitEncoder(300);
+    const state = new StateSide();
+    for (const m of messages) {
+      encoder.message(m);
+      if (encoder.units === 100) state.take(encoder.take());
+    }
+    state.take(encoder.take());
+    // Compared as JSON text (lone surrogates escaped), one message at a time: a failure names the first that differs.
+    const expected = messages.map((m) => JSON.stringify(messageView(m)));
+    const got = state.units.map((u) => JSON.stringify(u.view));
+    const first = got.findIndex((g, i) => g !== expected[i]);
+    expect({ first, got: got[first] }).toEqual({ first: -1, got: undefined });
+    expect(got.length).toBe(expected.length);
+  });
+
+  it('rejects a batch with a unit it does not know, rather than misreading the rest', () => {
+    const batch: UnitBatch = { type: 'units', slots: new Float64Array([9]), length: 1, chars: new Uint8Array(0), strings: [], inline: [], dtls: [] };
+    expect(() => new UnitDecoder().decode(batch, () => undefined, () => undefined)).toThrow(/unknown unit kind 9/);
+  });
+});

@@ -1,4 +1,4 @@
-import type { CoapEvent, ExchangeRecord } from '../coap/index.js';
+import type { CoapEvent, CoapMessage, ExchangeRecord } from '../coap/index.js';
 import { classifyRequest } from './classify.js';
 import { EndpointDirectory } from './endpoints.js';
 import { isObjectPath, type Operation } from './operations.js';
@@ -47,13 +47,11 @@ export class Lwm2mStage {
     if (msg.error) return null;
     const match = e.match;
     let tag: RequestTag;
-    let basePath: string | null;
 
     switch (match.role) {
       case 'request': {
         tag = (match.retransmissionOf !== null && (match.record?.tag as RequestTag | null)) || this.tagRequest(e);
         if (match.record) match.record.tag = tag;
-        basePath = tag.path;
         break;
       }
       case 'ping': {
@@ -71,7 +69,6 @@ export class Lwm2mStage {
           path: observe?.path ?? null,
         };
         if (match.record) match.record.tag = tag;
-        basePath = tag.path;
         break;
       }
       default: {
@@ -88,10 +85,9 @@ export class Lwm2mStage {
         } else {
           tag = { operation: 'unknown', endpoint: this.directory.byEitherAddress(e.src, e.dst), path: null };
         }
-        basePath = tag.path;
       }
     }
-    return this.withPayload(e, tag, basePath);
+    return this.withPayload(e, tag);
   }
 
   private tagRequest(e: CoapEvent): RequestTag {
@@ -139,21 +135,10 @@ export class Lwm2mStage {
     }
   }
 
-  private withPayload(e: CoapEvent, tag: RequestTag, basePath: string | null): Lwm2mInfo {
+  /** The reading of a message with its payload, whose records are relative to the operation's path. */
+  private withPayload(e: CoapEvent, tag: RequestTag): Lwm2mInfo {
     const info = this.info(tag);
-    const body = e.body;
-    if (body === null || body.length === 0 || tag.operation === 'unknown' || tag.operation === 'execute') return info;
-    const msg = e.msg;
-    const isRegistration = tag.operation === 'register' || tag.operation === 'update';
-    // LwM2M requires link-format for registration bodies; some clients omit the option.
-    const format = msg.contentFormat ?? (isRegistration ? LINK_FORMAT : null);
-    const result = decodePayload(format, body, basePath);
-    info.records = result.records;
-    info.payloadError = result.error;
-    if (result.links) {
-      info.links = result.links;
-      if (isRegistration && msg.code >> 5 === 0) info.objects = objectList(result.links);
-    }
+    readPayload(info, e.msg, e.body);
     return info;
   }
 
@@ -162,6 +147,25 @@ export class Lwm2mStage {
       operation: tag.operation, endpoint: tag.endpoint, path: tag.path, records: NO_RECORDS,
       objects: null, links: null, payloadError: null,
     };
+  }
+}
+
+/**
+ * Decodes a message's (reassembled) body into `info`: records, payload error, links and, for a
+ * Register or Update request, its object list. Depends only on what it is given: the
+ * state thread of `analyze --threads 2` decodes payloads itself with it.
+ */
+export function readPayload(info: Lwm2mInfo, msg: Pick<CoapMessage, 'contentFormat' | 'code'>, body: Buffer | null): void {
+  if (body === null || body.length === 0 || info.operation === 'unknown' || info.operation === 'execute') return;
+  const isRegistration = info.operation === 'register' || info.operation === 'update';
+  // LwM2M requires link-format for registration bodies; some clients omit the option.
+  const format = msg.contentFormat ?? (isRegistration ? LINK_FORMAT : null);
+  const result = decodePayload(format, body, info.path);
+  info.records = result.records;
+  info.payloadError = result.error;
+  if (result.links) {
+    info.links = result.links;
+    if (isRegistration && msg.code >> 5 === 0) info.objects = objectList(result.links);
   }
 }
 

@@ -1,6 +1,6 @@
 import { RECORD_RETENTION, SINGLE, type CoapEvent, type CoapMessage, type CoapType, type ExchangeMatch, type ExchangeRecord, type MessageRole } from '../../coap/index.js';
 import { DEFAULT_MAX_SESSIONS, type DtlsEvent, type DtlsSession } from '../../dtls/index.js';
-import type { CoreLink, Lwm2mInfo, Lwm2mRecord, Operation, ResourceType } from '../../lwm2m/index.js';
+import { readPayload, type Lwm2mInfo, type Lwm2mRecord, type Operation } from '../../lwm2m/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
 import { GenerationalMap } from '../../util/generational-map.js';
 import type { SpentArrays, TableStrings, UnitBatch } from './protocol.js';
@@ -43,7 +43,7 @@ const MESSAGE_SLOTS = 64;
 const ROLES: readonly MessageRole[] = ['request', 'response', 'notification', 'ack', 'reset', 'ping', 'signal'];
 const TRANSPORTS: readonly CoapEvent['transport'][] = ['udp', 'tcp', 'dtls'];
 const TYPES: readonly CoapType[] = ['CON', 'NON', 'ACK', 'RST'];
-const RESOURCE_TYPES: readonly ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk', 'none', 'unknown'];
+const NO_RECORDS: Lwm2mRecord[] = [];
 
 // The numbers of these fixed sets are their places in the lists above (the decoder's side).
 // Switches rather than Map lookups: a switch on constant strings compares pointers.
@@ -67,41 +67,14 @@ function typeNumber(type: CoapType | null): number {
   return type === null ? NONE : type === 'CON' ? 0 : type === 'NON' ? 1 : type === 'ACK' ? 2 : 3;
 }
 
-function resourceTypeNumber(type: ResourceType): number {
-  switch (type) {
-    case 'string': return 0;
-    case 'integer': return 1;
-    case 'unsigned': return 2;
-    case 'float': return 3;
-    case 'boolean': return 4;
-    case 'opaque': return 5;
-    case 'time': return 6;
-    case 'objlnk': return 7;
-    case 'corelnk': return 8;
-    case 'none': return 9;
-    case 'unknown': return 10;
-  }
-}
-
-/** A record value's kind, with bits for the optional SenML time fields. */
-const VALUE_NULL = 0;
-const VALUE_NUMBER = 1;
-const VALUE_STRING = 2;
-const VALUE_TRUE = 3;
-const VALUE_FALSE = 4;
-const VALUE_KIND = 7;
-const HAS_TIME = 8;
-const TIME_RELATIVE = 16;
 /** An exchange record sent whole, or as the record made from the message that names it. */
 const RECORD_FULL = 0;
 const RECORD_OWN = 1;
-/** A link attribute without a value (`;obs`). */
-const ATTRIBUTE_TRUE = -2;
 
 /**
  * Numbered strings are kept in two tables, each starting over on its own: the addresses, and
- * the words (operations, endpoint names, resource names, errors). Fixed sets (roles, message
- * types, resource types) have fixed numbers.
+ * the words (operations, endpoint names, errors). Fixed sets (roles, message types) have
+ * fixed numbers.
  */
 const TABLES = ['addresses', 'words'] as const;
 const ADDRESSES = 0;
@@ -214,7 +187,7 @@ export class UnitEncoder {
     this.n = i;
     this.record(match.record, c);
     this.record(match.request, c);
-    this.lwm2m(m.lwm2m);
+    this.lwm2m(m.lwm2m, c.body);
   }
 
   /** A DTLS session change, copied now: the session object goes on changing. */
@@ -291,62 +264,23 @@ export class UnitEncoder {
     this.n = this.list(i, rm.uriQuery);
   }
 
-  private lwm2m(l: Lwm2mInfo | null): void {
-    this.room(8);
+  /**
+   * The LwM2M reading without its payload's records: the state thread decodes the body
+   * itself (readPayload), which costs it less than this thread would spend writing them.
+   */
+  private lwm2m(l: Lwm2mInfo | null, body: Buffer | null): void {
+    this.room(5);
+    const o = this.slots;
     if (l === null) {
-      this.slots[this.n++] = 0;
+      o[this.n++] = 0;
       return;
     }
-    const o = this.slots;
     let i = this.n;
     o[i++] = 1;
     o[i++] = this.numbered(this.words, l.operation);
     o[i++] = this.maybeNumbered(this.words, l.endpoint);
     o[i++] = this.maybeRaw(l.path);
-    o[i++] = this.maybeNumbered(this.words, l.payloadError);
-    o[i++] = l.records.length;
-    this.n = i;
-    for (const r of l.records) this.resource(r);
-    const objects = l.objects;
-    this.room(1 + (objects?.length ?? 0));
-    if (objects === null) this.slots[this.n++] = NONE;
-    else this.n = this.list(this.n, objects);
-    const links = l.links;
-    this.room(1);
-    this.slots[this.n++] = links === null ? NONE : links.length;
-    if (links !== null) for (const link of links) this.link(link);
-  }
-
-  private resource(r: Lwm2mRecord): void {
-    this.room(6);
-    const o = this.slots;
-    let i = this.n;
-    o[i++] = this.raw(r.path);
-    o[i++] = this.maybeNumbered(this.words, r.name);
-    o[i++] = resourceTypeNumber(r.type);
-    const v = r.value;
-    let kind = v === null ? VALUE_NULL : typeof v === 'number' ? VALUE_NUMBER : typeof v === 'string' ? VALUE_STRING : v ? VALUE_TRUE : VALUE_FALSE;
-    if (r.time !== undefined) kind |= HAS_TIME;
-    if (r.timeRelative !== undefined) kind |= TIME_RELATIVE;
-    o[i++] = kind;
-    if (typeof v === 'number') o[i++] = v;
-    else if (typeof v === 'string') o[i++] = this.raw(v);
-    if (r.time !== undefined) o[i++] = r.time;
-    this.n = i;
-  }
-
-  private link(link: CoreLink): void {
-    const names = Object.keys(link.attrs);
-    this.room(2 + 2 * names.length);
-    const o = this.slots;
-    let i = this.n;
-    o[i++] = this.raw(link.uri);
-    o[i++] = names.length;
-    for (const name of names) {
-      const value = link.attrs[name]!;
-      o[i++] = this.numbered(this.words, name);
-      o[i++] = value === true ? ATTRIBUTE_TRUE : this.raw(value);
-    }
+    o[i++] = body === null ? NONE : this.bytes(body);
     this.n = i;
   }
 
@@ -378,11 +312,7 @@ export class UnitEncoder {
   private raw(s: string): number {
     const length = s.length;
     if (length > INLINE_LENGTH) return this.inlined(s);
-    if (this.c + length > this.chars.length) {
-      const grown = new Uint8Array(2 * this.chars.length);
-      grown.set(this.chars.subarray(0, this.c));
-      this.chars = grown;
-    }
+    if (this.c + length > this.chars.length) this.growChars(length);
     const chars = this.chars;
     let c = this.c;
     for (let k = 0; k < length; k++) {
@@ -392,6 +322,20 @@ export class UnitEncoder {
     }
     this.c = c;
     return length;
+  }
+
+  /** Copies bytes into `chars`; gives their count. */
+  private bytes(b: Uint8Array): number {
+    if (this.c + b.length > this.chars.length) this.growChars(b.length);
+    this.chars.set(b, this.c);
+    this.c += b.length;
+    return b.length;
+  }
+
+  private growChars(k: number): void {
+    const grown = new Uint8Array(Math.max(2 * this.chars.length, this.c + k));
+    grown.set(this.chars.subarray(0, this.c));
+    this.chars = grown;
   }
 
   private inlined(s: string): number {
@@ -484,7 +428,7 @@ export class UnitDecoder {
     const request = this.record(frame, ts, src, dst, msg);
     const match: ExchangeMatch = { role, request, retransmissionOf, responseTime: Number.isNaN(rt) ? null : rt, record };
     const coap: CoapEvent = { frame, ts, src, dst, transport, msg, size, match, body: null, block: SINGLE };
-    return { coap, lwm2m: this.lwm2m() };
+    return { coap, lwm2m: this.lwm2m(msg) };
   }
 
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeRecord | null {
@@ -528,51 +472,21 @@ export class UnitDecoder {
     return known;
   }
 
-  private lwm2m(): Lwm2mInfo | null {
-    const o = this.slots;
-    if (o[this.i++] === 0) return null;
+  private lwm2m(msg: CoapMessage): Lwm2mInfo | null {
+    if (this.slots[this.i++] === 0) return null;
     const operation = this.numbered(this.words) as Operation;
     const endpoint = this.maybeNumbered(this.words);
     const path = this.maybeRaw();
-    const payloadError = this.maybeNumbered(this.words);
-    const count = o[this.i++]!;
-    const records: Lwm2mRecord[] = [];
-    for (let k = 0; k < count; k++) records.push(this.resource());
-    const objects = o[this.i] === NONE ? (this.i++, null) : this.list();
-    const linkCount = o[this.i++]!;
-    let links: CoreLink[] | null = null;
-    if (linkCount !== NONE) {
-      links = [];
-      for (let k = 0; k < linkCount; k++) links.push(this.link());
+    const length = this.slots[this.i++]!;
+    // As the LwM2M stage makes it, then the payload read as it reads it.
+    const info: Lwm2mInfo = { operation, endpoint, path, records: NO_RECORDS, objects: null, links: null, payloadError: null };
+    if (length !== NONE) {
+      const start = this.c;
+      this.c += length;
+      // A view into the batch's array, which goes back to the other thread: records hold no bytes.
+      readPayload(info, msg, this.chars.subarray(start, this.c));
     }
-    return { operation, endpoint, path, records, objects, links, payloadError };
-  }
-
-  private resource(): Lwm2mRecord {
-    const o = this.slots;
-    const path = this.raw();
-    const name = this.maybeNumbered(this.words);
-    const type = RESOURCE_TYPES[o[this.i++]!]!;
-    const kind = o[this.i++]!;
-    const valueKind = kind & VALUE_KIND;
-    const value = valueKind === VALUE_NUMBER ? o[this.i++]! : valueKind === VALUE_STRING ? this.raw()
-      : valueKind === VALUE_TRUE ? true : valueKind === VALUE_FALSE ? false : null;
-    // Made in the decoders' property order, so that JSON of a record reads the same.
-    const record: Lwm2mRecord = { path, name, type, value };
-    if (kind & HAS_TIME) record.time = o[this.i++]!;
-    if (kind & TIME_RELATIVE) record.timeRelative = true;
-    return record;
-  }
-
-  private link(): CoreLink {
-    const uri = this.raw();
-    const count = this.slots[this.i++]!;
-    const attrs = Object.create(null) as Record<string, string | true>;
-    for (let k = 0; k < count; k++) {
-      const name = this.numbered(this.words);
-      attrs[name] = this.slots[this.i] === ATTRIBUTE_TRUE ? (this.i++, true) : this.raw();
-    }
-    return { uri, attrs };
+    return info;
   }
 
   /** The session object of `e`'s session, brought up to date with the copy `e` carries. */

@@ -17,7 +17,7 @@ const MAX_OBSERVATIONS = 200_000;
 export const RECORD_RETENTION = {
   request: 2 * EXCHANGE_LIFETIME,
   observation: 2 * OBSERVATION_IDLE,
-  requests: 2 * MAX_TRACKED,
+  requests: MAX_TRACKED,
   observations: MAX_OBSERVATIONS,
 } as const;
 
@@ -43,6 +43,11 @@ export interface ExchangeRecord {
   acknowledgedBy: number | null;
   /** Owned by the consumer of the CoAP stage (e.g. the LwM2M operation of this request). */
   tag: unknown;
+  /**
+   * A number a consumer of the CoAP stage may keep on the record, 0 until then (`analyze
+   * --threads 2`: when it last described the record to its state thread).
+   */
+  mark: number;
 }
 
 export type MessageRole =
@@ -204,7 +209,7 @@ export class ExchangeTracker {
       type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
       uriQuery: msg.uriQuery, observe: msg.observe,
     };
-    return { serial: ++this.made, frame, ts, src, dst, msg: summary, answeredAt: null, acknowledgedBy: null, tag: null };
+    return { serial: ++this.made, frame, ts, src, dst, msg: summary, answeredAt: null, acknowledgedBy: null, tag: null, mark: 0 };
   }
 }
 

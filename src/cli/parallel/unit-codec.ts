@@ -2,7 +2,6 @@ import { RECORD_RETENTION, SINGLE, type CoapEvent, type CoapMessage, type CoapTy
 import { DEFAULT_MAX_SESSIONS, type DtlsEvent, type DtlsSession } from '../../dtls/index.js';
 import { readPayload, type Lwm2mInfo, type Lwm2mRecord, type Operation } from '../../lwm2m/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
-import { GenerationalMap } from '../../util/generational-map.js';
 import type { SpentArrays, TableStrings, UnitBatch } from './protocol.js';
 
 /*
@@ -29,6 +28,8 @@ import type { SpentArrays, TableStrings, UnitBatch } from './protocol.js';
 
 const KIND_MESSAGE = 1;
 const KIND_DTLS = 2;
+/** Not a unit: a record store starts a new generation. */
+const KIND_ROTATE = 3;
 /** A null string or a null number that is never negative. */
 const NONE = -1;
 /** Numbered strings before a table starts over (in both threads at the same batch). */
@@ -43,7 +44,10 @@ const MESSAGE_SLOTS = 64;
 const ROLES: readonly MessageRole[] = ['request', 'response', 'notification', 'ack', 'reset', 'ping', 'signal'];
 const TRANSPORTS: readonly CoapEvent['transport'][] = ['udp', 'tcp', 'dtls'];
 const TYPES: readonly CoapType[] = ['CON', 'NON', 'ACK', 'RST'];
-const NO_RECORDS: Lwm2mRecord[] = [];
+// Shared empty lists, frozen: nothing after the pipeline changes a message.
+const NO_RECORDS = Object.freeze([]) as unknown as Lwm2mRecord[];
+const NO_STRINGS = Object.freeze([]) as unknown as string[];
+const NO_OPTIONS = Object.freeze([]) as unknown as CoapMessage['options'];
 
 // The numbers of these fixed sets are their places in the lists above (the decoder's side).
 // Switches rather than Map lookups: a switch on constant strings compares pointers.
@@ -67,9 +71,34 @@ function typeNumber(type: CoapType | null): number {
   return type === null ? NONE : type === 'CON' ? 0 : type === 'NON' ? 1 : type === 'ACK' ? 2 : 3;
 }
 
-/** An exchange record sent whole, or as the record made from the message that names it. */
+/** An exchange record sent whole, as the record made from the message that names it, or as one the state thread holds. */
 const RECORD_FULL = 0;
 const RECORD_OWN = 1;
+/** RECORD_KNOWN + the store that holds it. */
+const RECORD_KNOWN = 2;
+/** Flags of a message whose addresses (swapped) or token are those of the request it answers. */
+const FROM_REQUEST_ADDRESSES = 1;
+const FROM_REQUEST_TOKEN = 2;
+
+/**
+ * Exchange records the state thread holds, by serial, in two stores: Observe requests, which
+ * live as long as their notifications keep coming, and all others. Each keeps the records
+ * described in its current and its previous generation; the formatter thread starts a new
+ * generation (KIND_ROTATE, both threads at the same unit) when the period has passed in
+ * capture time or it has described `fill` records, and knows from a record's `mark` whether
+ * the state thread still holds it. A request's record must stay the same object as long as
+ * the exchange tracker can hand it out (state keys observations and request sizes by it), so
+ * a store keeps a record at least RECORD_RETENTION after its last use, unless `fill` others
+ * were described since.
+ */
+const RECORD_STORES = [
+  { period: RECORD_RETENTION.observation, fill: RECORD_RETENTION.observations },
+  { period: RECORD_RETENTION.request, fill: RECORD_RETENTION.requests },
+] as const;
+
+function storeOf(msg: ExchangeRecord['msg']): number {
+  return msg.code >> 5 === 0 && msg.observe === 0 ? 0 : 1;
+}
 
 /**
  * Numbered strings are kept in two tables, each starting over on its own: the addresses, and
@@ -80,39 +109,21 @@ const TABLES = ['addresses', 'words'] as const;
 const ADDRESSES = 0;
 const WORDS = 1;
 
-const RECENT_BITS = 12;
-
-/**
- * One table's strings numbered so far (formatter-thread side). The strings numbered recur as
- * the very same objects, so the recently used ones are found first by identity in a small
- * direct-mapped cache, placed by a few of their characters: a Map lookup hashes and probes a
- * table that no longer fits the first-level caches, which cost more than the rest of writing
- * the message.
- */
+/** One table's strings numbered so far (formatter-thread side). */
 class StringNumbers {
   private readonly numbers = new Map<string, number>();
-  /** Empty slots hold undefined, which no string is (an empty string must not find them). */
-  private readonly recent = new Array<string | undefined>(1 << RECENT_BITS).fill(undefined);
-  private readonly recentNumbers = new Int32Array(1 << RECENT_BITS);
   private fresh: string[] = [];
   private reset = false;
 
   constructor(private readonly limit: number) {}
 
   number(s: string): number {
-    const n = s.length;
-    // Length, the last three characters (a port, a resource name's end) and the middle one.
-    const slot = n === 0 ? 0 : (Math.imul(n, 0x9e3779b1) ^ Math.imul(s.charCodeAt(n - 1) | (s.charCodeAt(n >> 1) << 8), 0x85ebca6b)
-      ^ Math.imul(s.charCodeAt(n > 2 ? n - 3 : 0) | (s.charCodeAt(n > 1 ? n - 2 : 0) << 8), 0xc2b2ae35)) >>> (32 - RECENT_BITS);
-    if (this.recent[slot] === s) return this.recentNumbers[slot]!;
     let number = this.numbers.get(s);
     if (number === undefined) {
       number = this.numbers.size;
       this.numbers.set(s, number);
       this.fresh.push(s);
     }
-    this.recent[slot] = s;
-    this.recentNumbers[slot] = number;
     return number;
   }
 
@@ -121,10 +132,7 @@ class StringNumbers {
     const taken = { strings: this.fresh, reset: this.reset };
     this.fresh = [];
     this.reset = this.numbers.size >= this.limit;
-    if (this.reset) {
-      this.numbers.clear();
-      this.recent.fill(undefined);
-    }
+    if (this.reset) this.numbers.clear();
     return taken;
   }
 }
@@ -143,12 +151,19 @@ export class UnitEncoder {
   private readonly spare: SpentArrays[] = [];
   /** Units in the batch being collected. */
   units = 0;
-  /** Where the message being written has its destination's number (its source's is just before). */
-  private dstAt = 0;
+  /** Per record store: its generation, when it began (capture time) and how many records were described in it. */
+  private readonly generations = RECORD_STORES.map(() => 1);
+  private readonly rotatedAt = RECORD_STORES.map(() => -Infinity);
+  private readonly described = RECORD_STORES.map(() => 0);
+  private readonly fills: number[];
 
-  /** `tableLimit`: numbered strings before a table starts over (smaller in tests). */
-  constructor(tableLimit = STRING_TABLE_LIMIT) {
+  /**
+   * Tests make the tables and stores small: `tableLimit` numbered strings before a table
+   * starts over, `recordFill` records described before a record store's next generation.
+   */
+  constructor({ tableLimit = STRING_TABLE_LIMIT, recordFill = Infinity }: { tableLimit?: number; recordFill?: number } = {}) {
     this.tables = TABLES.map(() => new StringNumbers(tableLimit));
+    this.fills = RECORD_STORES.map((s) => Math.min(s.fill, recordFill));
     this.addresses = this.tables[ADDRESSES]!;
     this.words = this.tables[WORDS]!;
   }
@@ -158,21 +173,30 @@ export class UnitEncoder {
     const c = m.coap;
     const msg = c.msg;
     const match = c.match;
+    this.rotate(c.ts);
     this.room(MESSAGE_SLOTS + msg.uriQuery.length);
     const o = this.slots;
+    o[this.n++] = KIND_MESSAGE;
+    o[this.n++] = c.frame;
+    o[this.n++] = c.ts;
+    // The request first: an answer's addresses (swapped) and token are mostly its.
+    const request = match.request;
+    this.record(request, c);
+    const swapped = request !== null && request.src === c.dst && request.dst === c.src;
+    const sameToken = request !== null && request.msg.token === msg.token;
+    this.room(MESSAGE_SLOTS + msg.uriQuery.length);
     let i = this.n;
-    o[i++] = KIND_MESSAGE;
-    o[i++] = c.frame;
-    o[i++] = c.ts;
-    o[i++] = this.numbered(this.addresses, c.src);
-    this.dstAt = i;
-    o[i++] = this.numbered(this.addresses, c.dst);
+    o[i++] = (swapped ? FROM_REQUEST_ADDRESSES : 0) | (sameToken ? FROM_REQUEST_TOKEN : 0);
+    if (!swapped) {
+      o[i++] = this.numbered(this.addresses, c.src);
+      o[i++] = this.numbered(this.addresses, c.dst);
+    }
     o[i++] = transportNumber(c.transport);
     o[i++] = c.size;
     o[i++] = typeNumber(msg.type);
     o[i++] = msg.code;
     o[i++] = msg.mid ?? NONE;
-    o[i++] = this.raw(msg.token);
+    if (!sameToken) o[i++] = this.raw(msg.token);
     o[i++] = this.maybeRaw(msg.uriPath);
     o[i++] = this.maybeRaw(msg.locationPath);
     o[i++] = msg.contentFormat ?? NONE;
@@ -186,7 +210,6 @@ export class UnitEncoder {
     o[i++] = match.responseTime ?? NaN;
     this.n = i;
     this.record(match.record, c);
-    this.record(match.request, c);
     this.lwm2m(m.lwm2m, c.body);
   }
 
@@ -225,24 +248,36 @@ export class UnitEncoder {
   }
 
   /**
-   * An exchange record. A request's own record holds the very fields of its message (the
-   * tracker copies them), so then only what changes is sent ('own'). In others, the addresses
-   * and the token are mostly the message's (swapped, for an answer): their numbers are reused.
+   * An exchange record. One the state thread holds (see RecordStores) is named by its serial
+   * with what changes on it ('known'). A request's own record holds the very fields of its
+   * message (the tracker copies them), so then only what changes is sent ('own'); any other
+   * goes whole.
    */
   private record(r: ExchangeRecord | null, c: CoapEvent): void {
+    this.room(16 + (r?.msg.uriQuery.length ?? 0));
+    const o = this.slots;
     if (r === null) {
-      this.room(1);
-      this.slots[this.n++] = NONE;
+      o[this.n++] = NONE;
       return;
     }
     const rm = r.msg;
-    const msg = c.msg;
-    this.room(16 + rm.uriQuery.length);
-    const o = this.slots;
+    const store = storeOf(rm);
+    const generation = this.generations[store]!;
     let i = this.n;
     o[i++] = r.serial;
     o[i++] = r.answeredAt ?? NaN;
     o[i++] = r.acknowledgedBy ?? NONE;
+    const known = r.mark >= generation - 1;
+    if (r.mark !== generation) {
+      r.mark = generation;
+      this.described[store]++;
+    }
+    if (known) {
+      o[i++] = RECORD_KNOWN + store;
+      this.n = i;
+      return;
+    }
+    const msg = c.msg;
     const own = r.frame === c.frame && r.ts === c.ts && r.src === c.src && r.dst === c.dst && rm.type === msg.type && rm.code === msg.code
       && rm.mid === msg.mid && rm.token === msg.token && rm.uriPath === msg.uriPath && rm.uriQuery === msg.uriQuery && rm.observe === msg.observe;
     if (own) {
@@ -253,8 +288,8 @@ export class UnitEncoder {
     o[i++] = RECORD_FULL;
     o[i++] = r.frame;
     o[i++] = r.ts;
-    o[i++] = r.src === c.dst ? o[this.dstAt]! : r.src === c.src ? o[this.dstAt - 1]! : this.numbered(this.addresses, r.src);
-    o[i++] = r.dst === c.src ? o[this.dstAt - 1]! : r.dst === c.dst ? o[this.dstAt]! : this.numbered(this.addresses, r.dst);
+    o[i++] = this.numbered(this.addresses, r.src);
+    o[i++] = this.numbered(this.addresses, r.dst);
     o[i++] = typeNumber(rm.type);
     o[i++] = rm.code;
     o[i++] = rm.mid ?? NONE;
@@ -262,6 +297,19 @@ export class UnitEncoder {
     o[i++] = this.maybeRaw(rm.uriPath);
     o[i++] = rm.observe ?? NONE;
     this.n = this.list(i, rm.uriQuery);
+  }
+
+  /** Starts a new generation of a record store where its period has passed or it has taken its fill (both threads do, here). */
+  private rotate(ts: number): void {
+    for (let store = 0; store < RECORD_STORES.length; store++) {
+      if (ts - this.rotatedAt[store]! < RECORD_STORES[store]!.period && this.described[store]! < this.fills[store]!) continue;
+      this.generations[store]++;
+      this.rotatedAt[store] = ts;
+      this.described[store] = 0;
+      this.room(2);
+      this.slots[this.n++] = KIND_ROTATE;
+      this.slots[this.n++] = store;
+    }
   }
 
   /**
@@ -372,10 +420,11 @@ export class UnitDecoder {
   private inline: string[] = [];
   private slots: Float64Array = new Float64Array(0);
   private i = 0;
-  private readonly requests = new GenerationalMap<number, ExchangeRecord>(RECORD_RETENTION.request, 2 * RECORD_RETENTION.requests);
-  private readonly observeRequests = new GenerationalMap<number, ExchangeRecord>(RECORD_RETENTION.observation, 2 * RECORD_RETENTION.observations);
+  /** The record stores (RECORD_STORES): records described in the current and the previous generation, by serial. */
+  private readonly stores = RECORD_STORES.map(() => ({ current: new Map<number, ExchangeRecord>(), previous: new Map<number, ExchangeRecord>() }));
   private readonly sessions = new Map<number, DtlsSession>();
   private zeros = Buffer.alloc(1 << 16);
+  private payloads: Buffer[] = [];
 
   decode(batch: UnitBatch, onMessage: (m: AnalyzedMessage) => void, onDtls: (e: DtlsEvent) => void): void {
     batch.strings.forEach(({ strings, reset }, t) => {
@@ -393,6 +442,11 @@ export class UnitDecoder {
       const kind = this.slots[this.i++];
       if (kind === KIND_MESSAGE) onMessage(this.message());
       else if (kind === KIND_DTLS) onDtls(this.session(batch.dtls[dtls++]!));
+      else if (kind === KIND_ROTATE) {
+        const store = this.stores[this.slots[this.i++]!]!;
+        store.previous = store.current;
+        store.current = new Map();
+      }
       else throw new Error(`unit batch: unknown unit kind ${kind} at slot ${this.i - 1}`);
     }
   }
@@ -401,14 +455,17 @@ export class UnitDecoder {
     const o = this.slots;
     const frame = o[this.i++]!;
     const ts = o[this.i++]!;
-    const src = this.numbered(this.addresses);
-    const dst = this.numbered(this.addresses);
+    const request = this.record(null);
+    const from = o[this.i++]!;
+    const swapped = (from & FROM_REQUEST_ADDRESSES) !== 0;
+    const src = swapped ? request!.dst : this.numbered(this.addresses);
+    const dst = swapped ? request!.src : this.numbered(this.addresses);
     const transport = TRANSPORTS[o[this.i++]!]!;
     const size = o[this.i++]!;
     const type = this.type();
     const code = o[this.i++]!;
     const mid = this.nullable();
-    const token = this.raw();
+    const token = (from & FROM_REQUEST_TOKEN) !== 0 ? request!.msg.token : this.raw();
     const uriPath = this.maybeRaw();
     const locationPath = this.maybeRaw();
     const contentFormat = this.nullable();
@@ -418,36 +475,51 @@ export class UnitDecoder {
     const error = this.maybeNumbered(this.words);
     const uriQuery = this.list();
     const msg: CoapMessage = {
-      type, code, mid, token, options: [], uriPath, uriQuery, locationPath, contentFormat, accept, observe,
+      type, code, mid, token, options: NO_OPTIONS, uriPath, uriQuery, locationPath, contentFormat, accept, observe,
       block1: null, block2: null, size1: null, size2: null, requestTag: null, payload, error,
     };
     const role = ROLES[o[this.i++]!]!;
     const retransmissionOf = this.nullable();
     const rt = o[this.i++]!;
-    const record = this.record(frame, ts, src, dst, msg);
-    const request = this.record(frame, ts, src, dst, msg);
+    const record = this.record({ frame, ts, src, dst, msg });
     const match: ExchangeMatch = { role, request, retransmissionOf, responseTime: Number.isNaN(rt) ? null : rt, record };
     const coap: CoapEvent = { frame, ts, src, dst, transport, msg, size, match, body: null, block: SINGLE };
     return { coap, lwm2m: this.lwm2m(msg) };
   }
 
-  private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeRecord | null {
+  /** An exchange record; `own`: the message it may have been made from (not for a message's request). */
+  private record(own: Pick<CoapEvent, 'frame' | 'ts' | 'src' | 'dst' | 'msg'> | null): ExchangeRecord | null {
     const o = this.slots;
     const serial = o[this.i++]!;
     if (serial === NONE) return null;
     const answered = o[this.i++]!;
     const answeredAt = Number.isNaN(answered) ? null : answered;
     const acknowledgedBy = this.nullable();
+    const form = o[this.i++]!;
+    if (form >= RECORD_KNOWN) {
+      const store = this.stores[form - RECORD_KNOWN]!;
+      let known = store.current.get(serial);
+      if (known === undefined) {
+        known = store.previous.get(serial);
+        if (known === undefined) throw new Error(`unit batch: exchange record ${serial} is not held`);
+        store.current.set(serial, known);
+      }
+      known.answeredAt = answeredAt;
+      known.acknowledgedBy = acknowledgedBy;
+      return known;
+    }
     let made: ExchangeRecord;
-    if (o[this.i++] === RECORD_OWN) {
-      const summary = { type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe };
+    if (form === RECORD_OWN) {
+      if (own === null) throw new Error('unit batch: a request named as its answer\'s own record');
+      const m = own.msg;
+      const summary = { type: m.type, code: m.code, mid: m.mid, token: m.token, uriPath: m.uriPath, uriQuery: m.uriQuery, observe: m.observe };
       // In the tracker's property order: one object shape in state's reads.
-      made = { serial, frame, ts, src, dst, msg: summary, answeredAt, acknowledgedBy, tag: null };
+      made = { serial, frame: own.frame, ts: own.ts, src: own.src, dst: own.dst, msg: summary, answeredAt, acknowledgedBy, tag: null, mark: 0 };
     } else {
-      const recordFrame = o[this.i++]!;
-      const recordTs = o[this.i++]!;
-      const recordSrc = this.numbered(this.addresses);
-      const recordDst = this.numbered(this.addresses);
+      const frame = o[this.i++]!;
+      const ts = o[this.i++]!;
+      const src = this.numbered(this.addresses);
+      const dst = this.numbered(this.addresses);
       const type = this.type();
       const code = o[this.i++]!;
       const mid = this.nullable();
@@ -456,20 +528,10 @@ export class UnitDecoder {
       const observe = this.nullable();
       const uriQuery = this.list();
       const summary = { type, code, mid, token, uriPath, uriQuery, observe };
-      made = { serial, frame: recordFrame, ts: recordTs, src: recordSrc, dst: recordDst, msg: summary, answeredAt, acknowledgedBy, tag: null };
+      made = { serial, frame, ts, src, dst, msg: summary, answeredAt, acknowledgedBy, tag: null, mark: 0 };
     }
-    // Only requests (code class 0) are keyed by their record.
-    const copies = made.msg.code >> 5 !== 0 ? null : made.msg.observe === 0 ? this.observeRequests : this.requests;
-    if (copies === null) return made;
-    const known = copies.get(serial);
-    if (known === undefined) {
-      copies.set(serial, made, ts);
-      return made;
-    }
-    known.answeredAt = answeredAt;
-    known.acknowledgedBy = acknowledgedBy;
-    copies.set(serial, known, ts);
-    return known;
+    this.stores[storeOf(made.msg)]!.current.set(serial, made);
+    return made;
   }
 
   private lwm2m(msg: CoapMessage): Lwm2mInfo | null {
@@ -502,9 +564,13 @@ export class UnitDecoder {
     return e;
   }
 
+  /** A zero-filled stand-in for a payload of `length` bytes: one view per length, made once. */
   private payload(length: number): Buffer {
-    if (length > this.zeros.length) this.zeros = Buffer.alloc(length);
-    return this.zeros.subarray(0, length);
+    if (length > this.zeros.length) {
+      this.zeros = Buffer.alloc(length);
+      this.payloads = [];
+    }
+    return (this.payloads[length] ??= this.zeros.subarray(0, length));
   }
 
   private type(): CoapType | null {
@@ -519,6 +585,7 @@ export class UnitDecoder {
 
   private list(): string[] {
     const count = this.slots[this.i++]!;
+    if (count === 0) return NO_STRINGS;
     const items: string[] = [];
     for (let k = 0; k < count; k++) items.push(this.raw());
     return items;

@@ -74,15 +74,17 @@ function typeNumber(type: CoapType | null): number {
 /** An exchange record sent whole, as the record made from the message that names it, or as one the state thread holds. */
 const RECORD_FULL = 0;
 const RECORD_OWN = 1;
+/** A record in the state thread's ring of recent records (see RECENT_RECORDS). */
+const RECORD_RECENT = 2;
 /** RECORD_KNOWN + the store that holds it. */
-const RECORD_KNOWN = 2;
+const RECORD_KNOWN = 3;
 /** Flags of a message whose addresses (swapped) or token are those of the request it answers. */
 const FROM_REQUEST_ADDRESSES = 1;
 const FROM_REQUEST_TOKEN = 2;
 
 /**
- * Exchange records the state thread holds, by serial, in two stores: Observe requests, which
- * live as long as their notifications keep coming, and all others. Each keeps the records
+ * Requests' exchange records the state thread holds, by serial, in two stores: Observe
+ * requests, which live as long as their notifications keep coming, and all other requests. Each keeps the records
  * described in its current and its previous generation; the formatter thread starts a new
  * generation (KIND_ROTATE, both threads at the same unit) when the period has passed in
  * capture time or it has described `fill` records, and knows from a record's `mark` whether
@@ -96,9 +98,16 @@ const RECORD_STORES = [
   { period: RECORD_RETENTION.request, fill: RECORD_RETENTION.requests },
 ] as const;
 
+/** The store of a request's record; -1 for any other (a confirmable response, which only its ACK names). */
 function storeOf(msg: ExchangeRecord['msg']): number {
-  return msg.code >> 5 === 0 && msg.observe === 0 ? 0 : 1;
+  return msg.code >> 5 !== 0 ? -1 : msg.observe === 0 ? 0 : 1;
 }
+
+/**
+ * Records that are in no store (confirmable responses) are kept in a ring of this many, by
+ * serial, in both threads alike: the ACK that names one mostly comes right after it.
+ */
+const RECENT_RECORDS = 256;
 
 /**
  * Numbered strings are kept in two tables, each starting over on its own: the addresses, and
@@ -156,6 +165,8 @@ export class UnitEncoder {
   private readonly rotatedAt = RECORD_STORES.map(() => -Infinity);
   private readonly described = RECORD_STORES.map(() => 0);
   private readonly fills: number[];
+  /** The serials in the state thread's ring of recent records. */
+  private readonly recent = new Float64Array(RECENT_RECORDS).fill(NONE);
 
   /**
    * Tests make the tables and stores small: `tableLimit` numbered strings before a table
@@ -262,21 +273,28 @@ export class UnitEncoder {
     }
     const rm = r.msg;
     const store = storeOf(rm);
-    const generation = this.generations[store]!;
     let i = this.n;
     o[i++] = r.serial;
     o[i++] = r.answeredAt ?? NaN;
     o[i++] = r.acknowledgedBy ?? NONE;
-    const known = r.mark >= generation - 1;
-    if (r.mark !== generation) {
-      r.mark = generation;
-      this.described[store]++;
-    }
-    if (known) {
-      o[i++] = RECORD_KNOWN + store;
+    const slot = r.serial % RECENT_RECORDS;
+    if (store >= 0) {
+      const generation = this.generations[store]!;
+      const known = r.mark >= generation - 1;
+      if (r.mark !== generation) {
+        r.mark = generation;
+        this.described[store]++;
+      }
+      if (known) {
+        o[i++] = RECORD_KNOWN + store;
+        this.n = i;
+        return;
+      }
+    } else if (this.recent[slot] === r.serial) {
+      o[i++] = RECORD_RECENT;
       this.n = i;
       return;
-    }
+    } else this.recent[slot] = r.serial;
     const msg = c.msg;
     const own = r.frame === c.frame && r.ts === c.ts && r.src === c.src && r.dst === c.dst && rm.type === msg.type && rm.code === msg.code
       && rm.mid === msg.mid && rm.token === msg.token && rm.uriPath === msg.uriPath && rm.uriQuery === msg.uriQuery && rm.observe === msg.observe;
@@ -422,6 +440,7 @@ export class UnitDecoder {
   private i = 0;
   /** The record stores (RECORD_STORES): records described in the current and the previous generation, by serial. */
   private readonly stores = RECORD_STORES.map(() => ({ current: new Map<number, ExchangeRecord>(), previous: new Map<number, ExchangeRecord>() }));
+  private readonly recent = new Array<ExchangeRecord | undefined>(RECENT_RECORDS).fill(undefined);
   private readonly sessions = new Map<number, DtlsSession>();
   private zeros = Buffer.alloc(1 << 16);
   private payloads: Buffer[] = [];
@@ -496,6 +515,13 @@ export class UnitDecoder {
     const answeredAt = Number.isNaN(answered) ? null : answered;
     const acknowledgedBy = this.nullable();
     const form = o[this.i++]!;
+    if (form === RECORD_RECENT) {
+      const recent = this.recent[serial % RECENT_RECORDS];
+      if (recent?.serial !== serial) throw new Error(`unit batch: exchange record ${serial} is not held`);
+      recent.answeredAt = answeredAt;
+      recent.acknowledgedBy = acknowledgedBy;
+      return recent;
+    }
     if (form >= RECORD_KNOWN) {
       const store = this.stores[form - RECORD_KNOWN]!;
       let known = store.current.get(serial);
@@ -530,7 +556,9 @@ export class UnitDecoder {
       const summary = { type, code, mid, token, uriPath, uriQuery, observe };
       made = { serial, frame, ts, src, dst, msg: summary, answeredAt, acknowledgedBy, tag: null, mark: 0 };
     }
-    this.stores[storeOf(made.msg)]!.current.set(serial, made);
+    const store = storeOf(made.msg);
+    if (store >= 0) this.stores[store]!.current.set(serial, made);
+    else this.recent[serial % RECENT_RECORDS] = made;
     return made;
   }
 

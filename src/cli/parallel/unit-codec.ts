@@ -118,6 +118,31 @@ const TABLES = ['addresses', 'words'] as const;
 const ADDRESSES = 0;
 const WORDS = 1;
 
+/** A message without an LwM2M reading, with one, or with the one the last message answering the same request had. */
+const LWM2M_NONE = 0;
+const LWM2M_READING = 1;
+const LWM2M_AS_BEFORE = 2;
+const LAST_READINGS = 4096;
+
+/**
+ * The operation, endpoint and path last read for messages answering each request (by its
+ * record's serial, direct-mapped), kept alike in both threads: an observation's
+ * notifications all read the same, as the same string objects in the formatter thread.
+ */
+class LastReadings {
+  readonly serials = new Float64Array(LAST_READINGS).fill(NONE);
+  readonly operations = new Array<Operation | undefined>(LAST_READINGS).fill(undefined);
+  readonly endpoints = new Array<string | null | undefined>(LAST_READINGS).fill(undefined);
+  readonly paths = new Array<string | null | undefined>(LAST_READINGS).fill(undefined);
+
+  remember(slot: number, serial: number, l: Pick<Lwm2mInfo, 'operation' | 'endpoint' | 'path'>): void {
+    this.serials[slot] = serial;
+    this.operations[slot] = l.operation;
+    this.endpoints[slot] = l.endpoint;
+    this.paths[slot] = l.path;
+  }
+}
+
 /** One table's strings numbered so far (formatter-thread side). */
 class StringNumbers {
   private readonly numbers = new Map<string, number>();
@@ -167,6 +192,7 @@ export class UnitEncoder {
   private readonly fills: number[];
   /** The serials in the state thread's ring of recent records. */
   private readonly recent = new Float64Array(RECENT_RECORDS).fill(NONE);
+  private readonly lastReadings = new LastReadings();
 
   /**
    * Tests make the tables and stores small: `tableLimit` numbered strings before a table
@@ -221,7 +247,7 @@ export class UnitEncoder {
     o[i++] = match.responseTime ?? NaN;
     this.n = i;
     this.record(match.record, c);
-    this.lwm2m(m.lwm2m, c.body);
+    this.lwm2m(m.lwm2m, c.body, request);
   }
 
   /** A DTLS session change, copied now: the session object goes on changing. */
@@ -334,18 +360,25 @@ export class UnitEncoder {
    * The LwM2M reading without its payload's records: the state thread decodes the body
    * itself (readPayload), which costs it less than this thread would spend writing them.
    */
-  private lwm2m(l: Lwm2mInfo | null, body: Buffer | null): void {
+  private lwm2m(l: Lwm2mInfo | null, body: Buffer | null, request: ExchangeRecord | null): void {
     this.room(5);
     const o = this.slots;
     if (l === null) {
-      o[this.n++] = 0;
+      o[this.n++] = LWM2M_NONE;
       return;
     }
     let i = this.n;
-    o[i++] = 1;
-    o[i++] = this.numbered(this.words, l.operation);
-    o[i++] = this.maybeNumbered(this.words, l.endpoint);
-    o[i++] = this.maybeRaw(l.path);
+    const slot = request === null ? -1 : request.serial % LAST_READINGS;
+    const last = this.lastReadings;
+    if (slot >= 0 && last.serials[slot] === request!.serial && last.operations[slot] === l.operation && last.endpoints[slot] === l.endpoint && last.paths[slot] === l.path) {
+      o[i++] = LWM2M_AS_BEFORE;
+    } else {
+      o[i++] = LWM2M_READING;
+      o[i++] = this.numbered(this.words, l.operation);
+      o[i++] = this.maybeNumbered(this.words, l.endpoint);
+      o[i++] = this.maybeRaw(l.path);
+      if (slot >= 0) last.remember(slot, request!.serial, l);
+    }
     o[i++] = body === null ? NONE : this.bytes(body);
     this.n = i;
   }
@@ -441,6 +474,7 @@ export class UnitDecoder {
   /** The record stores (RECORD_STORES): records described in the current and the previous generation, by serial. */
   private readonly stores = RECORD_STORES.map(() => ({ current: new Map<number, ExchangeRecord>(), previous: new Map<number, ExchangeRecord>() }));
   private readonly recent = new Array<ExchangeRecord | undefined>(RECENT_RECORDS).fill(undefined);
+  private readonly lastReadings = new LastReadings();
   private readonly sessions = new Map<number, DtlsSession>();
   private zeros = Buffer.alloc(1 << 16);
   private payloads: Buffer[] = [];
@@ -503,7 +537,7 @@ export class UnitDecoder {
     const record = this.record({ frame, ts, src, dst, msg });
     const match: ExchangeMatch = { role, request, retransmissionOf, responseTime: Number.isNaN(rt) ? null : rt, record };
     const coap: CoapEvent = { frame, ts, src, dst, transport, msg, size, match, body: null, block: SINGLE };
-    return { coap, lwm2m: this.lwm2m(msg) };
+    return { coap, lwm2m: this.lwm2m(msg, request) };
   }
 
   /** An exchange record; `own`: the message it may have been made from (not for a message's request). */
@@ -562,11 +596,25 @@ export class UnitDecoder {
     return made;
   }
 
-  private lwm2m(msg: CoapMessage): Lwm2mInfo | null {
-    if (this.slots[this.i++] === 0) return null;
-    const operation = this.numbered(this.words) as Operation;
-    const endpoint = this.maybeNumbered(this.words);
-    const path = this.maybeRaw();
+  private lwm2m(msg: CoapMessage, request: ExchangeRecord | null): Lwm2mInfo | null {
+    const form = this.slots[this.i++]!;
+    if (form === LWM2M_NONE) return null;
+    let operation: Operation;
+    let endpoint: string | null;
+    let path: string | null;
+    const last = this.lastReadings;
+    const slot = request === null ? -1 : request.serial % LAST_READINGS;
+    if (form === LWM2M_AS_BEFORE) {
+      if (slot < 0 || last.serials[slot] !== request!.serial) throw new Error('unit batch: an LwM2M reading as before, with no reading before');
+      operation = last.operations[slot]!;
+      endpoint = last.endpoints[slot]!;
+      path = last.paths[slot]!;
+    } else {
+      operation = this.numbered(this.words) as Operation;
+      endpoint = this.maybeNumbered(this.words);
+      path = this.maybeRaw();
+      if (slot >= 0) last.remember(slot, request!.serial, { operation, endpoint, path });
+    }
     const length = this.slots[this.i++]!;
     // As the LwM2M stage makes it, then the payload read as it reads it.
     const info: Lwm2mInfo = { operation, endpoint, path, records: NO_RECORDS, objects: null, links: null, payloadError: null };

@@ -1,4 +1,3 @@
-import * as require_perf from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { RuleLoadError } from '../../rules/index.js';
 import { loadRuleSet } from '../rule-set.js';
@@ -43,7 +42,6 @@ try {
         batcher.progress({ slots: m.slots, chars: m.chars });
       } else {
         session.finish(m.packets);
-        if (process.env.CW_DEBUG) { const { performance } = require_perf; const u = performance.eventLoopUtilization(); process.stderr.write(`state ELU ${u.utilization.toFixed(3)} active ${(u.active/1000).toFixed(2)} s idle ${(u.idle/1000).toFixed(2)} s\n`); }
         batcher.end();
         port.close();
       }

@@ -15,9 +15,10 @@ import { UnitEncoder } from './unit-codec.js';
 
 /**
  * --threads default: the second thread only where there is a second core to run it, and only
- * with rules: without them the state thread has too little to take over to repay the second
- * decode and the two threads' slowdown of each other (1M bench capture: 9.8 s with one thread,
- * 10.9 s with two; with rules 16.5 s against 13.4 s).
+ * with rules: without them the state thread has too little to take over to repay handing it
+ * every message and the two threads' slowdown of each other (1M bench capture, three rounds
+ * in one hour: --no-rules 9.0-10.1 s with one thread, 10.2-11.5 s with two; with rules
+ * 13.3-15.3 s with one, 11.5-13.1 s with two).
  */
 export function defaultThreads(rules: string[] | false | undefined): number {
   return rules !== false && availableParallelism() >= 2 ? 2 : 1;
@@ -38,16 +39,17 @@ export interface ParallelOptions {
 
 /**
  * `analyze --format ndjson --threads 2` (without --ui and --db, which keep the single-threaded
- * AnalysisSession): this thread decodes the file and formats the message and DTLS lines, the
- * state thread (state-worker.ts) decodes it too and tracks state and runs the rules; the
- * lines are merged here into the bytes the single-threaded run writes (see protocol.ts).
- * Decoding twice costs CPU time; it frees this thread from state and rules. Measured on a
- * 2-core machine (1M-message bench capture, stdout to /dev/null, best of 3): with the default
- * rules 15.8 s with one thread, 13.5 s with two, the state thread being the slower one (this
- * thread waits for it ~18 % of the time); with --no-rules 10.2-10.6 s against 11.4-11.8 s (an
- * earlier build), as the state thread then only tracks state, which costs less than the second
- * decode and the slowdown the two threads cause each other (memory-bound work: each runs
- * ~35-50 % slower next to the other than alone).
+ * AnalysisSession): this thread reads and decodes the file, formats the message and DTLS lines,
+ * and hands each message and DTLS change to the state thread (state-worker.ts) in batches
+ * (unit-codec.ts), which tracks state and runs the rules; the lines are merged here into the
+ * bytes the single-threaded run writes (see protocol.ts). Until session 10 the state thread
+ * read and decoded the file again itself: handing it the decoded messages costs this thread
+ * ~0.5 µs per message and spares the other its ~6 µs of decoding. Measured on a 2-core machine
+ * (1M-message bench capture, stdout to /dev/null, same minutes): 10.2-10.3 s against 11.4-11.6 s
+ * for the version that decoded twice, 9 % less CPU time in all, and 550-575 MiB peak RSS
+ * against 770-930 MiB. The two threads are now about even (the state thread is busy 80-90 % of
+ * the run), and the two slow each other down (memory-bound work): with a state thread that runs
+ * one rule, the run takes 16-31 % longer than --no-rules in one thread.
  */
 export async function analyzeParallel(file: string, opts: ParallelOptions): Promise<CaptureInfo> {
   const writer = new LineWriter();

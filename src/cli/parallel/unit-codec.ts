@@ -10,20 +10,26 @@ import type { SpentArrays, TableStrings, UnitBatch } from './protocol.js';
  * Why not postMessage's structured clone of the messages: on the 200k bench capture it cost
  * ~4.5 µs per message to write and ~7.5 µs to read, more than decoding the packet again.
  *
- * Strings travel two ways. Those of few values that recur as the same string objects
- * (addresses, operations, endpoint names, resource names) are numbered: a string
- * gets a number the first time a batch carries it and goes along in that batch's `strings`;
- * later batches send only the number, and the state thread gets the same string object every
- * time. Those made anew for every message (tokens, paths, query items, string values) have
- * their characters copied into the batch's `chars` and are made again from them in the
- * state thread: looking each up in a table of every token and path ever seen cost the
- * formatter thread, the busier of the two, more than copying them (its lookups missed the
- * caches). Long strings and strings beyond Latin-1 go whole in `inline`.
+ * The formatter thread is the busier of the two, so what can be had from what the state thread
+ * already holds is not sent again:
+ * - The payload's records are not written out: the body's bytes go (`chars`) and the state
+ *   thread decodes them itself with the LwM2M stage's own readPayload.
+ * - Exchange records the state thread still holds are named by serial (see RECORD_STORES and
+ *   RECENT_RECORDS); an answer's addresses and token are mostly its request's; the operation,
+ *   endpoint and path of a message are mostly those the last answer to the same request had
+ *   (LastReadings).
+ * - Strings of few values that recur as the same string objects (addresses, operations,
+ *   endpoint names) are numbered: a string gets a number the first time a batch carries it and
+ *   goes along in that batch's `strings`; later batches send only the number. Strings made anew
+ *   for every message (tokens, paths, query items) have their characters copied into `chars`
+ *   and are made again from them: looking each up in a table of every token and path ever seen
+ *   cost more than copying them (the lookups missed the caches). Long strings and strings beyond
+ *   Latin-1 go whole in `inline`.
  *
  * What is not sent, because nothing after the pipeline reads it (state, rules, the endpoint
  * and event lines): the options list, the payload bytes (only their count: `payload` is a
- * view of that length into a shared zero-filled buffer), the block-wise outcome and body, and
- * the LwM2M stage's tag on exchange records.
+ * zero-filled stand-in of that length; the body, which the records come from, is sent), the
+ * block-wise outcome, and the LwM2M stage's tag on exchange records.
  */
 
 const KIND_MESSAGE = 1;
@@ -84,8 +90,8 @@ const FROM_REQUEST_TOKEN = 2;
 
 /**
  * Requests' exchange records the state thread holds, by serial, in two stores: Observe
- * requests, which live as long as their notifications keep coming, and all other requests. Each keeps the records
- * described in its current and its previous generation; the formatter thread starts a new
+ * requests, which live as long as their notifications keep coming, and all other requests.
+ * Each keeps the records described in its current and its previous generation; the formatter thread starts a new
  * generation (KIND_ROTATE, both threads at the same unit) when the period has passed in
  * capture time or it has described `fill` records, and knows from a record's `mark` whether
  * the state thread still holds it. A request's record must stay the same object as long as
@@ -186,7 +192,8 @@ export class UnitEncoder {
   /** Units in the batch being collected. */
   units = 0;
   /** Per record store: its generation, when it began (capture time) and how many records were described in it. */
-  private readonly generations = RECORD_STORES.map(() => 1);
+  /** From 2: a record never described (mark 0) is in no generation the state thread holds. */
+  private readonly generations = RECORD_STORES.map(() => 2);
   private readonly rotatedAt = RECORD_STORES.map(() => -Infinity);
   private readonly described = RECORD_STORES.map(() => 0);
   private readonly fills: number[];
@@ -455,11 +462,10 @@ export class UnitEncoder {
  *
  * Exchange records keep their identity across messages, as in one thread: state keys
  * observations and request sizes by the request's record object, so the record a response
- * names must be the one its request carried. Copies of request records are kept by serial
- * for at least as long as the formatter's exchange tracker can hand them out after their last
- * use (RECORD_RETENTION), renewed whenever a message names them; other records (confirmable
- * responses, which only ACKs name) are made anew each time, as nothing is keyed by them.
- * DTLS sessions likewise stay one object per session, updated from each change's copy (so
+ * names must be the one its request carried: requests' records stay in the record stores as
+ * the formatter thread says (RECORD_STORES); other records (confirmable responses, which only
+ * their ACKs name) in a ring of recent ones, and are made anew when they have left it, as
+ * nothing is keyed by them. DTLS sessions likewise stay one object per session, updated from each change's copy (so
  * between changes, a session's counters stand as at its last change).
  */
 export class UnitDecoder {

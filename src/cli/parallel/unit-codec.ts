@@ -191,8 +191,10 @@ export class UnitEncoder {
   private readonly spare: SpentArrays[] = [];
   /** Units in the batch being collected. */
   units = 0;
-  /** Per record store: its generation, when it began (capture time) and how many records were described in it. */
-  /** From 2: a record never described (mark 0) is in no generation the state thread holds. */
+  /**
+   * Per record store: its generation, when it began (capture time) and how many records were
+   * described in it. From 2: a record never described (mark 0) is in no generation held.
+   */
   private readonly generations = RECORD_STORES.map(() => 2);
   private readonly rotatedAt = RECORD_STORES.map(() => -Infinity);
   private readonly described = RECORD_STORES.map(() => 0);
@@ -218,17 +220,18 @@ export class UnitEncoder {
     const msg = c.msg;
     const match = c.match;
     this.rotate(c.ts);
-    this.room(MESSAGE_SLOTS + msg.uriQuery.length);
-    const o = this.slots;
-    o[this.n++] = KIND_MESSAGE;
-    o[this.n++] = c.frame;
-    o[this.n++] = c.ts;
+    this.room(3);
+    this.slots[this.n++] = KIND_MESSAGE;
+    this.slots[this.n++] = c.frame;
+    this.slots[this.n++] = c.ts;
     // The request first: an answer's addresses (swapped) and token are mostly its.
     const request = match.request;
     this.record(request, c);
     const swapped = request !== null && request.src === c.dst && request.dst === c.src;
     const sameToken = request !== null && request.msg.token === msg.token;
+    // Read after room(), which may have grown the array.
     this.room(MESSAGE_SLOTS + msg.uriQuery.length);
+    const o = this.slots;
     let i = this.n;
     o[i++] = (swapped ? FROM_REQUEST_ADDRESSES : 0) | (sameToken ? FROM_REQUEST_TOKEN : 0);
     if (!swapped) {
@@ -292,7 +295,7 @@ export class UnitEncoder {
   }
 
   /**
-   * An exchange record. One the state thread holds (see RecordStores) is named by its serial
+   * An exchange record. One the state thread holds (see RECORD_STORES) is named by its serial
    * with what changes on it ('known'). A request's own record holds the very fields of its
    * message (the tracker copies them), so then only what changes is sent ('own'); any other
    * goes whole.

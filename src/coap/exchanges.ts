@@ -205,12 +205,23 @@ export class ExchangeTracker {
   }
 
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeRecord {
-    const summary: MessageSummary = {
-      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
-      uriQuery: msg.uriQuery, observe: msg.observe,
-    };
-    return { serial: ++this.made, frame, ts, src, dst, msg: summary, answeredAt: null, acknowledgedBy: null, tag: null, mark: 0 };
+    return exchangeRecord(++this.made, frame, ts, src, dst, summarize(msg), null, null);
   }
+}
+
+/** What a record keeps of a message. */
+export function summarize(msg: MessageSummary): MessageSummary {
+  return { type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe };
+}
+
+/**
+ * An exchange record, made with its fields always in this order, whoever makes it (the
+ * tracker, or the state thread of `analyze --threads 2` copying one): one object shape.
+ */
+export function exchangeRecord(
+  serial: number, frame: number, ts: number, src: string, dst: string, msg: MessageSummary, answeredAt: number | null, acknowledgedBy: number | null,
+): ExchangeRecord {
+  return { serial, frame, ts, src, dst, msg, answeredAt, acknowledgedBy, tag: null, mark: 0 };
 }
 
 /**

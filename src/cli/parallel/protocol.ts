@@ -22,14 +22,11 @@ export interface StateWorkerData {
   port: MessagePort;
 }
 
-/** Units the formatter thread decoded, for the state thread (encoded by UnitEncoder). */
-export interface UnitBatch {
+/** Units the formatter thread decoded, for the state thread (encoded by UnitEncoder); its arrays are transferred. */
+export interface UnitBatch extends SpentArrays {
   type: 'units';
-  /** The encoded units, in the first `length` slots (the array is transferred). */
-  slots: Float64Array<ArrayBuffer>;
+  /** Slots of `slots` in use. */
   length: number;
-  /** The characters of the strings sent raw, one byte each (Latin-1), in order (transferred). */
-  chars: Uint8Array<ArrayBuffer>;
   /** For each string table: the strings numbered in this batch, in the order of their numbers. */
   strings: TableStrings[];
   /** Long strings sent without a number. */
@@ -71,8 +68,15 @@ export interface TextBatch {
 }
 
 export interface SpentArrays {
+  /** The encoded units. */
   slots: Float64Array<ArrayBuffer>;
+  /** The characters of the strings sent raw, one byte each (Latin-1), and payload bodies, in order. */
   chars: Uint8Array<ArrayBuffer>;
+}
+
+/** The transfer list that moves a batch's arrays to the other thread. */
+export function transferOf(arrays: SpentArrays): ArrayBuffer[] {
+  return [arrays.slots.buffer, arrays.chars.buffer];
 }
 
 export interface FailureMessage {

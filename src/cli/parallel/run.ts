@@ -10,7 +10,7 @@ import type { Progress } from '../progress.js';
 import { loadRuleSet } from '../rule-set.js';
 import { StateThreadLink } from './link.js';
 import { UnitMerger } from './merge.js';
-import type { StateWorkerData, ToStateThread } from './protocol.js';
+import { transferOf, type StateWorkerData, type ToStateThread } from './protocol.js';
 import { UnitEncoder } from './unit-codec.js';
 
 /**
@@ -60,7 +60,7 @@ export async function analyzeParallel(file: string, opts: ParallelOptions): Prom
   const keys = pskKeys(opts.psk);
   const encoder = new UnitEncoder();
   const link = new StateThreadLink(worker, port1, merger, (spent) => encoder.reuse(spent));
-  const post = (m: ToStateThread) => port1.postMessage(m, m.type === 'units' ? [m.slots.buffer, m.chars.buffer] : []);
+  const post = (m: ToStateThread) => port1.postMessage(m, m.type === 'units' ? transferOf(m) : []);
   const postUnits = () => {
     const batch = encoder.take();
     if (batch) post(batch);

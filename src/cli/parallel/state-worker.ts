@@ -3,7 +3,7 @@ import { RuleLoadError } from '../../rules/index.js';
 import { loadRuleSet } from '../rule-set.js';
 import { AnalysisSession } from '../session.js';
 import { TextBatcher } from './merge.js';
-import type { FromStateThread, StateWorkerData, ToStateThread } from './protocol.js';
+import { transferOf, type FromStateThread, type StateWorkerData, type ToStateThread } from './protocol.js';
 import { UnitDecoder } from './unit-codec.js';
 
 /*
@@ -16,7 +16,7 @@ import { UnitDecoder } from './unit-codec.js';
 
 const data = workerData as StateWorkerData;
 const port = data.port;
-const send = (m: FromStateThread) => port.postMessage(m, m.type === 'texts' && m.spent ? [m.spent.slots.buffer, m.spent.chars.buffer] : []);
+const send = (m: FromStateThread) => port.postMessage(m, m.type === 'texts' && m.spent ? transferOf(m.spent) : []);
 
 function describe(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);

@@ -1,4 +1,4 @@
-import { RECORD_RETENTION, SINGLE, type CoapEvent, type CoapMessage, type CoapType, type ExchangeMatch, type ExchangeRecord, type MessageRole } from '../../coap/index.js';
+import { exchangeRecord, RECORD_RETENTION, SINGLE, summarize, type CoapEvent, type CoapMessage, type CoapType, type ExchangeMatch, type ExchangeRecord, type MessageRole } from '../../coap/index.js';
 import { DEFAULT_MAX_SESSIONS, type DtlsEvent, type DtlsSession } from '../../dtls/index.js';
 import { readPayload, type Lwm2mInfo, type Lwm2mRecord, type Operation } from '../../lwm2m/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
@@ -91,9 +91,9 @@ const FROM_REQUEST_TOKEN = 2;
 /**
  * Requests' exchange records the state thread holds, by serial, in two stores: Observe
  * requests, which live as long as their notifications keep coming, and all other requests.
- * Each keeps the records described in its current and its previous generation; the formatter thread starts a new
- * generation (KIND_ROTATE, both threads at the same unit) when the period has passed in
- * capture time or it has described `fill` records, and knows from a record's `mark` whether
+ * Each keeps the records described in its current and its previous generation; the formatter
+ * thread starts a new generation (KIND_ROTATE, both threads at the same unit) when the period
+ * has passed in capture time or it has described `fill` records, and knows from a record's `mark` whether
  * the state thread still holds it. A request's record must stay the same object as long as
  * the exchange tracker can hand it out (state keys observations and request sizes by it), so
  * a store keeps a record at least RECORD_RETENTION after its last use, unless `fill` others
@@ -103,6 +103,12 @@ const RECORD_STORES = [
   { period: RECORD_RETENTION.observation, fill: RECORD_RETENTION.observations },
   { period: RECORD_RETENTION.request, fill: RECORD_RETENTION.requests },
 ] as const;
+
+/** One record store in the state thread: the records described in its current and its previous generation, by serial. */
+interface HeldRecords {
+  current: Map<number, ExchangeRecord>;
+  previous: Map<number, ExchangeRecord>;
+}
 
 /** The store of a request's record; -1 for any other (a confirmable response, which only its ACK names). */
 function storeOf(msg: ExchangeRecord['msg']): number {
@@ -468,8 +474,8 @@ export class UnitEncoder {
  * names must be the one its request carried: requests' records stay in the record stores as
  * the formatter thread says (RECORD_STORES); other records (confirmable responses, which only
  * their ACKs name) in a ring of recent ones, and are made anew when they have left it, as
- * nothing is keyed by them. DTLS sessions likewise stay one object per session, updated from each change's copy (so
- * between changes, a session's counters stand as at its last change).
+ * nothing is keyed by them. DTLS sessions likewise stay one object per session, updated from
+ * each change's copy (so between changes, a session's counters stand as at its last change).
  */
 export class UnitDecoder {
   private readonly tables: string[][] = TABLES.map(() => []);
@@ -480,8 +486,8 @@ export class UnitDecoder {
   private inline: string[] = [];
   private slots: Float64Array = new Float64Array(0);
   private i = 0;
-  /** The record stores (RECORD_STORES): records described in the current and the previous generation, by serial. */
-  private readonly stores = RECORD_STORES.map(() => ({ current: new Map<number, ExchangeRecord>(), previous: new Map<number, ExchangeRecord>() }));
+  /** The record stores (RECORD_STORES). */
+  private readonly stores: HeldRecords[] = RECORD_STORES.map(() => ({ current: new Map(), previous: new Map() }));
   private readonly recent = new Array<ExchangeRecord | undefined>(RECENT_RECORDS).fill(undefined);
   private readonly lastReadings = new LastReadings();
   private readonly sessions = new Map<number, DtlsSession>();
@@ -558,32 +564,17 @@ export class UnitDecoder {
     const answeredAt = Number.isNaN(answered) ? null : answered;
     const acknowledgedBy = this.nullable();
     const form = o[this.i++]!;
-    if (form === RECORD_RECENT) {
-      const recent = this.recent[serial % RECENT_RECORDS];
-      if (recent?.serial !== serial) throw new Error(`unit batch: exchange record ${serial} is not held`);
-      recent.answeredAt = answeredAt;
-      recent.acknowledgedBy = acknowledgedBy;
-      return recent;
-    }
-    if (form >= RECORD_KNOWN) {
-      const store = this.stores[form - RECORD_KNOWN]!;
-      let known = store.current.get(serial);
-      if (known === undefined) {
-        known = store.previous.get(serial);
-        if (known === undefined) throw new Error(`unit batch: exchange record ${serial} is not held`);
-        store.current.set(serial, known);
-      }
-      known.answeredAt = answeredAt;
-      known.acknowledgedBy = acknowledgedBy;
-      return known;
+    if (form === RECORD_RECENT || form >= RECORD_KNOWN) {
+      const held = form === RECORD_RECENT ? this.recent[serial % RECENT_RECORDS] : this.fromStore(this.stores[form - RECORD_KNOWN]!, serial);
+      if (held?.serial !== serial) throw new Error(`unit batch: exchange record ${serial} is not held`);
+      held.answeredAt = answeredAt;
+      held.acknowledgedBy = acknowledgedBy;
+      return held;
     }
     let made: ExchangeRecord;
     if (form === RECORD_OWN) {
       if (own === null) throw new Error('unit batch: a request named as its answer\'s own record');
-      const m = own.msg;
-      const summary = { type: m.type, code: m.code, mid: m.mid, token: m.token, uriPath: m.uriPath, uriQuery: m.uriQuery, observe: m.observe };
-      // In the tracker's property order: one object shape in state's reads.
-      made = { serial, frame: own.frame, ts: own.ts, src: own.src, dst: own.dst, msg: summary, answeredAt, acknowledgedBy, tag: null, mark: 0 };
+      made = exchangeRecord(serial, own.frame, own.ts, own.src, own.dst, summarize(own.msg), answeredAt, acknowledgedBy);
     } else {
       const frame = o[this.i++]!;
       const ts = o[this.i++]!;
@@ -596,13 +587,21 @@ export class UnitDecoder {
       const uriPath = this.maybeRaw();
       const observe = this.nullable();
       const uriQuery = this.list();
-      const summary = { type, code, mid, token, uriPath, uriQuery, observe };
-      made = { serial, frame, ts, src, dst, msg: summary, answeredAt, acknowledgedBy, tag: null, mark: 0 };
+      made = exchangeRecord(serial, frame, ts, src, dst, { type, code, mid, token, uriPath, uriQuery, observe }, answeredAt, acknowledgedBy);
     }
     const store = storeOf(made.msg);
     if (store >= 0) this.stores[store]!.current.set(serial, made);
     else this.recent[serial % RECENT_RECORDS] = made;
     return made;
+  }
+
+  /** A held record, moved into the current generation if it was in the previous one. */
+  private fromStore(store: HeldRecords, serial: number): ExchangeRecord | undefined {
+    const current = store.current.get(serial);
+    if (current !== undefined) return current;
+    const previous = store.previous.get(serial);
+    if (previous !== undefined) store.current.set(serial, previous);
+    return previous;
   }
 
   private lwm2m(msg: CoapMessage, request: ExchangeRecord | null): Lwm2mInfo | null {

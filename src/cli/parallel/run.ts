@@ -49,7 +49,8 @@ export interface ParallelOptions {
  * for the version that decoded twice, 9 % less CPU time in all, and 550-575 MiB peak RSS
  * against 770-930 MiB. The two threads are now about even (the state thread is busy 80-90 % of
  * the run), and the two slow each other down (memory-bound work): with a state thread that runs
- * one rule, the run takes 16-31 % longer than --no-rules in one thread.
+ * one rule, the run takes 16-31 % longer than --no-rules in one thread. The state thread
+ * yields its core to this one when V8's helper threads need one (state-worker.ts).
  */
 export async function analyzeParallel(file: string, opts: ParallelOptions): Promise<CaptureInfo> {
   const writer = new LineWriter();

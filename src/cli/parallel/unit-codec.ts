@@ -16,8 +16,8 @@ import type { SpentArrays, TableStrings, UnitBatch } from './protocol.js';
  *   thread decodes them itself with the LwM2M stage's own readPayload.
  * - Exchange records the state thread still holds are named by serial (see RECORD_STORES and
  *   RECENT_RECORDS); an answer's addresses and token are mostly its request's; the operation,
- *   endpoint and path of a message are mostly those the last answer to the same request had
- *   (LastReadings).
+ *   endpoint and path of a message are mostly those the last answer to the same request had,
+ *   or for an ACK those of the response it acknowledges (LastReadings).
  * - Strings of few values that recur as the same string objects (addresses, operations,
  *   endpoint names) are numbered: a string gets a number the first time a batch carries it and
  *   goes along in that batch's `strings`; later batches send only the number. Strings made anew

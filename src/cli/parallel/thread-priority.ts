@@ -9,8 +9,10 @@ import { getPriority, setPriority } from 'node:os';
  */
 export function lowerThreadPriority(steps: number): number | null {
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid <= 0) return null;
+    // "PID/task/TID"; a /proc of another PID namespace would name another task: left alone.
+    const [pid, task, id] = readlinkSync('/proc/thread-self').split('/');
+    const tid = Number(id);
+    if (Number(pid) !== process.pid || task !== 'task' || !Number.isInteger(tid) || tid <= 0) return null;
     const niceness = Math.min(19, getPriority(tid) + steps);
     setPriority(tid, niceness);
     return niceness;

@@ -53,7 +53,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     }
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
   }
-  if (opts.format === 'ndjson' && !opts.ui && opts.db === undefined && (opts.threads ?? defaultThreads(opts.rules)) === 2) {
+  if (opts.format === 'ndjson' && !opts.ui && opts.db === undefined && (opts.threads ?? defaultThreads(opts.rules, size)) === 2) {
     const info = await analyzeParallel(file, {
       coapPort: opts.coapPort, heuristic: opts.heuristic, rules: opts.rules, psk: pskEntries,
       startProgress: () => (opts.progress ? createProgress(size) : null),

@@ -35,7 +35,7 @@ const analyze = program
   .option('--ui', 'show the terminal dashboard while the file is read, and keep it open until q (see coapwatch ui)')
   .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
   .option('--no-rules', 'no detection: decode and track state only')
-  .option('--threads <n>', 'with --format ndjson (not with --ui or --db): 2: one thread decodes the file and writes the messages, a second tracks state and runs the rules on the messages it is handed, same output; 1: one thread (default: 2 when rules are on and the machine has 2 or more cores, else 1: with --no-rules one thread is faster)', integerIn(1, 2, 'a thread count'));
+  .option('--threads <n>', 'with --format ndjson (not with --ui or --db): 2: one thread decodes the file and writes the messages, a second tracks state and runs the rules on the messages it is handed, same output; 1: one thread (default: 2 when rules are on, the machine has 2 or more cores and the capture is 16 MiB or more, else 1: without rules, or for a smaller capture, one thread is faster)', integerIn(1, 2, 'a thread count'));
 addPskOptions(analyze)
   .addHelpText('after', `
 Output (--format ndjson): one {"kind":"message",...} object per CoAP message, a {"kind":"dtls",...} object

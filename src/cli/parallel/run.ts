@@ -14,15 +14,25 @@ import { transferOf, type StateWorkerData, type ToStateThread } from './protocol
 import { UnitEncoder } from './unit-codec.js';
 
 /**
- * --threads default: the second thread only where there is a second core to run it, and only
- * with rules: without them the state thread has too little to take over to repay handing it
- * every message and the two threads' slowdown of each other (1M bench capture, three rounds
- * in one hour: --no-rules 9.0-10.1 s with one thread, 10.2-11.5 s with two; with rules
- * 13.3-15.3 s with one, 11.5-13.1 s with two).
+ * --threads default: the second thread only where there is a second core to run it, only with
+ * rules, and only for a capture of PARALLEL_MIN_BYTES or more. Without rules the state thread
+ * has too little to take over to repay handing it every message and the two threads' slowdown
+ * of each other (1M bench capture, three rounds in one hour: --no-rules 9.0-10.1 s with one
+ * thread, 10.2-11.5 s with two; with rules 13.3-15.3 s with one, 11.5-13.1 s with two). A small
+ * capture is over before the second thread pays for its start (loading the modules and rules
+ * again, its code compiled afresh while it runs): see PARALLEL_MIN_BYTES.
  */
-export function defaultThreads(rules: string[] | false | undefined): number {
-  return rules !== false && availableParallelism() >= 2 ? 2 : 1;
+export function defaultThreads(rules: string[] | false | undefined, captureBytes: number): number {
+  return rules !== false && availableParallelism() >= 2 && captureBytes >= PARALLEL_MIN_BYTES ? 2 : 1;
 }
+
+/**
+ * Smallest capture the default runs in two threads. Session 11, the bench fleet's first 10k,
+ * 35k, 100k and 140k packets and the 200k capture, one and two threads in alternating rounds
+ * (medians): 1.4 MB 0.95 s against 1.39 s; 5.4 MB 1.21 against 1.72; 15.7 MB 2.40 against 2.28;
+ * 28 MB 3.63 against 3.31. The two cross at about 15 MB.
+ */
+export const PARALLEL_MIN_BYTES = 16 << 20;
 
 /** Units go to the state thread in batches of this many; the main thread polls for its texts every POLL_MASK + 1. */
 const BATCH_UNITS = 1024;

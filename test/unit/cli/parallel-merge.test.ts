@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { StateThreadLink } from '../../../src/cli/parallel/link.js';
-import { defaultThreads } from '../../../src/cli/parallel/run.js';
+import { defaultThreads, PARALLEL_MIN_BYTES } from '../../../src/cli/parallel/run.js';
 import { availableParallelism } from 'node:os';
 import { TextBatcher, UnitMerger } from '../../../src/cli/parallel/merge.js';
 import { ThreadError, type TextBatch } from '../../../src/cli/parallel/protocol.js';
@@ -201,10 +201,13 @@ describe('StateThreadLink: every failure of the state thread ends the wait with 
 });
 
 describe('defaultThreads', () => {
-  it('is two threads with rules on a machine with two cores or more, one without rules', () => {
+  it('is two threads with rules on a machine with two cores or more for a large capture; one without rules or for a small capture', () => {
     const cores = availableParallelism() >= 2 ? 2 : 1;
-    expect(defaultThreads(undefined)).toBe(cores);
-    expect(defaultThreads(['rules/'])).toBe(cores);
-    expect(defaultThreads(false)).toBe(1);
+    expect(defaultThreads(undefined, PARALLEL_MIN_BYTES)).toBe(cores);
+    expect(defaultThreads(['rules/'], 140_000_000)).toBe(cores);
+    expect(defaultThreads(false, 140_000_000)).toBe(1);
+    expect(defaultThreads(undefined, PARALLEL_MIN_BYTES - 1)).toBe(1);
+    expect(defaultThreads(['rules/'], 94_508)).toBe(1);
+    expect(defaultThreads(undefined, 0)).toBe(1);
   });
 });

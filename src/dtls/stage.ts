@@ -109,15 +109,15 @@ function helloRandom(body: Buffer): Buffer | null {
   return body.length >= 34 ? body.subarray(2, 34) : null;
 }
 
+/** Sessions kept at once unless DtlsStageOptions.maxSessions says otherwise; the oldest goes first. */
+export const DEFAULT_MAX_SESSIONS = 10_000;
+
 /**
  * The DTLS stage: dissects the records of UDP datagrams on DTLS flows, keeps one session per
  * client/server address pair and handshake, and, given the PSK, decrypts application data
  * into datagrams for the CoAP stage (transport 'dtls'). Malformed input marks an error on the
  * session and never throws.
  */
-/** Sessions kept at once unless DtlsStageOptions.maxSessions says otherwise; the oldest goes first. */
-export const DEFAULT_MAX_SESSIONS = 10_000;
-
 export class DtlsStage {
   readonly stats: DtlsStats = {
     datagrams: 0, records: 0, malformed: 0, sessions: 0, established: 0, failed: 0, closed: 0, decrypted: 0, evicted: 0, suites: new Map(),

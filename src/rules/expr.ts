@@ -129,11 +129,11 @@ interface RecordLike {
 }
 
 /*
- * The loops over records below are indexed, not for...of: a heap profile of the state thread
+ * The loops over records below are indexed, not for...of. A heap profile of the state thread
  * (allocations sampled, including those the young-generation collector frees) found for...of
- * here making an iterator result for every record, in the closures outside() and decreased()
- * are called from: 127 MB over the 200k bench capture, 18 % of all the thread allocated
- * (704 MB, 540 MB with indexed loops).
+ * here making an iterator result for every record, where the rule closures call outside() and
+ * decreased(): 127 MB over the 200k bench capture, 18 % of all the thread allocated (704 MB;
+ * 540 MB with indexed loops).
  */
 
 /** Numeric values of the records whose path matches the pattern (the last answer is kept: rules ask twice). */

@@ -37,6 +37,7 @@ export interface SessionOptions {
    * With format 'ndjson': the state thread of `analyze --threads 2` (src/cli/parallel/). Its
    * endpoint and event lines go there, and where a message or DTLS line would be written only
    * unit() is called: the other thread writes those, and the count places these lines between them.
+   * For a message, unit() is given it: it writes the line's tail (see src/cli/parallel/protocol.ts).
    */
   unitOutput?: UnitOutput;
 }
@@ -49,7 +50,8 @@ export interface TextOutput {
 
 /** A TextOutput that counts the message and DTLS lines written elsewhere. */
 export interface UnitOutput extends TextOutput {
-  unit(): void;
+  /** `m`: the message whose line this is. */
+  unit(m?: AnalyzedMessage): void;
 }
 
 /**
@@ -84,7 +86,7 @@ export class AnalysisSession {
     // Message lines go to stdout's buffer as bytes (writeMessage).
     const output: MessageSink = !ndjson ? (m) => this.summary.add(m)
       : stdout ? (m) => (writeMessage(stdout.out, m), stdout.written())
-      : () => units!.unit();
+      : (m) => units!.unit(m);
     let sink = output;
     const tap = opts.onMessage;
     if (tap) sink = (m) => (output(m), tap(m));

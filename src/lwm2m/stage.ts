@@ -42,6 +42,12 @@ const NO_RECORDS: Lwm2mRecord[] = [];
 export class Lwm2mStage {
   private readonly directory = new EndpointDirectory();
 
+  /**
+   * `payloads` false: bodies are not read (records, objects and links stay empty, no payload
+   * error); the state thread of `analyze --threads 2` reads them with readPayload.
+   */
+  constructor(private readonly payloads = true) {}
+
   handle(e: CoapEvent): Lwm2mInfo | null {
     const msg = e.msg;
     if (msg.error) return null;
@@ -138,7 +144,7 @@ export class Lwm2mStage {
   /** The reading of a message with its payload, whose records are relative to the operation's path. */
   private withPayload(e: CoapEvent, tag: RequestTag): Lwm2mInfo {
     const info = this.info(tag);
-    readPayload(info, e.msg, e.body);
+    if (this.payloads) readPayload(info, e.msg, e.body);
     return info;
   }
 

@@ -18,6 +18,8 @@ export interface PipelineOptions extends CoapStageOptions {
   psk?: PskKeys;
   /** A DTLS session changed (hello, suite chosen, established, alert, failure, endpoint linked). */
   onDtls?: (e: DtlsEvent) => void;
+  /** false: LwM2M payloads are left unread (see Lwm2mStage); default true. */
+  payloads?: boolean;
 }
 
 /**
@@ -30,13 +32,14 @@ export interface PipelineOptions extends CoapStageOptions {
 export class AnalysisPipeline {
   readonly decoder = new PacketDecoder();
   readonly coap: CoapStage;
-  readonly lwm2m = new Lwm2mStage();
+  readonly lwm2m: Lwm2mStage;
   readonly dtls: DtlsStage;
   private readonly onDatagram;
   private readonly onCoap;
 
   constructor(sink: MessageSink, opts: PipelineOptions = {}) {
     this.coap = new CoapStage(opts);
+    this.lwm2m = new Lwm2mStage(opts.payloads ?? true);
     this.dtls = new DtlsStage({ ports: opts.ports, heuristic: opts.heuristic, keys: opts.psk, onEvent: opts.onDtls });
     // Callbacks are bound once: the hot path must not allocate closures per packet.
     this.onCoap = (e: CoapEvent) => {

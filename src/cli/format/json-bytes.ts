@@ -51,7 +51,8 @@ export class JsonBytes {
   reserve(n: number): void {
     const need = this.length + n;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    // From at least 64: a buffer of no bytes (one moved to another thread) would never double.
+    let size = Math.max(this.buf.length * 2, 64);
     while (size < need) size *= 2;
     const bigger = Buffer.allocUnsafe(size);
     this.buf.copy(bigger, 0, 0, this.length);
@@ -83,6 +84,13 @@ export class JsonBytes {
     }
     for (let i = 0; i < n; i++) buf[at++] = bytes[i];
     this.length = at;
+    return this;
+  }
+
+  /** Bytes `start` to `end` of `src`. */
+  copy(src: Buffer, start: number, end: number): this {
+    this.reserve(end - start);
+    this.length += src.copy(this.buf, this.length, start, end);
     return this;
   }
 

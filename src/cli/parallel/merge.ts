@@ -1,22 +1,35 @@
+import type { AnalyzedMessage } from '../../pipeline/index.js';
 import type { UnitOutput } from '../session.js';
 import { JsonBytes } from '../format/json-bytes.js';
+import { writeMessageTail } from '../format/ndjson.js';
 import { ThreadError, type SpentArrays, type TextBatch } from './protocol.js';
+
+/** Room for a batch's texts: the message tails of a batch of units, mostly. */
+const TEXT_BYTES = 1 << 19;
 
 /**
  * State-thread side: collects the texts the session writes, tagged with the units seen so far,
  * and posts them with the progress once per batch of units taken in (one postMessage per
- * batch: per message would cost more than the work it moves).
+ * batch: per message would cost more than the work it moves). The texts go as UTF-8 bytes in
+ * an array that is transferred, not copied.
  */
 export class TextBatcher implements UnitOutput {
   private units = 0;
   private tags: number[] = [];
-  private texts: string[] = [];
+  private ends: number[] = [];
+  private bytes = new JsonBytes(TEXT_BYTES);
 
   constructor(private readonly post: (batch: TextBatch) => void) {}
 
-  /** A unit line goes here (written by the other thread). Texts written so far all come before it. */
-  unit(): void {
+  /**
+   * A unit line goes here (its head written by the other thread). Texts written so far all come
+   * before it; a message's tail (see protocol.ts) comes right after it.
+   */
+  unit(m?: AnalyzedMessage): void {
     this.units++;
+    if (m === undefined) return;
+    writeMessageTail(this.bytes, m);
+    this.mark();
   }
 
   /** After a batch of units: what it produced, how far the state thread got, and the batch's arrays back. */
@@ -25,11 +38,17 @@ export class TextBatcher implements UnitOutput {
   }
 
   write(text: string): void {
+    this.bytes.text(text);
+    this.mark();
+  }
+
+  /** What was just written ends the text after the current unit (which it extends if there is one). */
+  private mark(): void {
     const last = this.tags.length - 1;
-    if (last >= 0 && this.tags[last] === this.units) this.texts[last] += text;
+    if (last >= 0 && this.tags[last] === this.units) this.ends[last] = this.bytes.length;
     else {
       this.tags.push(this.units);
-      this.texts.push(text);
+      this.ends.push(this.bytes.length);
     }
   }
 
@@ -42,9 +61,16 @@ export class TextBatcher implements UnitOutput {
   }
 
   private send(complete: number, units?: number, spent?: SpentArrays): void {
-    this.post({ type: 'texts', tags: this.tags, texts: this.texts, complete, ...(units === undefined ? {} : { units }), ...(spent ? { spent } : {}) });
+    // A buffer of this size has its memory to itself (Buffer's pool serves small ones only), so
+    // the memory can move to the other thread; were it ever pooled, a copy goes instead.
+    const buf = this.bytes.buf;
+    const own = buf.byteOffset === 0 && buf.buffer.byteLength === buf.length;
+    const bytes = own ? new Uint8Array(buf.buffer as ArrayBuffer, 0, this.bytes.length) : new Uint8Array(buf.subarray(0, this.bytes.length));
+    this.post({ type: 'texts', tags: this.tags, ends: this.ends, bytes, complete, ...(units === undefined ? {} : { units }), ...(spent ? { spent } : {}) });
     this.tags = [];
-    this.texts = [];
+    this.ends = [];
+    // Its memory has moved (a transferred buffer reads as empty here): a buffer of its own for the next batch.
+    this.bytes = new JsonBytes(TEXT_BYTES);
   }
 }
 
@@ -53,7 +79,6 @@ export interface ByteOutput {
   /** Bytes are written here, then written() is called. */
   readonly out: JsonBytes;
   written(): void;
-  write(text: string): void;
 }
 
 /**
@@ -81,8 +106,11 @@ export class UnitMerger {
   private endsBase = 0;
   /** Bytes of `lines` already written. */
   private sent = 0;
+  /** The state thread's texts not yet written: text i (from textHead on) goes after line tags[i], its bytes in textBytes[i]. */
   private tags: number[] = [];
-  private texts: string[] = [];
+  private textBytes: Buffer[] = [];
+  private textStarts: number[] = [];
+  private textEnds: number[] = [];
   private textHead = 0;
   /** Every state-thread text tagged below this has arrived. */
   private complete = 0;
@@ -146,9 +174,15 @@ export class UnitMerger {
 
   add(batch: TextBatch): void {
     if (this.stateUnits !== null) throw new ThreadError('internal error: the state thread sent texts after its last batch');
+    const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+    let start = 0;
     for (let i = 0; i < batch.tags.length; i++) {
+      const end = batch.ends[i]!;
       this.tags.push(batch.tags[i]!);
-      this.texts.push(batch.texts[i]!);
+      this.textBytes.push(bytes);
+      this.textStarts.push(start);
+      this.textEnds.push(end);
+      start = end;
     }
     this.complete = batch.complete;
     if (batch.units !== undefined) this.stateUnits = batch.units;
@@ -162,7 +196,7 @@ export class UnitMerger {
       throw new ThreadError(`internal error: the threads disagree (${this.units} and ${this.stateUnits} messages and DTLS changes)`);
     }
     this.drain();
-    if (this.textHead < this.texts.length || this.written !== this.units) throw new ThreadError('internal error: output left unmerged');
+    if (this.textHead < this.tags.length || this.written !== this.units) throw new ThreadError('internal error: output left unmerged');
   }
 
   private drain(): void {
@@ -185,7 +219,10 @@ export class UnitMerger {
   /** The state thread's texts that go after the lines written so far. */
   private writeTexts(): void {
     const tags = this.tags;
-    while (this.textHead < tags.length && tags[this.textHead]! <= this.written) this.out.write(this.texts[this.textHead++]!);
+    for (let h = this.textHead; h < tags.length && tags[h]! <= this.written; h = ++this.textHead) {
+      this.out.out.copy(this.textBytes[h]!, this.textStarts[h]!, this.textEnds[h]!);
+      this.out.written();
+    }
   }
 
   /** Drops what is written: all of it when nothing is held (the usual case), now and then otherwise. */
@@ -206,11 +243,16 @@ export class UnitMerger {
     }
     if (this.textHead === this.tags.length) {
       this.tags.length = 0;
-      this.texts.length = 0;
+      this.textBytes.length = 0;
+      this.textStarts.length = 0;
+      this.textEnds.length = 0;
       this.textHead = 0;
     } else if (this.textHead > 4096) {
-      this.tags = this.tags.slice(this.textHead);
-      this.texts = this.texts.slice(this.textHead);
+      const head = this.textHead;
+      this.tags = this.tags.slice(head);
+      this.textBytes = this.textBytes.slice(head);
+      this.textStarts = this.textStarts.slice(head);
+      this.textEnds = this.textEnds.slice(head);
       this.textHead = 0;
     }
   }

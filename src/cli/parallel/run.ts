@@ -4,7 +4,7 @@ import { readCapture, type CaptureInfo } from '../../capture/index.js';
 import { pskKeys, type PskEntry } from '../../dtls/index.js';
 import { AnalysisPipeline } from '../../pipeline/index.js';
 import { dtlsLine } from '../format/dtls-record.js';
-import { writeMessage } from '../format/ndjson.js';
+import { writeMessageHead } from '../format/ndjson.js';
 import { LineWriter } from '../output.js';
 import type { Progress } from '../progress.js';
 import { loadRuleSet } from '../rule-set.js';
@@ -49,10 +49,12 @@ export interface ParallelOptions {
 
 /**
  * `analyze --format ndjson --threads 2` (without --ui and --db, which keep the single-threaded
- * AnalysisSession): this thread reads and decodes the file, formats the message and DTLS lines,
- * and hands each message and DTLS change to the state thread (state-worker.ts) in batches
- * (unit-codec.ts), which tracks state and runs the rules; the lines are merged here into the
- * bytes the single-threaded run writes (see protocol.ts). Until session 10 the state thread
+ * AnalysisSession): this thread reads and decodes the file (all but the LwM2M payloads), formats
+ * the DTLS lines and the message lines up to their LwM2M part, and hands each message and DTLS
+ * change to the state thread (state-worker.ts) in batches (unit-codec.ts), which reads the
+ * payloads, writes the rest of each message line, tracks state and runs the rules; the lines
+ * are merged here into the bytes the single-threaded run writes (see protocol.ts). Until
+ * session 12 both threads read every payload (see protocol.ts). Until session 10 the state thread
  * read and decoded the file again itself: handing it the decoded messages costs this thread
  * ~0.5 µs per message and spares the other its ~6 µs of decoding. Measured on a 2-core machine
  * (1M-message bench capture, stdout to /dev/null, same minutes): 10.2-10.3 s against 11.4-11.6 s
@@ -80,8 +82,9 @@ export async function analyzeParallel(file: string, opts: ParallelOptions): Prom
     if (encoder.units >= BATCH_UNITS) postUnits();
     if ((merger.produced & POLL_MASK) === 0) link.poll();
   };
-  const pipeline = new AnalysisPipeline((m) => (writeMessage(merger.target(), m), merger.lineEnd(), encoder.message(m), unitDone()), {
-    ports: opts.coapPort, heuristic: opts.heuristic, psk: keys.size > 0 ? keys : undefined,
+  // Payloads are left to the state thread, which reads them anyway and writes each line's tail.
+  const pipeline = new AnalysisPipeline((m) => (writeMessageHead(merger.target(), m), merger.lineEnd(), encoder.message(m), unitDone()), {
+    ports: opts.coapPort, heuristic: opts.heuristic, psk: keys.size > 0 ? keys : undefined, payloads: false,
     onDtls: (e) => (merger.line(dtlsLine(e)), encoder.dtlsEvent(e), unitDone()),
   });
   // Memory stays bounded: at each chunk boundary this thread waits until the state thread has

@@ -11,8 +11,10 @@ import { UnitDecoder } from './unit-codec.js';
  * The state thread of `analyze --threads 2` (see protocol.ts): takes the messages and DTLS
  * session changes the formatter thread decoded and runs the same session as the
  * single-threaded path on them (state tracker, rule engine; its pipeline stays unused), except
- * that message and DTLS lines are only counted, not formatted: the main thread writes those.
- * Its endpoint and event lines go to the main thread, one batch for each batch of units.
+ * that message and DTLS lines are only counted, not formatted: the main thread writes those,
+ * all but the tail of each message line (from its LwM2M part on), which this thread writes from
+ * the payload it reads. Its tails and endpoint and event lines go to the main thread, one batch
+ * for each batch of units.
  */
 
 /**
@@ -25,7 +27,7 @@ import { UnitDecoder } from './unit-codec.js';
 lowerThreadPriority(10);
 const data = workerData as StateWorkerData;
 const port = data.port;
-const send = (m: FromStateThread) => port.postMessage(m, m.type === 'texts' && m.spent ? transferOf(m.spent) : []);
+const send = (m: FromStateThread) => port.postMessage(m, m.type === 'texts' ? [m.bytes.buffer, ...(m.spent ? transferOf(m.spent) : [])] : []);
 
 function describe(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);

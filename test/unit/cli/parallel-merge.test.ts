@@ -26,6 +26,15 @@ function collector() {
 
 const SPENT = { slots: new Float64Array(0), chars: new Uint8Array(0) };
 
+/** A TextBatch of these texts (as the state thread's TextBatcher sends them: bytes and ends). */
+function textBatch(tags: number[], texts: string[], complete: number, units?: number): TextBatch {
+  const bytes = new TextEncoder().encode(texts.join(''));
+  const ends: number[] = [];
+  let end = 0;
+  for (const t of texts) ends.push((end += Buffer.byteLength(t)));
+  return { type: 'texts', tags, ends, bytes, complete, ...(units === undefined ? {} : { units }) };
+}
+
 /** The state thread's side of a run, played all the way: the batches it posts, in order. */
 function stateBatches(steps: Step[], batchUnits: number): TextBatch[] {
   const batches: TextBatch[] = [];
@@ -108,10 +117,10 @@ describe('TextBatcher + UnitMerger', () => {
     expect(out.text).toBe('');
     expect(merger.held).toBe(2);
     // Texts up to unit 1 complete: expiry text before line 1, an event after it.
-    merger.add({ type: 'texts', tags: [0, 1], texts: ['x', 'e'], complete: 1 });
+    merger.add(textBatch([0, 1], ['x', 'e'], 1));
     expect(out.text).toBe('xL1;e');
     expect(merger.held).toBe(1);
-    merger.add({ type: 'texts', tags: [2], texts: ['f'], complete: Infinity, units: 2 });
+    merger.add(textBatch([2], ['f'], Infinity, 2));
     merger.end();
     expect(out.text).toBe('xL1;eL2;f');
   });
@@ -144,7 +153,7 @@ describe('TextBatcher + UnitMerger', () => {
   it('a different unit count in the two threads is an error, not a silent misplacement', () => {
     const merger = new UnitMerger(collector());
     merger.line('L1;');
-    merger.add({ type: 'texts', tags: [], texts: [], complete: Infinity, units: 2 });
+    merger.add(textBatch([], [], Infinity, 2));
     expect(() => merger.end()).toThrow(ThreadError);
     expect(() => merger.end()).toThrow('the threads disagree (1 and 2');
   });
@@ -167,9 +176,9 @@ describe('StateThreadLink: every failure of the state thread ends the wait with 
   const cases: Array<[string, string, RegExp]> = [
     ['an uncaught exception', `throw new Error('boom\\n    at somewhere')`, /^state thread: internal error: boom$/],
     ['an exit with a code', `process.exit(3)`, /^state thread: exited with code 3$/],
-    ['an exit before the last batch', `port.postMessage({ type: 'texts', tags: [], texts: [], complete: 1 }); port.close()`, /^state thread: stopped before the end of the file$/],
+    ['an exit before the last batch', `port.postMessage({ type: 'texts', tags: [], bytes: new Uint8Array(0), ends: [], complete: 1 }); port.close()`, /^state thread: stopped before the end of the file$/],
     ['a reported error', `port.postMessage({ type: 'error', message: 'x.pcap: cannot open (no such file)' }); port.close()`, /^state thread: x\.pcap: cannot open \(no such file\)$/],
-    ['texts after its last batch', `port.postMessage({ type: 'texts', tags: [], texts: [], complete: Infinity, units: 0 }); port.postMessage({ type: 'texts', tags: [], texts: [], complete: Infinity }); setTimeout(() => {}, 200)`, /^state thread: internal error: the state thread sent texts after its last batch$/],
+    ['texts after its last batch', `port.postMessage({ type: 'texts', tags: [], bytes: new Uint8Array(0), ends: [], complete: Infinity, units: 0 }); port.postMessage({ type: 'texts', tags: [], bytes: new Uint8Array(0), ends: [], complete: Infinity }); setTimeout(() => {}, 200)`, /^state thread: internal error: the state thread sent texts after its last batch$/],
   ];
   for (const [what, body, message] of cases) {
     it(what, async () => {
@@ -187,8 +196,8 @@ describe('StateThreadLink: every failure of the state thread ends the wait with 
 
   it('a state thread that finishes: its batches are merged, polled or awaited, and the arrays it gives back are reused', async () => {
     const { merger, link, out, reused } = fakeStateThread(`
-      port.postMessage({ type: 'texts', tags: [0], texts: ['a'], complete: 1, spent: { slots: new Float64Array(2), chars: new Uint8Array(3) } });
-      port.postMessage({ type: 'texts', tags: [1, 2], texts: ['b', 'c'], complete: Infinity, units: 2 });
+      port.postMessage({ type: 'texts', tags: [0], ends: [1], bytes: new TextEncoder().encode('a'), complete: 1, spent: { slots: new Float64Array(2), chars: new Uint8Array(3) } });
+      port.postMessage({ type: 'texts', tags: [1, 2], ends: [1, 2], bytes: new TextEncoder().encode('bc'), complete: Infinity, units: 2 });
       port.close();`);
     merger.line('L1;');
     merger.line('L2;');

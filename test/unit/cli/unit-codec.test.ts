@@ -6,6 +6,8 @@ import type { UnitBatch } from '../../../src/cli/parallel/protocol.js';
 import type { ExchangeRecord } from '../../../src/coap/index.js';
 import { pskKeys, type DtlsEvent } from '../../../src/dtls/index.js';
 import { AnalysisPipeline, type AnalyzedMessage } from '../../../src/pipeline/index.js';
+import { JsonBytes } from '../../../src/cli/format/json-bytes.js';
+import { writeMessage, writeMessageHead, writeMessageTail } from '../../../src/cli/format/ndjson.js';
 
 /*
  * analyze --threads 2 hands the state thread each decoded message as numbers (unit-codec.ts).
@@ -99,7 +101,42 @@ const CAPTURES: Array<[string, { ports?: number[]; psk?: string }]> = [
   ['captures/generated/attack-dtls-weak-cipher.pcap', {}],
 ];
 
+/** Every message line of a capture as one thread writes it, or as --threads 2 puts it together: the formatter thread's head, the state thread's tail. */
+async function messageLines(file: string, opts: { ports?: number[]; psk?: string }, split: boolean): Promise<string[]> {
+  const lines: string[] = [];
+  const out = new JsonBytes(1024);
+  const line = (write: () => void) => {
+    out.length = 0;
+    write();
+    return out.textFrom(0);
+  };
+  const heads: string[] = [];
+  const encoder = new UnitEncoder();
+  const decoder = new UnitDecoder();
+  const keys = opts.psk ? pskKeys([{ identity: opts.psk.split(':')[0]!, key: Buffer.from(opts.psk.split(':')[1]!, 'hex') }]) : undefined;
+  const pipeline = new AnalysisPipeline((m) => {
+    if (!split) return void lines.push(line(() => writeMessage(out, m)));
+    // As the formatter thread sees them: no payload read.
+    expect(m.lwm2m === null || (m.lwm2m.records.length === 0 && m.lwm2m.payloadError === null && m.lwm2m.links === null)).toBe(true);
+    heads.push(line(() => writeMessageHead(out, m)));
+    encoder.message(m);
+  }, { ports: opts.ports, psk: keys, payloads: !split, onDtls: (e) => encoder.dtlsEvent(e) });
+  await readCapture(join(root, file), (p) => pipeline.push(p));
+  pipeline.finish();
+  const batch = encoder.take();
+  if (batch) decoder.decode(batch, (m) => lines.push(heads[lines.length] + line(() => writeMessageTail(out, m))), () => undefined);
+  return lines;
+}
+
 describe('UnitEncoder → UnitDecoder', () => {
+  for (const [file, opts] of CAPTURES) {
+    it(`puts together every message line of ${file.split('/').pop()} as one thread writes it, the formatter thread not reading payloads`, async () => {
+      const whole = await messageLines(file, opts, false);
+      expect(whole.length).toBeGreaterThan(0);
+      expect(await messageLines(file, opts, true)).toEqual(whole);
+    });
+  }
+
   for (const [file, opts] of CAPTURES) {
     it(`gives back every unit of ${file.split('/').pop()} as the pipeline made it`, async () => {
       // Record stores that start a new generation every few records, too: records the state

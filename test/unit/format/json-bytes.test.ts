@@ -73,6 +73,14 @@ describe('JsonBytes strings and pieces', () => {
     expect(written((o) => o.number(NaN))).toBe('NaN');
   });
 
+  it('grows from no room at all (a buffer whose memory moved to another thread) and copies byte ranges', () => {
+    const out = new JsonBytes(0);
+    out.ascii('{"a":');
+    out.copy(Buffer.from('xx[1,2]yy'), 2, 7);
+    out.ascii('}');
+    expect(out.textFrom(0)).toBe('{"a":[1,2]}');
+  });
+
   it('keeps what was written when it grows, and take() hands over a copy and starts afresh', () => {
     const out = new JsonBytes(2);
     const piece = Buffer.from('{"path":"/3/0/0","value":', 'latin1');

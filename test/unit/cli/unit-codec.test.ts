@@ -17,6 +17,11 @@ import { writeMessage, writeMessageHead, writeMessageTail } from '../../../src/c
 
 const root = join(import.meta.dirname, '../../..');
 
+/** The pipeline's PSK keys for `identity:hexkey`, as --psk takes them. */
+function keysOf(psk: string | undefined) {
+  return psk ? pskKeys([{ identity: psk.split(':')[0]!, key: Buffer.from(psk.split(':')[1]!, 'hex') }]) : undefined;
+}
+
 type Unit = { message: AnalyzedMessage } | { dtls: DtlsEvent };
 type Viewed = { unit: Unit; view: unknown };
 
@@ -47,7 +52,7 @@ async function roundTrip(file: string, batchUnits: number, opts: { ports?: numbe
   const taken = () => {
     if (encoder.units >= batchUnits) state.take(encoder.take());
   };
-  const keys = opts.psk ? pskKeys([{ identity: opts.psk.split(':')[0]!, key: Buffer.from(opts.psk.split(':')[1]!, 'hex') }]) : undefined;
+  const keys = keysOf(opts.psk);
   const pipeline = new AnalysisPipeline((m) => {
     made.push({ unit: { message: m }, view: messageView(m) });
     encoder.message(m);
@@ -113,7 +118,7 @@ async function messageLines(file: string, opts: { ports?: number[]; psk?: string
   const heads: string[] = [];
   const encoder = new UnitEncoder();
   const decoder = new UnitDecoder();
-  const keys = opts.psk ? pskKeys([{ identity: opts.psk.split(':')[0]!, key: Buffer.from(opts.psk.split(':')[1]!, 'hex') }]) : undefined;
+  const keys = keysOf(opts.psk);
   const pipeline = new AnalysisPipeline((m) => {
     if (!split) return void lines.push(line(() => writeMessage(out, m)));
     // As the formatter thread sees them: no payload read.

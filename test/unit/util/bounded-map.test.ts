@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { BoundedMap, OverflowCounters } from '../../../src/util/bounded-map.js';
+
+describe('BoundedMap', () => {
+  it('drops the least recently used entry when full, and counts it', () => {
+    const m = new BoundedMap<string, number>('t', 3);
+    m.set('a', 1);
+    m.set('b', 2);
+    m.set('c', 3);
+    expect(m.get('a')).toBe(1); // a is now the most recently used
+    m.set('d', 4);
+    expect(m.has('b')).toBe(false);
+    expect([...m.entries()].map(([k]) => k)).toEqual(['d', 'a', 'c']);
+    expect(m.size).toBe(3);
+    expect(m.evicted).toBe(1);
+  });
+
+  it('peek does not refresh an entry; delete and replace are not evictions', () => {
+    const m = new BoundedMap<string, number>('t', 2);
+    m.set('a', 1);
+    m.set('b', 2);
+    expect(m.peek('a')).toBe(1);
+    m.set('b', 20);
+    m.delete('b');
+    expect(m.evicted).toBe(0);
+    m.set('c', 3);
+    m.set('d', 4);
+    expect(m.has('a')).toBe(false);
+    expect(m.evicted).toBe(1);
+  });
+
+  it('stays at its bound over many inserts, each counted', () => {
+    const m = new BoundedMap<number, number>('t', 1000);
+    for (let i = 0; i < 100_000; i++) m.set(i, i);
+    expect(m.size).toBe(1000);
+    expect(m.evicted).toBe(99_000);
+    expect(m.get(99_999)).toBe(99_999);
+    expect(m.get(98_999)).toBeUndefined();
+  });
+
+  it('reports overflowing tables through the run counters, by name', () => {
+    const counters = new OverflowCounters();
+    const a = new BoundedMap<number, number>('dtls.sessions', 2, counters);
+    const b = new BoundedMap<number, number>('dtls.sessions', 2, counters);
+    new BoundedMap<number, number>('quiet', 2, counters).set(1, 1);
+    for (let i = 0; i < 5; i++) a.set(i, i);
+    for (let i = 0; i < 3; i++) b.set(i, i);
+    expect(counters.overflows()).toEqual([{ table: 'dtls.sessions', bound: 2, evicted: 4 }]);
+  });
+});

@@ -30,8 +30,7 @@ const program = new Command()
   .name('npm run bench --')
   .description(
     'Times `coapwatch analyze FILE --format ndjson --no-progress` (stdout to /dev/null, best of --runs, with its '
-    + 'peak RSS), the same with --no-rules to show what detection costs and with --threads 1 (rules in one thread; the '
-    + 'default with rules is two), on a synthetic capture of an LwM2M smart-meter fleet, built deterministically into '
+    + 'peak RSS), the same with --no-rules to show what detection costs, on a synthetic capture of an LwM2M smart-meter fleet, built deterministically into '
     + 'bench-data/lwm2m-<N>-v<format version>.pcap unless it is cached there, and compares with one run of '
     + '`tshark -n -r FILE` (one summary line per packet) and `tshark -n -r FILE -T ek` (one JSON object per packet, '
     + 'the like-for-like output) when tshark is on PATH, times one run with --db, and measures the heap per idle '
@@ -52,11 +51,10 @@ async function main(opts: BenchOptions): Promise<number> {
   const shownPath = relative(process.cwd(), capture.path);
   note(capture.buildSeconds === null ? `reusing ${shownPath}` : `built ${shownPath} in ${capture.buildSeconds.toFixed(2)} s`);
 
-  // Runs with and without detection, and in one thread, alternate, so that a busy machine skews all alike.
+  // Runs with and without detection alternate, so that a busy machine skews both alike.
   const runs: TimedRun[] = [];
   const noRulesRuns: TimedRun[] = [];
-  const oneThreadRuns: TimedRun[] = [];
-  const variants = [['', [], runs], [' --no-rules', ['--no-rules'], noRulesRuns], [' --threads 1', ['--threads', '1'], oneThreadRuns]] as const;
+  const variants = [['', [], runs], [' --no-rules', ['--no-rules'], noRulesRuns]] as const;
   for (let i = 1; i <= opts.runs; i++) {
     for (const [label, extra, into] of variants) {
       const run = await timedRun(process.execPath, ['--import', PEAK_RSS_PRELOAD, CLI, 'analyze', capture.path, '--format', 'ndjson', '--no-progress', ...extra]);
@@ -70,7 +68,6 @@ async function main(opts: BenchOptions): Promise<number> {
   }
   const ours = bestOf(runs);
   const noRules = bestOf(noRulesRuns);
-  const oneThread = bestOf(oneThreadRuns);
 
   const withDb = opts.db ? await timeWithDb(capture) : null;
   const tshark = opts.tshark ? await timeTshark(capture, []) : 'skipped (--no-tshark)';
@@ -79,8 +76,8 @@ async function main(opts: BenchOptions): Promise<number> {
   const idle = idleEndpointMemory(IDLE_ENDPOINTS);
   const seconds = (list: TimedRun[]) => list.map((r) => r.seconds);
   const result = {
-    capture, runSeconds: seconds(runs), noRulesRunSeconds: seconds(noRulesRuns), oneThreadRunSeconds: seconds(oneThreadRuns),
-    ours, noRules, oneThread, withDb, tshark, tsharkJson, idle, sanity,
+    capture, runSeconds: seconds(runs), noRulesRunSeconds: seconds(noRulesRuns),
+    ours, noRules, withDb, tshark, tsharkJson, idle, sanity,
   };
   process.stdout.write('\n' + renderTable(result, shownPath) + summaryJson(result) + '\n');
   return sanity.startsWith('FAILED') ? 1 : 0;

@@ -1,15 +1,10 @@
 import { writeSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
 
 /**
  * Preloaded into the benchmarked CLI (`node --import`): on exit it writes the process's peak
  * resident set size, in kilobytes, to file descriptor 3, which the benchmark opened as a pipe.
  * Node has no getrusage(RUSAGE_CHILDREN), and this works wherever Node does, unlike GNU time.
- * Preloads run in worker threads too (analyze --threads 2): only the main thread reports, as
- * the figure is the whole process's.
  */
-if (isMainThread) {
-  process.on('exit', () => {
-    writeSync(3, String(process.resourceUsage().maxRSS));
-  });
-}
+process.on('exit', () => {
+  writeSync(3, String(process.resourceUsage().maxRSS));
+});

@@ -10,17 +10,11 @@ export interface BenchResult {
   capture: Capture;
   /** Every timed coapwatch run, in order. */
   runSeconds: number[];
-  /**
-   * The --no-rules and --threads 1 runs, in order: round i ran runSeconds[i], then these two
-   * (see detectionPerRound).
-   */
+  /** The --no-rules runs, in order: round i ran runSeconds[i], then this one (see detectionPerRound). */
   noRulesRunSeconds: number[];
-  oneThreadRunSeconds: number[];
   ours: Throughput;
   /** Best run with --no-rules (detection, and the endpoint state it reads, switched off). */
   noRules: Throughput;
-  /** Best run with rules in one thread (--threads 1), where `ours` has the default (two with rules). */
-  oneThread: Throughput;
   /** The same with --db (null when skipped or failed). */
   withDb: Throughput | null;
   /** `tshark -n -r` (summary lines), or why it was skipped. */
@@ -86,23 +80,15 @@ export function renderTable(r: BenchResult, capturePath: string): string {
   ];
   const ruleCost = (1 - r.noRules.seconds / r.ours.seconds) * 100;
   lines.push(row('  --no-rules', r.noRules, `detection (${ruleCost.toFixed(0)} % of the time above: rules and the state they read)`));
-  const oneThreadCost = (1 - r.noRules.seconds / r.oneThread.seconds) * 100;
-  lines.push(row('  --threads 1', r.oneThread, `rules in one thread (${oneThreadCost.toFixed(0)} % of its time is detection)`));
   if (r.withDb !== null) {
-    // --db runs in one thread: compared with the one-thread run.
-    lines.push(row('coapwatch --db', r.withDb, `${((r.withDb.seconds / r.oneThread.seconds - 1) * 100).toFixed(0)} % slower than --threads 1 without`));
+    lines.push(row('coapwatch --db', r.withDb, `${((r.withDb.seconds / r.ours.seconds - 1) * 100).toFixed(0)} % slower than without`));
   }
   for (const [name, t] of [['tshark -n -r', r.tshark], ['tshark -n -r -T ek', r.tsharkJson]] as const) {
     if (typeof t === 'string') lines.push(`  ${name.padEnd(20)}${t}`);
     else lines.push(row(name, t, `coapwatch ndjson is ${(t.seconds / r.ours.seconds).toFixed(2)}x its packets/s`));
   }
-  const twoThreads = detectionPerRound(r.runSeconds, r.noRulesRunSeconds);
-  const oneThreadRounds = detectionPerRound(r.oneThreadRunSeconds, r.noRulesRunSeconds);
-  lines.push(
-    '',
-    `detection per round (the runs of one round, back to back): ${percents(twoThreads)} (median ${median(twoThreads).toFixed(0)} %);`,
-    `  in one thread: ${percents(oneThreadRounds)} (median ${median(oneThreadRounds).toFixed(0)} %)`,
-  );
+  const rounds = detectionPerRound(r.runSeconds, r.noRulesRunSeconds);
+  lines.push('', `detection per round (the runs of one round, back to back): ${percents(rounds)} (median ${median(rounds).toFixed(0)} %)`);
   lines.push('', typeof r.idle === 'string'
     ? `memory   idle endpoints: ${r.idle}`
     : `memory   ${grouped(r.idle.registered)} idle registered endpoints: ${r.idle.bytesPerEndpoint} bytes of heap each (heap ${r.idle.heapMiB} MiB)`);
@@ -127,10 +113,7 @@ export function summaryJson(r: BenchResult): string {
     coapwatch: ours,
     coapwatchNoRules: figures(r.noRules),
     ruleCostPercent: round((1 - r.noRules.seconds / r.ours.seconds) * 100, 1),
-    coapwatchOneThread: figures(r.oneThread),
-    ruleCostOneThreadPercent: round((1 - r.noRules.seconds / r.oneThread.seconds) * 100, 1),
     ruleCostPerRoundPercent: detectionPerRound(r.runSeconds, r.noRulesRunSeconds).map((v) => round(v, 1)),
-    ruleCostOneThreadPerRoundPercent: detectionPerRound(r.oneThreadRunSeconds, r.noRulesRunSeconds).map((v) => round(v, 1)),
     coapwatchWithDb: r.withDb === null ? null : figures(r.withDb),
     tshark: typeof r.tshark === 'string' ? null : figures(r.tshark),
     tsharkJson: typeof r.tsharkJson === 'string' ? null : figures(r.tsharkJson),

@@ -85,7 +85,6 @@ class PcapReader {
         this.stopWarning = `${this.path}: truncated record header at byte ${this.offset()} (${left} of ${RECORD_HEADER_LENGTH} bytes); stopped there`;
         break;
       }
-      if (this.opts.beforeRead) await this.opts.beforeRead();
       await this.refill(this.pendingLength());
     }
     const bytesRead = this.offset();

@@ -148,7 +148,6 @@ class PcapngReader {
         }
         break;
       }
-      if (this.opts.beforeRead) await this.opts.beforeRead();
       await this.refill();
     }
     const bytesRead = this.offset();

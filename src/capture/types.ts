@@ -26,7 +26,7 @@ export interface CaptureInfo {
   warnings: string[];
 }
 
-/** The file readers read this much at a time (beforeRead is awaited between reads). */
+/** The file readers read this much at a time. */
 export const READ_CHUNK_BYTES = 8 << 20;
 /** onProgress is called about once per this many bytes consumed. */
 export const PROGRESS_STEP_BYTES = 1 << 20;
@@ -34,12 +34,6 @@ export const PROGRESS_STEP_BYTES = 1 << 20;
 export interface ReadOptions {
   /** Called now and then with bytes consumed so far and the file size, for progress bars. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
-  /**
-   * Awaited after the packets of each chunk have been delivered and before the next chunk is
-   * read: a consumer that falls behind (analyze --threads 2) holds the reader up here, so that
-   * what it buffers stays bounded. A rejection ends the read with that error.
-   */
-  beforeRead?: () => Promise<void>;
 }
 
 /** A capture file that cannot be read at all; the message is one line for the user. */

@@ -4,7 +4,6 @@ import { pskKeys, type PskEntry } from '../dtls/index.js';
 import { dtlsSummary } from './format/dtls-record.js';
 import { createProgress } from './progress.js';
 import { loadRuleSet } from './rule-set.js';
-import { analyzeParallel, defaultThreads } from './parallel/run.js';
 import { AnalysisSession } from './session.js';
 // The dashboard (ink and React, ~0.45 s to load) is imported only when it is drawn.
 import type { LiveSource } from '../ui/index.js';
@@ -25,12 +24,6 @@ export interface AnalyzeOptions {
   pskFile?: PskEntry[];
   /** --ui: the live dashboard while the file is read, kept open until q. */
   ui?: boolean;
-  /**
-   * --threads: 2 runs `--format ndjson` (without --ui and --db) in two threads with the same
-   * output (src/cli/parallel/); 1, and every other mode, is the single-threaded session below.
-   * Undefined: defaultThreads().
-   */
-  threads?: number;
 }
 
 export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promise<void> {
@@ -52,14 +45,6 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
       live = new dashboardModule.LiveSource({ source: file });
     }
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
-  }
-  if (opts.format === 'ndjson' && !opts.ui && opts.db === undefined && (opts.threads ?? defaultThreads(opts.rules, size)) === 2) {
-    const info = await analyzeParallel(file, {
-      coapPort: opts.coapPort, heuristic: opts.heuristic, rules: opts.rules, psk: pskEntries,
-      startProgress: () => (opts.progress ? createProgress(size) : null),
-    });
-    for (const warning of info.warnings) process.stderr.write(`coapwatch: warning: ${warning}\n`);
-    return;
   }
   const session = new AnalysisSession({
     ...opts, source: file, rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined,

@@ -11,7 +11,6 @@ import { registerRulesCommand } from './commands/rules.js';
 import { collectRulePaths } from './rule-set.js';
 import { registerMonitorCommand } from './commands/monitor.js';
 import { addPskOptions, integerIn, parsePorts } from './options.js';
-import { ThreadError } from './parallel/protocol.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -35,7 +34,6 @@ const analyze = program
   .option('--ui', 'show the terminal dashboard while the file is read, and keep it open until q (see coapwatch ui)')
   .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
   .option('--no-rules', 'no detection: decode and track state only')
-  .option('--threads <n>', 'with --format ndjson (not with --ui or --db): 2: one thread decodes the file and writes the messages, a second tracks state and runs the rules on the messages it is handed, same output; 1: one thread (default: 2 when rules are on, the machine has 2 or more cores and the capture is 16 MiB or more, else 1: without rules, or for a smaller capture, one thread is faster)', integerIn(1, 2, 'a thread count'));
 addPskOptions(analyze)
   .addHelpText('after', `
 Output (--format ndjson): one {"kind":"message",...} object per CoAP message, a {"kind":"dtls",...} object
@@ -55,7 +53,7 @@ registerRulesCommand(program);
 registerMonitorCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError || err instanceof ThreadError) {
+  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError) {
     process.stderr.write(`coapwatch: ${err.message}\n`);
   } else {
     process.stderr.write(`coapwatch: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -17,7 +17,7 @@ function onWriteError(err: NodeJS.ErrnoException): void {
 
 export class LineWriter {
   /** Where lines are written; call written() after writing into it directly. */
-  readonly out: JsonBytes;
+  out: JsonBytes;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout, private readonly batch = 1 << 16) {
     this.out = new JsonBytes(2 * batch);
@@ -45,6 +45,6 @@ export class LineWriter {
     // Written through (stdout on Linux is synchronous for files, pipes and terminals): the buffer
     // is ours again. A stream that keeps the chunk to write later keeps the buffer with it.
     if (this.stream.writableLength === 0) out.length = 0;
-    else out.detach();
+    else this.out = new JsonBytes(out.buf.length);
   }
 }

@@ -33,25 +33,6 @@ export interface SessionOptions {
   psk?: PskKeys;
   /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
   onDtls?: (e: DtlsEvent) => void;
-  /**
-   * With format 'ndjson': the state thread of `analyze --threads 2` (src/cli/parallel/). Its
-   * endpoint and event lines go there, and where a message or DTLS line would be written only
-   * unit() is called: the other thread writes those, and the count places these lines between them.
-   * For a message, unit() is given it: it writes the line's tail (see src/cli/parallel/protocol.ts).
-   */
-  unitOutput?: UnitOutput;
-}
-
-/** What a session writes its lines to (a LineWriter on stdout unless given). */
-export interface TextOutput {
-  write(text: string): void;
-  flush(): void;
-}
-
-/** A TextOutput that counts the message and DTLS lines written elsewhere. */
-export interface UnitOutput extends TextOutput {
-  /** `m`: the message whose line this is. */
-  unit(m?: AnalyzedMessage): void;
 }
 
 /**
@@ -59,34 +40,25 @@ export interface UnitOutput extends TextOutput {
  * counters, database). `analyze` and `monitor` differ only in where packets come from.
  */
 export class AnalysisSession {
-  readonly writer: TextOutput;
+  readonly writer = new LineWriter();
   readonly summary = new SummaryCollector();
   readonly pipeline: AnalysisPipeline;
   readonly store: RunWriter | null;
   /** Null when nothing consumes state: the plain summary pays nothing for it. */
   readonly tracker: StateTracker | null;
   readonly push: (packet: RawPacket) => void;
-  /**
-   * Where the pipeline hands each message and DTLS session change: called directly with
-   * another thread's decoding (the state thread of `analyze --threads 2`), the pipeline unused.
-   */
-  readonly message: MessageSink;
-  readonly dtls: (e: DtlsEvent) => void;
 
   /** Null without rules. */
   readonly engine: RuleEngine | null = null;
 
   constructor(opts: SessionOptions) {
-    const units = opts.unitOutput;
-    const stdout = units ? null : new LineWriter();
-    this.writer = units ?? stdout!;
+    const stdout = this.writer;
     this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true);
     const ndjson = opts.format === 'ndjson';
     const rules = opts.rules ?? [];
     // Message lines go to stdout's buffer as bytes (writeMessage).
     const output: MessageSink = !ndjson ? (m) => this.summary.add(m)
-      : stdout ? (m) => (writeMessage(stdout.out, m), stdout.written())
-      : (m) => units!.unit(m);
+      : (m) => (writeMessage(stdout.out, m), stdout.written());
     let sink = output;
     const tap = opts.onMessage;
     if (tap) sink = (m) => (output(m), tap(m));
@@ -118,18 +90,13 @@ export class AnalysisSession {
       };
     }
     const onDtls = (e: DtlsEvent) => {
-      if (ndjson) {
-        if (units) units.unit();
-        else this.writer.write(dtlsLine(e));
-      }
+      if (ndjson) this.writer.write(dtlsLine(e));
       this.store?.dtlsChanged(e.session);
       this.tracker?.dtlsChanged(e.session);
       // The rule engine's DTLS hook (dtlsSeen(), rules with `on: dtls`): the session is the `dtls` scope.
       this.engine?.dtls({ ts: e.ts, frame: e.frame, what: e.change, session: e.session }, e.session);
       opts.onDtls?.(e);
     };
-    this.message = sink;
-    this.dtls = onDtls;
     this.pipeline = new AnalysisPipeline(sink, { ports: opts.coapPort, heuristic: opts.heuristic, psk: opts.psk, onDtls });
     this.push = this.pipeline.push.bind(this.pipeline);
   }

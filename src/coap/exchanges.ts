@@ -10,18 +10,6 @@ const OBSERVATION_IDLE = 86_400;
 const MAX_OBSERVATIONS = 200_000;
 
 /**
- * How long after its last use the tracker may still hand out a request's record (seconds of
- * capture time; a generational map keeps an entry up to twice its period), and how many it
- * holds: what a copy of the records kept elsewhere (the state thread's) must outlast.
- */
-export const RECORD_RETENTION = {
-  request: 2 * EXCHANGE_LIFETIME,
-  observation: 2 * OBSERVATION_IDLE,
-  requests: MAX_TRACKED,
-  observations: MAX_OBSERVATIONS,
-} as const;
-
-/**
  * What is kept of a remembered message. Not the message itself: its payload is a view into
  * the capture's read buffer, and options hold strings, so keeping whole messages for an
  * exchange lifetime would pin most of a capture in memory.
@@ -30,8 +18,6 @@ export type MessageSummary = Pick<CoapMessage, 'type' | 'code' | 'mid' | 'token'
 
 /** A request (or a confirmable response) remembered so later messages can be matched to it. */
 export interface ExchangeRecord {
-  /** Run-unique, in the order records were made: what names this record to another thread. */
-  serial: number;
   frame: number;
   ts: number;
   src: string;
@@ -41,13 +27,6 @@ export interface ExchangeRecord {
   answeredAt: number | null;
   /** Frame of the first ACK or RST for this message (a later one is a duplicate). */
   acknowledgedBy: number | null;
-  /** Owned by the consumer of the CoAP stage (e.g. the LwM2M operation of this request). */
-  tag: unknown;
-  /**
-   * A number a consumer of the CoAP stage may keep on the record, 0 until then (`analyze
-   * --threads 2`: when it last described the record to its state thread).
-   */
-  mark: number;
 }
 
 export type MessageRole =
@@ -84,7 +63,6 @@ export class ExchangeTracker {
   private readonly byToken = new GenerationalMap<string, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
   /** Observe requests live as long as their notifications keep coming, not one exchange lifetime. */
   private readonly observations = new GenerationalMap<string, ExchangeRecord>(OBSERVATION_IDLE, MAX_OBSERVATIONS);
-  private made = 0;
 
   match(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeMatch {
     const result: ExchangeMatch = {
@@ -205,23 +183,13 @@ export class ExchangeTracker {
   }
 
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeRecord {
-    return exchangeRecord(++this.made, frame, ts, src, dst, summarize(msg), null, null);
+    return { frame, ts, src, dst, msg: summarize(msg), answeredAt: null, acknowledgedBy: null };
   }
 }
 
 /** What a record keeps of a message. */
-export function summarize(msg: MessageSummary): MessageSummary {
+function summarize(msg: MessageSummary): MessageSummary {
   return { type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe };
-}
-
-/**
- * An exchange record, made with its fields always in this order, whoever makes it (the
- * tracker, or the state thread of `analyze --threads 2` copying one): one object shape.
- */
-export function exchangeRecord(
-  serial: number, frame: number, ts: number, src: string, dst: string, msg: MessageSummary, answeredAt: number | null, acknowledgedBy: number | null,
-): ExchangeRecord {
-  return { serial, frame, ts, src, dst, msg, answeredAt, acknowledgedBy, tag: null, mark: 0 };
 }
 
 /**

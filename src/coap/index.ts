@@ -9,7 +9,7 @@ import { TcpFramer } from './tcp-framer.js';
 export * from './message.js';
 export { optionDefinition, OPTION } from './options.js';
 export { decodeCoapUdp, decodeCoapTcp } from './decode.js';
-export { exchangeRecord, RECORD_RETENTION, summarize, type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
+export { type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
 export { SINGLE, type BlockOutcome, type ReassembledBody } from './blockwise.js';
 export { DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT } from './detect.js';
 

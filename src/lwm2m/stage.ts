@@ -41,12 +41,12 @@ const NO_RECORDS: Lwm2mRecord[] = [];
 
 export class Lwm2mStage {
   private readonly directory = new EndpointDirectory();
-
   /**
-   * `payloads` false: bodies are not read (records, objects and links stay empty, no payload
-   * error); the state thread of `analyze --threads 2` reads them with readPayload.
+   * The reading of each remembered exchange (request, observation, confirmable response), so
+   * that its answers get the same one. The CoAP stage owns the records and forgets them; a weak
+   * map forgets the reading with them, so this table needs no bound of its own.
    */
-  constructor(private readonly payloads = true) {}
+  private readonly tags = new WeakMap<ExchangeRecord, RequestTag>();
 
   handle(e: CoapEvent): Lwm2mInfo | null {
     const msg = e.msg;
@@ -56,44 +56,48 @@ export class Lwm2mStage {
 
     switch (match.role) {
       case 'request': {
-        tag = (match.retransmissionOf !== null && (match.record?.tag as RequestTag | null)) || this.tagRequest(e);
-        if (match.record) match.record.tag = tag;
+        tag = (match.retransmissionOf !== null && this.tagOf(match.record)) || this.tagRequest(e);
+        if (match.record) this.tags.set(match.record, tag);
         break;
       }
       case 'ping': {
         // Tagged like a request so that the RST (or empty ACK) answering it is a ping too.
         const ping: RequestTag = { operation: 'ping', endpoint: this.directory.byEitherAddress(e.src, e.dst), path: null };
-        if (match.record) match.record.tag = ping;
+        if (match.record) this.tags.set(match.record, ping);
         return this.info(ping);
       }
       case 'notification': {
-        const observe = match.request?.tag as RequestTag | null | undefined;
-        const lwm2mObservation = observe !== null && observe !== undefined && OBSERVATION_OPERATIONS.has(observe.operation);
+        const observe = this.tagOf(match.request);
+        const lwm2mObservation = observe !== undefined && OBSERVATION_OPERATIONS.has(observe.operation);
         tag = {
           operation: lwm2mObservation ? 'notify' : 'unknown',
           endpoint: observe?.endpoint ?? this.directory.byClientAddress(e.src) ?? null,
           path: observe?.path ?? null,
         };
-        if (match.record) match.record.tag = tag;
+        if (match.record) this.tags.set(match.record, tag);
         break;
       }
       default: {
         // response, ack, reset, signal
         const request = match.request;
-        const requestTag = request?.tag as RequestTag | null | undefined;
+        const requestTag = this.tagOf(request);
         if (requestTag) {
           tag = requestTag;
           if (request) this.learnFromResponse(e, request, requestTag);
         } else if (msg.observe !== null && msg.code >> 5 === 2 && (this.directory.byClientAddress(e.src) !== undefined || LWM2M_FORMATS.has(msg.contentFormat ?? -1))) {
           // A notification for an observation that started before the capture did.
           tag = { operation: 'notify', endpoint: this.directory.byClientAddress(e.src) ?? null, path: null };
-          if (match.record) match.record.tag = tag;
+          if (match.record) this.tags.set(match.record, tag);
         } else {
           tag = { operation: 'unknown', endpoint: this.directory.byEitherAddress(e.src, e.dst), path: null };
         }
       }
     }
     return this.withPayload(e, tag);
+  }
+
+  private tagOf(record: ExchangeRecord | null): RequestTag | undefined {
+    return record === null ? undefined : this.tags.get(record);
   }
 
   private tagRequest(e: CoapEvent): RequestTag {
@@ -144,7 +148,7 @@ export class Lwm2mStage {
   /** The reading of a message with its payload, whose records are relative to the operation's path. */
   private withPayload(e: CoapEvent, tag: RequestTag): Lwm2mInfo {
     const info = this.info(tag);
-    if (this.payloads) readPayload(info, e.msg, e.body);
+    readPayload(info, e.msg, e.body);
     return info;
   }
 
@@ -158,10 +162,9 @@ export class Lwm2mStage {
 
 /**
  * Decodes a message's (reassembled) body into `info`: records, payload error, links and, for a
- * Register or Update request, its object list. Depends only on what it is given: the
- * state thread of `analyze --threads 2` decodes payloads itself with it.
+ * Register or Update request, its object list.
  */
-export function readPayload(info: Lwm2mInfo, msg: Pick<CoapMessage, 'contentFormat' | 'code'>, body: Buffer | null): void {
+function readPayload(info: Lwm2mInfo, msg: Pick<CoapMessage, 'contentFormat' | 'code'>, body: Buffer | null): void {
   if (body === null || body.length === 0 || info.operation === 'unknown' || info.operation === 'execute') return;
   const isRegistration = info.operation === 'register' || info.operation === 'update';
   // LwM2M requires link-format for registration bodies; some clients omit the option.

@@ -18,8 +18,6 @@ export interface PipelineOptions extends CoapStageOptions {
   psk?: PskKeys;
   /** A DTLS session changed (hello, suite chosen, established, alert, failure, endpoint linked). */
   onDtls?: (e: DtlsEvent) => void;
-  /** false: LwM2M payloads are left unread (see Lwm2mStage); default true. */
-  payloads?: boolean;
 }
 
 /**
@@ -39,7 +37,7 @@ export class AnalysisPipeline {
 
   constructor(sink: MessageSink, opts: PipelineOptions = {}) {
     this.coap = new CoapStage(opts);
-    this.lwm2m = new Lwm2mStage(opts.payloads ?? true);
+    this.lwm2m = new Lwm2mStage();
     this.dtls = new DtlsStage({ ports: opts.ports, heuristic: opts.heuristic, keys: opts.psk, onEvent: opts.onDtls });
     // Callbacks are bound once: the hot path must not allocate closures per packet.
     this.onCoap = (e: CoapEvent) => {

@@ -36,12 +36,6 @@ export class JsonBytes {
     return out;
   }
 
-  /** Starts afresh in a new buffer of the same size, leaving the old one to whoever holds it. */
-  detach(): void {
-    this.buf = Buffer.allocUnsafe(this.buf.length);
-    this.length = 0;
-  }
-
   /** The bytes from `start` on as text. */
   textFrom(start: number): string {
     return this.buf.toString('utf8', start, this.length);
@@ -51,7 +45,7 @@ export class JsonBytes {
   reserve(n: number): void {
     const need = this.length + n;
     if (need <= this.buf.length) return;
-    // From at least 64: a buffer of no bytes (one moved to another thread) would never double.
+    // From at least 64: a buffer made with no bytes would never double.
     let size = Math.max(this.buf.length * 2, 64);
     while (size < need) size *= 2;
     const bigger = Buffer.allocUnsafe(size);
@@ -84,13 +78,6 @@ export class JsonBytes {
     }
     for (let i = 0; i < n; i++) buf[at++] = bytes[i];
     this.length = at;
-    return this;
-  }
-
-  /** Bytes `start` to `end` of `src`. */
-  copy(src: Buffer, start: number, end: number): this {
-    this.reserve(end - start);
-    this.length += src.copy(this.buf, this.length, start, end);
     return this;
   }
 

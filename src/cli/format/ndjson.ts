@@ -163,17 +163,8 @@ function options(out: JsonBytes, opts: CoapOption[]): JsonBytes {
   return out.ascii(']');
 }
 
-/** One `{"kind":"message",…}` line (with its newline), as documented in the README, appended to `out`. */
+/** One `{"kind":"message",…}` line (with its newline), as documented in docs/output.md, appended to `out`. */
 export function writeMessage(out: JsonBytes, m: AnalyzedMessage): void {
-  writeMessageHead(out, m);
-  writeMessageTail(out, m);
-}
-
-/**
- * A message line up to its LwM2M part: what `analyze --threads 2`'s formatter thread writes, the
- * state thread writing the rest (writeMessageTail) from the payload it reads.
- */
-export function writeMessageHead(out: JsonBytes, m: AnalyzedMessage): void {
   const e = m.coap;
   const msg = e.msg;
   const match = e.match;
@@ -214,11 +205,6 @@ export function writeMessageHead(out: JsonBytes, m: AnalyzedMessage): void {
   } else {
     out.raw(PIECE.reassembledNull);
   }
-}
-
-/** The rest of a message line from its LwM2M part on, with the newline. */
-export function writeMessageTail(out: JsonBytes, m: AnalyzedMessage): void {
-  const msg = m.coap.msg;
   const l = m.lwm2m;
   if (l === null) {
     out.raw(PIECE.lwm2mNull);

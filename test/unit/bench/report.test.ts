@@ -6,10 +6,8 @@ const result: BenchResult = {
   // Round 2 ran in a fast minute: the best runs of each kind (10 s, 7 s) come from different rounds.
   runSeconds: [12, 10, 14],
   noRulesRunSeconds: [9, 6, 7],
-  oneThreadRunSeconds: [15, 12, 14],
   ours: { seconds: 10, peakRssKb: 700 * 1024 },
   noRules: { seconds: 6, peakRssKb: 360 * 1024 },
-  oneThread: { seconds: 12, peakRssKb: 360 * 1024 },
   withDb: null,
   tshark: 'skipped (--no-tshark)',
   tsharkJson: 'skipped (--no-tshark)',
@@ -33,10 +31,8 @@ describe('bench report: detection per round', () => {
   it('the table and the JSON line carry the per-round shares beside the best-run share', () => {
     const table = renderTable(result, result.capture.path);
     expect(table).toContain('detection (40 % of the time above');
-    expect(table).toContain('detection per round (the runs of one round, back to back): 25 %, 40 %, 50 % (median 40 %);');
-    expect(table).toContain('in one thread: 40 %, 50 %, 50 % (median 50 %)');
+    expect(table).toContain('detection per round (the runs of one round, back to back): 25 %, 40 %, 50 % (median 40 %)');
     const json = JSON.parse(summaryJson(result)) as Record<string, unknown>;
     expect(json.ruleCostPerRoundPercent).toEqual([25, 40, 50]);
-    expect(json.ruleCostOneThreadPerRoundPercent).toEqual([40, 50, 50]);
   });
 });

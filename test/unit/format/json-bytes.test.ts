@@ -73,10 +73,10 @@ describe('JsonBytes strings and pieces', () => {
     expect(written((o) => o.number(NaN))).toBe('NaN');
   });
 
-  it('grows from no room at all (a buffer whose memory moved to another thread) and copies byte ranges', () => {
+  it('grows from no room at all', () => {
     const out = new JsonBytes(0);
     out.ascii('{"a":');
-    out.copy(Buffer.from('xx[1,2]yy'), 2, 7);
+    out.raw(Buffer.from('[1,2]'));
     out.ascii('}');
     expect(out.textFrom(0)).toBe('{"a":[1,2]}');
   });

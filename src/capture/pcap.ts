@@ -7,7 +7,7 @@
  * views into them, reusing one RawPacket object.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { CaptureError, PROGRESS_STEP_BYTES, READ_CHUNK_BYTES, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
+import { CaptureError, DeliverySlices, PROGRESS_STEP_BYTES, READ_CHUNK_BYTES, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
 
 const GLOBAL_HEADER_LENGTH = 24;
 const RECORD_HEADER_LENGTH = 16;
@@ -59,6 +59,8 @@ class PcapReader {
   private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
   private stopWarning: string | undefined;
   private nextProgress = PROGRESS_STEP_BYTES;
+  private readonly slices: DeliverySlices;
+  private interrupted = false;
 
   constructor(
     private readonly handle: FileHandle,
@@ -70,6 +72,7 @@ class PcapReader {
   ) {
     this.littleEndian = !flavour.bigEndian;
     this.fractionsPerSecond = flavour.nanoseconds ? 1e9 : 1e6;
+    this.slices = new DeliverySlices(opts.signal);
   }
 
   async read(): Promise<CaptureInfo> {
@@ -77,8 +80,15 @@ class PcapReader {
     if (this.end < GLOBAL_HEADER_LENGTH) throw new CaptureError(`${this.path}: cannot read the pcap file header`);
     this.readGlobalHeader();
     while (this.stopWarning === undefined) {
-      this.parseWholeRecords();
+      const sliceUsed = this.parseWholeRecords();
       if (this.stopWarning !== undefined) break;
+      if (sliceUsed || this.slices.aborted()) {
+        if (await this.slices.pause()) {
+          this.interrupted = true;
+          break;
+        }
+        if (sliceUsed) continue;
+      }
       const left = this.fileSize - this.offset();
       if (left === 0) break;
       if (left < RECORD_HEADER_LENGTH && this.end - this.pos === left) {
@@ -95,6 +105,7 @@ class PcapReader {
       bytesRead,
       linkTypes: [this.packet.linkType],
       warnings: this.stopWarning === undefined ? [] : [this.stopWarning],
+      interrupted: this.interrupted,
     };
   }
 
@@ -122,8 +133,11 @@ class PcapReader {
     return this.end - this.pos < RECORD_HEADER_LENGTH ? RECORD_HEADER_LENGTH : RECORD_HEADER_LENGTH + this.u32(this.pos + 8);
   }
 
-  /** Delivers every record that lies whole in the buffer; stops at the first that does not. */
-  private parseWholeRecords(): void {
+  /**
+   * Delivers every record that lies whole in the buffer; stops at the first that does not, or
+   * when the time slice is used up (then returns true).
+   */
+  private parseWholeRecords(): boolean {
     const buf = this.buf;
     const le = this.littleEndian;
     const packet = this.packet;
@@ -140,12 +154,12 @@ class PcapReader {
       if (captured > left) {
         this.pos = pos;
         this.stopWarning = `${this.path}: truncated record at byte ${this.offset()} (frame ${packet.frame + 1} needs ${captured} bytes, ${left} left); stopped there`;
-        return;
+        return false;
       }
       if (this.snaplen > 0 && captured > this.snaplen) {
         this.pos = pos;
         this.stopWarning = `${this.path}: corrupt record at byte ${this.offset()} (frame ${packet.frame + 1} captured length ${captured} exceeds snaplen ${this.snaplen}); stopped there`;
-        return;
+        return false;
       }
       const bodyStart = pos + RECORD_HEADER_LENGTH;
       if (bodyStart + captured > this.end) break;
@@ -161,8 +175,10 @@ class PcapReader {
         this.nextProgress = this.bufStart + pos + PROGRESS_STEP_BYTES;
         this.opts.onProgress?.(this.bufStart + pos, this.fileSize);
       }
+      if (this.slices.due()) return true;
     }
     this.pos = pos;
+    return false;
   }
 
   /** Moves the unparsed tail into a fresh buffer of at least `need` bytes and fills it from the file. */

@@ -5,7 +5,7 @@
  * RawPacket object: at a million packets and more, per-packet copies and objects dominate.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { CaptureError, PROGRESS_STEP_BYTES, READ_CHUNK_BYTES, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
+import { CaptureError, DeliverySlices, PROGRESS_STEP_BYTES, READ_CHUNK_BYTES, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
 
 /** Block type of the Section Header Block: a palindrome, so it reads the same in both byte orders. */
 export const PCAPNG_MAGIC = 0x0a0d0d0a;
@@ -129,6 +129,10 @@ class PcapngReader {
   private delivered = 0;
   private stopWarning: string | undefined;
   private nextProgress = PROGRESS_STEP_BYTES;
+  private readonly slices: DeliverySlices;
+  /** The time slice ran out at the last packet delivered: parseWholeBlocks returns to read(). */
+  private sliceUsed = false;
+  private interrupted = false;
 
   constructor(
     private readonly handle: FileHandle,
@@ -136,12 +140,23 @@ class PcapngReader {
     private fileSize: number,
     private readonly sink: PacketSink,
     private readonly opts: ReadOptions,
-  ) {}
+  ) {
+    this.slices = new DeliverySlices(opts.signal);
+  }
 
   async read(): Promise<CaptureInfo> {
     while (this.stopWarning === undefined) {
       this.parseWholeBlocks();
       if (this.stopWarning !== undefined) break;
+      const sliceUsed = this.sliceUsed;
+      if (sliceUsed || this.slices.aborted()) {
+        this.sliceUsed = false;
+        if (await this.slices.pause()) {
+          this.interrupted = true;
+          break;
+        }
+        if (sliceUsed) continue;
+      }
       if (this.bufStart + this.end >= this.fileSize) {
         if (this.pos < this.end) {
           this.stop(`truncated block header at byte ${this.offset()} (${this.end - this.pos} of ${MIN_BLOCK_LENGTH} bytes)`);
@@ -154,7 +169,7 @@ class PcapngReader {
     this.opts.onProgress?.(bytesRead, this.fileSize);
     const warnings = this.repeated.lines();
     if (this.stopWarning !== undefined) warnings.push(this.stopWarning);
-    return { format: 'pcapng', packets: this.delivered, bytesRead, linkTypes: [...this.linkTypes], warnings };
+    return { format: 'pcapng', packets: this.delivered, bytesRead, linkTypes: [...this.linkTypes], warnings, interrupted: this.interrupted };
   }
 
   /** File offset of the next unparsed byte. */
@@ -214,6 +229,7 @@ class PcapngReader {
         this.nextProgress = this.offset() + PROGRESS_STEP_BYTES;
         this.opts.onProgress?.(this.offset(), this.fileSize);
       }
+      if (this.sliceUsed) return;
     }
   }
 
@@ -313,6 +329,7 @@ class PcapngReader {
     packet.origLength = originalLength;
     this.delivered++;
     this.sink(packet);
+    if (this.slices.due()) this.sliceUsed = true;
   }
 
   /** Moves the unparsed tail to the front of the buffer (growing it for a huge block) and reads on. */

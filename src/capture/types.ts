@@ -24,6 +24,8 @@ export interface CaptureInfo {
   linkTypes: number[];
   /** Non-fatal problems, one line each (e.g. a truncated last record). */
   warnings: string[];
+  /** Reading stopped early because ReadOptions.signal was aborted. */
+  interrupted: boolean;
 }
 
 /** The file readers read this much at a time. */
@@ -34,6 +36,42 @@ export const PROGRESS_STEP_BYTES = 1 << 20;
 export interface ReadOptions {
   /** Called now and then with bytes consumed so far and the file size, for progress bars. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Aborted: reading stops after the packet being delivered, and CaptureInfo says it was interrupted. */
+  signal?: AbortSignal;
+}
+
+/** How long a reader delivers packets before it gives the event loop a turn. */
+const SLICE_MS = 50;
+/** Packets delivered between two looks at the clock. */
+const PACKETS_PER_CLOCK_CHECK = 256;
+
+/**
+ * Lets a reader's delivery loop give the event loop a turn every SLICE_MS of work, however long
+ * the consumer takes per packet: a signal (SIGINT, SIGTERM), the progress bar and the dashboard
+ * are only served between turns, and a chunk of the file can hold a million packets.
+ */
+export class DeliverySlices {
+  private delivered = 0;
+  private sliceStart = performance.now();
+
+  constructor(private readonly signal: AbortSignal | undefined) {}
+
+  /** Called after each packet: true when this slice is used up and the reader should pause(). */
+  due(): boolean {
+    if (++this.delivered % PACKETS_PER_CLOCK_CHECK !== 0) return false;
+    return performance.now() - this.sliceStart >= SLICE_MS || this.signal?.aborted === true;
+  }
+
+  /** Gives the event loop a turn; true when reading should stop (the signal was aborted). */
+  async pause(): Promise<boolean> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.sliceStart = performance.now();
+    return this.aborted();
+  }
+
+  aborted(): boolean {
+    return this.signal?.aborted === true;
+  }
 }
 
 /** A capture file that cannot be read at all; the message is one line for the user. */

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { CaptureError, linkTypeName, probeCapture, readCapture } from '../capture/index.js';
 import { pskKeys, type PskEntry } from '../dtls/index.js';
 import { dtlsSummary } from './format/dtls-record.js';
@@ -27,6 +28,15 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promise<void> {
+  // SIGINT/SIGTERM stop reading (the readers give the event loop a turn every few tens of
+  // milliseconds, so this takes effect at once at any packet rate); what was read is then
+  // committed and written, and the run is marked interrupted. A second signal exits at once.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(exitStatusOf(signal));
+    stop.abort(signal);
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   // A file that is missing or not a capture is reported before a database run is created for it.
   await probeCapture(file);
   const pskEntries = [...(opts.pskFile ?? []), ...(opts.psk ?? [])];
@@ -63,19 +73,8 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
 
   const progress = opts.progress && !dashboard ? createProgress(size) : null;
   let info;
-  // An interrupted run still commits what it has and is left marked unfinished.
-  const interrupted = () => {
-    try {
-      store?.flush();
-    } catch (err) {
-      process.stderr.write(`coapwatch: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-    process.exit(130);
-  };
-  if (store) process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
-    info = await readCapture(file, session.push, { onProgress: progress ? (done) => progress.update(done) : undefined });
+    info = await readCapture(file, session.push, { signal: stop.signal, onProgress: progress ? (done) => progress.update(done) : undefined });
   } catch (err) {
     store?.flush(); // what was decoded before the failure is kept
     if (dashboard) {
@@ -88,19 +87,26 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
   } finally {
     progress?.stop();
   }
-  session.finish(info.packets);
+  const interruptedBy = info.interrupted ? (stop.signal.reason as NodeJS.Signals) : null;
+  if (interruptedBy) session.interrupt(info.packets, interruptedBy);
+  else session.finish(info.packets);
   reading = false;
   if (live && dashboard) {
-    live.finish();
-    await dashboard.done;
+    if (interruptedBy) dashboard.stop();
+    else live.finish();
+    await dashboard.done.catch(() => undefined);
   }
-  if (store) process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   for (const warning of info.warnings) process.stderr.write(`coapwatch: warning: ${warning}\n`);
+  if (interruptedBy) {
+    process.stderr.write(`coapwatch: ${interruptedBy}: stopped after ${info.packets} packets${store ? '; the database run is marked interrupted' : ''}\n`);
+  }
   if (opts.format !== 'ndjson') {
     const d = pipeline.decoder.stats;
     const c = pipeline.coap.stats;
     const linkTypes = info.linkTypes.map(linkTypeName).join('+');
-    writer.write(session.summary.render(`${file} (${info.format}, ${linkTypes}, ${info.packets} packets)`, info.packets, [
+    const read = interruptedBy ? `${info.packets} packets read before ${interruptedBy}` : `${info.packets} packets`;
+    writer.write(session.summary.render(`${file} (${info.format}, ${linkTypes}, ${read})`, info.packets, [
       ['undecodable frames', d.malformed],
       ['non-IP/UDP/TCP', d.ignored],
       ['DTLS records', c.dtlsRecords + pipeline.dtls.stats.records],
@@ -109,6 +115,12 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     ]));
     writer.flush();
   }
+  if (interruptedBy) process.exit(exitStatusOf(interruptedBy));
+}
+
+/** 128 + the signal's number, as shells report a process ended by it (130 for SIGINT, 143 for SIGTERM). */
+function exitStatusOf(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 0);
 }
 
 /** The file's size for the progress bar; 0 if it cannot be read (readCapture reports why, with the right words). */

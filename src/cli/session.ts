@@ -132,4 +132,14 @@ export class AnalysisSession {
     this.store?.finish(packets);
     this.writer.flush();
   }
+
+  /**
+   * A signal stopped the input: what was analysed is committed and written, the run is marked
+   * as stopped by `signal`. Reassembly buffers are not drained and end-of-input rules do not
+   * run: the input did not end.
+   */
+  interrupt(packets: number, signal: string): void {
+    this.store?.finish(packets, signal);
+    this.writer.flush();
+  }
 }

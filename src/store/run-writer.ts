@@ -130,11 +130,14 @@ export class RunWriter implements StateListener {
     storeCall(this.path, () => this.db.transaction(() => this.writeChanges(samplesPerResource)).immediate());
   }
 
-  /** Final commit: the run is marked finished with its packet count. */
-  finish(packets: number | null): void {
+  /**
+   * Final commit: the run is marked finished with its packet count, and with the signal that
+   * stopped it early, if one did.
+   */
+  finish(packets: number | null, interruptedBy: string | null = null): void {
     this.commit(SERIES_CAPACITY);
     storeCall(this.path, () => {
-      this.statements.finish.run(Date.now() / 1000, packets, this.runId);
+      this.statements.finish.run(Date.now() / 1000, packets, interruptedBy, this.runId);
       this.db.close();
     });
   }
@@ -217,7 +220,7 @@ function prepare(db: Database.Database) {
   return {
     run: db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)'),
     progress: db.prepare('UPDATE runs SET messages = ?, capture_start = ?, capture_end = ?, events = ? WHERE id = ?'),
-    finish: db.prepare('UPDATE runs SET finished_at = ?, packets = ? WHERE id = ?'),
+    finish: db.prepare('UPDATE runs SET finished_at = ?, packets = ?, interrupted_by = ? WHERE id = ?'),
     live: db.prepare(`UPDATE runs SET interface = ?, packets_received = ?, dropped_kernel = ?, dropped_interface = ?,
       dropped_pipeline = ? WHERE id = ?`),
     endpoint: db.prepare(`INSERT OR REPLACE INTO endpoints (run_id, endpoint, address, previous_addresses, location, state, lifetime,

@@ -158,6 +158,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE endpoints ADD COLUMN dtls TEXT; -- JSON {session, state, cipherSuite, pskIdentity}, or null: no DTLS seen
   `,
+  // 5: runs stopped by a signal are told from runs that read their whole input.
+  `
+  ALTER TABLE runs ADD COLUMN interrupted_by TEXT; -- SIGINT or SIGTERM when a signal stopped the run; null otherwise
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -43,3 +43,28 @@ describe.each([
     expect(whole).toBe(COUNT);
   });
 });
+
+describe.each([
+  ['pcap', bigPcap],
+  ['pcapng', bigPcapng],
+])('readCapture with an abort signal (%s)', (_, make) => {
+  it('stops soon after the signal is aborted and says it was interrupted', async () => {
+    const path = make();
+    const stop = new AbortController();
+    let delivered = 0;
+    const info = await readCapture(path, () => {
+      if (++delivered === 1000) stop.abort('SIGTERM');
+    }, { signal: stop.signal });
+    expect(info.interrupted).toBe(true);
+    expect(info.packets).toBe(delivered);
+    // The readers look at the signal every few hundred packets.
+    expect(delivered).toBeGreaterThanOrEqual(1000);
+    expect(delivered).toBeLessThan(2000);
+  });
+
+  it('reads the whole file when the signal is never aborted', async () => {
+    const info = await readCapture(make(), () => undefined, { signal: new AbortController().signal });
+    expect(info.interrupted).toBe(false);
+    expect(info.packets).toBe(COUNT);
+  });
+});

@@ -36,8 +36,32 @@ export interface SessionOptions {
 }
 
 /**
- * One analysis run, offline or live: pipeline → state → outputs (NDJSON stream, summary
- * counters, database). `analyze` and `monitor` differ only in where packets come from.
+ * A part of a run that is handed every analysed message and DTLS session change. The session
+ * calls them in the orders below: the orders are the contract between them, kept as data.
+ */
+export interface SessionConsumer {
+  readonly name: ConsumerName;
+  message?(m: AnalyzedMessage): void;
+  dtls?(e: DtlsEvent): void;
+}
+
+export type ConsumerName = 'clock' | 'output' | 'rules' | 'state' | 'store' | 'tap';
+
+/**
+ * Per message: the clock first (expiries due before this message in capture time are recorded
+ * before it); then its output line; the rules, which judge the message against the state as it
+ * was before it; the state taking the message in; the store; last the live dashboard's tap.
+ */
+export const MESSAGE_ORDER: readonly ConsumerName[] = ['clock', 'output', 'rules', 'state', 'store', 'tap'];
+/**
+ * Per DTLS session change: its output line and stored row first; the state links the session
+ * to its endpoint before the rules judge it (rules on DTLS read the linked endpoint); the tap last.
+ */
+export const DTLS_ORDER: readonly ConsumerName[] = ['output', 'store', 'state', 'rules', 'tap'];
+
+/**
+ * One analysis run, offline or live: pipeline → consumers (clock, output, rules, state, store,
+ * tap). `analyze` and `monitor` differ only in where packets come from.
  */
 export class AnalysisSession {
   readonly writer = new LineWriter();
@@ -45,57 +69,66 @@ export class AnalysisSession {
   readonly pipeline: AnalysisPipeline;
   readonly store: RunWriter | null;
   /** Null when nothing consumes state: the plain summary pays nothing for it. */
-  readonly tracker: StateTracker | null;
+  readonly tracker: StateTracker | null = null;
   readonly push: (packet: RawPacket) => void;
-
   /** Null without rules. */
   readonly engine: RuleEngine | null = null;
+  /** Those this run has, in MESSAGE_ORDER (a consumer without `message` is left out). */
+  readonly messageConsumers: readonly SessionConsumer[];
+  /** Those this run has, in DTLS_ORDER. */
+  readonly dtlsConsumers: readonly SessionConsumer[];
 
   constructor(opts: SessionOptions) {
     const stdout = this.writer;
-    this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true);
+    const store = (this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true));
     const ndjson = opts.format === 'ndjson';
     const rules = opts.rules ?? [];
-    // Message lines go to stdout's buffer as bytes (writeMessage).
-    const output: MessageSink = !ndjson ? (m) => this.summary.add(m)
-      : (m) => (writeMessage(stdout.out, m), stdout.written());
-    let sink = output;
-    const tap = opts.onMessage;
-    if (tap) sink = (m) => (output(m), tap(m));
-    this.tracker = null;
-    if (ndjson || this.store || opts.state || rules.length > 0) {
+    const consumers: SessionConsumer[] = [];
+    consumers.push(ndjson
+      ? {
+        name: 'output',
+        // Message lines go to stdout's buffer as bytes.
+        message: (m) => (writeMessage(stdout.out, m), stdout.written()),
+        dtls: (e) => stdout.write(dtlsLine(e)),
+      }
+      : { name: 'output', message: (m) => this.summary.add(m) });
+    if (ndjson || store || opts.state || rules.length > 0) {
       const listeners: StateListener[] = [];
-      if (this.store) listeners.push(this.store);
-      if (ndjson) listeners.push({ endpointChanged: (c) => this.writer.write(endpointLine(c)) });
+      if (store) listeners.push(store);
+      if (ndjson) listeners.push({ endpointChanged: (c) => stdout.write(endpointLine(c)) });
       // Rules see state changes too; the engine is made after the tracker it reads.
       if (rules.length > 0) listeners.push({ endpointChanged: (c) => this.engine?.endpointChanged(c) });
       const tracker = new StateTracker(combineListeners(...listeners), {
-        content: this.store !== null || opts.state === true || rules.length > 0,
-        series: this.store !== null || opts.state === true,
+        content: store !== null || opts.state === true || rules.length > 0,
+        series: store !== null || opts.state === true,
       });
-      this.store?.attach(tracker);
+      store?.attach(tracker);
       this.tracker = tracker;
-      const engine = rules.length > 0 ? new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent)) : null;
-      this.engine = engine;
-      const store = this.store;
-      sink = (m: AnalyzedMessage) => {
-        // Expiry happens before this message in capture time, so its record comes first.
-        tracker.tick(m.coap.ts);
-        output(m);
-        // Rules run before the state takes the message in: they judge it against what was known.
-        engine?.message(m);
-        tracker.apply(m);
-        store?.message(m, messageLine);
-        tap?.(m);
-      };
+      consumers.push(
+        { name: 'clock', message: (m) => tracker.tick(m.coap.ts) },
+        { name: 'state', message: (m) => tracker.apply(m), dtls: (e) => tracker.dtlsChanged(e.session) },
+      );
+      if (rules.length > 0) {
+        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent)));
+        consumers.push({
+          name: 'rules',
+          message: (m) => engine.message(m),
+          // Rules with `on: dtls` and dtlsSeen(): the session is the `dtls` scope.
+          dtls: (e) => engine.dtls({ ts: e.ts, frame: e.frame, what: e.change, session: e.session }, e.session),
+        });
+      }
     }
+    if (store) consumers.push({ name: 'store', message: (m) => store.message(m, messageLine), dtls: (e) => store.dtlsChanged(e.session) });
+    if (opts.onMessage || opts.onDtls) consumers.push({ name: 'tap', message: opts.onMessage, dtls: opts.onDtls });
+    this.messageConsumers = inOrder(consumers, MESSAGE_ORDER, 'message');
+    this.dtlsConsumers = inOrder(consumers, DTLS_ORDER, 'dtls');
+    const messageSteps = this.messageConsumers.map((c) => c.message!);
+    const dtlsSteps = this.dtlsConsumers.map((c) => c.dtls!);
+    const sink: MessageSink = (m) => {
+      for (let i = 0; i < messageSteps.length; i++) messageSteps[i](m);
+    };
     const onDtls = (e: DtlsEvent) => {
-      if (ndjson) this.writer.write(dtlsLine(e));
-      this.store?.dtlsChanged(e.session);
-      this.tracker?.dtlsChanged(e.session);
-      // The rule engine's DTLS hook (dtlsSeen(), rules with `on: dtls`): the session is the `dtls` scope.
-      this.engine?.dtls({ ts: e.ts, frame: e.frame, what: e.change, session: e.session }, e.session);
-      opts.onDtls?.(e);
+      for (let i = 0; i < dtlsSteps.length; i++) dtlsSteps[i](e);
     };
     this.pipeline = new AnalysisPipeline(sink, { ports: opts.coapPort, heuristic: opts.heuristic, psk: opts.psk, onDtls });
     this.push = this.pipeline.push.bind(this.pipeline);
@@ -142,4 +175,9 @@ export class AnalysisSession {
     this.store?.finish(packets, signal);
     this.writer.flush();
   }
+}
+
+/** The consumers that take `what`, in `order`. */
+function inOrder(consumers: readonly SessionConsumer[], order: readonly ConsumerName[], what: 'message' | 'dtls'): SessionConsumer[] {
+  return order.flatMap((name) => consumers.filter((c) => c.name === name && c[what] !== undefined));
 }

@@ -1,9 +1,6 @@
 import { decodeCoapUdp } from './decode.js';
 import type { CoapMessage } from './message.js';
 
-export const DEFAULT_COAP_PORT = 5683;
-export const DEFAULT_COAPS_PORT = 5684;
-
 /** DTLS record header (RFC 6347 4.1): content type 20-25, version 1.0 (fe ff) / 1.2 (fe fd) / 1.3 (fe fc). */
 export function looksLikeDtls(payload: Buffer): boolean {
   if (payload.length < 13) return false;

@@ -1,7 +1,8 @@
+import { coapPorts, COAPS_PORT, onPort } from '../decode/ports.js';
 import type { Datagram } from '../decode/types.js';
 import { BlockAssembler, SINGLE, type BlockOutcome } from './blockwise.js';
 import { decodeCoapTcp, decodeCoapUdp } from './decode.js';
-import { DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT, heuristicCoap, looksLikeDtls } from './detect.js';
+import { heuristicCoap, looksLikeDtls } from './detect.js';
 import { ExchangeTracker, type ExchangeMatch } from './exchanges.js';
 import type { CoapMessage } from './message.js';
 import { TcpFramer } from './tcp-framer.js';
@@ -11,7 +12,6 @@ export { optionDefinition, OPTION } from './options.js';
 export { decodeCoapUdp, decodeCoapTcp } from './decode.js';
 export { type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
 export { SINGLE, type BlockOutcome, type ReassembledBody } from './blockwise.js';
-export { DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT } from './detect.js';
 
 /** One CoAP message with everything the CoAP layer knows about it. */
 export interface CoapEvent {
@@ -35,8 +35,8 @@ export interface CoapEvent {
 }
 
 export interface CoapStageOptions {
-  /** UDP/TCP ports always decoded as CoAP (5683 is added by default). */
-  ports?: number[];
+  /** UDP/TCP ports decoded as CoAP besides the well-known ones (src/decode/ports.ts). */
+  ports?: readonly number[];
   /** Decode UDP on other ports when the payload decodes cleanly as CoAP. */
   heuristic?: boolean;
 }
@@ -61,7 +61,7 @@ export class CoapStage {
   private readonly framers = new Map<string, TcpFramer>();
 
   constructor(opts: CoapStageOptions = {}) {
-    this.ports = new Set([DEFAULT_COAP_PORT, DEFAULT_COAPS_PORT, ...(opts.ports ?? [])]);
+    this.ports = new Set(coapPorts(opts.ports));
     this.heuristic = opts.heuristic ?? true;
   }
 
@@ -75,7 +75,7 @@ export class CoapStage {
       return;
     }
     let msg: CoapMessage | null = null;
-    if (this.ports.has(d.dstPort) || this.ports.has(d.srcPort)) {
+    if (onPort(this.ports, d)) {
       if (looksLikeDtls(payload)) {
         this.stats.dtlsRecords++;
         return;
@@ -92,7 +92,7 @@ export class CoapStage {
   }
 
   private handleTcp(d: Datagram, emit: (e: CoapEvent) => void): void {
-    if (!(this.ports.has(d.dstPort) || this.ports.has(d.srcPort)) || d.dstPort === DEFAULT_COAPS_PORT || d.srcPort === DEFAULT_COAPS_PORT) {
+    if (!onPort(this.ports, d) || d.dstPort === COAPS_PORT || d.srcPort === COAPS_PORT) {
       this.stats.notCoap++;
       return;
     }

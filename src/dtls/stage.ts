@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { coapPorts } from '../decode/ports.js';
 import type { Datagram } from '../decode/types.js';
 import { describeCertificate } from './certificates.js';
 import { decryptRecord, suiteCipher, type DirectionKeys } from './cipher.js';
@@ -43,8 +44,8 @@ const MAX_KNOWN = 100_000;
 const FAILED_AFTER_REPEATS = 2;
 
 export interface DtlsStageOptions {
-  /** UDP ports whose DTLS records are always dissected (the CoAP ports: 5683, 5684 and --coap-port). */
-  ports?: number[];
+  /** UDP ports whose DTLS records are always dissected besides the well-known CoAP ports (src/decode/ports.ts). */
+  ports?: readonly number[];
   /** Also follow DTLS on other UDP ports, from a ClientHello that opens a handshake. */
   heuristic?: boolean;
   /** PSK identity → key: sessions with these identities are decrypted (PSK suites with AES-128-CCM(_8), -GCM, -CBC-SHA256). */
@@ -138,7 +139,7 @@ export class DtlsStage {
   private readonly byClient = new Map<string, Tracked>();
 
   constructor(opts: DtlsStageOptions = {}) {
-    this.ports = new Set([5683, 5684, ...(opts.ports ?? [])]);
+    this.ports = new Set(coapPorts(opts.ports));
     this.heuristic = opts.heuristic ?? true;
     this.keys = opts.keys ?? new Map();
     this.maxSessions = Math.max(1, opts.maxSessions ?? DEFAULT_MAX_SESSIONS);

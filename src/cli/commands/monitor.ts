@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { Worker } from 'node:worker_threads';
 import { linkTypeName, openLiveCapture, type LiveStats, type PacketQueueMemory } from '../../capture/index.js';
 import type { PskEntry } from '../../dtls/index.js';
+import { coapPorts } from '../../decode/ports.js';
 import { addPskOptions, integerIn, parsePorts } from '../options.js';
 // The dashboard (ink and React, ~0.45 s to load) is imported only with --ui.
 import type { Running } from '../../ui/index.js';
@@ -32,14 +33,12 @@ export interface MonitorOptions {
   ui?: boolean;
 }
 
-const COAP_PORTS = [5683, 5684];
 /** Later IPv4 fragments and IPv6 fragments carry no UDP header: kept so that reassembly can see them. */
 const FRAGMENTS = '(ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] == 44)';
 
 /** The BPF filter used without --filter: the CoAP and CoAP-over-DTLS ports (UDP and TCP), and IP fragments. */
 export function defaultFilter(extraPorts: number[]): string {
-  const ports = [...new Set([...COAP_PORTS, ...extraPorts])];
-  return [...ports.flatMap((p) => [`udp port ${p}`, `tcp port ${p}`]), FRAGMENTS].join(' or ');
+  return [...coapPorts(extraPorts).flatMap((p) => [`udp port ${p}`, `tcp port ${p}`]), FRAGMENTS].join(' or ');
 }
 
 function seconds(value: string): number {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,5 +81,25 @@ describe('listings of a fleet-sized database', () => {
     const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     const expected = Array.from({ length: EVENTS }, (_, i) => i).filter((i) => syntheticSeverity(i) !== 'low');
     expect(events.map((e) => [e.frame - 1, e.severity])).toEqual(expected.map((i) => [i, syntheticSeverity(i)]));
+  });
+});
+
+describe('a database written by something else', () => {
+  it('values of the wrong kind are shown as they are, not a crash', () => {
+    const db = join(dir, 'odd.db');
+    writeSyntheticStore(db, { sources: ['odd.pcap'], endpoints: 2, events: 1 });
+    const w = new Database(db);
+    w.exec(`UPDATE endpoints SET objects = 'not json', last_seen = 'yesterday', expires_at = 1e300 WHERE endpoint = 'meter-0000000';
+      UPDATE events SET ts = 'soon', details = '{broken', message = x'001b5b33316d';`);
+    w.close();
+    const endpoints = run('endpoints', '--db', db);
+    expect(endpoints.code).toBe(0);
+    expect(endpoints.stdout.trimEnd().split('\n')[2].split(/\s+/)).toEqual(
+      ['1', 'meter-0000000', 'registered', '10.0.0.0:56830', '86400', 'U', '1.1', '?', '1e+300', 'yesterday']);
+    expect(JSON.parse(run('endpoints', '--db', db, '-f', 'ndjson').stdout.split('\n')[1])).toMatchObject({ objects: 'not json', lastSeen: 'yesterday' });
+    const events = run('events', '--db', db);
+    expect(events.code).toBe(0);
+    expect(events.stdout).not.toContain('\u001b');
+    expect(events.stdout.trimEnd().split('\n')[1].split(/\s+/).slice(0, 3)).toEqual(['1', 'odd.pcap', 'soon']);
   });
 });

@@ -8,7 +8,7 @@ import { addListingOptions, filtersOf, printListing, type ListingOptions } from 
 const COLUMNS: Array<TableColumn<ListedEvent>> = [
   { header: 'RUN', cell: (r) => r.run },
   // The file name (or iface:NAME) tells runs apart at a glance; the full path is in --format ndjson.
-  { header: 'SOURCE', cell: (r) => (r.source === null ? null : basename(r.source)), maxWidth: 24, keep: 'end' },
+  { header: 'SOURCE', cell: (r) => (r.source === null ? null : basename(r.source)), maxWidth: 32, keep: 'end' },
   { header: 'TIME', cell: (r) => isoTime(r.ts) },
   { header: 'SEVERITY', cell: (r) => r.severity },
   { header: 'RULE', cell: (r) => r.rule },
@@ -22,9 +22,10 @@ const COLUMNS: Array<TableColumn<ListedEvent>> = [
 /** `coapwatch events --db PATH`: the security events stored in a database. */
 export function registerEventsCommand(program: Command): void {
   addListingOptions(program.command('events').description('List the events stored in a database'))
-    .addOption(new Option('--severity <severity>', `only events of this severity or worse (${SEVERITIES.join(' < ')})`).choices(SEVERITIES))
+    .addOption(new Option('--severity <severity>', 'only events of this severity or worse').choices(SEVERITIES))
     .option('--rule <id>', 'only events of this rule')
     .addHelpText('after', `
+Severities, least to most severe: ${SEVERITIES.join(', ')}. --severity medium lists medium, high and critical events.
 SOURCE is the capture file or interface of the event's run (its full path in --format ndjson).
 COUNT is how many identical events (same rule and endpoint) the rule's suppression window folded into the row.`)
     .action((opts: ListingOptions & { severity?: Severity; rule?: string }) => {

@@ -4,7 +4,8 @@ import { storeCall } from './errors.js';
 export interface ListFilters {
   endpoint?: string;
   state?: string;
-  severity?: string;
+  /** Only events of one of these severities. */
+  severities?: readonly string[];
   rule?: string;
   /** Capture time, seconds since the epoch: only rows seen at or after it. */
   since?: number;
@@ -21,7 +22,8 @@ export interface EndpointRow {
   binding: string;
   lwm2mVersion: string;
   queueMode: boolean;
-  objects: string[];
+  /** Object instance paths (["/3/0", ...]) as the database holds them; the text itself when it is not JSON. */
+  objects: unknown;
   registeredAt: number | null;
   updatedAt: number | null;
   expiresAt: number | null;
@@ -46,27 +48,58 @@ export interface EventRow {
   details: unknown;
 }
 
-/** Endpoints of every run, newest activity last. */
-export function listEndpoints(db: Database.Database, path: string, f: ListFilters): EndpointRow[] {
+/** An event as the `events` listing shows it: with the source (capture file or interface) of its run. */
+export interface ListedEvent extends EventRow {
+  source: string | null;
+}
+
+/**
+ * Endpoints of every run, newest activity last, read from the database one at a time as the
+ * iterator is advanced (a run can hold a million endpoints).
+ */
+export function listEndpoints(db: Database.Database, path: string, f: ListFilters): IterableIterator<EndpointRow> {
   const { where, args } = conditions([['e.endpoint = ?', f.endpoint], ['e.state = ?', f.state], ['e.last_seen >= ?', f.since]]);
-  const sql = `SELECT e.*, r.source FROM endpoints e JOIN runs r ON r.id = e.run_id ${where}
+  const sql = `SELECT e.*, r.source AS run_source FROM endpoints e JOIN runs r ON r.id = e.run_id ${where}
     ORDER BY e.last_seen, e.run_id, e.endpoint`;
-  const rows = storeCall(path, () => db.prepare(sql).all(...args)) as Array<Record<string, unknown>>;
-  return rows.map((r) => ({
-    run: r.run_id as number, source: r.source as string, endpoint: r.endpoint as string, state: r.state as string,
+  return mapRows(rowsOf(db, path, sql, args), (r) => ({
+    run: r.run_id as number, source: r.run_source as string, endpoint: r.endpoint as string, state: r.state as string,
     address: r.address as string, location: r.location as string | null, lifetime: r.lifetime as number,
     binding: r.binding as string, lwm2mVersion: r.lwm2m_version as string, queueMode: r.queue_mode === 1,
-    objects: JSON.parse(r.objects as string) as string[], registeredAt: r.registered_at as number | null,
+    objects: jsonOrText(r.objects), registeredAt: r.registered_at as number | null,
     updatedAt: r.updated_at as number | null, expiresAt: r.expires_at as number | null, lastSeen: r.last_seen as number,
   }));
 }
 
-/** Events in time order. */
-export function listEvents(db: Database.Database, path: string, f: ListFilters): EventRow[] {
-  const { where, args } = conditions([['endpoint = ?', f.endpoint], ['severity = ?', f.severity], ['rule = ?', f.rule], ['ts >= ?', f.since]]);
-  const sql = `SELECT * FROM events ${where} ORDER BY ts, id`;
-  const rows = storeCall(path, () => db.prepare(sql).all(...args)) as Array<Record<string, unknown>>;
-  return rows.map(eventFromRow);
+/** Events in time order, read one at a time as the iterator is advanced. */
+export function listEvents(db: Database.Database, path: string, f: ListFilters): IterableIterator<ListedEvent> {
+  const { where, args } = conditions([
+    ['e.endpoint = ?', f.endpoint], ['e.severity IN (?)', f.severities], ['e.rule = ?', f.rule], ['e.ts >= ?', f.since],
+  ]);
+  // LEFT JOIN: an event's run_id may be null.
+  const sql = `SELECT e.*, r.source AS run_source FROM events e LEFT JOIN runs r ON r.id = e.run_id ${where} ORDER BY e.ts, e.id`;
+  return mapRows(rowsOf(db, path, sql, args), (r) => ({ ...eventFromRow(r), source: r.run_source as string | null }));
+}
+
+/**
+ * The rows of a query, one at a time: better-sqlite3's iterator, with every step's SQLite
+ * failure (a locked or corrupt database) turned into a one-line StoreError.
+ */
+function* rowsOf(db: Database.Database, path: string, sql: string, args: unknown[]): Generator<Record<string, unknown>> {
+  const rows = storeCall(path, () => db.prepare(sql).iterate(...args)) as IterableIterator<Record<string, unknown>>;
+  try {
+    for (;;) {
+      const next = storeCall(path, () => rows.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    // Stopped early: the statement is released, and the database can be closed.
+    rows.return?.();
+  }
+}
+
+function* mapRows<T>(rows: Iterable<Record<string, unknown>>, map: (r: Record<string, unknown>) => T): Generator<T> {
+  for (const r of rows) yield map(r);
 }
 
 /** An `events` row as the listings and the dashboard show it. */
@@ -90,11 +123,18 @@ function jsonOrText(v: unknown): unknown {
   }
 }
 
-/** A WHERE clause from the filters that were given (undefined: not filtered). */
-function conditions(filters: Array<[string, string | number | undefined]>): { where: string; args: Array<string | number> } {
-  const given = filters.filter((f): f is [string, string | number] => f[1] !== undefined);
+/**
+ * A WHERE clause from the filters that were given (undefined: not filtered). A filter given a
+ * list has its "(?)" widened to one placeholder per value.
+ */
+function conditions(filters: Array<[string, SqlValue | readonly SqlValue[] | undefined]>): { where: string; args: SqlValue[] } {
+  const given = filters.filter((f): f is [string, SqlValue | readonly SqlValue[]] => f[1] !== undefined);
+  const sql = ([text, value]: [string, SqlValue | readonly SqlValue[]]) =>
+    Array.isArray(value) ? text.replace('(?)', `(${value.map(() => '?').join(', ')})`) : text;
   return {
-    where: given.length ? 'WHERE ' + given.map(([sql]) => sql).join(' AND ') : '',
-    args: given.map(([, value]) => value),
+    where: given.length ? 'WHERE ' + given.map(sql).join(' AND ') : '',
+    args: given.flatMap(([, value]) => value),
   };
 }
+
+type SqlValue = string | number;

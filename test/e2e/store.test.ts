@@ -76,21 +76,31 @@ describe('events', () => {
     w.close();
   });
 
-  it('lists events as a table, network text sanitized', () => {
+  it('lists events as a table: run, its capture file, full date; network text sanitized', () => {
     const r = run('events', '--db', db);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^TIME\s+SEVERITY\s+RULE/);
-    expect(r.stdout).toContain('register-flood');
     expect(r.stdout).not.toContain('\u001b');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^RUN\s+SOURCE\s+TIME\s+SEVERITY\s+RULE\s+ENDPOINT\s+SRC\s+FRAME\s+COUNT\s+MESSAGE$/);
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/))).toEqual([
+      ['1', 'wakaama-observe.pcap', '2026-11-23T06:30:36Z', 'high', 'register-flood', 'meter-0002', '127.0.0.1:56830', '1', '1', 'many registrations\uFFFD[31m'],
+      ['1', 'wakaama-observe.pcap', '2026-11-23T06:30:50Z', 'low', 'plain-coap', '-', '127.0.0.1:5683', '3', '1', 'no DTLS'],
+    ]);
   });
 
-  it('--format ndjson with --severity, --endpoint, --since', () => {
+  it('--format ndjson with --severity (that severity or worse), --endpoint, --since', () => {
     const rules = (...args: string[]) => ndjson(run('events', '--db', db, '--format', 'ndjson', ...args).stdout).map((e) => e.rule);
     expect(rules()).toEqual(['register-flood', 'plain-coap']);
-    expect(rules('--severity', 'low')).toEqual(['plain-coap']);
+    expect(rules('--severity', 'info')).toEqual(['register-flood', 'plain-coap']);
+    expect(rules('--severity', 'low')).toEqual(['register-flood', 'plain-coap']);
+    expect(rules('--severity', 'medium')).toEqual(['register-flood']);
+    expect(rules('--severity', 'critical')).toEqual([]);
+    expect(run('events', '--db', db, '--severity', 'severe').code).toBe(1);
     expect(rules('--endpoint', 'meter-0002')).toEqual(['register-flood']);
     expect(rules('--since', '1795415440')).toEqual(['plain-coap']);
-    expect(ndjson(run('events', '--db', db, '--format', 'ndjson', '--severity', 'high').stdout)[0]).toMatchObject({ run: 1, frame: 1, details: { count: 9 } });
+    expect(ndjson(run('events', '--db', db, '--format', 'ndjson', '--severity', 'high').stdout)[0]).toMatchObject({
+      run: 1, source: capture('wakaama-observe.pcap'), frame: 1, details: { count: 9 },
+    });
   });
 });
 

@@ -1,7 +1,20 @@
 import type { Command } from 'commander';
-import { listEndpoints, openForReading } from '../../store/index.js';
-import { isoTime } from '../format/table.js';
+import { listEndpoints, openForReading, type EndpointRow } from '../../store/index.js';
+import { isoTime, type TableColumn } from '../format/table.js';
 import { addListingOptions, filtersOf, printListing, type ListingOptions } from './listing.js';
+
+const COLUMNS: Array<TableColumn<EndpointRow>> = [
+  { header: 'RUN', cell: (r) => r.run },
+  { header: 'ENDPOINT', cell: (r) => r.endpoint },
+  { header: 'STATE', cell: (r) => r.state },
+  { header: 'ADDRESS', cell: (r) => r.address },
+  { header: 'LIFETIME', cell: (r) => r.lifetime },
+  { header: 'BINDING', cell: (r) => r.binding },
+  { header: 'LWM2M', cell: (r) => r.lwm2mVersion },
+  { header: 'OBJECTS', cell: (r) => (Array.isArray(r.objects) ? r.objects.length : '?') },
+  { header: 'EXPIRES', cell: (r) => isoTime(r.expiresAt) },
+  { header: 'LAST SEEN', cell: (r) => isoTime(r.lastSeen) },
+];
 
 /** `coapwatch endpoints --db PATH`: the registration table of every run in a database. */
 export function registerEndpointsCommand(program: Command): void {
@@ -9,9 +22,10 @@ export function registerEndpointsCommand(program: Command): void {
     .option('--state <state>', 'only endpoints in this state (registering, registered, expired, deregistered, rejected)')
     .action((opts: ListingOptions & { state?: string }) => {
       const db = openForReading(opts.db);
-      const rows = listEndpoints(db, opts.db, filtersOf(opts));
-      db.close();
-      printListing(opts.format, rows, ['RUN', 'ENDPOINT', 'STATE', 'ADDRESS', 'LIFETIME', 'BINDING', 'LWM2M', 'OBJECTS', 'EXPIRES', 'LAST SEEN'], (r) => [r.run, r.endpoint, r.state, r.address, r.lifetime, r.binding, r.lwm2mVersion, r.objects.length,
-            isoTime(r.expiresAt), isoTime(r.lastSeen)]);
+      try {
+        printListing(opts.format, listEndpoints(db, opts.db, filtersOf(opts)), COLUMNS);
+      } finally {
+        db.close();
+      }
     });
 }

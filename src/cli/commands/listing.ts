@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ListFilters } from '../../store/index.js';
-import { renderTable } from '../format/table.js';
+import { writeTable, type TableColumn } from '../format/table.js';
 import { LineWriter } from '../output.js';
 
 export interface ListingOptions {
@@ -26,19 +26,20 @@ export function addListingOptions(cmd: Command): Command {
     .option('--since <time>', 'only rows at or after this capture time (epoch seconds or ISO 8601)', parseSince);
 }
 
-export function filtersOf(opts: ListingOptions & { state?: string; severity?: string; rule?: string }): ListFilters {
-  return { endpoint: opts.endpoint, state: opts.state, severity: opts.severity, rule: opts.rule, since: opts.since };
+export function filtersOf(opts: ListingOptions & { state?: string; rule?: string }): ListFilters {
+  return { endpoint: opts.endpoint, state: opts.state, rule: opts.rule, since: opts.since };
 }
 
-/** Prints listed rows: one JSON object per line, or a table of the given columns. */
-export function printListing<Row>(
-  format: ListingOptions['format'], rows: Row[], headers: string[], cells: (row: Row) => Array<string | number | null>,
-): void {
+/**
+ * Prints rows as they are read, one JSON object per line or a table of the given columns;
+ * `rows` is read once, front to back, and never held whole (see writeTable).
+ */
+export function printListing<Row>(format: ListingOptions['format'], rows: Iterable<Row>, columns: Array<TableColumn<Row>>): void {
   const out = new LineWriter();
   if (format === 'ndjson') {
     for (const r of rows) out.write(JSON.stringify(r) + '\n');
   } else {
-    out.write(renderTable(headers, rows.map(cells)));
+    writeTable((text) => out.write(text), columns, rows);
   }
   out.flush();
 }

@@ -23,7 +23,10 @@ export function registerRulesCommand(program: Command): void {
       const rows = loaded.rules.map((r) => ({
         id: r.id, severity: r.severity, on: r.on, kind: r.kind, title: r.title, tags: r.tags, references: r.references, source: r.source,
       }));
-      printListing(opts.format, rows, ['ID', 'SEVERITY', 'ON', 'KIND', 'TITLE'], (r) => [r.id, r.severity, r.on, r.kind, r.title]);
+      printListing(opts.format, rows, [
+        { header: 'ID', cell: (r) => r.id }, { header: 'SEVERITY', cell: (r) => r.severity }, { header: 'ON', cell: (r) => r.on },
+        { header: 'KIND', cell: (r) => r.kind }, { header: 'TITLE', cell: (r) => r.title, maxWidth: 100 },
+      ]);
       if (loaded.problems.length > 0) fail(describeProblems(loaded));
     });
 

@@ -45,7 +45,7 @@ export class OverflowCounters {
  *
  * Why not a plain Map evicted through `map.keys().next()`: V8 keeps deleted entries as
  * tombstones at the front of the table until it rehashes, and each such eviction walks past
- * all of them, which made cost per packet grow with the number of endpoints. lru-cache keeps
+ * all of them, so that cost per packet grows with the number of endpoints. lru-cache keeps
  * its order in index-linked typed arrays instead.
  */
 export class BoundedMap<K extends {}, V extends {}> {

@@ -12,7 +12,7 @@ import { OPTION, optionDefinition } from './options.js';
 
 function emptyMessage(): CoapMessage {
   return {
-    type: null, code: 0, mid: null, token: '', options: [], uriPath: null, uriQuery: [],
+    type: null, code: 0, mid: null, token: '', options: [], uriPath: null, uriQuery: [], uriQueryBytes: [],
     locationPath: null, contentFormat: null, accept: null, observe: null, block1: null,
     block2: null, size1: null, size2: null, requestTag: null, payload: EMPTY, error: null,
   };
@@ -88,7 +88,10 @@ function decodeOptionsAndPayload(msg: CoapMessage, buf: Buffer, pos: number, end
     msg.options.push({ number, name: def.name, value });
     switch (number) {
       case OPTION.URI_PATH: msg.uriPath = msg.uriPath === null ? '/' + value : msg.uriPath + '/' + value; break;
-      case OPTION.URI_QUERY: msg.uriQuery.push(value as string); break;
+      case OPTION.URI_QUERY:
+        msg.uriQuery.push(value as string);
+        msg.uriQueryBytes.push(buf.subarray(pos, valueEnd));
+        break;
       case OPTION.LOCATION_PATH:
         msg.locationPath = msg.locationPath === null ? '/' + value : msg.locationPath + '/' + value;
         break;

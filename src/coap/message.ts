@@ -28,6 +28,12 @@ export interface CoapMessage {
   /** "/a/b" joined from Uri-Path options; "/" for a request with none; null when not a request. */
   uriPath: string | null;
   uriQuery: string[];
+  /**
+   * The bytes of each Uri-Query option (a view into the packet, like payload): uriQuery decodes
+   * them as UTF-8, which turns every invalid byte into U+FFFD; names made from a query need
+   * the bytes to stay apart.
+   */
+  uriQueryBytes: Buffer[];
   locationPath: string | null;
   contentFormat: number | null;
   accept: number | null;

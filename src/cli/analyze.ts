@@ -8,6 +8,7 @@ import { AnalysisSession } from './session.js';
 // The dashboard (ink and React, ~0.45 s to load) is imported only when it is drawn.
 import type { LiveSource } from '../ui/index.js';
 import { isInteractive } from '../ui/terminal.js';
+import { sanitizeForTerminal } from './terminal.js';
 
 export interface AnalyzeOptions {
   format: 'summary' | 'ndjson';
@@ -95,7 +96,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     await dashboard.done;
   }
   if (store) process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
-  for (const warning of info.warnings) process.stderr.write(`coapwatch: warning: ${warning}\n`);
+  for (const warning of [...info.warnings, ...pipeline.warnings()]) process.stderr.write(`coapwatch: warning: ${sanitizeForTerminal(warning)}\n`);
   if (opts.format !== 'ndjson') {
     const d = pipeline.decoder.stats;
     const c = pipeline.coap.stats;
@@ -106,9 +107,15 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
       ['DTLS records', c.dtlsRecords + pipeline.dtls.stats.records],
       ['DTLS sessions', dtlsSummary(pipeline.dtls.stats)],
       ['other UDP/TCP', c.notCoap],
+      // Shown only when something was given up, like the warnings that explain them.
+      ...nonZero([['fragments dropped', d.fragmentsDropped], ['bodies over limit', pipeline.coap.bodiesOverLimit]]),
     ]));
     writer.flush();
   }
+}
+
+function nonZero(rows: Array<[string, number]>): Array<[string, number]> {
+  return rows.filter(([, n]) => n > 0);
 }
 
 /** The file's size for the progress bar; 0 if it cannot be read (readCapture reports why, with the right words). */

@@ -66,6 +66,7 @@ export class StateTracker {
   /** A DTLS session changed: an endpoint it is linked to records it. */
   dtlsChanged(session: { id: number; endpoint: string | null; state: string; cipherSuite: string | null; pskIdentity: string | null }): void {
     if (session.endpoint === null) return;
+    // A name the LwM2M stage gave (the DTLS stage links sessions to those names only), so already bounded.
     this.registrations.linkDtls(session.endpoint, {
       session: session.id, state: session.state, cipherSuite: session.cipherSuite, pskIdentity: session.pskIdentity,
     });

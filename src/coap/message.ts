@@ -29,11 +29,11 @@ export interface CoapMessage {
   uriPath: string | null;
   uriQuery: string[];
   /**
-   * The bytes of each Uri-Query option (a view into the packet, like payload): uriQuery decodes
-   * them as UTF-8, which turns every invalid byte into U+FFFD; names made from a query need
-   * the bytes to stay apart.
+   * uriQuery decodes options as UTF-8, which turns every invalid byte into U+FFFD: the bytes of
+   * each Uri-Query whose text has a U+FFFD, at its index in uriQuery (null when none has), so
+   * that names made from a query stay apart. The others' bytes are their text's UTF-8.
    */
-  uriQueryBytes: Buffer[];
+  uriQueryRaw: Buffer[] | null;
   locationPath: string | null;
   contentFormat: number | null;
   accept: number | null;

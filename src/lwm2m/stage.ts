@@ -182,10 +182,12 @@ function readPayload(info: Lwm2mInfo, msg: Pick<CoapMessage, 'contentFormat' | '
 const EP_PREFIX = 'ep=';
 
 /** The endpoint name of the first `ep=` query (see endpointName), or null when there is none. */
-function endpointQuery(msg: Pick<CoapMessage, 'uriQuery' | 'uriQueryBytes'>): string | null {
+function endpointQuery(msg: Pick<CoapMessage, 'uriQuery' | 'uriQueryRaw'>): string | null {
   const index = msg.uriQuery.findIndex((q) => q.startsWith(EP_PREFIX));
-  // "ep=" is ASCII: the string starts with it exactly when the bytes do.
-  return index < 0 ? null : endpointName(msg.uriQueryBytes[index].subarray(EP_PREFIX.length));
+  if (index < 0) return null;
+  // "ep=" is ASCII: the text starts with it exactly when the bytes do.
+  const raw = msg.uriQueryRaw?.[index];
+  return endpointName(raw === undefined ? Buffer.from(msg.uriQuery[index].slice(EP_PREFIX.length)) : raw.subarray(EP_PREFIX.length));
 }
 
 /**

@@ -7,6 +7,7 @@
  * views into them, reusing one RawPacket object.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { EmptyRecordRuns, RepeatedWarnings } from './warnings.js';
 import { CaptureError, DeliverySlices, PROGRESS_STEP_BYTES, READ_CHUNK_BYTES, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
 
 const GLOBAL_HEADER_LENGTH = 24;
@@ -14,6 +15,12 @@ const RECORD_HEADER_LENGTH = 16;
 /** The link-type field's upper bits may carry FCS information (pcap spec, LinkType and additional information). */
 const LINK_TYPE_MASK = 0xffff;
 const SUPPORTED_MAJOR_VERSION = 2;
+/**
+ * libpcap's largest snapshot length for any common link type (MAXIMUM_SNAPLEN): a record over
+ * the file's snaplen but within this is kept, as libpcap and Wireshark keep it; one past both
+ * means the record headers are no longer where we read them.
+ */
+const MAX_PLAUSIBLE_CAPLEN = 262_144;
 
 export interface PcapFlavour {
   bigEndian: boolean;
@@ -58,6 +65,8 @@ class PcapReader {
   private snaplen = 0;
   private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
   private stopWarning: string | undefined;
+  private readonly repeated = new RepeatedWarnings();
+  private readonly emptyRuns = new EmptyRecordRuns();
   private nextProgress = PROGRESS_STEP_BYTES;
   private readonly slices: DeliverySlices;
   private interrupted = false;
@@ -104,7 +113,7 @@ class PcapReader {
       packets: this.packet.frame,
       bytesRead,
       linkTypes: [this.packet.linkType],
-      warnings: this.stopWarning === undefined ? [] : [this.stopWarning],
+      warnings: [...this.repeated.lines(), ...this.emptyRuns.lines(this.path), ...(this.stopWarning === undefined ? [] : [this.stopWarning])],
       interrupted: this.interrupted,
     };
   }
@@ -156,18 +165,24 @@ class PcapReader {
         this.stopWarning = `${this.path}: truncated record at byte ${this.offset()} (frame ${packet.frame + 1} needs ${captured} bytes, ${left} left); stopped there`;
         return false;
       }
-      if (this.snaplen > 0 && captured > this.snaplen) {
+      const overSnaplen = this.snaplen > 0 && captured > this.snaplen;
+      if (overSnaplen && captured > MAX_PLAUSIBLE_CAPLEN) {
         this.pos = pos;
-        this.stopWarning = `${this.path}: corrupt record at byte ${this.offset()} (frame ${packet.frame + 1} captured length ${captured} exceeds snaplen ${this.snaplen}); stopped there`;
+        this.stopWarning = `${this.path}: corrupt record at byte ${this.offset()} (frame ${packet.frame + 1} captured length ${captured} exceeds snaplen ${this.snaplen} and the ${MAX_PLAUSIBLE_CAPLEN}-byte maximum); stopped there`;
         return false;
       }
       const bodyStart = pos + RECORD_HEADER_LENGTH;
       if (bodyStart + captured > this.end) break;
+      if (overSnaplen) {
+        const at = this.bufStart + pos;
+        this.repeated.add('over-snaplen', () => `${this.path}: frame ${packet.frame + 1} at byte ${at} captured length ${captured} exceeds snaplen ${this.snaplen}; kept`);
+      }
       packet.frame++;
       // µs: seconds·1e6 + µs is an exact integer, so one division rounds once (as pcapng.ts does).
       packet.ts = nanoseconds ? seconds + fraction / fractions : (seconds * fractions + fraction) / fractions;
       packet.origLength = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
       packet.data = buf.subarray(bodyStart, bodyStart + captured);
+      this.emptyRuns.record(captured === 0, packet.frame, this.bufStart + pos);
       pos = bodyStart + captured;
       this.pos = pos;
       this.sink(packet);

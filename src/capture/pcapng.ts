@@ -5,6 +5,7 @@
  * RawPacket object: at a million packets and more, per-packet copies and objects dominate.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { EmptyRecordRuns, RepeatedWarnings } from './warnings.js';
 import { CaptureError, DeliverySlices, PROGRESS_STEP_BYTES, READ_CHUNK_BYTES, type CaptureInfo, type PacketSink, type RawPacket, type ReadOptions } from './types.js';
 
 /** Block type of the Section Header Block: a palindrome, so it reads the same in both byte orders. */
@@ -45,6 +46,13 @@ const TWO_TO_32 = 0x1_0000_0000;
 const EXACT_HIGH_LIMIT = 0x20_0000;
 /** Up to this many units per second, the 16-bit long division in ticksToSeconds stays below 2^53. */
 const LONG_DIVISION_MAX_UNITS = 1e11;
+/**
+ * Finer units than this cannot be right: a 64-bit timestamp would not span a day in them
+ * (10^-15 s and 2^-48 s are the first past it).
+ */
+const MAX_UNITS_PER_SECOND = 2 ** 64 / 86_400;
+/** A JavaScript Date holds ±10^8 days around the epoch; a timestamp past that cannot be shown. */
+const MAX_TIMESTAMP_SECONDS = 8.64e12;
 
 /** Header, fixed fields and trailing length: anything shorter is a broken block. */
 function minimumLength(type: number): number {
@@ -91,25 +99,6 @@ export async function readPcapng(
   return new PcapngReader(handle, path, fileSize, sink, opts).read();
 }
 
-/**
- * Problems that neither stop reading nor lose framing (a packet skipped or kept despite an odd
- * field) can repeat on every packet: keep the first of each kind and count the rest, so a damaged
- * file cannot flood the report.
- */
-class RepeatedWarnings {
-  private readonly byKind = new Map<string, { line: string; count: number }>();
-
-  add(kind: string, line: () => string): void {
-    const seen = this.byKind.get(kind);
-    if (seen) seen.count++;
-    else this.byKind.set(kind, { line: line(), count: 1 });
-  }
-
-  lines(): string[] {
-    return [...this.byKind.values()].map(({ line, count }) => (count > 1 ? `${line} (and ${count - 1} more like it)` : line));
-  }
-}
-
 class PcapngReader {
   private buf = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
@@ -126,6 +115,7 @@ class PcapngReader {
   private readonly linkTypes = new Set<number>();
   private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
   private readonly repeated = new RepeatedWarnings();
+  private readonly emptyRuns = new EmptyRecordRuns();
   private delivered = 0;
   private stopWarning: string | undefined;
   private nextProgress = PROGRESS_STEP_BYTES;
@@ -167,7 +157,7 @@ class PcapngReader {
     }
     const bytesRead = this.offset();
     this.opts.onProgress?.(bytesRead, this.fileSize);
-    const warnings = this.repeated.lines();
+    const warnings = [...this.repeated.lines(), ...this.emptyRuns.lines(this.path)];
     if (this.stopWarning !== undefined) warnings.push(this.stopWarning);
     return { format: 'pcapng', packets: this.delivered, bytesRead, linkTypes: [...this.linkTypes], warnings, interrupted: this.interrupted };
   }
@@ -273,6 +263,10 @@ class PcapngReader {
         const resolution = this.buf[p + 4];
         iface.binaryUnits = (resolution & 0x80) !== 0;
         iface.unitsPerSecond = iface.binaryUnits ? 2 ** (resolution & 0x7f) : 10 ** resolution;
+        if (iface.unitsPerSecond > MAX_UNITS_PER_SECOND) {
+          const units = iface.binaryUnits ? `2^-${resolution & 0x7f}` : `10^-${resolution}`;
+          this.repeated.add('tsresol', () => `${this.path}: interface ${this.interfaces.length} at byte ${this.offset()} has if_tsresol ${units} s, which cannot be right (a 64-bit timestamp would not span a day); its timestamps are read as given`);
+        }
       } else if (code === OPT_IF_TSOFFSET && valueLength === 8) {
         iface.offsetSeconds = Number(view.getBigInt64(p + 4, le));
       }
@@ -293,7 +287,12 @@ class PcapngReader {
       this.repeated.add('caplen-block', () => `${this.path}: packet block at byte ${this.offset()} claims ${capturedLength} captured bytes in a ${length}-byte block; skipped`);
       return;
     }
-    const ts = ticksToSeconds(view.getUint32(pos + 12, le), view.getUint32(pos + 16, le), iface);
+    let ts = ticksToSeconds(view.getUint32(pos + 12, le), view.getUint32(pos + 16, le), iface);
+    if (!(Math.abs(ts) <= MAX_TIMESTAMP_SECONDS)) {
+      // A coarse if_tsresol or a huge if_tsoffset: no date can show it, so it counts as missing (as in a Simple Packet Block).
+      this.repeated.add('ts-range', () => `${this.path}: frame ${this.packet.frame + 1} at byte ${this.offset()} has a timestamp of ${ts} s, past any date (if_tsresol or if_tsoffset wrong?); taken as 0`);
+      ts = 0;
+    }
     this.deliver(iface, ts, pos + PACKET_DATA_OFFSET, capturedLength, view.getUint32(pos + 24, le));
   }
 
@@ -328,6 +327,7 @@ class PcapngReader {
     packet.data = this.buf.subarray(dataStart, dataStart + capturedLength);
     packet.origLength = originalLength;
     this.delivered++;
+    this.emptyRuns.record(capturedLength === 0, packet.frame, this.offset());
     this.sink(packet);
     if (this.slices.due()) this.sliceUsed = true;
   }

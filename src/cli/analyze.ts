@@ -9,6 +9,7 @@ import { AnalysisSession } from './session.js';
 // The dashboard (ink and React, ~0.45 s to load) is imported only when it is drawn.
 import type { LiveSource } from '../ui/index.js';
 import { isInteractive } from '../ui/terminal.js';
+import { sanitizeForTerminal } from './terminal.js';
 
 export interface AnalyzeOptions {
   format: 'summary' | 'ndjson';
@@ -97,9 +98,11 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     await dashboard.done.catch(() => undefined);
   }
   process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  for (const warning of info.warnings) process.stderr.write(`coapwatch: warning: ${warning}\n`);
+  for (const warning of [...info.warnings, ...pipeline.warnings()]) process.stderr.write(`coapwatch: warning: ${sanitizeForTerminal(warning)}
+`);
   if (interruptedBy) {
-    process.stderr.write(`coapwatch: ${interruptedBy}: stopped after ${info.packets} packets${store ? '; the database run is marked interrupted' : ''}\n`);
+    process.stderr.write(`coapwatch: ${interruptedBy}: stopped after ${info.packets} packets${store ? '; the database run is marked interrupted' : ''}
+`);
   }
   if (opts.format !== 'ndjson') {
     const d = pipeline.decoder.stats;
@@ -112,6 +115,8 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
       ['DTLS records', c.dtlsRecords + pipeline.dtls.stats.records],
       ['DTLS sessions', dtlsSummary(pipeline.dtls.stats)],
       ['other UDP/TCP', c.notCoap],
+      // Shown only when something was given up, like the warnings that explain them.
+      ...nonZero([['fragments dropped', d.fragmentsDropped], ['bodies over limit', pipeline.coap.bodiesOverLimit]]),
     ]));
     writer.flush();
   }
@@ -121,6 +126,10 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
 /** 128 + the signal's number, as shells report a process ended by it (130 for SIGINT, 143 for SIGTERM). */
 function exitStatusOf(signal: NodeJS.Signals): number {
   return 128 + (osConstants.signals[signal] ?? 0);
+}
+
+function nonZero(rows: Array<[string, number]>): Array<[string, number]> {
+  return rows.filter(([, n]) => n > 0);
 }
 
 /** The file's size for the progress bar; 0 if it cannot be read (readCapture reports why, with the right words). */

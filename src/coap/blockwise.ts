@@ -3,7 +3,7 @@ import type { MessageSummary } from './exchanges.js';
 import type { BlockValue, CoapMessage } from './message.js';
 
 /** Largest body reassembled; beyond it the transfer is abandoned (hostile peers). */
-const MAX_BODY = 1 << 20;
+export const MAX_BODY = 1 << 20;
 const MAX_TRANSFERS = 10_000;
 const TRANSFER_TIMEOUT = 247;
 
@@ -36,6 +36,8 @@ export const SINGLE: BlockOutcome = Object.freeze({ state: 'single' });
  */
 export class BlockAssembler {
   private readonly transfers = new GenerationalMap<string, Transfer>(TRANSFER_TIMEOUT, MAX_TRANSFERS);
+  /** Transfers abandoned for growing past MAX_BODY, reported at the end of a run. */
+  bodiesOverLimit = 0;
 
   /** A request's Block1 body part. */
   addRequestBlock(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): BlockOutcome {
@@ -80,6 +82,7 @@ export class BlockAssembler {
       return { state: 'broken', reason: `block ${block.num} leaves a gap at byte ${transfer.length}` };
     }
     if (transfer.length + payload.length > MAX_BODY) {
+      this.bodiesOverLimit++;
       this.transfers.delete(key);
       return { state: 'broken', reason: `body larger than ${MAX_BODY} bytes` };
     }

@@ -11,7 +11,7 @@ export * from './message.js';
 export { optionDefinition, OPTION } from './options.js';
 export { decodeCoapUdp, decodeCoapTcp } from './decode.js';
 export { type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
-export { SINGLE, type BlockOutcome, type ReassembledBody } from './blockwise.js';
+export { MAX_BODY, SINGLE, type BlockOutcome, type ReassembledBody } from './blockwise.js';
 
 /** One CoAP message with everything the CoAP layer knows about it. */
 export interface CoapEvent {
@@ -63,6 +63,11 @@ export class CoapStage {
   constructor(opts: CoapStageOptions = {}) {
     this.ports = new Set(coapPorts(opts.ports));
     this.heuristic = opts.heuristic ?? true;
+  }
+
+  /** Block-wise bodies abandoned for growing past the reassembly limit (MAX_BODY bytes). */
+  get bodiesOverLimit(): number {
+    return this.blocks.bodiesOverLimit;
   }
 
   handle(d: Datagram, emit: (e: CoapEvent) => void): void {

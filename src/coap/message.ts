@@ -28,6 +28,12 @@ export interface CoapMessage {
   /** "/a/b" joined from Uri-Path options; "/" for a request with none; null when not a request. */
   uriPath: string | null;
   uriQuery: string[];
+  /**
+   * uriQuery decodes options as UTF-8, which turns every invalid byte into U+FFFD: the bytes of
+   * each Uri-Query whose text has a U+FFFD, at its index in uriQuery (null when none has), so
+   * that names made from a query stay apart. The others' bytes are their text's UTF-8.
+   */
+  uriQueryRaw: Buffer[] | null;
   locationPath: string | null;
   contentFormat: number | null;
   accept: number | null;

@@ -1,5 +1,6 @@
 import type { CoapEvent, CoapMessage, ExchangeRecord } from '../coap/index.js';
 import { classifyRequest } from './classify.js';
+import { endpointName } from './endpoint-name.js';
 import { EndpointDirectory } from './endpoints.js';
 import { isObjectPath, type Operation } from './operations.js';
 import { decodePayload } from './payload/index.js';
@@ -112,7 +113,7 @@ export class Lwm2mStage {
       case 'register':
       case 'bootstrap-request':
       case 'bootstrap-pack-request': {
-        const ep = queryValue(msg.uriQuery, 'ep');
+        const ep = endpointQuery(msg);
         if (ep !== null && operation !== 'register') dir.bootstrapping(ep, e.src, e.dst);
         return { operation, endpoint: ep, path: null };
       }
@@ -178,10 +179,15 @@ function readPayload(info: Lwm2mInfo, msg: Pick<CoapMessage, 'contentFormat' | '
   }
 }
 
-function queryValue(query: string[], name: string): string | null {
-  const prefix = name + '=';
-  for (const q of query) if (q.startsWith(prefix)) return q.slice(prefix.length);
-  return null;
+const EP_PREFIX = 'ep=';
+
+/** The endpoint name of the first `ep=` query (see endpointName), or null when there is none. */
+function endpointQuery(msg: Pick<CoapMessage, 'uriQuery' | 'uriQueryRaw'>): string | null {
+  const index = msg.uriQuery.findIndex((q) => q.startsWith(EP_PREFIX));
+  if (index < 0) return null;
+  // "ep=" is ASCII: the text starts with it exactly when the bytes do.
+  const raw = msg.uriQueryRaw?.[index];
+  return endpointName(raw === undefined ? Buffer.from(msg.uriQuery[index].slice(EP_PREFIX.length)) : raw.subarray(EP_PREFIX.length));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { RawPacket } from '../capture/types.js';
-import { CoapStage, type CoapEvent, type CoapStageOptions } from '../coap/index.js';
+import { CoapStage, MAX_BODY, type CoapEvent, type CoapStageOptions } from '../coap/index.js';
 import { PacketDecoder } from '../decode/index.js';
 import type { Datagram } from '../decode/types.js';
 import { DtlsStage, type DtlsEvent, type PskKeys } from '../dtls/index.js';
@@ -61,6 +61,23 @@ export class AnalysisPipeline {
   finish(): void {
     this.decoder.flush(this.onDatagram);
     this.dtls.finish();
+  }
+
+  /**
+   * What the stages gave up on, one line each (counted, never one per packet), for the end of
+   * a run: the messages are all in the output, but these bytes were not analysed.
+   */
+  warnings(): string[] {
+    const lines: string[] = [];
+    const fragments = this.decoder.stats.fragmentsDropped;
+    if (fragments > 0) {
+      lines.push(`${fragments} IP fragment${fragments === 1 ? '' : 's'} dropped: their datagrams never completed (timed out, over the reassembly memory limit, inconsistent, or cut off by the end of the capture)`);
+    }
+    const bodies = this.coap.bodiesOverLimit;
+    if (bodies > 0) {
+      lines.push(`${bodies} block-wise ${bodies === 1 ? 'body' : 'bodies'} abandoned for growing past ${MAX_BODY} bytes: their blocks are in the output, the bodies were not decoded`);
+    }
+    return lines;
   }
 }
 

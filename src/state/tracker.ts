@@ -2,7 +2,6 @@ import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { Operation } from '../lwm2m/index.js';
 import { BootstrapSessions } from './bootstrap.js';
 import { ObservationTable } from './observations.js';
-import { capped } from './query.js';
 import { RegistrationTable } from './registrations.js';
 import { DeviceTwin } from './twin.js';
 import type { EndpointChange, StateListener } from './types.js';
@@ -67,7 +66,8 @@ export class StateTracker {
   /** A DTLS session changed: an endpoint it is linked to records it. */
   dtlsChanged(session: { id: number; endpoint: string | null; state: string; cipherSuite: string | null; pskIdentity: string | null }): void {
     if (session.endpoint === null) return;
-    this.registrations.linkDtls(capped(session.endpoint), {
+    // A name the LwM2M stage gave (the DTLS stage links sessions to those names only), so already bounded.
+    this.registrations.linkDtls(session.endpoint, {
       session: session.id, state: session.state, cipherSuite: session.cipherSuite, pskIdentity: session.pskIdentity,
     });
   }
@@ -87,7 +87,8 @@ export class StateTracker {
       if (this.content) this.bootstrap.handle(m);
       return;
     }
-    const endpoint = lwm2m.endpoint === null ? null : capped(lwm2m.endpoint);
+    // The LwM2M stage bounds names (endpointName): every record carries the same one.
+    const endpoint = lwm2m.endpoint;
     if (endpoint !== null) this.registrations.handle(m, endpoint);
     if (!this.content) return;
     this.observations.handle(m);

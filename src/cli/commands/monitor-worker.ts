@@ -170,6 +170,7 @@ async function main(): Promise<void> {
     return;
   }
   log(line(end));
+  for (const warning of session.pipeline.warnings()) log(`coapwatch: warning: ${warning}\n`);
   if (opts.format !== 'ndjson') {
     const d = session.pipeline.decoder.stats;
     const c = session.pipeline.coap.stats;

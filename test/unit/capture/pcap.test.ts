@@ -32,7 +32,7 @@ const records = recordOffsets(observe);
 describe('classic pcap', () => {
   it('reads a µs little-endian capture as tshark does', async () => {
     const { info, packets } = await collect(fixture('wakaama-observe.pcap'));
-    expect(info).toEqual({ format: 'pcap', packets: 21, bytesRead: 2119, linkTypes: [1], warnings: [] });
+    expect(info).toEqual({ format: 'pcap', packets: 21, bytesRead: 2119, linkTypes: [1], warnings: [], interrupted: false });
     expectPackets(packets, WAKAAMA_OBSERVE, 1);
     expect(packets.every((p) => p.data.readUInt16BE(12) === ETHERTYPE_IPV4)).toBe(true);
   });
@@ -71,16 +71,31 @@ describe('classic pcap', () => {
     expect(info.warnings).toEqual([`${path}: truncated record header at byte ${records[5]} (5 of 16 bytes); stopped there`]);
   });
 
-  it('stops at a record longer than the snaplen', async () => {
+  it('keeps records longer than the snaplen, as libpcap and Wireshark do, counting them in one warning', async () => {
     // Without the 232-byte frame 1, the longest records are frame 6 (128 bytes) and 11 (129).
     const file = Buffer.concat([observe.subarray(0, 24), observe.subarray(records[1])]);
-    file.writeUInt32LE(128, 16);
+    file.writeUInt32LE(100, 16);
     const path = tempFile('over-snaplen.pcap', file);
     const { info, packets } = await collect(path);
-    expectPackets(packets, WAKAAMA_OBSERVE.slice(1, 10), 1);
-    const at = records[10] - (records[1] - 24);
+    expectPackets(packets, WAKAAMA_OBSERVE.slice(1), 1);
+    const shift = records[1] - 24;
+    const over = WAKAAMA_OBSERVE.slice(1).filter(([, , caplen]) => caplen > 100).length;
+    expect(over).toBeGreaterThan(1);
+    const first = WAKAAMA_OBSERVE.slice(1).findIndex(([, , caplen]) => caplen > 100);
     expect(info.warnings).toEqual([
-      `${path}: corrupt record at byte ${at} (frame 10 captured length 129 exceeds snaplen 128); stopped there`,
+      `${path}: frame ${first + 1} at byte ${records[first + 1] - shift} captured length ${WAKAAMA_OBSERVE[first + 1][2]} exceeds snaplen 100; kept (and ${over - 1} more like it)`,
+    ]);
+  });
+
+  it('stops at a record over the snaplen and over any link type\'s largest snapshot', async () => {
+    const body = Buffer.alloc(300_000, 0xab);
+    const file = repeatedPcap(observe.subarray(0, 24), 3, body);
+    file.writeUInt32LE(65535, 16);
+    const path = tempFile('huge-record.pcap', file);
+    const { info, packets } = await collect(path);
+    expect(packets).toHaveLength(0);
+    expect(info.warnings).toEqual([
+      `${path}: corrupt record at byte 24 (frame 1 captured length 300000 exceeds snaplen 65535 and the 262144-byte maximum); stopped there`,
     ]);
   });
 

@@ -23,7 +23,7 @@ const packetBlocks = blockOffsets(observe).slice(2);
 describe('pcapng from Wireshark tools', () => {
   it('reads a µs capture as tshark does', async () => {
     const { info, packets } = await collect(fixture('wakaama-observe.pcapng'));
-    expect(info).toEqual({ format: 'pcapng', packets: 21, bytesRead: 2588, linkTypes: [1], warnings: [] });
+    expect(info).toEqual({ format: 'pcapng', packets: 21, bytesRead: 2588, linkTypes: [1], warnings: [], interrupted: false });
     expectPackets(packets, WAKAAMA_OBSERVE, 1);
     expect(packets.every((p) => p.data.readUInt16BE(12) === 0x0800)).toBe(true);
   });

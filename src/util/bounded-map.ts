@@ -39,6 +39,9 @@ export class OverflowCounters {
   }
 }
 
+/** Every entry counts as one toward the bound. */
+const entryWeight = (): number => 1;
+
 /**
  * A map with a hard bound on its entries: inserting past the bound drops the least recently
  * used entry and counts it. Every operation is O(1) at any size.
@@ -46,7 +49,7 @@ export class OverflowCounters {
  * Why not a plain Map evicted through `map.keys().next()`: V8 keeps deleted entries as
  * tombstones at the front of the table until it rehashes, and each such eviction walks past
  * all of them, which made cost per packet grow with the number of endpoints. lru-cache keeps
- * its order in index-linked typed arrays instead.
+ * its order in index-linked arrays instead.
  */
 export class BoundedMap<K extends {}, V extends {}> {
   private readonly cache: LRUCache<K, V>;
@@ -54,13 +57,21 @@ export class BoundedMap<K extends {}, V extends {}> {
 
   /**
    * `counters`: where the table reports its overflow (the run's OverflowCounters); a table
-   * made without one still counts (`evicted`).
+   * made without one still counts (`evicted`). `onEvict`: told of each entry dropped for room,
+   * for tables whose entries other indexes point to.
    */
-  constructor(readonly table: string, readonly bound: number, counters?: OverflowCounters) {
+  constructor(readonly table: string, readonly bound: number, counters?: OverflowCounters, onEvict?: (key: K, value: V) => void) {
+    // The bound is given as maxSize (each entry weighing 1), not as max: given max, lru-cache
+    // allocates and fills arrays for the whole bound up front, so a table sized for a million
+    // endpoints would cost its full memory and a start-up delay even on a ten-packet capture.
+    // Given maxSize, its arrays grow with the entries actually held.
     this.cache = new LRUCache<K, V>({
-      max: bound,
-      dispose: (_value, _key, reason) => {
-        if (reason === 'evict') this.dropped++;
+      maxSize: bound,
+      sizeCalculation: entryWeight,
+      dispose: (value, key, reason) => {
+        if (reason !== 'evict') return;
+        this.dropped++;
+        onEvict?.(key, value);
       },
     });
     counters?.register(table, bound, () => this.dropped);
@@ -105,6 +116,11 @@ export class BoundedMap<K extends {}, V extends {}> {
   /** Values, most recently used first. */
   values(): IterableIterator<V> {
     return this.cache.values();
+  }
+
+  /** Values, least recently used first (for a table kept in insertion order: oldest first). */
+  valuesOldestFirst(): IterableIterator<V> {
+    return this.cache.rvalues();
   }
 
   /** Entries, most recently used first. */

@@ -57,8 +57,8 @@ export class BoundedMap<K extends {}, V extends {}> {
 
   /**
    * `counters`: where the table reports its overflow (the run's OverflowCounters); a table
-   * made without one still counts (`evicted`). `onEvict`: told of each entry dropped for room,
-   * for tables whose entries other indexes point to.
+   * made without one still counts (`evicted`). `onEvict`: told of each entry dropped for room
+   * (once it is out of the table), for tables whose entries other indexes point to.
    */
   constructor(readonly table: string, readonly bound: number, counters?: OverflowCounters, onEvict?: (key: K, value: V) => void) {
     // The bound is given as maxSize (each entry weighing 1), not as max: given max, lru-cache
@@ -68,7 +68,9 @@ export class BoundedMap<K extends {}, V extends {}> {
     this.cache = new LRUCache<K, V>({
       maxSize: bound,
       sizeCalculation: entryWeight,
-      dispose: (value, key, reason) => {
+      // disposeAfter, not dispose: lru-cache calls dispose while the entry is still in its
+      // lists, where an onEvict that touches the table would corrupt them.
+      disposeAfter: (value, key, reason) => {
         if (reason !== 'evict') return;
         this.dropped++;
         onEvict?.(key, value);

@@ -62,6 +62,17 @@ describe('BoundedMap', () => {
     expect([...m.values()]).toEqual([5, 4]);
   });
 
+  it('onEvict may use the table: the dropped entry is already gone', () => {
+    const seen: string[] = [];
+    const m = new BoundedMap<string, number>('t', 2, undefined, (k) => {
+      seen.push(`${k}:${m.has(k)}:${m.size}`);
+      m.delete('never-there');
+    });
+    for (const k of ['a', 'b', 'c', 'd']) m.set(k, 0);
+    expect(seen).toEqual(['a:false:2', 'b:false:2']);
+    expect([...m.entries()].map(([k]) => k)).toEqual(['d', 'c']);
+  });
+
   it('a table bounded at millions of entries takes no memory for entries it has not held', () => {
     // Preallocating for the bound would take two 4M-slot arrays (64 MB of heap) here.
     const before = process.memoryUsage().heapUsed;

@@ -1,4 +1,5 @@
 import type { CoapEvent, CoapMessage, ExchangeRecord } from '../coap/index.js';
+import type { OverflowCounters } from '../util/bounded-map.js';
 import { classifyRequest } from './classify.js';
 import { EndpointDirectory } from './endpoints.js';
 import { isObjectPath, type Operation } from './operations.js';
@@ -39,14 +40,24 @@ interface RequestTag {
 
 const NO_RECORDS: Lwm2mRecord[] = [];
 
-export class Lwm2mStage {
-  private readonly directory = new EndpointDirectory();
-
+export interface Lwm2mStageOptions {
   /**
-   * `payloads` false: bodies are not read (records, objects and links stay empty, no payload
-   * error); the state thread of `analyze --threads 2` reads them with readPayload.
+   * false: bodies are not read (records, objects and links stay empty, no payload error); the
+   * state thread of `analyze --threads 2` reads them with readPayload. Default true.
    */
-  constructor(private readonly payloads = true) {}
+  payloads?: boolean;
+  /** Where the stage's bounded tables report entries they dropped. */
+  counters?: OverflowCounters;
+}
+
+export class Lwm2mStage {
+  private readonly directory: EndpointDirectory;
+  private readonly payloads: boolean;
+
+  constructor(opts: Lwm2mStageOptions = {}) {
+    this.directory = new EndpointDirectory(opts.counters);
+    this.payloads = opts.payloads ?? true;
+  }
 
   handle(e: CoapEvent): Lwm2mInfo | null {
     const msg = e.msg;

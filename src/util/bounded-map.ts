@@ -120,11 +120,6 @@ export class BoundedMap<K extends {}, V extends {}> {
     return this.cache.values();
   }
 
-  /** Values, least recently used first (for a table kept in insertion order: oldest first). */
-  valuesOldestFirst(): IterableIterator<V> {
-    return this.cache.rvalues();
-  }
-
   /** Entries, most recently used first. */
   entries(): IterableIterator<[K, V]> {
     return this.cache.entries();

@@ -26,9 +26,10 @@ export class EndpointDirectory {
   /** addresses that were sent a Bootstrap-Request. */
   private readonly bootstrapServers: BoundedMap<string, true>;
 
-  constructor(counters?: OverflowCounters) {
-    this.locations = new BoundedMap('lwm2m.registration-locations', MAX_ENDPOINT_ENTRIES, counters);
-    this.clients = new BoundedMap('lwm2m.client-addresses', MAX_ENDPOINT_ENTRIES, counters);
+  /** `entries`: the bound of the location and client-address tables (smaller only in tests). */
+  constructor(counters?: OverflowCounters, entries = MAX_ENDPOINT_ENTRIES) {
+    this.locations = new BoundedMap('lwm2m.registration-locations', entries, counters);
+    this.clients = new BoundedMap('lwm2m.client-addresses', entries, counters);
     this.bootstrapServers = new BoundedMap('lwm2m.bootstrap-servers', MAX_BOOTSTRAP_SERVERS, counters);
   }
 

@@ -19,16 +19,23 @@ export interface TableOverflow {
  * number of tables, so this list does not grow with traffic.
  */
 export class OverflowCounters {
-  private readonly tables: { readonly table: string; readonly bound: number; readonly evictions: () => number }[] = [];
+  private readonly registered: { readonly table: string; readonly bound: number; readonly evictions: () => number }[] = [];
 
   register(table: string, bound: number, evictions: () => number): void {
-    this.tables.push({ table, bound, evictions });
+    this.registered.push({ table, bound, evictions });
+  }
+
+  /** Every table registered, with its bound, in the order they registered (one entry per name). */
+  tables(): { table: string; bound: number }[] {
+    const byName = new Map<string, { table: string; bound: number }>();
+    for (const t of this.registered) if (!byName.has(t.table)) byName.set(t.table, { table: t.table, bound: t.bound });
+    return [...byName.values()];
   }
 
   /** The tables that dropped entries, with how many (tables of the same name added together). */
   overflows(): TableOverflow[] {
     const byName = new Map<string, { table: string; bound: number; evicted: number }>();
-    for (const t of this.tables) {
+    for (const t of this.registered) {
       const evicted = t.evictions();
       if (evicted === 0) continue;
       const seen = byName.get(t.table);

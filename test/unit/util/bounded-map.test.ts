@@ -46,6 +46,7 @@ describe('BoundedMap', () => {
     for (let i = 0; i < 5; i++) a.set(i, i);
     for (let i = 0; i < 3; i++) b.set(i, i);
     expect(counters.overflows()).toEqual([{ table: 'dtls.sessions', bound: 2, evicted: 4 }]);
+    expect(counters.tables()).toEqual([{ table: 'dtls.sessions', bound: 2 }, { table: 'quiet', bound: 2 }]);
   });
 
   it('tells onEvict of each dropped entry (not of deletes or replacements)', () => {

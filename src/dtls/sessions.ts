@@ -162,9 +162,10 @@ export class KnownEndpoints {
     this.byAddress = new BoundedMap('dtls.endpoint-by-address', bound, counters);
   }
 
+  /** An endpoint named at a client address (the lookups mark entries already there as recently seen). */
   seen(endpoint: string, client: string): void {
-    this.names.set(endpoint, true);
-    this.byAddress.set(client, endpoint);
+    if (this.names.get(endpoint) === undefined) this.names.set(endpoint, true);
+    if (this.byAddress.get(client) !== endpoint) this.byAddress.set(client, endpoint);
   }
 
   isEndpoint(name: string): boolean {

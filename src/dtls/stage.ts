@@ -3,18 +3,17 @@ import type { EndpointIdentified } from '../lwm2m/index.js';
 import type { OverflowCounters } from '../util/bounded-map.js';
 import { decryptSessionRecord } from './decrypt.js';
 import { CLIENT_HELLO, HandshakeReader, helloRandom, incompleteReason } from './handshake.js';
-import { parseAlert, parseHandshakes, parseRecords, type DtlsRecord } from './parser.js';
+import { SessionLifecycle } from './lifecycle.js';
+import { parseHandshakes, parseRecords, type DtlsRecord } from './parser.js';
 import { KnownEndpoints, SessionTable, markError, newSession, type Side, type Tracked } from './sessions.js';
-import { alertDescription, alertLevel, versionName } from './suites.js';
-import type { DtlsChange, DtlsEvent, DtlsSession, DtlsStats, PskKeys } from './types.js';
+import { versionName } from './suites.js';
+import type { DtlsEvent, DtlsSession, DtlsStats, PskKeys } from './types.js';
 
 const CHANGE_CIPHER_SPEC = 20;
 const ALERT = 21;
 const HANDSHAKE = 22;
 const APPLICATION_DATA = 23;
 const TLS12_CID = 25;
-
-const MAX_ALERTS = 32;
 
 /**
  * Sessions kept at once unless DtlsStageOptions.maxSessions says otherwise; the least recently
@@ -51,8 +50,8 @@ export class DtlsStage {
   private readonly ports: Set<number>;
   private readonly heuristic: boolean;
   private readonly keys: PskKeys;
-  private readonly onEvent: ((e: DtlsEvent) => void) | undefined;
   private readonly sessions: SessionTable;
+  private readonly lifecycle: SessionLifecycle;
   private readonly endpoints: KnownEndpoints;
   private readonly handshakes: HandshakeReader;
   private nextId = 1;
@@ -61,12 +60,12 @@ export class DtlsStage {
     this.ports = new Set([5683, 5684, ...(opts.ports ?? [])]);
     this.heuristic = opts.heuristic ?? true;
     this.keys = opts.keys ?? new Map();
-    this.onEvent = opts.onEvent;
+    this.lifecycle = new SessionLifecycle(this.stats, opts.onEvent);
     this.sessions = new SessionTable(Math.max(1, opts.maxSessions ?? DEFAULT_MAX_SESSIONS), opts.counters, () => this.stats.evicted++);
     this.endpoints = new KnownEndpoints(MAX_KNOWN_ENDPOINTS, opts.counters);
     this.handshakes = new HandshakeReader({
-      emit: (t, change, frame, ts) => this.emit(t, change, frame, ts),
-      fail: (t, frame, ts, reason) => this.fail(t, frame, ts, reason),
+      emit: (t, change, frame, ts) => this.lifecycle.emit(t, change, frame, ts),
+      fail: (t, frame, ts, reason) => this.lifecycle.fail(t, frame, ts, reason),
       pskIdentity: (t, identity) => this.pskIdentity(t, identity),
       suiteChosen: (name) => this.stats.suites.set(name, (this.stats.suites.get(name) ?? 0) + 1),
     });
@@ -115,7 +114,7 @@ export class DtlsStage {
   /** End of input: handshakes still open have failed. */
   finish(): void {
     for (const t of this.sessions.inStartOrder()) {
-      if (t.s.state === 'handshake') this.fail(t, null, t.s.lastSeen, incompleteReason(t, 'before the end of the capture'));
+      if (t.s.state === 'handshake') this.lifecycle.fail(t, null, t.s.lastSeen, incompleteReason(t, 'before the end of the capture'));
     }
   }
 
@@ -127,13 +126,13 @@ export class DtlsStage {
   endpointIdentified(e: EndpointIdentified): void {
     if (e.viaDtls) {
       const t = this.sessions.find(e.client, e.server);
-      if (t) this.link(t, e.endpoint, e.frame, e.ts);
+      if (t) this.lifecycle.link(t, e.endpoint, e.frame, e.ts);
       return;
     }
     this.endpoints.seen(e.endpoint, e.client);
     if (this.sessions.size === 0) return;
     for (const t of [this.sessions.latestOfIdentity(e.endpoint), this.sessions.latestOfClient(e.client)]) {
-      if (t !== undefined && t.s.endpoint === null) this.link(t, e.endpoint, e.frame, e.ts);
+      if (t !== undefined && t.s.endpoint === null) this.lifecycle.link(t, e.endpoint, e.frame, e.ts);
     }
   }
 
@@ -153,10 +152,6 @@ export class DtlsStage {
     this.sessions.add(t);
     this.stats.sessions++;
     return t;
-  }
-
-  private emit(t: Tracked, change: DtlsChange, frame: number | null, ts: number): void {
-    this.onEvent?.({ ts, frame, change, session: t.s });
   }
 
   private record(d: Datagram, r: DtlsRecord, t: Tracked | undefined, plain: (d: Datagram) => void): Tracked {
@@ -199,11 +194,11 @@ export class DtlsStage {
         break;
       case ALERT:
         if (r.epoch === 0) {
-          this.alert(t, d, r.fragment);
+          this.lifecycle.alert(t, d, r.fragment);
         } else {
           const inner = this.decrypt(t, d, r, sender);
-          if (inner === null || inner === undefined) this.encryptedAlert(t, d);
-          else this.alert(t, d, inner);
+          if (inner === null || inner === undefined) this.lifecycle.encryptedAlert(t, d);
+          else this.lifecycle.alert(t, d, inner);
         }
         break;
       case HANDSHAKE: {
@@ -213,14 +208,14 @@ export class DtlsStage {
         if (!sender.finished) {
           sender.finished = true;
           t.s.handshakeSeen ||= t.clientHello;
-          this.checkEstablished(t, d);
+          this.lifecycle.checkEstablished(t, d);
         }
         break;
       }
       case APPLICATION_DATA:
       case TLS12_CID: {
         t.s.appDataBytes += r.fragment.length;
-        if (t.s.state === 'handshake') this.establish(t, d);
+        if (t.s.state === 'handshake') this.lifecycle.establish(t, d);
         if (r.contentType === TLS12_CID) break; // RFC 9146 records: decryption not supported
         const inner = this.decrypt(t, d, r, sender);
         if (inner !== null && inner !== undefined) {
@@ -244,8 +239,8 @@ export class DtlsStage {
 
   /** A new handshake on an address pair ends the previous session. */
   private replace(t: Tracked, d: Datagram): void {
-    if (t.s.state === 'handshake') this.fail(t, d.frame, d.ts, incompleteReason(t, 'before the client started a new one'));
-    else if (t.s.state === 'established') this.close(t, d.frame, d.ts, 'a new handshake on the same addresses');
+    if (t.s.state === 'handshake') this.lifecycle.fail(t, d.frame, d.ts, incompleteReason(t, 'before the client started a new one'));
+    else if (t.s.state === 'established') this.lifecycle.close(t, d.frame, d.ts, 'a new handshake on the same addresses');
     this.sessions.forget(t);
   }
 
@@ -260,68 +255,10 @@ export class DtlsStage {
     }
   }
 
-  private alert(t: Tracked, d: Datagram, body: Buffer): void {
-    const a = parseAlert(body);
-    if (a.error !== null) {
-      markError(t, a.error);
-      return;
-    }
-    const level = alertLevel(a.value.level);
-    const description = alertDescription(a.value.description);
-    this.addAlert(t, d, level, description);
-    if (a.value.level === 2) {
-      if (t.s.state === 'handshake') this.fail(t, d.frame, d.ts, `fatal alert ${description}`);
-      else if (t.s.state === 'established') this.close(t, d.frame, d.ts, `fatal alert ${description}`);
-    } else if (a.value.description === 0 && t.s.state !== 'closed' && t.s.state !== 'failed') {
-      this.close(t, d.frame, d.ts, 'close_notify');
-    }
-  }
-
-  private encryptedAlert(t: Tracked, d: Datagram): void {
-    this.addAlert(t, d, 'encrypted', 'encrypted');
-    if (t.s.state === 'handshake') this.fail(t, d.frame, d.ts, 'encrypted alert during the handshake');
-    else if (t.s.state === 'established') this.close(t, d.frame, d.ts, 'encrypted alert (close_notify or fatal)');
-  }
-
-  private addAlert(t: Tracked, d: Datagram, level: string, description: string): void {
-    if (t.s.alerts.length < MAX_ALERTS) t.s.alerts.push({ ts: d.ts, frame: d.frame, level, description, from: d.src });
-    this.emit(t, 'alert', d.frame, d.ts);
-  }
-
-  private checkEstablished(t: Tracked, d: Datagram): void {
-    if (t.s.state === 'handshake' && t.client.finished && t.server.finished) this.establish(t, d);
-  }
-
-  private establish(t: Tracked, d: Datagram): void {
-    t.s.state = 'established';
-    this.stats.established++;
-    this.emit(t, 'established', d.frame, d.ts);
-  }
-
-  private fail(t: Tracked, frame: number | null, ts: number, reason: string): void {
-    t.s.state = 'failed';
-    t.s.reason = reason;
-    this.stats.failed++;
-    this.emit(t, 'handshake-failed', frame, ts);
-  }
-
-  private close(t: Tracked, frame: number | null, ts: number, reason: string): void {
-    t.s.state = 'closed';
-    t.s.reason = reason;
-    this.stats.closed++;
-    this.emit(t, 'closed', frame, ts);
-  }
-
-  private link(t: Tracked, endpoint: string, frame: number, ts: number): void {
-    if (t.s.endpoint === endpoint) return;
-    t.s.endpoint = endpoint;
-    this.emit(t, 'endpoint', frame, ts);
-  }
-
   /** Decrypts an encrypted record (see decryptSessionRecord), reporting a failure as it happens. */
   private decrypt(t: Tracked, d: Datagram, r: DtlsRecord, sender: Side): Buffer | null | undefined {
     const inner = decryptSessionRecord(t, d, r, sender, this.keys);
-    if (inner === undefined) this.emit(t, 'decryption-failed', d.frame, d.ts);
+    if (inner === undefined) this.lifecycle.emit(t, 'decryption-failed', d.frame, d.ts);
     return inner;
   }
 }

@@ -1,4 +1,5 @@
 import type { CoapEvent, CoapMessage, ExchangeRecord } from '../coap/index.js';
+import type { OverflowCounters } from '../util/bounded-map.js';
 import { classifyRequest } from './classify.js';
 import { endpointName } from './endpoint-name.js';
 import { EndpointDirectory } from './endpoints.js';
@@ -40,14 +41,23 @@ interface RequestTag {
 
 const NO_RECORDS: Lwm2mRecord[] = [];
 
+export interface Lwm2mStageOptions {
+  /** Where the stage's bounded tables report entries they dropped. */
+  counters?: OverflowCounters;
+}
+
 export class Lwm2mStage {
-  private readonly directory = new EndpointDirectory();
+  private readonly directory: EndpointDirectory;
   /**
    * The reading of each remembered exchange (request, observation, confirmable response), so
    * that its answers get the same one. The CoAP stage owns the records and forgets them; a weak
    * map forgets the reading with them, so this table needs no bound of its own.
    */
   private readonly tags = new WeakMap<ExchangeRecord, RequestTag>();
+
+  constructor(opts: Lwm2mStageOptions = {}) {
+    this.directory = new EndpointDirectory(opts.counters);
+  }
 
   handle(e: CoapEvent): Lwm2mInfo | null {
     const msg = e.msg;

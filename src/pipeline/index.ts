@@ -3,7 +3,8 @@ import { CoapStage, MAX_BODY, type CoapEvent, type CoapStageOptions } from '../c
 import { PacketDecoder } from '../decode/index.js';
 import type { Datagram } from '../decode/types.js';
 import { DtlsStage, type DtlsEvent, type PskKeys } from '../dtls/index.js';
-import { Lwm2mStage, type Lwm2mInfo } from '../lwm2m/index.js';
+import { Lwm2mStage, endpointIdentified, type Lwm2mInfo } from '../lwm2m/index.js';
+import { OverflowCounters } from '../util/bounded-map.js';
 
 /** One CoAP message as the analysis pipeline hands it to outputs. */
 export interface AnalyzedMessage {
@@ -23,8 +24,8 @@ export interface PipelineOptions extends CoapStageOptions {
 /**
  * Wires the stages in their one direction: frame → decode → (DTLS →) CoAP → LwM2M → sink.
  * UDP datagrams of DTLS flows go to the DTLS stage; what it decrypts comes back as datagrams
- * for the CoAP stage. LwM2M endpoint names flow back to the DTLS stage only as plain values
- * (name, addresses) the pipeline hands it, to link sessions to endpoints.
+ * for the CoAP stage. Endpoints the LwM2M layer identifies flow back to the DTLS stage only as
+ * plain values (EndpointIdentified) the pipeline hands it, to link sessions to endpoints.
  * The same pipeline serves offline files and live capture.
  */
 export class AnalysisPipeline {
@@ -32,20 +33,21 @@ export class AnalysisPipeline {
   readonly coap: CoapStage;
   readonly lwm2m: Lwm2mStage;
   readonly dtls: DtlsStage;
+  /** Every bounded table of the stages: which bounds were reached, and how many entries each dropped. */
+  readonly overflow = new OverflowCounters();
   private readonly onDatagram;
   private readonly onCoap;
 
   constructor(sink: MessageSink, opts: PipelineOptions = {}) {
     this.coap = new CoapStage(opts);
-    this.lwm2m = new Lwm2mStage();
-    this.dtls = new DtlsStage({ ports: opts.ports, heuristic: opts.heuristic, keys: opts.psk, onEvent: opts.onDtls });
+    this.lwm2m = new Lwm2mStage({ counters: this.overflow });
+    this.dtls = new DtlsStage({ ports: opts.ports, heuristic: opts.heuristic, keys: opts.psk, counters: this.overflow, onEvent: opts.onDtls });
     // Callbacks are bound once: the hot path must not allocate closures per packet.
     this.onCoap = (e: CoapEvent) => {
       const lwm2m = this.lwm2m.handle(e);
       sink({ coap: e, lwm2m });
-      if (lwm2m !== null && e.match.role === 'request' && lwm2m.endpoint !== null && (e.transport === 'dtls' || LINKING_OPERATIONS.has(lwm2m.operation))) {
-        this.dtls.endpointSeen(lwm2m.endpoint, e.src, e.dst, e.transport === 'dtls', e.frame, e.ts);
-      }
+      const identified = lwm2m === null ? null : endpointIdentified(e, lwm2m);
+      if (identified !== null) this.dtls.endpointIdentified(identified);
     };
     const plain = (d: Datagram) => this.coap.handle(d, this.onCoap);
     this.onDatagram = (d: Datagram) => {
@@ -80,6 +82,3 @@ export class AnalysisPipeline {
     return lines;
   }
 }
-
-/** Requests that name their sender's endpoint: what links a DTLS session by client address or PSK identity. */
-const LINKING_OPERATIONS = new Set<string>(['register', 'update', 'bootstrap-request', 'bootstrap-pack-request']);

@@ -19,16 +19,23 @@ export interface TableOverflow {
  * number of tables, so this list does not grow with traffic.
  */
 export class OverflowCounters {
-  private readonly tables: { readonly table: string; readonly bound: number; readonly evictions: () => number }[] = [];
+  private readonly registered: { readonly table: string; readonly bound: number; readonly evictions: () => number }[] = [];
 
   register(table: string, bound: number, evictions: () => number): void {
-    this.tables.push({ table, bound, evictions });
+    this.registered.push({ table, bound, evictions });
+  }
+
+  /** Every table registered, with its bound, in the order they registered (one entry per name). */
+  tables(): { table: string; bound: number }[] {
+    const byName = new Map<string, { table: string; bound: number }>();
+    for (const t of this.registered) if (!byName.has(t.table)) byName.set(t.table, { table: t.table, bound: t.bound });
+    return [...byName.values()];
   }
 
   /** The tables that dropped entries, with how many (tables of the same name added together). */
   overflows(): TableOverflow[] {
     const byName = new Map<string, { table: string; bound: number; evicted: number }>();
-    for (const t of this.tables) {
+    for (const t of this.registered) {
       const evicted = t.evictions();
       if (evicted === 0) continue;
       const seen = byName.get(t.table);
@@ -39,6 +46,9 @@ export class OverflowCounters {
   }
 }
 
+/** Every entry counts as one toward the bound. */
+const entryWeight = (): number => 1;
+
 /**
  * A map with a hard bound on its entries: inserting past the bound drops the least recently
  * used entry and counts it. Every operation is O(1) at any size.
@@ -46,7 +56,7 @@ export class OverflowCounters {
  * Why not a plain Map evicted through `map.keys().next()`: V8 keeps deleted entries as
  * tombstones at the front of the table until it rehashes, and each such eviction walks past
  * all of them, so that cost per packet grows with the number of endpoints. lru-cache keeps
- * its order in index-linked typed arrays instead.
+ * its order in index-linked arrays instead.
  */
 export class BoundedMap<K extends {}, V extends {}> {
   private readonly cache: LRUCache<K, V>;
@@ -54,13 +64,23 @@ export class BoundedMap<K extends {}, V extends {}> {
 
   /**
    * `counters`: where the table reports its overflow (the run's OverflowCounters); a table
-   * made without one still counts (`evicted`).
+   * made without one still counts (`evicted`). `onEvict`: told of each entry dropped for room
+   * (once it is out of the table), for tables whose entries other indexes point to.
    */
-  constructor(readonly table: string, readonly bound: number, counters?: OverflowCounters) {
+  constructor(readonly table: string, readonly bound: number, counters?: OverflowCounters, onEvict?: (key: K, value: V) => void) {
+    // The bound is given as maxSize (each entry weighing 1), not as max: given max, lru-cache
+    // allocates and fills arrays for the whole bound up front, so a table sized for a million
+    // endpoints would cost its full memory and a start-up delay even on a ten-packet capture.
+    // Given maxSize, its arrays grow with the entries actually held.
     this.cache = new LRUCache<K, V>({
-      max: bound,
-      dispose: (_value, _key, reason) => {
-        if (reason === 'evict') this.dropped++;
+      maxSize: bound,
+      sizeCalculation: entryWeight,
+      // disposeAfter, not dispose: lru-cache calls dispose while the entry is still in its
+      // lists, where an onEvict that touches the table would corrupt them.
+      disposeAfter: (value, key, reason) => {
+        if (reason !== 'evict') return;
+        this.dropped++;
+        onEvict?.(key, value);
       },
     });
     counters?.register(table, bound, () => this.dropped);

@@ -99,7 +99,7 @@ describe('DTLS session table', () => {
     send(false, record(22, 0, 1, handshake(2, 1, serverHello(0xc0a8))));
     send(true, record(22, 0, 1, handshake(16, 1, vec(2, Buffer.from('meter-7')))));
     expect(events.at(-1)!.session.endpoint).toBeNull();
-    s.endpointSeen('meter-7', '192.0.2.1:1234', '10.0.0.1:5683', false, 99, 1);
+    s.endpointIdentified({ endpoint: 'meter-7', client: '192.0.2.1:1234', server: '10.0.0.1:5683', viaDtls: false, frame: 99, ts: 1 });
     expect(events.at(-1)).toMatchObject({ change: 'endpoint', frame: 99 });
     expect(events.at(-1)!.session.endpoint).toBe('meter-7');
   });

@@ -46,5 +46,39 @@ describe('BoundedMap', () => {
     for (let i = 0; i < 5; i++) a.set(i, i);
     for (let i = 0; i < 3; i++) b.set(i, i);
     expect(counters.overflows()).toEqual([{ table: 'dtls.sessions', bound: 2, evicted: 4 }]);
+    expect(counters.tables()).toEqual([{ table: 'dtls.sessions', bound: 2 }, { table: 'quiet', bound: 2 }]);
+  });
+
+  it('tells onEvict of each dropped entry (not of deletes or replacements)', () => {
+    const dropped: [string, number][] = [];
+    const m = new BoundedMap<string, number>('t', 2, undefined, (k, v) => dropped.push([k, v]));
+    m.set('a', 1);
+    m.set('b', 2);
+    m.set('b', 3);
+    m.delete('a');
+    m.set('c', 4);
+    m.set('d', 5);
+    expect(dropped).toEqual([['b', 3]]);
+    expect([...m.values()]).toEqual([5, 4]);
+  });
+
+  it('onEvict may use the table: the dropped entry is already gone', () => {
+    const seen: string[] = [];
+    const m = new BoundedMap<string, number>('t', 2, undefined, (k) => {
+      seen.push(`${k}:${m.has(k)}:${m.size}`);
+      m.delete('never-there');
+    });
+    for (const k of ['a', 'b', 'c', 'd']) m.set(k, 0);
+    expect(seen).toEqual(['a:false:2', 'b:false:2']);
+    expect([...m.entries()].map(([k]) => k)).toEqual(['d', 'c']);
+  });
+
+  it('a table bounded at millions of entries takes no memory for entries it has not held', () => {
+    // Preallocating for the bound would take two 4M-slot arrays (64 MB of heap) here.
+    const before = process.memoryUsage().heapUsed;
+    const m = new BoundedMap<number, number>('t', 2 ** 22);
+    m.set(1, 1);
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(16 << 20);
+    expect(m.get(1)).toBe(1);
   });
 });

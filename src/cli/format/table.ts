@@ -1,4 +1,4 @@
-import { sanitizeForTerminal } from '../terminal.js';
+import { sanitizeForTerminal } from '../../util/terminal-text.js';
 
 /** Left-aligned columns for a terminal; every cell is sanitized (cells come off the network). */
 export function renderTable(headers: string[], rows: Array<Array<string | number | null>>): string {

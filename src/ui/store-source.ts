@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { eventFromRow, openForReading, StoreError } from '../store/index.js';
+import { eventFromRow, openForReading, storeCall, StoreError } from '../store/index.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
   type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, type FlowMessage, type FlowPage,
@@ -48,17 +48,35 @@ export class StoreSource implements DashboardSource {
   private cachedOverview: Overview | null = null;
   /** Row counts by query: a stored run does not change, and a redraw asks for the count first. */
   private readonly totals = new Map<string, number>();
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: { follow?: boolean } = {}) {
     this.follow = opts.follow === true;
     const row = (run === undefined
-      ? db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get()
-      : db.prepare('SELECT * FROM runs WHERE id = ?').get(run)) as Row | undefined;
+      ? this.query('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get()
+      : this.query('SELECT * FROM runs WHERE id = ?').get(run)) as Row | undefined;
     if (!row) throw new StoreError(run === undefined ? `database ${dbPath} holds no run` : `database ${dbPath} has no run ${run}`);
     this.run = row;
     this.runId = row.id as number;
-    this.hasSamples = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'resource_samples'").get() !== undefined;
-    this.storedMessages = db.prepare('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
+    this.hasSamples = this.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'resource_samples'").get() !== undefined;
+    this.storedMessages = this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
+  }
+
+  /**
+   * A query whose failure (a damaged file, a lock that outlasts the busy timeout) becomes one
+   * StoreError line. Statements are kept by text: their number is fixed by the code.
+   */
+  private query(sql: string): { get(...args: unknown[]): unknown; all(...args: unknown[]): unknown[] } {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = storeCall(this.dbPath, () => this.db.prepare(sql));
+      this.statements.set(sql, statement);
+    }
+    const s = statement;
+    return {
+      get: (...args) => storeCall(this.dbPath, () => s.get(...args)),
+      all: (...args) => storeCall(this.dbPath, () => s.all(...args)),
+    };
   }
 
   static open(path: string, run?: number, opts: { follow?: boolean } = {}): StoreSource {
@@ -79,8 +97,8 @@ export class StoreSource implements DashboardSource {
     const now = Date.now();
     if (now - this.lastLook < 1000) return this.changes;
     this.lastLook = now;
-    const run = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(this.runId) as Row;
-    const newest = this.db.prepare('SELECT MAX(id) AS id FROM events').get() as Row;
+    const run = this.query('SELECT * FROM runs WHERE id = ?').get(this.runId) as Row;
+    const newest = this.query('SELECT MAX(id) AS id FROM events').get() as Row;
     const state = `${run.messages}/${run.capture_end}/${run.finished_at}/${run.packets_received ?? ''}/${newest.id}`;
     if (state !== this.lastState) {
       if (this.lastState !== '') this.changes++;
@@ -88,7 +106,7 @@ export class StoreSource implements DashboardSource {
       this.run = run;
       this.cachedOverview = null;
       this.totals.clear();
-      this.storedMessages ||= this.db.prepare('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
+      this.storedMessages ||= this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
     }
     return this.changes;
   }
@@ -96,7 +114,7 @@ export class StoreSource implements DashboardSource {
   now(): number {
     const end = this.run.capture_end as number | null;
     if (end !== null) return end;
-    const r = this.db.prepare('SELECT MAX(last_seen) AS t FROM endpoints WHERE run_id = ?').get(this.runId) as Row;
+    const r = this.query('SELECT MAX(last_seen) AS t FROM endpoints WHERE run_id = ?').get(this.runId) as Row;
     return (r.t as number | null) ?? (this.run.started_at as number);
   }
 
@@ -110,12 +128,12 @@ export class StoreSource implements DashboardSource {
     const packets = run.packets as number | null;
     const duration = start !== null && end !== null && end > start ? end - start : null;
     const byState: Record<string, number> = {};
-    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM endpoints WHERE run_id = ? GROUP BY state').all(id) as Row[]) {
+    for (const r of this.query('SELECT state, COUNT(*) AS n FROM endpoints WHERE run_id = ? GROUP BY state').all(id) as Row[]) {
       byState[r.state as string] = r.n as number;
     }
     const bySeverity: Record<string, number> = {};
     let events = 0;
-    for (const r of this.db.prepare('SELECT severity, COUNT(*) AS n FROM events WHERE run_id = ? OR run_id IS NULL GROUP BY severity').all(id) as Row[]) {
+    for (const r of this.query('SELECT severity, COUNT(*) AS n FROM events WHERE run_id = ? OR run_id IS NULL GROUP BY severity').all(id) as Row[]) {
       bySeverity[r.severity as string] = r.n as number;
       events += r.n as number;
     }
@@ -124,12 +142,12 @@ export class StoreSource implements DashboardSource {
     if (this.storedMessages && start !== null && duration !== null) {
       const bucket = Math.max(1, Math.ceil(duration / RATE_BUCKETS));
       series = new Array<number>(Math.floor(duration / bucket) + 1).fill(0);
-      const rows = this.db.prepare('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, COUNT(*) AS n FROM messages WHERE run_id = ? GROUP BY b').all(start, bucket, id) as Row[];
+      const rows = this.query('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, COUNT(*) AS n FROM messages WHERE run_id = ? GROUP BY b').all(start, bucket, id) as Row[];
       for (const r of rows) {
         const b = r.b as number;
         if (b >= 0 && b < series.length) series[b] = (r.n as number) / bucket;
       }
-      topTalkers = (this.db.prepare(`SELECT m.src AS address, COUNT(*) AS n,
+      topTalkers = (this.query(`SELECT m.src AS address, COUNT(*) AS n,
           (SELECT endpoint FROM endpoints e WHERE e.run_id = m.run_id AND e.address = m.src LIMIT 1) AS endpoint
         FROM messages m WHERE m.run_id = ? GROUP BY m.src ORDER BY n DESC LIMIT 8`).all(id) as Row[])
         .map((r) => ({ address: r.address as string, endpoint: r.endpoint as string | null, messages: r.n as number }));
@@ -168,7 +186,7 @@ export class StoreSource implements DashboardSource {
     const key = sql + '\u0000' + args.join('\u0000');
     let n = this.totals.get(key);
     if (n === undefined) {
-      n = (this.db.prepare(sql).get(...args) as Row).n as number;
+      n = (this.query(sql).get(...args) as Row).n as number;
       if (this.totals.size > 1000) this.totals.clear();
       this.totals.set(key, n);
     }
@@ -199,8 +217,8 @@ export class StoreSource implements DashboardSource {
           SELECT e.* FROM endpoints e ${where} ORDER BY ${SORT_SQL[q.sort]} ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?) p
           ORDER BY ${SORT_SQL[q.sort].replaceAll('e.', 'p.')} ${dir}, p.endpoint ${dir}`;
     const rows = (q.sort === 'events'
-      ? this.db.prepare(sql).all(this.runId, ...args, q.limit, q.offset)
-      : this.db.prepare(sql).all(...args, q.limit, q.offset)) as Row[];
+      ? this.query(sql).all(this.runId, ...args, q.limit, q.offset)
+      : this.query(sql).all(...args, q.limit, q.offset)) as Row[];
     return {
       total,
       offset: q.offset,
@@ -220,7 +238,7 @@ export class StoreSource implements DashboardSource {
   }
 
   endpoint(name: string): EndpointDetail | null {
-    const r = this.db.prepare('SELECT * FROM endpoints WHERE run_id = ? AND endpoint = ?').get(this.runId, name) as Row | undefined;
+    const r = this.query('SELECT * FROM endpoints WHERE run_id = ? AND endpoint = ?').get(this.runId, name) as Row | undefined;
     if (!r) return null;
     return {
       name,
@@ -243,17 +261,17 @@ export class StoreSource implements DashboardSource {
   }
 
   private history(name: string): RegistrationEvent[] {
-    const rows = this.db.prepare(`SELECT frame, ts, src, operation, record FROM messages
+    const rows = this.query(`SELECT frame, ts, src, operation, record FROM messages
       WHERE run_id = ? AND endpoint = ? AND operation IN ('register', 'update', 'deregister') ORDER BY frame DESC LIMIT ?`)
       .all(this.runId, name, HISTORY_LIMIT * 2) as Row[];
     return registrationHistory(rows.reverse().map((r) => parseRecord(r.record as string)).filter((m): m is MessageRecord => m !== null));
   }
 
   resources(name: string): ResourceValue[] {
-    const rows = this.db.prepare('SELECT * FROM resources WHERE run_id = ? AND endpoint = ?').all(this.runId, name) as Row[];
+    const rows = this.query('SELECT * FROM resources WHERE run_id = ? AND endpoint = ?').all(this.runId, name) as Row[];
     const series = new Map<string, Array<[number, number]>>();
     if (this.hasSamples) {
-      const samples = this.db.prepare(`SELECT path, ts, value FROM (
+      const samples = this.query(`SELECT path, ts, value FROM (
           SELECT path, ts, value, ROW_NUMBER() OVER (PARTITION BY path ORDER BY ts DESC) AS rn
           FROM resource_samples WHERE run_id = ? AND endpoint = ?) WHERE rn <= ? ORDER BY path, ts`)
         .all(this.runId, name, SERIES_LIMIT) as Row[];
@@ -274,7 +292,7 @@ export class StoreSource implements DashboardSource {
   }
 
   observations(name: string): ObservationSummary[] {
-    const rows = this.db.prepare('SELECT * FROM observations WHERE run_id = ? AND endpoint = ? ORDER BY id').all(this.runId, name) as Row[];
+    const rows = this.query('SELECT * FROM observations WHERE run_id = ? AND endpoint = ? ORDER BY id').all(this.runId, name) as Row[];
     return rows.map((r) => ({
       id: r.id as number,
       token: r.token as string,
@@ -299,7 +317,7 @@ export class StoreSource implements DashboardSource {
       };
     }
     const total = this.count('SELECT COUNT(*) AS n FROM messages WHERE run_id = ? AND endpoint = ?', [this.runId, name]);
-    const rows = this.db.prepare('SELECT record FROM messages WHERE run_id = ? AND endpoint = ? ORDER BY frame DESC LIMIT ? OFFSET ?')
+    const rows = this.query('SELECT record FROM messages WHERE run_id = ? AND endpoint = ? ORDER BY frame DESC LIMIT ? OFFSET ?')
       .all(this.runId, name, limit, offset) as Row[];
     const messages: FlowMessage[] = [];
     for (const r of rows.reverse()) {
@@ -334,7 +352,7 @@ export class StoreSource implements DashboardSource {
       args.push(contains(f.text), contains(f.text), contains(f.text));
     }
     const total = this.count(`SELECT COUNT(*) AS n FROM events ${where}`, args);
-    const rows = this.db.prepare(`SELECT * FROM events ${where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset) as Row[];
+    const rows = this.query(`SELECT * FROM events ${where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset) as Row[];
     return {
       total,
       offset: q.offset,

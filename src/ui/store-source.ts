@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { BoundedMap } from '../util/bounded-map.js';
 import { eventFromRow, openForReading, storeCall, StoreError } from '../store/index.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
@@ -15,15 +16,45 @@ const HISTORY_LIMIT = 200;
 /** Buckets of the overview's messages-per-second sparkline. */
 const RATE_BUCKETS = 120;
 
+/** ORDER BY of each sort key; the schema has an index on (run_id, expression, endpoint) for each but events. */
 const SORT_SQL: Record<EndpointSortKey, string> = {
   name: 'e.endpoint',
   state: 'e.state',
   address: 'e.address',
-  lifetime: 'e.expires_at',
+  // Deregistered endpoints have no expiry: they sort below every time, as NULL would.
+  lifetime: 'IFNULL(e.expires_at, -1)',
   lastSeen: 'e.last_seen',
   events: 'events',
   objects: 'json_array_length(e.objects)',
 };
+/**
+ * Sorts whose key is a plain column: a page next to the last one is read from the last one's
+ * boundary row (a row-value range of the index), whatever its depth. Expression keys cannot
+ * bound an index range that way and page from the nearer end of the list instead.
+ */
+const KEYSET_SORTS = new Set<EndpointSortKey>(['name', 'state', 'address', 'lastSeen']);
+
+/** An ordered list query, paged by the store source (see StoreSource.window). */
+interface OrderedQuery {
+  /** What identifies the list (filters and sort, not the offset): pages of one list share boundaries. */
+  list: string;
+  /** SELECT ... FROM ... WHERE ..., without ORDER BY; `args` are its parameters. */
+  select: string;
+  args: Array<string | number>;
+  /** Two sort expressions, the second unique (the tie-breaker), both selected as k0 and k1. */
+  keys: [string, string];
+  descending: boolean;
+  /** The keys are plain indexed columns: row-value ranges from a boundary row use the index. */
+  keyset: boolean;
+}
+
+/** The first row of the page of a list shown last, and its place: where a page near it starts. */
+interface Boundary {
+  offset: number;
+  first: [unknown, unknown];
+}
+/** Lists whose last page is remembered (views, sorts, filters lately looked at). */
+const BOUNDARY_LISTS = 16;
 
 /** LIKE pattern for a substring, with the wildcards in it escaped (ESCAPE '\'). */
 function contains(text: string): string {
@@ -49,6 +80,8 @@ export class StoreSource implements DashboardSource {
   /** Row counts by query: a stored run does not change, and a redraw asks for the count first. */
   private readonly totals = new Map<string, number>();
   private readonly statements = new Map<string, Database.Statement>();
+  /** The last page read of each list lately shown (a view's list keeps its place while another is looked at). */
+  private readonly boundaries = new BoundedMap<string, Boundary>('dashboard page boundaries', BOUNDARY_LISTS);
 
   constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: { follow?: boolean } = {}) {
     this.follow = opts.follow === true;
@@ -106,6 +139,7 @@ export class StoreSource implements DashboardSource {
       this.run = run;
       this.cachedOverview = null;
       this.totals.clear();
+      this.boundaries.clear();
       this.storedMessages ||= this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
     }
     return this.changes;
@@ -133,8 +167,13 @@ export class StoreSource implements DashboardSource {
     }
     const bySeverity: Record<string, number> = {};
     let events = 0;
-    for (const r of this.query('SELECT severity, COUNT(*) AS n FROM events WHERE run_id = ? OR run_id IS NULL GROUP BY severity').all(id) as Row[]) {
-      bySeverity[r.severity as string] = r.n as number;
+    // Two grouped counts, each one range of an index (an OR of both would not be).
+    const severityCounts = [
+      ...this.query('SELECT severity, COUNT(*) AS n FROM events WHERE run_id = ? GROUP BY severity').all(id),
+      ...this.query('SELECT severity, COUNT(*) AS n FROM events WHERE run_id IS NULL GROUP BY severity').all(),
+    ] as Row[];
+    for (const r of severityCounts) {
+      bySeverity[r.severity as string] = (bySeverity[r.severity as string] ?? 0) + (r.n as number);
       events += r.n as number;
     }
     let series: number[] = [];
@@ -193,6 +232,47 @@ export class StoreSource implements DashboardSource {
     return n;
   }
 
+  /**
+   * Rows offset..offset+limit of an ordered list of `total` rows without reading the rows before
+   * them: next to the last page, from its boundary row (keyset); otherwise from the nearer end of
+   * the list, where OFFSET walks the index at most half the list. Every query is one index range
+   * and LIMIT rows, so paging costs the same on the millionth row as on the first.
+   */
+  private window(o: OrderedQuery, total: number, offset: number, limit: number): Row[] {
+    if (limit <= 0 || offset >= total) return [];
+    const [k0, k1] = o.keys;
+    const run = (descending: boolean, after: { key: [unknown, unknown]; inclusive: boolean } | null, lim: number, off: number): Row[] => {
+      const dir = descending ? 'DESC' : 'ASC';
+      const range = after === null ? '' : ` AND (${k0}, ${k1}) ${descending ? '<' : '>'}${after.inclusive ? '=' : ''} (?, ?)`;
+      const sql = `${o.select}${range} ORDER BY ${k0} ${dir}, ${k1} ${dir} LIMIT ? OFFSET ?`;
+      return this.query(sql).all(...o.args, ...(after === null ? [] : after.key), lim, off) as Row[];
+    };
+    const b = o.keyset ? this.boundaries.get(o.list) : undefined;
+    const fromEnd = total - offset - limit;
+    // Rows OFFSET has to walk past, from the nearer end of the list.
+    const endCost = Math.min(offset, Math.max(0, fromEnd));
+    let rows: Row[];
+    if (b !== undefined && offset >= b.offset && offset - b.offset < endCost) {
+      // At or after the last page: forward from its first row.
+      rows = run(o.descending, { key: b.first, inclusive: true }, limit, offset - b.offset);
+    } else if (b !== undefined && offset < b.offset && b.offset - offset < endCost) {
+      // Before the last page: backwards from its first row (then forward from it when the page overlaps it).
+      const gap = b.offset - offset;
+      if (gap >= limit) rows = run(!o.descending, { key: b.first, inclusive: false }, limit, gap - limit).reverse();
+      else {
+        rows = run(!o.descending, { key: b.first, inclusive: false }, gap, 0).reverse();
+        rows = rows.concat(run(o.descending, { key: b.first, inclusive: true }, limit - rows.length, 0));
+      }
+    } else if (fromEnd > offset || fromEnd < 0) {
+      rows = run(o.descending, null, limit, offset);
+    } else {
+      rows = run(!o.descending, null, limit, fromEnd).reverse();
+    }
+    if (rows.length > 0) this.boundaries.set(o.list, { offset, first: [rows[0].k0, rows[0].k1] });
+    else this.boundaries.delete(o.list);
+    return rows;
+  }
+
   endpoints(q: EndpointQuery): Page<EndpointSummary> {
     const f = parseEndpointFilter(q.filter);
     let where = 'WHERE e.run_id = ?';
@@ -208,17 +288,22 @@ export class StoreSource implements DashboardSource {
     const total = this.count(`SELECT COUNT(*) AS n FROM endpoints e ${where}`, args);
     const dir = q.descending ? 'DESC' : 'ASC';
     const eventCount = '(SELECT COUNT(*) FROM events v WHERE v.endpoint = e.endpoint AND (v.run_id = e.run_id OR v.run_id IS NULL))';
-    // Event counts are looked up for the page only, unless they are the sort key (then once, grouped).
-    const sql = q.sort === 'events'
-      ? `SELECT e.*, json_array_length(e.objects) AS object_count, COALESCE(c.n, 0) AS events FROM endpoints e
+    let rows: Row[];
+    if (q.sort === 'events') {
+      // No index can order by a count of another table: the counts are grouped once per page (the one slow sort).
+      const sql = `SELECT e.*, json_array_length(e.objects) AS object_count, COALESCE(c.n, 0) AS events FROM endpoints e
           LEFT JOIN (SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id = ? OR run_id IS NULL GROUP BY endpoint) c ON c.endpoint = e.endpoint
-          ${where} ORDER BY events ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?`
-      : `SELECT p.*, json_array_length(p.objects) AS object_count, ${eventCount.replaceAll('e.', 'p.')} AS events FROM (
-          SELECT e.* FROM endpoints e ${where} ORDER BY ${SORT_SQL[q.sort]} ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?) p
-          ORDER BY ${SORT_SQL[q.sort].replaceAll('e.', 'p.')} ${dir}, p.endpoint ${dir}`;
-    const rows = (q.sort === 'events'
-      ? this.query(sql).all(this.runId, ...args, q.limit, q.offset)
-      : this.query(sql).all(...args, q.limit, q.offset)) as Row[];
+          ${where} ORDER BY events ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?`;
+      rows = this.query(sql).all(this.runId, ...args, q.limit, q.offset) as Row[];
+    } else {
+      // Event counts are looked up for the page's rows only.
+      rows = this.window({
+        list: `endpoints\u0000${q.sort}\u0000${q.descending}\u0000${q.filter}`,
+        select: `SELECT e.*, json_array_length(e.objects) AS object_count, ${eventCount} AS events,
+          ${SORT_SQL[q.sort]} AS k0, e.endpoint AS k1 FROM endpoints e ${where}`,
+        args, keys: [SORT_SQL[q.sort], 'e.endpoint'], descending: q.descending, keyset: KEYSET_SORTS.has(q.sort),
+      }, total, q.offset, q.limit);
+    }
     return {
       total,
       offset: q.offset,
@@ -329,11 +414,14 @@ export class StoreSource implements DashboardSource {
 
   events(q: EventQuery): Page<EventSummary> {
     const f = parseEventFilter(q.filter);
-    let where = 'WHERE (run_id = ? OR run_id IS NULL)';
+    // Rows of the run or of none. The + keeps the planner off the run index for the list (which
+    // the time index orders); the count adds two index ranges instead (see countEvents).
+    let where = 'WHERE (+run_id = ? OR +run_id IS NULL)';
     const args: Array<string | number> = [this.runId];
     const severities = f.severity ? [f.severity] : severitiesFrom(q.minSeverity);
     where += ` AND severity IN (${severities.map(() => '?').join(', ')})`;
     args.push(...severities);
+    const onlySeverity = q.endpoint === undefined && !f.rule && !f.endpoint && !f.text;
     if (q.endpoint !== undefined) {
       where += ' AND endpoint = ?';
       args.push(q.endpoint);
@@ -351,8 +439,16 @@ export class StoreSource implements DashboardSource {
       where += " AND (rule LIKE ? ESCAPE '\\' OR endpoint LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\')";
       args.push(contains(f.text), contains(f.text), contains(f.text));
     }
-    const total = this.count(`SELECT COUNT(*) AS n FROM events ${where}`, args);
-    const rows = this.query(`SELECT * FROM events ${where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset) as Row[];
+    const inList = severities.map(() => '?').join(', ');
+    const total = onlySeverity
+      ? this.count(`SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND severity IN (${inList})`, [this.runId, ...severities]) +
+        this.count(`SELECT COUNT(*) AS n FROM events WHERE run_id IS NULL AND severity IN (${inList})`, severities)
+      : this.count(`SELECT COUNT(*) AS n FROM events ${where}`, args);
+    const rows = this.window({
+      list: `events\u0000${q.minSeverity}\u0000${q.filter}\u0000${q.endpoint ?? ''}`,
+      select: `SELECT *, ts AS k0, id AS k1 FROM events ${where}`,
+      args, keys: ['ts', 'id'], descending: true, keyset: true,
+    }, total, q.offset, q.limit);
     return {
       total,
       offset: q.offset,

@@ -7,6 +7,7 @@ import { EndpointDetailView } from '../../../src/ui/views/endpoint-detail.js';
 import { EndpointsView } from '../../../src/ui/views/endpoints.js';
 import { EventDetailView, EventsView } from '../../../src/ui/views/events.js';
 import { FlowView, MessageView } from '../../../src/ui/views/flow.js';
+import { GLOBAL_KEYS, KEY_TABLES } from '../../../src/ui/keys.js';
 import { HelpView } from '../../../src/ui/views/help.js';
 import { OverviewView } from '../../../src/ui/views/overview.js';
 import { EVIL, FakeSource, record, T0, tick, waitFor } from './fake-source.js';
@@ -159,10 +160,16 @@ describe('dashboard views', () => {
     expectClean(f);
   });
 
-  it('help lists the keys', () => {
-    const { lastFrame } = render(<HelpView width={80} height={20} />);
-    expect(lastFrame()).toContain('Tab');
-    expect(lastFrame()).toContain('quit');
+  it('help lists the keys of the view it was opened from and of every view, from the key tables', () => {
+    const { lastFrame } = render(<HelpView context="endpoints" state={null} width={100} height={30} />);
+    const f = lastFrame()!;
+    expect(f).toContain('Keys: Endpoints');
+    for (const b of [...KEY_TABLES.endpoints, ...GLOBAL_KEYS]) {
+      expect(f).toContain(b.label);
+      expect(f).toContain(b.help.slice(0, 30));
+    }
+    expect(f).toContain('quit');
+    expectWidth(f, 100);
   });
 });
 

@@ -221,6 +221,58 @@ describe('dashboard navigation', () => {
     expect(lastFrame()).toContain('meter-0  registered  10.1.0.1:56830');
   });
 
+  it('Backspace in a chunk with other keys erases, and Ctrl-U in a chunk clears: no control character reaches the filter', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('2/meter-1\x7f2');
+    await waitFor(lastFrame, 'filter: meter-2█');
+    stdin.write('\r');
+    await waitFor(lastFrame, '1/1');
+    expect(lastFrame()).toContain('filter: meter-2');
+    expect(lastFrame()).not.toContain('\uFFFD2');
+    stdin.write('/xyz\x15meter-0\r');
+    await waitFor(lastFrame, 'filter: meter-0');
+    expect(lastFrame()).toContain('1/1');
+  });
+
+  it('/ reopened shows the filter in force; typing replaces it rather than appending to it', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('2/meter-2\r');
+    await waitFor(lastFrame, '1/1');
+    stdin.write('/');
+    await waitFor(lastFrame, 'Ctrl-U clear');
+    expect(lastFrame()).toContain('filter: meter-2█');
+    stdin.write('meter-0');
+    await waitFor(lastFrame, 'filter: meter-0█');
+    stdin.write('\r');
+    await waitFor(lastFrame, 'meter-0  ');
+    expect(lastFrame()).toContain('Endpoints 1');
+  });
+
+  it('on 10,000 endpoints the endpoints view asks the source for one page of rows, whatever the keys', async () => {
+    const src = new FakeSource({ endpoints: 10_000 });
+    const limits: number[] = [];
+    const endpoints = src.endpoints.bind(src);
+    src.endpoints = (q) => {
+      limits.push(q.limit);
+      return endpoints(q);
+    };
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('2');
+    await waitFor(lastFrame, '1/10,000');
+    stdin.write('G');
+    await waitFor(lastFrame, '10000/10,000');
+    stdin.write(' ');
+    stdin.write('g');
+    await waitFor(lastFrame, '1/10,000');
+    expect(limits.length).toBeGreaterThan(0);
+    expect(Math.max(...limits)).toBeLessThanOrEqual(30 - 3 - 2);
+  });
+
   it('fits 80x24', async () => {
     const src = new FakeSource({ endpoints: 100 });
     const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={80} height={24} />);

@@ -53,7 +53,7 @@ interface Boundary {
   offset: number;
   first: [unknown, unknown];
 }
-/** Lists whose last page is remembered (views, sorts, filters lately looked at). */
+/** Lists whose last page is remembered, and pages kept (views, sorts, filters lately looked at). */
 const BOUNDARY_LISTS = 16;
 
 /** LIKE pattern for a substring, with the wildcards in it escaped (ESCAPE '\'). */
@@ -82,6 +82,8 @@ export class StoreSource implements DashboardSource {
   private readonly statements = new Map<string, Database.Statement>();
   /** The last page read of each list lately shown (a view's list keeps its place while another is looked at). */
   private readonly boundaries = new BoundedMap<string, Boundary>('dashboard page boundaries', BOUNDARY_LISTS);
+  /** The pages last read, each a screen of rows. */
+  private readonly pages = new BoundedMap<string, Row[]>('dashboard pages', BOUNDARY_LISTS);
 
   constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: { follow?: boolean } = {}) {
     this.follow = opts.follow === true;
@@ -140,6 +142,7 @@ export class StoreSource implements DashboardSource {
       this.cachedOverview = null;
       this.totals.clear();
       this.boundaries.clear();
+      this.pages.clear();
       this.storedMessages ||= this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
     }
     return this.changes;
@@ -240,6 +243,10 @@ export class StoreSource implements DashboardSource {
    */
   private window(o: OrderedQuery, total: number, offset: number, limit: number): Row[] {
     if (limit <= 0 || offset >= total) return [];
+    // A redraw without a move (a key that changed nothing else, a live tick) asks for the same page again.
+    const pageKey = `${o.list}\u0000${offset}\u0000${limit}`;
+    const cached = this.pages.get(pageKey);
+    if (cached !== undefined) return cached;
     const [k0, k1] = o.keys;
     const run = (descending: boolean, after: { key: [unknown, unknown]; inclusive: boolean } | null, lim: number, off: number): Row[] => {
       const dir = descending ? 'DESC' : 'ASC';
@@ -270,6 +277,7 @@ export class StoreSource implements DashboardSource {
     }
     if (rows.length > 0) this.boundaries.set(o.list, { offset, first: [rows[0].k0, rows[0].k1] });
     else this.boundaries.delete(o.list);
+    this.pages.set(pageKey, rows);
     return rows;
   }
 

@@ -160,8 +160,9 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE endpoints ADD COLUMN dtls TEXT; -- JSON {session, state, cipherSuite, pskIdentity}, or null: no DTLS seen
   `,
   // 5: indexes for the dashboard over 10^6 endpoints: each sort column of the endpoints list (with
-  // the name as tie-breaker, so a page is an index range whichever way it is read), and events by
-  // run and severity (the overview's counts). Expressions match the dashboard's ORDER BY exactly.
+  // the name as tie-breaker, so a page is an index range whichever way it is read; expressions as
+  // the dashboard's ORDER BY writes them), and events by run and severity (the overview's counts)
+  // and by run and endpoint (the counts per endpoint the events sort pages through).
   `
   CREATE INDEX endpoints_by_last_seen ON endpoints(run_id, last_seen, endpoint);
   CREATE INDEX endpoints_by_state ON endpoints(run_id, state, endpoint);
@@ -169,6 +170,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX endpoints_by_expiry ON endpoints(run_id, IFNULL(expires_at, -1), endpoint);
   CREATE INDEX endpoints_by_object_count ON endpoints(run_id, json_array_length(objects), endpoint);
   CREATE INDEX events_by_run_severity ON events(run_id, severity);
+  CREATE INDEX events_by_run_endpoint ON events(run_id, endpoint);
   `,
 ];
 

@@ -16,15 +16,14 @@ const HISTORY_LIMIT = 200;
 /** Buckets of the overview's messages-per-second sparkline. */
 const RATE_BUCKETS = 120;
 
-/** ORDER BY of each sort key; the schema has an index on (run_id, expression, endpoint) for each but events. */
-const SORT_SQL: Record<EndpointSortKey, string> = {
+/** ORDER BY of each sort key but events (see countEventsByEndpoint); the schema has an index on (run_id, expression, endpoint) for each. */
+const SORT_SQL: Record<Exclude<EndpointSortKey, 'events'>, string> = {
   name: 'e.endpoint',
   state: 'e.state',
   address: 'e.address',
   // Deregistered endpoints have no expiry: they sort below every time, as NULL would.
   lifetime: 'IFNULL(e.expires_at, -1)',
   lastSeen: 'e.last_seen',
-  events: 'events',
   objects: 'json_array_length(e.objects)',
 };
 /**
@@ -82,6 +81,8 @@ export class StoreSource implements DashboardSource {
   private readonly statements = new Map<string, Database.Statement>();
   /** The last page read of each list lately shown (a view's list keeps its place while another is looked at). */
   private readonly boundaries = new BoundedMap<string, Boundary>('dashboard page boundaries', BOUNDARY_LISTS);
+  /** temp.event_counts holds the counts of this version of the data. */
+  private eventCountsBuilt = false;
   /** The pages last read, each a screen of rows. */
   private readonly pages = new BoundedMap<string, Row[]>('dashboard pages', BOUNDARY_LISTS);
 
@@ -143,6 +144,7 @@ export class StoreSource implements DashboardSource {
       this.totals.clear();
       this.boundaries.clear();
       this.pages.clear();
+      this.eventCountsBuilt = false;
       this.storedMessages ||= this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
     }
     return this.changes;
@@ -236,6 +238,25 @@ export class StoreSource implements DashboardSource {
   }
 
   /**
+   * Events per endpoint of the run, in a table of this connection's own (temp: the file is only
+   * read), indexed by count: built once per version of the data, the first time the endpoints
+   * are sorted by events (one grouped pass over an index of the events), then paged like a column.
+   */
+  private countEventsByEndpoint(): void {
+    if (this.eventCountsBuilt) return;
+    storeCall(this.dbPath, () => {
+      this.db.exec('DROP TABLE IF EXISTS temp.event_counts');
+      this.db.prepare(`CREATE TEMP TABLE event_counts AS SELECT endpoint, SUM(n) AS n FROM (
+          SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id = ? AND endpoint IS NOT NULL GROUP BY endpoint
+          UNION ALL SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id IS NULL AND endpoint IS NOT NULL GROUP BY endpoint)
+        GROUP BY endpoint`).run(this.runId);
+      this.db.exec(`CREATE UNIQUE INDEX temp.event_counts_by_endpoint ON event_counts(endpoint);
+        CREATE INDEX temp.event_counts_by_count ON event_counts(n, endpoint);`);
+    });
+    this.eventCountsBuilt = true;
+  }
+
+  /**
    * Rows offset..offset+limit of an ordered list of `total` rows without reading the rows before
    * them: next to the last page, from its boundary row (keyset); otherwise from the nearer end of
    * the list, where OFFSET walks the index at most half the list. Every query is one index range
@@ -298,11 +319,27 @@ export class StoreSource implements DashboardSource {
     const eventCount = '(SELECT COUNT(*) FROM events v WHERE v.endpoint = e.endpoint AND (v.run_id = e.run_id OR v.run_id IS NULL))';
     let rows: Row[];
     if (q.sort === 'events') {
-      // No index can order by a count of another table: the counts are grouped once per page (the one slow sort).
-      const sql = `SELECT e.*, json_array_length(e.objects) AS object_count, COALESCE(c.n, 0) AS events FROM endpoints e
-          LEFT JOIN (SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id = ? OR run_id IS NULL GROUP BY endpoint) c ON c.endpoint = e.endpoint
-          ${where} ORDER BY events ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?`;
-      rows = this.query(sql).all(this.runId, ...args, q.limit, q.offset) as Row[];
+      // Two lists one after the other: endpoints with events, in the order of the counts' index,
+      // and those without, in the order of the name's (descending: the counted ones first).
+      this.countEventsByEndpoint();
+      const list = `endpoints\u0000events\u0000${q.descending}\u0000${q.filter}`;
+      const counted: OrderedQuery = {
+        list: list + '\u0000counted', args,
+        select: `SELECT e.*, json_array_length(e.objects) AS object_count, c.n AS events, c.n AS k0, c.endpoint AS k1
+          FROM temp.event_counts c CROSS JOIN endpoints e ON e.endpoint = c.endpoint ${where}`,
+        keys: ['c.n', 'c.endpoint'], descending: q.descending, keyset: true,
+      };
+      const none: OrderedQuery = {
+        list: list + '\u0000none', args,
+        select: `SELECT e.*, json_array_length(e.objects) AS object_count, 0 AS events, e.run_id AS k0, e.endpoint AS k1 FROM endpoints e
+          ${where} AND NOT EXISTS (SELECT 1 FROM temp.event_counts c WHERE c.endpoint = e.endpoint)`,
+        keys: ['e.run_id', 'e.endpoint'], descending: q.descending, keyset: true,
+      };
+      const countedTotal = this.count(`SELECT COUNT(*) AS n FROM temp.event_counts c CROSS JOIN endpoints e ON e.endpoint = c.endpoint ${where}`, args);
+      const [first, second] = q.descending ? [counted, none] : [none, counted];
+      const firstTotal = q.descending ? countedTotal : total - countedTotal;
+      rows = this.window(first, firstTotal, q.offset, Math.min(q.limit, firstTotal - q.offset));
+      if (rows.length < q.limit) rows = rows.concat(this.window(second, total - firstTotal, Math.max(0, q.offset - firstTotal), q.limit - rows.length));
     } else {
       // Event counts are looked up for the page's rows only.
       rows = this.window({

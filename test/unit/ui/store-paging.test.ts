@@ -34,7 +34,17 @@ describe('StoreSource pages', () => {
         for (const descending of [true, false]) {
           for (const filter of ['', 'state:expired']) {
             const q = { sort, descending, filter };
-            const all = source.endpoints({ ...q, offset: 0, limit: N }).rows.map((r) => r.name);
+            const whole = source.endpoints({ ...q, offset: 0, limit: N }).rows;
+            const all = whole.map((r) => r.name);
+            if (sort === 'events') {
+              // The order itself, independently: by count, then by name, both in the direction asked.
+              const sign = descending ? -1 : 1;
+              for (let i = 1; i < whole.length; i++) {
+                const [a, b] = [whole[i - 1], whole[i]];
+                expect(Math.sign(b.events - a.events) === sign || (b.events === a.events && Math.sign(b.name.localeCompare(a.name, 'en')) !== -sign)).toBe(true);
+              }
+              expect(whole.filter((r) => r.events > 0).length).toBeGreaterThan(100);
+            }
             expect(all.length).toBe(filter ? source.endpoints({ ...q, offset: 0, limit: 0 }).total : N);
             for (const offset of walk(all.length, 25)) {
               const page = source.endpoints({ ...q, offset, limit: 25 });

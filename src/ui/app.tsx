@@ -156,12 +156,17 @@ export function Dashboard(props: DashboardProps): ReactElement {
     if (state.quit) exit();
   }, [state.quit, exit]);
 
-  // The filter being typed reaches its list once typing pauses.
+  // The filter being typed reaches its list once typing pauses: no key for FILTER_SETTLE_MS and
+  // none waiting in the queue (keys that came in one chunk are still being typed).
   const typed = state.input?.text;
   const appliedFilter = state.input ? state[state.input.target].filter : undefined;
   useEffect(() => {
     if (typed === undefined || typed === appliedFilter) return;
-    const timer = setTimeout(() => dispatch({ type: 'apply-filter' }), FILTER_SETTLE_MS);
+    let timer: ReturnType<typeof setTimeout>;
+    const settle = () => {
+      timer = setTimeout(() => (pendingKeys.current.length > 0 ? settle() : dispatch({ type: 'apply-filter' })), FILTER_SETTLE_MS);
+    };
+    settle();
     return () => clearTimeout(timer);
   });
 

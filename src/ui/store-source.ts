@@ -33,6 +33,9 @@ const SORT_SQL: Record<Exclude<EndpointSortKey, 'events'>, string> = {
  */
 const KEYSET_SORTS = new Set<EndpointSortKey>(['name', 'state', 'address', 'lastSeen']);
 
+/** Matches of a text filter few enough to be sorted after they are found, rather than found along the sort index. */
+const FEW_MATCHES = 10_000;
+
 /** An ordered list query, paged by the store source (see StoreSource.window). */
 interface OrderedQuery {
   /** What identifies the list (filters and sort, not the offset): pages of one list share boundaries. */
@@ -342,11 +345,18 @@ export class StoreSource implements DashboardSource {
       if (rows.length < q.limit) rows = rows.concat(this.window(second, total - firstTotal, Math.max(0, q.offset - firstTotal), q.limit - rows.length));
     } else {
       // Event counts are looked up for the page's rows only.
+      // Few rows match a text filter: walking the sort index for them would read most of the
+      // table. Their row ids come from one pass over an index holding name and address, and only
+      // they are sorted (the + keeps the planner off the sort index).
+      const few = f.text !== undefined && f.text !== '' && total <= FEW_MATCHES;
+      const [fromWhere, fromArgs, sortKey, nameKey] = few
+        ? [`WHERE e.rowid IN (SELECT e.rowid FROM endpoints e ${where})`, args, `+${SORT_SQL[q.sort]}`, '+e.endpoint']
+        : [where, args, SORT_SQL[q.sort], 'e.endpoint'];
       rows = this.window({
-        list: `endpoints\u0000${q.sort}\u0000${q.descending}\u0000${q.filter}`,
+        list: `endpoints\u0000${q.sort}\u0000${q.descending}\u0000${q.filter}\u0000${few}`,
         select: `SELECT e.*, json_array_length(e.objects) AS object_count, ${eventCount} AS events,
-          ${SORT_SQL[q.sort]} AS k0, e.endpoint AS k1 FROM endpoints e ${where}`,
-        args, keys: [SORT_SQL[q.sort], 'e.endpoint'], descending: q.descending, keyset: KEYSET_SORTS.has(q.sort),
+          ${sortKey} AS k0, ${nameKey} AS k1 FROM endpoints e ${fromWhere}`,
+        args: fromArgs, keys: [sortKey, nameKey], descending: q.descending, keyset: !few && KEYSET_SORTS.has(q.sort),
       }, total, q.offset, q.limit);
     }
     return {

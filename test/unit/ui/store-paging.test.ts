@@ -32,7 +32,7 @@ describe('StoreSource pages', () => {
     try {
       for (const sort of ENDPOINT_SORT_KEYS) {
         for (const descending of [true, false]) {
-          for (const filter of ['', 'state:expired']) {
+          for (const filter of ['', 'state:expired', 'meter-00012', 'state:registered 0001']) {
             const q = { sort, descending, filter };
             const whole = source.endpoints({ ...q, offset: 0, limit: N }).rows;
             const all = whole.map((r) => r.name);
@@ -43,7 +43,7 @@ describe('StoreSource pages', () => {
                 const [a, b] = [whole[i - 1], whole[i]];
                 expect(Math.sign(b.events - a.events) === sign || (b.events === a.events && Math.sign(b.name.localeCompare(a.name, 'en')) !== -sign)).toBe(true);
               }
-              expect(whole.filter((r) => r.events > 0).length).toBeGreaterThan(100);
+              if (filter === '') expect(whole.filter((r) => r.events > 0).length).toBeGreaterThan(100);
             }
             expect(all.length).toBe(filter ? source.endpoints({ ...q, offset: 0, limit: 0 }).total : N);
             for (const offset of walk(all.length, 25)) {

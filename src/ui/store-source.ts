@@ -65,8 +65,10 @@ function contains(text: string): string {
 
 /**
  * The dashboard over a database written by analyze --db, read-only. One run is reviewed (the
- * latest unless told); every list is a LIMIT/OFFSET query on an indexed table, so the cost of
- * a redraw does not grow with the number of endpoints or events.
+ * latest unless told); every page of a list is one range of an index read for LIMIT rows (see
+ * window()), counts are cached per version of the data, so a redraw reads a screen of rows
+ * whether the run has a thousand endpoints or a million. Databases written before schema 5 lack
+ * the sort indexes (a reader cannot add them): the next analyze or monitor --db run adds them.
  */
 export class StoreSource implements DashboardSource {
   readonly runId: number;

@@ -9,7 +9,7 @@ import { AnalysisSession } from './session.js';
 // The dashboard (ink and React, ~0.45 s to load) is imported only when it is drawn.
 import type { LiveSource } from '../ui/index.js';
 import { isInteractive } from '../ui/terminal.js';
-import { sanitizeForTerminal } from './terminal.js';
+import { sanitizeForTerminal } from '../util/terminal-text.js';
 
 export interface AnalyzeOptions {
   format: 'summary' | 'ndjson';

@@ -1,4 +1,4 @@
-export { StoreError } from './errors.js';
+export { StoreError, storeCall } from './errors.js';
 export { openForReading, openForWriting } from './open.js';
 export { RunWriter } from './run-writer.js';
 export { SCHEMA_VERSION } from './schema.js';

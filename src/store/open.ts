@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { StoreError, storeCall } from './errors.js';
-import { migrate } from './schema.js';
+import { checkSchema, migrate } from './schema.js';
 
 /** How long to wait for another writer before reporting the database as locked. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -20,12 +20,21 @@ export function openForWriting(path: string): Database.Database {
   });
 }
 
-/** Opens an existing database for the listing commands; never creates one. */
+/**
+ * Opens an existing database for the readers (endpoints, events, ui); never creates one. A file
+ * that is not a coapwatch database of a version this one reads is refused with one line.
+ */
 export function openForReading(path: string): Database.Database {
   if (!existsSync(path)) throw new StoreError(`database ${path}: no such file`);
   return storeCall(path, () => {
     const db = new Database(path, { readonly: true, fileMustExist: true });
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    try {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      checkSchema(db, path);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     return db;
   });
 }

@@ -1,4 +1,5 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
+import { sanitizeForTerminal } from '../util/terminal-text.js';
 import { StoreError } from './errors.js';
 
 /**
@@ -162,6 +163,19 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN interrupted_by TEXT; -- SIGINT or SIGTERM when a signal stopped the run; null otherwise
   `,
+  // 6: indexes for the dashboard over 10^6 endpoints: each sort column of the endpoints list (with
+  // the name as tie-breaker, so a page is an index range whichever way it is read; expressions as
+  // the dashboard's ORDER BY writes them), and events by run and severity (the overview's counts)
+  // and by run and endpoint (the counts per endpoint the events sort pages through).
+  `
+  CREATE INDEX endpoints_by_last_seen ON endpoints(run_id, last_seen, endpoint);
+  CREATE INDEX endpoints_by_state ON endpoints(run_id, state, endpoint);
+  CREATE INDEX endpoints_by_address ON endpoints(run_id, address, endpoint);
+  CREATE INDEX endpoints_by_expiry ON endpoints(run_id, IFNULL(expires_at, -1), endpoint);
+  CREATE INDEX endpoints_by_object_count ON endpoints(run_id, json_array_length(objects), endpoint);
+  CREATE INDEX events_by_run_severity ON events(run_id, severity);
+  CREATE INDEX events_by_run_endpoint ON events(run_id, endpoint);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -177,5 +191,56 @@ export function migrate(db: Database.Database): void {
       db.exec(MIGRATIONS[v]);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
+  }
+}
+
+/** Columns of every table at each schema version, built once per version from the migrations themselves. */
+const columnsByVersion = new Map<number, Map<string, string[]>>();
+
+function columnsAt(version: number): Map<string, string[]> {
+  let tables = columnsByVersion.get(version);
+  if (tables) return tables;
+  const reference = new Database(':memory:');
+  try {
+    for (let v = 0; v < version; v++) reference.exec(MIGRATIONS[v]);
+    tables = tableColumns(reference);
+  } finally {
+    reference.close();
+  }
+  columnsByVersion.set(version, tables);
+  return tables;
+}
+
+function tableColumns(db: Database.Database): Map<string, string[]> {
+  const tables = new Map<string, string[]>();
+  const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  const info = db.prepare('SELECT name FROM pragma_table_info(?)').pluck();
+  for (const name of names) tables.set(name, info.all(name) as string[]);
+  return tables;
+}
+
+/**
+ * Refuses, in one line, a database this coapwatch cannot read: not written by coapwatch (no
+ * schema version, or its tables missing), written by a newer coapwatch, or missing a column its
+ * schema version has (damaged or edited by hand). Every reader opens through this check, so a
+ * query never fails half-way through a listing or a screen, and no missing column reaches the
+ * screen as "undefined". Names read from the file are sanitized: they are the file's text.
+ */
+export function checkSchema(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(`database ${path}: schema version ${version} is newer than this coapwatch understands (${SCHEMA_VERSION})`);
+  }
+  const present = tableColumns(db);
+  if (version <= 0) {
+    throw new StoreError(present.size === 0
+      ? `database ${path} is empty: not a coapwatch database (written by analyze --db or monitor --db)`
+      : `database ${path} is not a coapwatch database (no schema version; tables: ${[...present.keys()].slice(0, 5).map(sanitizeForTerminal).join(', ')})`);
+  }
+  for (const [table, columns] of columnsAt(version)) {
+    const have = present.get(table);
+    if (have === undefined) throw new StoreError(`database ${path}: table ${table} is missing (not a coapwatch database, or damaged)`);
+    const missing = columns.find((c) => !have.includes(c));
+    if (missing !== undefined) throw new StoreError(`database ${path}: table ${table} has no column ${missing} (not a coapwatch database, or damaged)`);
   }
 }

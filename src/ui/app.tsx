@@ -1,10 +1,11 @@
 import { Box, useApp, useInput, useStdin, useStdout, type Key } from 'ink';
-import { SEVERITIES, type Severity } from '../rules/index.js';
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
-import { follow, LineView, seg, type Line } from './lines.js';
+import { actionFor, footerHints, GLOBAL_HINT, keyContext, keyName } from './keys.js';
+import { LineView, seg, type Line } from './lines.js';
+import type { DashboardSource, EndpointSummary, Page } from './source.js';
 import {
-  ENDPOINT_SORT_KEYS, type DashboardSource, type EndpointSummary, type EventSummary, type FlowMessage,
-} from './source.js';
+  flowWindow, initialState, listWindow, reduce, selectedEndpoint, sortKeyOf, type Action, type DashboardState, type Screen,
+} from './state.js';
 import { clean, fit } from './text.js';
 import { VIEWS, type ViewName } from './view-names.js';
 import { EndpointDetailView, endpointDetailLines, type EndpointDetailData } from './views/endpoint-detail.js';
@@ -24,6 +25,11 @@ const KEY_QUEUE_MS = 5;
 const KEY_RENDER_TRIES = 60;
 /** Events of the endpoint shown in its detail. */
 const DETAIL_EVENTS = 20;
+/**
+ * A filter being typed is applied once typing pauses this long (and at once on Enter): on 10^6
+ * rows a substring filter is a scan, and one per key would make typing wait on the database.
+ */
+export const FILTER_SETTLE_MS = 150;
 
 const NO_KEY: Key = {
   upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
@@ -57,21 +63,32 @@ function useTerminalSize(fixedWidth?: number, fixedHeight?: number): [number, nu
   return [Math.max(40, fixedWidth ?? size[0]), Math.max(10, fixedHeight ?? size[1])];
 }
 
-interface InputState {
-  target: 'endpoints' | 'events';
-  text: string;
-  /** The filter before editing, restored by Esc. */
-  before: string;
-}
-
-interface ListState {
-  cursor: number;
+/**
+ * Keys that came in one chunk (typed faster than a redraw, pasted, or sent together as "jj\r"):
+ * one key each, so every key goes through the key tables. Chunks with an escape sequence are
+ * Ink's to parse (arrows, PgUp) and come as they are.
+ */
+export function splitChunk(chunk: string): Array<[string, Key]> | null {
+  if (chunk.length <= 1 || chunk.includes('\x1b')) return null;
+  const keys: Array<[string, Key]> = [];
+  for (const c of chunk) {
+    const code = c.codePointAt(0)!;
+    if (c === '\r' || c === '\n') keys.push(['', { ...NO_KEY, return: true }]);
+    else if (c === '\t') keys.push(['', { ...NO_KEY, tab: true }]);
+    else if (code === 0x7f || code === 0x08) keys.push(['', { ...NO_KEY, backspace: true }]);
+    else if (code >= 1 && code <= 26) keys.push([String.fromCharCode(code + 96), { ...NO_KEY, ctrl: true }]);
+    else if (code < 0x20 || (code >= 0x80 && code < 0xa0)) continue;
+    else keys.push([c, { ...NO_KEY, shift: /[A-Z]/.test(c) }]);
+  }
+  return keys;
 }
 
 /**
  * The dashboard: a tab bar, one view, a footer of keys. Every view asks the source for what it
  * draws and no more (one page of a list); in live mode a timer looks at the source's version at
  * most every POLL_MS and redraws only when it moved, so packet processing never waits on drawing.
+ * Keys become actions through the key tables (keys.ts) and change the state only through
+ * reduce() (state.ts), given what this frame showed.
  */
 export function Dashboard(props: DashboardProps): ReactElement {
   const { source, title, live = false } = props;
@@ -82,35 +99,25 @@ export function Dashboard(props: DashboardProps): ReactElement {
   const bodyHeight = height - 3;
 
   const [version, setVersion] = useState(() => source.version());
-  const [view, setView] = useState<ViewName>(props.initialView ?? 'overview');
-  const [help, setHelp] = useState(false);
-  const [selected, setSelected] = useState<string | null>(props.initialEndpoint ?? null);
-  const [input, setInput] = useState<InputState | null>(null);
-  const inputRef = useRef<InputState | null>(null);
-  const startInput = (state: InputState) => {
-    inputRef.current = state;
-    setInput(state);
-  };
+  const [state, setState] = useState<DashboardState>(() => initialState(props.initialView, props.initialEndpoint ?? null));
+  // The state the next key sees: keys handled before the next render see every earlier one.
+  const stateRef = useRef(state);
+  const screenRef = useRef<Screen | null>(null);
 
-  const [epList, setEpList] = useState<ListState>({ cursor: 0 });
-  const [sortIndex, setSortIndex] = useState(0);
-  const [descending, setDescending] = useState(true);
-  const [epFilter, setEpFilter] = useState('');
-  const [detailScroll, setDetailScroll] = useState(0);
-  const [flowCursor, setFlowCursor] = useState(0);
-  const [message, setMessage] = useState<FlowMessage | null>(null);
-  const [messageScroll, setMessageScroll] = useState(0);
-  const [evList, setEvList] = useState<ListState>({ cursor: 0 });
-  const [minSeverity, setMinSeverity] = useState<string>('info');
-  const [evFilter, setEvFilter] = useState('');
-  const [event, setEvent] = useState<EventSummary | null>(null);
-  const [eventScroll, setEventScroll] = useState(0);
+  const dispatch = (action: Action) => {
+    const screen = screenRef.current;
+    if (screen === null) return;
+    const next = reduce(stateRef.current, action, screen);
+    if (next === stateRef.current) return;
+    stateRef.current = next;
+    setState(next);
+  };
 
   const pendingKeys = useRef<Array<[string, Key]>>([]);
   const onKeyRef = useRef<(ch: string, key: Key) => void>(() => {});
-  // Keys typed faster than a redraw (or sent in one chunk, "jj\r") are queued and handed on one
-  // at a time, each once the previous one has been rendered (the handler replaced), or after a
-  // while when it changed nothing: every key sees the screen the previous one left.
+  // Keys typed faster than a redraw are queued and handed on one at a time, each once the
+  // previous one has been rendered (the handler replaced), or after a while when it changed
+  // nothing: every key sees the screen the previous one left.
   const nextPendingKey = (previous: unknown, tries = 0) => {
     setTimeout(() => {
       if (onKeyRef.current === previous && tries < KEY_RENDER_TRIES) {
@@ -127,26 +134,14 @@ export function Dashboard(props: DashboardProps): ReactElement {
   const receiveKey = (ch: string, key: Key) => {
     const queue = pendingKeys.current;
     const idle = queue.length === 0;
-    if (ch.length > 1 && !key.escape && /^[\x20-\x7e\r\n\t]+$/.test(ch)) {
-      for (const c of ch) {
-        const enter = c === '\r' || c === '\n';
-        queue.push([enter || c === '\t' ? '' : c, { ...NO_KEY, return: enter, tab: c === '\t' }]);
-      }
-    } else if (idle) {
+    const split = key.escape ? null : splitChunk(ch);
+    if (split !== null) queue.push(...split);
+    else if (idle) {
       onKeyRef.current(ch, key);
       return;
-    } else {
-      queue.push([ch, key]);
-    }
-    if (idle) nextPendingKey(null);
+    } else queue.push([ch, key]);
+    if (idle && queue.length > 0) nextPendingKey(null);
   };
-  const epTop = useRef(0);
-  const evTop = useRef(0);
-  const flowBottom = useRef(0);
-  const totals = useRef({ endpoints: 0, events: 0, flow: 0, doc: 0 });
-  const visibleEndpoints = useRef<EndpointSummary[]>([]);
-  const visibleEvents = useRef<EventSummary[]>([]);
-  const visibleFlow = useRef<FlowMessage[]>([]);
 
   useEffect(() => {
     if (!live) return;
@@ -157,166 +152,27 @@ export function Dashboard(props: DashboardProps): ReactElement {
     return () => clearInterval(timer);
   }, [live, source]);
 
-  const sort = ENDPOINT_SORT_KEYS[sortIndex];
-  const listRows = Math.max(1, bodyHeight - 2);
-  const flowRows = Math.max(1, bodyHeight - 3);
-  void version; // every query below runs again when the live data moved
+  useEffect(() => {
+    if (state.quit) exit();
+  }, [state.quit, exit]);
 
-  const selectedName = selected ?? visibleEndpoints.current[epList.cursor - epTop.current]?.name ?? null;
-
-  const openEndpoint = (name: string) => {
-    setSelected(name);
-    setDetailScroll(0);
-    setFlowCursor(0);
-    flowBottom.current = 0;
-    setMessage(null);
-    setView('endpoint');
-  };
-
-  const switchView = (v: ViewName) => {
-    if ((v === 'endpoint' || v === 'flow') && selected === null && selectedName !== null) setSelected(selectedName);
-    setMessage(null);
-    setEvent(null);
-    setView(v);
-  };
-
-  const moveDoc = (set: (f: (n: number) => number) => void, delta: number) =>
-    set((n) => Math.max(0, Math.min(n + delta, Math.max(0, totals.current.doc - bodyHeight))));
+  // The filter being typed reaches its list once typing pauses: no key for FILTER_SETTLE_MS and
+  // none waiting in the queue (keys that came in one chunk are still being typed).
+  const typed = state.input?.text;
+  const appliedFilter = state.input ? state[state.input.target].filter : undefined;
+  useEffect(() => {
+    if (typed === undefined || typed === appliedFilter) return;
+    let timer: ReturnType<typeof setTimeout>;
+    const settle = () => {
+      timer = setTimeout(() => (pendingKeys.current.length > 0 ? settle() : dispatch({ type: 'apply-filter' })), FILTER_SETTLE_MS);
+    };
+    settle();
+    return () => clearTimeout(timer);
+  });
 
   const onKey = (ch: string, key: Key) => {
-    // Keys typed faster than a redraw arrive as one chunk ("jj\r"): they are taken one per
-    // render, so each sees the state the previous one left.
-    const current = inputRef.current;
-    if (current) {
-      const setFilter = current.target === 'endpoints' ? setEpFilter : setEvFilter;
-      const reset = () => (current.target === 'endpoints' ? setEpList({ cursor: 0 }) : setEvList({ cursor: 0 }));
-      // The text lives in a ref: keys typed before the next render still see every earlier one.
-      const update = (next: typeof current | null) => {
-        inputRef.current = next;
-        setInput(next);
-      };
-      if (key.escape) {
-        setFilter(current.before);
-        reset();
-        update(null);
-      } else if (key.return) {
-        update(null);
-      } else if (key.backspace || key.delete) {
-        const text = current.text.slice(0, -1);
-        update({ ...current, text });
-        setFilter(text);
-        reset();
-      } else if (ch && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow) {
-        const text = current.text + ch;
-        update({ ...current, text });
-        setFilter(text);
-        reset();
-      }
-      return;
-    }
-    if (help) {
-      setHelp(false);
-      if (ch === 'q') exit();
-      return;
-    }
-    if (ch === 'q' || (key.ctrl && ch === 'c')) {
-      exit();
-      return;
-    }
-    if (ch === '?') {
-      setHelp(true);
-      return;
-    }
-    if (key.tab) {
-      const i = VIEWS.indexOf(view);
-      switchView(VIEWS[(i + (key.shift ? VIEWS.length - 1 : 1)) % VIEWS.length]);
-      return;
-    }
-    if (/^[1-5]$/.test(ch)) {
-      switchView(VIEWS[Number(ch) - 1]);
-      return;
-    }
-    const up = key.upArrow || ch === 'k';
-    const down = key.downArrow || ch === 'j';
-    const step = up ? -1 : down ? 1 : key.pageUp ? -bodyHeight : key.pageDown || ch === ' ' ? bodyHeight : ch === 'g' ? -Infinity : ch === 'G' ? Infinity : 0;
-
-    // Detail overlays first.
-    if (message) {
-      if (key.escape) setMessage(null);
-      else if (step) moveDoc(setMessageScroll, step === -Infinity ? -1e9 : step === Infinity ? 1e9 : step);
-      return;
-    }
-    if (event) {
-      if (key.escape) setEvent(null);
-      else if (ch === 'o' && event.endpoint) {
-        setEvent(null);
-        openEndpoint(event.endpoint);
-      } else if (step) moveDoc(setEventScroll, step === -Infinity ? -1e9 : step === Infinity ? 1e9 : step);
-      return;
-    }
-
-    const moveList = (set: (f: (s: ListState) => ListState) => void, total: number) =>
-      set((s) => ({ cursor: Math.max(0, Math.min(total - 1, step === -Infinity ? 0 : step === Infinity ? total - 1 : s.cursor + step)) }));
-
-    switch (view) {
-      case 'overview':
-        if (key.return) switchView('endpoints');
-        else if (key.escape) return;
-        break;
-      case 'endpoints':
-        if (step) moveList(setEpList, totals.current.endpoints);
-        else if (key.return) {
-          const row = visibleEndpoints.current[epList.cursor - epTop.current];
-          if (row) openEndpoint(row.name);
-        } else if (ch === '/') startInput({ target: 'endpoints', text: epFilter, before: epFilter });
-        else if (ch === 's') {
-          setSortIndex((i) => (i + 1) % ENDPOINT_SORT_KEYS.length);
-          setEpList({ cursor: 0 });
-        } else if (ch === 'r') {
-          setDescending((d) => !d);
-          setEpList({ cursor: 0 });
-        } else if (key.escape) setView('overview');
-        break;
-      case 'endpoint':
-        if (step) moveDoc(setDetailScroll, step === -Infinity ? -1e9 : step === Infinity ? 1e9 : step);
-        else if ((key.return || ch === 'f') && selectedName) {
-          setSelected(selectedName);
-          setView('flow');
-        } else if (ch === 'e' && selectedName) {
-          setEvFilter(`ep:${selectedName}`);
-          setEvList({ cursor: 0 });
-          setView('events');
-        } else if (key.escape) setView('endpoints');
-        break;
-      case 'flow':
-        if (step) {
-          // The cursor counts from the newest message, which is at the bottom: up goes back in time.
-          const total = totals.current.flow;
-          setFlowCursor((c) => Math.max(0, Math.min(total - 1, step === -Infinity ? total - 1 : step === Infinity ? 0 : c - step)));
-        } else if (key.return) {
-          const rows = visibleFlow.current;
-          const m = rows[rows.length - 1 - (flowCursor - flowBottom.current)];
-          if (m) {
-            setMessage(m);
-            setMessageScroll(0);
-          }
-        } else if (key.escape) setView('endpoint');
-        break;
-      case 'events':
-        if (step) moveList(setEvList, totals.current.events);
-        else if (key.return) {
-          const e = visibleEvents.current[evList.cursor - evTop.current];
-          if (e) {
-            setEvent(e);
-            setEventScroll(0);
-          }
-        } else if (ch === '/') startInput({ target: 'events', text: evFilter, before: evFilter });
-        else if (ch === 's') {
-          setMinSeverity((s) => SEVERITIES[(SEVERITIES.indexOf(s as Severity) + 1) % SEVERITIES.length]);
-          setEvList({ cursor: 0 });
-        } else if (key.escape) setView('overview');
-        break;
-    }
+    const action = actionFor(stateRef.current, keyName(ch, key), ch);
+    if (action) dispatch(action);
   };
 
   // The handler Ink holds never changes (Ink re-subscribes in an effect, which may run late);
@@ -327,69 +183,75 @@ export function Dashboard(props: DashboardProps): ReactElement {
   const stableOnKey = useCallback((ch: string, key: Key) => receiveRef.current(ch, key), []);
   useInput(stableOnKey, { isActive: isRawModeSupported === true });
 
-  // ---- the body of the current view ----
+  // ---- what this frame shows: the body of the current view, and the Screen keys act on ----
+  void version; // every query below runs again when the live data moved
+  const listRows = Math.max(1, bodyHeight - 2);
+  const flowRows = Math.max(1, bodyHeight - 3);
+  const screen: Screen = {
+    height: bodyHeight, listRows, flowRows, eventTotal: 0, flowTotal: 0, docLines: 0, eventRows: [], flowMessages: [],
+    // The endpoints as last drawn: "the one under the cursor" is the one the user saw there.
+    endpointTotal: screenRef.current?.endpointTotal ?? 0, endpointRows: screenRef.current?.endpointRows ?? [],
+  };
+  const sort = sortKeyOf(state);
+  const endpointsQuery = { sort, descending: state.endpoints.descending, filter: state.endpoints.filter };
+  let endpointsPage: Page<EndpointSummary> | null = null;
+  if (state.view === 'endpoints' && !state.help && !state.message && !state.event) {
+    const total = source.endpoints({ ...endpointsQuery, offset: 0, limit: 0 }).total;
+    const w = listWindow(state.endpoints, total, listRows);
+    endpointsPage = source.endpoints({ ...endpointsQuery, offset: w.top, limit: listRows });
+    screen.endpointTotal = total;
+    screen.endpointRows = endpointsPage.rows.map((r) => r.name);
+  }
+  const selectedName = selectedEndpoint(state, screen);
+
   let body: ReactElement;
-  let keys: string;
-  if (help) {
-    body = <HelpView width={width} height={bodyHeight} />;
-    keys = 'any key: close help';
-  } else if (message) {
-    const lines = messageLines(message.record(), width);
-    totals.current.doc = lines.length;
-    body = <MessageView message={message} width={width} height={bodyHeight} scroll={messageScroll} />;
-    keys = '↑↓ scroll  Esc back to the flow';
-  } else if (event) {
-    totals.current.doc = eventDetailLines(event, width).length;
-    body = <EventDetailView event={event} width={width} height={bodyHeight} scroll={eventScroll} />;
-    keys = `↑↓ scroll  ${event.endpoint ? 'o open endpoint  ' : ''}Esc back to events`;
-  } else if (view === 'overview') {
+  let missingEndpoint = false;
+  if (state.help) {
+    body = <HelpView context={keyContext({ ...state, help: false })} state={state} width={width} height={bodyHeight} />;
+  } else if (state.message) {
+    screen.docLines = messageLines(state.message.record(), width).length;
+    body = <MessageView message={state.message} width={width} height={bodyHeight} scroll={state.messageScroll} />;
+  } else if (state.event) {
+    screen.docLines = eventDetailLines(state.event, width).length;
+    body = <EventDetailView event={state.event} width={width} height={bodyHeight} scroll={state.eventScroll} />;
+  } else if (state.view === 'overview') {
     const o = source.overview();
-    totals.current.doc = overviewLines(o, width).length;
+    screen.docLines = overviewLines(o, width).length;
     body = <OverviewView overview={o} width={width} height={bodyHeight} />;
-    keys = 'Enter endpoints  Tab/1-5 views';
-  } else if (view === 'endpoints') {
-    const probe = source.endpoints({ sort, descending, filter: epFilter, offset: 0, limit: 0 });
-    totals.current.endpoints = probe.total;
-    const cursor = Math.min(epList.cursor, Math.max(0, probe.total - 1));
-    epTop.current = Math.min(follow(epTop.current, cursor, listRows), Math.max(0, probe.total - listRows));
-    const page = source.endpoints({ sort, descending, filter: epFilter, offset: epTop.current, limit: listRows });
-    visibleEndpoints.current = page.rows;
-    body = <EndpointsView page={page} cursor={cursor} sort={sort} descending={descending} filter={epFilter} now={source.now()} width={width} height={bodyHeight} />;
-    keys = '↑↓ move  Enter open  / filter  s sort  r reverse';
-  } else if (view === 'endpoint' || view === 'flow') {
+  } else if (state.view === 'endpoints' && endpointsPage !== null) {
+    const w = listWindow(state.endpoints, screen.endpointTotal, listRows);
+    body = <EndpointsView page={endpointsPage} cursor={w.cursor} sort={sort} descending={state.endpoints.descending} filter={state.endpoints.filter} now={source.now()} width={width} height={bodyHeight} />;
+  } else if (state.view === 'endpoint' || state.view === 'flow') {
     const detail = selectedName === null ? null : source.endpoint(selectedName);
     if (detail === null || selectedName === null) {
+      missingEndpoint = true;
       body = <LineView line={[seg(selectedName === null ? 'No endpoint chosen: pick one in Endpoints (2) and press Enter.' : `Endpoint ${clean(selectedName)} is not known (any more).`, { dim: true })]} width={width} />;
-      keys = '2 endpoints';
-    } else if (view === 'endpoint') {
+    } else if (state.view === 'endpoint') {
       const events = source.events({ minSeverity: 'info', filter: '', endpoint: selectedName, offset: 0, limit: DETAIL_EVENTS });
       const data: EndpointDetailData = {
         endpoint: detail, resources: source.resources(selectedName), observations: source.observations(selectedName),
         events: events.rows, eventTotal: events.total, now: source.now(),
       };
-      totals.current.doc = endpointDetailLines(data, width).length;
-      body = <EndpointDetailView data={data} width={width} height={bodyHeight} scroll={detailScroll} />;
-      keys = '↑↓ scroll  Enter/f message flow  e events  Esc back';
+      screen.docLines = endpointDetailLines(data, width).length;
+      body = <EndpointDetailView data={data} width={width} height={bodyHeight} scroll={state.detailScroll} />;
     } else {
-      const probe = source.flow(selectedName, 0, 0);
-      totals.current.flow = probe.total;
-      const cursor = Math.min(flowCursor, Math.max(0, probe.total - 1));
-      flowBottom.current = Math.min(follow(flowBottom.current, cursor, flowRows), Math.max(0, probe.total - flowRows));
-      const page = source.flow(selectedName, flowBottom.current, flowRows);
-      visibleFlow.current = page.rows;
-      body = <FlowView endpoint={selectedName} clientAddress={detail.address} page={page} cursor={cursor} width={width} height={bodyHeight} />;
-      keys = '↑↓ move  Enter dissect  Esc back';
+      screen.flowTotal = source.flow(selectedName, 0, 0).total;
+      const w = flowWindow(state.flow, screen.flowTotal, flowRows);
+      const page = source.flow(selectedName, w.bottom, flowRows);
+      screen.flowMessages = page.rows;
+      body = <FlowView endpoint={selectedName} clientAddress={detail.address} page={page} cursor={w.cursor} width={width} height={bodyHeight} />;
     }
   } else {
-    const probe = source.events({ minSeverity, filter: evFilter, offset: 0, limit: 0 });
-    totals.current.events = probe.total;
-    const cursor = Math.min(evList.cursor, Math.max(0, probe.total - 1));
-    evTop.current = Math.min(follow(evTop.current, cursor, listRows), Math.max(0, probe.total - listRows));
-    const page = source.events({ minSeverity, filter: evFilter, offset: evTop.current, limit: listRows });
-    visibleEvents.current = page.rows;
-    body = <EventsView page={page} cursor={cursor} minSeverity={minSeverity} filter={evFilter} width={width} height={bodyHeight} />;
-    keys = '↑↓ move  Enter detail  / filter  s severity';
+    const eventsQuery = { minSeverity: state.events.minSeverity, filter: state.events.filter };
+    screen.eventTotal = source.events({ ...eventsQuery, offset: 0, limit: 0 }).total;
+    const w = listWindow(state.events, screen.eventTotal, listRows);
+    const page = source.events({ ...eventsQuery, offset: w.top, limit: listRows });
+    screen.eventRows = page.rows;
+    body = <EventsView page={page} cursor={w.cursor} minSeverity={state.events.minSeverity} filter={state.events.filter} width={width} height={bodyHeight} />;
   }
+  screenRef.current = screen;
+  const keys = missingEndpoint && !state.help ? '2 endpoints' : footerHints(state);
+  const { selected, view, help, input } = state;
 
   const tabs: Line = [seg(' coapwatch ', { bold: true, inverse: true }), seg(' ')];
   VIEWS.forEach((v, i) => {
@@ -400,8 +262,8 @@ export function Dashboard(props: DashboardProps): ReactElement {
   tabs.push(seg(`  ${clean(title)}`, { dim: true }));
 
   const footer: Line = input
-    ? [seg(' filter: ', { bold: true, color: 'yellow' }), seg(clean(input.text) + '█'), seg('   Enter keep  Esc cancel', { dim: true })]
-    : [seg(' ' + keys, { color: 'white' }), seg('   Tab views  ? help  q quit', { dim: true })];
+    ? [seg(' filter: ', { bold: true, color: 'yellow' }), seg(clean(input.text), { inverse: input.selected }), seg('█'), seg('   ' + keys, { dim: true })]
+    : [seg(' ' + keys, { color: 'white' }), seg('   ' + GLOBAL_HINT, { dim: true })];
 
   return (
     <Box flexDirection="column" width={width}>

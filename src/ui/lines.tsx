@@ -71,11 +71,3 @@ export function DocView({ lines, width, height, scroll, selected }: {
     </Box>
   );
 }
-
-/** First visible row so that `cursor` is on screen, moving the window as little as possible. */
-export function follow(top: number, cursor: number, rows: number): number {
-  if (rows <= 0) return 0;
-  if (cursor < top) return cursor;
-  if (cursor >= top + rows) return cursor - rows + 1;
-  return top;
-}

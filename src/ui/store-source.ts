@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { eventFromRow, openForReading, StoreError } from '../store/index.js';
+import { BoundedMap } from '../util/bounded-map.js';
+import { eventFromRow, openForReading, storeCall, StoreError } from '../store/index.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
   type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, type FlowMessage, type FlowPage,
@@ -15,15 +16,47 @@ const HISTORY_LIMIT = 200;
 /** Buckets of the overview's messages-per-second sparkline. */
 const RATE_BUCKETS = 120;
 
-const SORT_SQL: Record<EndpointSortKey, string> = {
+/** ORDER BY of each sort key but events (see countEventsByEndpoint); the schema has an index on (run_id, expression, endpoint) for each. */
+const SORT_SQL: Record<Exclude<EndpointSortKey, 'events'>, string> = {
   name: 'e.endpoint',
   state: 'e.state',
   address: 'e.address',
-  lifetime: 'e.expires_at',
+  // Deregistered endpoints have no expiry: they sort below every time, as NULL would.
+  lifetime: 'IFNULL(e.expires_at, -1)',
   lastSeen: 'e.last_seen',
-  events: 'events',
   objects: 'json_array_length(e.objects)',
 };
+/**
+ * Sorts whose key is a plain column: a page next to the last one is read from the last one's
+ * boundary row (a row-value range of the index), whatever its depth. Expression keys cannot
+ * bound an index range that way and page from the nearer end of the list instead.
+ */
+const KEYSET_SORTS = new Set<EndpointSortKey>(['name', 'state', 'address', 'lastSeen']);
+
+/** Matches of a text filter few enough to be sorted after they are found, rather than found along the sort index. */
+const FEW_MATCHES = 10_000;
+
+/** An ordered list query, paged by the store source (see StoreSource.window). */
+interface OrderedQuery {
+  /** What identifies the list (filters and sort, not the offset): pages of one list share boundaries. */
+  list: string;
+  /** SELECT ... FROM ... WHERE ..., without ORDER BY; `args` are its parameters. */
+  select: string;
+  args: Array<string | number>;
+  /** Two sort expressions, the second unique (the tie-breaker), both selected as k0 and k1. */
+  keys: [string, string];
+  descending: boolean;
+  /** The keys are plain indexed columns: row-value ranges from a boundary row use the index. */
+  keyset: boolean;
+}
+
+/** The first row of the page of a list shown last, and its place: where a page near it starts. */
+interface Boundary {
+  offset: number;
+  first: [unknown, unknown];
+}
+/** Lists whose last page is remembered, and pages kept (views, sorts, filters lately looked at). */
+const BOUNDARY_LISTS = 16;
 
 /** LIKE pattern for a substring, with the wildcards in it escaped (ESCAPE '\'). */
 function contains(text: string): string {
@@ -32,8 +65,10 @@ function contains(text: string): string {
 
 /**
  * The dashboard over a database written by analyze --db, read-only. One run is reviewed (the
- * latest unless told); every list is a LIMIT/OFFSET query on an indexed table, so the cost of
- * a redraw does not grow with the number of endpoints or events.
+ * latest unless told); every page of a list is one range of an index read for LIMIT rows (see
+ * window()), counts are cached per version of the data, so a redraw reads a screen of rows
+ * whether the run has a thousand endpoints or a million. Databases written before schema 5 lack
+ * the sort indexes (a reader cannot add them): the next analyze or monitor --db run adds them.
  */
 export class StoreSource implements DashboardSource {
   readonly runId: number;
@@ -48,17 +83,41 @@ export class StoreSource implements DashboardSource {
   private cachedOverview: Overview | null = null;
   /** Row counts by query: a stored run does not change, and a redraw asks for the count first. */
   private readonly totals = new Map<string, number>();
+  private readonly statements = new Map<string, Database.Statement>();
+  /** The last page read of each list lately shown (a view's list keeps its place while another is looked at). */
+  private readonly boundaries = new BoundedMap<string, Boundary>('dashboard page boundaries', BOUNDARY_LISTS);
+  /** temp.event_counts holds the counts of this version of the data. */
+  private eventCountsBuilt = false;
+  /** The pages last read, each a screen of rows. */
+  private readonly pages = new BoundedMap<string, Row[]>('dashboard pages', BOUNDARY_LISTS);
 
   constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: { follow?: boolean } = {}) {
     this.follow = opts.follow === true;
     const row = (run === undefined
-      ? db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get()
-      : db.prepare('SELECT * FROM runs WHERE id = ?').get(run)) as Row | undefined;
+      ? this.query('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get()
+      : this.query('SELECT * FROM runs WHERE id = ?').get(run)) as Row | undefined;
     if (!row) throw new StoreError(run === undefined ? `database ${dbPath} holds no run` : `database ${dbPath} has no run ${run}`);
     this.run = row;
     this.runId = row.id as number;
-    this.hasSamples = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'resource_samples'").get() !== undefined;
-    this.storedMessages = db.prepare('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
+    this.hasSamples = this.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'resource_samples'").get() !== undefined;
+    this.storedMessages = this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
+  }
+
+  /**
+   * A query whose failure (a damaged file, a lock that outlasts the busy timeout) becomes one
+   * StoreError line. Statements are kept by text: their number is fixed by the code.
+   */
+  private query(sql: string): { get(...args: unknown[]): unknown; all(...args: unknown[]): unknown[] } {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = storeCall(this.dbPath, () => this.db.prepare(sql));
+      this.statements.set(sql, statement);
+    }
+    const s = statement;
+    return {
+      get: (...args) => storeCall(this.dbPath, () => s.get(...args)),
+      all: (...args) => storeCall(this.dbPath, () => s.all(...args)),
+    };
   }
 
   static open(path: string, run?: number, opts: { follow?: boolean } = {}): StoreSource {
@@ -79,8 +138,8 @@ export class StoreSource implements DashboardSource {
     const now = Date.now();
     if (now - this.lastLook < 1000) return this.changes;
     this.lastLook = now;
-    const run = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(this.runId) as Row;
-    const newest = this.db.prepare('SELECT MAX(id) AS id FROM events').get() as Row;
+    const run = this.query('SELECT * FROM runs WHERE id = ?').get(this.runId) as Row;
+    const newest = this.query('SELECT MAX(id) AS id FROM events').get() as Row;
     const state = `${run.messages}/${run.capture_end}/${run.finished_at}/${run.packets_received ?? ''}/${newest.id}`;
     if (state !== this.lastState) {
       if (this.lastState !== '') this.changes++;
@@ -88,7 +147,10 @@ export class StoreSource implements DashboardSource {
       this.run = run;
       this.cachedOverview = null;
       this.totals.clear();
-      this.storedMessages ||= this.db.prepare('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
+      this.boundaries.clear();
+      this.pages.clear();
+      this.eventCountsBuilt = false;
+      this.storedMessages ||= this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
     }
     return this.changes;
   }
@@ -96,7 +158,7 @@ export class StoreSource implements DashboardSource {
   now(): number {
     const end = this.run.capture_end as number | null;
     if (end !== null) return end;
-    const r = this.db.prepare('SELECT MAX(last_seen) AS t FROM endpoints WHERE run_id = ?').get(this.runId) as Row;
+    const r = this.query('SELECT MAX(last_seen) AS t FROM endpoints WHERE run_id = ?').get(this.runId) as Row;
     return (r.t as number | null) ?? (this.run.started_at as number);
   }
 
@@ -110,13 +172,18 @@ export class StoreSource implements DashboardSource {
     const packets = run.packets as number | null;
     const duration = start !== null && end !== null && end > start ? end - start : null;
     const byState: Record<string, number> = {};
-    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM endpoints WHERE run_id = ? GROUP BY state').all(id) as Row[]) {
+    for (const r of this.query('SELECT state, COUNT(*) AS n FROM endpoints WHERE run_id = ? GROUP BY state').all(id) as Row[]) {
       byState[r.state as string] = r.n as number;
     }
     const bySeverity: Record<string, number> = {};
     let events = 0;
-    for (const r of this.db.prepare('SELECT severity, COUNT(*) AS n FROM events WHERE run_id = ? OR run_id IS NULL GROUP BY severity').all(id) as Row[]) {
-      bySeverity[r.severity as string] = r.n as number;
+    // Two grouped counts, each one range of an index (an OR of both would not be).
+    const severityCounts = [
+      ...this.query('SELECT severity, COUNT(*) AS n FROM events WHERE run_id = ? GROUP BY severity').all(id),
+      ...this.query('SELECT severity, COUNT(*) AS n FROM events WHERE run_id IS NULL GROUP BY severity').all(),
+    ] as Row[];
+    for (const r of severityCounts) {
+      bySeverity[r.severity as string] = (bySeverity[r.severity as string] ?? 0) + (r.n as number);
       events += r.n as number;
     }
     let series: number[] = [];
@@ -124,12 +191,12 @@ export class StoreSource implements DashboardSource {
     if (this.storedMessages && start !== null && duration !== null) {
       const bucket = Math.max(1, Math.ceil(duration / RATE_BUCKETS));
       series = new Array<number>(Math.floor(duration / bucket) + 1).fill(0);
-      const rows = this.db.prepare('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, COUNT(*) AS n FROM messages WHERE run_id = ? GROUP BY b').all(start, bucket, id) as Row[];
+      const rows = this.query('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, COUNT(*) AS n FROM messages WHERE run_id = ? GROUP BY b').all(start, bucket, id) as Row[];
       for (const r of rows) {
         const b = r.b as number;
         if (b >= 0 && b < series.length) series[b] = (r.n as number) / bucket;
       }
-      topTalkers = (this.db.prepare(`SELECT m.src AS address, COUNT(*) AS n,
+      topTalkers = (this.query(`SELECT m.src AS address, COUNT(*) AS n,
           (SELECT endpoint FROM endpoints e WHERE e.run_id = m.run_id AND e.address = m.src LIMIT 1) AS endpoint
         FROM messages m WHERE m.run_id = ? GROUP BY m.src ORDER BY n DESC LIMIT 8`).all(id) as Row[])
         .map((r) => ({ address: r.address as string, endpoint: r.endpoint as string | null, messages: r.n as number }));
@@ -168,11 +235,76 @@ export class StoreSource implements DashboardSource {
     const key = sql + '\u0000' + args.join('\u0000');
     let n = this.totals.get(key);
     if (n === undefined) {
-      n = (this.db.prepare(sql).get(...args) as Row).n as number;
+      n = (this.query(sql).get(...args) as Row).n as number;
       if (this.totals.size > 1000) this.totals.clear();
       this.totals.set(key, n);
     }
     return n;
+  }
+
+  /**
+   * Events per endpoint of the run, in a table of this connection's own (temp: the file is only
+   * read), indexed by count: built once per version of the data, the first time the endpoints
+   * are sorted by events (one grouped pass over an index of the events), then paged like a column.
+   */
+  private countEventsByEndpoint(): void {
+    if (this.eventCountsBuilt) return;
+    storeCall(this.dbPath, () => {
+      this.db.exec('DROP TABLE IF EXISTS temp.event_counts');
+      this.db.prepare(`CREATE TEMP TABLE event_counts AS SELECT endpoint, SUM(n) AS n FROM (
+          SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id = ? AND endpoint IS NOT NULL GROUP BY endpoint
+          UNION ALL SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id IS NULL AND endpoint IS NOT NULL GROUP BY endpoint)
+        GROUP BY endpoint`).run(this.runId);
+      this.db.exec(`CREATE UNIQUE INDEX temp.event_counts_by_endpoint ON event_counts(endpoint);
+        CREATE INDEX temp.event_counts_by_count ON event_counts(n, endpoint);`);
+    });
+    this.eventCountsBuilt = true;
+  }
+
+  /**
+   * Rows offset..offset+limit of an ordered list of `total` rows without reading the rows before
+   * them: next to the last page, from its boundary row (keyset); otherwise from the nearer end of
+   * the list, where OFFSET walks the index at most half the list. Every query is one index range
+   * and LIMIT rows, so paging costs the same on the millionth row as on the first.
+   */
+  private window(o: OrderedQuery, total: number, offset: number, limit: number): Row[] {
+    if (limit <= 0 || offset >= total) return [];
+    // A redraw without a move (a key that changed nothing else, a live tick) asks for the same page again.
+    const pageKey = `${o.list}\u0000${offset}\u0000${limit}`;
+    const cached = this.pages.get(pageKey);
+    if (cached !== undefined) return cached;
+    const [k0, k1] = o.keys;
+    const run = (descending: boolean, after: { key: [unknown, unknown]; inclusive: boolean } | null, lim: number, off: number): Row[] => {
+      const dir = descending ? 'DESC' : 'ASC';
+      const range = after === null ? '' : ` AND (${k0}, ${k1}) ${descending ? '<' : '>'}${after.inclusive ? '=' : ''} (?, ?)`;
+      const sql = `${o.select}${range} ORDER BY ${k0} ${dir}, ${k1} ${dir} LIMIT ? OFFSET ?`;
+      return this.query(sql).all(...o.args, ...(after === null ? [] : after.key), lim, off) as Row[];
+    };
+    const b = o.keyset ? this.boundaries.get(o.list) : undefined;
+    const fromEnd = total - offset - limit;
+    // Rows OFFSET has to walk past, from the nearer end of the list.
+    const endCost = Math.min(offset, Math.max(0, fromEnd));
+    let rows: Row[];
+    if (b !== undefined && offset >= b.offset && offset - b.offset < endCost) {
+      // At or after the last page: forward from its first row.
+      rows = run(o.descending, { key: b.first, inclusive: true }, limit, offset - b.offset);
+    } else if (b !== undefined && offset < b.offset && b.offset - offset < endCost) {
+      // Before the last page: backwards from its first row (then forward from it when the page overlaps it).
+      const gap = b.offset - offset;
+      if (gap >= limit) rows = run(!o.descending, { key: b.first, inclusive: false }, limit, gap - limit).reverse();
+      else {
+        rows = run(!o.descending, { key: b.first, inclusive: false }, gap, 0).reverse();
+        rows = rows.concat(run(o.descending, { key: b.first, inclusive: true }, limit - rows.length, 0));
+      }
+    } else if (fromEnd > offset || fromEnd < 0) {
+      rows = run(o.descending, null, limit, offset);
+    } else {
+      rows = run(!o.descending, null, limit, fromEnd).reverse();
+    }
+    if (rows.length > 0) this.boundaries.set(o.list, { offset, first: [rows[0].k0, rows[0].k1] });
+    else this.boundaries.delete(o.list);
+    this.pages.set(pageKey, rows);
+    return rows;
   }
 
   endpoints(q: EndpointQuery): Page<EndpointSummary> {
@@ -190,17 +322,45 @@ export class StoreSource implements DashboardSource {
     const total = this.count(`SELECT COUNT(*) AS n FROM endpoints e ${where}`, args);
     const dir = q.descending ? 'DESC' : 'ASC';
     const eventCount = '(SELECT COUNT(*) FROM events v WHERE v.endpoint = e.endpoint AND (v.run_id = e.run_id OR v.run_id IS NULL))';
-    // Event counts are looked up for the page only, unless they are the sort key (then once, grouped).
-    const sql = q.sort === 'events'
-      ? `SELECT e.*, json_array_length(e.objects) AS object_count, COALESCE(c.n, 0) AS events FROM endpoints e
-          LEFT JOIN (SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id = ? OR run_id IS NULL GROUP BY endpoint) c ON c.endpoint = e.endpoint
-          ${where} ORDER BY events ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?`
-      : `SELECT p.*, json_array_length(p.objects) AS object_count, ${eventCount.replaceAll('e.', 'p.')} AS events FROM (
-          SELECT e.* FROM endpoints e ${where} ORDER BY ${SORT_SQL[q.sort]} ${dir}, e.endpoint ${dir} LIMIT ? OFFSET ?) p
-          ORDER BY ${SORT_SQL[q.sort].replaceAll('e.', 'p.')} ${dir}, p.endpoint ${dir}`;
-    const rows = (q.sort === 'events'
-      ? this.db.prepare(sql).all(this.runId, ...args, q.limit, q.offset)
-      : this.db.prepare(sql).all(...args, q.limit, q.offset)) as Row[];
+    let rows: Row[];
+    if (q.sort === 'events') {
+      // Two lists one after the other: endpoints with events, in the order of the counts' index,
+      // and those without, in the order of the name's (descending: the counted ones first).
+      this.countEventsByEndpoint();
+      const list = `endpoints\u0000events\u0000${q.descending}\u0000${q.filter}`;
+      const counted: OrderedQuery = {
+        list: list + '\u0000counted', args,
+        select: `SELECT e.*, json_array_length(e.objects) AS object_count, c.n AS events, c.n AS k0, c.endpoint AS k1
+          FROM temp.event_counts c CROSS JOIN endpoints e ON e.endpoint = c.endpoint ${where}`,
+        keys: ['c.n', 'c.endpoint'], descending: q.descending, keyset: true,
+      };
+      const none: OrderedQuery = {
+        list: list + '\u0000none', args,
+        select: `SELECT e.*, json_array_length(e.objects) AS object_count, 0 AS events, e.run_id AS k0, e.endpoint AS k1 FROM endpoints e
+          ${where} AND NOT EXISTS (SELECT 1 FROM temp.event_counts c WHERE c.endpoint = e.endpoint)`,
+        keys: ['e.run_id', 'e.endpoint'], descending: q.descending, keyset: true,
+      };
+      const countedTotal = this.count(`SELECT COUNT(*) AS n FROM temp.event_counts c CROSS JOIN endpoints e ON e.endpoint = c.endpoint ${where}`, args);
+      const [first, second] = q.descending ? [counted, none] : [none, counted];
+      const firstTotal = q.descending ? countedTotal : total - countedTotal;
+      rows = this.window(first, firstTotal, q.offset, Math.min(q.limit, firstTotal - q.offset));
+      if (rows.length < q.limit) rows = rows.concat(this.window(second, total - firstTotal, Math.max(0, q.offset - firstTotal), q.limit - rows.length));
+    } else {
+      // Event counts are looked up for the page's rows only.
+      // Few rows match a text filter: walking the sort index for them would read most of the
+      // table. Their row ids come from one pass over an index holding name and address, and only
+      // they are sorted (the + keeps the planner off the sort index).
+      const few = f.text !== undefined && f.text !== '' && total <= FEW_MATCHES;
+      const [fromWhere, fromArgs, sortKey, nameKey] = few
+        ? [`WHERE e.rowid IN (SELECT e.rowid FROM endpoints e ${where})`, args, `+${SORT_SQL[q.sort]}`, '+e.endpoint']
+        : [where, args, SORT_SQL[q.sort], 'e.endpoint'];
+      rows = this.window({
+        list: `endpoints\u0000${q.sort}\u0000${q.descending}\u0000${q.filter}\u0000${few}`,
+        select: `SELECT e.*, json_array_length(e.objects) AS object_count, ${eventCount} AS events,
+          ${sortKey} AS k0, ${nameKey} AS k1 FROM endpoints e ${fromWhere}`,
+        args: fromArgs, keys: [sortKey, nameKey], descending: q.descending, keyset: !few && KEYSET_SORTS.has(q.sort),
+      }, total, q.offset, q.limit);
+    }
     return {
       total,
       offset: q.offset,
@@ -220,7 +380,7 @@ export class StoreSource implements DashboardSource {
   }
 
   endpoint(name: string): EndpointDetail | null {
-    const r = this.db.prepare('SELECT * FROM endpoints WHERE run_id = ? AND endpoint = ?').get(this.runId, name) as Row | undefined;
+    const r = this.query('SELECT * FROM endpoints WHERE run_id = ? AND endpoint = ?').get(this.runId, name) as Row | undefined;
     if (!r) return null;
     return {
       name,
@@ -243,17 +403,17 @@ export class StoreSource implements DashboardSource {
   }
 
   private history(name: string): RegistrationEvent[] {
-    const rows = this.db.prepare(`SELECT frame, ts, src, operation, record FROM messages
+    const rows = this.query(`SELECT frame, ts, src, operation, record FROM messages
       WHERE run_id = ? AND endpoint = ? AND operation IN ('register', 'update', 'deregister') ORDER BY frame DESC LIMIT ?`)
       .all(this.runId, name, HISTORY_LIMIT * 2) as Row[];
     return registrationHistory(rows.reverse().map((r) => parseRecord(r.record as string)).filter((m): m is MessageRecord => m !== null));
   }
 
   resources(name: string): ResourceValue[] {
-    const rows = this.db.prepare('SELECT * FROM resources WHERE run_id = ? AND endpoint = ?').all(this.runId, name) as Row[];
+    const rows = this.query('SELECT * FROM resources WHERE run_id = ? AND endpoint = ?').all(this.runId, name) as Row[];
     const series = new Map<string, Array<[number, number]>>();
     if (this.hasSamples) {
-      const samples = this.db.prepare(`SELECT path, ts, value FROM (
+      const samples = this.query(`SELECT path, ts, value FROM (
           SELECT path, ts, value, ROW_NUMBER() OVER (PARTITION BY path ORDER BY ts DESC) AS rn
           FROM resource_samples WHERE run_id = ? AND endpoint = ?) WHERE rn <= ? ORDER BY path, ts`)
         .all(this.runId, name, SERIES_LIMIT) as Row[];
@@ -274,7 +434,7 @@ export class StoreSource implements DashboardSource {
   }
 
   observations(name: string): ObservationSummary[] {
-    const rows = this.db.prepare('SELECT * FROM observations WHERE run_id = ? AND endpoint = ? ORDER BY id').all(this.runId, name) as Row[];
+    const rows = this.query('SELECT * FROM observations WHERE run_id = ? AND endpoint = ? ORDER BY id').all(this.runId, name) as Row[];
     return rows.map((r) => ({
       id: r.id as number,
       token: r.token as string,
@@ -299,7 +459,7 @@ export class StoreSource implements DashboardSource {
       };
     }
     const total = this.count('SELECT COUNT(*) AS n FROM messages WHERE run_id = ? AND endpoint = ?', [this.runId, name]);
-    const rows = this.db.prepare('SELECT record FROM messages WHERE run_id = ? AND endpoint = ? ORDER BY frame DESC LIMIT ? OFFSET ?')
+    const rows = this.query('SELECT record FROM messages WHERE run_id = ? AND endpoint = ? ORDER BY frame DESC LIMIT ? OFFSET ?')
       .all(this.runId, name, limit, offset) as Row[];
     const messages: FlowMessage[] = [];
     for (const r of rows.reverse()) {
@@ -311,11 +471,14 @@ export class StoreSource implements DashboardSource {
 
   events(q: EventQuery): Page<EventSummary> {
     const f = parseEventFilter(q.filter);
-    let where = 'WHERE (run_id = ? OR run_id IS NULL)';
+    // Rows of the run or of none. The + keeps the planner off the run index for the list (which
+    // the time index orders); the count adds two index ranges instead (see countEvents).
+    let where = 'WHERE (+run_id = ? OR +run_id IS NULL)';
     const args: Array<string | number> = [this.runId];
     const severities = f.severity ? [f.severity] : severitiesFrom(q.minSeverity);
     where += ` AND severity IN (${severities.map(() => '?').join(', ')})`;
     args.push(...severities);
+    const onlySeverity = q.endpoint === undefined && !f.rule && !f.endpoint && !f.text;
     if (q.endpoint !== undefined) {
       where += ' AND endpoint = ?';
       args.push(q.endpoint);
@@ -333,8 +496,16 @@ export class StoreSource implements DashboardSource {
       where += " AND (rule LIKE ? ESCAPE '\\' OR endpoint LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\')";
       args.push(contains(f.text), contains(f.text), contains(f.text));
     }
-    const total = this.count(`SELECT COUNT(*) AS n FROM events ${where}`, args);
-    const rows = this.db.prepare(`SELECT * FROM events ${where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset) as Row[];
+    const inList = severities.map(() => '?').join(', ');
+    const total = onlySeverity
+      ? this.count(`SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND severity IN (${inList})`, [this.runId, ...severities]) +
+        this.count(`SELECT COUNT(*) AS n FROM events WHERE run_id IS NULL AND severity IN (${inList})`, severities)
+      : this.count(`SELECT COUNT(*) AS n FROM events ${where}`, args);
+    const rows = this.window({
+      list: `events\u0000${q.minSeverity}\u0000${q.filter}\u0000${q.endpoint ?? ''}`,
+      select: `SELECT *, ts AS k0, id AS k1 FROM events ${where}`,
+      args, keys: ['ts', 'id'], descending: true, keyset: true,
+    }, total, q.offset, q.limit);
     return {
       total,
       offset: q.offset,

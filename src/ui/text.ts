@@ -1,4 +1,4 @@
-import { sanitizeForTerminal } from '../cli/terminal.js';
+import { sanitizeForTerminal } from '../util/terminal-text.js';
 
 /**
  * Text helpers for the dashboard. Everything drawn that came off the network (endpoint names,

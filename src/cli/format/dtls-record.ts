@@ -1,5 +1,5 @@
 import type { DtlsEvent, DtlsStats } from '../../dtls/index.js';
-import { sanitizeForTerminal } from '../terminal.js';
+import { sanitizeForTerminal } from '../../util/terminal-text.js';
 
 /** Capture times as the message records write them: 6 decimals. */
 function time(t: number): number {

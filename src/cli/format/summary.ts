@@ -2,7 +2,7 @@ import { CODE_STRINGS } from '../../coap/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
 import { contentFormatName } from '../../lwm2m/payload/index.js';
 import { SEVERITIES, type DetectionEvent } from '../../rules/index.js';
-import { sanitizeForTerminal } from '../terminal.js';
+import { sanitizeForTerminal } from '../../util/terminal-text.js';
 
 /** Counts what `analyze --format summary` reports. */
 export class SummaryCollector {

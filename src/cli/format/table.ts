@@ -1,4 +1,4 @@
-import { sanitizeForTerminal } from '../terminal.js';
+import { sanitizeForTerminal } from '../../util/terminal-text.js';
 
 export type Cell = string | number | null;
 

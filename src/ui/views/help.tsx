@@ -1,37 +1,53 @@
 import type { ReactElement } from 'react';
+import { GLOBAL_KEYS, KEY_TABLES, type Binding, type KeyContext } from '../keys.js';
 import { DocView, seg, type Line } from '../lines.js';
+import type { DashboardState } from '../state.js';
 
-const KEYS: Array<[string, string]> = [
-  ['↑ ↓  j k', 'move the selection / scroll'],
-  ['PgUp PgDn  g G', 'a page up or down / first / last'],
-  ['Enter', 'open: endpoint → detail → message flow → dissection; event → detail'],
-  ['Esc', 'close the detail, or go back up'],
-  ['Tab  Shift-Tab', 'next / previous view'],
-  ['1 2 3 4 5', 'Overview, Endpoints, Endpoint, Flow, Events'],
-  ['/', 'filter the list (Enter keeps it, Esc drops it)'],
-  ['s  r', 'Endpoints: next sort column / reverse;  Events: lowest severity shown'],
-  ['f  e', 'Endpoint: its message flow / its events'],
-  ['o', 'Event detail: open the event\'s endpoint'],
-  ['?', 'this help (any key closes it)'],
-  ['q', 'quit'],
-];
+const CONTEXT_TITLES: Record<KeyContext, string> = {
+  overview: 'Overview', endpoints: 'Endpoints', endpoint: 'Endpoint', flow: 'Message flow', events: 'Events',
+  message: 'Message dissection', event: 'Event detail', help: 'Help', filter: 'Filter',
+};
 
 const FILTERS: Array<[string, string]> = [
   ['Endpoints', 'text matches name or address; state:registered keeps one state'],
   ['Events', 'text matches rule, endpoint or message; sev:high  rule:PART  ep:FULL-NAME'],
 ];
 
-export function helpLines(): Line[] {
-  const lines: Line[] = [[seg('Keys', { bold: true, color: 'cyan' })]];
-  for (const [k, v] of KEYS) lines.push([seg('  ' + k.padEnd(18), { bold: true }), seg(v)]);
-  lines.push([]);
-  lines.push([seg('Filters', { bold: true, color: 'cyan' })]);
-  for (const [k, v] of FILTERS) lines.push([seg('  ' + k.padEnd(18), { bold: true }), seg(v)]);
+const LABEL = 12;
+
+/**
+ * Bindings as help lines, two to a line when both fit half the width. Drawn from the key
+ * tables themselves: what the help says a key does is what the key table makes it do.
+ */
+function bindingLines(bindings: readonly Binding[], width: number): Line[] {
+  const half = Math.floor((width - 2) / 2);
+  const item = (b: Binding) => [seg(b.label.padEnd(LABEL), { bold: true }), seg(b.help)];
+  const fits = (b: Binding) => LABEL + b.help.length + 2 <= half;
+  const lines: Line[] = [];
+  for (let i = 0; i < bindings.length; i++) {
+    const b = bindings[i];
+    const next = bindings[i + 1];
+    if (next !== undefined && fits(b) && fits(next)) {
+      lines.push([seg('  '), ...item(b), seg(' '.repeat(half - LABEL - b.help.length)), ...item(next)]);
+      i++;
+    } else lines.push([seg('  '), ...item(b)]);
+  }
+  return lines;
+}
+
+/** The keys of the context the help was opened from, the keys of every view, and the filter syntax. */
+export function helpLines(context: KeyContext, state: DashboardState | null, width: number): Line[] {
+  const own = KEY_TABLES[context].filter((b) => state === null || b.when === undefined || b.when(state));
+  const lines: Line[] = [[seg(`Keys: ${CONTEXT_TITLES[context]}`, { bold: true, color: 'cyan' })]];
+  lines.push(...bindingLines(own, width), []);
+  lines.push([seg('Every view', { bold: true, color: 'cyan' })], ...bindingLines(GLOBAL_KEYS, width), []);
+  lines.push([seg('Filters', { bold: true, color: 'cyan' }), seg('  / in Endpoints and Events; Enter keeps, Esc cancels, Ctrl-U clears', { dim: true })]);
+  for (const [k, v] of FILTERS) lines.push([seg('  ' + k.padEnd(LABEL), { bold: true }), seg(v)]);
   lines.push([]);
   lines.push([seg('Every string that came off the network is drawn with its control characters replaced by �.', { dim: true })]);
   return lines;
 }
 
-export function HelpView({ width, height }: { width: number; height: number }): ReactElement {
-  return <DocView lines={helpLines()} width={width} height={height} scroll={0} />;
+export function HelpView({ context, state, width, height }: { context: KeyContext; state: DashboardState | null; width: number; height: number }): ReactElement {
+  return <DocView lines={helpLines(context, state, width)} width={width} height={height} scroll={0} />;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { follow } from '../../../src/ui/lines.js';
+import { follow } from '../../../src/ui/state.js';
 import { parseEndpointFilter, parseEventFilter, severitiesFrom } from '../../../src/ui/source.js';
 import { sparkline } from '../../../src/ui/sparkline.js';
 import { comparePaths } from '../../../src/ui/store-source.js';

@@ -7,6 +7,7 @@ import { EndpointDetailView } from '../../../src/ui/views/endpoint-detail.js';
 import { EndpointsView } from '../../../src/ui/views/endpoints.js';
 import { EventDetailView, EventsView } from '../../../src/ui/views/events.js';
 import { FlowView, MessageView } from '../../../src/ui/views/flow.js';
+import { GLOBAL_KEYS, KEY_TABLES } from '../../../src/ui/keys.js';
 import { HelpView } from '../../../src/ui/views/help.js';
 import { OverviewView } from '../../../src/ui/views/overview.js';
 import { EVIL, FakeSource, record, T0, tick, waitFor } from './fake-source.js';
@@ -159,10 +160,16 @@ describe('dashboard views', () => {
     expectClean(f);
   });
 
-  it('help lists the keys', () => {
-    const { lastFrame } = render(<HelpView width={80} height={20} />);
-    expect(lastFrame()).toContain('Tab');
-    expect(lastFrame()).toContain('quit');
+  it('help lists the keys of the view it was opened from and of every view, from the key tables', () => {
+    const { lastFrame } = render(<HelpView context="endpoints" state={null} width={100} height={30} />);
+    const f = lastFrame()!;
+    expect(f).toContain('Keys: Endpoints');
+    for (const b of [...KEY_TABLES.endpoints, ...GLOBAL_KEYS]) {
+      expect(f).toContain(b.label);
+      expect(f).toContain(b.help.slice(0, 30));
+    }
+    expect(f).toContain('quit');
+    expectWidth(f, 100);
   });
 });
 
@@ -212,6 +219,58 @@ describe('dashboard navigation', () => {
     stdin.write('2jj\r');
     await waitFor(lastFrame, 'Registration history');
     expect(lastFrame()).toContain('meter-0  registered  10.1.0.1:56830');
+  });
+
+  it('Backspace in a chunk with other keys erases, and Ctrl-U in a chunk clears: no control character reaches the filter', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('2/meter-1\x7f2');
+    await waitFor(lastFrame, 'filter: meter-2█');
+    stdin.write('\r');
+    await waitFor(lastFrame, '1/1');
+    expect(lastFrame()).toContain('filter: meter-2');
+    expect(lastFrame()).not.toContain('\uFFFD2');
+    stdin.write('/xyz\x15meter-0\r');
+    await waitFor(lastFrame, 'filter: meter-0');
+    expect(lastFrame()).toContain('1/1');
+  });
+
+  it('/ reopened shows the filter in force; typing replaces it rather than appending to it', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('2/meter-2\r');
+    await waitFor(lastFrame, '1/1');
+    stdin.write('/');
+    await waitFor(lastFrame, 'Ctrl-U clear');
+    expect(lastFrame()).toContain('filter: meter-2█');
+    stdin.write('meter-0');
+    await waitFor(lastFrame, 'filter: meter-0█');
+    stdin.write('\r');
+    await waitFor(lastFrame, 'meter-0  ');
+    expect(lastFrame()).toContain('Endpoints 1');
+  });
+
+  it('on 10,000 endpoints the endpoints view asks the source for one page of rows, whatever the keys', async () => {
+    const src = new FakeSource({ endpoints: 10_000 });
+    const limits: number[] = [];
+    const endpoints = src.endpoints.bind(src);
+    src.endpoints = (q) => {
+      limits.push(q.limit);
+      return endpoints(q);
+    };
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('2');
+    await waitFor(lastFrame, '1/10,000');
+    stdin.write('G');
+    await waitFor(lastFrame, '10000/10,000');
+    stdin.write(' ');
+    stdin.write('g');
+    await waitFor(lastFrame, '1/10,000');
+    expect(limits.length).toBeGreaterThan(0);
+    expect(Math.max(...limits)).toBeLessThanOrEqual(30 - 3 - 2);
   });
 
   it('fits 80x24', async () => {

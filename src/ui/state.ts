@@ -1,0 +1,296 @@
+import { SEVERITIES, type Severity } from '../rules/index.js';
+import { ENDPOINT_SORT_KEYS, type EndpointSortKey, type EventSummary, type FlowMessage } from './source.js';
+import { VIEWS, type ViewName } from './view-names.js';
+
+/**
+ * What the dashboard shows and where the user is in it, and the one function that changes it:
+ * reduce(state, action, screen). The key tables (keys.ts) turn keys into actions; the component
+ * (app.tsx) draws the state and hands every action here. Nothing here knows Ink or a source:
+ * what the last frame showed (list lengths, the rows on screen) comes in as the Screen.
+ */
+
+/** A list's selected row (an index into the whole list) and its first visible row. */
+export interface ListPosition {
+  cursor: number;
+  top: number;
+}
+
+/** The filter being typed at the bottom line. */
+export interface FilterInput {
+  target: 'endpoints' | 'events';
+  text: string;
+  /** The filter when / was pressed, restored by Esc. */
+  before: string;
+  /** The text is the earlier filter, shown selected: typing replaces it, Backspace clears it. */
+  selected: boolean;
+}
+
+export interface DashboardState {
+  view: ViewName;
+  help: boolean;
+  /** q was pressed: the component exits. */
+  quit: boolean;
+  /** The endpoint the endpoint and flow views show; null: the one under the endpoints cursor. */
+  selected: string | null;
+  input: FilterInput | null;
+  endpoints: ListPosition & { sortIndex: number; descending: boolean; filter: string };
+  events: ListPosition & { minSeverity: string; filter: string };
+  detailScroll: number;
+  /** The flow's cursor counts from the newest message (at the bottom), `bottom` is the newest one visible. */
+  flow: { cursor: number; bottom: number };
+  /** The message dissected over the flow, and the event detailed over the events. */
+  message: FlowMessage | null;
+  messageScroll: number;
+  event: EventSummary | null;
+  eventScroll: number;
+}
+
+/** What the last frame showed, as far as keys depend on it. */
+export interface Screen {
+  /** Lines of the view body: a page, for PgUp/PgDn. */
+  height: number;
+  /** Rows of the endpoints and events lists, and of the flow. */
+  listRows: number;
+  flowRows: number;
+  endpointTotal: number;
+  eventTotal: number;
+  flowTotal: number;
+  /** Lines of the document shown (endpoint detail, dissection, event detail). */
+  docLines: number;
+  /** The rows drawn, the first visible one first (the flow: oldest first, as drawn). */
+  endpointRows: readonly string[];
+  eventRows: readonly EventSummary[];
+  flowMessages: readonly FlowMessage[];
+}
+
+export type Movement = number | 'page-up' | 'page-down' | 'first' | 'last';
+
+export type Action =
+  | { type: 'quit' }
+  | { type: 'help' }
+  | { type: 'close-help' }
+  | { type: 'view'; view: ViewName }
+  | { type: 'next-view'; by: 1 | -1 }
+  | { type: 'move'; by: Movement }
+  /** Enter: open what is under the cursor. */
+  | { type: 'open' }
+  /** Esc: close the detail, or go back up. */
+  | { type: 'back' }
+  | { type: 'filter' }
+  | { type: 'sort' }
+  | { type: 'reverse' }
+  | { type: 'severity' }
+  | { type: 'flow' }
+  | { type: 'endpoint-events' }
+  | { type: 'event-endpoint' }
+  /** Text typed into the filter (the key table's "*": the text is the key's). */
+  | { type: 'type'; text?: string }
+  | { type: 'erase' }
+  | { type: 'clear-filter' }
+  | { type: 'keep-filter' }
+  | { type: 'cancel-filter' }
+  /** The typed filter is applied to its list (typing has paused, see app.tsx). */
+  | { type: 'apply-filter' };
+
+export function initialState(view: ViewName = 'overview', endpoint: string | null = null): DashboardState {
+  return {
+    view, help: false, quit: false, selected: endpoint, input: null,
+    endpoints: { cursor: 0, top: 0, sortIndex: 0, descending: true, filter: '' },
+    events: { cursor: 0, top: 0, minSeverity: 'info', filter: '' },
+    detailScroll: 0, flow: { cursor: 0, bottom: 0 }, message: null, messageScroll: 0, event: null, eventScroll: 0,
+  };
+}
+
+export const sortKeyOf = (s: DashboardState): EndpointSortKey => ENDPOINT_SORT_KEYS[s.endpoints.sortIndex];
+
+/** First visible row so that `cursor` is on screen, moving the window as little as possible. */
+export function follow(top: number, cursor: number, rows: number): number {
+  if (rows <= 0) return 0;
+  if (cursor < top) return cursor;
+  if (cursor >= top + rows) return cursor - rows + 1;
+  return top;
+}
+
+/** The cursor within the list and the window that shows it, for a list of `total` rows. */
+export function listWindow(p: ListPosition, total: number, rows: number): ListPosition {
+  const cursor = Math.min(p.cursor, Math.max(0, total - 1));
+  return { cursor, top: Math.min(follow(p.top, cursor, rows), Math.max(0, total - rows)) };
+}
+
+/** The flow's window: `bottom` is to the newest message what `top` is to a list's first row. */
+export function flowWindow(f: { cursor: number; bottom: number }, total: number, rows: number): { cursor: number; bottom: number } {
+  const w = listWindow({ cursor: f.cursor, top: f.bottom }, total, rows);
+  return { cursor: w.cursor, bottom: w.top };
+}
+
+/** The endpoint the endpoint and flow views show: the one chosen, else the one under the endpoints cursor. */
+export function selectedEndpoint(s: DashboardState, screen: Screen): string | null {
+  if (s.selected !== null) return s.selected;
+  const w = listWindow(s.endpoints, screen.endpointTotal, screen.listRows);
+  return screen.endpointRows[w.cursor - w.top] ?? null;
+}
+
+/** A step of `by` on a list of `total` rows whose page is `page` rows. */
+function stepped(cursor: number, by: Movement, total: number, page: number): number {
+  const last = Math.max(0, total - 1);
+  const next = by === 'first' ? 0 : by === 'last' ? last : cursor + (by === 'page-up' ? -page : by === 'page-down' ? page : by);
+  return Math.max(0, Math.min(last, next));
+}
+
+function moveList(p: ListPosition, by: Movement, total: number, screen: Screen): ListPosition {
+  const at = listWindow(p, total, screen.listRows);
+  return listWindow({ cursor: stepped(at.cursor, by, total, screen.height), top: at.top }, total, screen.listRows);
+}
+
+/** A document's scroll: at most to where its last line is at the bottom. */
+function scrolled(scroll: number, by: Movement, screen: Screen): number {
+  const delta = by === 'first' ? -Infinity : by === 'last' ? Infinity : by === 'page-up' ? -screen.height : by === 'page-down' ? screen.height : by;
+  return Math.max(0, Math.min(scroll + delta, Math.max(0, screen.docLines - screen.height)));
+}
+
+function switchView(s: DashboardState, view: ViewName, screen: Screen): DashboardState {
+  const name = selectedEndpoint(s, screen);
+  const selected = (view === 'endpoint' || view === 'flow') && s.selected === null && name !== null ? name : s.selected;
+  return { ...s, view, selected, message: null, event: null };
+}
+
+function openEndpoint(s: DashboardState, name: string): DashboardState {
+  return { ...s, selected: name, detailScroll: 0, flow: { cursor: 0, bottom: 0 }, message: null, view: 'endpoint' };
+}
+
+/** The filter typed so far, applied to its list (the cursor back on the first row). */
+function applied(s: DashboardState, input: FilterInput, text: string): DashboardState {
+  return input.target === 'endpoints'
+    ? { ...s, endpoints: { ...s.endpoints, filter: text, cursor: 0, top: 0 } }
+    : { ...s, events: { ...s.events, filter: text, cursor: 0, top: 0 } };
+}
+
+function editFilter(s: DashboardState, input: FilterInput, action: Action): DashboardState {
+  switch (action.type) {
+    case 'type':
+      if (!action.text) return s;
+      return { ...s, input: { ...input, text: (input.selected ? '' : input.text) + action.text, selected: false } };
+    case 'erase':
+      return { ...s, input: { ...input, text: input.selected ? '' : input.text.slice(0, -1), selected: false } };
+    case 'clear-filter':
+      return { ...s, input: { ...input, text: '', selected: false } };
+    case 'keep-filter':
+      return { ...applied(s, input, input.text), input: null };
+    case 'cancel-filter':
+      return { ...applied(s, input, input.before), input: null };
+    case 'apply-filter': {
+      const current = input.target === 'endpoints' ? s.endpoints.filter : s.events.filter;
+      return current === input.text ? s : applied(s, input, input.text);
+    }
+    default:
+      return s;
+  }
+}
+
+/**
+ * The state after `action`, given what the last frame showed. Pure: the same three arguments
+ * give the same state, and an action that changes nothing returns `s` itself.
+ */
+export function reduce(s: DashboardState, action: Action, screen: Screen): DashboardState {
+  if (s.input) return editFilter(s, s.input, action);
+  switch (action.type) {
+    case 'quit':
+      return { ...s, quit: true };
+    case 'help':
+      return { ...s, help: true };
+    case 'close-help':
+      return { ...s, help: false };
+    case 'view':
+      return switchView(s, action.view, screen);
+    case 'next-view': {
+      const i = VIEWS.indexOf(s.view);
+      return switchView(s, VIEWS[(i + action.by + VIEWS.length) % VIEWS.length], screen);
+    }
+    case 'move':
+      return move(s, action.by, screen);
+    case 'open':
+      return open(s, screen);
+    case 'back':
+      if (s.message) return { ...s, message: null };
+      if (s.event) return { ...s, event: null };
+      switch (s.view) {
+        case 'endpoints': return { ...s, view: 'overview' };
+        case 'endpoint': return { ...s, view: 'endpoints' };
+        case 'flow': return { ...s, view: 'endpoint' };
+        case 'events': return { ...s, view: 'overview' };
+        default: return s;
+      }
+    case 'filter': {
+      if (s.view !== 'endpoints' && s.view !== 'events') return s;
+      const filter = s[s.view].filter;
+      return { ...s, input: { target: s.view, text: filter, before: filter, selected: filter !== '' } };
+    }
+    case 'sort':
+      return { ...s, endpoints: { ...s.endpoints, sortIndex: (s.endpoints.sortIndex + 1) % ENDPOINT_SORT_KEYS.length, cursor: 0, top: 0 } };
+    case 'reverse':
+      return { ...s, endpoints: { ...s.endpoints, descending: !s.endpoints.descending, cursor: 0, top: 0 } };
+    case 'severity': {
+      const next = SEVERITIES[(SEVERITIES.indexOf(s.events.minSeverity as Severity) + 1) % SEVERITIES.length];
+      return { ...s, events: { ...s.events, minSeverity: next, cursor: 0, top: 0 } };
+    }
+    case 'flow': {
+      const name = selectedEndpoint(s, screen);
+      return name === null ? s : { ...s, selected: name, view: 'flow' };
+    }
+    case 'endpoint-events': {
+      const name = selectedEndpoint(s, screen);
+      return name === null ? s : { ...s, events: { ...s.events, filter: `ep:${name}`, cursor: 0, top: 0 }, view: 'events' };
+    }
+    case 'event-endpoint':
+      return s.event?.endpoint ? openEndpoint({ ...s, event: null }, s.event.endpoint) : s;
+    default:
+      return s;
+  }
+}
+
+function move(s: DashboardState, by: Movement, screen: Screen): DashboardState {
+  if (s.message) return { ...s, messageScroll: scrolled(s.messageScroll, by, screen) };
+  if (s.event) return { ...s, eventScroll: scrolled(s.eventScroll, by, screen) };
+  switch (s.view) {
+    case 'endpoints':
+      return { ...s, endpoints: { ...s.endpoints, ...moveList(s.endpoints, by, screen.endpointTotal, screen) } };
+    case 'events':
+      return { ...s, events: { ...s.events, ...moveList(s.events, by, screen.eventTotal, screen) } };
+    case 'endpoint':
+      return { ...s, detailScroll: scrolled(s.detailScroll, by, screen) };
+    case 'flow': {
+      // The cursor counts from the newest message, at the bottom: up goes back in time.
+      const back: Movement = by === 'first' ? 'last' : by === 'last' ? 'first' : by === 'page-up' ? 'page-down' : by === 'page-down' ? 'page-up' : -by;
+      const at = flowWindow(s.flow, screen.flowTotal, screen.flowRows);
+      const cursor = stepped(at.cursor, back, screen.flowTotal, screen.height);
+      return { ...s, flow: flowWindow({ cursor, bottom: at.bottom }, screen.flowTotal, screen.flowRows) };
+    }
+    default:
+      return s;
+  }
+}
+
+function open(s: DashboardState, screen: Screen): DashboardState {
+  switch (s.view) {
+    case 'overview':
+      return switchView(s, 'endpoints', screen);
+    case 'endpoints': {
+      const w = listWindow(s.endpoints, screen.endpointTotal, screen.listRows);
+      const name = screen.endpointRows[w.cursor - w.top];
+      return name === undefined ? s : openEndpoint(s, name);
+    }
+    case 'flow': {
+      const w = flowWindow(s.flow, screen.flowTotal, screen.flowRows);
+      const rows = screen.flowMessages;
+      const m = rows[rows.length - 1 - (w.cursor - w.bottom)];
+      return m === undefined ? s : { ...s, message: m, messageScroll: 0 };
+    }
+    case 'events': {
+      const w = listWindow(s.events, screen.eventTotal, screen.listRows);
+      const e = screen.eventRows[w.cursor - w.top];
+      return e === undefined ? s : { ...s, event: e, eventScroll: 0 };
+    }
+    default:
+      return s;
+  }
+}

@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { actionFor, footerHints, GLOBAL_KEYS, KEY_TABLES, keyContext, type KeyContext } from '../../../src/ui/keys.js';
+import type { EventSummary, FlowMessage } from '../../../src/ui/source.js';
+import { initialState, reduce, type Action, type DashboardState, type Screen } from '../../../src/ui/state.js';
+import { flowMessageOf } from '../../../src/ui/store-source.js';
+import { helpLines } from '../../../src/ui/views/help.js';
+import { lineText } from '../../../src/ui/lines.js';
+import { record } from './fake-source.js';
+
+/* The dashboard's state machine without Ink: keys through the key tables, then reduce(). */
+
+function screen(over: Partial<Screen> = {}): Screen {
+  return {
+    height: 10, listRows: 8, flowRows: 7, endpointTotal: 0, eventTotal: 0, flowTotal: 0, docLines: 0,
+    endpointRows: [], eventRows: [], flowMessages: [], ...over,
+  };
+}
+
+function event(id: number, endpoint: string | null): EventSummary {
+  return { id, ts: 1, lastTs: null, count: 1, rule: 'r', severity: 'high', endpoint, src: null, dst: null, frame: id, message: 'm', details: {} };
+}
+
+/** The state after typing `keys` (key names; a one-character name is also its text). */
+function press(s: DashboardState, sc: Screen, ...keys: string[]): DashboardState {
+  for (const k of keys) {
+    const action = actionFor(s, k, k.length === 1 ? k : k === 'space' ? ' ' : '');
+    if (action) s = reduce(s, action, sc);
+  }
+  return s;
+}
+
+const names = (from: number, n: number) => Array.from({ length: n }, (_, i) => `meter-${from + i}`);
+
+describe('dashboard state: lists', () => {
+  const sc = screen({ endpointTotal: 100, endpointRows: names(0, 8) });
+  const at = (s: DashboardState) => [s.endpoints.cursor, s.endpoints.top];
+
+  it('moves the cursor, the window following it as little as possible, and clamps at both ends', () => {
+    const s = initialState('endpoints');
+    expect(at(press(s, sc, 'j', 'j', 'down'))).toEqual([3, 0]);
+    expect(at(press(s, sc, 'k'))).toEqual([0, 0]);
+    expect(at(press(s, sc, 'pgdn'))).toEqual([10, 3]);
+    expect(at(press(s, sc, 'space', 'pgup'))).toEqual([0, 0]);
+    expect(at(press(s, sc, 'G'))).toEqual([99, 92]);
+    expect(at(press(s, sc, 'G', 'j'))).toEqual([99, 92]);
+    expect(at(press(s, sc, 'G', 'g'))).toEqual([0, 0]);
+  });
+
+  it('Enter opens the endpoint under the cursor, as drawn; Esc goes back up', () => {
+    const s = press(initialState('endpoints'), sc, 'j', 'j', 'enter');
+    expect([s.view, s.selected, s.detailScroll]).toEqual(['endpoint', 'meter-2', 0]);
+    expect(press(s, sc, 'esc').view).toBe('endpoints');
+    expect(press(s, sc, 'esc', 'esc').view).toBe('overview');
+    // The window shows rows 50..57: the cursor on 52 is the third row drawn.
+    const deep = { ...initialState('endpoints'), endpoints: { ...initialState().endpoints, cursor: 52, top: 50 } };
+    expect(press(deep, screen({ endpointTotal: 100, endpointRows: names(50, 8) }), 'enter').selected).toBe('meter-52');
+  });
+
+  it('s, r and the severity key start the list again from the top', () => {
+    const s = press(initialState('endpoints'), sc, 'j', 'j', 's');
+    expect([s.endpoints.sortIndex, s.endpoints.cursor]).toEqual([1, 0]);
+    expect(press(s, sc, 'r').endpoints.descending).toBe(false);
+    const ev = press(initialState('events'), screen({ eventTotal: 9 }), 'j', 's', 's');
+    expect([ev.events.minSeverity, ev.events.cursor]).toEqual(['medium', 0]);
+  });
+
+  it('a key that changes nothing returns the same state (no redraw)', () => {
+    const s = initialState('overview');
+    expect(press(s, sc, 'j')).toBe(s);
+    expect(press(s, sc, 'x')).toBe(s);
+    expect(press(s, sc, 'esc')).toBe(s);
+  });
+});
+
+describe('dashboard state: views, details and the flow', () => {
+  it('Tab and Shift-Tab cycle the views; 3 takes the endpoint under the cursor as chosen', () => {
+    const sc = screen({ endpointTotal: 3, endpointRows: names(0, 3) });
+    expect(press(initialState(), sc, 'tab', 'tab').view).toBe('endpoint');
+    expect(press(initialState(), sc, 'shift-tab').view).toBe('events');
+    const s = press(initialState('endpoints'), sc, 'j', '3');
+    expect([s.view, s.selected]).toEqual(['endpoint', 'meter-1']);
+  });
+
+  it('the flow counts from the newest message: up goes back in time, Enter dissects the one under the cursor', () => {
+    const messages: FlowMessage[] = [1, 2, 3, 4].map((f) => flowMessageOf(record(f)));
+    const sc = screen({ flowTotal: 4, flowMessages: messages });
+    const s = { ...initialState('flow'), selected: 'meter-1' };
+    expect(press(s, sc, 'enter').message?.frame).toBe(4);
+    expect(press(s, sc, 'k', 'k', 'enter').message?.frame).toBe(2);
+    expect(press(s, sc, 'g', 'enter').message?.frame).toBe(1);
+    const open = press(s, sc, 'enter');
+    expect(keyContext(open)).toBe('message');
+    // Keys of the flow do not reach it under the dissection; Esc closes the dissection only.
+    expect(press(open, sc, 'k').flow.cursor).toBe(0);
+    expect(press(open, sc, 'esc')).toMatchObject({ view: 'flow', message: null });
+  });
+
+  it('event detail: o opens its endpoint only when it has one (and the footer says so only then)', () => {
+    const sc = screen({ eventTotal: 2, eventRows: [event(1, 'meter-7'), event(2, null)] });
+    const withEndpoint = press(initialState('events'), sc, 'enter');
+    expect(footerHints(withEndpoint)).toBe('↑↓ scroll  o open endpoint  Esc back to events');
+    expect(press(withEndpoint, sc, 'o')).toMatchObject({ view: 'endpoint', selected: 'meter-7', event: null });
+    const without = press(initialState('events'), sc, 'j', 'enter');
+    expect(footerHints(without)).toBe('↑↓ scroll  Esc back to events');
+    expect(press(without, sc, 'o')).toBe(without);
+  });
+
+  it('e in an endpoint lists its events; help closes on any key, q quits from it', () => {
+    const s = { ...initialState('endpoint'), selected: 'meter-3' };
+    expect(press(s, screen(), 'e')).toMatchObject({ view: 'events', events: { filter: 'ep:meter-3', cursor: 0 } });
+    const help = press(s, screen(), '?');
+    expect(help.help).toBe(true);
+    expect(press(help, screen(), 'j')).toMatchObject({ help: false, view: 'endpoint', detailScroll: 0 });
+    expect(press(help, screen(), 'q').quit).toBe(true);
+  });
+});
+
+describe('dashboard state: the / filter', () => {
+  const sc = screen({ endpointTotal: 50, endpointRows: names(0, 8) });
+  const filter = (s: DashboardState) => [s.input?.text ?? null, s.endpoints.filter];
+
+  it('typed text is kept by Enter (the list back at its top) and dropped by Esc', () => {
+    let s = press(initialState('endpoints'), sc, 'j', 'j', '/', 'm', 'e', 't');
+    expect(filter(s)).toEqual(['met', '']);
+    s = press(s, sc, 'enter');
+    expect([filter(s), s.endpoints.cursor, s.input]).toEqual([[null, 'met'], 0, null]);
+    expect(filter(press(s, sc, '/', 'x', 'esc'))).toEqual([null, 'met']);
+  });
+
+  it('keys of the views are text while the filter is typed; arrows and Tab are not', () => {
+    const s = press(initialState('endpoints'), sc, '/', 'q', 'j', '2', '?', 'space', 'up', 'tab', 'pgdn');
+    expect(s.input?.text).toBe('qj2? ');
+    expect([s.view, s.quit, s.help]).toEqual(['endpoints', false, false]);
+  });
+
+  it('reopened, it starts from the filter in force, selected: typing replaces it, Backspace clears it', () => {
+    const kept = press(initialState('endpoints'), sc, '/', 'o', 'l', 'd', 'enter');
+    const reopened = press(kept, sc, '/');
+    expect(reopened.input).toMatchObject({ text: 'old', selected: true });
+    expect(press(reopened, sc, 'n', 'e', 'w', 'enter').endpoints.filter).toBe('new');
+    expect(press(reopened, sc, 'backspace').input?.text).toBe('');
+    // Once typed into, Backspace erases one character.
+    expect(press(reopened, sc, 'right', 'a', 'b', 'backspace').input?.text).toBe('a');
+  });
+
+  it('Ctrl-U clears the filter at any point; Esc then restores the one in force', () => {
+    const kept = press(initialState('endpoints'), sc, '/', 'a', 'b', 'enter');
+    const cleared = press(kept, sc, '/', 'ctrl-u');
+    expect(cleared.input).toMatchObject({ text: '', selected: false });
+    expect(press(cleared, sc, 'enter').endpoints.filter).toBe('');
+    expect(press(cleared, sc, 'esc').endpoints.filter).toBe('ab');
+    expect(press(kept, sc, '/', 'x', 'y', 'ctrl-u', 'z', 'enter').endpoints.filter).toBe('z');
+  });
+
+  it('apply-filter (typing paused) brings the typed text to the list without closing the input', () => {
+    const typing = press(initialState('events'), screen({ eventTotal: 9 }), 'j', '/', 's', 'e', 'v');
+    const applied = reduce(typing, { type: 'apply-filter' }, screen());
+    expect([applied.events.filter, applied.events.cursor, applied.input?.text]).toEqual(['sev', 0, 'sev']);
+    expect(reduce(applied, { type: 'apply-filter' }, screen())).toBe(applied);
+  });
+});
+
+describe('key tables', () => {
+  const contexts = Object.keys(KEY_TABLES) as KeyContext[];
+  /** A state whose key context is `c`. */
+  function stateIn(c: KeyContext): DashboardState {
+    const s = initialState();
+    switch (c) {
+      case 'filter': return { ...s, view: 'endpoints', input: { target: 'endpoints', text: '', before: '', selected: false } };
+      case 'help': return { ...s, help: true };
+      case 'message': return { ...s, view: 'flow', message: flowMessageOf(record(1)) };
+      case 'event': return { ...s, view: 'events', event: event(1, 'meter-1') };
+      default: return { ...s, view: c };
+    }
+  }
+
+  it('every key of every table dispatches the action the table gives it (the tables are the behaviour)', () => {
+    for (const c of contexts) {
+      const s = stateIn(c);
+      expect(keyContext(s)).toBe(c);
+      for (const b of KEY_TABLES[c]) {
+        for (const k of b.keys) {
+          if (k === '*') continue;
+          expect(actionFor(s, k, k.length === 1 ? k : ''), `${c} ${k}`).toEqual<Action>(b.action);
+        }
+      }
+    }
+  });
+
+  it('no key is bound twice in a context, nor shadows a global key by accident', () => {
+    for (const c of contexts) {
+      const keys = KEY_TABLES[c].flatMap((b) => b.keys);
+      expect(new Set(keys).size, c).toBe(keys.length);
+    }
+    const globals = GLOBAL_KEYS.flatMap((b) => b.keys);
+    expect(new Set(globals).size).toBe(globals.length);
+    for (const c of ['overview', 'endpoints', 'endpoint', 'flow', 'events', 'message', 'event'] as const) {
+      expect(KEY_TABLES[c].flatMap((b) => b.keys).filter((k) => globals.includes(k)), c).toEqual([]);
+    }
+  });
+
+  it('the help of a context lists each of its keys and every global key, with what it does', () => {
+    for (const c of contexts) {
+      const text = helpLines(c, null, 200).map(lineText).join('\n');
+      for (const b of [...KEY_TABLES[c], ...GLOBAL_KEYS]) {
+        expect(text, `${c}: ${b.label}`).toContain(b.label);
+        expect(text, `${c}: ${b.help}`).toContain(b.help);
+      }
+    }
+  });
+
+  it('the footers are those of the tables', () => {
+    expect(footerHints(stateIn('endpoints'))).toBe('↑↓ move  Enter open  / filter  s sort  r reverse');
+    expect(footerHints(stateIn('endpoint'))).toBe('↑↓ scroll  Enter/f message flow  e events  Esc back');
+    expect(footerHints(stateIn('filter'))).toBe('Enter keep  Esc cancel  Ctrl-U clear');
+  });
+});

@@ -1,4 +1,4 @@
-export { DEFAULT_MAX_SESSIONS, DtlsStage, type DtlsStageOptions } from './stage.js';
+export { DtlsStage, type DtlsStageOptions } from './stage.js';
 export type { DtlsAlert, DtlsCertificate, DtlsChange, DtlsEvent, DtlsSession, DtlsSessionStatus, DtlsStats, PskKeys } from './types.js';
 export { parsePskFile, parsePskSpec, pskKeys, type PskEntry } from './psk.js';
 export { alertDescription, isCbcSuite, isWeakSuite, suiteName } from './suites.js';

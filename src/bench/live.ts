@@ -117,6 +117,8 @@ async function loadFrames(): Promise<Frames> {
   return { count: frames.length, registration: 0, frame: (i) => frames[i] };
 }
 
+/** How long monitor may take to work through the registrations' backlog before the measured phase starts anyway. */
+const REGISTRATION_DRAIN_MS = 120_000;
 const PCAP_HEADER = 24;
 const PCAP_RECORD = 16;
 
@@ -189,8 +191,14 @@ async function main(): Promise<void> {
     const started = performance.now();
     await send(0, frames.registration, opts.registerRate);
     const seconds = (performance.now() - started) / 1000;
-    // Monitor logs its counters every --stats-interval: wait for a line written after the last Register went out.
-    await new Promise((r) => setTimeout(r, (opts.statsInterval + 1) * 1000));
+    // Monitor logs its counters every --stats-interval: wait until they show every frame it received
+    // decoded or dropped, so that the measured phase starts with the fleet registered and the queue empty.
+    const drained = () => {
+      const c = latest as Counters | null;
+      return c !== null && c.messages + c.pipeline >= c.received && c.received + (c.kernel ?? 0) + (c.iface ?? 0) >= sent;
+    };
+    const deadline = performance.now() + REGISTRATION_DRAIN_MS;
+    do await new Promise((r) => setTimeout(r, opts.statsInterval * 1000)); while (!drained() && performance.now() < deadline);
     const c = latest as Counters | null;
     if (c === null) throw new Error('monitor logged no counters while the fleet registered');
     registration = { ...c, sent, seconds };

@@ -110,6 +110,10 @@ const coapwatch = (capture: Capture, extra: string[]): Promise<TimedRun> =>
 
 const throughput = (run: TimedRun): Throughput => ({ seconds: run.seconds, cpuSeconds: run.cpuSeconds, peakRssKb: run.peakRssKb });
 
+/** A run's figures as soon as it ends: a long bench that is stopped still leaves what it measured. */
+const ran = (what: string, run: TimedRun) => note(`${what}: ${run.seconds.toFixed(1)} s wall, ${run.cpuSeconds === null ? '?' : run.cpuSeconds.toFixed(1)} s CPU, `
+  + `peak RSS ${run.peakRssKb === null ? '?' : `${Math.round(run.peakRssKb / 1024)} MiB`}, exit code ${run.exitCode ?? 'from a signal'}`);
+
 const failure = (run: TimedRun) => `FAILED: exit code ${run.exitCode ?? 'from a signal'} after ${run.seconds.toFixed(1)} s (peak RSS ${run.peakRssKb === null ? '?' : `${Math.round(run.peakRssKb / 1024)} MiB`})`;
 
 function showCapture(capture: Capture): void {
@@ -126,7 +130,7 @@ async function scaleRun(fleet: string, meters: number, opts: BenchOptions): Prom
   if (opts.ndjson) {
     note(`scale ${fleet}: coapwatch ndjson (load ${loadAverage()})...`);
     const run = await coapwatch(capture, []);
-    note(`scale ${fleet}: ndjson ${run.seconds.toFixed(1)} s, exit code ${run.exitCode}`);
+    ran(`scale ${fleet}: ndjson`, run);
     ndjson = run.exitCode === 0 ? throughput(run) : failure(run);
   }
   if (!opts.db) return { fleet, meters, capture, ndjson, db: null, dbCheck: null };
@@ -135,7 +139,7 @@ async function scaleRun(fleet: string, meters: number, opts: BenchOptions): Prom
     const file = join(dir, 'bench.db');
     note(`scale ${fleet}: coapwatch --db (load ${loadAverage()})...`);
     const dbRun = await coapwatch(capture, ['--db', file]);
-    note(`scale ${fleet}: --db ${dbRun.seconds.toFixed(1)} s, exit code ${dbRun.exitCode}`);
+    ran(`scale ${fleet}: --db`, dbRun);
     if (dbRun.exitCode !== 0) return { fleet, meters, capture, ndjson, db: failure(dbRun), dbCheck: null };
     return { fleet, meters, capture, ndjson, db: throughput(dbRun), dbCheck: checkDatabase(file, capture, meters) };
   } finally {
@@ -175,7 +179,8 @@ async function speedRounds(opts: BenchOptions): Promise<SpeedResult> {
     note(`round ${i}/${opts.runs} (load ${loadAverage()})`);
     const ours = await coapwatch(capture, []);
     const noRules = await coapwatch(capture, ['--no-rules']);
-    note(`  coapwatch ${ours.seconds.toFixed(2)} s, --no-rules ${noRules.seconds.toFixed(2)} s`);
+    ran('  coapwatch', ours);
+    ran('  coapwatch --no-rules', noRules);
     if (ours.exitCode !== 0 || noRules.exitCode !== 0) {
       sanity = `FAILED: coapwatch ${failure(ours.exitCode !== 0 ? ours : noRules)}`;
       break;
@@ -184,7 +189,8 @@ async function speedRounds(opts: BenchOptions): Promise<SpeedResult> {
     if (tshark !== null && tsharkSkipped === null) {
       const plain = await timedRun(tshark, ['-n', '-r', capture.path]);
       const fields = await timedRun(tshark, ['-n', '-r', capture.path, '-T', 'fields', ...TSHARK_FIELDS.flatMap((f) => ['-e', f])]);
-      note(`  tshark -n -r ${plain.seconds.toFixed(2)} s, -T fields ${fields.seconds.toFixed(2)} s`);
+      ran('  tshark -n -r', plain);
+      ran('  tshark -T fields', fields);
       if (plain.exitCode !== 0 || fields.exitCode !== 0) tsharkSkipped = `skipped: tshark exited with ${(plain.exitCode !== 0 ? plain : fields).exitCode ?? 'a signal'}`;
       else Object.assign(round, { tshark: throughput(plain), tsharkFields: throughput(fields) });
     }
@@ -198,6 +204,7 @@ async function speedRounds(opts: BenchOptions): Promise<SpeedResult> {
     try {
       note('coapwatch --db (one run)...');
       const run = await coapwatch(capture, ['--db', join(dir, 'bench.db')]);
+      ran('coapwatch --db', run);
       withDb = run.exitCode === 0 ? throughput(run) : failure(run);
     } finally {
       rmSync(dir, { recursive: true, force: true });

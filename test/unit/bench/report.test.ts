@@ -84,7 +84,8 @@ describe('bench report: table', () => {
     expect(table).toContain('coapwatch / tshark -n -r: per round 1.20x 2.00x 1.50x by wall time (median 1.50x), 1.33x 1.75x 1.50x by CPU time (median 1.50x)   target >= 1.5x: met');
     // By CPU: 40/9 = 4.44, 44/8 = 5.5, 50/10 = 5 -> median 5.00.
     expect(table).toContain('coapwatch / tshark -T fields: per round 4.00x 6.00x 6.00x by wall time (median 6.00x), 4.44x 5.50x 5.00x by CPU time (median 5.00x)   target >= 4x: met');
-    expect(table).toContain("detection's share of the time per round (wall): 30 % 25 % 50 % (median 30 %)");
+    // By CPU: 1 - 6/9, 1 - 6/8, 1 - 5/10.
+    expect(table).toContain("detection's share of the time per round (CPU): 33 % 25 % 50 % (median 33 %)");
   });
 
   it('says when tshark or a part was skipped', () => {
@@ -97,14 +98,14 @@ describe('bench report: table', () => {
   it('the JSON line carries every figure', () => {
     const json = JSON.parse(summaryJson(result)) as {
       scale: { fleets: Array<{ fleet: string; ndjson: { cpuMicrosPerPacket: number } }>; growth300kOver30k: Record<string, number> };
-      speed: { overTshark: { wall: number[]; cpu: number[] }; overTsharkFields: { cpu: number[] }; detectionPerRoundPercent: number[] };
+      speed: { overTshark: { wall: number[]; cpu: number[] }; overTsharkFields: { cpu: number[] }; detectionPerRoundPercent: { wall: number[]; cpu: number[] } };
     };
     expect(json.scale.fleets.map((f) => f.fleet)).toEqual(['30k', '300k', '1m']);
     expect(json.scale.fleets[0].ndjson.cpuMicrosPerPacket).toBe(10);
     expect(json.scale.growth300kOver30k).toEqual({ ndjsonWall: 1.25, ndjsonCpu: 1.2, dbWall: 1.667, dbCpu: 1.333 });
     expect(json.speed.overTshark.wall).toEqual([1.2, 2, 1.5]);
     expect(json.speed.overTsharkFields.cpu).toEqual([4.444, 5.5, 5]);
-    expect(json.speed.detectionPerRoundPercent).toEqual([30, 25, 50]);
+    expect(json.speed.detectionPerRoundPercent).toEqual({ wall: [30, 25, 50], cpu: [33.3, 25, 50] });
   });
 });
 

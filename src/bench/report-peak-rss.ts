@@ -6,5 +6,5 @@ import { writeSync } from 'node:fs';
  * Node has no getrusage(RUSAGE_CHILDREN), and this works wherever Node does, unlike GNU time.
  */
 process.on('exit', () => {
-  writeSync(3, String(process.resourceUsage().maxRSS));
+  writeSync(3, `peak-rss-kb ${process.resourceUsage().maxRSS}\n`);
 });

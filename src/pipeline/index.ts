@@ -1,6 +1,7 @@
 import type { RawPacket } from '../capture/types.js';
 import { CoapStage, type CoapEvent, type CoapStageOptions } from '../coap/index.js';
-import { PacketDecoder } from '../decode/index.js';
+import { PacketDecoder, type DecoderOptions } from '../decode/index.js';
+import { OverflowCounters } from '../util/bounded-map.js';
 import type { Datagram } from '../decode/types.js';
 import { DtlsStage, type DtlsEvent, type PskKeys } from '../dtls/index.js';
 import { Lwm2mStage, type Lwm2mInfo } from '../lwm2m/index.js';
@@ -18,6 +19,8 @@ export interface PipelineOptions extends CoapStageOptions {
   psk?: PskKeys;
   /** A DTLS session changed (hello, suite chosen, established, alert, failure, endpoint linked). */
   onDtls?: (e: DtlsEvent) => void;
+  /** Limits of the decode stage (reassembly); the defaults suit a fleet of 10^6 meters. */
+  decoder?: DecoderOptions;
 }
 
 /**
@@ -28,7 +31,9 @@ export interface PipelineOptions extends CoapStageOptions {
  * The same pipeline serves offline files and live capture.
  */
 export class AnalysisPipeline {
-  readonly decoder = new PacketDecoder();
+  /** Where every bounded table of the run reports a reached bound (summary, database, dashboard). */
+  readonly overflow = new OverflowCounters();
+  readonly decoder: PacketDecoder;
   readonly coap: CoapStage;
   readonly lwm2m: Lwm2mStage;
   readonly dtls: DtlsStage;
@@ -36,7 +41,8 @@ export class AnalysisPipeline {
   private readonly onCoap;
 
   constructor(sink: MessageSink, opts: PipelineOptions = {}) {
-    this.coap = new CoapStage(opts);
+    this.decoder = new PacketDecoder(opts.decoder, this.overflow);
+    this.coap = new CoapStage(opts, this.overflow);
     this.lwm2m = new Lwm2mStage();
     this.dtls = new DtlsStage({ ports: opts.ports, heuristic: opts.heuristic, keys: opts.psk, onEvent: opts.onDtls });
     // Callbacks are bound once: the hot path must not allocate closures per packet.

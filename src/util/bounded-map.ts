@@ -39,6 +39,8 @@ export class OverflowCounters {
   }
 }
 
+const INITIAL_CAPACITY = 1024;
+
 /**
  * A map with a hard bound on its entries: inserting past the bound drops the least recently
  * used entry and counts it. Every operation is O(1) at any size.
@@ -49,20 +51,35 @@ export class OverflowCounters {
  * its order in index-linked typed arrays instead.
  */
 export class BoundedMap<K extends {}, V extends {}> {
-  private readonly cache: LRUCache<K, V>;
+  /**
+   * lru-cache allocates its arrays for `max` entries up front (tens of MB for a bound of 10^6),
+   * so the cache starts small and is replaced by one twice as large whenever it fills below the
+   * bound: each entry is copied O(1) times on average, and a short capture pays for what it holds.
+   */
+  private cache: LRUCache<K, V>;
+  private capacity: number;
   private dropped = 0;
+  private readonly dispose: (value: V, key: K, reason: LRUCache.DisposeReason) => void;
 
   /**
    * `counters`: where the table reports its overflow (the run's OverflowCounters); a table
-   * made without one still counts (`evicted`).
+   * made without one still counts (`evicted`). `onEvict`: told of each entry dropped for room,
+   * for owners that keep other tables in step (it must not change this map).
    */
-  constructor(readonly table: string, readonly bound: number, counters?: OverflowCounters) {
-    this.cache = new LRUCache<K, V>({
-      max: bound,
-      dispose: (_value, _key, reason) => {
-        if (reason === 'evict') this.dropped++;
-      },
-    });
+  constructor(
+    readonly table: string,
+    readonly bound: number,
+    counters?: OverflowCounters,
+    onEvict?: (value: V, key: K) => void,
+  ) {
+    if (!(bound >= 1)) throw new RangeError(`table ${table}: bound must be at least 1`);
+    this.dispose = (value, key, reason) => {
+      if (reason !== 'evict') return;
+      this.dropped++;
+      onEvict?.(value, key);
+    };
+    this.capacity = Math.min(bound, INITIAL_CAPACITY);
+    this.cache = new LRUCache<K, V>({ max: this.capacity, dispose: this.dispose });
     counters?.register(table, bound, () => this.dropped);
   }
 
@@ -82,6 +99,7 @@ export class BoundedMap<K extends {}, V extends {}> {
 
   /** Inserts or replaces (and marks as recently used); a full table drops its least recently used entry. */
   set(key: K, value: V): void {
+    if (this.cache.size >= this.capacity && this.capacity < this.bound && !this.cache.has(key)) this.grow();
     this.cache.set(key, value);
   }
 
@@ -97,9 +115,30 @@ export class BoundedMap<K extends {}, V extends {}> {
     return this.cache.size;
   }
 
+  /** The least recently used entry, without marking it as used. */
+  oldest(): [K, V] | undefined {
+    return this.cache.rentries().next().value as [K, V] | undefined;
+  }
+
+  /**
+   * Drops the least recently used entry and counts it as evicted: for tables that must act on
+   * an entry before it goes (and so make room before `set` would drop one).
+   */
+  evictOldest(): V | undefined {
+    return this.cache.pop();
+  }
+
   /** Entries dropped because the table was full. */
   get evicted(): number {
     return this.dropped;
+  }
+
+  private grow(): void {
+    const old = this.cache;
+    this.capacity = Math.min(this.bound, 2 * this.capacity);
+    this.cache = new LRUCache<K, V>({ max: this.capacity, dispose: this.dispose });
+    // Least recently used first, so that the order of use carries over.
+    for (const [key, value] of old.rentries() as IterableIterator<[K, V]>) this.cache.set(key, value);
   }
 
   /** Values, most recently used first. */

@@ -1,33 +1,51 @@
-/**
- * A map that forgets entries not used for a while, in O(1): entries live in a current and a
- * previous generation; at each rotation the previous generation is dropped whole.
- * Why not one Map evicted from its oldest end: V8 keeps deleted Map entries as tombstones
- * until it rehashes, so repeatedly scanning from the front costs O(deletions) each time and
- * made long captures quadratic.
- *
- * An entry lives at least `period` (in the caller's clock, capture time for offline/live
- * agreement) and at most twice that; a `get` moves it into the current generation, so
- * entries in use stay. `maxEntries` bounds memory: a generation that fills early rotates.
- */
-export class GenerationalMap<K, V> {
-  private current = new Map<K, V>();
-  private previous = new Map<K, V>();
-  private rotatedAt = Number.NEGATIVE_INFINITY;
+import { BoundedMap, type OverflowCounters } from './bounded-map.js';
 
+interface Aged<V> {
+  value: V;
+  /** The generation in which the entry was last set or read. */
+  generation: number;
+}
+
+/**
+ * A map whose entries expire by age in the caller's clock (capture time, so that offline and
+ * live analysis agree) and whose size is bounded, each in O(1).
+ *
+ * Age: time is cut into generations of `period`; a new one starts at the first `set` a whole
+ * period after the last start. An entry lives while it was set or read in the current or the
+ * previous generation: at least `period` after its last use, at most twice that. (This is the
+ * lifetime the exchange tables have always had; an exact per-entry deadline would change which
+ * late responses match, and so the output.)
+ *
+ * Size: at `maxEntries` the least recently used entry is dropped and counted (BoundedMap),
+ * unlike a generation rotated early, which would drop half the table at once and count nothing.
+ * Expired entries are never counted as dropped: since every use stamps the current generation,
+ * least recently used order is also oldest-generation order, so `set` removes expired entries
+ * from the least recently used end before the bound can drop a live one.
+ */
+export class GenerationalMap<K extends {}, V> {
+  private readonly entries: BoundedMap<K, Aged<V>>;
+  private generation = 0;
+  private generationStart = Number.NEGATIVE_INFINITY;
+
+  /** `table`, `counters`: the name and run counters under which size overflow is reported. */
   constructor(
     private readonly period: number,
-    private readonly maxEntries: number,
-  ) {}
+    maxEntries: number,
+    table = 'cache',
+    counters?: OverflowCounters,
+  ) {
+    this.entries = new BoundedMap<K, Aged<V>>(table, maxEntries, counters);
+  }
 
   get(key: K): V | undefined {
-    const value = this.current.get(key);
-    if (value !== undefined) return value;
-    const old = this.previous.get(key);
-    if (old !== undefined) {
-      this.previous.delete(key);
-      this.current.set(key, old);
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.generation < this.generation - 1) {
+      this.entries.delete(key);
+      return undefined;
     }
-    return old;
+    entry.generation = this.generation;
+    return entry.value;
   }
 
   has(key: K): boolean {
@@ -35,21 +53,33 @@ export class GenerationalMap<K, V> {
   }
 
   set(key: K, value: V, now: number): void {
-    if (now - this.rotatedAt >= this.period || this.current.size >= this.maxEntries / 2) {
-      this.previous = this.current;
-      this.current = new Map();
-      this.rotatedAt = now;
+    if (now - this.generationStart >= this.period) {
+      this.generation++;
+      this.generationStart = now;
     }
-    this.previous.delete(key);
-    this.current.set(key, value);
+    this.dropExpired();
+    this.entries.set(key, { value, generation: this.generation });
   }
 
   delete(key: K): void {
-    this.current.delete(key);
-    this.previous.delete(key);
+    this.entries.delete(key);
   }
 
+  /** Entries held, expired ones not yet removed included. */
   get size(): number {
-    return this.current.size + this.previous.size;
+    return this.entries.size;
+  }
+
+  /** Live entries dropped because the map was full. */
+  get evicted(): number {
+    return this.entries.evicted;
+  }
+
+  private dropExpired(): void {
+    for (;;) {
+      const oldest = this.entries.oldest();
+      if (oldest === undefined || oldest[1].generation >= this.generation - 1) return;
+      this.entries.delete(oldest[0]);
+    }
   }
 }

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { CaptureError, linkTypeName, probeCapture, readCapture } from '../capture/index.js';
 import { pskKeys, type PskEntry } from '../dtls/index.js';
 import { dtlsSummary } from './format/dtls-record.js';
+import { overflowWarning } from './format/summary.js';
 import { createProgress } from './progress.js';
 import { loadRuleSet } from './rule-set.js';
 import { AnalysisSession } from './session.js';
@@ -96,7 +97,9 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
   }
   if (store) process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
   for (const warning of info.warnings) process.stderr.write(`coapwatch: warning: ${warning}\n`);
-  if (opts.format !== 'ndjson') {
+  const overflows = session.overflows();
+  if (opts.format === 'ndjson') for (const o of overflows) process.stderr.write(overflowWarning(o));
+  else {
     const d = pipeline.decoder.stats;
     const c = pipeline.coap.stats;
     const linkTypes = info.linkTypes.map(linkTypeName).join('+');
@@ -106,7 +109,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
       ['DTLS records', c.dtlsRecords + pipeline.dtls.stats.records],
       ['DTLS sessions', dtlsSummary(pipeline.dtls.stats)],
       ['other UDP/TCP', c.notCoap],
-    ]));
+    ], overflows));
     writer.flush();
   }
 }

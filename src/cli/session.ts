@@ -1,7 +1,9 @@
 import type { RawPacket } from '../capture/index.js';
 import type { DtlsEvent, PskKeys } from '../dtls/index.js';
+import type { CoapLimits } from '../coap/index.js';
+import type { DecoderOptions } from '../decode/index.js';
 import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pipeline/index.js';
-import { combineListeners, StateTracker, type StateListener } from '../state/index.js';
+import { combineListeners, StateTracker, type StateLimits, type StateListener } from '../state/index.js';
 import { RuleEngine, type DetectionEvent, type Rule } from '../rules/index.js';
 import { RunWriter } from '../store/index.js';
 import { dtlsLine } from './format/dtls-record.js';
@@ -10,6 +12,7 @@ import { eventLine } from './format/event-record.js';
 import { messageLine, writeMessage } from './format/ndjson.js';
 import { SummaryCollector } from './format/summary.js';
 import { LineWriter } from './output.js';
+import type { TableOverflow } from '../util/bounded-map.js';
 
 export interface SessionOptions {
   /** What goes to stdout: NDJSON records, nothing (the summary is rendered by the caller). */
@@ -33,6 +36,14 @@ export interface SessionOptions {
   psk?: PskKeys;
   /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
   onDtls?: (e: DtlsEvent) => void;
+  /** Bounds of the run's tables, where not the defaults (tests set small ones). */
+  limits?: TableLimits;
+}
+
+export interface TableLimits {
+  decoder?: DecoderOptions;
+  coap?: CoapLimits;
+  state?: StateLimits;
 }
 
 /**
@@ -53,13 +64,29 @@ export class AnalysisSession {
 
   constructor(opts: SessionOptions) {
     const stdout = this.writer;
-    this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true);
     const ndjson = opts.format === 'ndjson';
+    const onDtls = (e: DtlsEvent) => {
+      if (ndjson) this.writer.write(dtlsLine(e));
+      this.store?.dtlsChanged(e.session);
+      this.tracker?.dtlsChanged(e.session);
+      // The rule engine's DTLS hook (dtlsSeen(), rules with `on: dtls`): the session is the `dtls` scope.
+      this.engine?.dtls({ ts: e.ts, frame: e.frame, what: e.change, session: e.session }, e.session);
+      opts.onDtls?.(e);
+    };
+    // The pipeline comes first (the state tracker reports into its overflow counters); its sink
+    // is settled below, once the consumers of messages are made.
+    let sink: MessageSink = () => {};
+    this.pipeline = new AnalysisPipeline((m) => sink(m), {
+      ports: opts.coapPort, heuristic: opts.heuristic, psk: opts.psk, onDtls,
+      limits: opts.limits?.coap, decoder: opts.limits?.decoder,
+    });
+    this.push = this.pipeline.push.bind(this.pipeline);
+    this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, this.pipeline.overflow);
     const rules = opts.rules ?? [];
     // Message lines go to stdout's buffer as bytes (writeMessage).
     const output: MessageSink = !ndjson ? (m) => this.summary.add(m)
       : (m) => (writeMessage(stdout.out, m), stdout.written());
-    let sink = output;
+    sink = output;
     const tap = opts.onMessage;
     if (tap) sink = (m) => (output(m), tap(m));
     this.tracker = null;
@@ -72,7 +99,8 @@ export class AnalysisSession {
       const tracker = new StateTracker(combineListeners(...listeners), {
         content: this.store !== null || opts.state === true || rules.length > 0,
         series: this.store !== null || opts.state === true,
-      });
+        limits: opts.limits?.state,
+      }, this.pipeline.overflow);
       this.store?.attach(tracker);
       this.tracker = tracker;
       const engine = rules.length > 0 ? new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent)) : null;
@@ -89,16 +117,6 @@ export class AnalysisSession {
         tap?.(m);
       };
     }
-    const onDtls = (e: DtlsEvent) => {
-      if (ndjson) this.writer.write(dtlsLine(e));
-      this.store?.dtlsChanged(e.session);
-      this.tracker?.dtlsChanged(e.session);
-      // The rule engine's DTLS hook (dtlsSeen(), rules with `on: dtls`): the session is the `dtls` scope.
-      this.engine?.dtls({ ts: e.ts, frame: e.frame, what: e.change, session: e.session }, e.session);
-      opts.onDtls?.(e);
-    };
-    this.pipeline = new AnalysisPipeline(sink, { ports: opts.coapPort, heuristic: opts.heuristic, psk: opts.psk, onDtls });
-    this.push = this.pipeline.push.bind(this.pipeline);
   }
 
   private eventSink(ndjson: boolean, onEvent: ((e: DetectionEvent) => void) | undefined) {
@@ -111,6 +129,11 @@ export class AnalysisSession {
       },
       eventRepeated: (e: DetectionEvent) => this.store?.eventRepeated(e),
     };
+  }
+
+  /** The run's tables that reached their bound so far: table, bound, entries evicted. */
+  overflows(): TableOverflow[] {
+    return this.pipeline.overflow.overflows();
   }
 
   /** Live capture: time passed without packets (expiries, absence rules fire); `ts` in capture time, after every message so far. */

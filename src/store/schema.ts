@@ -158,6 +158,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE endpoints ADD COLUMN dtls TEXT; -- JSON {session, state, cipherSuite, pskIdentity}, or null: no DTLS seen
   `,
+  // 5: the run's tables that reached their bound.
+  `
+  ALTER TABLE runs ADD COLUMN overflow TEXT; -- JSON [{"table","bound","evicted"}]; [] none full; null: run from before it was recorded
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -27,7 +27,7 @@ export class BootstrapSessions {
   }
 
   all(): IterableIterator<BootstrapSession> {
-    return this.byClient.values();
+    return this.byClient.valuesOldestFirst();
   }
 
   /** The latest bootstrap session of a client address, if any. */

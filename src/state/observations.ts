@@ -51,7 +51,7 @@ export class ObservationTable {
   }
 
   all(): IterableIterator<ObservationState> {
-    return this.byKey.values();
+    return this.byKey.valuesOldestFirst();
   }
 
   handle(m: AnalyzedMessage): void {

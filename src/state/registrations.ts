@@ -62,9 +62,9 @@ export class RegistrationTable {
     return this.endpoints.peek(name);
   }
 
-  /** Every endpoint kept, most recently heard from first. */
+  /** Every endpoint kept, least recently heard from first. */
   all(): IterableIterator<EndpointState> {
-    return this.endpoints.values();
+    return this.endpoints.valuesOldestFirst();
   }
 
   get size(): number {

@@ -141,6 +141,11 @@ export class BoundedMap<K extends {}, V extends {}> {
     for (const [key, value] of old.rentries() as IterableIterator<[K, V]>) this.cache.set(key, value);
   }
 
+  /** Values, least recently used first (for a table read with peek only: in order of insertion). */
+  valuesOldestFirst(): IterableIterator<V> {
+    return this.cache.rvalues() as IterableIterator<V>;
+  }
+
   /** Values, most recently used first. */
   values(): IterableIterator<V> {
     return this.cache.values();

@@ -43,10 +43,7 @@ export class DeviceTwin {
     counters?: OverflowCounters,
   ) {
     this.maxResources = bounds.resources ?? MAX_RESOURCES;
-    this.byEndpoint = new BoundedMap('state.twin-endpoints', bounds.endpoints ?? MAX_TWIN_ENDPOINTS, counters, (resources) => {
-      this.count -= resources.size;
-      this.valuesEvicted += resources.size;
-    });
+    this.byEndpoint = new BoundedMap('state.twin-endpoints', bounds.endpoints ?? MAX_TWIN_ENDPOINTS, counters, (resources) => this.forget(resources));
     counters?.register('state.resources', this.maxResources, () => this.valuesEvicted);
     counters?.register('state.resources-per-endpoint', MAX_PER_ENDPOINT, () => this.refused);
   }
@@ -87,7 +84,7 @@ export class DeviceTwin {
         res = { endpoint, path: r.path, name: r.name, type: r.type, value, updatedAt: ts, series: null };
         resources.set(r.path, res);
         this.count++;
-        while (this.count > this.maxResources && this.byEndpoint.size > 1) this.byEndpoint.evictOldest();
+        while (this.count > this.maxResources && this.byEndpoint.size > 1) this.dropOldestEndpoint();
       }
       const at = r.time === undefined ? ts : r.timeRelative ? ts + r.time : r.time;
       res.name = r.name;
@@ -97,6 +94,18 @@ export class DeviceTwin {
       if (typeof value === 'number' && this.series) addSample(res.series ?? (res.series = newSeries()), at, value);
       changed?.call(this.listener, res);
     }
+  }
+
+  /** Makes room under the value bound (counted as state.resources, not as the endpoint bound). */
+  private dropOldestEndpoint(): void {
+    const [name, resources] = this.byEndpoint.oldest()!;
+    this.byEndpoint.delete(name);
+    this.forget(resources);
+  }
+
+  private forget(resources: Map<string, ResourceState>): void {
+    this.count -= resources.size;
+    this.valuesEvicted += resources.size;
   }
 }
 

@@ -102,3 +102,36 @@ describe('block-wise reassembly (RFC 7959)', () => {
     expect(skipped.coap.body).toBeNull();
   });
 });
+
+describe('bounded exchange tables', () => {
+  it('a full exchange table drops its least recently used request, counts it, and its ACK no longer matches', () => {
+    const f = new CoapFlow({ limits: { exchanges: 2 } });
+    f.send(A, B, { code: '0.01', mid: 1, token: '01', path: '/a' });
+    f.send(A, B, { code: '0.01', mid: 2, token: '02', path: '/b' });
+    f.send(A, B, { code: '0.01', mid: 3, token: '03', path: '/c' });
+    expect(f.send(B, A, { code: '2.05', type: 'ACK', mid: 1, token: '01' }).coap.match.request).toBeNull();
+    expect(f.send(B, A, { code: '2.05', type: 'ACK', mid: 3, token: '03' }).coap.match.request).not.toBeNull();
+    expect(f.pipeline.overflow.overflows()).toEqual([
+      { table: 'coap.exchanges-by-mid', bound: 2, evicted: 1 },
+      { table: 'coap.exchanges-by-token', bound: 2, evicted: 1 },
+    ]);
+  });
+
+  it('a full peer-pair table drops the least recently used pair and counts it; that pair matches afresh', () => {
+    const f = new CoapFlow({ limits: { peerPairs: 2 } });
+    const C = '10.0.0.3:40000';
+    const D = '10.0.0.4:40000';
+    f.send(A, B, { code: '0.01', mid: 1, token: '01', path: '/a' });
+    f.send(C, B, { code: '0.01', mid: 1, token: '01', path: '/a' });
+    f.send(D, B, { code: '0.01', mid: 1, token: '01', path: '/a' }); // A-B goes
+    expect(f.send(B, A, { code: '2.05', type: 'ACK', mid: 1, token: '01' }).coap.match.request).toBeNull();
+    expect(f.send(B, D, { code: '2.05', type: 'ACK', mid: 1, token: '01' }).coap.match.request?.src).toBe(D);
+    expect(f.pipeline.overflow.overflows()).toEqual([{ table: 'coap.peer-pairs', bound: 2, evicted: 2 }]);
+  });
+
+  it('nothing is reported while no table is full', () => {
+    const f = new CoapFlow();
+    for (let mid = 0; mid < 100; mid++) f.send(A, B, { code: '0.01', mid, token: '01', path: '/a' });
+    expect(f.pipeline.overflow.overflows()).toEqual([]);
+  });
+});

@@ -5,7 +5,7 @@ import { StoreError } from './errors.js';
  * Schema migrations, in order; PRAGMA user_version is how many have run. Append new ones,
  * never edit a released one: databases in the field are at every version.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE runs (
     id INTEGER PRIMARY KEY,

@@ -49,7 +49,7 @@ const session = new AnalysisSession({
   rules: rules ? loadRuleSet(undefined) : [], state: !rules,
 });
 let frameNumber = 0;
-const push = (ts: number, data: Buffer) => session.push({ frame: ++frameNumber, ts, linkType: LINKTYPE_ETHERNET, data });
+const push = (ts: number, data: Buffer) => session.push({ frame: ++frameNumber, ts, linkType: LINKTYPE_ETHERNET, data, origLength: data.length });
 const option = (name: string, value: string | Buffer) => ({ name, value: typeof value === 'string' ? Buffer.from(value) : value });
 
 gc();

@@ -11,7 +11,7 @@ import { loadRuleSet } from '../cli/rule-set.js';
  * the default rules, as `coapwatch analyze` runs them). Then capture time moves on past twice the
  * exchange lifetime with a little traffic from one other host, so that only what an idle,
  * registered, observed meter keeps is left. `--no-rules`: the state the dashboard keeps instead
- * (full content with sample series, no rules). Prints one line of JSON. Run by `npm run bench` in
+ * (full content with sample series, no rules); `--no-observe`: meters that only register. Prints one line of JSON. Run by `npm run bench` in
  * its own process (it needs a clean heap and --expose-gc).
  */
 setFlagsFromString('--expose-gc');
@@ -19,6 +19,7 @@ const gc = runInNewContext('gc') as () => void;
 
 const args = process.argv.slice(2);
 const rules = !args.includes('--no-rules');
+const observed = !args.includes('--no-observe');
 const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 100_000);
 const SERVER = [10, 0, 0, 1];
 const LINKTYPE_ETHERNET = 1;
@@ -70,6 +71,7 @@ for (let i = 0; i < n; i++) {
   push(ts + 0.0002, frame(SERVER, 5683, client, 56830, {
     code: '2.01', messageId: mid, token: token(1), ack: true, options: [option('Location-Path', 'rd'), option('Location-Path', String(i))],
   }));
+  if (!observed) continue;
   push(ts + 0.0004, frame(SERVER, 5683, client, 56830, {
     code: 'GET', messageId: (mid + 1) & 0xffff, token: token(2), confirmable: true,
     options: [option('Observe', Buffer.alloc(0)), option('Uri-Path', '3305'), option('Uri-Path', '0'), option('Uri-Path', '5800')],
@@ -94,8 +96,8 @@ gc();
 const after = process.memoryUsage().heapUsed;
 const tracker = session.tracker!;
 const registered = [...tracker.registrations.all()].filter((e) => e.state === 'registered').length;
-const observed = [...tracker.observations.all()].filter((o) => o.state === 'active').length;
+const active = [...tracker.observations.all()].filter((o) => o.state === 'active').length;
 process.stdout.write(JSON.stringify({
-  endpoints: n, registered, observed, rules, bytesPerEndpoint: Math.round((after - before) / n), heapMiB: Number((after / 1048576).toFixed(1)),
+  endpoints: n, registered, observed: active, rules, bytesPerEndpoint: Math.round((after - before) / n), heapMiB: Number((after / 1048576).toFixed(1)),
   overflow: session.overflows(),
 }) + '\n');

@@ -94,6 +94,17 @@ describe('block-wise reassembly (RFC 7959)', () => {
     }
   });
 
+  it('beyond the transfer bound the least recently used transfer is dropped and counted', () => {
+    const f = new CoapFlow({ limits: { blockTransfers: 1 } });
+    f.send(A, B, { code: '0.03', mid: 80, token: '08', path: '/one', options: [['Block1', block(0, true, 0)]], payload: 'x'.repeat(16) });
+    f.send(A, B, { code: '0.03', mid: 81, token: '09', path: '/two', options: [['Block1', block(0, true, 0)]], payload: 'y'.repeat(16) });
+    const rest = f.send(A, B, { code: '0.03', mid: 82, token: '08', path: '/one', options: [['Block1', block(1, false, 0)]], payload: 'x' });
+    expect(rest.coap.block).toEqual({ state: 'broken', reason: 'block 1 without block 0' });
+    const done = f.send(A, B, { code: '0.03', mid: 83, token: '09', path: '/two', options: [['Block1', block(1, false, 0)]], payload: 'y' });
+    expect(done.coap.block.state).toBe('complete');
+    expect(f.pipeline.overflow.overflows()).toEqual([{ table: 'coap.blockwise', bound: 1, evicted: 1 }]);
+  });
+
   it('a gap in the blocks is reported and nothing is decoded', () => {
     const f = new CoapFlow();
     f.send(A, B, { code: '0.03', mid: 70, token: '07', path: '/up', options: [['Block1', block(0, true, 0)]], payload: 'x'.repeat(16) });

@@ -40,6 +40,7 @@ export class OverflowCounters {
 }
 
 const INITIAL_CAPACITY = 1024;
+const GROWTH = 4;
 
 /**
  * A map with a hard bound on its entries: inserting past the bound drops the least recently
@@ -53,8 +54,9 @@ const INITIAL_CAPACITY = 1024;
 export class BoundedMap<K extends {}, V extends {}> {
   /**
    * lru-cache allocates its arrays for `max` entries up front (tens of MB for a bound of 10^6),
-   * so the cache starts small and is replaced by one twice as large whenever it fills below the
-   * bound: each entry is copied O(1) times on average, and a short capture pays for what it holds.
+   * so the cache starts small and is replaced by one GROWTH times as large whenever it fills below
+   * the bound: each entry is copied at most 1/(GROWTH-1) times on average (lru-cache's ordered
+   * walk and insert are not cheap, hence a large factor), and a short capture pays for what it holds.
    */
   private cache: LRUCache<K, V>;
   private capacity: number;
@@ -135,7 +137,7 @@ export class BoundedMap<K extends {}, V extends {}> {
 
   private grow(): void {
     const old = this.cache;
-    this.capacity = Math.min(this.bound, 2 * this.capacity);
+    this.capacity = Math.min(this.bound, GROWTH * this.capacity);
     this.cache = new LRUCache<K, V>({ max: this.capacity, dispose: this.dispose });
     // Least recently used first, so that the order of use carries over.
     for (const [key, value] of old.rentries() as IterableIterator<[K, V]>) this.cache.set(key, value);

@@ -18,17 +18,31 @@ describe('GenerationalMap', () => {
     expect(m.evicted).toBe(0); // expiry is not overflow
   });
 
-  it('when full drops the least recently used live entry and counts it, under its table name', () => {
+  it('when full drops the oldest entry of the previous generation first, and counts it under its table name', () => {
     const counters = new OverflowCounters();
     const m = new GenerationalMap<number, number>(100, 3, 'coap.test', counters);
     m.set(1, 1, 0);
     m.set(2, 2, 1);
-    m.set(3, 3, 2);
-    m.get(1);
-    m.set(4, 4, 3);
+    m.set(3, 3, 100); // a new generation: 1 and 2 are in the previous one
+    expect(m.get(1)).toBe(1); // in use: moves into the current generation
+    m.set(4, 4, 101);
     expect(m.get(2)).toBeUndefined();
     expect([m.get(1), m.get(3), m.get(4)]).toEqual([1, 3, 4]);
-    expect(counters.overflows()).toEqual([{ table: 'coap.test', bound: 3, evicted: 1 }]);
+    m.set(5, 5, 102); // nothing left in the previous generation: the oldest of the current goes
+    expect(m.get(3)).toBeUndefined();
+    expect(counters.overflows()).toEqual([{ table: 'coap.test', bound: 3, evicted: 2 }]);
+  });
+
+  it('evicts in insertion order over many inserts and deletes, holding its bound', () => {
+    const m = new GenerationalMap<number, number>(Infinity, 1000);
+    for (let i = 0; i < 50_000; i++) {
+      m.set(i, i, 0);
+      if (i % 3 === 0) m.delete(i - 500);
+    }
+    expect(m.size).toBe(1000);
+    expect(m.get(49_999)).toBe(49_999);
+    expect(m.get(48_000)).toBeUndefined();
+    expect(m.evicted).toBe(50_000 - 1000 - Math.floor(49_999 / 3) + 166);
   });
 
   it('removes expired entries before the bound can drop a live one', () => {

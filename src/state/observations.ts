@@ -32,8 +32,10 @@ export class ObservationTable {
   /**
    * Live observations per endpoint, to end them when the registration ends. Bounded by byKey:
    * every observation here is live in byKey, and one dropped from byKey is unlinked here.
+   * Most endpoints have one live observation: it is kept as it is, a Set only for several
+   * (a Set costs some 150 bytes, this table holds an entry per observed meter).
    */
-  private readonly liveByEndpoint = new Map<string, Set<ObservationState>>();
+  private readonly liveByEndpoint = new Map<string, ObservationState | Set<ObservationState>>();
   private nextId = 1;
 
   constructor(
@@ -96,9 +98,8 @@ export class ObservationTable {
 
   /** Ends every live observation of an endpoint whose registration ended. */
   endpointGone(endpoint: string, why: 'deregistration' | 'expiry', ts: number): void {
-    const live = this.liveByEndpoint.get(endpoint);
-    if (!live) return;
-    for (const obs of [...live]) this.end(obs, 'ended', why, ts);
+    if (!this.liveByEndpoint.has(endpoint)) return;
+    for (const obs of this.liveOf(endpoint)) this.end(obs, 'ended', why, ts);
     this.attributes.forget(endpoint);
   }
 
@@ -178,7 +179,7 @@ export class ObservationTable {
     const request = coap.match.request;
     if (!request || lwm2m!.endpoint === null || lwm2m!.path === null) return;
     this.attributes.write(lwm2m!.endpoint, lwm2m!.path, request.msg.uriQuery);
-    for (const obs of this.liveByEndpoint.get(lwm2m!.endpoint) ?? []) this.listener.observationChanged?.(obs);
+    for (const obs of this.liveOf(lwm2m!.endpoint)) this.listener.observationChanged?.(obs);
   }
 
   private create(k: string, endpoint: string | null, token: string, client: string, server: string, paths: string[], composite: boolean, state: 'requested' | 'active', ts: number): ObservationState {
@@ -188,9 +189,10 @@ export class ObservationTable {
     };
     this.byKey.set(k, obs);
     if (endpoint !== null) {
-      let live = this.liveByEndpoint.get(endpoint);
-      if (!live) this.liveByEndpoint.set(endpoint, (live = new Set()));
-      live.add(obs);
+      const live = this.liveByEndpoint.get(endpoint);
+      if (live === undefined) this.liveByEndpoint.set(endpoint, obs);
+      else if (live instanceof Set) live.add(obs);
+      else this.liveByEndpoint.set(endpoint, new Set([live, obs]));
     }
     this.listener.observationChanged?.(obs);
     return obs;
@@ -208,8 +210,17 @@ export class ObservationTable {
   private unlink(obs: ObservationState): void {
     if (obs.endpoint === null) return;
     const live = this.liveByEndpoint.get(obs.endpoint);
-    live?.delete(obs);
-    if (live?.size === 0) this.liveByEndpoint.delete(obs.endpoint);
+    if (live === obs) this.liveByEndpoint.delete(obs.endpoint);
+    else if (live instanceof Set) {
+      live.delete(obs);
+      if (live.size === 0) this.liveByEndpoint.delete(obs.endpoint);
+    }
+  }
+
+  /** The live observations of an endpoint, as a copy (ending them changes the table). */
+  private liveOf(endpoint: string): ObservationState[] {
+    const live = this.liveByEndpoint.get(endpoint);
+    return live === undefined ? [] : live instanceof Set ? [...live] : [live];
   }
 }
 

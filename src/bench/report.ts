@@ -21,7 +21,7 @@ export interface BenchResult {
   tshark: Throughput | string;
   /** `tshark -n -r -T ek` (a JSON object per packet, like our NDJSON), or why it was skipped. */
   tsharkJson: Throughput | string;
-  /** Heap per idle registered endpoint (or why it could not be measured). */
+  /** Heap per idle meter, registered and observed, in the default analysis (or why it could not be measured). */
   idle: IdleMemory | string;
   /** "ok", or what went wrong or was skipped. */
   sanity: string;
@@ -91,7 +91,7 @@ export function renderTable(r: BenchResult, capturePath: string): string {
   lines.push('', `detection per round (the runs of one round, back to back): ${percents(rounds)} (median ${median(rounds).toFixed(0)} %)`);
   lines.push('', typeof r.idle === 'string'
     ? `memory   idle endpoints: ${r.idle}`
-    : `memory   ${grouped(r.idle.registered)} idle registered endpoints: ${r.idle.bytesPerEndpoint} bytes of heap each (heap ${r.idle.heapMiB} MiB)`);
+    : `memory   ${grouped(r.idle.registered)} idle meters (registered and observed, default rules): ${r.idle.bytesPerEndpoint} bytes of heap each (heap ${r.idle.heapMiB} MiB)`);
   lines.push(`sanity   ${r.sanity}`);
   return lines.join('\n') + '\n';
 }

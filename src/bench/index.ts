@@ -215,7 +215,7 @@ async function speedRounds(opts: BenchOptions): Promise<SpeedResult> {
 
 const IDLE_ENDPOINTS = 100_000;
 
-/** Heap per idle registered endpoint, measured in a fresh process (src/bench/idle-endpoints.ts). */
+/** Heap per idle meter (registered, observed, default rules), measured in a fresh process (src/bench/idle-endpoints.ts). */
 function idleEndpointMemory(n: number): IdleMemory | string {
   note(`memory of ${n.toLocaleString('en-US')} idle endpoints...`);
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/bench/idle-endpoints.js'), String(n)], { encoding: 'utf8' });

@@ -226,7 +226,7 @@ export function renderTable(r: BenchResult): string {
   if (r.idle !== null) {
     lines.push(typeof r.idle === 'string'
       ? `memory: idle endpoints: ${r.idle}`
-      : `memory: ${grouped(r.idle.registered)} idle registered endpoints: ${r.idle.bytesPerEndpoint} bytes of heap each (heap ${r.idle.heapMiB} MiB)`);
+      : `memory: ${grouped(r.idle.registered)} idle meters (registered and observed, default rules): ${r.idle.bytesPerEndpoint} bytes of heap each (heap ${r.idle.heapMiB} MiB)`);
   }
   return lines.join('\n') + '\n';
 }

@@ -3,6 +3,7 @@ import { constants as osConstants } from 'node:os';
 import { CaptureError, linkTypeName, probeCapture, readCapture } from '../capture/index.js';
 import { pskKeys, type PskEntry } from '../dtls/index.js';
 import { dtlsSummary } from './format/dtls-record.js';
+import { overflowWarning } from './format/summary.js';
 import { createProgress } from './progress.js';
 import { loadRuleSet } from './rule-set.js';
 import { AnalysisSession } from './session.js';
@@ -98,13 +99,13 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     await dashboard.done.catch(() => undefined);
   }
   process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  for (const warning of [...info.warnings, ...pipeline.warnings()]) process.stderr.write(`coapwatch: warning: ${sanitizeForTerminal(warning)}
-`);
+  for (const warning of [...info.warnings, ...pipeline.warnings()]) process.stderr.write(`coapwatch: warning: ${sanitizeForTerminal(warning)}\n`);
   if (interruptedBy) {
-    process.stderr.write(`coapwatch: ${interruptedBy}: stopped after ${info.packets} packets${store ? '; the database run is marked interrupted' : ''}
-`);
+    process.stderr.write(`coapwatch: ${interruptedBy}: stopped after ${info.packets} packets${store ? '; the database run is marked interrupted' : ''}\n`);
   }
-  if (opts.format !== 'ndjson') {
+  const overflows = session.overflows();
+  if (opts.format === 'ndjson') for (const o of overflows) process.stderr.write(overflowWarning(o));
+  else {
     const d = pipeline.decoder.stats;
     const c = pipeline.coap.stats;
     const linkTypes = info.linkTypes.map(linkTypeName).join('+');
@@ -117,7 +118,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
       ['other UDP/TCP', c.notCoap],
       // Shown only when something was given up, like the warnings that explain them.
       ...nonZero([['fragments dropped', d.fragmentsDropped], ['bodies over limit', pipeline.coap.bodiesOverLimit]]),
-    ]));
+    ], overflows));
     writer.flush();
   }
   if (interruptedBy) process.exit(exitStatusOf(interruptedBy));

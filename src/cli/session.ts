@@ -1,7 +1,9 @@
 import type { RawPacket } from '../capture/index.js';
 import type { DtlsEvent, PskKeys } from '../dtls/index.js';
+import type { CoapLimits } from '../coap/index.js';
+import type { DecoderOptions } from '../decode/index.js';
 import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pipeline/index.js';
-import { combineListeners, StateTracker, type StateListener } from '../state/index.js';
+import { combineListeners, StateTracker, type StateLimits, type StateListener } from '../state/index.js';
 import { RuleEngine, type DetectionEvent, type Rule } from '../rules/index.js';
 import { RunWriter } from '../store/index.js';
 import { dtlsLine } from './format/dtls-record.js';
@@ -10,6 +12,7 @@ import { eventLine } from './format/event-record.js';
 import { messageLine, writeMessage } from './format/ndjson.js';
 import { SummaryCollector } from './format/summary.js';
 import { LineWriter } from './output.js';
+import type { TableOverflow } from '../util/bounded-map.js';
 
 export interface SessionOptions {
   /** What goes to stdout: NDJSON records, nothing (the summary is rendered by the caller). */
@@ -33,6 +36,14 @@ export interface SessionOptions {
   psk?: PskKeys;
   /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
   onDtls?: (e: DtlsEvent) => void;
+  /** Bounds of the run's tables, where not the defaults (tests set small ones). */
+  limits?: TableLimits;
+}
+
+export interface TableLimits {
+  decoder?: DecoderOptions;
+  coap?: CoapLimits;
+  state?: StateLimits;
 }
 
 /**
@@ -80,8 +91,23 @@ export class AnalysisSession {
 
   constructor(opts: SessionOptions) {
     const stdout = this.writer;
-    const store = (this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true));
     const ndjson = opts.format === 'ndjson';
+    // The pipeline comes first: the tables of the state and the store report into its overflow
+    // counters. Its sinks call the consumers, which are settled below.
+    let messageSteps: MessageSink[] = [];
+    let dtlsSteps: ((e: DtlsEvent) => void)[] = [];
+    this.pipeline = new AnalysisPipeline((m) => {
+      for (let i = 0; i < messageSteps.length; i++) messageSteps[i](m);
+    }, {
+      ports: opts.coapPort, heuristic: opts.heuristic, psk: opts.psk,
+      onDtls: (e) => {
+        for (let i = 0; i < dtlsSteps.length; i++) dtlsSteps[i](e);
+      },
+      limits: opts.limits?.coap, decoder: opts.limits?.decoder,
+    });
+    this.push = this.pipeline.push.bind(this.pipeline);
+    const overflow = this.pipeline.overflow;
+    const store = (this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow));
     const rules = opts.rules ?? [];
     const consumers: SessionConsumer[] = [];
     consumers.push(ndjson
@@ -101,7 +127,8 @@ export class AnalysisSession {
       const tracker = new StateTracker(combineListeners(...listeners), {
         content: store !== null || opts.state === true || rules.length > 0,
         series: store !== null || opts.state === true,
-      });
+        limits: opts.limits?.state,
+      }, overflow);
       store?.attach(tracker);
       this.tracker = tracker;
       consumers.push(
@@ -122,16 +149,8 @@ export class AnalysisSession {
     if (opts.onMessage || opts.onDtls) consumers.push({ name: 'tap', message: opts.onMessage, dtls: opts.onDtls });
     this.messageConsumers = inOrder(consumers, MESSAGE_ORDER, 'message');
     this.dtlsConsumers = inOrder(consumers, DTLS_ORDER, 'dtls');
-    const messageSteps = this.messageConsumers.map((c) => c.message!);
-    const dtlsSteps = this.dtlsConsumers.map((c) => c.dtls!);
-    const sink: MessageSink = (m) => {
-      for (let i = 0; i < messageSteps.length; i++) messageSteps[i](m);
-    };
-    const onDtls = (e: DtlsEvent) => {
-      for (let i = 0; i < dtlsSteps.length; i++) dtlsSteps[i](e);
-    };
-    this.pipeline = new AnalysisPipeline(sink, { ports: opts.coapPort, heuristic: opts.heuristic, psk: opts.psk, onDtls });
-    this.push = this.pipeline.push.bind(this.pipeline);
+    messageSteps = this.messageConsumers.map((c) => c.message!);
+    dtlsSteps = this.dtlsConsumers.map((c) => c.dtls!);
   }
 
   private eventSink(ndjson: boolean, onEvent: ((e: DetectionEvent) => void) | undefined) {
@@ -144,6 +163,11 @@ export class AnalysisSession {
       },
       eventRepeated: (e: DetectionEvent) => this.store?.eventRepeated(e),
     };
+  }
+
+  /** The run's tables that reached their bound so far: table, bound, entries evicted. */
+  overflows(): TableOverflow[] {
+    return this.pipeline.overflow.overflows();
   }
 
   /** Live capture: time passed without packets (expiries, absence rules fire); `ts` in capture time, after every message so far. */

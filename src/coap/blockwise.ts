@@ -1,10 +1,12 @@
+import type { OverflowCounters } from '../util/bounded-map.js';
 import { GenerationalMap } from '../util/generational-map.js';
 import type { MessageSummary } from './exchanges.js';
 import type { BlockValue, CoapMessage } from './message.js';
 
 /** Largest body reassembled; beyond it the transfer is abandoned (hostile peers). */
 export const MAX_BODY = 1 << 20;
-const MAX_TRANSFERS = 10_000;
+/** Block-wise transfers in progress at once (a firmware rollout to 10^5 meters at a time fits). */
+export const MAX_TRANSFERS = 1 << 17;
 const TRANSFER_TIMEOUT = 247;
 
 interface Transfer {
@@ -35,9 +37,13 @@ export const SINGLE: BlockOutcome = Object.freeze({ state: 'single' });
  * them minus its Block2 option (each block may carry a new token, so tokens cannot be used).
  */
 export class BlockAssembler {
-  private readonly transfers = new GenerationalMap<string, Transfer>(TRANSFER_TIMEOUT, MAX_TRANSFERS);
+  private readonly transfers: GenerationalMap<string, Transfer>;
   /** Transfers abandoned for growing past MAX_BODY, reported at the end of a run. */
   bodiesOverLimit = 0;
+
+  constructor(bound = MAX_TRANSFERS, counters?: OverflowCounters) {
+    this.transfers = new GenerationalMap(TRANSFER_TIMEOUT, bound, 'coap.blockwise', counters);
+  }
 
   /** A request's Block1 body part. */
   addRequestBlock(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): BlockOutcome {

@@ -1,13 +1,29 @@
+import type { OverflowCounters } from '../util/bounded-map.js';
 import { GenerationalMap } from '../util/generational-map.js';
 import type { CoapMessage } from './message.js';
-import { PeerPairs } from './peer-pairs.js';
+import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
 /** RFC 7252 section 4.8.2: how long a message ID may be reused for a retransmission. */
 const EXCHANGE_LIFETIME = 247;
-const MAX_TRACKED = 200_000;
+/**
+ * Exchanges remembered at once, per table: a fleet of 10^6 meters each with a request in
+ * flight within one exchange lifetime fits.
+ */
+export const MAX_EXCHANGES = 1 << 20;
 /** An observation that sees no notification for a day is forgotten. */
 const OBSERVATION_IDLE = 86_400;
-const MAX_OBSERVATIONS = 200_000;
+/** Observe requests remembered: two observations per meter of a 10^6 fleet. */
+export const MAX_OBSERVE_REQUESTS = 1 << 21;
+
+/** Bounds of the exchange tables (tests set small ones). */
+export interface ExchangeLimits {
+  /** Entries in each of coap.exchanges-by-mid and coap.exchanges-by-token. */
+  exchanges?: number;
+  /** Entries in coap.observe-requests. */
+  observeRequests?: number;
+  /** Entries in coap.peer-pairs. */
+  peerPairs?: number;
+}
 
 /**
  * What is kept of a remembered message. Not the message itself: its payload is a view into
@@ -56,13 +72,23 @@ export interface ExchangeMatch {
  * (RFC 7252 section 5.3.2, RFC 7641), and over TCP by token alone (RFC 8323).
  */
 export class ExchangeTracker {
-  private readonly pairs = new PeerPairs();
+  private readonly pairs: PeerPairs;
   /** pair × 65536 + MID → the first CON/NON with that ID (retransmissions, ACK matching). */
-  private readonly byMid = new GenerationalMap<number, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
+  private readonly byMid: GenerationalMap<number, ExchangeRecord>;
   /** "pair|token" of the request's direction → the request with that token. */
-  private readonly byToken = new GenerationalMap<string, ExchangeRecord>(EXCHANGE_LIFETIME, MAX_TRACKED);
+  private readonly byToken: GenerationalMap<string, ExchangeRecord>;
   /** Observe requests live as long as their notifications keep coming, not one exchange lifetime. */
-  private readonly observations = new GenerationalMap<string, ExchangeRecord>(OBSERVATION_IDLE, MAX_OBSERVATIONS);
+  private readonly observations: GenerationalMap<string, ExchangeRecord>;
+
+  constructor(limits: ExchangeLimits = {}, counters?: OverflowCounters) {
+    const exchanges = limits.exchanges ?? MAX_EXCHANGES;
+    this.pairs = new PeerPairs(limits.peerPairs ?? MAX_PAIRS, counters);
+    this.byMid = new GenerationalMap(EXCHANGE_LIFETIME, exchanges, 'coap.exchanges-by-mid', counters);
+    this.byToken = new GenerationalMap(EXCHANGE_LIFETIME, exchanges, 'coap.exchanges-by-token', counters);
+    this.observations = new GenerationalMap(
+      OBSERVATION_IDLE, limits.observeRequests ?? MAX_OBSERVE_REQUESTS, 'coap.observe-requests', counters,
+    );
+  }
 
   match(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeMatch {
     const result: ExchangeMatch = {

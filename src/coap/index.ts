@@ -3,14 +3,16 @@ import type { Datagram } from '../decode/types.js';
 import { BlockAssembler, SINGLE, type BlockOutcome } from './blockwise.js';
 import { decodeCoapTcp, decodeCoapUdp } from './decode.js';
 import { heuristicCoap, looksLikeDtls } from './detect.js';
-import { ExchangeTracker, type ExchangeMatch } from './exchanges.js';
+import { ExchangeTracker, type ExchangeLimits, type ExchangeMatch } from './exchanges.js';
 import type { CoapMessage } from './message.js';
 import { TcpFramer } from './tcp-framer.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
+import { MAX_TRANSFERS } from './blockwise.js';
 
 export * from './message.js';
 export { optionDefinition, OPTION } from './options.js';
 export { decodeCoapUdp, decodeCoapTcp } from './decode.js';
-export { type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
+export { MAX_EXCHANGES, MAX_OBSERVE_REQUESTS, type ExchangeLimits, type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
 export { MAX_BODY, SINGLE, type BlockOutcome, type ReassembledBody } from './blockwise.js';
 
 /** One CoAP message with everything the CoAP layer knows about it. */
@@ -39,7 +41,19 @@ export interface CoapStageOptions {
   ports?: readonly number[];
   /** Decode UDP on other ports when the payload decodes cleanly as CoAP. */
   heuristic?: boolean;
+  /** Bounds of the CoAP stage's tables; the defaults hold a fleet of 10^6 meters. */
+  limits?: CoapLimits;
 }
+
+export interface CoapLimits extends ExchangeLimits {
+  /** Block-wise transfers in progress (coap.blockwise). */
+  blockTransfers?: number;
+  /** TCP connections framed at once (coap.tcp-framers). */
+  tcpConnections?: number;
+}
+
+/** TCP connections framed at once: as many as the decode stage follows (maxTcpFlows). */
+export const MAX_TCP_CONNECTIONS = 65_536;
 
 export interface CoapStats {
   messages: number;
@@ -56,13 +70,19 @@ export class CoapStage {
   readonly stats: CoapStats = { messages: 0, malformed: 0, dtlsRecords: 0, notCoap: 0, tcpErrors: 0 };
   private readonly ports: Set<number>;
   private readonly heuristic: boolean;
-  private readonly exchanges = new ExchangeTracker();
-  private readonly blocks = new BlockAssembler();
-  private readonly framers = new Map<string, TcpFramer>();
+  private readonly exchanges: ExchangeTracker;
+  private readonly blocks: BlockAssembler;
+  /** RFC 8323 framing state per TCP direction; a dropped one resynchronises when its flow sends again. */
+  private readonly framers: BoundedMap<string, TcpFramer>;
 
-  constructor(opts: CoapStageOptions = {}) {
+  /** `overflow`: the run's counters, where the stage's tables report reached bounds. */
+  constructor(opts: CoapStageOptions = {}, overflow?: OverflowCounters) {
     this.ports = new Set(coapPorts(opts.ports));
     this.heuristic = opts.heuristic ?? true;
+    const limits = opts.limits ?? {};
+    this.exchanges = new ExchangeTracker(limits, overflow);
+    this.blocks = new BlockAssembler(limits.blockTransfers ?? MAX_TRANSFERS, overflow);
+    this.framers = new BoundedMap('coap.tcp-framers', limits.tcpConnections ?? MAX_TCP_CONNECTIONS, overflow);
   }
 
   /** Block-wise bodies abandoned for growing past the reassembly limit (MAX_BODY bytes). */

@@ -1,4 +1,5 @@
 import type { RawPacket } from '../capture/types.js';
+import type { OverflowCounters } from '../util/bounded-map.js';
 import { Ipv4EndpointNames, Ipv6EndpointNames } from './address.js';
 import { IpPacket, PROTOCOL_UDP } from './ip-packet.js';
 import { decodeIpv4 } from './ipv4.js';
@@ -49,15 +50,16 @@ export class PacketDecoder {
   private readonly fragments: FragmentReassembler;
   private readonly tcp: TcpReassembler;
 
-  constructor(opts: DecoderOptions = {}) {
+  /** `overflow`: the run's counters, where reassembly tables report reached bounds. */
+  constructor(opts: DecoderOptions = {}, overflow?: OverflowCounters) {
     this.fragments = new FragmentReassembler(this.stats, {
       timeout: opts.fragmentTimeout ?? 30,
       maxBytes: opts.maxFragmentBytes ?? 4 * 1024 * 1024,
-    });
+    }, overflow);
     this.tcp = new TcpReassembler({
       maxBufferedPerFlow: opts.maxTcpBufferPerFlow ?? 1024 * 1024,
       maxFlows: opts.maxTcpFlows ?? 65536,
-    });
+    }, overflow);
   }
 
   decode(p: RawPacket, emit: (d: Datagram) => void): void {

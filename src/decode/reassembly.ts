@@ -1,3 +1,4 @@
+import type { OverflowCounters } from '../util/bounded-map.js';
 import type { DecodeStats } from './types.js';
 
 /** A datagram put back together from its fragments. */
@@ -97,11 +98,21 @@ export class FragmentReassembler {
   /** In order of first fragment, so the oldest are first for expiry and eviction. */
   private readonly partials = new Map<string, PartialDatagram>();
   private heldBytes = 0;
+  /** Incomplete datagrams given up to stay within maxBytes (not those that timed out). */
+  private overflowed = 0;
 
+  /**
+   * The table is bounded in bytes, not entries (each fragment is charged FRAGMENT_OVERHEAD, so
+   * it holds at most maxBytes / FRAGMENT_OVERHEAD datagrams); it reports as decode.ip-fragments
+   * with maxBytes as its bound.
+   */
   constructor(
     private readonly stats: DecodeStats,
     private readonly limits: ReassemblyLimits,
-  ) {}
+    counters?: OverflowCounters,
+  ) {
+    counters?.register('decode.ip-fragments', limits.maxBytes, () => this.overflowed);
+  }
 
   /**
    * Adds the fragment data[start, end) found at payload offset `offset`. Returns the whole
@@ -169,6 +180,7 @@ export class FragmentReassembler {
     for (const [key, partial] of this.partials) {
       if (this.heldBytes <= this.limits.maxBytes) break;
       this.drop(key, partial);
+      this.overflowed++;
     }
   }
 

@@ -1,3 +1,4 @@
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { DECODED, MALFORMED, type LayerStatus } from './status.js';
 import { seqDiff, TcpStream } from './tcp-stream.js';
 import type { Datagram } from './types.js';
@@ -30,8 +31,11 @@ export interface TcpLimits {
 export class TcpReassembler {
   /** Streams by source then destination endpoint: lookups need no per-packet key string. */
   private readonly streams = new Map<string, Map<string, TcpStream>>();
-  /** Every stream, oldest first: the one evicted when maxFlows is reached. */
-  private readonly byAge = new Set<TcpStream>();
+  /**
+   * Every stream, by when it last carried a segment: the least recently used one is flushed
+   * and forgotten when maxFlows is reached (counted as decode.tcp-streams overflow).
+   */
+  private readonly recent: BoundedMap<TcpStream, TcpStream>;
   /**
    * The last datagram of the segment being processed, held back until the segment is done so
    * that a FIN can mark it `flowEvent: 'close'` instead of costing an extra empty datagram.
@@ -41,7 +45,9 @@ export class TcpReassembler {
   private frame = 0;
   private ts = 0;
 
-  constructor(private readonly limits: TcpLimits) {}
+  constructor(private readonly limits: TcpLimits, counters?: OverflowCounters) {
+    this.recent = new BoundedMap('decode.tcp-streams', limits.maxFlows, counters);
+  }
 
   /** Handles the segment buf[start, end); the caller has checked the fixed header fits. */
   segment(
@@ -80,6 +86,7 @@ export class TcpReassembler {
         stream = this.create(src, dst, srcPort, dstPort, -1, seq);
       }
       if (stream !== undefined && !stream.closed) {
+        this.recent.get(stream);
         stream.lastFrame = frame;
         stream.lastTs = ts;
         if (length > 0) this.receive(stream, dataSeq, buf, payloadStart, length);
@@ -93,7 +100,8 @@ export class TcpReassembler {
   /** End of capture: delivers every byte still held behind a hole, then forgets all streams. */
   flush(emit: (d: Datagram) => void): void {
     this.emit = emit;
-    for (const stream of [...this.byAge]) {
+    // Least recently used first, as they would have been evicted.
+    for (const stream of [...this.recent.values()].reverse()) {
       this.frame = stream.lastFrame;
       this.ts = stream.lastTs;
       this.finish(stream, false);
@@ -159,9 +167,10 @@ export class TcpReassembler {
   }
 
   private create(src: string, dst: string, srcPort: number, dstPort: number, isn: number, nextSeq: number): TcpStream {
-    if (this.byAge.size >= this.limits.maxFlows) {
-      const oldest = this.byAge.values().next().value as TcpStream;
-      this.finish(oldest, false);
+    if (this.recent.size >= this.limits.maxFlows) {
+      // Made room for here, not by the map's own eviction, so that the stream's held bytes are delivered first.
+      const oldest = this.recent.evictOldest();
+      if (oldest !== undefined) this.finish(oldest, false);
     }
     const stream = new TcpStream(src, dst, srcPort, dstPort, isn, nextSeq);
     let byDestination = this.streams.get(src);
@@ -170,7 +179,7 @@ export class TcpReassembler {
       this.streams.set(src, byDestination);
     }
     byDestination.set(dst, stream);
-    this.byAge.add(stream);
+    this.recent.set(stream, stream);
     return stream;
   }
 
@@ -269,6 +278,6 @@ export class TcpReassembler {
       byDestination.delete(stream.dst);
       if (byDestination.size === 0) this.streams.delete(stream.src);
     }
-    this.byAge.delete(stream);
+    this.recent.delete(stream);
   }
 }

@@ -83,7 +83,7 @@ export class SessionTable {
 
   /** `onEvict`: a session was dropped to make room. */
   constructor(bound: number, counters: OverflowCounters | undefined, onEvict: (t: Tracked) => void) {
-    this.sessions = new BoundedMap('dtls.sessions', bound, counters, (_key, t) => {
+    this.sessions = new BoundedMap('dtls.sessions', bound, counters, (t) => {
       this.unindex(t);
       onEvict(t);
     });

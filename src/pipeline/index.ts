@@ -1,6 +1,6 @@
 import type { RawPacket } from '../capture/types.js';
 import { CoapStage, MAX_BODY, type CoapEvent, type CoapStageOptions } from '../coap/index.js';
-import { PacketDecoder } from '../decode/index.js';
+import { PacketDecoder, type DecoderOptions } from '../decode/index.js';
 import type { Datagram } from '../decode/types.js';
 import { DtlsStage, type DtlsEvent, type PskKeys } from '../dtls/index.js';
 import { Lwm2mStage, endpointIdentified, type Lwm2mInfo } from '../lwm2m/index.js';
@@ -19,6 +19,8 @@ export interface PipelineOptions extends CoapStageOptions {
   psk?: PskKeys;
   /** A DTLS session changed (hello, suite chosen, established, alert, failure, endpoint linked). */
   onDtls?: (e: DtlsEvent) => void;
+  /** Limits of the decode stage (reassembly); the defaults suit a fleet of 10^6 meters. */
+  decoder?: DecoderOptions;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface PipelineOptions extends CoapStageOptions {
  * The same pipeline serves offline files and live capture.
  */
 export class AnalysisPipeline {
-  readonly decoder = new PacketDecoder();
+  readonly decoder: PacketDecoder;
   readonly coap: CoapStage;
   readonly lwm2m: Lwm2mStage;
   readonly dtls: DtlsStage;
@@ -39,7 +41,8 @@ export class AnalysisPipeline {
   private readonly onCoap;
 
   constructor(sink: MessageSink, opts: PipelineOptions = {}) {
-    this.coap = new CoapStage(opts);
+    this.decoder = new PacketDecoder(opts.decoder, this.overflow);
+    this.coap = new CoapStage(opts, this.overflow);
     this.lwm2m = new Lwm2mStage({ counters: this.overflow });
     this.dtls = new DtlsStage({ ports: opts.ports, heuristic: opts.heuristic, keys: opts.psk, counters: this.overflow, onEvent: opts.onDtls });
     // Callbacks are bound once: the hot path must not allocate closures per packet.

@@ -1,8 +1,10 @@
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import type { NotificationAttributes } from './types.js';
 
 const NUMERIC = ['pmin', 'pmax', 'gt', 'lt', 'st'] as const;
 const MAX_PATHS_PER_ENDPOINT = 64;
-const MAX_ENDPOINTS = 100_000;
+/** Endpoints with attributes in force: every meter of a fleet of 10^6. */
+export const MAX_ATTRIBUTE_ENDPOINTS = 1 << 20;
 
 /**
  * Write-Attributes in force per endpoint and path (LwM2M core 5.1.2). A bare `pmin` clears
@@ -10,16 +12,20 @@ const MAX_ENDPOINTS = 100_000;
  * object's, so `inForce` merges from the object down.
  */
 export class AttributeTable {
-  private readonly byEndpoint = new Map<string, Map<string, NotificationAttributes>>();
+  /** Least recently written first out when full: that endpoint's observations then read as having no attributes. */
+  private readonly byEndpoint: BoundedMap<string, Map<string, NotificationAttributes>>;
   /** Grows with every change, so readers can cache what inForce returned. */
   version = 0;
+
+  constructor(bound = MAX_ATTRIBUTE_ENDPOINTS, counters?: OverflowCounters) {
+    this.byEndpoint = new BoundedMap('state.attributes', bound, counters);
+  }
 
   /** Applies one accepted Write-Attributes request's query to `path`. */
   write(endpoint: string, path: string, query: readonly string[]): void {
     this.version++;
     let paths = this.byEndpoint.get(endpoint);
     if (!paths) {
-      if (this.byEndpoint.size >= MAX_ENDPOINTS) return;
       paths = new Map();
       this.byEndpoint.set(endpoint, paths);
     }
@@ -38,7 +44,7 @@ export class AttributeTable {
   }
 
   inForce(endpoint: string | null, path: string): NotificationAttributes {
-    const paths = endpoint === null ? undefined : this.byEndpoint.get(endpoint);
+    const paths = endpoint === null ? undefined : this.byEndpoint.peek(endpoint);
     if (!paths) return {};
     const merged: NotificationAttributes = {};
     const parts = path.split('/').filter(Boolean);

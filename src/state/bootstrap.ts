@@ -1,10 +1,15 @@
 import { CODE_STRINGS } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import { evictOne } from './evict.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { valueLength } from './secrets.js';
 import type { BootstrapSession, StateListener } from './types.js';
 
-const MAX_SESSIONS = 10_000;
+/**
+ * Bootstrap sessions kept. Fewer than endpoints: a session with its steps costs a few KiB, and
+ * bootstrapping is a passing event (each session is handed to the store and the rules as it
+ * changes), so the least recently active session is the one to go.
+ */
+export const MAX_BOOTSTRAP_SESSIONS = 1 << 17;
 const MAX_STEPS = 256;
 const MAX_WRITTEN = 64;
 
@@ -14,18 +19,20 @@ const MAX_WRITTEN = 64;
  * ended it). Written values are credentials: only their path and length are kept.
  */
 export class BootstrapSessions {
-  private readonly byClient = new Map<string, BootstrapSession>();
+  private readonly byClient: BoundedMap<string, BootstrapSession>;
   private nextId = 1;
 
-  constructor(private readonly listener: StateListener) {}
+  constructor(private readonly listener: StateListener, bound = MAX_BOOTSTRAP_SESSIONS, counters?: OverflowCounters) {
+    this.byClient = new BoundedMap('state.bootstrap-sessions', bound, counters);
+  }
 
   all(): IterableIterator<BootstrapSession> {
-    return this.byClient.values();
+    return this.byClient.valuesOldestFirst();
   }
 
   /** The latest bootstrap session of a client address, if any. */
   forClient(client: string): BootstrapSession | undefined {
-    return this.byClient.get(client);
+    return this.byClient.peek(client);
   }
 
   /** Sessions started in this run (also those since evicted). */
@@ -61,7 +68,6 @@ export class BootstrapSessions {
 
   private start(m: AnalyzedMessage): void {
     const { coap, lwm2m } = m;
-    if (this.byClient.size >= MAX_SESSIONS) evictOne(this.byClient, (s) => s.state !== 'running');
     const session: BootstrapSession = {
       id: this.nextId++, endpoint: lwm2m!.endpoint, client: coap.src, server: coap.dst, state: 'running',
       startedAt: coap.ts, finishedAt: null, error: null,

@@ -1,6 +1,6 @@
 export { combineListeners } from './listeners.js';
 export { ExpiryQueue } from './expiry-queue.js';
-export { StateTracker, type StateTrackerOptions } from './tracker.js';
+export { StateTracker, type StateLimits, type StateTrackerOptions } from './tracker.js';
 export { samples, SERIES_CAPACITY } from './twin.js';
 export type {
   BootstrapSession, BootstrapStep, EndpointChange, EndpointDtls, EndpointState, EndpointStatus, NotificationAttributes,

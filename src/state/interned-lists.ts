@@ -1,4 +1,5 @@
 import type { CoreLink } from '../lwm2m/index.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 
 const MAX_INTERNED = 4096;
 const MAX_OBJECTS = 512;
@@ -8,11 +9,17 @@ const NO_VERSIONS: Readonly<Record<string, string>> = Object.freeze({});
 /**
  * Fleets announce the same object list from thousands of devices: one shared frozen copy per
  * distinct list keeps an idle endpoint well under 1 KiB. Bounded: past MAX_INTERNED distinct
- * lists (hostile variety), lists are kept per endpoint instead.
+ * lists (hostile variety) the least recently announced list is no longer shared: endpoints
+ * holding it keep their copy, a later endpoint announcing it gets a new one.
  */
 export class InternedLists {
-  private readonly lists = new Map<string, readonly string[]>();
-  private readonly versions = new Map<string, Readonly<Record<string, string>>>();
+  private readonly lists: BoundedMap<string, readonly string[]>;
+  private readonly versions: BoundedMap<string, Readonly<Record<string, string>>>;
+
+  constructor(counters?: OverflowCounters) {
+    this.lists = new BoundedMap('state.object-lists', MAX_INTERNED, counters);
+    this.versions = new BoundedMap('state.object-versions', MAX_INTERNED, counters);
+  }
 
   objects(list: string[]): readonly string[] {
     if (list.length === 0) return EMPTY;
@@ -33,11 +40,11 @@ export class InternedLists {
   }
 }
 
-function intern<T>(map: Map<string, T>, key: string, make: () => T): T {
+function intern<T extends {}>(map: BoundedMap<string, T>, key: string, make: () => T): T {
   let value = map.get(key);
   if (value === undefined) {
     value = make();
-    if (map.size < MAX_INTERNED) map.set(key, value);
+    map.set(key, value);
   }
   return value;
 }

@@ -1,10 +1,11 @@
 import type { ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import { AttributeTable } from './attributes.js';
-import { evictOne } from './evict.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
+import { AttributeTable, MAX_ATTRIBUTE_ENDPOINTS } from './attributes.js';
 import type { ObservationEnd, ObservationState, StateListener } from './types.js';
 
-const MAX_OBSERVATIONS = 200_000;
+/** Observations kept: two per meter of a fleet of 10^6. */
+export const MAX_OBSERVATIONS = 1 << 21;
 const MAX_PATHS = 64;
 /** RFC 7641 3.4: sequence numbers are 24-bit; a notification 128 s newer is fresh whatever its number. */
 const SEQ_HALF = 1 << 23;
@@ -15,23 +16,44 @@ const FRESHNESS_WINDOW = 128;
  * request through its notifications to how it ended.
  */
 export class ObservationTable {
-  readonly attributes = new AttributeTable();
-  private readonly byKey = new Map<string, ObservationState>();
+  readonly attributes: AttributeTable;
+  /**
+   * By client, server and token. Read with peek only, so when full the observation started
+   * longest ago goes first: most notifications find their observation through byRequest,
+   * without the key string that marking it used here would cost per notification.
+   */
+  private readonly byKey: BoundedMap<string, ObservationState>;
   /**
    * The same observations by their Observe request's exchange record, which the CoAP stage
    * hands with every notification: found without building a key string per notification.
    * Weak: records go when the CoAP stage forgets them.
    */
   private readonly byRequest = new WeakMap<ExchangeRecord, ObservationState>();
-  /** Live observations per endpoint, to end them when the registration ends. */
-  private readonly liveByEndpoint = new Map<string, Set<ObservationState>>();
+  /**
+   * Live observations per endpoint, to end them when the registration ends. Bounded by byKey:
+   * every observation here is live in byKey, and one dropped from byKey is unlinked here.
+   * Most endpoints have one live observation: it is kept as it is, a Set only for several
+   * (a Set costs some 150 bytes, this table holds an entry per observed meter).
+   */
+  private readonly liveByEndpoint = new Map<string, ObservationState | Set<ObservationState>>();
   private nextId = 1;
-  evicted = 0;
 
-  constructor(private readonly listener: StateListener) {}
+  constructor(
+    private readonly listener: StateListener,
+    bounds: { observations?: number; attributeEndpoints?: number } = {},
+    counters?: OverflowCounters,
+  ) {
+    this.byKey = new BoundedMap('state.observations', bounds.observations ?? MAX_OBSERVATIONS, counters, (obs) => this.unlink(obs));
+    this.attributes = new AttributeTable(bounds.attributeEndpoints ?? MAX_ATTRIBUTE_ENDPOINTS, counters);
+  }
+
+  /** Observations forgotten because the table was full. */
+  get evicted(): number {
+    return this.byKey.evicted;
+  }
 
   all(): IterableIterator<ObservationState> {
-    return this.byKey.values();
+    return this.byKey.valuesOldestFirst();
   }
 
   handle(m: AnalyzedMessage): void {
@@ -43,7 +65,7 @@ export class ObservationTable {
         if (!fresh) return;
         if (op === 'observe' || op === 'observe-composite') this.requested(m);
         else if (op === 'cancel-observation' || op === 'cancel-observation-composite') {
-          this.end(this.byKey.get(key(coap.dst, coap.src, coap.msg.token)), 'cancelled', 'cancel', coap.ts);
+          this.end(this.byKey.peek(key(coap.dst, coap.src, coap.msg.token)), 'cancelled', 'cancel', coap.ts);
         }
         return;
       case 'response':
@@ -71,21 +93,20 @@ export class ObservationTable {
 
   /** The observation a notification or Observe response (client → server) belongs to, if known. */
   fromClient(client: string, server: string, token: string): ObservationState | undefined {
-    return this.byKey.get(key(client, server, token));
+    return this.byKey.peek(key(client, server, token));
   }
 
   /** Ends every live observation of an endpoint whose registration ended. */
   endpointGone(endpoint: string, why: 'deregistration' | 'expiry', ts: number): void {
-    const live = this.liveByEndpoint.get(endpoint);
-    if (!live) return;
-    for (const obs of [...live]) this.end(obs, 'ended', why, ts);
+    if (!this.liveByEndpoint.has(endpoint)) return;
+    for (const obs of this.liveOf(endpoint)) this.end(obs, 'ended', why, ts);
     this.attributes.forget(endpoint);
   }
 
   private requested(m: AnalyzedMessage): void {
     const { coap, lwm2m } = m;
     const k = key(coap.dst, coap.src, coap.msg.token);
-    const existing = this.byKey.get(k);
+    const existing = this.byKey.peek(k);
     // RFC 7641 4.1: the same token again re-registers the same observation.
     let obs = existing;
     if (!obs || obs.endedAt !== null) {
@@ -98,7 +119,7 @@ export class ObservationTable {
 
   private answered(m: AnalyzedMessage): void {
     const { coap } = m;
-    const obs = this.byKey.get(key(coap.src, coap.dst, coap.msg.token));
+    const obs = this.byKey.peek(key(coap.src, coap.dst, coap.msg.token));
     if (!obs || obs.state !== 'requested') return;
     if (coap.msg.code >> 5 === 2 && coap.msg.observe !== null) {
       obs.state = 'active';
@@ -119,7 +140,7 @@ export class ObservationTable {
     if (request !== null && request.msg.observe === 1) {
       // The CoAP stage matches a notification after a cancel to the cancel: the client kept
       // notifying on an observation the server had ended.
-      const cancelled = this.byKey.get(key(coap.src, coap.dst, coap.msg.token));
+      const cancelled = this.byKey.peek(key(coap.src, coap.dst, coap.msg.token));
       if (cancelled && cancelled.endedAt !== null) {
         cancelled.lateNotifications++;
         this.listener.observationChanged?.(cancelled);
@@ -127,7 +148,7 @@ export class ObservationTable {
       }
     }
     let obs = request ? this.byRequest.get(request) : undefined;
-    obs ??= this.byKey.get(key(coap.src, coap.dst, coap.msg.token));
+    obs ??= this.byKey.peek(key(coap.src, coap.dst, coap.msg.token));
     if (!obs || obs.endedAt !== null) {
       // The observation started before the capture (or its end was not seen): track it from here.
       obs = this.create(key(coap.src, coap.dst, coap.msg.token), lwm2m!.endpoint, coap.msg.token, coap.src, coap.dst, lwm2m!.path ? [lwm2m!.path] : [], false, 'active', coap.ts);
@@ -150,7 +171,7 @@ export class ObservationTable {
   /** A Reset answering a notification cancels the observation (RFC 7641 3.6). */
   private reset(notification: ExchangeRecord | null, ts: number): void {
     if (!notification) return;
-    this.end(this.byKey.get(key(notification.src, notification.dst, notification.msg.token)), 'cancelled', 'reset', ts);
+    this.end(this.byKey.peek(key(notification.src, notification.dst, notification.msg.token)), 'cancelled', 'reset', ts);
   }
 
   private attributesWritten(m: AnalyzedMessage): void {
@@ -158,27 +179,20 @@ export class ObservationTable {
     const request = coap.match.request;
     if (!request || lwm2m!.endpoint === null || lwm2m!.path === null) return;
     this.attributes.write(lwm2m!.endpoint, lwm2m!.path, request.msg.uriQuery);
-    for (const obs of this.liveByEndpoint.get(lwm2m!.endpoint) ?? []) this.listener.observationChanged?.(obs);
+    for (const obs of this.liveOf(lwm2m!.endpoint)) this.listener.observationChanged?.(obs);
   }
 
   private create(k: string, endpoint: string | null, token: string, client: string, server: string, paths: string[], composite: boolean, state: 'requested' | 'active', ts: number): ObservationState {
-    if (this.byKey.size >= MAX_OBSERVATIONS) {
-      const victim = evictOne(this.byKey, (o) => o.endedAt !== null);
-      if (victim) {
-        this.unlink(victim);
-        this.evicted++;
-      }
-    }
     const obs: ObservationState = {
       id: this.nextId++, endpoint, token, client, server, paths, composite, state, endedBy: null,
       startedAt: ts, endedAt: null, notifications: 0, lastSeq: null, lastNotifiedAt: null, reordered: 0, lateNotifications: 0,
     };
-    this.byKey.delete(k); // re-insert at the end: eviction order is age order
     this.byKey.set(k, obs);
     if (endpoint !== null) {
-      let live = this.liveByEndpoint.get(endpoint);
-      if (!live) this.liveByEndpoint.set(endpoint, (live = new Set()));
-      live.add(obs);
+      const live = this.liveByEndpoint.get(endpoint);
+      if (live === undefined) this.liveByEndpoint.set(endpoint, obs);
+      else if (live instanceof Set) live.add(obs);
+      else this.liveByEndpoint.set(endpoint, new Set([live, obs]));
     }
     this.listener.observationChanged?.(obs);
     return obs;
@@ -196,8 +210,17 @@ export class ObservationTable {
   private unlink(obs: ObservationState): void {
     if (obs.endpoint === null) return;
     const live = this.liveByEndpoint.get(obs.endpoint);
-    live?.delete(obs);
-    if (live?.size === 0) this.liveByEndpoint.delete(obs.endpoint);
+    if (live === obs) this.liveByEndpoint.delete(obs.endpoint);
+    else if (live instanceof Set) {
+      live.delete(obs);
+      if (live.size === 0) this.liveByEndpoint.delete(obs.endpoint);
+    }
+  }
+
+  /** The live observations of an endpoint, as a copy (ending them changes the table). */
+  private liveOf(endpoint: string): ObservationState[] {
+    const live = this.liveByEndpoint.get(endpoint);
+    return live === undefined ? [] : live instanceof Set ? [...live] : [live];
   }
 }
 

@@ -1,7 +1,7 @@
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { InternedLists } from './interned-lists.js';
-import { evictOne } from './evict.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { capped, queryParam } from './query.js';
 import type { EndpointDtls, EndpointState, EndpointStatus, StateListener } from './types.js';
 
@@ -9,9 +9,9 @@ import type { EndpointDtls, EndpointState, EndpointStatus, StateListener } from 
 const DEFAULT_LIFETIME = 86_400;
 const DEFAULT_BINDING = 'U';
 const DEFAULT_VERSION = '1.0';
-const MAX_ENDPOINTS = 500_000;
+/** Endpoints tracked at once: a fleet of 10^6 meters fits. */
+export const MAX_ENDPOINTS = 1 << 20;
 const MAX_ADDRESS_HISTORY = 8;
-/** How far from the front eviction looks for an endpoint that is not registered. */
 
 /**
  * The registration interface as seen on the wire: one entry per endpoint name, driven by
@@ -19,35 +19,52 @@ const MAX_ADDRESS_HISTORY = 8;
  * so a file analysed offline and the same traffic live reach the same states.
  */
 export class RegistrationTable {
-  private readonly endpoints = new Map<string, EndpointState>();
+  /**
+   * By endpoint name, least recently heard from first out when full: an endpoint that talks
+   * again after being dropped starts afresh (its next Register or Update).
+   */
+  private readonly endpoints: BoundedMap<string, EndpointState>;
   private readonly expiries = new ExpiryQueue<EndpointState>();
-  private readonly lists = new InternedLists();
-  /** Endpoints forgotten because the table was full. */
-  evicted = 0;
+  private readonly lists: InternedLists;
 
   /** DTLS sessions linked to endpoints not (yet) registered: the PSK identity names them before the Register. */
-  private readonly pendingDtls = new Map<string, EndpointDtls>();
+  private readonly pendingDtls: BoundedMap<string, EndpointDtls>;
 
-  constructor(private readonly listener: StateListener) {}
+  /**
+   * `bound`: endpoints kept (and DTLS links pending); `counters`: the run's overflow counters.
+   * A dropped endpoint's observations, attributes and resources stay in their own bounded
+   * tables (and age out of them): they are still true of the traffic seen.
+   */
+  constructor(private readonly listener: StateListener, bound = MAX_ENDPOINTS, counters?: OverflowCounters) {
+    this.endpoints = new BoundedMap('state.endpoints', bound, counters);
+    this.pendingDtls = new BoundedMap('state.pending-dtls', bound, counters);
+    this.lists = new InternedLists(counters);
+  }
+
+  /** Endpoints forgotten because the table was full. */
+  get evicted(): number {
+    return this.endpoints.evicted;
+  }
 
   /** A DTLS session linked to endpoint `name` changed. */
   linkDtls(name: string, dtls: EndpointDtls): void {
-    const ep = this.endpoints.get(name);
+    const ep = this.endpoints.peek(name);
     if (ep) {
       ep.dtls = dtls;
       this.listener.endpointTouched?.(ep);
       return;
     }
-    if (!this.pendingDtls.has(name) && this.pendingDtls.size >= MAX_ENDPOINTS) this.pendingDtls.delete(this.pendingDtls.keys().next().value!);
     this.pendingDtls.set(name, dtls);
   }
 
+  /** The endpoint, if kept (reading it does not count as the endpoint being heard from). */
   get(name: string): EndpointState | undefined {
-    return this.endpoints.get(name);
+    return this.endpoints.peek(name);
   }
 
+  /** Every endpoint kept, least recently heard from first. */
   all(): IterableIterator<EndpointState> {
-    return this.endpoints.values();
+    return this.endpoints.valuesOldestFirst();
   }
 
   get size(): number {
@@ -58,7 +75,7 @@ export class RegistrationTable {
   tick(ts: number): void {
     while (this.expiries.peek() < ts) {
       const { at, item: ep } = this.expiries.pop()!;
-      if (ep.expiresAt !== at || ep.state !== 'registered' || this.endpoints.get(ep.name) !== ep) continue;
+      if (ep.expiresAt !== at || ep.state !== 'registered' || this.endpoints.peek(ep.name) !== ep) continue;
       this.setState(ep, 'expired', at, null);
     }
   }
@@ -86,7 +103,6 @@ export class RegistrationTable {
     const ts = m.coap.ts;
     const isNew = !ep;
     if (!ep) {
-      if (this.endpoints.size >= MAX_ENDPOINTS && evictOne(this.endpoints, (e) => e.state !== 'registered') !== undefined) this.evicted++;
       ep = {
         name, state: 'registering', location: null, address: m.coap.src, previousAddresses: null,
         lifetime: DEFAULT_LIFETIME, binding: DEFAULT_BINDING, lwm2mVersion: DEFAULT_VERSION, sms: null, queueMode: false,

@@ -1,5 +1,6 @@
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { Operation } from '../lwm2m/index.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { BootstrapSessions } from './bootstrap.js';
 import { ObservationTable } from './observations.js';
 import { RegistrationTable } from './registrations.js';
@@ -12,7 +13,19 @@ const READ_ANSWERS = new Set<Operation>([
 ]);
 /** Requests whose payload becomes the client's value once the client accepts it. */
 const WRITES = new Set<Operation>(['write', 'write-partial', 'write-composite', 'create']);
-const MAX_PENDING_WRITES = 10_000;
+/** Write requests awaiting their answer: a write to every meter of a 10^5 rollout in flight at once. */
+const MAX_PENDING_WRITES = 1 << 17;
+
+/** Bounds of the state tables (tests set small ones); the defaults hold a fleet of 10^6 meters. */
+export interface StateLimits {
+  endpoints?: number;
+  observations?: number;
+  attributeEndpoints?: number;
+  twinEndpoints?: number;
+  resources?: number;
+  bootstrapSessions?: number;
+  pendingWrites?: number;
+}
 
 export interface StateTrackerOptions {
   /**
@@ -25,6 +38,7 @@ export interface StateTrackerOptions {
    * dashboard's sparklines and the store's samples; the rules read only last values.
    */
   series?: boolean;
+  limits?: StateLimits;
 }
 
 /**
@@ -38,11 +52,14 @@ export class StateTracker {
   readonly bootstrap: BootstrapSessions;
   readonly twin: DeviceTwin;
   /** Write requests waiting for the client's answer, by request frame. */
-  private readonly pendingWrites = new Map<number, AnalyzedMessage['lwm2m']>();
+  private readonly pendingWrites: BoundedMap<number, NonNullable<AnalyzedMessage['lwm2m']>>;
   private readonly content: boolean;
 
-  constructor(listener: StateListener = {}, opts: StateTrackerOptions = {}) {
+  /** `overflow`: the run's counters, where the state tables report reached bounds. */
+  constructor(listener: StateListener = {}, opts: StateTrackerOptions = {}, overflow?: OverflowCounters) {
     this.content = opts.content ?? true;
+    const limits = opts.limits ?? {};
+    this.pendingWrites = new BoundedMap('state.pending-writes', limits.pendingWrites ?? MAX_PENDING_WRITES, overflow);
     const onEndpointChange = (c: EndpointChange) => {
       if (c.endpoint.state === 'deregistered' || c.endpoint.state === 'expired') {
         this.observations.endpointGone(c.endpoint.name, c.endpoint.state === 'expired' ? 'expiry' : 'deregistration', c.ts);
@@ -52,10 +69,10 @@ export class StateTracker {
     this.registrations = new RegistrationTable({
       endpointChanged: onEndpointChange,
       endpointTouched: (e) => listener.endpointTouched?.(e),
-    });
-    this.observations = new ObservationTable(listener);
-    this.bootstrap = new BootstrapSessions(listener);
-    this.twin = new DeviceTwin(listener, opts.series ?? true);
+    }, limits.endpoints, overflow);
+    this.observations = new ObservationTable(listener, { observations: limits.observations, attributeEndpoints: limits.attributeEndpoints }, overflow);
+    this.bootstrap = new BootstrapSessions(listener, limits.bootstrapSessions, overflow);
+    this.twin = new DeviceTwin(listener, opts.series ?? true, { endpoints: limits.twinEndpoints, resources: limits.resources }, overflow);
   }
 
   handle(m: AnalyzedMessage): void {
@@ -105,10 +122,9 @@ export class StateTracker {
     } else if (role === 'response' && ok && READ_ANSWERS.has(op)) {
       this.twin.apply(endpoint, lwm2m!.records, coap.ts);
     } else if (role === 'request' && WRITES.has(op) && lwm2m!.records.length > 0 && coap.match.retransmissionOf === null) {
-      if (this.pendingWrites.size >= MAX_PENDING_WRITES) this.pendingWrites.delete(this.pendingWrites.keys().next().value!);
-      this.pendingWrites.set(coap.frame, lwm2m);
+      this.pendingWrites.set(coap.frame, lwm2m!);
     } else if (role === 'response' && WRITES.has(op) && coap.match.request) {
-      const write = this.pendingWrites.get(coap.match.request.frame);
+      const write = this.pendingWrites.peek(coap.match.request.frame);
       this.pendingWrites.delete(coap.match.request.frame);
       if (write && ok) this.twin.apply(endpoint, write.records, coap.ts);
     }

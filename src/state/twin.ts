@@ -1,42 +1,74 @@
 import type { Lwm2mRecord } from '../lwm2m/index.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { isSecretPath } from './secrets.js';
 import type { NumericSeries, ResourceState, StateListener } from './types.js';
 
-const MAX_RESOURCES = 1_000_000;
+/** Endpoints with resources in the twin: a fleet of 10^6 meters fits. */
+export const MAX_TWIN_ENDPOINTS = 1 << 20;
+/** Resource values over all endpoints: eight per meter of a fleet of 10^6. */
+export const MAX_RESOURCES = 1 << 23;
 const MAX_PER_ENDPOINT = 1024;
 const MAX_STRING = 1024;
 /** Samples kept per numeric resource. */
 export const SERIES_CAPACITY = 32;
 
+export interface TwinBounds {
+  /** Endpoints (state.twin-endpoints). */
+  endpoints?: number;
+  /** Resource values over all endpoints (state.resources). */
+  resources?: number;
+}
+
 /**
  * Device twin: the last value and time of every resource seen in a payload, and (unless told
- * not to) a ring of recent samples for numeric ones. Bounded per endpoint and overall; values
- * of credential objects are never recorded.
+ * not to) a ring of recent samples for numeric ones. Values of credential objects are never
+ * recorded. Bounded three ways, each counted: endpoints and values overall drop the endpoint
+ * whose values changed least recently, with all its values; past MAX_PER_ENDPOINT paths an
+ * endpoint's new paths are not recorded (one endpoint must not push out the fleet).
  */
 export class DeviceTwin {
-  private readonly byEndpoint = new Map<string, Map<string, ResourceState>>();
+  private readonly byEndpoint: BoundedMap<string, Map<string, ResourceState>>;
+  private readonly maxResources: number;
   private count = 0;
-  /** Values not recorded because a bound was reached. */
-  dropped = 0;
+  /** Values dropped with their endpoint (either bound). */
+  private valuesEvicted = 0;
+  /** New paths of an endpoint already at MAX_PER_ENDPOINT, not recorded. */
+  private refused = 0;
 
   /** `series`: keep recent samples of numeric resources, not only their last value. */
-  constructor(private readonly listener: StateListener, private readonly series = true) {}
+  constructor(
+    private readonly listener: StateListener,
+    private readonly series = true,
+    bounds: TwinBounds = {},
+    counters?: OverflowCounters,
+  ) {
+    this.maxResources = bounds.resources ?? MAX_RESOURCES;
+    this.byEndpoint = new BoundedMap('state.twin-endpoints', bounds.endpoints ?? MAX_TWIN_ENDPOINTS, counters, (resources) => this.forget(resources));
+    counters?.register('state.resources', this.maxResources, () => this.valuesEvicted);
+    counters?.register('state.resources-per-endpoint', MAX_PER_ENDPOINT, () => this.refused);
+  }
+
+  /** Values not recorded or dropped because a bound was reached. */
+  get dropped(): number {
+    return this.valuesEvicted + this.refused;
+  }
 
   get(endpoint: string, path: string): ResourceState | undefined {
-    return this.byEndpoint.get(endpoint)?.get(path);
+    return this.byEndpoint.peek(endpoint)?.get(path);
   }
 
   /** One endpoint's resources by path: for many lookups of the same endpoint. */
   resourcesOf(endpoint: string): ReadonlyMap<string, ResourceState> | undefined {
-    return this.byEndpoint.get(endpoint);
+    return this.byEndpoint.peek(endpoint);
   }
 
   resources(endpoint: string): IterableIterator<ResourceState> | undefined {
-    return this.byEndpoint.get(endpoint)?.values();
+    return this.byEndpoint.peek(endpoint)?.values();
   }
 
   /** Records carried by one message of `endpoint`, sent at capture time `ts`. */
   apply(endpoint: string, records: readonly Lwm2mRecord[], ts: number): void {
+    // Marks the endpoint as the most recently changed, so the bound never drops the one being written.
     let resources = this.byEndpoint.get(endpoint);
     const changed = this.listener.resourceChanged;
     for (const r of records) {
@@ -45,13 +77,14 @@ export class DeviceTwin {
       if (!resources) this.byEndpoint.set(endpoint, (resources = new Map()));
       let res = resources.get(r.path);
       if (!res) {
-        if (this.count >= MAX_RESOURCES || resources.size >= MAX_PER_ENDPOINT) {
-          this.dropped++;
+        if (resources.size >= MAX_PER_ENDPOINT) {
+          this.refused++;
           continue;
         }
         res = { endpoint, path: r.path, name: r.name, type: r.type, value, updatedAt: ts, series: null };
         resources.set(r.path, res);
         this.count++;
+        while (this.count > this.maxResources && this.byEndpoint.size > 1) this.dropOldestEndpoint();
       }
       const at = r.time === undefined ? ts : r.timeRelative ? ts + r.time : r.time;
       res.name = r.name;
@@ -61,6 +94,18 @@ export class DeviceTwin {
       if (typeof value === 'number' && this.series) addSample(res.series ?? (res.series = newSeries()), at, value);
       changed?.call(this.listener, res);
     }
+  }
+
+  /** Makes room under the value bound (counted as state.resources, not as the endpoint bound). */
+  private dropOldestEndpoint(): void {
+    const [name, resources] = this.byEndpoint.oldest()!;
+    this.byEndpoint.delete(name);
+    this.forget(resources);
+  }
+
+  private forget(resources: Map<string, ResourceState>): void {
+    this.count -= resources.size;
+    this.valuesEvicted += resources.size;
   }
 }
 

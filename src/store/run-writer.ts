@@ -6,6 +6,7 @@ import type {
 } from '../state/index.js';
 import type { DetectionEvent } from '../rules/index.js';
 import type { DtlsSession } from '../dtls/index.js';
+import type { OverflowCounters } from '../util/bounded-map.js';
 import { storeCall } from './errors.js';
 import { openForWriting } from './open.js';
 
@@ -52,13 +53,17 @@ export class RunWriter implements StateListener {
   /** Capture time of the newest sample of each numeric resource already written to resource_samples. */
   private readonly sampledUntil = new WeakMap<ResourceState, number>();
 
-  constructor(private readonly db: Database.Database, private readonly path: string, source: string, private readonly storeMessages: boolean) {
+  /** `overflow`: the run's table counters, written to runs.overflow at every commit. */
+  constructor(
+    private readonly db: Database.Database, private readonly path: string, source: string, private readonly storeMessages: boolean,
+    private readonly overflow?: OverflowCounters,
+  ) {
     this.statements = storeCall(path, () => prepare(db));
     this.runId = storeCall(path, () => Number(this.statements.run.run(source, Date.now() / 1000).lastInsertRowid));
   }
 
-  static open(path: string, source: string, storeMessages: boolean): RunWriter {
-    return new RunWriter(openForWriting(path), path, source, storeMessages);
+  static open(path: string, source: string, storeMessages: boolean, overflow?: OverflowCounters): RunWriter {
+    return new RunWriter(openForWriting(path), path, source, storeMessages, overflow);
   }
 
   /** The tracker whose attribute table observations are written with. */
@@ -194,7 +199,7 @@ export class RunWriter implements StateListener {
         this.eventIds.set(e, Number(row.lastInsertRowid));
       } else s.eventCount.run(e.count, e.lastTs, id);
     }
-    s.progress.run(this.messages, this.captureStart, this.captureEnd, this.eventCount, run);
+    s.progress.run(this.messages, this.captureStart, this.captureEnd, this.eventCount, JSON.stringify(this.overflow?.overflows() ?? []), run);
     const l = this.live;
     if (l) s.live.run(l.interface, l.packetsReceived, l.droppedKernel, l.droppedInterface, l.droppedPipeline, run);
     this.endpoints.clear();
@@ -219,7 +224,7 @@ export interface LiveCounters {
 function prepare(db: Database.Database) {
   return {
     run: db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)'),
-    progress: db.prepare('UPDATE runs SET messages = ?, capture_start = ?, capture_end = ?, events = ? WHERE id = ?'),
+    progress: db.prepare('UPDATE runs SET messages = ?, capture_start = ?, capture_end = ?, events = ?, overflow = ? WHERE id = ?'),
     finish: db.prepare('UPDATE runs SET finished_at = ?, packets = ?, interrupted_by = ? WHERE id = ?'),
     live: db.prepare(`UPDATE runs SET interface = ?, packets_received = ?, dropped_kernel = ?, dropped_interface = ?,
       dropped_pipeline = ? WHERE id = ?`),

@@ -6,7 +6,7 @@ import { StoreError } from './errors.js';
  * Schema migrations, in order; PRAGMA user_version is how many have run. Append new ones,
  * never edit a released one: databases in the field are at every version.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE runs (
     id INTEGER PRIMARY KEY,
@@ -175,6 +175,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX endpoints_by_object_count ON endpoints(run_id, json_array_length(objects), endpoint);
   CREATE INDEX events_by_run_severity ON events(run_id, severity);
   CREATE INDEX events_by_run_endpoint ON events(run_id, endpoint);
+  `,
+  // 7: the run's tables that reached their bound.
+  `
+  ALTER TABLE runs ADD COLUMN overflow TEXT; -- JSON [{"table","bound","evicted"}]; [] none full; null: run from before it was recorded
   `,
 ];
 

@@ -2,6 +2,7 @@ import { CODE_STRINGS } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { DetectionEvent } from '../rules/types.js';
 import { samples, type StateTracker } from '../state/index.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
   type EndpointQuery, type EndpointSummary, type EventQuery, type EventSummary, type FlowMessage, type FlowPage, type MessageRecord,
@@ -20,7 +21,12 @@ export interface LiveStats {
 /** The parts of an AnalysisSession the live source reads (structural, so monitor can pass its own). */
 export interface LiveSessionLike {
   tracker: StateTracker | null;
-  pipeline: { decoder: { stats: { packets: number; malformed: number } }; coap: { stats: { malformed: number; dtlsRecords: number } } };
+  pipeline: {
+    decoder: { stats: { packets: number; malformed: number } };
+    coap: { stats: { malformed: number; dtlsRecords: number } };
+    /** The run's table counters: the dashboard's own tables report into them, the overview lists them. */
+    overflow?: OverflowCounters;
+  };
 }
 
 export interface LiveSourceOptions {
@@ -49,6 +55,8 @@ const LARGE_LIST = 2000;
 const ENDPOINT_REFRESH_MS = 500;
 const HISTORY_PER_ENDPOINT = 100;
 const MAX_HISTORY_ENDPOINTS = 100_000;
+/** Endpoints whose events are counted: a fleet of 10^6 meters fits. */
+const MAX_EVENT_ENDPOINTS = 1 << 20;
 
 /**
  * The dashboard over a running analysis. It reads the session's StateTracker for endpoints,
@@ -79,14 +87,15 @@ export class LiveSource implements DashboardSource {
   private readonly rate = new Float64Array(RATE_WINDOW);
   private readonly packetsAt = new Float64Array(RATE_WINDOW);
 
-  private readonly talkers = new Map<string, { endpoint: string | null; messages: number }>();
+  /** Least recently heard from first out when full: the busiest talkers stay. */
+  private readonly talkers = new BoundedMap<string, { endpoint: string | null; messages: number }>('ui.top-talkers', MAX_TALKERS);
 
   private readonly flowCapacity: number;
   private readonly flowPerEndpoint: number;
   private readonly flowRing: Array<FlowEntry | undefined>;
   private flowNext = 0;
   private readonly flowByEndpoint = new Map<string, FlowEntry[]>();
-  private readonly history = new Map<string, MessageRecord[]>();
+  private readonly history = new BoundedMap<string, MessageRecord[]>('ui.message-history', MAX_HISTORY_ENDPOINTS);
 
   private readonly eventCapacity: number;
   private eventList: EventSummary[] = [];
@@ -97,7 +106,8 @@ export class LiveSource implements DashboardSource {
   private readonly eventObjects = new WeakMap<DetectionEvent, EventSummary>();
   private nextEventId = 1;
   private readonly eventsBySeverity: Record<string, number> = {};
-  private readonly eventsByEndpoint = new Map<string, number>();
+  private readonly eventsByEndpoint = new BoundedMap<string, number>('ui.events-by-endpoint', MAX_EVENT_ENDPOINTS);
+  private overflow: OverflowCounters | null = null;
   private eventTotal = 0;
 
   constructor(opts: LiveSourceOptions) {
@@ -111,7 +121,11 @@ export class LiveSource implements DashboardSource {
   /** The session whose state is shown: its tracker (build it with `state: true`) and packet counters. */
   attach(session: LiveSessionLike, stats?: () => LiveStats): void {
     this.tracker = session.tracker;
-    const { decoder, coap } = session.pipeline;
+    const { decoder, coap, overflow } = session.pipeline;
+    if (overflow) {
+      this.overflow = overflow;
+      for (const t of [this.talkers, this.history, this.eventsByEndpoint]) overflow.register(t.table, t.bound, () => t.evicted);
+    }
     this.stats = stats ?? (() => ({
       packets: decoder.stats.packets,
       notes: [['malformed', `${decoder.stats.malformed} frames, ${coap.stats.malformed} CoAP`], ['DTLS records', String(coap.stats.dtlsRecords)]],
@@ -141,7 +155,7 @@ export class LiveSource implements DashboardSource {
     const l = m.lwm2m;
     const endpoint = l?.endpoint ?? null;
     let t = this.talkers.get(e.src);
-    if (!t && this.talkers.size < MAX_TALKERS) this.talkers.set(e.src, (t = { endpoint: null, messages: 0 }));
+    if (!t) this.talkers.set(e.src, (t = { endpoint: null, messages: 0 }));
     if (t) {
       t.messages++;
       if (endpoint !== null && e.match.role === 'request' && l!.operation !== 'unknown' && isClientOperation(l!.operation)) t.endpoint = endpoint;
@@ -151,11 +165,9 @@ export class LiveSource implements DashboardSource {
     this.addFlow(endpoint, flowMessageOf(rec));
     if (REGISTRATION_OPERATIONS.has(l!.operation)) {
       let list = this.history.get(endpoint);
-      if (!list && this.history.size < MAX_HISTORY_ENDPOINTS) this.history.set(endpoint, (list = []));
-      if (list) {
-        list.push(rec);
-        if (list.length > HISTORY_PER_ENDPOINT) list.splice(0, list.length - HISTORY_PER_ENDPOINT);
-      }
+      if (!list) this.history.set(endpoint, (list = []));
+      list.push(rec);
+      if (list.length > HISTORY_PER_ENDPOINT) list.splice(0, list.length - HISTORY_PER_ENDPOINT);
     }
   };
 
@@ -171,7 +183,7 @@ export class LiveSource implements DashboardSource {
     this.eventObjects.set(ev, summary);
     this.eventTotal++;
     this.eventsBySeverity[ev.severity] = (this.eventsBySeverity[ev.severity] ?? 0) + 1;
-    if (ev.endpoint !== null) this.eventsByEndpoint.set(ev.endpoint, (this.eventsByEndpoint.get(ev.endpoint) ?? 0) + 1);
+    if (ev.endpoint !== null) this.eventsByEndpoint.set(ev.endpoint, (this.eventsByEndpoint.peek(ev.endpoint) ?? 0) + 1);
     this.eventList.push(summary);
     if (this.eventList.length > this.eventCapacity * 1.1) {
       const drop = this.eventList.length - this.eventCapacity;
@@ -245,7 +257,7 @@ export class LiveSource implements DashboardSource {
     if (this.tracker) for (const ep of this.tracker.registrations.all()) byState[ep.state] = (byState[ep.state] ?? 0) + 1;
     // The 8 busiest in one pass (no sort of every address on each redraw).
     const top: Array<{ address: string; endpoint: string | null; messages: number }> = [];
-    for (const [address, t] of this.talkers) {
+    for (const [address, t] of this.talkers.entries()) {
       if (top.length === 8 && t.messages <= top[7].messages) continue;
       let i = top.length === 8 ? 7 : top.length;
       while (i > 0 && top[i - 1].messages < t.messages) i--;
@@ -269,6 +281,7 @@ export class LiveSource implements DashboardSource {
       topTalkers,
       drops: stats.drops ?? [],
       notes: stats.notes ?? [],
+      overflow: this.overflow?.overflows() ?? null,
     };
   }
 
@@ -294,7 +307,7 @@ export class LiveSource implements DashboardSource {
       rows.push({
         name: ep.name, address: ep.address, state: ep.state, lifetime: ep.lifetime, expiresAt: ep.expiresAt,
         lwm2mVersion: ep.lwm2mVersion, binding: ep.binding, objects: ep.objects.length, lastSeen: ep.lastSeen,
-        events: this.eventsByEndpoint.get(ep.name) ?? 0,
+        events: this.eventsByEndpoint.peek(ep.name) ?? 0,
       });
     }
     rows.sort(endpointComparator(q.sort, q.descending));
@@ -309,7 +322,7 @@ export class LiveSource implements DashboardSource {
       name: ep.name, state: ep.state, address: ep.address, previousAddresses: ep.previousAddresses ?? [], location: ep.location,
       lifetime: ep.lifetime, binding: ep.binding, lwm2mVersion: ep.lwm2mVersion, sms: ep.sms, queueMode: ep.queueMode,
       objects: [...ep.objects], registeredAt: ep.registeredAt, updatedAt: ep.updatedAt, expiresAt: ep.expiresAt, lastSeen: ep.lastSeen,
-      history: registrationHistory(this.history.get(name) ?? []),
+      history: registrationHistory(this.history.peek(name) ?? []),
     };
   }
 

@@ -1,3 +1,4 @@
+import type { TableOverflow } from '../util/bounded-map.js';
 import { SEVERITIES, type Severity } from '../rules/index.js';
 import type { EventRow } from '../store/index.js';
 
@@ -32,6 +33,8 @@ export interface Overview {
   drops: Array<[label: string, value: number]>;
   /** Extra facts (run number, database path, malformed counts). */
   notes: Array<[label: string, value: string]>;
+  /** Tables that reached their bound (entries dropped, oldest first); null when not known (older runs). */
+  overflow: TableOverflow[] | null;
 }
 
 export type EndpointSortKey = 'name' | 'state' | 'address' | 'lifetime' | 'lastSeen' | 'events' | 'objects';

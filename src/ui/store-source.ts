@@ -1,3 +1,4 @@
+import type { TableOverflow } from '../util/bounded-map.js';
 import type Database from 'better-sqlite3';
 import { BoundedMap } from '../util/bounded-map.js';
 import { eventFromRow, openForReading, storeCall, StoreError } from '../store/index.js';
@@ -227,6 +228,7 @@ export class StoreSource implements DashboardSource {
       topTalkers,
       drops,
       notes,
+      overflow: overflowOf(run.overflow),
     };
     return this.cachedOverview;
   }
@@ -576,4 +578,25 @@ export function comparePaths(a: string, b: string): number {
     if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
   }
   return 0;
+}
+
+/**
+ * runs.overflow as written by the run: null for runs from before it was recorded, or a value
+ * that is not the list the writer makes (the database may come from anywhere).
+ */
+function overflowOf(text: unknown): TableOverflow[] | null {
+  if (typeof text !== 'string') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(value)) return null;
+  const out: TableOverflow[] = [];
+  for (const v of value.slice(0, 100)) {
+    const { table, bound, evicted } = (v ?? {}) as Record<string, unknown>;
+    if (typeof table === 'string' && typeof bound === 'number' && typeof evicted === 'number') out.push({ table: table.slice(0, 64), bound, evicted });
+  }
+  return out;
 }

@@ -64,10 +64,16 @@ export class BoundedMap<K extends {}, V extends {}> {
 
   /**
    * `counters`: where the table reports its overflow (the run's OverflowCounters); a table
-   * made without one still counts (`evicted`). `onEvict`: told of each entry dropped for room
-   * (once it is out of the table), for tables whose entries other indexes point to.
+   * made without one still counts (`evicted`). `onEvict`: told of each entry dropped for room,
+   * for owners that keep other tables in step (it must not change this map).
    */
-  constructor(readonly table: string, readonly bound: number, counters?: OverflowCounters, onEvict?: (key: K, value: V) => void) {
+  constructor(
+    readonly table: string,
+    readonly bound: number,
+    counters?: OverflowCounters,
+    onEvict?: (value: V, key: K) => void,
+  ) {
+    if (!(bound >= 1)) throw new RangeError(`table ${table}: bound must be at least 1`);
     // The bound is given as maxSize (each entry weighing 1), not as max: given max, lru-cache
     // allocates and fills arrays for the whole bound up front, so a table sized for a million
     // endpoints would cost its full memory and a start-up delay even on a ten-packet capture.
@@ -80,7 +86,7 @@ export class BoundedMap<K extends {}, V extends {}> {
       disposeAfter: (value, key, reason) => {
         if (reason !== 'evict') return;
         this.dropped++;
-        onEvict?.(key, value);
+        onEvict?.(value, key);
       },
     });
     counters?.register(table, bound, () => this.dropped);
@@ -117,9 +123,27 @@ export class BoundedMap<K extends {}, V extends {}> {
     return this.cache.size;
   }
 
+  /** The least recently used entry, without marking it as used. */
+  oldest(): [K, V] | undefined {
+    return this.cache.rentries().next().value as [K, V] | undefined;
+  }
+
+  /**
+   * Drops the least recently used entry and counts it as evicted: for tables that must act on
+   * an entry before it goes (and so make room before `set` would drop one).
+   */
+  evictOldest(): V | undefined {
+    return this.cache.pop();
+  }
+
   /** Entries dropped because the table was full. */
   get evicted(): number {
     return this.dropped;
+  }
+
+  /** Values, least recently used first (for a table read with peek only: in order of insertion). */
+  valuesOldestFirst(): IterableIterator<V> {
+    return this.cache.rvalues() as IterableIterator<V>;
   }
 
   /** Values, most recently used first. */

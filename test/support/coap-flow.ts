@@ -1,6 +1,6 @@
 import { generate } from 'coap-packet';
 import type { Datagram } from '../../src/decode/types.js';
-import { AnalysisPipeline, type AnalyzedMessage } from '../../src/pipeline/index.js';
+import { AnalysisPipeline, type AnalyzedMessage, type PipelineOptions } from '../../src/pipeline/index.js';
 
 /** Minimal big-endian unsigned encoding for uint option values (RFC 7252 3.2). */
 export function uint(n: number): Buffer {
@@ -31,9 +31,14 @@ export interface MessageSpec {
  */
 export class CoapFlow {
   private readonly out: AnalyzedMessage[] = [];
-  private readonly pipeline = new AnalysisPipeline((m) => this.out.push(m));
+  readonly pipeline: AnalysisPipeline;
   private frame = 0;
   private mid = 1000;
+
+  /** `opts`: pipeline options, e.g. small table bounds. */
+  constructor(opts: PipelineOptions = {}) {
+    this.pipeline = new AnalysisPipeline((m) => this.out.push(m), opts);
+  }
 
   send(src: string, dst: string, spec: MessageSpec): AnalyzedMessage {
     const options: Array<{ name: string; value: Buffer }> = [];

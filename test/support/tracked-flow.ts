@@ -1,5 +1,5 @@
 import type { AnalyzedMessage } from '../../src/pipeline/index.js';
-import { StateTracker, type EndpointChange } from '../../src/state/index.js';
+import { StateTracker, type EndpointChange, type StateLimits } from '../../src/state/index.js';
 import { CoapFlow, uint, type MessageSpec } from './coap-flow.js';
 
 export const CLIENT = '10.0.0.2:56830';
@@ -10,8 +10,20 @@ export const BOOTSTRAP = '10.0.0.9:5685';
 export class TrackedFlow {
   readonly flow = new CoapFlow();
   readonly changes: EndpointChange[] = [];
-  readonly tracker = new StateTracker({ endpointChanged: (c) => this.changes.push({ ...c, endpoint: { ...c.endpoint } }) });
+  readonly tracker: StateTracker;
   private mid = 1;
+
+  /** `limits`: small state table bounds; overflow is reported into the flow's pipeline counters. */
+  constructor(limits?: StateLimits) {
+    this.tracker = new StateTracker(
+      { endpointChanged: (c) => this.changes.push({ ...c, endpoint: { ...c.endpoint } }) }, { limits }, this.flow.pipeline.overflow,
+    );
+  }
+
+  /** The run's tables that reached their bound. */
+  overflows() {
+    return this.flow.pipeline.overflow.overflows();
+  }
 
   send(src: string, dst: string, spec: MessageSpec): AnalyzedMessage {
     const m = this.flow.send(src, dst, spec);

@@ -7,6 +7,7 @@ import { RuleLoadError } from '../../rules/index.js';
 import { StoreError } from '../../store/index.js';
 import type { LiveCounters } from '../../store/run-writer.js';
 import { dtlsSummary } from '../format/dtls-record.js';
+import type { TableOverflow } from '../../util/bounded-map.js';
 import { loadRuleSet } from '../rule-set.js';
 import { AnalysisSession } from '../session.js';
 import type { FromWorker, MonitorWorkerData, ToWorker } from './monitor.js';
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
   });
   const line = (s: LiveStats) =>
     `coapwatch: ${s.received} received, ${s.droppedKernel ?? '?'} dropped (kernel), ${s.droppedInterface ?? '?'} dropped (interface), ` +
-    `${s.droppedPipeline} dropped (coapwatch), ${messages} messages, ${events} events\n`;
+    `${s.droppedPipeline} dropped (coapwatch), ${messages} messages, ${events} events${evictedNote(session.overflows())}\n`;
 
   let final: LiveStats | null = null;
   let failure: unknown = null;
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
       ['DTLS records', c.dtlsRecords + session.pipeline.dtls.stats.records],
       ['DTLS sessions', dtlsSummary(session.pipeline.dtls.stats)],
       ['other UDP/TCP', c.notCoap],
-    ]));
+    ], session.overflows()));
     session.writer.flush();
   }
   send({ type: 'done' });
@@ -193,3 +194,10 @@ main().then(
     port.close();
   },
 );
+
+/** The counters line's note of entries dropped from full tables (the summary lists them by table). */
+function evictedNote(overflows: readonly TableOverflow[]): string {
+  if (overflows.length === 0) return '';
+  const evicted = overflows.reduce((n, o) => n + o.evicted, 0);
+  return `, ${evicted} table entries evicted (${overflows.length} ${overflows.length === 1 ? 'table' : 'tables'} full)`;
+}

@@ -2,6 +2,7 @@ import { CODE_STRINGS } from '../../coap/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
 import { contentFormatName } from '../../lwm2m/payload/index.js';
 import { SEVERITIES, type DetectionEvent } from '../../rules/index.js';
+import type { TableOverflow } from '../../util/bounded-map.js';
 import { sanitizeForTerminal } from '../../util/terminal-text.js';
 
 /** Counts what `analyze --format summary` reports. */
@@ -44,7 +45,8 @@ export class SummaryCollector {
     if (this.firstEvents.length < 10) this.firstEvents.push(e);
   }
 
-  render(source: string, packets: number, extra: Array<[string, number | string]>): string {
+  /** `overflows`: the run's tables that reached their bound (listed only when there are some). */
+  render(source: string, packets: number, extra: Array<[string, number | string]>, overflows: readonly TableOverflow[] = []): string {
     const lines: string[] = [];
     const span = this.firstTs !== null && this.lastTs !== null ? this.lastTs - this.firstTs : 0;
     lines.push(`${sanitizeForTerminal(source)}`);
@@ -57,6 +59,11 @@ export class SummaryCollector {
     lines.push(`  endpoints           ${this.endpoints.size}`);
     if (this.firstTs !== null && this.lastTs !== null) {
       lines.push(`  time span           ${span.toFixed(3)} s (${new Date(this.firstTs * 1000).toISOString()} to ${new Date(this.lastTs * 1000).toISOString()})`);
+    }
+    if (overflows.length > 0) {
+      lines.push('', 'Tables that reached their bound (oldest entries dropped; see docs/limits.md)');
+      lines.push(`  ${'table'.padEnd(30)} ${'bound'.padStart(10)} ${'evicted'.padStart(12)}`);
+      for (const o of overflows) lines.push(`  ${o.table.padEnd(30)} ${String(o.bound).padStart(10)} ${String(o.evicted).padStart(12)}`);
     }
     lines.push('', 'LwM2M operations');
     for (const [op, n] of sortedByCount(this.operations)) lines.push(`  ${op.padEnd(30)} ${n}`);
@@ -79,6 +86,11 @@ export class SummaryCollector {
     }
     return lines.join('\n') + '\n';
   }
+}
+
+/** The stderr warning for one table that reached its bound. */
+export function overflowWarning(o: TableOverflow): string {
+  return `coapwatch: warning: table ${o.table} reached its bound of ${o.bound}: ${o.evicted} entries evicted (oldest first)\n`;
 }
 
 function bump<K>(map: Map<K, number>, key: K): void {

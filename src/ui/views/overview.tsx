@@ -28,6 +28,11 @@ export function overviewLines(o: Overview, width: number): Line[] {
   }
   const drops = o.drops.length ? o.drops.map(([k, v]) => `${k} ${count(v)}`).join('  ') : 'none reported';
   lines.push([label('Drops'), seg(drops, { color: o.drops.some(([, v]) => v > 0) ? 'red' : undefined })]);
+  if (o.overflow) {
+    // Nothing dropped silently: a full table is named here as it is in the summary and the runs row.
+    const full = o.overflow.length ? o.overflow.map((t) => `${t.table} ${count(t.evicted)} evicted (bound ${count(t.bound)})`).join('  ') : 'none full';
+    lines.push([label('Tables'), seg(clean(full), { color: o.overflow.length ? 'red' : undefined })]);
+  }
   for (const [k, v] of o.notes) lines.push([label(k[0].toUpperCase() + k.slice(1)), seg(clean(v), { dim: true })]);
   lines.push([]);
 

@@ -94,11 +94,55 @@ describe('block-wise reassembly (RFC 7959)', () => {
     }
   });
 
+  it('beyond the transfer bound the least recently used transfer is dropped and counted', () => {
+    const f = new CoapFlow({ limits: { blockTransfers: 1 } });
+    f.send(A, B, { code: '0.03', mid: 80, token: '08', path: '/one', options: [['Block1', block(0, true, 0)]], payload: 'x'.repeat(16) });
+    f.send(A, B, { code: '0.03', mid: 81, token: '09', path: '/two', options: [['Block1', block(0, true, 0)]], payload: 'y'.repeat(16) });
+    const rest = f.send(A, B, { code: '0.03', mid: 82, token: '08', path: '/one', options: [['Block1', block(1, false, 0)]], payload: 'x' });
+    expect(rest.coap.block).toEqual({ state: 'broken', reason: 'block 1 without block 0' });
+    const done = f.send(A, B, { code: '0.03', mid: 83, token: '09', path: '/two', options: [['Block1', block(1, false, 0)]], payload: 'y' });
+    expect(done.coap.block.state).toBe('complete');
+    expect(f.pipeline.overflow.overflows()).toEqual([{ table: 'coap.blockwise', bound: 1, evicted: 1 }]);
+  });
+
   it('a gap in the blocks is reported and nothing is decoded', () => {
     const f = new CoapFlow();
     f.send(A, B, { code: '0.03', mid: 70, token: '07', path: '/up', options: [['Block1', block(0, true, 0)]], payload: 'x'.repeat(16) });
     const skipped = f.send(A, B, { code: '0.03', mid: 71, token: '07', path: '/up', options: [['Block1', block(2, false, 0)]], payload: 'zz' });
     expect(skipped.coap.block).toMatchObject({ state: 'broken' });
     expect(skipped.coap.body).toBeNull();
+  });
+});
+
+describe('bounded exchange tables', () => {
+  it('a full exchange table drops its least recently used request, counts it, and its ACK no longer matches', () => {
+    const f = new CoapFlow({ limits: { exchanges: 2 } });
+    f.send(A, B, { code: '0.01', mid: 1, token: '01', path: '/a' });
+    f.send(A, B, { code: '0.01', mid: 2, token: '02', path: '/b' });
+    f.send(A, B, { code: '0.01', mid: 3, token: '03', path: '/c' });
+    expect(f.send(B, A, { code: '2.05', type: 'ACK', mid: 1, token: '01' }).coap.match.request).toBeNull();
+    expect(f.send(B, A, { code: '2.05', type: 'ACK', mid: 3, token: '03' }).coap.match.request).not.toBeNull();
+    expect(f.pipeline.overflow.overflows()).toEqual([
+      { table: 'coap.exchanges-by-mid', bound: 2, evicted: 1 },
+      { table: 'coap.exchanges-by-token', bound: 2, evicted: 1 },
+    ]);
+  });
+
+  it('a full peer-pair table drops the least recently used pair and counts it; that pair matches afresh', () => {
+    const f = new CoapFlow({ limits: { peerPairs: 2 } });
+    const C = '10.0.0.3:40000';
+    const D = '10.0.0.4:40000';
+    f.send(A, B, { code: '0.01', mid: 1, token: '01', path: '/a' });
+    f.send(C, B, { code: '0.01', mid: 1, token: '01', path: '/a' });
+    f.send(D, B, { code: '0.01', mid: 1, token: '01', path: '/a' }); // A-B goes
+    expect(f.send(B, A, { code: '2.05', type: 'ACK', mid: 1, token: '01' }).coap.match.request).toBeNull();
+    expect(f.send(B, D, { code: '2.05', type: 'ACK', mid: 1, token: '01' }).coap.match.request?.src).toBe(D);
+    expect(f.pipeline.overflow.overflows()).toEqual([{ table: 'coap.peer-pairs', bound: 2, evicted: 2 }]);
+  });
+
+  it('nothing is reported while no table is full', () => {
+    const f = new CoapFlow();
+    for (let mid = 0; mid < 100; mid++) f.send(A, B, { code: '0.01', mid, token: '01', path: '/a' });
+    expect(f.pipeline.overflow.overflows()).toEqual([]);
   });
 });

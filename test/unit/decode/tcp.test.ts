@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketDecoder, type DecoderOptions } from '../../../src/decode/index.js';
+import { OverflowCounters } from '../../../src/util/bounded-map.js';
 import { decodeAll, ethernet, ipv6, raw, tcp, TCP_FLAGS, tcpFrame, type TcpFields } from './build.js';
 
 const { FIN, SYN, RST, PSH, ACK } = TCP_FLAGS;
@@ -232,6 +233,22 @@ describe('TCP reassembly', () => {
     ];
     const out = run(packets, { maxTcpFlows: 1 });
     expect(summary(out)).toEqual(['up  open', 'up held gap', '10.0.0.1:40001>10.0.0.2:5683  open', 'up late gap']);
+  });
+
+  it('beyond the flow limit drops the least recently used stream (not the oldest opened) and counts it', () => {
+    const other = (f: TcpFields) => raw(tcpFrame({ srcPort: 40001, dstPort: 5683, ...f }, { src: '10.0.0.1' }));
+    const third = (f: TcpFields) => raw(tcpFrame({ srcPort: 40002, dstPort: 5683, ...f }, { src: '10.0.0.1' }));
+    const counters = new OverflowCounters();
+    const decoder = new PacketDecoder({ maxTcpFlows: 2 }, counters);
+    const out = decodeAll([
+      up({ seq: C, flags: SYN }),
+      other({ seq: 1, flags: SYN }),
+      up({ seq: C + 1, payload: 'used' }), // the first stream is now the most recently used
+      third({ seq: 1, flags: SYN }), // evicts the second
+      up({ seq: C + 5, payload: 'still' }),
+    ], decoder, { flush: false });
+    expect(summary(out).filter((l) => l.startsWith('up'))).toEqual(['up  open', 'up used', 'up still']);
+    expect(counters.overflows()).toEqual([{ table: 'decode.tcp-streams', bound: 2, evicted: 1 }]);
   });
 
   it('works over IPv6', () => {

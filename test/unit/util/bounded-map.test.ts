@@ -51,7 +51,7 @@ describe('BoundedMap', () => {
 
   it('tells onEvict of each dropped entry (not of deletes or replacements)', () => {
     const dropped: [string, number][] = [];
-    const m = new BoundedMap<string, number>('t', 2, undefined, (k, v) => dropped.push([k, v]));
+    const m = new BoundedMap<string, number>('t', 2, undefined, (v, k) => dropped.push([k, v]));
     m.set('a', 1);
     m.set('b', 2);
     m.set('b', 3);
@@ -64,7 +64,7 @@ describe('BoundedMap', () => {
 
   it('onEvict may use the table: the dropped entry is already gone', () => {
     const seen: string[] = [];
-    const m = new BoundedMap<string, number>('t', 2, undefined, (k) => {
+    const m = new BoundedMap<string, number>('t', 2, undefined, (_v, k) => {
       seen.push(`${k}:${m.has(k)}:${m.size}`);
       m.delete('never-there');
     });
@@ -80,5 +80,31 @@ describe('BoundedMap', () => {
     m.set(1, 1);
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(16 << 20);
     expect(m.get(1)).toBe(1);
+  });
+});
+
+describe('BoundedMap growth and eviction hooks', () => {
+  it('keeps least-recently-used order while it grows towards its bound', () => {
+    const m = new BoundedMap<number, number>('t', 5000);
+    for (let i = 0; i < 5000; i++) m.set(i, i);
+    expect(m.get(0)).toBe(0); // now the most recently used
+    m.set(5000, 5000);
+    expect(m.evicted).toBe(1);
+    expect(m.has(1)).toBe(false);
+    expect(m.has(0)).toBe(true);
+    expect(m.oldest()).toEqual([2, 2]);
+  });
+
+  it('evictOldest drops and counts the least recently used entry; onEvict is told of every drop', () => {
+    const told: string[] = [];
+    const m = new BoundedMap<string, number>('t', 2, undefined, (v, k) => told.push(`${k}=${v}`));
+    m.set('a', 1);
+    m.set('b', 2);
+    expect(m.evictOldest()).toBe(1);
+    m.set('c', 3);
+    m.set('d', 4);
+    m.delete('c');
+    expect(told).toEqual(['a=1', 'b=2']);
+    expect(m.evicted).toBe(2);
   });
 });

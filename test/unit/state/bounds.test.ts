@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { uint } from '../../support/coap-flow.js';
+import { SERVER, TrackedFlow } from '../../support/tracked-flow.js';
+
+const client = (i: number) => `10.0.1.${i}:56830`;
+
+function observe(t: TrackedFlow, i: number, token: string, path = '/3/0/9'): void {
+  t.exchange(SERVER, client(i), { code: '0.01', path, token, options: [['Observe', uint(0)]] },
+    { code: '2.05', options: [['Observe', uint(10)], ['Content-Format', uint(0)]], payload: '50' });
+}
+
+describe('bounded state tables', () => {
+  it('state.endpoints drops the endpoint heard from least recently, and counts it', () => {
+    const t = new TrackedFlow({ endpoints: 2 });
+    t.register('meter-1', undefined, client(1));
+    t.register('meter-2', undefined, client(2));
+    // meter-1 talks again (registers anew): meter-2 is now the least recently heard from.
+    t.register('meter-1', undefined, client(1));
+    t.register('meter-3', undefined, client(3));
+    const names = [...t.tracker.registrations.all()].map((e) => e.name);
+    expect(names.sort()).toEqual(['meter-1', 'meter-3']);
+    expect(t.tracker.registrations.evicted).toBe(1);
+    expect(t.overflows()).toContainEqual({ table: 'state.endpoints', bound: 2, evicted: 1 });
+  });
+
+  it('state.observations drops the observation started longest ago and unlinks it from its endpoint', () => {
+    const t = new TrackedFlow({ observations: 2 });
+    t.register('meter-1', undefined, client(1));
+    observe(t, 1, 'a1');
+    observe(t, 1, 'a2');
+    observe(t, 1, 'a3');
+    expect([...t.tracker.observations.all()].map((o) => o.token)).toEqual(['a2', 'a3']);
+    expect(t.tracker.observations.evicted).toBe(1);
+    // De-registration ends the live ones; the dropped one is not touched again.
+    t.exchange(client(1), SERVER, { code: '0.04', path: '/rd/7' }, { code: '2.02' });
+    expect([...t.tracker.observations.all()].map((o) => o.endedBy)).toEqual(['deregistration', 'deregistration']);
+    expect(t.overflows()).toEqual([{ table: 'state.observations', bound: 2, evicted: 1 }]);
+  });
+
+  it('state.twin-endpoints and state.resources drop the endpoint whose values changed least recently, with its values', () => {
+    const t = new TrackedFlow({ twinEndpoints: 2 });
+    for (const i of [1, 2, 3]) {
+      t.register(`meter-${i}`, undefined, client(i));
+      observe(t, i, `b${i}`);
+    }
+    expect(t.tracker.twin.get('meter-1', '/3/0/9')).toBeUndefined();
+    expect(t.tracker.twin.get('meter-3', '/3/0/9')?.value).toBe(50);
+    expect(t.overflows()).toEqual([
+      { table: 'state.twin-endpoints', bound: 2, evicted: 1 },
+      { table: 'state.resources', bound: 1 << 23, evicted: 1 },
+    ]);
+  });
+
+  it('state.resources: past the value bound whole endpoints go, least recently changed first', () => {
+    const t = new TrackedFlow({ resources: 2 });
+    for (const i of [1, 2, 3]) {
+      t.register(`meter-${i}`, undefined, client(i));
+      observe(t, i, `c${i}`);
+    }
+    expect(t.tracker.twin.resourcesOf('meter-1')).toBeUndefined();
+    expect(t.tracker.twin.resourcesOf('meter-2')?.size).toBe(1);
+    expect(t.tracker.twin.resourcesOf('meter-3')?.size).toBe(1);
+    expect(t.overflows()).toEqual([{ table: 'state.resources', bound: 2, evicted: 1 }]);
+  });
+
+  it('state.attributes drops the endpoint written least recently', () => {
+    const t = new TrackedFlow({ attributeEndpoints: 1 });
+    for (const i of [1, 2]) {
+      t.register(`meter-${i}`, undefined, client(i));
+      t.exchange(SERVER, client(i), { code: '0.03', path: '/3/0/9', query: ['pmin=10'] }, { code: '2.04' });
+    }
+    const attributes = t.tracker.observations.attributes;
+    expect(attributes.inForce('meter-1', '/3/0/9')).toEqual({});
+    expect(attributes.inForce('meter-2', '/3/0/9')).toEqual({ pmin: 10 });
+    expect(t.overflows()).toEqual([{ table: 'state.attributes', bound: 1, evicted: 1 }]);
+  });
+
+  it('nothing is reported while every table is below its bound', () => {
+    const t = new TrackedFlow();
+    for (const i of [1, 2, 3]) {
+      t.register(`meter-${i}`, undefined, client(i));
+      observe(t, i, `d${i}`);
+    }
+    expect(t.overflows()).toEqual([]);
+  });
+});

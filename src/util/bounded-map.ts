@@ -57,8 +57,12 @@ export class BoundedMap<K extends {}, V extends {}> {
    * made without one still counts (`evicted`).
    */
   constructor(readonly table: string, readonly bound: number, counters?: OverflowCounters) {
+    // Bounded by maxSize with every entry of size 1, not by `max`: with `max`, lru-cache
+    // allocates its index arrays for the whole bound up front (about 29 MB for 2^20 entries),
+    // which tables sized for a utility's million meters would cost every small run too.
     this.cache = new LRUCache<K, V>({
-      max: bound,
+      maxSize: bound,
+      sizeCalculation: () => 1,
       dispose: (_value, _key, reason) => {
         if (reason === 'evict') this.dropped++;
       },

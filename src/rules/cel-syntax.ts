@@ -17,7 +17,7 @@ export type BinaryOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | '+' | '-' | '*' |
 const BINARY_OPS: readonly string[] = ['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', 'in', '&&', '||'];
 
 /** Functions of the rule language besides the rule functions (registered by the caller). */
-export const BUILTIN_FUNCTIONS = ['has', 'size', 'double', 'int', 'string', 'type'] as const;
+export const BUILTIN_FUNCTIONS = ['has', 'size', 'double', 'string', 'type'] as const;
 /** Methods of the rule language; exists, all, filter and map are macros (`list.exists(x, cond)`). */
 export const METHODS = ['startsWith', 'endsWith', 'contains', 'size', 'exists', 'all', 'filter', 'map'] as const;
 export const MACROS: readonly string[] = ['exists', 'all', 'filter', 'map'];

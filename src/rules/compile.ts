@@ -331,7 +331,8 @@ function compileCall(name: string, argTrees: Expr[], loopVars: string[], ctx: Co
       if (t instanceof Map) return t.has(key);
       // A defined value is a present key (both consult the prototype chain): one keyed read, not `in` and then a read.
       if (t !== null && typeof t === 'object' && !Array.isArray(t)) return (t as Record<string, unknown>)[key] !== undefined;
-      return t === ERR ? ERR : evaluationError(NO_SUCH_OVERLOAD);
+      // Of a value with no fields (null, a number, a list): false, as cel-js answers.
+      return t === ERR ? ERR : false;
     }, [target]);
   }
   const args = argTrees.map((a) => compile(a, loopVars, ctx));
@@ -357,16 +358,6 @@ function compileCall(name: string, argTrees: Expr[], loopVars: string[], ctx: Co
         const n = Number(x);
         return x.trim() !== '' && !Number.isNaN(n) ? n : evaluationError('double() of a string that is no number');
       }
-      return x === ERR ? ERR : evaluationError(NO_SUCH_OVERLOAD);
-    }, args);
-  }
-  if (name === 'int') {
-    arity(1);
-    return folded((s, l) => {
-      const x = args[0](s, l);
-      if (typeof x === 'bigint') return x;
-      if (typeof x === 'number') return Number.isFinite(x) ? BigInt(Math.trunc(x)) : evaluationError('int() of a number that is no finite one');
-      if (typeof x === 'string') return /^[+-]?\d+$/.test(x.trim()) ? BigInt(x.trim()) : evaluationError('int() of a string that is no integer');
       return x === ERR ? ERR : evaluationError(NO_SUCH_OVERLOAD);
     }, args);
   }
@@ -441,13 +432,21 @@ function compileMethod(name: string, receiver: Node, args: Node[]): Node {
   }, [receiver, arg]);
 }
 
+/** What a macro iterates: a list's items, a map's keys (as CEL does), or ERR. */
+function itemsOf(x: Value, notList: string): Value[] | typeof ERR {
+  if (Array.isArray(x)) return x;
+  if (x instanceof Map) return [...x.keys()];
+  if (x !== null && typeof x === 'object' && !typeValues.has(x) && !(x instanceof Uint8Array)) return Object.keys(x);
+  return x === ERR ? ERR : evaluationError(notList);
+}
+
 function compileMacro(name: string, receiver: Node, body: Node, slot: number): Node {
-  const notList = `.${name}() of something that is no list`;
+  const notList = `.${name}() of something that is no list or map`;
   if (name === 'exists' || name === 'all') {
     const want = name === 'exists';
     return (s, l) => {
-      const list = receiver(s, l);
-      if (!Array.isArray(list)) return list === ERR ? ERR : evaluationError(notList);
+      const list = itemsOf(receiver(s, l), notList);
+      if (list === ERR) return ERR;
       let failed = false;
       for (let i = 0; i < list.length; i++) {
         l[slot] = list[i];
@@ -460,8 +459,8 @@ function compileMacro(name: string, receiver: Node, body: Node, slot: number): N
   }
   if (name === 'filter') {
     return (s, l) => {
-      const list = receiver(s, l);
-      if (!Array.isArray(list)) return list === ERR ? ERR : evaluationError(notList);
+      const list = itemsOf(receiver(s, l), notList);
+      if (list === ERR) return ERR;
       const out: Value[] = [];
       for (let i = 0; i < list.length; i++) {
         l[slot] = list[i];
@@ -474,8 +473,8 @@ function compileMacro(name: string, receiver: Node, body: Node, slot: number): N
   }
   // map
   return (s, l) => {
-    const list = receiver(s, l);
-    if (!Array.isArray(list)) return list === ERR ? ERR : evaluationError(notList);
+    const list = itemsOf(receiver(s, l), notList);
+    if (list === ERR) return ERR;
     const out: Value[] = [];
     for (let i = 0; i < list.length; i++) {
       l[slot] = list[i];

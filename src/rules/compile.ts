@@ -2,12 +2,11 @@ import { ExpressionError, type BinaryOp, type Expr, type TypeName } from './cel-
 
 /**
  * The rule language's evaluator: compiles an expression's tree (cel-syntax.ts) into closures,
- * with CEL's semantics. Rules run on every message; a tree walked by an interpreter costs
- * several times what closures do (cel-js's interpreter: about three times the rules' cost per
- * message on the bench capture). An evaluation error (CEL's "no such key", "no such
- * overload") is the value ERR rather than an exception, absorbed by && and || as CEL absorbs
- * errors, because conditions that err are common and exceptions are slow; `lastError()` says
- * why the last one came about.
+ * with CEL's semantics (cel-js's interpreter is the reference the tests compare them with).
+ * Rules run on every message, and walking a tree for every evaluation costs several times what
+ * closures do. An evaluation error (CEL's "no such key", "no such overload") is the value ERR
+ * rather than an exception, absorbed by && and || as CEL absorbs errors, because conditions
+ * that err are common and exceptions are slow; `lastError()` says why the last one came about.
  */
 
 /** An evaluation error: a value, not an exception. */

@@ -265,8 +265,8 @@ export class RuleEngine {
 
   private messageRule(loaded: LoadedRule): MessageRule {
     const needs = loaded.rule.needs;
-    // Every field written out, not spread from `loaded`: spread copies got shapes of their own,
-    // and evaluate()'s reads of them went megamorphic (a stub-cache lookup each, per rule per message).
+    // Every field written out, not spread from `loaded`: a spread copy gets a shape of its own,
+    // which makes evaluate()'s reads of these objects megamorphic (a stub-cache lookup each, per rule per message).
     return {
       rule: loaded.rule, state: loaded.state, late: loaded.late, kind: loaded.kind, params: loaded.params, when: loaded.when,
       require: loaded.rule.require.map((f) => this.facts.reader(f)),
@@ -411,7 +411,7 @@ function emptyScope(): { [V in Variable]: undefined } {
  * Copies one variable of the arming message's scope into an armed deadline's own: `ep`, `obs`
  * and the like stay live references to the state, `m` (one object refilled per message) is
  * copied. One function per variable, each reading and writing it by its own name: a copy by a
- * name that varies was a megamorphic read and write on every notification.
+ * name that varies is a megamorphic read and write on every notification.
  */
 type Copier = (from: Scope, into: Scope) => void;
 const COPIERS: Record<Variable, Copier> = {

@@ -136,7 +136,7 @@ export class AnalysisSession {
         { name: 'state', message: (m) => tracker.apply(m), dtls: (e) => tracker.dtlsChanged(e.session) },
       );
       if (rules.length > 0) {
-        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent)));
+        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent), overflow));
         consumers.push({
           name: 'rules',
           message: (m) => engine.message(m),

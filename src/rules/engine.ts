@@ -1,22 +1,14 @@
 import type { ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import { ExpiryQueue, type EndpointChange, type ResourceState, type StateTracker } from '../state/index.js';
+import type { EndpointChange, ResourceState, StateTracker } from '../state/index.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
+import { RULE_TABLE_BOUNDS, RULE_TABLES, type RuleTableBounds } from './bounds.js';
+import { DeadlineWheel } from './deadlines.js';
 import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope, type Variable } from './expr.js';
 import { FactBuilder, type MessageFacts } from './facts.js';
-import { hangHidden } from './hidden-slot.js';
 import type { Rule, RuleKind } from './rule.js';
 import type { DetectionEvent } from './types.js';
 
-/** Keys remembered per stateful rule (thresholds, deadlines, sequences) before the oldest go. */
-const MAX_KEYS = 100_000;
-const MAX_SUPPRESSED = 100_000;
-const MAX_DTLS_HOSTS = 100_000;
-/**
- * Where a state object keeps the keys made of its fields (see keyOf): the first of its rules'
- * memos, which are chained. One symbol for every rule, so that reading it is one fixed
- * property, not one that varies by rule; a chain, as most objects serve one rule or two.
- */
-const KEY_MEMOS = Symbol('rule key memos');
 /** Absence deadlines are checked at most once per second of capture time. */
 const DEADLINE_SCAN_S = 1;
 
@@ -37,41 +29,22 @@ export interface DtlsChange {
 interface Armed extends Where {
   key: string;
   deadline: number;
-  /**
-   * When the deadline queue holds this entry: its deadline when queued. Re-arming moves only
-   * `deadline`, and the entry is queued again when this time comes and finds it later.
-   */
-  queued: number;
+  /** The second the deadline wheel files it under (see DeadlineWheel). */
+  slot: number;
   /** What the rule's late expressions (still, message, details) read, kept from the last arming message. */
   scope: Scope;
-  /** False once fired or evicted (a key memo's `armed` then no longer counts, a queued copy is left behind). */
-  live: boolean;
 }
 
-/** A key made of fields of one state object, kept with that object (see keyOf). */
-interface KeyMemo {
-  /** The rule's place (RuleState.memoIndex) and the next rule's memo on the same object. */
-  readonly place: number;
-  readonly next: KeyMemo | undefined;
-  /** The key expression that made it: one a reload compiled anew makes its own. */
-  by: Evaluator;
-  inputs: unknown[];
-  key: string;
-  /** absence: the deadline armed under this key when it was last armed, found with no lookup. */
-  armed: Armed | null;
-}
-
+/** A rule's tables, each bounded by RuleTableBounds.keysPerRule; made when the rule first needs them. */
 interface RuleState {
-  /** threshold: key → ring of the last `count` match times. */
-  windows?: Map<string, number[]>;
-  /** absence: key → deadline. */
-  armed?: Map<string, Armed>;
-  /** absence: the armed entries by when they are queued (see Armed.queued). */
-  deadlines?: ExpiryQueue<Armed>;
+  /** threshold: key → the match times within the window. */
+  windows?: BoundedMap<string, number[]>;
+  /** absence: key → its deadline. */
+  armed?: BoundedMap<string, Armed>;
+  /** absence: the armed entries by when they pass. */
+  deadlines?: DeadlineWheel<Armed>;
   /** sequence: key → next step and when the first matched. */
-  progress?: Map<string, { step: number; start: number }>;
-  /** This rule's place in a state object's key memos (see keyOf). */
-  readonly memoIndex: number;
+  progress?: BoundedMap<string, { step: number; start: number }>;
 }
 
 /**
@@ -88,8 +61,6 @@ interface LoadedRule {
   kind: RuleKind;
   params: Record<string, unknown>;
   when: Evaluator | null;
-  /** `when.fast`, read here rather than from the evaluator's own properties. */
-  whenFast: Evaluator['fast'];
 }
 
 /** A message rule with what its evaluation needs, worked out once when the rules load. */
@@ -110,6 +81,10 @@ interface MessageRule extends LoadedRule {
  * rules that can match it. A message costs next to no allocation: `m` and the scope are one
  * object each, refilled per message, and an absence deadline re-armed by every notification
  * is moved in place.
+ *
+ * The engine owns every table it keeps (state objects are only read): each that grows with
+ * traffic is bounded (RuleTableBounds), and reports what it dropped to the run's
+ * OverflowCounters under the names in RULE_TABLES.
  */
 export class RuleEngine {
   /** Per LwM2M operation, the rules for every message and then that operation's, in file order. */
@@ -118,11 +93,13 @@ export class RuleEngine {
   private onEndpoint: LoadedRule[] = [];
   private onDtls: LoadedRule[] = [];
   private absenceRules: LoadedRule[] = [];
+  /** By rule id: as many as rules are loaded, not growing with traffic. */
   private readonly states = new Map<string, RuleState>();
-  /** Key-memo places handed out so far (a rule's place stays its own across reloads). */
-  private memoIndexes = 0;
-  private readonly suppressed = new Map<string, DetectionEvent>();
-  private readonly dtlsHosts = new Set<string>();
+  /** Evictions counted by the tables of rules a reload removed, by table name. */
+  private readonly retiredEvictions = new Map<string, number>();
+  private readonly suppressed: BoundedMap<string, DetectionEvent>;
+  private readonly dtlsHosts: BoundedMap<string, true>;
+  private readonly bounds: RuleTableBounds;
   private readonly facts: FactBuilder;
   /** The scope of the message being evaluated; every variable a message rule can see is a key from the start. */
   private readonly scope: Scope = emptyScope();
@@ -135,16 +112,38 @@ export class RuleEngine {
   private lastTs = 0;
   /** Events emitted (collapsed repeats not counted) and evaluation counts, for the summary and `rules test`. */
   events = 0;
+  /** Events per rule id: as many entries as rules, not growing with traffic. */
   readonly fired = new Map<string, number>();
 
-  constructor(rules: readonly Rule[], private readonly state: StateTracker, private readonly sink: EventSink) {
-    this.facts = new FactBuilder(state, this.dtlsHosts);
+  /**
+   * `counters`: where the engine's tables report their overflow (the run's); `bounds`: smaller
+   * bounds than RULE_TABLE_BOUNDS (tests).
+   */
+  constructor(
+    rules: readonly Rule[], private readonly state: StateTracker, private readonly sink: EventSink,
+    counters?: OverflowCounters, bounds: Partial<RuleTableBounds> = {},
+  ) {
+    this.bounds = { ...RULE_TABLE_BOUNDS, ...bounds };
+    this.suppressed = new BoundedMap(RULE_TABLES.suppressed, this.bounds.suppressed, counters);
+    this.dtlsHosts = new BoundedMap(RULE_TABLES.dtlsHosts, this.bounds.dtlsHosts, counters);
+    this.facts = new FactBuilder(state, this.dtlsHosts, this.bounds, counters);
+    // A rule's tables are made with it (and go with a reload), so one counter per kind sums them.
+    for (const kind of ['windows', 'armed', 'progress'] as const) {
+      counters?.register(RULE_TABLES[kind], this.bounds.keysPerRule, () => this.evictions(kind));
+    }
     this.load(rules);
   }
 
   get rules(): Rule[] {
     const all = [...this.anyMessage, ...[...this.byOperation.values()].flat(), ...this.onEndpoint, ...this.onDtls];
     return [...new Set(all.map((r) => r.rule))];
+  }
+
+  /** Entries dropped from the rules' tables of one kind, by the rules loaded now and those removed. */
+  evictions(kind: 'windows' | 'armed' | 'progress'): number {
+    let n = this.retiredEvictions.get(RULE_TABLES[kind]) ?? 0;
+    for (const state of this.states.values()) n += state[kind]?.evicted ?? 0;
+    return n;
   }
 
   /** Replaces the rule set (SIGHUP); windows and deadlines of rules that keep their id carry over. */
@@ -155,14 +154,19 @@ export class RuleEngine {
     this.onDtls = [];
     this.absenceRules = [];
     const ids = new Set(rules.map((r) => r.id));
-    for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id);
+    for (const [id, state] of this.states) {
+      if (ids.has(id)) continue;
+      for (const kind of ['windows', 'armed', 'progress'] as const) {
+        const name = RULE_TABLES[kind];
+        this.retiredEvictions.set(name, (this.retiredEvictions.get(name) ?? 0) + (state[kind]?.evicted ?? 0));
+      }
+      this.states.delete(id);
+    }
     const byOperation = new Map<string, MessageRule[]>();
     for (const rule of rules) {
       let state = this.states.get(rule.id);
-      if (!state) this.states.set(rule.id, (state = { memoIndex: this.memoIndexes++ }));
-      const loaded: LoadedRule = {
-        rule, state, late: [...rule.late].map((v) => COPIERS[v]), kind: rule.kind, params: rule.params, when: rule.when, whenFast: rule.when?.fast,
-      };
+      if (!state) this.states.set(rule.id, (state = {}));
+      const loaded: LoadedRule = { rule, state, late: [...rule.late].map((v) => COPIERS[v]), kind: rule.kind, params: rule.params, when: rule.when };
       if (rule.on === 'endpoint') this.onEndpoint.push(loaded);
       else if (rule.on === 'dtls') this.onDtls.push(loaded);
       else if (rule.operations === null) this.anyMessage.push(this.messageRule(loaded));
@@ -205,7 +209,7 @@ export class RuleEngine {
   }
 
   dtls(c: DtlsChange, session: unknown): void {
-    if (this.dtlsHosts.size < MAX_DTLS_HOSTS) this.dtlsHosts.add(hostOf(c.session.client));
+    this.dtlsHosts.set(hostOf(c.session.client), true);
     if (this.onDtls.length === 0) return;
     const scope: Scope = { dtls: session, change: { what: c.what }, run: this.facts.run() };
     this.enter(c.session.endpoint);
@@ -216,28 +220,17 @@ export class RuleEngine {
     }
   }
 
-  /**
-   * Capture time moved on: absence deadlines that passed fire. Only the queue's earliest
-   * entries are looked at; one whose deadline was moved on since it was queued goes back in.
-   */
+  /** Capture time moved on: absence deadlines that passed fire, in the order they passed. */
   tick(ts: number): void {
     this.lastTs = ts;
     if (ts < this.nextScan) return;
     this.nextScan = ts + DEADLINE_SCAN_S;
     for (const { rule, state } of this.absenceRules) {
-      const deadlines = state.deadlines;
-      if (!deadlines) continue;
-      const armed = state.armed!;
-      while (deadlines.peek() <= ts) {
-        const { at, item: a } = deadlines.pop()!;
-        // Left behind: queued again earlier, fired, or evicted.
-        if (at !== a.queued || !a.live) continue;
-        if (a.deadline > ts) {
-          deadlines.push((a.queued = a.deadline), a);
-          continue;
-        }
+      const armed = state.armed;
+      if (!armed) continue;
+      // An entry the table no longer holds (fired, evicted) is one left behind.
+      for (const a of state.deadlines!.due(ts, (e) => armed.peek(e.key) === e)) {
         armed.delete(a.key);
-        a.live = false;
         a.scope.params = rule.params;
         this.enter(a.endpoint);
         if (rule.absence!.still && !holds(rule.absence!.still, a.scope)) continue;
@@ -272,10 +265,10 @@ export class RuleEngine {
 
   private messageRule(loaded: LoadedRule): MessageRule {
     const needs = loaded.rule.needs;
-    // Every field written out, not spread from `loaded`: spread copies got shapes of their own,
-    // and evaluate()'s reads of them went megamorphic (a stub-cache lookup each, per rule per message).
+    // Every field written out, not spread from `loaded`: a spread copy gets a shape of its own,
+    // which makes evaluate()'s reads of these objects megamorphic (a stub-cache lookup each, per rule per message).
     return {
-      rule: loaded.rule, state: loaded.state, late: loaded.late, kind: loaded.kind, params: loaded.params, when: loaded.when, whenFast: loaded.whenFast,
+      rule: loaded.rule, state: loaded.state, late: loaded.late, kind: loaded.kind, params: loaded.params, when: loaded.when,
       require: loaded.rule.require.map((f) => this.facts.reader(f)),
       ep: needs.has('ep'), obs: needs.has('obs') || needs.has('attrs'), bs: needs.has('bs'), run: needs.has('run'),
     };
@@ -299,13 +292,13 @@ export class RuleEngine {
   private apply(r: LoadedRule, scope: Scope, ts: number, where: Where): void {
     switch (r.kind) {
       case 'match':
-        if (holds(r.when!, scope, r.whenFast)) this.fire(r.rule, scope, ts, where);
+        if (holds(r.when!, scope)) this.fire(r.rule, scope, ts, where);
         return;
       case 'threshold':
-        if (holds(r.when!, scope, r.whenFast)) this.count(r, scope, ts, where);
+        if (holds(r.when!, scope)) this.count(r, scope, ts, where);
         return;
       case 'absence':
-        if (holds(r.when!, scope, r.whenFast)) this.arm(r, scope, ts, where);
+        if (holds(r.when!, scope)) this.arm(r, scope, ts, where);
         return;
       case 'sequence':
         this.step(r, scope, ts, where);
@@ -314,13 +307,10 @@ export class RuleEngine {
 
   private count({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const t = rule.threshold!;
-    const windows = (state.windows ??= new Map());
-    const key = keyString(this.keyOf(t.by, scope, state));
+    const windows = (state.windows ??= new BoundedMap(RULE_TABLES.windows, this.bounds.keysPerRule));
+    const key = keyOf(t.by, scope);
     let times = windows.get(key);
-    if (!times) {
-      if (windows.size >= MAX_KEYS) windows.delete(windows.keys().next().value!);
-      windows.set(key, (times = []));
-    }
+    if (!times) windows.set(key, (times = []));
     times.push(ts);
     while (times.length > 0 && ts - times[0] > t.within) times.shift();
     if (times.length >= t.count) {
@@ -334,83 +324,31 @@ export class RuleEngine {
     const a = rule.absence!;
     const within = valueOf(a.within, scope);
     if (typeof within !== 'number' || !Number.isFinite(within) || within < 0) return;
-    const armed = (state.armed ??= new Map());
-    const deadlines = (state.deadlines ??= new ExpiryQueue());
-    const k = this.keyOf(a.by, scope, state);
-    const memo = typeof k === 'string' ? null : k;
-    const key = keyString(k);
+    const armed = (state.armed ??= new BoundedMap(RULE_TABLES.armed, this.bounds.keysPerRule));
+    const deadlines = (state.deadlines ??= new DeadlineWheel());
+    const key = keyOf(a.by, scope);
     const deadline = ts + within;
-    // The entry armed under this key: the memo's while it is live (every notification of an
-    // observation finds its own), else the map's.
-    let existing = memo?.armed;
-    if (!existing?.live) existing = armed.get(key);
+    const existing = armed.get(key);
     if (existing) {
-      // Re-armed: updated in place, in its old slot; the queue hears of it only if the deadline
-      // came earlier.
-      if (memo !== null) memo.armed = existing;
+      // Re-armed: updated in place; the wheel hears of it only if the deadline came earlier.
       existing.deadline = deadline;
       existing.frame = where.frame;
       keep(late, scope, existing.scope);
-      if (deadline < existing.queued) deadlines.push((existing.queued = deadline), existing);
+      deadlines.moved(existing);
       return;
     }
-    if (armed.size >= MAX_KEYS) {
-      const oldest = armed.values().next().value!;
-      oldest.live = false;
-      armed.delete(oldest.key);
-    }
     const entry: Armed = {
-      key, deadline, queued: deadline, scope: keep(late, scope, emptyScope()), frame: where.frame, src: where.src, dst: where.dst, endpoint: where.endpoint, live: true,
+      key, deadline, slot: 0, scope: keep(late, scope, emptyScope()), frame: where.frame, src: where.src, dst: where.dst, endpoint: where.endpoint,
     };
     armed.set(key, entry);
-    if (memo !== null) memo.armed = entry;
-    deadlines.push(deadline, entry);
-    // Entries left behind by evictions and earlier deadlines: dropped once they outnumber the live ones.
-    if (deadlines.size > 2 * armed.size + 1024) deadlines.rebuild([...armed.values()].map((e): [number, Armed] => [e.queued, e]));
-  }
-
-  /**
-   * A rule's key for this scope. One made of fields of one object (an observation's client and
-   * token) is kept on that object and used again while those fields hold the same values: the
-   * same string, already hashed, rather than a new one built and hashed on every notification.
-   * Such a key comes as its KeyMemo, where an absence rule also finds its armed deadline.
-   * Why a hidden slot on the object rather than a WeakMap by object: together with the
-   * attribute cache in facts.ts leaving its WeakMap, the state thread ran 3-4 % fewer
-   * instructions (callgrind, 50k bench messages); a WeakMap costs the collector work too.
-   */
-  private keyOf(by: Evaluator, scope: Scope, state: RuleState): KeyMemo | string {
-    const reads = by.reads;
-    const source = reads === undefined ? undefined : reads.read(scope);
-    if (reads === undefined || typeof source !== 'object' || source === null) return String(valueOf(by, scope));
-    const fields = reads.fields;
-    const record = source as Record<string | symbol, unknown>;
-    const first = record[KEY_MEMOS] as KeyMemo | undefined;
-    const place = state.memoIndex;
-    let known = first;
-    while (known !== undefined && known.place !== place) known = known.next;
-    if (known !== undefined && known.by === by && sameInputs(record, fields, known.inputs)) return known;
-    const key = String(valueOf(by, scope));
-    const inputs = fields.map((f) => record[f]);
-    // Only values compared by value: a list or map read here could change inside.
-    if (!inputs.every((v) => v === null || typeof v !== 'object')) return key;
-    if (known !== undefined) {
-      // Made anew in its place: the deadline armed under the old key is not this key's.
-      known.by = by;
-      known.inputs = inputs;
-      known.key = key;
-      known.armed = null;
-      return known;
-    }
-    const made: KeyMemo = { place, next: first, by, inputs, key, armed: null };
-    if (first !== undefined) record[KEY_MEMOS] = made;
-    else if (!hangHidden(record, KEY_MEMOS, made)) return key;
-    return made;
+    deadlines.add(entry);
+    deadlines.compact(() => armed.values(), armed.size);
   }
 
   private step({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const s = rule.sequence!;
-    const progress = (state.progress ??= new Map());
-    const key = keyString(this.keyOf(s.by, scope, state));
+    const progress = (state.progress ??= new BoundedMap(RULE_TABLES.progress, this.bounds.keysPerRule));
+    const key = keyOf(s.by, scope);
     let p = progress.get(key);
     if (p && ts - p.start > s.within) {
       progress.delete(key);
@@ -423,10 +361,7 @@ export class RuleEngine {
       }
       return;
     }
-    if (holds(s.steps[0], scope)) {
-      if (!progress.has(key) && progress.size >= MAX_KEYS) progress.delete(progress.keys().next().value!);
-      progress.set(key, { step: 1, start: ts });
-    }
+    if (holds(s.steps[0], scope)) progress.set(key, { step: 1, start: ts });
   }
 
   private fire(rule: Rule, scope: Scope, ts: number, where: Where, extra?: Record<string, unknown>): void {
@@ -445,15 +380,16 @@ export class RuleEngine {
       ts, rule: rule.id, severity: rule.severity, endpoint: where.endpoint, src: where.src, dst: where.dst, frame: where.frame,
       message: rule.message(scope), details, count: 1, lastTs: ts,
     };
-    if (rule.suppress > 0) {
-      this.suppressed.delete(suppressKey);
-      if (this.suppressed.size >= MAX_SUPPRESSED) this.suppressed.delete(this.suppressed.keys().next().value!);
-      this.suppressed.set(suppressKey, event);
-    }
+    if (rule.suppress > 0) this.suppressed.set(suppressKey, event);
     this.events++;
     this.fired.set(rule.id, (this.fired.get(rule.id) ?? 0) + 1);
     this.sink.event(event);
   }
+}
+
+/** A rule's key (`threshold.by`, `absence.by`, `sequence.by`) for this scope. */
+function keyOf(by: Evaluator, scope: Scope): string {
+  return String(valueOf(by, scope));
 }
 
 interface Where {
@@ -461,15 +397,6 @@ interface Where {
   src: string | null;
   dst: string | null;
   endpoint: string | null;
-}
-
-function keyString(k: KeyMemo | string): string {
-  return typeof k === 'string' ? k : k.key;
-}
-
-function sameInputs(source: Record<string | symbol, unknown>, fields: string[], inputs: unknown[]): boolean {
-  for (let i = 0; i < fields.length; i++) if (source[fields[i]] !== inputs[i]) return false;
-  return true;
 }
 
 /**
@@ -484,7 +411,7 @@ function emptyScope(): { [V in Variable]: undefined } {
  * Copies one variable of the arming message's scope into an armed deadline's own: `ep`, `obs`
  * and the like stay live references to the state, `m` (one object refilled per message) is
  * copied. One function per variable, each reading and writing it by its own name: a copy by a
- * name that varies was a megamorphic read and write on every notification.
+ * name that varies is a megamorphic read and write on every notification.
  */
 type Copier = (from: Scope, into: Scope) => void;
 const COPIERS: Record<Variable, Copier> = {

@@ -1,10 +1,11 @@
-import { Environment } from '@marcbachmann/cel-js';
-import { compileFast, ERR, NEEDS_INTERPRETER, type ConstantBinders, type Constants, type FunctionTable, type VariableReaders } from './fast.js';
+import { CelSyntax, ExpressionError, type Expr } from './cel-syntax.js';
+import { compileTree, ERR, evaluationError, lastError, type ConstantBinders, type Constants, type FunctionTable, type VariableReaders } from './compile.js';
 
 /**
- * Rule conditions are CEL (Common Expression Language, cel-spec) compiled by
- * @marcbachmann/cel-js: non-Turing-complete, no access to Node, no eval or Function
- * constructor (filtrex, the other common choice, compiles to `new Function`).
+ * Rule conditions are CEL (Common Expression Language, cel-spec): non-Turing-complete, no
+ * access to Node. @marcbachmann/cel-js parses and type-checks them (cel-syntax.ts), and
+ * compile.ts makes closures of them, with no eval or Function constructor (filtrex, the other
+ * common choice, compiles to `new Function`).
  *
  * Numbers from packets are doubles: arithmetic with them needs double literals (`pmax * 2.0`);
  * comparisons mix freely (`m.lifetime < 60`).
@@ -15,7 +16,7 @@ export const VARIABLES = ['m', 'ep', 'obs', 'attrs', 'bs', 'change', 'dtls', 'ru
 export type Variable = (typeof VARIABLES)[number];
 export type Scope = Partial<Record<Variable, unknown>>;
 
-/** For the fast path: each variable read by its own name (see VariableReaders). */
+/** Each variable read by its own name (see VariableReaders). */
 const READERS: { [V in Variable]: (scope: Scope) => unknown } = {
   m: (s) => s.m, ep: (s) => s.ep, obs: (s) => s.obs, attrs: (s) => s.attrs, bs: (s) => s.bs, change: (s) => s.change,
   dtls: (s) => s.dtls, run: (s) => s.run, params: (s) => s.params,
@@ -35,18 +36,8 @@ export function setScopeFunctions(f: ScopeFunctions): void {
   functions = f;
 }
 
-/** "a.b.c.d:port" or "[v6]:port" → the host part (cached: the decoder reuses address strings). */
-const hosts = new Map<string, string>();
+/** "a.b.c.d:port" or "[v6]:port" → the host part. */
 export function hostOf(address: string): string {
-  let host = hosts.get(address);
-  if (host === undefined) {
-    if (hosts.size >= 65_536) hosts.clear();
-    hosts.set(address, (host = splitHost(address)));
-  }
-  return host;
-}
-
-function splitHost(address: string): string {
   if (address.startsWith('[')) {
     const end = address.indexOf(']');
     return end < 0 ? address : address.slice(1, end);
@@ -63,93 +54,59 @@ export function uriHostOf(uri: string): string {
 }
 
 /**
- * A path pattern ("/3305/" + "*" + "/5800") → a matcher for record paths: "*" stands for one segment. Native and cached:
- * CEL's own `matches` compiles a RegExp on every call, and these run on every record of every
- * notification.
+ * A path pattern ("/3305/" + "*" + "/5800") → a matcher for record paths: "*" stands for one
+ * segment. Native rather than CEL's `matches`, which compiles a RegExp on every call: these run
+ * on every record of every notification. A pattern that is a constant where a rule calls the
+ * function is made into its matcher once, when the rule loads (RULE_FUNCTION_BINDERS), so no
+ * table of patterns is kept.
  */
-const patterns = new Map<string, (path: string) => boolean>();
 export function pathMatcher(pattern: string): (path: string) => boolean {
-  let match = patterns.get(pattern);
-  if (match) return match;
   const star = pattern.indexOf('*');
-  if (star < 0) {
-    match = (path: string) => path === pattern;
-  } else {
-    // Most records fail on the object id: a prefix test rejects them before the full pattern.
-    const prefix = pattern.slice(0, star);
-    const suffix = pattern.slice(star + 1);
-    if (prefix.endsWith('/') && (suffix === '' || suffix.startsWith('/')) && !suffix.includes('*')) {
-      // One wildcard segment ("/3305/" + "*" + "/5800"): the suffix, the prefix and no "/" in
-      // between, a character at a time and from the end (resource ids differ most), which
-      // rejects most paths in a compare or two; startsWith and friends cost more per call.
-      const p = prefix.length;
-      const q = suffix.length;
-      const compare = (path: string, n: number) => {
-        for (let i = 1; i <= q; i++) if (path.charCodeAt(n - i) !== suffix.charCodeAt(q - i)) return false;
-        for (let i = 0; i < p; i++) if (path.charCodeAt(i) !== prefix.charCodeAt(i)) return false;
-        for (let i = p; i < n - q; i++) if (path.charCodeAt(i) === SLASH) return false;
-        return true;
-      };
-      // A path that passes the last character is answered from the paths seen before: V8 costs
-      // ~40 instructions per charCodeAt, so a full compare is ~600 against ~100 for the lookup,
-      // whose hash the device twin then finds already computed when it files the record.
-      // Bounded over all patterns: paths come off the wire, patterns may too (pathLike).
-      const last = q > 0 ? suffix.charCodeAt(q - 1) : -1;
-      const seen = new Map<string, boolean>();
-      match = (path: string) => {
-        const n = path.length;
-        if (n <= p + q || (last >= 0 && path.charCodeAt(n - 1) !== last)) return false;
-        let known = seen.get(path);
-        if (known === undefined) {
-          known = compare(path, n);
-          if (seenBudget > 0) {
-            seen.set(path, known);
-            seenBudget--;
-          }
-        }
-        return known;
-      };
-      if (patterns.size < 1000) patterns.set(pattern, match);
-      return match;
-    }
-    const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
-    match = (path: string) => path.startsWith(prefix) && re.test(path);
+  if (star < 0) return (path: string) => path === pattern;
+  const prefix = pattern.slice(0, star);
+  const suffix = pattern.slice(star + 1);
+  if (prefix.endsWith('/') && (suffix === '' || suffix.startsWith('/')) && !suffix.includes('*')) {
+    // One wildcard segment ("/3305/" + "*" + "/5800"): compared a character at a time from the
+    // end (resource ids differ most, so most paths fail on the first compare; a call of
+    // endsWith costs more than that), then the prefix, and no "/" in between.
+    const p = prefix.length;
+    const q = suffix.length;
+    return (path: string) => {
+      const n = path.length;
+      if (n <= p + q) return false;
+      for (let i = 1; i <= q; i++) if (path.charCodeAt(n - i) !== suffix.charCodeAt(q - i)) return false;
+      for (let i = 0; i < p; i++) if (path.charCodeAt(i) !== prefix.charCodeAt(i)) return false;
+      for (let i = p; i < n - q; i++) if (path.charCodeAt(i) === SLASH) return false;
+      return true;
+    };
   }
-  if (patterns.size < 1000) patterns.set(pattern, match);
-  return match;
+  const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+  return (path: string) => path.startsWith(prefix) && re.test(path);
 }
 
 const SLASH = 0x2f;
-/** Answers the one-segment patterns may still remember, all patterns together (see pathMatcher). */
-let seenBudget = 16_384;
 
 interface RecordLike {
   path: string;
   value: unknown;
 }
 
-/*
- * The loops over records below are indexed, not for...of. A heap profile of the state thread
- * (allocations sampled, including those the young-generation collector frees) found for...of
- * here making an iterator result for every record, where the rule closures call outside() and
- * decreased(): 127 MB over the 200k bench capture, 18 % of all the thread allocated (704 MB;
- * 540 MB with indexed loops).
- */
+// The loops over records below are indexed, not for...of: for...of makes an iterator result
+// per record, and these run on every record of every notification.
 
-/** Numeric values of the records whose path matches the pattern (the last answer is kept: rules ask twice). */
+/** Numeric values of the records whose path matches (the last answer is kept: rules ask twice). */
 let lastRecords: RecordLike[] | null = null;
-let lastPattern = '';
+let lastMatch: ((path: string) => boolean) | null = null;
 let lastValues: number[] = [];
-function valuesOf(records: RecordLike[], pattern: string): number[] {
-  if (records === lastRecords && pattern === lastPattern) return lastValues;
-  const match = pathMatcher(pattern);
+function valuesOf(records: RecordLike[], match: (path: string) => boolean): number[] {
+  if (records === lastRecords && match === lastMatch) return lastValues;
   const out: number[] = [];
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     if (typeof r.value === 'number' && match(r.path)) out.push(r.value);
   }
   lastRecords = records;
-  lastPattern = pattern;
+  lastMatch = match;
   lastValues = out;
   return out;
 }
@@ -182,10 +139,9 @@ function decreased(records: RecordLike[], match: (path: string) => boolean): Rea
 
 /**
  * Largest / smallest number of a list. Of an empty list: -infinity / +infinity, so that a
- * comparison with a bound is simply false (a null would make it an evaluation error, and
- * errors are slow).
+ * comparison with a bound is simply false (a null would make it an evaluation error).
  */
-const extreme = (pick: (a: number, b: number) => number, empty: number) => (list: unknown[]): number => {
+const extreme = (pick: (a: number, b: number) => number, empty: number) => (list: readonly unknown[]): number => {
   let best = empty;
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
@@ -193,132 +149,100 @@ const extreme = (pick: (a: number, b: number) => number, empty: number) => (list
   }
   return best;
 };
+const maxOf = extreme(Math.max, -Infinity);
+const minOf = extreme(Math.min, Infinity);
 
-/** The rule functions, for the interpreter and the fast path alike. */
+const isString = (x: unknown): x is string => typeof x === 'string';
+const isList = (x: unknown): x is RecordLike[] => Array.isArray(x);
+const NO_SUCH_OVERLOAD = 'no such overload';
+
+/**
+ * The rule functions. The type checker admits `dyn` arguments, so each checks its arguments'
+ * types and answers a wrong one with an evaluation error, as CEL's "no such overload".
+ */
 const RULE_FUNCTIONS = {
-  previous: (path: string) => functions.previous(path),
-  dtlsSeen: (host: string) => functions.dtlsSeen(host),
-  host: hostOf,
-  uriHost: uriHostOf,
-  pathLike: (path: string, pattern: string) => pathMatcher(pattern)(path),
-  values: valuesOf,
-  decreased: (records: RecordLike[], pattern: string) => decreased(records, pathMatcher(pattern)),
-  outside: (records: RecordLike[], pattern: string, min: unknown, max: unknown) => outside(records, pathMatcher(pattern), Number(min), Number(max)),
-  maxOf: extreme(Math.max, -Infinity),
-  minOf: extreme(Math.min, Infinity),
+  previous: (path: unknown) => (isString(path) ? functions.previous(path) : evaluationError(NO_SUCH_OVERLOAD)),
+  dtlsSeen: (host: unknown) => (isString(host) ? functions.dtlsSeen(host) : evaluationError(NO_SUCH_OVERLOAD)),
+  host: (address: unknown) => (isString(address) ? hostOf(address) : evaluationError(NO_SUCH_OVERLOAD)),
+  uriHost: (uri: unknown) => (isString(uri) ? uriHostOf(uri) : evaluationError(NO_SUCH_OVERLOAD)),
+  pathLike: (path: unknown, pattern: unknown) => (isString(path) && isString(pattern) ? pathMatcher(pattern)(path) : evaluationError(NO_SUCH_OVERLOAD)),
+  values: (records: unknown, pattern: unknown) => (isList(records) && isString(pattern) ? valuesOf(records, pathMatcher(pattern)) : evaluationError(NO_SUCH_OVERLOAD)),
+  decreased: (records: unknown, pattern: unknown) => (isList(records) && isString(pattern) ? decreased(records, pathMatcher(pattern)) : evaluationError(NO_SUCH_OVERLOAD)),
+  outside: (records: unknown, pattern: unknown, min: unknown, max: unknown) =>
+    (isList(records) && isString(pattern) ? outside(records, pathMatcher(pattern), Number(min), Number(max)) : evaluationError(NO_SUCH_OVERLOAD)),
+  maxOf: (list: unknown) => (Array.isArray(list) ? maxOf(list) : evaluationError(NO_SUCH_OVERLOAD)),
+  minOf: (list: unknown) => (Array.isArray(list) ? minOf(list) : evaluationError(NO_SUCH_OVERLOAD)),
 };
 
 /**
- * The rule functions whose pattern (and bounds) are constants where rules call them: bound once
- * per call site. A pattern that is no string (a param of another type) is left to the call.
+ * The rule functions whose pattern (and bounds) are constants where rules call them: the
+ * pattern made into its matcher once per call site. A pattern that is no string (a param of
+ * another type) is left to the call.
  */
 const RULE_FUNCTION_BINDERS: ConstantBinders = {
-  pathLike: (pattern: unknown) => (typeof pattern === 'string' ? pathMatcher(pattern) : undefined),
-  decreased: (pattern: unknown) => {
-    if (typeof pattern !== 'string') return undefined;
+  pathLike: (pattern: unknown) => {
+    if (!isString(pattern)) return undefined;
     const match = pathMatcher(pattern);
-    return (records: RecordLike[]) => decreased(records, match);
+    return (path: unknown) => (isString(path) ? match(path) : evaluationError(NO_SUCH_OVERLOAD));
+  },
+  values: (pattern: unknown) => {
+    if (!isString(pattern)) return undefined;
+    const match = pathMatcher(pattern);
+    return (records: unknown) => (isList(records) ? valuesOf(records, match) : evaluationError(NO_SUCH_OVERLOAD));
+  },
+  decreased: (pattern: unknown) => {
+    if (!isString(pattern)) return undefined;
+    const match = pathMatcher(pattern);
+    return (records: unknown) => (isList(records) ? decreased(records, match) : evaluationError(NO_SUCH_OVERLOAD));
   },
   outside: (pattern: unknown, min: unknown, max: unknown) => {
-    if (typeof pattern !== 'string') return undefined;
+    if (!isString(pattern)) return undefined;
     const match = pathMatcher(pattern);
     const [low, high] = [Number(min), Number(max)];
-    return (records: RecordLike[]) => outside(records, match, low, high);
+    return (records: unknown) => (isList(records) ? outside(records, match, low, high) : evaluationError(NO_SUCH_OVERLOAD));
   },
 };
 
-const environment = new Environment({ homogeneousAggregateLiterals: false, enableOptionalTypes: true, limits: { maxAstNodes: 2000, maxDepth: 64 } })
-  .registerFunction('previous(string): dyn', RULE_FUNCTIONS.previous)
-  .registerFunction('dtlsSeen(string): bool', RULE_FUNCTIONS.dtlsSeen)
-  .registerFunction('host(string): string', RULE_FUNCTIONS.host)
-  .registerFunction('uriHost(string): string', RULE_FUNCTIONS.uriHost)
-  .registerFunction('pathLike(string, string): bool', RULE_FUNCTIONS.pathLike)
-  .registerFunction('values(list, string): list<double>', RULE_FUNCTIONS.values)
-  .registerFunction('decreased(list, string): list<dyn>', RULE_FUNCTIONS.decreased)
-  .registerFunction('outside(list, string, dyn, dyn): list<dyn>', RULE_FUNCTIONS.outside)
-  .registerFunction('maxOf(list): double', RULE_FUNCTIONS.maxOf)
-  .registerFunction('minOf(list): double', RULE_FUNCTIONS.minOf);
-for (const v of VARIABLES) environment.registerVariable(v, 'dyn');
-
-export class ExpressionError extends Error {}
-
-/**
- * Evaluates an expression: its value, or a thrown error (CEL's own, or FAST_ERROR). `fast`,
- * when the expression compiled to closures, is them: an error is the value ERR, not a throw.
- */
-export type Evaluator = ((scope: Scope) => unknown) & {
-  interpreted?: (scope: Scope) => unknown;
-  fast?: (scope: Scope) => unknown;
-  /** Set when the value is made only of literals and fields of one variable, joined by `+`: those fields. */
-  reads?: FieldReads;
+/** The rule functions as the type checker declares them. */
+const SIGNATURES: Record<keyof typeof RULE_FUNCTIONS, string> = {
+  previous: 'previous(string): dyn',
+  dtlsSeen: 'dtlsSeen(string): bool',
+  host: 'host(string): string',
+  uriHost: 'uriHost(string): string',
+  pathLike: 'pathLike(string, string): bool',
+  values: 'values(list, string): list<double>',
+  decreased: 'decreased(list, string): list<dyn>',
+  outside: 'outside(list, string, dyn, dyn): list<dyn>',
+  maxOf: 'maxOf(list): double',
+  minOf: 'minOf(list): double',
 };
 
-/** `obs.client + " " + obs.token`: the variable and the fields read. */
-export interface FieldReads {
-  /** Reads the variable from a scope by its own name (see READERS). */
-  read: (scope: Scope) => unknown;
-  fields: string[];
-}
+const syntax = new CelSyntax(VARIABLES, Object.fromEntries(
+  Object.entries(RULE_FUNCTIONS).map(([name, implementation]) => [name, { signature: SIGNATURES[name as keyof typeof RULE_FUNCTIONS], implementation }]),
+));
 
-/** An error from the fast path: preallocated (no stack), its message recovered from the interpreter. */
-const FAST_ERROR = new Error('evaluation error');
+export { ExpressionError };
+
+/** Evaluates an expression: its value, or ERR (see compile.ts). `source`: the expression's text. */
+export type Evaluator = ((scope: Scope) => unknown) & { readonly source?: string };
 
 /**
- * Compiles one CEL expression; a syntax or type error throws ExpressionError with CEL's first
- * line. Expressions in the fast path's subset run as closures (see fast.ts), with the
- * `constants` (a rule's params) folded in; `interpreted` keeps the CEL interpreter's
- * evaluation, which reads them from the scope, for comparison.
+ * Compiles one CEL expression of the rule language; a syntax or type error, or a construct the
+ * language does not have, throws ExpressionError with one line saying which. The `constants`
+ * (a rule's params) are folded in.
  */
 export function compileExpression(text: string, constants?: Constants): Evaluator {
-  let interpreted: (ctx: Scope) => unknown;
-  let ast: unknown;
-  try {
-    const parsed = environment.parse(text);
-    const check = parsed.check();
-    if (!check.valid) throw check.error;
-    interpreted = parsed as unknown as (ctx: Scope) => unknown;
-    ast = (parsed as unknown as { ast: unknown }).ast;
-  } catch (err) {
-    throw new ExpressionError(firstLine(err));
-  }
-  const fast = compileFast(ast as Parameters<typeof compileFast>[0], RULE_FUNCTIONS as unknown as FunctionTable, constants, READERS as VariableReaders, RULE_FUNCTION_BINDERS);
-  if (!fast) return Object.assign((scope: Scope) => interpreted(scope), { interpreted });
-  const evaluate = (scope: Scope): unknown => {
-    let result;
-    try {
-      result = fast(scope as Record<string, unknown>);
-    } catch (err) {
-      if (err === NEEDS_INTERPRETER) return interpreted(scope);
-      throw err;
-    }
-    if (result === ERR) throw FAST_ERROR;
-    return result;
-  };
-  const reads = fieldReads(ast as AstLike);
-  return Object.assign(evaluate, { interpreted, fast: fast as (scope: Scope) => unknown }, reads ? { reads } : {});
+  const { tree } = syntax.parse(text);
+  const evaluate = compileTree(tree, { functions: RULE_FUNCTIONS as unknown as FunctionTable, constants, readers: READERS as VariableReaders, binders: RULE_FUNCTION_BINDERS });
+  return Object.assign(evaluate as Evaluator, { source: text });
 }
 
-interface AstLike {
-  op: string;
-  args: unknown;
-}
-
-/** The fields an expression of literals, `+` and `variable.field` reads, or null for anything else. */
-function fieldReads(ast: AstLike): FieldReads | null {
-  let variable: Variable | null = null;
-  const fields: string[] = [];
-  const walk = (node: AstLike): boolean => {
-    const args = node.args as AstLike[];
-    if (node.op === 'value') return true;
-    if (node.op === '+') return walk(args[0]) && walk(args[1]);
-    if (node.op !== '.' || args[0].op !== 'id') return false;
-    const name = args[0].args as Variable;
-    if (variable !== null && variable !== name) return false;
-    variable = name;
-    fields.push(args[1] as unknown as string);
-    return true;
-  };
-  return walk(ast) && variable !== null ? { read: READERS[variable], fields } : null;
+/**
+ * cel-js's own evaluation of an expression, with the same rule functions: the reference the
+ * compiled closures are tested against. The engine never uses it.
+ */
+export function referenceEvaluator(text: string): (scope: Scope) => unknown {
+  return syntax.parse(text).reference as (scope: Scope) => unknown;
 }
 
 /**
@@ -328,16 +252,15 @@ function fieldReads(ast: AstLike): FieldReads | null {
  */
 export function conjunctFields(text: string): string[] {
   const fields: string[] = [];
-  const walk = (node: AstLike): void => {
-    const args = node.args as AstLike[];
-    if (node.op === '&&') {
-      walk(args[0]);
-      walk(args[1]);
-    } else if (node.op === '.' && args[0].op === 'id' && args[0].args === 'm') {
-      fields.push(args[1] as unknown as string);
+  const walk = (node: Expr): void => {
+    if (node.kind === 'binary' && node.op === '&&') {
+      walk(node.left);
+      walk(node.right);
+    } else if (node.kind === 'select' && node.target.kind === 'ident' && node.target.name === 'm') {
+      fields.push(node.field);
     }
   };
-  walk((environment.parse(text) as unknown as { ast: AstLike }).ast);
+  walk(syntax.parse(text).tree);
   return fields;
 }
 
@@ -350,57 +273,26 @@ export function variablesOf(text: string): Set<Variable> {
 
 /**
  * Runs a condition: true only for a boolean true; evaluation errors (a missing key, null) count
- * as false. `fast`: the condition's closures, where the caller keeps them at hand.
+ * as false. An exception (none is expected: errors are values) is no match either, so that no
+ * packet can stop the analysis.
  */
-export function holds(evaluate: Evaluator, scope: Scope, fast = evaluate.fast): boolean {
-  // Rules run on every message: the closures answer without an exception even when they err.
-  if (fast !== undefined) {
-    try {
-      return fast(scope) === true;
-    } catch (err) {
-      if (err !== NEEDS_INTERPRETER) return false;
-    }
-  }
-  // A condition that errs (null.startsWith, a missing key) is common and means "no match":
-  // its error object needs no stack trace, which is most of what it costs.
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+export function holds(evaluate: Evaluator, scope: Scope): boolean {
   try {
-    return (fast === undefined ? evaluate : evaluate.interpreted!)(scope) === true;
+    return evaluate(scope) === true;
   } catch {
     return false;
-  } finally {
-    Error.stackTraceLimit = limit;
   }
 }
 
+/** An expression's value for keys, messages and details: an evaluation error as "<why>". */
 export function valueOf(evaluate: Evaluator, scope: Scope): unknown {
-  // The closures first (keys and deadlines are computed on every notification); an error or a
-  // value they leave to the interpreter takes the way below, which also words the error.
-  const fast = evaluate.fast;
-  if (fast !== undefined) {
-    try {
-      const v = fast(scope);
-      if (v !== ERR) return plain(v);
-    } catch {
-      // Evaluated again below.
-    }
-  }
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+  let v;
   try {
-    return plain(evaluate(scope));
+    v = evaluate(scope);
   } catch (err) {
-    if (err !== FAST_ERROR || !evaluate.interpreted) return `<${firstLine(err)}>`;
-    try {
-      evaluate.interpreted(scope);
-      return '<evaluation error>';
-    } catch (celError) {
-      return `<${firstLine(celError)}>`;
-    }
-  } finally {
-    Error.stackTraceLimit = limit;
+    return `<${(err instanceof Error ? err.message : String(err)).split('\n')[0]}>`;
   }
+  return v === ERR ? `<${lastError()}>` : plain(v);
 }
 
 /** Objects refilled for every message (`m`): a value that outlives the evaluation is a copy. */
@@ -441,6 +333,3 @@ function render(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
-}

@@ -2,9 +2,10 @@ import { CODE_STRINGS, type ExchangeRecord } from '../coap/index.js';
 import { contentFormatName } from '../lwm2m/payload/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { EndpointChange, NotificationAttributes, ObservationState, StateTracker } from '../state/index.js';
+import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
+import { markFixedGetters } from './compile.js';
+import { RULE_TABLES, type RuleTableBounds } from './bounds.js';
 import { hostOf, markTransient } from './expr.js';
-import { markFixedGetters } from './fast.js';
-import { hangHidden } from './hidden-slot.js';
 
 /** Operations a client sends to its server: their destination is the client's server. */
 const TO_SERVER = new Set(['register', 'update', 'deregister', 'send']);
@@ -13,15 +14,10 @@ const FROM_SERVER = new Set([
   'read', 'read-composite', 'discover', 'write', 'write-partial', 'write-composite', 'write-attributes', 'execute',
   'create', 'delete', 'observe', 'observe-composite', 'cancel-observation', 'cancel-observation-composite',
 ]);
-const MAX_ENDPOINTS = 100_000;
-/**
- * Where an observation keeps the attributes in force found for it, with the attribute table's
- * version they hold for: asked on every notification, found on the object it already has
- * rather than in a table of every observation (a lookup whose lines are cold by the time the
- * same meter notifies again).
- */
-const ATTRIBUTES = Symbol('attributes in force');
+/** Servers remembered per endpoint: an endpoint has one or two (a server, a bootstrap server). */
+const MAX_SERVERS_PER_ENDPOINT = 8;
 
+/** The attributes in force found for an observation, with the attribute table's version they hold for. */
 interface CachedAttributes {
   version: number;
   attrs: NotificationAttributes;
@@ -95,9 +91,15 @@ const NO_RECORDS: unknown[] = Object.freeze([]) as unknown as unknown[];
  * little that neither keeps: request sizes (for amplification) and each endpoint's servers.
  */
 export class FactBuilder {
-  private readonly requestSizes = new WeakMap<ExchangeRecord, number>();
+  /** Request frame → the request's size. */
+  private readonly requestSizes: BoundedMap<number, number>;
   /** Endpoint → hosts it registered with or bootstrapped from. */
-  private readonly servers = new Map<string, Set<string>>();
+  private readonly servers: BoundedMap<string, Set<string>>;
+  /**
+   * Observation id → the attributes in force found for it: asked on every notification, and
+   * merging them from the attribute table costs a path split and merge each time.
+   */
+  private readonly attributesFound: BoundedMap<number, CachedAttributes>;
   private readonly facts: MessageFacts;
   /** How each field of `facts` is computed. */
   private readonly fields: { [K in keyof MessageFacts]: () => MessageFacts[K] };
@@ -109,7 +111,13 @@ export class FactBuilder {
   private query: Record<string, string> | undefined;
 
   /** `dtlsHosts`: hosts seen as DTLS clients (the engine fills it from DTLS session changes). */
-  constructor(private readonly state: StateTracker, private readonly dtlsHosts: ReadonlySet<string>) {
+  constructor(
+    private readonly state: StateTracker, private readonly dtlsHosts: { has(host: string): boolean; readonly size: number },
+    bounds: RuleTableBounds, counters?: OverflowCounters,
+  ) {
+    this.requestSizes = new BoundedMap(RULE_TABLES.requestSizes, bounds.requestSizes, counters);
+    this.servers = new BoundedMap(RULE_TABLES.endpointServers, bounds.endpointServers, counters);
+    this.attributesFound = new BoundedMap(RULE_TABLES.observationAttributes, bounds.observationAttributes, counters);
     this.fields = this.fieldGetters();
     this.facts = {} as MessageFacts;
     for (const name of MESSAGE_FACTS) Object.defineProperty(this.facts, name, { get: this.fields[name], enumerable: true });
@@ -130,7 +138,7 @@ export class FactBuilder {
     const { coap, lwm2m } = a;
     const match = coap.match;
     if (match.role !== 'request' || match.retransmissionOf !== null) return;
-    if (match.record) this.requestSizes.set(match.record, coap.size);
+    if (match.record) this.requestSizes.set(match.record.frame, coap.size);
     const op = lwm2m?.operation;
     if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request')) this.rememberServer(lwm2m.endpoint, hostOf(coap.dst));
   }
@@ -167,15 +175,14 @@ export class FactBuilder {
     // paths, which are another object, whose line is cold by then.
     const table = this.state.observations.attributes;
     const version = table.version;
-    const holder = obs as unknown as Record<symbol, CachedAttributes | undefined>;
-    const cached = holder[ATTRIBUTES];
+    const cached = this.attributesFound.get(obs.id);
     if (cached !== undefined && cached.version === version) return cached.attrs;
     if (obs.paths.length !== 1) return NO_ATTRIBUTES;
     const attrs = table.inForce(obs.endpoint, obs.paths[0]);
     if (cached !== undefined) {
       cached.version = version;
       cached.attrs = attrs;
-    } else hangHidden(obs, ATTRIBUTES, { version, attrs });
+    } else this.attributesFound.set(obs.id, { version, attrs });
     return attrs;
   }
 
@@ -241,7 +248,7 @@ export class FactBuilder {
       responseTime: () => coap().match.responseTime,
       requestSize: () => {
         const r = request();
-        return r === null ? null : (this.requestSizes.get(r) ?? null);
+        return r === null ? null : (this.requestSizes.get(r.frame) ?? null);
       },
       afterCancel: () => role() !== 'request' && request()?.msg.observe === 1 && lwm2m()?.operation === 'notify',
       error: () => msg().error,
@@ -264,11 +271,8 @@ export class FactBuilder {
 
   private rememberServer(endpoint: string, host: string): void {
     let hosts = this.servers.get(endpoint);
-    if (!hosts) {
-      if (this.servers.size >= MAX_ENDPOINTS) this.servers.delete(this.servers.keys().next().value!);
-      this.servers.set(endpoint, (hosts = new Set()));
-    }
-    if (hosts.size < 8) hosts.add(host);
+    if (!hosts) this.servers.set(endpoint, (hosts = new Set()));
+    if (hosts.size < MAX_SERVERS_PER_ENDPOINT) hosts.add(host);
   }
 }
 

@@ -1,3 +1,4 @@
+export { RULE_TABLE_BOUNDS, RULE_TABLES, type RuleTableBounds } from './bounds.js';
 export { RuleEngine, type DtlsChange, type EventSink } from './engine.js';
 export { loadRules, ruleFiles, RuleLoadError, type LoadedRules, type RuleProblem } from './load.js';
 export type { Rule, RuleKind, RuleTrigger } from './rule.js';

@@ -139,7 +139,7 @@ function compileRule(doc: Document, file: string, line: number, problem: Problem
   const params = spec.params ?? {};
   const paramsOk = params !== null && typeof params === 'object' && !Array.isArray(params);
   if (!paramsOk) fail('params', 'params: a mapping');
-  // params are constants: the fast path folds them into the expressions.
+  // params are constants: the compiler folds them into the expressions.
   const constants = paramsOk ? { params } : undefined;
   const used = new Set<Variable>();
   const late = new Set<Variable>();

@@ -1,0 +1,42 @@
+/**
+ * Bounds of the rule engine's tables that grow with traffic. Each full table drops its least
+ * recently used entry and counts it (see RuleEngine's OverflowCounters).
+ */
+export interface RuleTableBounds {
+  /**
+   * Keys per stateful rule: its threshold windows, absence deadlines or sequence progress. A rule
+   * keyed by endpoint or observation holds one per meter: 2^20 covers a utility's 10^6 meters.
+   */
+  keysPerRule: number;
+  /** Recent events kept to collapse repeats, one per rule and endpoint that fired recently. */
+  suppressed: number;
+  /** Hosts seen as DTLS clients (dtlsSeen(), m.dtlsPeer): one per meter speaking DTLS. */
+  dtlsHosts: number;
+  /** Endpoints whose servers are remembered (m.peerIsServer): one per meter. */
+  endpointServers: number;
+  /** Sizes of requests awaiting their response (m.requestSize): as many as the exchange table tracks. */
+  requestSizes: number;
+  /** Write-Attributes in force per observation (attrs), found again without merging paths: one or two per meter. */
+  observationAttributes: number;
+}
+
+export const RULE_TABLE_BOUNDS: Readonly<RuleTableBounds> = {
+  keysPerRule: 1 << 20,
+  suppressed: 1 << 20,
+  dtlsHosts: 1 << 20,
+  endpointServers: 1 << 20,
+  requestSizes: 1 << 18,
+  observationAttributes: 1 << 21,
+};
+
+/** The names the engine's tables report their overflow under (OverflowCounters). */
+export const RULE_TABLES = {
+  windows: 'rules.threshold-windows',
+  armed: 'rules.absence-deadlines',
+  progress: 'rules.sequence-progress',
+  suppressed: 'rules.suppressed-events',
+  dtlsHosts: 'rules.dtls-hosts',
+  endpointServers: 'rules.endpoint-servers',
+  requestSizes: 'rules.request-sizes',
+  observationAttributes: 'rules.observation-attributes',
+} as const;

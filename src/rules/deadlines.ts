@@ -54,6 +54,7 @@ export class DeadlineWheel<T extends Deadline> {
    */
   due(now: number, live: (entry: T) => boolean): T[] {
     const out: T[] = [];
+    const notYet: T[] = [];
     const seconds = this.seconds;
     while (seconds.length > 0 && seconds[0] <= now) {
       const second = heapPop(seconds);
@@ -63,9 +64,12 @@ export class DeadlineWheel<T extends Deadline> {
       for (const entry of slot) {
         if (entry.slot !== second || !live(entry)) continue;
         if (entry.deadline <= now) out.push(entry);
-        else this.add(entry);
+        else notYet.push(entry);
       }
     }
+    // Filed again only after the loop: a deadline later in the second `now` is in goes back
+    // into that second's slot, which the loop would otherwise take out again without end.
+    for (const entry of notYet) this.add(entry);
     // Stable: ties keep filing order.
     return out.sort((a, b) => a.deadline - b.deadline);
   }

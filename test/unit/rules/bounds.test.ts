@@ -140,6 +140,20 @@ describe('DeadlineWheel', () => {
     expect(wheel.size).toBe(0);
   });
 
+  it('keeps a deadline later in the second that now is in, and gives it once that time passes', () => {
+    const wheel = new DeadlineWheel<Deadline & { id: number }>();
+    const early = entry(20.2);
+    const late = entry(20.7);
+    wheel.add(early);
+    wheel.add(late);
+    const live = () => true;
+    expect(wheel.due(20.5, live)).toEqual([early]);
+    expect(wheel.size).toBe(1);
+    expect(wheel.due(20.6, live)).toEqual([]);
+    expect(wheel.due(20.7, live)).toEqual([late]);
+    expect(wheel.size).toBe(0);
+  });
+
   it('keeps left-behind copies to at most twice the live entries (plus a constant)', () => {
     const wheel = new DeadlineWheel<Deadline & { id: number }>();
     const live = [entry(5000)];

@@ -1,3 +1,5 @@
+import { ExpiryQueue } from '../state/expiry-queue.js';
+
 /**
  * Absence deadlines by the whole second they fall in: a timer wheel whose slots are seconds of
  * capture time, kept in a map with a heap of the seconds that have a slot. Arming costs a slot
@@ -20,8 +22,8 @@ export interface Deadline {
 
 export class DeadlineWheel<T extends Deadline> {
   private readonly slots = new Map<number, T[]>();
-  /** Min-heap of the seconds that have a slot. */
-  private readonly seconds: number[] = [];
+  /** The seconds that have a slot, earliest first. */
+  private readonly seconds = new ExpiryQueue<null>();
   /** Entries in all slots, live or left behind. */
   private filed = 0;
 
@@ -36,7 +38,7 @@ export class DeadlineWheel<T extends Deadline> {
     let slot = this.slots.get(second);
     if (slot === undefined) {
       this.slots.set(second, (slot = []));
-      heapPush(this.seconds, second);
+      this.seconds.push(second, null);
     }
     slot.push(entry);
     this.filed++;
@@ -56,8 +58,8 @@ export class DeadlineWheel<T extends Deadline> {
     const out: T[] = [];
     const notYet: T[] = [];
     const seconds = this.seconds;
-    while (seconds.length > 0 && seconds[0] <= now) {
-      const second = heapPop(seconds);
+    while (seconds.peek() <= now) {
+      const second = seconds.pop()!.at;
       const slot = this.slots.get(second)!;
       this.slots.delete(second);
       this.filed -= slot.length;
@@ -78,39 +80,8 @@ export class DeadlineWheel<T extends Deadline> {
   compact(live: () => Iterable<T>, liveCount: number): void {
     if (this.filed <= 2 * liveCount + 1024) return;
     this.slots.clear();
-    this.seconds.length = 0;
+    this.seconds.rebuild([]);
     this.filed = 0;
     for (const entry of live()) this.add(entry);
   }
-}
-
-function heapPush(heap: number[], value: number): void {
-  heap.push(value);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (heap[parent] <= heap[i]) break;
-    [heap[parent], heap[i]] = [heap[i], heap[parent]];
-    i = parent;
-  }
-}
-
-function heapPop(heap: number[]): number {
-  const top = heap[0];
-  const last = heap.pop()!;
-  if (heap.length > 0) {
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && heap[l] < heap[m]) m = l;
-      if (r < heap.length && heap[r] < heap[m]) m = r;
-      if (m === i) break;
-      [heap[m], heap[i]] = [heap[i], heap[m]];
-      i = m;
-    }
-  }
-  return top;
 }

@@ -8,6 +8,7 @@ import { endpointName } from '../../src/lwm2m/endpoint-name.js';
 import { uint } from '../support/coap-flow.js';
 import { ethernet, ipv4, udp, udpFrame } from '../unit/decode/build.js';
 import { enhancedPacket, interfaceDescription, sectionHeader } from '../unit/capture/pcapng-builder.js';
+import { PCAP_GLOBAL_HEADER_BYTES, writePcapGlobalHeader } from '../../src/capture/pcap-header.js';
 
 /* The built CLI on small captures made here, each carrying one kind of hostile input. */
 const root = join(import.meta.dirname, '../..');
@@ -38,12 +39,8 @@ const path = (...segments: string[]): Array<[string, Buffer]> => segments.map((s
 
 /** A little-endian µs pcap of Ethernet frames, one second apart. */
 function pcap(name: string, frames: Buffer[]): string {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(262144, 16);
-  header.writeUInt32LE(1, 20);
+  const header = Buffer.alloc(PCAP_GLOBAL_HEADER_BYTES);
+  writePcapGlobalHeader(header, 0, 1, 262144);
   const records = frames.map((frame, i) => {
     const record = Buffer.alloc(16);
     record.writeUInt32LE(1_700_000_000 + i, 0);

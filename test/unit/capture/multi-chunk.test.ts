@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../../src/capture/index.js';
 import { repeatedPcap, tempFile } from './helpers.js';
 import { enhancedPacket, interfaceDescription, sectionHeader } from './pcapng-builder.js';
+import { PCAP_GLOBAL_HEADER_BYTES, writePcapGlobalHeader } from '../../../src/capture/pcap-header.js';
 
 /* The readers read 8 MiB at a time: a capture of several chunks is read whole, in order, across chunk boundaries. */
 
@@ -9,12 +10,8 @@ const COUNT = 9 * 1024; // 1000-byte packets: more than one 8 MiB chunk
 const BODY = Buffer.alloc(1000, 0xab);
 
 function bigPcap(): string {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
+  const header = Buffer.alloc(PCAP_GLOBAL_HEADER_BYTES);
+  writePcapGlobalHeader(header, 0, 1, 65535);
   return tempFile('multi-chunk.pcap', repeatedPcap(header, COUNT, BODY));
 }
 

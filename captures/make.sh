@@ -43,3 +43,6 @@ coapwatch generate --pcap captures/generated/attack-dtls-weak-cipher.pcap --mete
 coapwatch generate --pcap captures/generated/attack-dtls-handshake-failure.pcap --meters 4 --households 2 --duration 900 --seed 42 --attack dtls-handshake-failure
 coapwatch generate --pcap captures/generated/attack-queue-silent.pcap --meters 4 --households 2 --seed 43 --queue-mode --attack silent-meter --duration 1800
 coapwatch generate --pcap captures/generated/attack-mute-notifications.pcap --meters 4 --households 2 --seed 44 --attack mute-notifications --duration 1800
+coapwatch generate --pcap captures/generated/attack-foreign-deregistration.pcap --meters 4 --households 2 --duration 900 --seed 45 --attack foreign-deregistration
+coapwatch generate --pcap captures/generated/attack-foreign-update.pcap --meters 4 --households 2 --duration 900 --seed 46 --attack foreign-update
+coapwatch generate --pcap captures/generated/attack-same-host-stranger.pcap --meters 4 --households 2 --duration 900 --seed 47 --attack same-host-stranger

@@ -22,6 +22,8 @@ export interface AnalyzeOptions {
   storeMessages?: boolean;
   /** Rule files or folders (--rules); false with --no-rules; undefined: the default ruleset. */
   rules?: string[] | false;
+  /** --servers: declared LwM2M servers (ADDR, ADDR:PORT, CIDR). */
+  servers?: string[];
   /** --psk IDENTITY:HEXKEY (repeatable) and --psk-file: keys to decrypt DTLS PSK sessions with. */
   psk?: PskEntry[];
   pskFile?: PskEntry[];

@@ -10,7 +10,7 @@ import { registerUiCommand } from './commands/ui.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { collectRulePaths } from './rule-set.js';
 import { registerMonitorCommand } from './commands/monitor.js';
-import { addPskOptions, integerIn, parsePorts } from './options.js';
+import { addPskOptions, integerIn, parsePorts, parseServers, SERVERS_HELP } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -34,6 +34,7 @@ const analyze = program
   .option('--ui', 'show the terminal dashboard while the file is read, and keep it open until q (see coapwatch ui)')
   .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
   .option('--no-rules', 'no detection: decode and track state only')
+  .option('--servers <addresses>', SERVERS_HELP, parseServers)
 addPskOptions(analyze)
   .addHelpText('after', `
 Output (--format ndjson): one {"kind":"message",...} object per CoAP message, a {"kind":"dtls",...} object

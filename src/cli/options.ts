@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parsePskFile, parsePskSpec, type PskEntry } from '../dtls/index.js';
+import { parseServerSpec } from '../rules/index.js';
 
 /** Option parsers that `analyze` and `monitor` share. */
 
@@ -22,6 +23,24 @@ export function parsePorts(value: string, previous: number[]): number[] {
   });
   return previous.concat(ports);
 }
+
+/** --servers ADDR[:PORT]|CIDR,...: repeatable, comma-separated; each entry checked here, kept as text (it crosses to the monitor's worker thread). */
+export function parseServers(value: string, previous: string[] | undefined): string[] {
+  const entries = value.split(',').map((spec) => {
+    try {
+      parseServerSpec(spec);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+    return spec.trim();
+  });
+  return (previous ?? []).concat(entries);
+}
+
+/** The help text of --servers, the same for analyze and monitor. */
+export const SERVERS_HELP =
+  'the LwM2M servers of this network: ADDR (any port), ADDR:PORT, [IPv6]:PORT or ADDR/PREFIX, comma-separated (repeatable); ' +
+  'device-management requests from them are not from strangers, besides those from the socket each client registered with';
 
 /** A --psk value that did not parse: reported by checkPsk, because commander's InvalidArgumentError would echo the key. */
 interface PskProblem {

@@ -4,7 +4,7 @@ import type { CoapLimits } from '../coap/index.js';
 import type { DecoderOptions } from '../decode/index.js';
 import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pipeline/index.js';
 import { combineListeners, StateTracker, type StateLimits, type StateListener } from '../state/index.js';
-import { RuleEngine, type DetectionEvent, type Rule } from '../rules/index.js';
+import { DeclaredServers, RuleEngine, type DetectionEvent, type Rule } from '../rules/index.js';
 import { RunWriter } from '../store/index.js';
 import { dtlsLine } from './format/dtls-record.js';
 import { endpointLine } from './format/endpoint-record.js';
@@ -32,6 +32,8 @@ export interface SessionOptions {
   rules?: readonly Rule[];
   /** Extra consumer of every new event (the live dashboard). */
   onEvent?: (e: DetectionEvent) => void;
+  /** Declared LwM2M servers (--servers: ADDR, ADDR:PORT or CIDR), besides the sockets endpoints register with. */
+  servers?: readonly string[];
   /** PSK identity → key for decrypting DTLS sessions (--psk, --psk-file). */
   psk?: PskKeys;
   /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
@@ -136,7 +138,8 @@ export class AnalysisSession {
         { name: 'state', message: (m) => tracker.apply(m), dtls: (e) => tracker.dtlsChanged(e.session) },
       );
       if (rules.length > 0) {
-        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent), overflow));
+        const servers = opts.servers && opts.servers.length > 0 ? new DeclaredServers(opts.servers) : null;
+        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent), overflow, {}, servers));
         consumers.push({
           name: 'rules',
           message: (m) => engine.message(m),

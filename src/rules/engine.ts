@@ -6,6 +6,7 @@ import { RULE_TABLE_BOUNDS, RULE_TABLES, type RuleTableBounds } from './bounds.j
 import { DeadlineWheel } from './deadlines.js';
 import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope, type Variable } from './expr.js';
 import { FactBuilder, type MessageFacts } from './facts.js';
+import type { DeclaredServers } from './servers.js';
 import type { Rule, RuleKind } from './rule.js';
 import type { DetectionEvent } from './types.js';
 
@@ -117,16 +118,17 @@ export class RuleEngine {
 
   /**
    * `counters`: where the engine's tables report their overflow (the run's); `bounds`: smaller
-   * bounds than RULE_TABLE_BOUNDS (tests).
+   * bounds than RULE_TABLE_BOUNDS (tests); `servers`: the servers the operator declared
+   * (--servers), which m.peerIsServer accepts besides the sockets endpoints registered with.
    */
   constructor(
     rules: readonly Rule[], private readonly state: StateTracker, private readonly sink: EventSink,
-    counters?: OverflowCounters, bounds: Partial<RuleTableBounds> = {},
+    counters?: OverflowCounters, bounds: Partial<RuleTableBounds> = {}, servers: DeclaredServers | null = null,
   ) {
     this.bounds = { ...RULE_TABLE_BOUNDS, ...bounds };
     this.suppressed = new BoundedMap(RULE_TABLES.suppressed, this.bounds.suppressed, counters);
     this.dtlsHosts = new BoundedMap(RULE_TABLES.dtlsHosts, this.bounds.dtlsHosts, counters);
-    this.facts = new FactBuilder(state, this.dtlsHosts, this.bounds, counters);
+    this.facts = new FactBuilder(state, this.dtlsHosts, this.bounds, counters, servers);
     // A rule's tables are made with it (and go with a reload), so one counter per kind sums them.
     for (const kind of ['windows', 'armed', 'progress'] as const) {
       counters?.register(RULE_TABLES[kind], this.bounds.keysPerRule, () => this.evictions(kind));

@@ -6,6 +6,7 @@ import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { markFixedGetters } from './compile.js';
 import { RULE_TABLES, type RuleTableBounds } from './bounds.js';
 import { hostOf, markTransient } from './expr.js';
+import type { DeclaredServers } from './servers.js';
 
 /** Operations a client sends to its server: their destination is the client's server. */
 const TO_SERVER = new Set(['register', 'update', 'deregister', 'send']);
@@ -14,7 +15,10 @@ const FROM_SERVER = new Set([
   'read', 'read-composite', 'discover', 'write', 'write-partial', 'write-composite', 'write-attributes', 'execute',
   'create', 'delete', 'observe', 'observe-composite', 'cancel-observation', 'cancel-observation-composite',
 ]);
-/** Servers remembered per endpoint: an endpoint has one or two (a server, a bootstrap server). */
+/**
+ * Server sockets remembered per endpoint: an endpoint has one or two (a server, a bootstrap
+ * server), each maybe over UDP and DTLS.
+ */
 const MAX_SERVERS_PER_ENDPOINT = 8;
 
 /** The attributes in force found for an observation, with the attribute table's version they hold for. */
@@ -73,7 +77,8 @@ export interface MessageFacts {
   payloadError: string | null;
   /**
    * Is the server-side peer (the sender of a device-management request, the receiver of its
-   * answer) one the endpoint registered with or bootstrapped from? null when not known.
+   * answer) a socket (address and port) the endpoint registered with or bootstrapped from, or a
+   * declared server (--servers)? null when neither is known.
    */
   peerIsServer: boolean | null;
   /** A response or notification that matches no request seen (and is no retransmission). */
@@ -93,7 +98,11 @@ const NO_RECORDS: unknown[] = Object.freeze([]) as unknown as unknown[];
 export class FactBuilder {
   /** Request frame → the request's size. */
   private readonly requestSizes: BoundedMap<number, number>;
-  /** Endpoint → hosts it registered with or bootstrapped from. */
+  /**
+   * Endpoint → the sockets ("address:port") it registered with or bootstrapped from. A server
+   * sends its requests from the socket its clients registered with, so the socket, not the
+   * host, is its identity: another port on the server's host (or behind the same NAT) is not it.
+   */
   private readonly servers: BoundedMap<string, Set<string>>;
   /**
    * Observation id → the attributes in force found for it: asked on every notification, and
@@ -110,10 +119,13 @@ export class FactBuilder {
   private dstHost: string | undefined;
   private query: Record<string, string> | undefined;
 
-  /** `dtlsHosts`: hosts seen as DTLS clients (the engine fills it from DTLS session changes). */
+  /**
+   * `dtlsHosts`: hosts seen as DTLS clients (the engine fills it from DTLS session changes);
+   * `declared`: the servers the operator named (--servers), null when none.
+   */
   constructor(
     private readonly state: StateTracker, private readonly dtlsHosts: { has(host: string): boolean; readonly size: number },
-    bounds: RuleTableBounds, counters?: OverflowCounters,
+    bounds: RuleTableBounds, counters?: OverflowCounters, private readonly declared: DeclaredServers | null = null,
   ) {
     this.requestSizes = new BoundedMap(RULE_TABLES.requestSizes, bounds.requestSizes, counters);
     this.servers = new BoundedMap(RULE_TABLES.endpointServers, bounds.endpointServers, counters);
@@ -132,7 +144,7 @@ export class FactBuilder {
 
   /**
    * Bookkeeping every message needs, whether or not a rule looks at it: request sizes and
-   * which hosts each endpoint registered with.
+   * which server sockets each endpoint registered with.
    */
   note(a: AnalyzedMessage): void {
     const { coap, lwm2m } = a;
@@ -140,7 +152,7 @@ export class FactBuilder {
     if (match.role !== 'request' || match.retransmissionOf !== null) return;
     if (match.record) this.requestSizes.set(match.record.frame, coap.size);
     const op = lwm2m?.operation;
-    if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request')) this.rememberServer(lwm2m.endpoint, hostOf(coap.dst));
+    if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request')) this.rememberServer(lwm2m.endpoint, coap.dst);
   }
 
   /**
@@ -261,18 +273,23 @@ export class FactBuilder {
         const endpoint = lwm2m()?.endpoint ?? null;
         const op = lwm2m()?.operation ?? null;
         if (endpoint === null || op === null || !FROM_SERVER.has(op)) return null;
+        const peer = role() === 'request' ? coap().src : coap().dst;
         const known = this.servers.get(endpoint);
-        return known ? known.has(role() === 'request' ? srcHost() : dstHost()) : null;
+        const declared = this.declared;
+        if (declared !== null && declared.has(peer)) return true;
+        if (known) return known.has(peer);
+        // With servers declared, a peer that is none of them is a stranger even to an endpoint whose registration was not seen.
+        return declared === null ? null : false;
       },
       unmatched: () => isResponse() && request() === null && coap().match.retransmissionOf === null,
       dtlsPeer: () => this.dtlsHosts.size > 0 && (this.dtlsHosts.has(srcHost()) || this.dtlsHosts.has(dstHost())),
     };
   }
 
-  private rememberServer(endpoint: string, host: string): void {
-    let hosts = this.servers.get(endpoint);
-    if (!hosts) this.servers.set(endpoint, (hosts = new Set()));
-    if (hosts.size < MAX_SERVERS_PER_ENDPOINT) hosts.add(host);
+  private rememberServer(endpoint: string, socket: string): void {
+    let sockets = this.servers.get(endpoint);
+    if (!sockets) this.servers.set(endpoint, (sockets = new Set()));
+    if (sockets.size < MAX_SERVERS_PER_ENDPOINT) sockets.add(socket);
   }
 }
 

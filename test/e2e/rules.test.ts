@@ -67,6 +67,9 @@ const RULES_FOR_ATTACK: Record<string, string[]> = {
   'rogue-read': ['request-from-stranger'],
   'dtls-weak-cipher': ['dtls-weak-cipher', 'dtls-cbc-cipher'],
   'dtls-handshake-failure': ['dtls-handshake-failed', 'dtls-fatal-alert'],
+  'foreign-deregistration': ['registration-deleted-by-stranger'],
+  'foreign-update': ['registration-hijacked'],
+  'same-host-stranger': ['request-from-stranger', 'server-object-modified-by-stranger'],
 };
 
 interface Truth {

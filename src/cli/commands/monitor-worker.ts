@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     }
     session = new AnalysisSession({
       format: opts.format, coapPort: opts.coapPort, heuristic: opts.heuristic, db: opts.db, storeMessages: opts.storeMessages,
-      source: `iface:${opts.interface}`, rules, psk: keys.size > 0 ? keys : undefined,
+      source: `iface:${opts.interface}`, rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
       onMessage: () => void messages++, onEvent: () => void events++,
     });
   } catch (err) {

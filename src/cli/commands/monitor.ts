@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { linkTypeName, openLiveCapture, type LiveStats, type PacketQueueMemory } from '../../capture/index.js';
 import type { PskEntry } from '../../dtls/index.js';
 import { coapPorts } from '../../decode/ports.js';
-import { addPskOptions, integerIn, parsePorts } from '../options.js';
+import { addPskOptions, integerIn, parsePorts, parseServers, SERVERS_HELP } from '../options.js';
 // The dashboard (ink and React, ~0.45 s to load) is imported only with --ui.
 import type { Running } from '../../ui/index.js';
 import { isInteractive } from '../../ui/terminal.js';
@@ -23,6 +23,8 @@ export interface MonitorOptions {
   storeMessages?: boolean;
   /** Rule files or folders (--rules); false with --no-rules; undefined: the default ruleset. */
   rules?: string[] | false;
+  /** --servers: declared LwM2M servers (ADDR, ADDR:PORT, CIDR). */
+  servers?: string[];
   psk?: PskEntry[];
   pskFile?: PskEntry[];
   write?: string;
@@ -65,7 +67,8 @@ export function registerMonitorCommand(program: Command): void {
     .option('--no-heuristic', 'do not look for CoAP on other UDP ports (matters only with a --filter that lets other ports through)')
     .option('--store-messages', 'store every message in the database too')
     .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
-    .option('--no-rules', 'no detection: decode and track state only');
+    .option('--no-rules', 'no detection: decode and track state only')
+    .option('--servers <addresses>', SERVERS_HELP, parseServers);
   addPskOptions(monitor)
     .option('--write <file.pcap>', 'also keep every captured frame in pcap files: FILE, then FILE.1, FILE.2, ... (before the extension) as each reaches --write-max-size')
     .option('--write-max-size <MB>', 'size at which --write starts its next file', integerIn(1, 1_000_000, 'a size in MB'), 100)

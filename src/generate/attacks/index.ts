@@ -4,6 +4,7 @@ import {
   addressChange, energyBackwards, malformedSenml, malformedTlv, notifyAfterCancel, outOfRange, plaintextDowngrade, retransmissionStorm, silentMeter, muteNotifications, skipBootstrap,
 } from './meter-faults.js';
 import { aclWrite, deviceExecute, firmwareUpdate, firmwareUri, rogueSecurityWrite, unknownPeerServerWrite } from './object-writes.js';
+import { foreignDeregistration, foreignUpdate, sameHostStranger } from './hijack.js';
 import { observeFlood, unknownContentFormat, unknownTokenNotify } from './observation.js';
 import { amplification, malformedCoap, orphanResponse, rogueRead } from './outsiders.js';
 import {
@@ -48,6 +49,9 @@ const ATTACKS: Record<string, Attack> = {
   'dtls-weak-cipher': dtlsWeakCipher,
   'dtls-handshake-failure': dtlsHandshakeFailure,
   'mute-notifications': muteNotifications,
+  'foreign-deregistration': foreignDeregistration,
+  'foreign-update': foreignUpdate,
+  'same-host-stranger': sameHostStranger,
 };
 
 export const ATTACK_NAMES = Object.keys(ATTACKS);

@@ -45,7 +45,7 @@ const toServer = (d: Datagram) => d.to.ip === SERVER_IP;
 describe('attacks', () => {
   it('are all known by name, the 16 first ones in their first order', () => {
     expect(ATTACK_NAMES.slice(0, 16)).toContain('plaintext-downgrade');
-    expect(ATTACK_NAMES).toHaveLength(34);
+    expect(ATTACK_NAMES).toHaveLength(37);
   });
 
   it('acl-write: the server writes /2/0 in TLV, the meter answers 2.04', () => {
@@ -179,6 +179,37 @@ describe('attacks', () => {
     expect(requests.map((d) => coap(d).uriPath)).toEqual(['/3/0', expect.stringMatching(/^\/(3305|10243)\/0$/)]);
     expect(requests.every((d) => d.from.ip !== SERVER_IP && d.to.port === 56830)).toBe(true);
     expect(labelled.filter((d) => d.operation === undefined).map((d) => code(coap(d)))).toEqual(['2.05', '2.05']);
+  });
+
+  it('foreign-deregistration: another port of the meter\'s own address deletes its registration; the server answers 2.02', () => {
+    const { all, labelled } = run('foreign-deregistration');
+    const [request, answer] = labelled;
+    expect(labelled).toHaveLength(2);
+    expect([coap(request).code, code(coap(answer))]).toEqual([4, '2.02']);
+    // The meter's own socket: the address and port it registered from.
+    const registerFrom = all.find((d) => d.endpoint === request.endpoint && d.to.ip === SERVER_IP && coap(d).uriPath === '/rd')!.from;
+    expect(coap(request).uriPath).toMatch(/^\/rd\/\d+$/);
+    expect(request.from.ip).toBe(registerFrom.ip);
+    expect(request.from.port).not.toBe(registerFrom.port);
+    expect(toServer(request)).toBe(true);
+  });
+
+  it('foreign-update: an outside host updates a meter\'s registration, then the meter updates it again from its own address', () => {
+    const { labelled } = run('foreign-update');
+    const updates = labelled.filter(toServer);
+    expect(updates.map((d) => d.operation)).toEqual(['update', 'update']);
+    expect(new Set(updates.map((d) => coap(d).uriPath)).size).toBe(1);
+    expect(updates[0].from.ip).not.toBe(updates[1].from.ip);
+    expect(updates[1].from.ip >>> 16).toBe(0x0a01); // the meter's own 10.1.x.x address
+    expect(labelled.filter(fromServer).map((d) => code(coap(d)))).toEqual(['2.04', '2.04']);
+  });
+
+  it('same-host-stranger: another port on the server\'s host reads /3/0 and writes /1/0; the meter answers both', () => {
+    const { labelled } = run('same-host-stranger');
+    const requests = labelled.filter((d) => d.operation !== undefined);
+    expect(requests.map((d) => [d.operation, coap(d).uriPath])).toEqual([['read', '/3/0'], ['write', '/1/0']]);
+    expect(requests.every((d) => fromServer(d) && d.from.port !== 5683 && d.to.port === 56830)).toBe(true);
+    expect(labelled.filter((d) => d.operation === undefined).map((d) => code(coap(d)))).toEqual(['2.05', '2.04']);
   });
 
   it('dtls-weak-cipher: the server picks a weak PSK suite, then records flow at epoch 1', () => {

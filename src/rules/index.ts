@@ -2,5 +2,5 @@ export { RULE_TABLE_BOUNDS, RULE_TABLES, type RuleTableBounds } from './bounds.j
 export { RuleEngine, type DtlsChange, type EventSink } from './engine.js';
 export { loadRules, ruleFiles, RuleLoadError, type LoadedRules, type RuleProblem } from './load.js';
 export type { Rule, RuleKind, RuleTrigger } from './rule.js';
-export { DeclaredServers, parseServerSpec } from './servers.js';
+export { DeclaredServers, parseServerSpec, type ServerSpec } from './servers.js';
 export { SEVERITIES, type DetectionEvent, type Severity } from './types.js';

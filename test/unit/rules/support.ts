@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnalyzedMessage } from '../../../src/pipeline/index.js';
-import { loadRules, RuleEngine, type DetectionEvent, type Rule, type RuleTableBounds } from '../../../src/rules/index.js';
+import { loadRules, RuleEngine, type DeclaredServers, type DetectionEvent, type Rule, type RuleTableBounds } from '../../../src/rules/index.js';
 import type { OverflowCounters } from '../../../src/util/bounded-map.js';
 import { StateTracker } from '../../../src/state/index.js';
 import { CoapFlow, type MessageSpec } from '../../support/coap-flow.js';
@@ -25,9 +25,9 @@ export class RuleHarness {
   readonly tracker: StateTracker;
   readonly engine: RuleEngine;
 
-  constructor(rules: Rule[], counters?: OverflowCounters, bounds?: Partial<RuleTableBounds>) {
+  constructor(rules: Rule[], counters?: OverflowCounters, bounds?: Partial<RuleTableBounds>, servers?: DeclaredServers) {
     this.tracker = new StateTracker({ endpointChanged: (c) => this.engine.endpointChanged(c) });
-    this.engine = new RuleEngine(rules, this.tracker, { event: (e) => this.events.push(e), eventRepeated: (e) => this.repeats.push(e) }, counters, bounds);
+    this.engine = new RuleEngine(rules, this.tracker, { event: (e) => this.events.push(e), eventRepeated: (e) => this.repeats.push(e) }, counters, bounds, servers);
   }
 
   send(src: string, dst: string, spec: MessageSpec): AnalyzedMessage {

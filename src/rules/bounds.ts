@@ -14,6 +14,8 @@ export interface RuleTableBounds {
   dtlsHosts: number;
   /** Endpoints whose servers are remembered (m.peerIsServer): one per meter. */
   endpointServers: number;
+  /** Server sockets remembered per endpoint: a server and a bootstrap server, each maybe over UDP and DTLS. */
+  serversPerEndpoint: number;
   /** Sizes of requests awaiting their response (m.requestSize): as many as the exchange table tracks. */
   requestSizes: number;
   /** Write-Attributes in force per observation (attrs), found again without merging paths: one or two per meter. */
@@ -25,6 +27,7 @@ export const RULE_TABLE_BOUNDS: Readonly<RuleTableBounds> = {
   suppressed: 1 << 20,
   dtlsHosts: 1 << 20,
   endpointServers: 1 << 20,
+  serversPerEndpoint: 8,
   requestSizes: 1 << 18,
   observationAttributes: 1 << 21,
 };
@@ -37,6 +40,7 @@ export const RULE_TABLES = {
   suppressed: 'rules.suppressed-events',
   dtlsHosts: 'rules.dtls-hosts',
   endpointServers: 'rules.endpoint-servers',
+  serversPerEndpoint: 'rules.servers-per-endpoint',
   requestSizes: 'rules.request-sizes',
   observationAttributes: 'rules.observation-attributes',
 } as const;

@@ -15,11 +15,6 @@ const FROM_SERVER = new Set([
   'read', 'read-composite', 'discover', 'write', 'write-partial', 'write-composite', 'write-attributes', 'execute',
   'create', 'delete', 'observe', 'observe-composite', 'cancel-observation', 'cancel-observation-composite',
 ]);
-/**
- * Server sockets remembered per endpoint: an endpoint has one or two (a server, a bootstrap
- * server), each maybe over UDP and DTLS.
- */
-const MAX_SERVERS_PER_ENDPOINT = 8;
 
 /** The attributes in force found for an observation, with the attribute table's version they hold for. */
 interface CachedAttributes {
@@ -104,6 +99,9 @@ export class FactBuilder {
    * host, is its identity: another port on the server's host (or behind the same NAT) is not it.
    */
   private readonly servers: BoundedMap<string, Set<string>>;
+  private readonly serversPerEndpoint: number;
+  /** Server sockets not remembered because their endpoint had serversPerEndpoint already. */
+  private serversDropped = 0;
   /**
    * Observation id → the attributes in force found for it: asked on every notification, and
    * merging them from the attribute table costs a path split and merge each time.
@@ -129,6 +127,8 @@ export class FactBuilder {
   ) {
     this.requestSizes = new BoundedMap(RULE_TABLES.requestSizes, bounds.requestSizes, counters);
     this.servers = new BoundedMap(RULE_TABLES.endpointServers, bounds.endpointServers, counters);
+    this.serversPerEndpoint = bounds.serversPerEndpoint;
+    counters?.register(RULE_TABLES.serversPerEndpoint, bounds.serversPerEndpoint, () => this.serversDropped);
     this.attributesFound = new BoundedMap(RULE_TABLES.observationAttributes, bounds.observationAttributes, counters);
     this.fields = this.fieldGetters();
     this.facts = {} as MessageFacts;
@@ -289,7 +289,10 @@ export class FactBuilder {
   private rememberServer(endpoint: string, socket: string): void {
     let sockets = this.servers.get(endpoint);
     if (!sockets) this.servers.set(endpoint, (sockets = new Set()));
-    if (sockets.size < MAX_SERVERS_PER_ENDPOINT) sockets.add(socket);
+    if (sockets.has(socket)) return;
+    // The first servers stay: a flood of registrations to new sockets cannot push out the real one.
+    if (sockets.size < this.serversPerEndpoint) sockets.add(socket);
+    else this.serversDropped++;
   }
 }
 

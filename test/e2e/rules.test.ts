@@ -165,6 +165,25 @@ describe('events from analyze', () => {
     expect(off.stdout).not.toContain('Events');
   });
 
+  it('a tool on the server\'s host is a stranger unless --servers declares that host; a bad --servers entry stops analyze', () => {
+    const capture = generated('attack-same-host-stranger.pcap');
+    const rulesOf = (stdout: string) => stdout.trimEnd().split('\n').map((l) => JSON.parse(l)).filter((o) => o.kind === 'event').map((o) => o.rule);
+    const plain = run('analyze', capture, '--format', 'ndjson');
+    expect(plain.code).toBe(0);
+    expect(rulesOf(plain.stdout)).toEqual(['request-from-stranger', 'server-object-modified-by-stranger']);
+    // The server's socket alone: the tool's other port is still a stranger's.
+    expect(rulesOf(run('analyze', capture, '--format', 'ndjson', '--servers', '10.0.0.1:5683').stdout)).toEqual(['request-from-stranger', 'server-object-modified-by-stranger']);
+    for (const servers of [['10.0.0.1'], ['192.0.2.1,10.0.0.0/24'], ['192.0.2.1', '--servers', '10.0.0.0/24']]) {
+      const declared = run('analyze', capture, '--format', 'ndjson', '--servers', ...servers);
+      expect(declared.code).toBe(0);
+      expect(rulesOf(declared.stdout)).toEqual([]);
+    }
+    const bad = run('analyze', capture, '--servers', '10.0.0.1,server.example');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr.split('\n')[0]).toBe(`error: option '--servers <addresses>' argument '10.0.0.1,server.example' is invalid. "server.example" is not a server address (not an IP address; expected ADDR, ADDR:PORT, [IPv6]:PORT or ADDR/PREFIX)`);
+  });
+
   it('a broken rule file stops analyze and `rules check` with file:line problems and exit 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'coapwatch-'));
     const file = join(dir, 'bad.yaml');

@@ -98,6 +98,7 @@ suppress: 1000
       [RULE_TABLES.dtlsHosts, RULE_TABLE_BOUNDS.dtlsHosts],
       [RULE_TABLES.requestSizes, RULE_TABLE_BOUNDS.requestSizes],
       [RULE_TABLES.endpointServers, RULE_TABLE_BOUNDS.endpointServers],
+      [RULE_TABLES.serversPerEndpoint, RULE_TABLE_BOUNDS.serversPerEndpoint],
       [RULE_TABLES.observationAttributes, RULE_TABLE_BOUNDS.observationAttributes],
       [RULE_TABLES.windows, RULE_TABLE_BOUNDS.keysPerRule],
       [RULE_TABLES.armed, RULE_TABLE_BOUNDS.keysPerRule],

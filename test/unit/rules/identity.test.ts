@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../../src/cli/rule-set.js';
-import { DeclaredServers, loadRules, parseServerSpec, type Rule } from '../../../src/rules/index.js';
+import { DeclaredServers, loadRules, parseServerSpec, RULE_TABLES, type Rule } from '../../../src/rules/index.js';
+import { OverflowCounters } from '../../../src/util/bounded-map.js';
 import { CLIENT, RuleHarness, SERVER } from './support.js';
 
 /** The bundled rules, without suppression, so that every match is an event. */
@@ -18,10 +19,10 @@ function harness(servers?: string[]): RuleHarness {
 const rulesFired = (h: RuleHarness) => h.events.map((e) => `${e.rule} ${e.frame}`);
 
 /** A Register and its 2.01 with their own message ID and token (RuleHarness.register reuses one, a retransmission within 247 s). */
-function registerAgain(h: RuleHarness, client: string, ep: string, ts: number, n: number, location = '5'): void {
+function registerAgain(h: RuleHarness, client: string, ep: string, ts: number, n: number, location = '5', server = SERVER): void {
   const token = `bb${String(n).padStart(2, '0')}`;
-  h.send(client, SERVER, { code: 'POST', path: '/rd', query: [`ep=${ep}`, 'lt=300', 'lwm2m=1.1', 'b=U'], token, mid: 100 + n, ts, payload: '</3/0>' });
-  h.send(SERVER, client, { code: '2.01', type: 'ACK', token, mid: 100 + n, ts: ts + 0.01, options: [['Location-Path', Buffer.from('rd')], ['Location-Path', Buffer.from(location)]] });
+  h.send(client, server, { code: 'POST', path: '/rd', query: [`ep=${ep}`, 'lt=300', 'lwm2m=1.1', 'b=U'], token, mid: 100 + n, ts, payload: '</3/0>' });
+  h.send(server, client, { code: '2.01', type: 'ACK', token, mid: 100 + n, ts: ts + 0.01, options: [['Location-Path', Buffer.from('rd')], ['Location-Path', Buffer.from(location)]] });
 }
 
 describe('peer identity: the socket, not the host', () => {
@@ -64,6 +65,19 @@ describe('peer identity: the socket, not the host', () => {
     }
     expect(declared.events.map((e) => [e.rule, e.endpoint])).toEqual([['request-from-stranger', 'meter-1']]);
     expect(undeclared.events).toEqual([]);
+  });
+});
+
+describe('server sockets per endpoint', () => {
+  it('keeps the first ones and counts those past the bound', () => {
+    const counters = new OverflowCounters();
+    const h = new RuleHarness(DEFAULTS, counters, { serversPerEndpoint: 1 });
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    registerAgain(h, CLIENT, 'meter-1', 10, 1, '6', '10.0.0.2:5683');
+    expect(counters.overflows()).toEqual([{ table: RULE_TABLES.serversPerEndpoint, bound: 1, evicted: 1 }]);
+    h.send(SERVER, CLIENT, { code: 'GET', path: '/3/0', token: 'c1', ts: 20 });
+    const second = h.send('10.0.0.2:5683', CLIENT, { code: 'GET', path: '/3/0', token: 'c2', ts: 21 });
+    expect(rulesFired(h)).toEqual([`request-from-stranger ${second.coap.frame}`]);
   });
 });
 

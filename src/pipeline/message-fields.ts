@@ -79,7 +79,7 @@ export const MESSAGE_FIELDS: readonly MessageField[] = [
   field(null, 'unknownContentFormat', null, 'boolean', false, 'a Content-Format no registry names'),
   field(null, 'requestSize', null, 'number', true, "the matched request's size on the wire"),
   field(null, 'afterCancel', null, 'boolean', false, 'a notification on a cancelled token'),
-  field(null, 'peerIsServer', null, 'boolean', true, 'the server-side peer is a host the endpoint registered with; null when unknown'),
+  field(null, 'peerIsServer', null, 'boolean', true, 'the server-side peer is a socket the endpoint registered with, or a declared server (--servers); null when unknown'),
   field(null, 'unmatched', null, 'boolean', false, 'a response or notification that answers no request seen'),
   field(null, 'dtlsPeer', null, 'boolean', false, 'either host was seen as a DTLS client'),
   field(null, null, 'record', 'string', false, 'the whole NDJSON message record (--store-messages)'),

@@ -93,6 +93,9 @@ Module._resolveFilename = function (request, ...rest) {
     const big = run('monitor', '-i', 'lo', '--buffer-size', '4096');
     expect(big.code).toBe(1);
     expect(big.stderr).toMatch(/--buffer-size.*"4096" is not a size in MiB from 1 to 2047/);
+    const servers = run('monitor', '-i', 'lo', '--servers', '10.0.0.0/33');
+    expect(servers.code).toBe(1);
+    expect(servers.stderr).toMatch(/^error: option '--servers <addresses>' argument '10.0.0.0\/33' is invalid. "10.0.0.0\/33" is not a server address \(bad prefix length;.*\n$/);
   });
 });
 

@@ -34,12 +34,12 @@ export interface MeterSpec {
   bootUs: number;
   endUs: number;
   /** Misbehaviour an attack planted: from `atUs` on, the meter does `kind`, its messages labelled `attack`. */
-  fault?: { kind: MeterFault; atUs: number; attack: string; rebound?: Station };
+  fault?: { kind: MeterFault; atUs: number; attack: string; rebound?: Station; location?: string };
 }
 
 /** What a meter can be made to do wrong, each the meter's side of one attack. */
 export type MeterFault = 'silent' | 'notify-after-cancel' | 'malformed-payload' | 'out-of-range' | 'energy-backwards' | 'plaintext-downgrade'
-  | 'address-change' | 'skip-bootstrap' | 'retransmission-storm' | 'mute-notifications';
+  | 'address-change' | 'skip-bootstrap' | 'retransmission-storm' | 'mute-notifications' | 'registration-deleted';
 
 /** CoAP over DTLS (RFC 7252 §6.2): a meter secured with DTLS talks to this port of its server. */
 const COAPS_PORT = 5684;
@@ -293,7 +293,14 @@ export function* meterTraffic(m: MeterSpec, obs: ObservationSettings, demand: De
     for (let h = 0; h < m.households; h++) energyKwh[h] += ((previousWatts[h] + watts[h]) / 2 / 1000) * hours;
 
     if (!updated && (m.queueMode || t >= nextUpdateUs)) {
-      yield* meterAsks(m.server, 'update', uriPath(m.registration), undefined, '2.04');
+      if (m.fault?.kind === 'registration-deleted' && t >= m.fault.atUs && m.registration !== m.fault.location) {
+        // Someone else deleted the registration: the server no longer knows the location (4.04),
+        // so the meter registers again and gets a new one.
+        yield* meterAsks(m.server, 'update', uriPath(m.registration), undefined, '4.04');
+        pause();
+        m.registration = m.fault.location!;
+        yield* meterAsks(m.server, 'register', registerOptions, registerLinks(m.version, m.powerObject.id, m.households), '2.01', locationPath(m.registration));
+      } else yield* meterAsks(m.server, 'update', uriPath(m.registration), undefined, '2.04');
       nextUpdateUs = scheduleUpdate();
     }
     // A muted meter keeps its registration alive but sends no more notifications.

@@ -20,11 +20,15 @@ function sameHost(ctx: AttackContext, station: Station): Station {
 
 /**
  * A second device behind the meter's NAT (same address, another port) deletes the meter's
- * registration (DELETE /rd/N); the server obeys (2.02). Only the socket says it is not the meter.
+ * registration (DELETE /rd/N); the server obeys (2.02). Only the socket says it is not the
+ * meter. The meter's next Update is answered 4.04 and it registers again, at a new location:
+ * the meter's own traffic, not labelled.
  */
 export function foreignDeregistration(ctx: AttackContext, attack: string): AttackPlan {
   const meter = ctx.victim(attack, (m) => m.fault === undefined);
-  return { streams: [exchange(ctx, ctx.moment(), {
+  const atUs = ctx.moment();
+  meter.fault = { kind: 'registration-deleted', atUs, attack, location: ctx.rogueRegistration() };
+  return { streams: [exchange(ctx, atUs, {
     attack, endpoint: meter.endpoint, operation: 'deregister', from: sameHost(ctx, meter.station), to: meter.server,
     request: { code: 'DELETE', options: uriPath(meter.registration) },
     answer: { code: '2.02' }, answerAfterUs: SERVER_TURNAROUND_US,

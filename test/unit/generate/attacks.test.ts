@@ -192,6 +192,11 @@ describe('attacks', () => {
     expect(request.from.ip).toBe(registerFrom.ip);
     expect(request.from.port).not.toBe(registerFrom.port);
     expect(toServer(request)).toBe(true);
+    // The consequence, in the meter's own (unlabelled) traffic: its next Update is answered 4.04, and it registers again elsewhere.
+    const after = all.filter((d) => d.us > answer.us && d.attack === undefined && (d.from === registerFrom || d.to === registerFrom) && (toServer(d) || fromServer(d)));
+    const lines = after.slice(0, 4).map((d) => `${code(coap(d))} ${coap(d).uriPath ?? ''}`);
+    expect(lines).toEqual([`0.02 ${coap(request).uriPath}`, '4.04 ', '0.02 /rd', '2.01 ']);
+    expect(coap(after[3]).options.filter((o) => o.name === 'Location-Path').map((o) => String(o.value))).toEqual(['rd', '9000']);
   });
 
   it('foreign-update: an outside host updates a meter\'s registration, then the meter updates it again from its own address', () => {

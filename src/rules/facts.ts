@@ -152,7 +152,20 @@ export class FactBuilder {
     if (match.role !== 'request' || match.retransmissionOf !== null) return;
     if (match.record) this.requestSizes.set(match.record.frame, coap.size);
     const op = lwm2m?.operation;
-    if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request')) this.rememberServer(lwm2m.endpoint, coap.dst);
+    if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request') && this.fromClient(lwm2m.endpoint, coap.src)) {
+      this.rememberServer(lwm2m.endpoint, coap.dst);
+    }
+  }
+
+  /**
+   * Does a message to a server come from the endpoint's client? Not when the endpoint is
+   * registered from another socket: otherwise anyone could make a socket of theirs a "server"
+   * of the endpoint by sending it a Register in the endpoint's name, and then command the
+   * device unnoticed. The state is the one before the message (the rules run first).
+   */
+  private fromClient(endpoint: string, src: string): boolean {
+    const ep = this.state.registrations.get(endpoint);
+    return ep === undefined || ep.state !== 'registered' || ep.address === src;
   }
 
   /**

@@ -42,6 +42,16 @@ describe('peer identity: the socket, not the host', () => {
     expect(rulesFired(h).sort()).toEqual([`request-from-stranger ${write.coap.frame}`, `server-object-modified-by-stranger ${write.coap.frame}`]);
   });
 
+  it('a Register in the endpoint\'s name sent from elsewhere to a socket of the sender\'s does not make that socket its server', () => {
+    const h = harness();
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    // A tool on the server's host registers "meter-1" with a second socket of its own, which then reads the meter.
+    const accomplice = '10.0.0.1:40002';
+    registerAgain(h, SERVER_HOST_TOOL, 'meter-1', 10, 1, '6', accomplice);
+    const read = h.send(accomplice, CLIENT, { code: 'GET', path: '/3/0', token: 'c1', ts: 11 });
+    expect(rulesFired(h)).toContain(`request-from-stranger ${read.coap.frame}`);
+  });
+
   it('--servers: a declared host, socket or subnet is a server; another port of a declared socket\'s host is not', () => {
     const h = harness(['10.0.5.0/24', '10.0.6.1:5683', '2001:db8::7']);
     h.register(CLIENT, SERVER, 'meter-1', 0);

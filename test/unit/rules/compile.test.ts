@@ -76,10 +76,32 @@ describe('compiled closures against cel-js\'s interpreter (the reference)', () =
     ['size(outside(m.r, "/3305/*/5800", -10.0, 10.0)) > 0', { m: { r: [{ path: '/3305/2/5800', value: 11 }] } }, 'true'],
     ['size(outside(m.r, "/3305/*/5800", -10.0, 10.0)) > 0', { m: { r: [{ path: '/3305/2/5805', value: 11 }] } }, 'false'],
     ['pathLike(m.p, "/3/*/1")', { m: { p: '/3/0/1' } }, 'true'],
+    // RE2 patterns, matching part of the string as CEL's matches() does.
+    ['m.s.matches("^meter-[0-9]+$")', { m: { s: 'meter-0042' } }, 'true'],
+    ['m.s.matches("[0-9]{3}")', { m: { s: 'ab12c' } }, 'false'],
+    ['m.s.matches("x|ter")', { m: { s: 'meter' } }, 'true'],
+    ['m.s.matches("a")', { m: { s: null } }, 'error'],
   ])('%s', (text, scope, expected) => {
     const e = compileExpression(text);
     expect(outcome(e, scope), 'compiled').toBe(expected);
     expect(outcome(referenceEvaluator(text), scope), 'reference').toBe(expected);
+  });
+
+  it('runs matches() in time linear in the string: RE2, where a backtracking engine takes 2^n steps on ^(a+)+$', () => {
+    // Not timed: a backtracking engine would not come back from these at all (2^34 and 2^5000 paths).
+    const e = compileExpression('m.s.matches("^(a+)+$")');
+    expect(e({ m: { s: `${'a'.repeat(34)}!` } })).toBe(false);
+    expect(e({ m: { s: `${'a'.repeat(5000)}!` } })).toBe(false);
+    expect(e({ m: { s: 'a'.repeat(5000) } })).toBe(true);
+  });
+
+  it('refuses a pattern RE2 does not take (backreferences, lookaround) or one that is not a constant, when it compiles', () => {
+    expect(() => compileExpression('m.s.matches("(a)\\\\1")')).toThrow(/not an RE2 pattern/);
+    expect(() => compileExpression('m.s.matches("(?=a)b")')).toThrow(/not an RE2 pattern/);
+    expect(() => compileExpression('m.s.matches(m.p)')).toThrow(/constant pattern/);
+    expect(compileExpression('m.s.matches(params.re)', { params: { re: '^x' } })({ m: { s: 'xy' } })).toBe(true);
+    // RE2's own syntax, which JavaScript's RegExp lacks: inline flags.
+    expect(compileExpression('m.s.matches("(?i)^METER")')({ m: { s: 'meter-1' } })).toBe(true);
   });
 
   it('reads the fields of an object of getters (m) through the getter it found there, while the variable holds that object', () => {

@@ -107,3 +107,22 @@ describe('registration-without-bootstrap', () => {
     ]);
   });
 });
+
+describe('registration-flood and registration-surge', () => {
+  const rules = [...rule('registration-flood'), ...rule('registration-surge')];
+  const register = (h: RuleHarness, client: string, ep: string, ts: number) =>
+    h.send(client, SERVER, { code: 'POST', path: '/rd', query: [`ep=${ep}`, 'lt=300'], token: 'aa01', mid: 1, ts, payload: '</3/0>' });
+
+  it('a fleet of 400 meters booting within 10 s, each from its own address, is no flood: one low surge event per hundred', () => {
+    const h = new RuleHarness(rules);
+    for (let i = 0; i < 400; i++) register(h, `10.1.${i >> 8}.${i & 255}:56830`, `meter-${i}`, 1000 + i * 0.025);
+    expect(fired(h, 'registration-flood')).toEqual([]);
+    expect(h.events.map((e) => [e.rule, e.severity])).toEqual(Array(4).fill(['registration-surge', 'low']));
+  });
+
+  it('20 registrations from one host within 10 s are a flood, named by that host', () => {
+    const h = new RuleHarness(rules);
+    for (let i = 0; i < 20; i++) register(h, `203.0.113.1:${40000 + i}`, `flood-${i}`, 1000 + i * 0.02);
+    expect(h.events.map((e) => [e.rule, e.details.from])).toEqual([['registration-flood', '203.0.113.1']]);
+  });
+});

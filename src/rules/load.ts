@@ -102,7 +102,7 @@ function readRuleFile(file: string, problems: RuleProblem[]): string | null {
     else if (st.size > RULE_FILE_LIMITS.bytes) problems.push({ file, line: 0, message: `larger than ${RULE_FILE_LIMITS.bytes} bytes` });
     else return readFileSync(file, 'utf8');
   } catch (err) {
-    problems.push({ file, line: 0, message: (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0] });
+    problems.push({ file, line: 0, message: (err as Error).message.split('\n')[0] });
   }
   return null;
 }

@@ -87,14 +87,8 @@ describe('compiled closures against cel-js\'s interpreter (the reference)', () =
     expect(outcome(referenceEvaluator(text), scope), 'reference').toBe(expected);
   });
 
-  it('runs matches() in time linear in the string: RE2, where a backtracking engine takes 2^n steps on ^(a+)+$', () => {
-    // Not timed: a backtracking engine would not come back from these at all (2^34 and 2^5000 paths).
-    const e = compileExpression('m.s.matches("^(a+)+$")');
-    expect(e({ m: { s: `${'a'.repeat(34)}!` } })).toBe(false);
-    expect(e({ m: { s: `${'a'.repeat(5000)}!` } })).toBe(false);
-    expect(e({ m: { s: 'a'.repeat(5000) } })).toBe(true);
-  });
-
+  // That matches() runs in linear time is checked in a child process (test/e2e/hostile-rules.test.ts):
+  // here, a backtracking engine would hang the test run rather than fail it.
   it('refuses a pattern RE2 does not take (backreferences, lookaround) or one that is not a constant, when it compiles', () => {
     expect(() => compileExpression('m.s.matches("(a)\\\\1")')).toThrow(/not an RE2 pattern/);
     expect(() => compileExpression('m.s.matches("(?=a)b")')).toThrow(/not an RE2 pattern/);

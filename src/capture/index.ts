@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { pcapFlavour, readPcap } from './pcap.js';
 import { PCAPNG_MAGIC, readPcapng } from './pcapng.js';
 import { CaptureError, type CaptureInfo, type PacketSink, type ReadOptions } from './types.js';
@@ -41,6 +41,29 @@ export async function probeCapture(path: string): Promise<void> {
     const size = await regularFileSize(handle, path);
     const magic = await readMagic(handle, path, size);
     if (pcapFlavour(magic) === undefined && magic !== PCAPNG_MAGIC) throw notACapture(path, magic);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Checks that a file someone else named (a rule file's `examples:`) is a capture before
+ * anything reads it: a regular file (a FIFO or device is never opened) whose first four bytes
+ * are a pcap or pcapng magic. Nothing of the file is shown in the error: it could be any file
+ * the user can read.
+ */
+export async function checkCaptureFile(path: string): Promise<void> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (error) {
+    throw new CaptureError(`${path}: cannot open (${describeError(error)})`);
+  }
+  if (!st.isFile()) throw new CaptureError(`${path}: not a regular file`);
+  const handle = await openCapture(path);
+  try {
+    const magic = await readMagic(handle, path, st.size);
+    if (pcapFlavour(magic) === undefined && magic !== PCAPNG_MAGIC) throw new CaptureError(`${path}: not a pcap or pcapng file`);
   } finally {
     await handle.close();
   }

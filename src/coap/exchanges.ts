@@ -1,6 +1,6 @@
 import type { OverflowCounters } from '../util/bounded-map.js';
 import { GenerationalMap } from '../util/generational-map.js';
-import type { CoapMessage } from './message.js';
+import { METHOD, type CoapMessage } from './message.js';
 import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
 /** RFC 7252 section 4.8.2: how long a message ID may be reused for a retransmission. */
@@ -216,6 +216,15 @@ export class ExchangeTracker {
 /** What a record keeps of a message. */
 function summarize(msg: MessageSummary): MessageSummary {
   return { type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe };
+}
+
+/**
+ * A GET or FETCH with Observe 1 deregisters an observation (RFC 7641 3.6, RFC 8132 2.4). On a
+ * notification, Observe 1 is a sequence number, and a message that acknowledges a notification
+ * has the notification as its "request": neither is a cancel.
+ */
+export function isObserveCancel(msg: Pick<MessageSummary, 'code' | 'observe'>): boolean {
+  return msg.observe === 1 && (msg.code === METHOD.GET || msg.code === METHOD.FETCH);
 }
 
 /**

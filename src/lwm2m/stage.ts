@@ -177,7 +177,11 @@ export class Lwm2mStage {
  */
 function readPayload(info: Lwm2mInfo, msg: Pick<CoapMessage, 'contentFormat' | 'code'>, body: Buffer | null): void {
   if (body === null || body.length === 0 || info.operation === 'unknown' || info.operation === 'execute') return;
-  const isRegistration = info.operation === 'register' || info.operation === 'update';
+  const cls = msg.code >> 5;
+  // An error response without a Content-Format carries a diagnostic message for people
+  // (RFC 7252 5.5.2), not a representation of the resource.
+  if (cls >= 4 && msg.contentFormat === null) return;
+  const isRegistration = (info.operation === 'register' || info.operation === 'update') && cls === 0;
   // LwM2M requires link-format for registration bodies; some clients omit the option.
   const format = msg.contentFormat ?? (isRegistration ? LINK_FORMAT : null);
   const result = decodePayload(format, body, info.path);
@@ -185,7 +189,7 @@ function readPayload(info: Lwm2mInfo, msg: Pick<CoapMessage, 'contentFormat' | '
   info.payloadError = result.error;
   if (result.links) {
     info.links = result.links;
-    if (isRegistration && msg.code >> 5 === 0) info.objects = objectList(result.links);
+    if (isRegistration) info.objects = objectList(result.links);
   }
 }
 

@@ -19,7 +19,7 @@ const BINARY_OPS: readonly string[] = ['==', '!=', '<', '<=', '>', '>=', '+', '-
 /** Functions of the rule language besides the rule functions (registered by the caller). */
 export const BUILTIN_FUNCTIONS = ['has', 'size', 'double', 'string', 'type'] as const;
 /** Methods of the rule language; exists, all, filter and map are macros (`list.exists(x, cond)`). */
-export const METHODS = ['startsWith', 'endsWith', 'contains', 'size', 'exists', 'all', 'filter', 'map'] as const;
+export const METHODS = ['startsWith', 'endsWith', 'contains', 'matches', 'size', 'exists', 'all', 'filter', 'map'] as const;
 export const MACROS: readonly string[] = ['exists', 'all', 'filter', 'map'];
 
 /** A rule expression's syntax tree. */

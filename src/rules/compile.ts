@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { ExpressionError, type BinaryOp, type Expr, type TypeName } from './cel-syntax.js';
 
 /**
@@ -420,15 +421,49 @@ function compileMethod(name: string, receiver: Node, args: Node[]): Node {
     if (!known.has(node)) sizes.set(node, receiver);
     return node;
   }
-  const stringMethod = STRING_METHODS[name];
   if (args.length !== 1) throw new ExpressionError(`.${name}() takes 1 argument`);
   const [arg] = args;
+  if (name === 'matches') return compileMatches(receiver, arg);
+  const stringMethod = STRING_METHODS[name];
   return folded((s, l) => {
     const r = receiver(s, l);
     const a = arg(s, l);
     if (typeof r === 'string' && typeof a === 'string') return stringMethod(r, a);
     return r === ERR || a === ERR ? ERR : evaluationError(NO_SUCH_OVERLOAD);
   }, [receiver, arg]);
+}
+
+/** Longest pattern `matches()` takes: rules are written by people, and a pattern's automaton grows with it. */
+const MAX_PATTERN = 1024;
+
+/**
+ * `s.matches(re)`: whether RE2 pattern `re` matches part of `s`, as CEL defines it. Packets
+ * choose the strings a rule's pattern runs on, so it runs on RE2 (re2js), whose time is linear
+ * in the string's length whatever the pattern; a backtracking engine (JavaScript's RegExp)
+ * takes exponential time on patterns like `^(a+)+$`. The pattern is compiled once, here: it must
+ * be a constant (a literal, or made of params), and one RE2 does not accept (backreferences,
+ * lookaround) is refused when the rules load.
+ */
+function compileMatches(receiver: Node, pattern: Node): Node {
+  if (!known.has(pattern)) throw new ExpressionError('.matches() takes a constant pattern (a string literal or params), compiled when the rules load');
+  const source = known.get(pattern);
+  if (typeof source !== 'string') throw new ExpressionError('.matches() takes a pattern string');
+  if (source.length > MAX_PATTERN) throw new ExpressionError(`.matches(): the pattern is longer than ${MAX_PATTERN} characters`);
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source);
+  } catch (err) {
+    throw new ExpressionError(`.matches(): not an RE2 pattern (${firstLine(err)})`);
+  }
+  return folded((s, l) => {
+    const r = receiver(s, l);
+    if (typeof r === 'string') return re.test(r);
+    return r === ERR ? ERR : evaluationError(NO_SUCH_OVERLOAD);
+  }, [receiver]);
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
 /** What a macro iterates: a list's items, a map's keys (as CEL does), or ERR. */

@@ -1,4 +1,4 @@
-import { CODE_STRINGS, type ExchangeRecord } from '../coap/index.js';
+import { CODE_STRINGS, isObserveCancel, type ExchangeRecord } from '../coap/index.js';
 import { contentFormatName } from '../lwm2m/payload/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { EndpointChange, NotificationAttributes, ObservationState, StateTracker } from '../state/index.js';
@@ -211,8 +211,20 @@ export class FactBuilder {
     return attrs;
   }
 
+  /**
+   * The client's bootstrap session: the one of its address, or else the latest one of its
+   * endpoint name from the same host (a client may bootstrap from one socket and register from
+   * another, as Anjay does).
+   */
   bootstrap(m: MessageFacts): unknown {
-    return this.state.bootstrap.forClient(m.src) ?? this.state.bootstrap.forClient(m.dst) ?? null;
+    const sessions = this.state.bootstrap;
+    const byAddress = sessions.forClient(m.src) ?? sessions.forClient(m.dst);
+    const name = m.endpoint;
+    if (name === null || byAddress?.endpoint === name) return byAddress ?? null;
+    const byName = sessions.forEndpoint(name);
+    const clientHost = m.isRequest ? m.srcHost : m.dstHost;
+    if (byName !== undefined && hostOf(byName.client) === clientHost) return byName;
+    return byAddress ?? null;
   }
 
   endpoint(name: string | null): unknown {
@@ -275,7 +287,14 @@ export class FactBuilder {
         const r = request();
         return r === null ? null : (this.requestSizes.get(r.frame) ?? null);
       },
-      afterCancel: () => role() !== 'request' && request()?.msg.observe === 1 && lwm2m()?.operation === 'notify',
+      afterCancel: () => {
+        // Only a response or notification is the client notifying; the server's empty ACK of a
+        // confirmable notification matches the notification, whose Observe 1 is a sequence number.
+        const r = role();
+        if (r !== 'response' && r !== 'notification') return false;
+        const req = request();
+        return req !== null && isObserveCancel(req.msg) && lwm2m()?.operation === 'notify';
+      },
       error: () => msg().error,
       operation: () => lwm2m()?.operation ?? null,
       endpoint: () => lwm2m()?.endpoint ?? null,

@@ -1,12 +1,20 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, LineCounter, parseAllDocuments, Parser, type Document } from 'yaml';
 import { compileExpression, compileTemplate, conjunctFields, ExpressionError, variablesOf, type Evaluator, type Variable } from './expr.js';
 import { MESSAGE_FACTS, type MessageFacts } from './facts.js';
 import { KINDS, TRIGGERS, type Rule, type RuleKind, type RuleTrigger } from './rule.js';
 import { SEVERITIES, type Severity } from './types.js';
 
 const DEFAULT_SUPPRESS_S = 60;
+/**
+ * Limits on a rule file, which may come from anyone (a shared ruleset): its size, how deeply
+ * its YAML nests (the YAML library composes nodes recursively, and a file of ten thousand
+ * brackets exhausts the stack), how far its aliases may expand (an alias bomb: nine aliases of
+ * nine aliases of ... make billions of values from a few hundred bytes), and how many values a
+ * document may hold once expanded. The bundled rule files are a few KiB and nest four deep.
+ */
+export const RULE_FILE_LIMITS = { bytes: 1 << 20, depth: 32, aliases: 100, values: 100_000 } as const;
 const KEYS = new Set([
   'id', 'title', 'severity', 'description', 'references', 'tags', 'on', 'kind', 'operations', 'require', 'when',
   'threshold', 'absence', 'sequence', 'suppress', 'message', 'details', 'params', 'examples',
@@ -49,15 +57,16 @@ export function loadRules(paths: string[]): LoadedRules {
   const problems: RuleProblem[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      problems.push({ file, line: 0, message: (err as Error).message });
+    const text = readRuleFile(file, problems);
+    if (text === null) continue;
+    const deep = tooDeep(text);
+    if (deep !== null) {
+      // Not composed at all: composing is what would exhaust the stack.
+      problems.push({ file, line: text.slice(0, deep).split('\n').length, message: `YAML nested more than ${RULE_FILE_LIMITS.depth} deep` });
       continue;
     }
     const lines = new LineCounter();
-    for (const doc of parseAllDocuments(text, { lineCounter: lines })) {
+    for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false })) {
       const at = (offset: number | undefined) => (offset === undefined ? 0 : lines.linePos(offset).line);
       if (doc.errors.length > 0) {
         for (const e of doc.errors) problems.push({ file, line: at(e.pos[0]), message: e.message.split('\n')[0] });
@@ -65,7 +74,12 @@ export function loadRules(paths: string[]): LoadedRules {
       }
       if (doc.contents === null) continue; // an empty document (a trailing ---)
       const problem = (key: string | null, message: string) => problems.push({ file, line: at(offsetOf(doc, key)), message });
-      const rule = compileRule(doc, file, at(offsetOf(doc, null)), problem);
+      const spec = documentValue(doc);
+      if (typeof spec === 'string') {
+        problem(null, spec);
+        continue;
+      }
+      const rule = compileRule(spec, file, at(offsetOf(doc, null)), problem);
       if (!rule) continue;
       const earlier = seen.get(rule.id);
       if (earlier) {
@@ -77,6 +91,74 @@ export function loadRules(paths: string[]): LoadedRules {
     }
   }
   return { rules, problems, files };
+}
+
+/** A rule file's text, or null with the problem noted: only regular files, and only up to the size limit. */
+function readRuleFile(file: string, problems: RuleProblem[]): string | null {
+  try {
+    // Checked before opening: opening a FIFO would wait for a writer.
+    const st = statSync(file);
+    if (!st.isFile()) problems.push({ file, line: 0, message: 'not a regular file' });
+    else if (st.size > RULE_FILE_LIMITS.bytes) problems.push({ file, line: 0, message: `larger than ${RULE_FILE_LIMITS.bytes} bytes` });
+    else return readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push({ file, line: 0, message: (err as Error).message.split('\n')[0] });
+  }
+  return null;
+}
+
+/** CST tokens as far as tooDeep reads them: collections have items, items have keys and values. */
+interface CstNode {
+  type?: string;
+  value?: CstNode;
+  items?: Array<{ key?: CstNode | null; value?: CstNode | null }>;
+  offset?: number;
+}
+
+/**
+ * The offset of a node nested deeper than the limit, or null. Read from the YAML library's
+ * concrete syntax tree, which its parser builds without recursion, walking with a stack of its
+ * own: before anything composes the document recursively.
+ */
+function tooDeep(text: string): number | null {
+  const stack: Array<[CstNode, number]> = [];
+  for (const token of new Parser().parse(text)) stack.push([token as CstNode, 0]);
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > RULE_FILE_LIMITS.depth) return node.offset ?? 0;
+    if (node.value) stack.push([node.value, depth]);
+    for (const item of node.items ?? []) {
+      if (item.key) stack.push([item.key, depth + 1]);
+      if (item.value) stack.push([item.value, depth + 1]);
+    }
+  }
+  return null;
+}
+
+/**
+ * A document as plain values, or why it cannot be one: aliases beyond the limit (the YAML
+ * library counts what they expand to), or more values than the limit once expanded. Aliases
+ * share the value they name, so the count walks the expansion with a budget, not the tree.
+ */
+function documentValue(doc: Document): Record<string, unknown> | string {
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: RULE_FILE_LIMITS.aliases });
+  } catch (err) {
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      return /Excessive/.test(err.message) ? `YAML aliases expand beyond ${RULE_FILE_LIMITS.aliases} values` : err.message.split('\n')[0];
+    }
+    return `YAML: ${(err as Error).message.split('\n')[0]}`;
+  }
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  let values = 0;
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (++values > RULE_FILE_LIMITS.values) return `YAML expands to more than ${RULE_FILE_LIMITS.values} values`;
+    if (depth > RULE_FILE_LIMITS.depth) return `YAML nested more than ${RULE_FILE_LIMITS.depth} deep (through aliases)`;
+    if (v !== null && typeof v === 'object') for (const x of Object.values(v)) stack.push([x, depth + 1]);
+  }
+  return value as Record<string, unknown>;
 }
 
 function offsetOf(doc: Document, key: string | null): number | undefined {
@@ -91,8 +173,7 @@ function offsetOf(doc: Document, key: string | null): number | undefined {
 
 type Problem = (key: string | null, message: string) => void;
 
-function compileRule(doc: Document, file: string, line: number, problem: Problem): Rule | null {
-  const spec = doc.toJS() as Record<string, unknown>;
+function compileRule(spec: Record<string, unknown>, file: string, line: number, problem: Problem): Rule | null {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     problem(null, 'a rule is a YAML mapping (id, title, severity, when, ...)');
     return null;

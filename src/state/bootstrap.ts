@@ -20,10 +20,17 @@ const MAX_WRITTEN = 64;
  */
 export class BootstrapSessions {
   private readonly byClient: BoundedMap<string, BootstrapSession>;
+  /**
+   * The latest session of each endpoint name: a client may bootstrap from one socket and
+   * register from another (Anjay opens one per server), so its registration finds its
+   * bootstrap by name, not by address.
+   */
+  private readonly byEndpoint: BoundedMap<string, BootstrapSession>;
   private nextId = 1;
 
   constructor(private readonly listener: StateListener, bound = MAX_BOOTSTRAP_SESSIONS, counters?: OverflowCounters) {
     this.byClient = new BoundedMap('state.bootstrap-sessions', bound, counters);
+    this.byEndpoint = new BoundedMap('state.bootstrap-by-endpoint', bound, counters);
   }
 
   all(): IterableIterator<BootstrapSession> {
@@ -33,6 +40,11 @@ export class BootstrapSessions {
   /** The latest bootstrap session of a client address, if any. */
   forClient(client: string): BootstrapSession | undefined {
     return this.byClient.peek(client);
+  }
+
+  /** The latest bootstrap session that named this endpoint, if any. */
+  forEndpoint(endpoint: string): BootstrapSession | undefined {
+    return this.byEndpoint.peek(endpoint);
   }
 
   /** Sessions started in this run (also those since evicted). */
@@ -75,6 +87,10 @@ export class BootstrapSessions {
     };
     this.byClient.delete(coap.src);
     this.byClient.set(coap.src, session);
+    if (session.endpoint !== null) {
+      this.byEndpoint.delete(session.endpoint);
+      this.byEndpoint.set(session.endpoint, session);
+    }
     this.listener.bootstrapChanged?.(session);
   }
 

@@ -1,4 +1,4 @@
-import type { ExchangeRecord } from '../coap/index.js';
+import { isObserveCancel, type ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { AttributeTable, MAX_ATTRIBUTE_ENDPOINTS } from './attributes.js';
@@ -137,7 +137,7 @@ export class ObservationTable {
   private notified(m: AnalyzedMessage): void {
     const { coap, lwm2m } = m;
     const request = coap.match.request;
-    if (request !== null && request.msg.observe === 1) {
+    if (request !== null && isObserveCancel(request.msg)) {
       // The CoAP stage matches a notification after a cancel to the cancel: the client kept
       // notifying on an observation the server had ended.
       const cancelled = this.byKey.peek(key(coap.src, coap.dst, coap.msg.token));

@@ -36,6 +36,7 @@ const CAPTURES: Array<[string, number[]]> = [
   ['wakaama-blockwise', [56830]],
   ['libcoap-block-observe', []],
   ['libcoap-tcp-ipv6', []],
+  ['wakaama-blockwise-observe16', [56830]],
 ];
 
 describe('agreement with tshark on the reference captures', () => {

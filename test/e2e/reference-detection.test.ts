@@ -99,6 +99,15 @@ const EXPECTATIONS: Expectation[] = [
     pending: PENDING_FOREIGN_REGISTRATION,
   },
 
+  // AVSystem Anjay's demo client, managed by Wakaama's server, and attacked from 127.0.0.2.
+  { capture: 'anjay-clean-session', ports: [56840], alerts: [] },
+  {
+    capture: 'anjay-attack-security-write',
+    ports: [56840],
+    alerts: ['request-from-stranger', 'security-object-modified'],
+    alsoLow: ['device-reboot'],
+  },
+
   // The attacker on the server's own host, from another port.
   {
     capture: 'wakaama-attack-samehost-stranger',

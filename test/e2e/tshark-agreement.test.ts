@@ -49,6 +49,8 @@ const CAPTURES: Array<[string, number[], number[]?]> = [
   ['wakaama-attack-endpoint-conflict-samehost', [56830, 56831]],
   ['wakaama-attack-observe-flood', [56830]],
   ['wakaama-attack-malformed-coap', [56830], [5, 7, 8]],
+  ['anjay-clean-session', [56840]],
+  ['anjay-attack-security-write', [56840]],
 ];
 
 describe('agreement with tshark on the reference captures', () => {

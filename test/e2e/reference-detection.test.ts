@@ -14,6 +14,9 @@ const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
 const reference = (name: string) => join(root, 'captures/reference', `${name}.pcap`);
 
+/** first, first + 1, ..., last */
+const frames = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
+
 const RANK: Record<string, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 /**
@@ -29,6 +32,8 @@ interface Expectation {
   ports: number[];
   /** Exactly the rules of medium severity or above that must fire, sorted. */
   alerts: string[];
+  /** The frames of the attack: the alerts must name one of them as their cause. */
+  attack?: number[];
   /** Rules below medium that must fire as well. */
   alsoLow?: string[];
   /**
@@ -55,33 +60,38 @@ const EXPECTATIONS: Expectation[] = [
   { capture: 'libcoap-dtls-psk', ports: [], alerts: [], alsoLow: ['dtls-handshake-failed'] },
 
   // libcoap's coap-client from a second host (127.0.0.2) against Wakaama's client and server.
-  { capture: 'wakaama-attack-stranger-read', ports: [56830], alerts: ['request-from-stranger'] },
+  { capture: 'wakaama-attack-stranger-read', ports: [56830], alerts: ['request-from-stranger'], attack: frames(5, 7) },
   {
     capture: 'wakaama-attack-security-write',
     ports: [56830],
     alerts: ['request-from-stranger', 'security-object-modified'],
+    attack: [5],
   },
   {
     capture: 'wakaama-attack-server-write',
     ports: [56830],
     alerts: ['request-from-stranger', 'server-object-modified-by-stranger'],
+    attack: [5],
   },
   {
     capture: 'wakaama-attack-execute-reboot',
     ports: [56830],
     alerts: ['request-from-stranger'],
+    attack: [5],
     alsoLow: ['device-reboot'],
   },
-  { capture: 'wakaama-attack-endpoint-conflict', ports: [56830], alerts: ['endpoint-name-conflict'] },
+  { capture: 'wakaama-attack-endpoint-conflict', ports: [56830], alerts: ['endpoint-name-conflict'], attack: [5] },
   {
     capture: 'wakaama-attack-observe-flood',
     ports: [56830],
     alerts: ['observe-flood', 'request-from-stranger'],
+    attack: frames(5, 29),
   },
   {
     capture: 'wakaama-attack-malformed-coap',
     ports: [56830],
     alerts: ['malformed-coap'],
+    attack: [5, 7, 8],
     // Wakaama's server answers two of the malformed requests with 4.00, which match no request.
     alsoLow: ['response-without-request'],
   },
@@ -89,12 +99,14 @@ const EXPECTATIONS: Expectation[] = [
     capture: 'wakaama-attack-foreign-deregister',
     ports: [56830],
     alerts: [FOREIGN_REGISTRATION_RULE],
+    attack: [5, 6],
     pending: PENDING_FOREIGN_REGISTRATION,
   },
   {
     capture: 'wakaama-attack-foreign-update',
     ports: [56830],
     alerts: [FOREIGN_REGISTRATION_RULE],
+    attack: [5, 6],
     alsoLow: ['endpoint-address-changed'],
     pending: PENDING_FOREIGN_REGISTRATION,
   },
@@ -105,6 +117,7 @@ const EXPECTATIONS: Expectation[] = [
     capture: 'anjay-attack-security-write',
     ports: [56840],
     alerts: ['request-from-stranger', 'security-object-modified'],
+    attack: [7, 8],
     alsoLow: ['device-reboot'],
   },
 
@@ -113,12 +126,14 @@ const EXPECTATIONS: Expectation[] = [
     capture: 'wakaama-attack-samehost-stranger',
     ports: [56830],
     alerts: ['request-from-stranger', 'server-object-modified-by-stranger'],
+    attack: [5, 6],
     pending: PENDING_PEER_IDENTITY,
   },
   {
     capture: 'wakaama-attack-endpoint-conflict-samehost',
     ports: [56830, 56831],
     alerts: ['endpoint-name-conflict'],
+    attack: [5, 6],
     pending: PENDING_PEER_IDENTITY,
   },
 ];
@@ -126,7 +141,9 @@ const EXPECTATIONS: Expectation[] = [
 interface EventLine {
   rule: string;
   severity: string;
+  frame: number | null;
 }
+
 
 /** The events of `coapwatch analyze --format ndjson` on one capture, with the bundled rules. */
 function eventsOf(capture: string, ports: number[]): EventLine[] {
@@ -152,6 +169,9 @@ function alertsOf(events: EventLine[]): string[] {
 function check(e: Expectation): void {
   const events = eventsOf(e.capture, e.ports);
   expect(alertsOf(events), `${e.capture}: rules of medium severity or above`).toEqual(sortedSet(e.alerts));
+  for (const ev of events.filter((ev) => RANK[ev.severity] >= RANK.medium)) {
+    expect(e.attack ?? [], `${e.capture}: ${ev.rule} names frame ${ev.frame}, not one of the attack's`).toContain(ev.frame);
+  }
   const fired = new Set(events.map((ev) => ev.rule));
   for (const rule of e.alsoLow ?? []) expect(fired.has(rule), `${e.capture}: ${rule} fired`).toBe(true);
 }

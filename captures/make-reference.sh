@@ -40,7 +40,7 @@ COAP_CLIENT=${COAP_CLIENT:-coap-client-notls}
 for tool in "$SERVER_BIN" "$CLIENT_BIN"; do
   [[ -x $tool ]] || { echo "$0: $tool: not built" >&2; exit 2; }
 done
-for tool in "$COAP_CLIENT" tcpdump tshark unshare; do
+for tool in "$COAP_CLIENT" tcpdump tshark unshare stdbuf python3; do
   command -v "$tool" >/dev/null || { echo "$0: $tool: not on PATH" >&2; exit 2; }
 done
 
@@ -123,7 +123,8 @@ if [[ -n ${REFCAPS_SCENARIO:-} ]]; then
     "$COAP_CLIENT" -a "$addr" -B 1 "$@" >/dev/null 2>&1 || true
     sleep 0.3
   }
-  # A raw datagram from ADDRESS:PORT (bash has no UDP source binding; python's socket does).
+  # A datagram of any bytes from ADDRESS to 127.0.0.1:DEST_PORT: coap-client only sends
+  # well-formed CoAP, and bash's /dev/udp cannot choose the source address.
   raw() { # ADDRESS DEST_PORT HEX
     python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((sys.argv[1],0)); s.sendto(bytes.fromhex(sys.argv[3]),("127.0.0.1",int(sys.argv[2])))' "$1" "$2" "$3"
     sleep 0.3

@@ -82,5 +82,6 @@ export const MESSAGE_FIELDS: readonly MessageField[] = [
   field(null, 'peerIsServer', null, 'boolean', true, 'the server-side peer is a socket the endpoint registered with, or a declared server (--servers); null when unknown'),
   field(null, 'unmatched', null, 'boolean', false, 'a response or notification that answers no request seen'),
   field(null, 'dtlsPeer', null, 'boolean', false, 'either host was seen as a DTLS client'),
+  field(null, 'takenOver', null, 'object', true, 'on a Register, Update or De-register from a socket whose registration the server gave to another socket: {endpoint, location, by, frame}'),
   field(null, null, 'record', 'string', false, 'the whole NDJSON message record (--store-messages)'),
 ];

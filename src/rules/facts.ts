@@ -7,9 +7,12 @@ import { markFixedGetters } from './compile.js';
 import { RULE_TABLES, type RuleTableBounds } from './bounds.js';
 import { hostOf, markTransient } from './expr.js';
 import type { DeclaredServers } from './servers.js';
+import { RegistrationTakeovers, type TakenOver } from './takeovers.js';
 
 /** Operations a client sends to its server: their destination is the client's server. */
 const TO_SERVER = new Set(['register', 'update', 'deregister', 'send']);
+/** The registration interface: who holds a registration changes only through these. */
+const REGISTRATION = new Set(['register', 'update', 'deregister']);
 /** Device-management requests a server sends to a client. */
 const FROM_SERVER = new Set([
   'read', 'read-composite', 'discover', 'write', 'write-partial', 'write-composite', 'write-attributes', 'execute',
@@ -27,7 +30,7 @@ export const MESSAGE_FACTS = [
   'frame', 'ts', 'src', 'dst', 'srcHost', 'dstHost', 'transport', 'size', 'type', 'code', 'codeClass', 'role', 'isRequest',
   'isResponse', 'mid', 'token', 'uriPath', 'path', 'query', 'q', 'contentFormat', 'contentFormatName', 'unknownContentFormat',
   'accept', 'observe', 'payloadLength', 'retransmission', 'responseTo', 'responseTime', 'requestSize', 'afterCancel', 'error',
-  'operation', 'endpoint', 'records', 'objects', 'payloadError', 'peerIsServer', 'unmatched', 'dtlsPeer',
+  'operation', 'endpoint', 'records', 'objects', 'payloadError', 'peerIsServer', 'unmatched', 'dtlsPeer', 'takenOver',
 ] as const satisfies ReadonlyArray<keyof MessageFacts>;
 
 /** What a rule sees as `m`: the message, flattened (see rules/README.md for every field). */
@@ -66,6 +69,11 @@ export interface MessageFacts {
   afterCancel: boolean;
   error: string | null;
   operation: string | null;
+  /**
+   * The LwM2M stage's endpoint name; on a registration request from a socket whose
+   * registration was taken over (takenOver), the name that socket registered as when the stage
+   * no longer knows the location.
+   */
   endpoint: string | null;
   records: unknown[];
   objects: string[] | null;
@@ -80,6 +88,12 @@ export interface MessageFacts {
   unmatched: boolean;
   /** Either address's host was seen as a DTLS client. */
   dtlsPeer: boolean;
+  /**
+   * On a Register, Update or De-register: the registration its sender held before the server
+   * accepted another socket's Register of the name or Update of the location, when the request
+   * acts on that registration again; null otherwise.
+   */
+  takenOver: TakenOver | null;
 }
 
 const NO_ATTRIBUTES: NotificationAttributes = Object.freeze({});
@@ -107,6 +121,9 @@ export class FactBuilder {
    * merging them from the attribute table costs a path split and merge each time.
    */
   private readonly attributesFound: BoundedMap<number, CachedAttributes>;
+  private readonly takeovers: RegistrationTakeovers;
+  /** m.takenOver of the current message, found by note(). */
+  private takenOver: TakenOver | null = null;
   private readonly facts: MessageFacts;
   /** How each field of `facts` is computed. */
   private readonly fields: { [K in keyof MessageFacts]: () => MessageFacts[K] };
@@ -130,6 +147,7 @@ export class FactBuilder {
     this.serversPerEndpoint = bounds.serversPerEndpoint;
     counters?.register(RULE_TABLES.serversPerEndpoint, bounds.serversPerEndpoint, () => this.serversDropped);
     this.attributesFound = new BoundedMap(RULE_TABLES.observationAttributes, bounds.observationAttributes, counters);
+    this.takeovers = new RegistrationTakeovers(bounds, counters);
     this.fields = this.fieldGetters();
     this.facts = {} as MessageFacts;
     for (const name of MESSAGE_FACTS) Object.defineProperty(this.facts, name, { get: this.fields[name], enumerable: true });
@@ -143,13 +161,18 @@ export class FactBuilder {
   }
 
   /**
-   * Bookkeeping every message needs, whether or not a rule looks at it: request sizes and
-   * which server sockets each endpoint registered with.
+   * Bookkeeping every message needs, whether or not a rule looks at it: request sizes, which
+   * server sockets each endpoint registered with, and which client socket holds each
+   * registration (the rules see the tables as they were before the message).
    */
   note(a: AnalyzedMessage): void {
     const { coap, lwm2m } = a;
     const match = coap.match;
+    this.takenOver = null;
+    const registration = lwm2m !== null && REGISTRATION.has(lwm2m.operation);
+    if (registration && match.role === 'response') this.takeovers.answered(a);
     if (match.role !== 'request' || match.retransmissionOf !== null) return;
+    if (registration) this.takenOver = this.takeovers.requested(a);
     if (match.record) this.requestSizes.set(match.record.frame, coap.size);
     const op = lwm2m?.operation;
     if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request') && this.fromClient(lwm2m.endpoint, coap.src)) {
@@ -297,7 +320,7 @@ export class FactBuilder {
       },
       error: () => msg().error,
       operation: () => lwm2m()?.operation ?? null,
-      endpoint: () => lwm2m()?.endpoint ?? null,
+      endpoint: () => lwm2m()?.endpoint ?? this.takenOver?.endpoint ?? null,
       records: () => lwm2m()?.records ?? NO_RECORDS,
       objects: () => lwm2m()?.objects ?? null,
       payloadError: () => lwm2m()?.payloadError ?? null,
@@ -315,6 +338,7 @@ export class FactBuilder {
       },
       unmatched: () => isResponse() && request() === null && coap().match.retransmissionOf === null,
       dtlsPeer: () => this.dtlsHosts.size > 0 && (this.dtlsHosts.has(srcHost()) || this.dtlsHosts.has(dstHost())),
+      takenOver: () => this.takenOver,
     };
   }
 

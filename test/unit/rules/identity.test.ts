@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../../src/cli/rule-set.js';
 import { DeclaredServers, loadRules, parseServerSpec, RULE_TABLES, type Rule } from '../../../src/rules/index.js';
+import type { AnalyzedMessage } from '../../../src/pipeline/index.js';
 import { OverflowCounters } from '../../../src/util/bounded-map.js';
 import { CLIENT, RuleHarness, SERVER } from './support.js';
 
@@ -24,6 +25,17 @@ function registerAgain(h: RuleHarness, client: string, ep: string, ts: number, n
   h.send(client, server, { code: 'POST', path: '/rd', query: [`ep=${ep}`, 'lt=300', 'lwm2m=1.1', 'b=U'], token, mid: 100 + n, ts, payload: '</3/0>' });
   h.send(server, client, { code: '2.01', type: 'ACK', token, mid: 100 + n, ts: ts + 0.01, options: [['Location-Path', Buffer.from('rd')], ['Location-Path', Buffer.from(location)]] });
 }
+
+/** An Update (or, with `code: 'DELETE'`, a De-register) of location /rd/5 and the server's answer. */
+function onRegistration(h: RuleHarness, client: string, ts: number, n: number, answer = '2.04', code = 'POST', location = '/rd/5'): AnalyzedMessage {
+  const token = `cc${String(n).padStart(2, '0')}`;
+  const request = h.send(client, SERVER, { code, path: location, token, mid: 200 + n, ts });
+  h.send(SERVER, client, { code: answer, type: 'ACK', token, mid: 200 + n, ts: ts + 0.01 });
+  return request;
+}
+
+const RANK: Record<string, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+const alerts = (h: RuleHarness) => h.events.filter((e) => RANK[e.severity] >= RANK.medium).map((e) => `${e.rule} ${e.frame}`);
 
 describe('peer identity: the socket, not the host', () => {
   it('a read from another port of the server\'s host is a stranger\'s; from the server\'s socket it is not', () => {
@@ -125,19 +137,92 @@ describe('registration hijack', () => {
   it('registration-hijacked: an Update from elsewhere, then the client updating again from the socket it had', () => {
     const h = harness();
     h.register(CLIENT, SERVER, 'meter-1', 0);
-    h.send('203.0.113.9:5683', SERVER, { code: 'POST', path: '/rd/5', token: 'u1', ts: 10 });
-    const back = h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: 'u2', ts: 20 });
+    onRegistration(h, '203.0.113.9:5683', 10, 1);
+    const back = onRegistration(h, CLIENT, 20, 2);
     // The address changes twice (low, each time); the return to the old socket is the hijack.
     expect(h.events.map((e) => [e.rule, e.severity])).toEqual([['endpoint-address-changed', 'low'], ['endpoint-address-changed', 'low'], ['registration-hijacked', 'high']]);
-    expect(h.events[2]).toMatchObject({ frame: back.coap.frame, details: { from: CLIENT, takenOverBy: '203.0.113.9:5683', location: '/rd/5' } });
+    expect(h.events[2]).toMatchObject({
+      frame: back.coap.frame, endpoint: 'meter-1',
+      details: { from: CLIENT, takenOverBy: '203.0.113.9:5683', takenOverAt: back.coap.frame - 1, location: '/rd/5' },
+    });
+  });
+
+  it('registration-hijacked: the client deregistering from the socket a stranger\'s Update took the registration from', () => {
+    const h = harness();
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    onRegistration(h, '203.0.113.9:5683', 10, 1);
+    const deregister = onRegistration(h, CLIENT, 20, 2, '2.02', 'DELETE');
+    // Not registration-deleted-by-stranger: the real client is no stranger to its registration.
+    expect(alerts(h)).toEqual([`registration-hijacked ${deregister.coap.frame}`]);
+    expect(h.events.at(-1)!.details).toMatchObject({ from: CLIENT, takenOverBy: '203.0.113.9:5683' });
+  });
+
+  it('registration-hijacked: a takeover the server refused is none', () => {
+    const h = harness();
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    onRegistration(h, '203.0.113.9:5683', 10, 1, '4.03');
+    onRegistration(h, CLIENT, 20, 2);
+    expect(h.events.filter((e) => e.rule === 'registration-hijacked')).toEqual([]);
   });
 
   it('registration-hijacked: NAT rebinding (a new socket, kept) is no hijack', () => {
     const h = harness();
     h.register(CLIENT, SERVER, 'meter-1', 0);
-    h.send(CLIENT_HOST_OTHER, SERVER, { code: 'POST', path: '/rd/5', token: 'u1', ts: 10 });
-    h.send(CLIENT_HOST_OTHER, SERVER, { code: 'POST', path: '/rd/5', token: 'u2', ts: 20 });
+    onRegistration(h, CLIENT_HOST_OTHER, 10, 1);
+    onRegistration(h, CLIENT_HOST_OTHER, 20, 2);
     expect(h.events.map((e) => e.rule)).toEqual(['endpoint-address-changed']);
+  });
+
+  it('a reboot (Register from a new port of the same host) followed by silence of the old socket raises nothing', () => {
+    const h = harness();
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    onRegistration(h, CLIENT, 100, 1);
+    registerAgain(h, CLIENT_HOST_OTHER, 'meter-1', 200, 2, '6');
+    onRegistration(h, CLIENT_HOST_OTHER, 300, 3, '2.04', 'POST', '/rd/6');
+    h.send(SERVER, CLIENT_HOST_OTHER, { code: 'GET', path: '/3/0', token: 'c1', mid: 300, ts: 310 });
+    h.send(CLIENT_HOST_OTHER, SERVER, { code: '2.05', type: 'ACK', token: 'c1', mid: 300, ts: 310.01, payload: 'x', options: [['Content-Format', Buffer.from([0])]] });
+    onRegistration(h, CLIENT_HOST_OTHER, 400, 4, '2.02', 'DELETE', '/rd/6');
+    expect(h.events).toEqual([]);
+  });
+
+  it('registration-hijacked: a second client on the same host took the name; the first one\'s De-register after the location was deleted', () => {
+    const h = harness();
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    // The server gives the second client the same location, as Wakaama does.
+    registerAgain(h, CLIENT_HOST_OTHER, 'meter-1', 10, 1, '5');
+    onRegistration(h, CLIENT_HOST_OTHER, 20, 2, '2.02', 'DELETE');
+    expect(h.events).toEqual([]);
+    const late = onRegistration(h, CLIENT, 30, 3, '4.00', 'DELETE');
+    // The LwM2M stage no longer knows /rd/5; the event still names the endpoint.
+    expect(late.lwm2m?.endpoint).toBeNull();
+    expect(h.events.map((e) => [e.rule, e.frame, e.endpoint, e.src, e.details])).toEqual([[
+      'registration-hijacked', late.coap.frame, 'meter-1', CLIENT,
+      { endpoint: 'meter-1', from: CLIENT, location: '/rd/5', takenOverBy: CLIENT_HOST_OTHER, takenOverAt: late.coap.frame - 3 },
+    ]]);
+  });
+
+  it('the socket that lost a registration and registers again holds it: its later Updates are no hijack', () => {
+    const h = harness();
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    registerAgain(h, CLIENT_HOST_OTHER, 'meter-1', 10, 1, '6');
+    registerAgain(h, CLIENT, 'meter-1', 20, 2, '7');
+    onRegistration(h, CLIENT, 30, 3, '2.04', 'POST', '/rd/7');
+    // The Register back is endpoint-name-conflict's (the name returning to the port it left); the Update after it is the holder's own.
+    expect(h.events.map((e) => e.rule)).toEqual(['endpoint-name-conflict']);
+  });
+
+  it('superseded sockets: the table is bounded, and what it drops is counted', () => {
+    const counters = new OverflowCounters();
+    const h = new RuleHarness(DEFAULTS, counters, { supersededSockets: 1 });
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    h.register('10.1.0.2:56830', SERVER, 'meter-2', 1);
+    registerAgain(h, '10.1.0.1:40001', 'meter-1', 10, 1, '5');
+    registerAgain(h, '10.1.0.2:40001', 'meter-2', 11, 2, '6');
+    expect(counters.overflows()).toEqual([{ table: RULE_TABLES.supersededSockets, bound: 1, evicted: 1 }]);
+    // meter-1's old socket was dropped: its return is no longer recognised; meter-2's is.
+    onRegistration(h, CLIENT, 20, 3, '4.04');
+    const second = onRegistration(h, '10.1.0.2:56830', 21, 4, '4.04');
+    expect(h.events.filter((e) => e.rule === 'registration-hijacked').map((e) => e.frame)).toEqual([second.coap.frame]);
   });
 });
 

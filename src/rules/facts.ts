@@ -163,7 +163,7 @@ export class FactBuilder {
   /**
    * Bookkeeping every message needs, whether or not a rule looks at it: request sizes, which
    * server sockets each endpoint registered with, and which client socket holds each
-   * registration (the rules see the tables as they were before the message).
+   * registration (a request's m.takenOver is what that table said before the request).
    */
   note(a: AnalyzedMessage): void {
     const { coap, lwm2m } = a;

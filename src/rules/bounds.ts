@@ -20,8 +20,6 @@ export interface RuleTableBounds {
   requestSizes: number;
   /** Write-Attributes in force per observation (attrs), found again without merging paths: one or two per meter. */
   observationAttributes: number;
-  /** Which client socket holds each registration (m.takenOver): one per meter and server. */
-  registrationHolders: number;
   /**
    * Client sockets that lost their registration to another socket (m.takenOver): one per reboot
    * to a new port or NAT rebinding. A hijacked client comes back within its registration's
@@ -38,7 +36,6 @@ export const RULE_TABLE_BOUNDS: Readonly<RuleTableBounds> = {
   serversPerEndpoint: 8,
   requestSizes: 1 << 18,
   observationAttributes: 1 << 21,
-  registrationHolders: 1 << 20,
   supersededSockets: 1 << 18,
 };
 
@@ -53,6 +50,5 @@ export const RULE_TABLES = {
   serversPerEndpoint: 'rules.servers-per-endpoint',
   requestSizes: 'rules.request-sizes',
   observationAttributes: 'rules.observation-attributes',
-  registrationHolders: 'rules.registration-holders',
   supersededSockets: 'rules.superseded-sockets',
 } as const;

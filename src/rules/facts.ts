@@ -147,7 +147,7 @@ export class FactBuilder {
     this.serversPerEndpoint = bounds.serversPerEndpoint;
     counters?.register(RULE_TABLES.serversPerEndpoint, bounds.serversPerEndpoint, () => this.serversDropped);
     this.attributesFound = new BoundedMap(RULE_TABLES.observationAttributes, bounds.observationAttributes, counters);
-    this.takeovers = new RegistrationTakeovers(bounds, counters);
+    this.takeovers = new RegistrationTakeovers((name) => state.registrations.get(name), bounds, counters);
     this.fields = this.fieldGetters();
     this.facts = {} as MessageFacts;
     for (const name of MESSAGE_FACTS) Object.defineProperty(this.facts, name, { get: this.fields[name], enumerable: true });

@@ -20,6 +20,7 @@ export interface TakenOver {
 
 /** Who holds a registration: the socket the server last accepted a Register or Update from. */
 interface Holder {
+  server: string;
   socket: string;
   location: string | null;
 }
@@ -36,13 +37,20 @@ interface Holder {
  * use the name or location.
  */
 export class RegistrationTakeovers {
-  /** "server endpoint" → the socket that holds the registration. */
-  private readonly holders: BoundedMap<string, Holder>;
+  /**
+   * The state tracker's endpoint record → the socket that holds its registration. Every
+   * registered meter has one, so it is keyed by the record rather than by a "server endpoint"
+   * string: an entry then holds no string of its own (the sockets and location are the ones
+   * the record holds too). It is as bounded as the state's endpoint table: an entry goes with
+   * its record. One registration per endpoint name, as in the state: a client registered with
+   * two servers has its holder replaced, not superseded, by each.
+   */
+  private readonly holders = new WeakMap<object, Holder>();
   /** "clientSocket server" → the registration that socket held before another took it over. */
   private readonly superseded: BoundedMap<string, TakenOver>;
 
-  constructor(bounds: RuleTableBounds, counters?: OverflowCounters) {
-    this.holders = new BoundedMap(RULE_TABLES.registrationHolders, bounds.registrationHolders, counters);
+  /** `endpoint`: the state tracker's record of an endpoint name, if it keeps one. */
+  constructor(private readonly endpoint: (name: string) => object | undefined, bounds: RuleTableBounds, counters?: OverflowCounters) {
     this.superseded = new BoundedMap(RULE_TABLES.supersededSockets, bounds.supersededSockets, counters);
   }
 
@@ -65,7 +73,8 @@ export class RegistrationTakeovers {
     const request = coap.match.request;
     const endpoint = lwm2m!.endpoint;
     if (request === null || endpoint === null) return;
-    const key = `${request.dst} ${endpoint}`;
+    const key = this.endpoint(endpoint);
+    if (key === undefined) return;
     const code = coap.msg.code;
     switch (lwm2m!.operation) {
       case 'register':
@@ -81,14 +90,15 @@ export class RegistrationTakeovers {
     }
   }
 
-  private hold(key: string, socket: string, server: string, endpoint: string, location: string | null, frame: number): void {
+  private hold(key: object, socket: string, server: string, endpoint: string, location: string | null, frame: number): void {
     const before = this.holders.get(key);
-    if (before !== undefined && before.socket !== socket) {
+    if (before !== undefined && before.socket !== socket && before.server === server) {
       this.superseded.set(`${before.socket} ${server}`, { endpoint, location: before.location, by: socket, frame });
     }
     this.superseded.delete(`${socket} ${server}`);
-    if (before === undefined) this.holders.set(key, { socket, location });
+    if (before === undefined) this.holders.set(key, { server, socket, location });
     else {
+      before.server = server;
       before.socket = socket;
       before.location = location;
     }

@@ -93,7 +93,7 @@ export class RegistrationTakeovers {
   private hold(key: object, socket: string, server: string, endpoint: string, location: string | null, frame: number): void {
     const before = this.holders.get(key);
     if (before !== undefined && before.socket !== socket && before.server === server) {
-      this.superseded.set(`${before.socket} ${server}`, { endpoint, location: before.location, by: socket, frame });
+      this.superseded.set(`${before.socket} ${before.server}`, { endpoint, location: before.location, by: socket, frame });
     }
     this.superseded.delete(`${socket} ${server}`);
     if (before === undefined) this.holders.set(key, { server, socket, location });

@@ -211,6 +211,20 @@ describe('registration hijack', () => {
     expect(h.events.map((e) => e.rule)).toEqual(['endpoint-name-conflict']);
   });
 
+  it('a client registered with two servers, from one socket for each, is no hijack', () => {
+    const h = harness();
+    const second = '10.0.0.2:5683';
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    registerAgain(h, CLIENT_HOST_OTHER, 'meter-1', 1, 1, '9', second);
+    onRegistration(h, CLIENT, 100, 2);
+    const token = 'dd01';
+    h.send(CLIENT_HOST_OTHER, second, { code: 'POST', path: '/rd/9', token, mid: 400, ts: 101 });
+    h.send(second, CLIENT_HOST_OTHER, { code: '2.04', type: 'ACK', token, mid: 400, ts: 101.01 });
+    // The state keeps one address per endpoint name, so each Update moves it (low); no socket lost its registration.
+    onRegistration(h, CLIENT, 200, 3);
+    expect(alerts(h)).toEqual([]);
+  });
+
   it('superseded sockets: the table is bounded, and what it drops is counted', () => {
     const counters = new OverflowCounters();
     const h = new RuleHarness(DEFAULTS, counters, { supersededSockets: 1 });

@@ -87,7 +87,7 @@ describe('dashboard state: views, details and the flow', () => {
     const s = { ...initialState('flow'), selected: 'meter-1' };
     expect(press(s, sc, 'enter').message?.frame).toBe(4);
     expect(press(s, sc, 'k', 'k', 'enter').message?.frame).toBe(2);
-    expect(press(s, sc, 'g', 'enter').message?.frame).toBe(1);
+    expect(press(s, sc, 'home', 'enter').message?.frame).toBe(1);
     const open = press(s, sc, 'enter');
     expect(keyContext(open)).toBe('message');
     // Keys of the flow do not reach it under the dissection; Esc closes the dissection only.
@@ -97,11 +97,11 @@ describe('dashboard state: views, details and the flow', () => {
 
   it('event detail: o opens its endpoint only when it has one (and the footer says so only then)', () => {
     const sc = screen({ eventTotal: 2, eventRows: [event(1, 'meter-7'), event(2, null)] });
-    const withEndpoint = press(initialState('events'), sc, 'enter');
-    expect(footerHints(withEndpoint)).toBe('↑↓ scroll  o open endpoint  Esc back to events');
+    const withEndpoint = press(initialState('events'), sc, 'd');
+    expect(footerHints(withEndpoint)).toBe('↑↓ scroll  Enter messages  o open endpoint  Esc back to events');
     expect(press(withEndpoint, sc, 'o')).toMatchObject({ view: 'endpoint', selected: 'meter-7', event: null });
-    const without = press(initialState('events'), sc, 'j', 'enter');
-    expect(footerHints(without)).toBe('↑↓ scroll  Esc back to events');
+    const without = press(initialState('events'), sc, 'j', 'd');
+    expect(footerHints(without)).toBe('↑↓ scroll  Enter messages  Esc back to events');
     expect(press(without, sc, 'o')).toBe(without);
   });
 
@@ -170,6 +170,7 @@ describe('key tables', () => {
       case 'help': return { ...s, help: true };
       case 'message': return { ...s, view: 'flow', message: flowMessageOf(record(1)) };
       case 'event': return { ...s, view: 'events', event: event(1, 'meter-1') };
+      case 'flow': return { ...s, view: 'flow', flow: { ...s.flow, search: 'update' } };
       default: return { ...s, view: c };
     }
   }

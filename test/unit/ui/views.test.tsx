@@ -6,7 +6,7 @@ import { flowMessageOf } from '../../../src/ui/store-source.js';
 import { EndpointDetailView } from '../../../src/ui/views/endpoint-detail.js';
 import { EndpointsView } from '../../../src/ui/views/endpoints.js';
 import { EventDetailView, EventsView } from '../../../src/ui/views/events.js';
-import { FlowView, MessageView } from '../../../src/ui/views/flow.js';
+import { flowAddresses, FlowView, MessageView } from '../../../src/ui/views/flow.js';
 import { GLOBAL_KEYS, KEY_TABLES } from '../../../src/ui/keys.js';
 import { HelpView } from '../../../src/ui/views/help.js';
 import { OverviewView } from '../../../src/ui/views/overview.js';
@@ -106,7 +106,7 @@ describe('dashboard views', () => {
 
   it('message flow: a ladder between the endpoint and the server, requests and answers', () => {
     const page = src.flow('meter-1', 0, 10);
-    const { lastFrame } = render(<FlowView endpoint="meter-1" clientAddress="10.1.0.1:56830" page={page} cursor={0} width={100} height={12} />);
+    const { lastFrame } = render(<FlowView endpoint="meter-1" addresses={flowAddresses(page.rows, '10.1.0.1:56830')} page={page} cursor={0} mark={null} search="" note={null} width={100} height={12} />);
     const f = lastFrame()!;
     expect(f).toContain('10.1.0.1:56830');
     expect(f).toContain('10.0.0.1:5683');
@@ -118,7 +118,8 @@ describe('dashboard views', () => {
   });
 
   it('message flow: says how to get messages when the run has none', () => {
-    const { lastFrame } = render(<FlowView endpoint="m" clientAddress={null} page={{ rows: [], total: 0, offset: 0, unavailable: 'stored without --store-messages' }} cursor={0} width={80} height={5} />);
+    const page = { rows: [], total: 0, offset: 0, unavailable: 'stored without --store-messages', seen: null, runMessages: 10 };
+    const { lastFrame } = render(<FlowView endpoint="m" addresses={[]} page={page} cursor={0} mark={null} search="" note={null} width={80} height={5} />);
     expect(lastFrame()).toContain('--store-messages');
   });
 
@@ -151,12 +152,13 @@ describe('dashboard views', () => {
 
   it('event detail: the evidence and the frame number', () => {
     const e = src.eventRows[0];
-    const { lastFrame } = render(<EventDetailView event={e} width={100} height={20} scroll={0} />);
+    const { lastFrame } = render(<EventDetailView event={e} captureFile="fleet.pcap" width={100} height={20} scroll={0} />);
     const f = lastFrame()!;
     expect(f).toContain('CRITICAL');
     expect(f).toContain('rule-critical');
     expect(f).toContain('frame       10');
-    expect(f).toContain('"path": "/0/0"');
+    expect(f).toContain('tshark -r fleet.pcap -Y frame.number==10');
+    expect(f).toContain('path: /0/0');
     expectClean(f);
   });
 
@@ -201,7 +203,7 @@ describe('dashboard navigation', () => {
     await waitFor(lastFrame, 'severity ≥ info');
     stdin.write('s');
     await waitFor(lastFrame, 'severity ≥ low');
-    stdin.write('\r');
+    stdin.write('d');
     await waitFor(lastFrame, 'Evidence');
     stdin.write('?');
     await tick();

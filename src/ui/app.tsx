@@ -267,7 +267,7 @@ export function Dashboard(props: DashboardProps): ReactElement {
     screen.flowMessages = page.rows;
     const key = `${state.flow.scope}\u0000${endpoint}`;
     const known = columnOrder.current?.key === key ? columnOrder.current.addresses : [];
-    const addresses = flowAddresses(page.rows, endpoint === null ? null : source.endpoint(endpoint)?.address ?? null, known);
+    const addresses = flowAddresses(page.rows, endpoint === null ? null : source.endpoint(endpoint)?.address ?? null, known, state.flow.mark);
     columnOrder.current = { key, addresses };
     body = <FlowView endpoint={endpoint} addresses={addresses} page={page} cursor={w.cursor} mark={state.flow.mark} search={state.flow.search}
       note={state.flow.note} width={width} height={bodyHeight} />;

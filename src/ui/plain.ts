@@ -55,7 +55,7 @@ export function plainEvent(source: DashboardSource, e: EventSummary, width: numb
   }
   const { page } = around;
   put(flowTitle(endpoint, page));
-  const parts = participants(flowAddresses(page.rows, endpoint === null ? null : source.endpoint(endpoint)?.address ?? null));
+  const parts = participants(flowAddresses(page.rows, endpoint === null ? null : source.endpoint(endpoint)?.address ?? null, [], e.frame));
   const names = new Map<string, string>(endpoint === null ? [] : [[parts[0], endpoint]]);
   for (const l of ladderHeader(parts, w, names)) put(l);
   for (const m of page.rows) put(ladderLine(m, parts, w, m.frame === e.frame));

@@ -84,7 +84,7 @@ export function evidenceLines(value: unknown, indent: string, width: number): Li
   };
   const walk = (v: unknown, pad: string, depth: number) => {
     if (depth >= EVIDENCE_DEPTH) {
-      put(pad, null, clean(JSON.stringify(v)));
+      put(pad, null, '… (nested deeper)');
       return;
     }
     const entries: Array<[string | null, unknown]> = Array.isArray(v) ? v.map((x) => [null, x]) : Object.entries(v as object).map(([k, x]) => [clean(k), x]);

@@ -17,8 +17,10 @@ const MAX_REMEMBERED = 64;
  * and the page's new ones after it by first appearance: a column keeps its place while the flow
  * scrolls. The endpoint's own address leads when known.
  */
-export function flowAddresses(rows: readonly FlowMessage[], clientAddress: string | null, known: readonly string[] = []): string[] {
-  const seen = [...known];
+export function flowAddresses(rows: readonly FlowMessage[], clientAddress: string | null, known: readonly string[] = [], mark: number | null = null): string[] {
+  // A flow of every message opened on a frame: that message's two sides lead.
+  const marked = known.length === 0 && clientAddress === null ? rows.find((m) => m.frame === mark) : undefined;
+  const seen = marked ? [marked.src, marked.dst] : [...known];
   const add = (a: string) => {
     if (!seen.includes(a) && seen.length < MAX_REMEMBERED) seen.push(a);
   };
@@ -110,12 +112,16 @@ export function ladderHeader(parts: string[], width: number, names: Map<string, 
   const line1 = new Array<string>(area).fill(' ');
   const line2 = new Array<string>(area).fill(' ');
   const slot = parts.length > 1 ? Math.floor((area - 4) / (parts.length - 1)) : area;
+  // Where each header line is free again: a name pushed right by its neighbour never overwrites it.
+  const free = [0, 0];
   parts.forEach((p, i) => {
     const put = (row: string[], text: string) => {
-      const t = fit(text, Math.max(4, slot - 1));
+      const line = row === line1 ? 0 : 1;
+      const t = fit(text, Math.max(4, Math.min(slot - 1, area - free[line])));
       let at = xs[i] - Math.floor(t.length / 2);
-      at = Math.max(0, Math.min(area - t.length, at));
-      for (let k = 0; k < t.length; k++) row[at + k] = t[k];
+      at = Math.max(free[line], Math.min(area - t.length, at));
+      for (let k = 0; k < t.length && at + k < area; k++) row[at + k] = t[k];
+      free[line] = at + t.length + 1;
     };
     put(line1, clean(names.get(p) ?? 'peer'));
     put(line2, clean(p));

@@ -244,7 +244,7 @@ export function openEventMessages(s: DashboardState, e: EventSummary, screen: Sc
 function gotoFrame(s: DashboardState, frame: number, screen: Screen): DashboardState {
   const place = screen.finder?.frameOffset(flowEndpoint(s, screen), frame) ?? null;
   if (place === null) return { ...s, flow: { ...s.flow, note: `frame ${frame}: this flow has no messages` } };
-  const note = place.exact ? null : `frame ${frame} is not in this flow: the nearest message before it is selected`;
+  const note = place.exact ? null : `frame ${frame} is not in this flow: the nearest message is selected`;
   return { ...s, flow: { ...flowAt(s.flow, place.offset, screen.flowRows), note } };
 }
 

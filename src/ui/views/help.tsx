@@ -11,7 +11,7 @@ const CONTEXT_TITLES: Record<KeyContext, string> = {
 const FILTERS: Array<[string, string]> = [
   ['Endpoints', 'text matches name or address; state:registered keeps one state'],
   ['Events', 'text matches rule, endpoint or message; sev:high  rule:PART  ep:FULL-NAME'],
-  ['Flow', 'a search, not a filter: address, type, code, method, operation, path, or #FRAME; n/N next'],
+  ['Flow', 'a search: address, type, code, method, operation, path or #FRAME; n/N next'],
 ];
 
 const LABEL = 12;

@@ -180,6 +180,9 @@ describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
     tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${withoutCi} ${process.execPath} ${bin} analyze ${fleet} --ui; echo "EXITED $?"; sleep 30`);
     let s = await waitForScreen((t) => /Messages\s+662/.test(t) && !/Source.*● live/.test(t), 'the whole file', 10_000);
     expect(s).toContain('registered 10');
+    // The file is read: the tab bar does not say live any more either, and the packets are counted.
+    expect(s).not.toContain('● live');
+    expect(s).toMatch(/Packets\s+662/);
     keys('2');
     s = await waitFor('ENDPOINT');
     expect(s).toContain('meter-00009');

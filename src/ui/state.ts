@@ -377,8 +377,14 @@ export function reduce(s: DashboardState, action: Action, screen: Screen): Dashb
       const name = selectedEndpoint(s, screen);
       return name === null ? s : { ...s, events: { ...s.events, filter: `ep:${name}`, cursor: 0, top: 0 }, view: 'events' };
     }
-    case 'event-endpoint':
-      return s.event?.endpoint ? openEndpoint({ ...s, event: null }, s.event.endpoint) : s;
+    case 'event-endpoint': {
+      const e = s.event;
+      if (!e?.endpoint) return s;
+      const opened = openEndpoint({ ...s, event: null }, e.endpoint);
+      // Its flow (f) opens on the event's frame, marked, when the frame is one of the endpoint's messages.
+      const place = e.frame === null ? null : screen.finder?.frameOffset(e.endpoint, e.frame) ?? null;
+      return place?.exact ? { ...opened, flow: flowAt({ ...FLOW_START, mark: e.frame }, place.offset, screen.flowRows) } : opened;
+    }
     default:
       return s;
   }

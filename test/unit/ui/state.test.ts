@@ -260,6 +260,16 @@ describe('from an event to its messages, and moving in a flow', () => {
     expect(press(initialState('events'), sc({ eventRows: [eventAt(null, null)] }), 'enter')).toMatchObject({ view: 'events', event: { frame: null } });
   });
 
+  it('o from the event\'s detail opens its endpoint, and f then its flow on the event\'s frame, marked', () => {
+    const detail = press(initialState('events'), sc({ eventRows: [eventAt(21, 'meter-7')] }), 'd');
+    const endpoint = press(detail, sc(), 'o');
+    expect(endpoint).toMatchObject({ view: 'endpoint', selected: 'meter-7' });
+    expect(press(endpoint, sc(), 'f')).toMatchObject({ view: 'flow', flow: { scope: 'endpoint', mark: 21, cursor: 9, back: 'endpoint' } });
+    // A frame that is not the endpoint's: its flow from the newest message, nothing marked.
+    const other = press(press(initialState('events'), sc({ eventRows: [eventAt(30, 'meter-7')] }), 'd'), sc(), 'o', 'f');
+    expect(other.flow).toMatchObject({ mark: null, cursor: 0 });
+  });
+
   it('g takes a frame number (digits only) and Enter goes to it, or to the nearest message before it with a note', () => {
     const s = { ...initialState('flow'), selected: 'meter-7' };
     const typing = press(s, sc(), 'g', '1', 'x', '5');

@@ -265,7 +265,7 @@ export function Dashboard(props: DashboardProps): ReactElement {
     const w = flowWindow(state.flow, screen.flowTotal, flowRows);
     const page = source.flow(endpoint, w.bottom, flowRows);
     screen.flowMessages = page.rows;
-    const key = `${state.flow.scope}\u0000${endpoint}`;
+    const key = `${state.flow.scope}\u0000${endpoint}\u0000${state.flow.mark}`;
     const known = columnOrder.current?.key === key ? columnOrder.current.addresses : [];
     const addresses = flowAddresses(page.rows, endpoint === null ? null : source.endpoint(endpoint)?.address ?? null, known, state.flow.mark);
     columnOrder.current = { key, addresses };

@@ -4,7 +4,7 @@ import { BoundedMap } from '../util/bounded-map.js';
 import { eventFromRow, openForReading, storeCall, StoreError } from '../store/index.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
-  type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage,
+  type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage, METHOD_NAMES,
   type FlowPage, type FramePlace, type MessageRecord, type ObservationSummary, type Overview, type Page, type RegistrationEvent, type ResourceValue,
 } from './source.js';
 
@@ -16,7 +16,7 @@ const SERIES_LIMIT = 120;
 const HISTORY_LIMIT = 200;
 /** Buckets of the overview's messages-per-second sparkline. */
 const RATE_BUCKETS = 120;
-/** Messages a search of the flow reads at most (a key press must not scan a month of traffic). */
+/** Candidate messages (records holding the text) a search of the flow parses at most. */
 const SEARCH_LIMIT = 100_000;
 const SEARCH_BATCH = 1000;
 
@@ -503,20 +503,32 @@ export class StoreSource implements DashboardSource {
     const [where, args] = this.flowWhere(endpoint);
     const start = this.query(`SELECT frame FROM messages WHERE ${where} ORDER BY frame DESC LIMIT 1 OFFSET ?`).get(...args, Math.max(0, from)) as Row | undefined;
     if (start === undefined) return null;
+    // SQLite narrows the rows to those whose record holds the text (or the code of a method
+    // matching it) without parsing them; flowMatches then decides on the fields it names.
+    const t = text.trim().toLowerCase();
+    const frame = /^#(\d+)$/.exec(t);
+    const codes = Object.keys(METHOD_NAMES).filter((c) => METHOD_NAMES[c].toLowerCase().includes(t));
+    const likes = frame ? [] : [contains(t), ...codes.map((c) => contains(`"code":"${c}"`))];
+    const narrow = frame ? ' AND frame = ?' : ` AND (${likes.map(() => "record LIKE ? ESCAPE '\\'").join(' OR ')})`;
+    const narrowArgs = frame ? [Number(frame[1])] : likes;
     const sql = older
-      ? `SELECT frame, record FROM messages WHERE ${where} AND frame < ? ORDER BY frame DESC LIMIT ?`
-      : `SELECT frame, record FROM messages WHERE ${where} AND frame > ? ORDER BY frame ASC LIMIT ?`;
-    // A batch at a time, from the last frame read: the search stops at the first match.
-    let frame = start.frame as number;
+      ? `SELECT frame, record FROM messages WHERE ${where}${narrow} AND frame < ? ORDER BY frame DESC LIMIT ?`
+      : `SELECT frame, record FROM messages WHERE ${where}${narrow} AND frame > ? ORDER BY frame ASC LIMIT ?`;
+    // A batch at a time, from the last frame read: the search stops at the first match, whose
+    // offset is counted in the index (the rows skipped by the LIKE were not read).
+    let after = start.frame as number;
     for (let read = 0; read < SEARCH_LIMIT;) {
-      const rows = this.query(sql).all(...args, frame, SEARCH_BATCH) as Row[];
+      const rows = this.query(sql).all(...args, ...narrowArgs, after, SEARCH_BATCH) as Row[];
       for (const r of rows) {
         read++;
         const rec = parseRecord(r.record as string);
-        if (rec !== null && flowMatches(flowMessageOf(rec), text)) return older ? from + read : from - read;
+        if (rec === null || !flowMatches(flowMessageOf(rec), text)) continue;
+        const between = (this.query(`SELECT COUNT(*) AS n FROM messages WHERE ${where} AND frame > ? AND frame < ?`)
+          .get(...args, ...(older ? [r.frame, start.frame] : [start.frame, r.frame])) as Row).n as number;
+        return older ? from + between + 1 : from - between - 1;
       }
       if (rows.length < SEARCH_BATCH) break;
-      frame = rows[rows.length - 1].frame as number;
+      after = rows[rows.length - 1].frame as number;
     }
     return null;
   }

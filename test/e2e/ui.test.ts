@@ -15,12 +15,24 @@ const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
 // tmux on the PATH (CI installs it: .ci/run); looked up on disk, not by running it.
 const hasTmux = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'tmux')));
-const session = `coapwatch-ui-${process.pid}`;
+let session = `coapwatch-ui-${process.pid}-0`;
+let sessions = 0;
 const SPARK = /[▁▂▃▄▅▆▇█]{8,}/;
 
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', session);
 const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k);
+
+/**
+ * Runs `command` in a new 100x30 pane. The new session is made before the last one is killed:
+ * killing the only session stops the tmux server, and a session made while it stops fails.
+ */
+function startPane(command: string): void {
+  const previous = sessions > 0 ? session : null;
+  session = `coapwatch-ui-${process.pid}-${++sessions}`;
+  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
+  if (previous !== null) spawnSync('tmux', ['kill-session', '-t', previous]);
+}
 
 async function waitForScreen(test: (s: string) => boolean, what: string, timeoutMs = 5000): Promise<string> {
   const until = Date.now() + timeoutMs;
@@ -56,7 +68,7 @@ beforeAll(() => {
 
 describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
   beforeAll(() => {
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${withoutCi} ${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
+    startPane(`${withoutCi} ${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
   });
 
   afterAll(() => {
@@ -116,8 +128,7 @@ describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
   }, 30_000);
 
   it('from an event to its messages: Enter opens the flow with the event\'s frame selected and marked; g goes to a frame, / searches, Esc goes back', async () => {
-    spawnSync('tmux', ['kill-session', '-t', session]);
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${withoutCi} ${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
+    startPane(`${withoutCi} ${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
     await waitFor('Top talkers', 10_000);
     keys('5');
     let s = await waitFor('e2e-rogue-update');
@@ -164,8 +175,7 @@ describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
   }, 30_000);
 
   it('ui --event opens on the event\'s messages; an event of no endpoint shows every message around its frame', async () => {
-    spawnSync('tmux', ['kill-session', '-t', session]);
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${withoutCi} ${process.execPath} ${bin} ui --db ${db} --event 2; echo "EXITED $?"; sleep 30`);
+    startPane(`${withoutCi} ${process.execPath} ${bin} ui --db ${db} --event 2; echo "EXITED $?"; sleep 30`);
     // Event 2 names an endpoint the run does not have: every message, frame 400 marked.
     const s = await waitFor('▶ event frame #400', 10_000);
     expect(s).toContain('Every message of the run');
@@ -175,9 +185,8 @@ describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
   }, 30_000);
 
   it('analyze --ui draws the same dashboard while the file is read, open until q, then the summary', async () => {
-    spawnSync('tmux', ['kill-session', '-t', session]);
     const fleet = join(root, 'captures/generated/fleet-hour.pcap');
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${withoutCi} ${process.execPath} ${bin} analyze ${fleet} --ui; echo "EXITED $?"; sleep 30`);
+    startPane(`${withoutCi} ${process.execPath} ${bin} analyze ${fleet} --ui; echo "EXITED $?"; sleep 30`);
     let s = await waitForScreen((t) => /Messages\s+662/.test(t) && !/Source.*● live/.test(t), 'the whole file', 10_000);
     expect(s).toContain('registered 10');
     // The file is read: the tab bar does not say live any more either, and the packets are counted.

@@ -5,8 +5,8 @@ import { samples, type StateTracker } from '../state/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
-  type EndpointQuery, type EndpointSummary, type EventQuery, type EventSummary, type FlowMessage, type FlowPage, type MessageRecord,
-  type ObservationSummary, type Overview, type Page, type ResourceValue,
+  type EndpointQuery, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage, type FlowPage, type FramePlace,
+  type MessageRecord, type ObservationSummary, type Overview, type Page, type ResourceValue,
 } from './source.js';
 import { comparePaths, flowMessageOf, registrationHistory } from './store-source.js';
 
@@ -32,6 +32,8 @@ export interface LiveSessionLike {
 export interface LiveSourceOptions {
   /** Capture file or interface, shown in the overview. */
   source: string;
+  /** The capture file frame numbers refer to (analyze --ui); none for an interface. */
+  captureFile?: string;
   /** Messages kept for the message flow, all endpoints together (the oldest go first). */
   flowCapacity?: number;
   /** Messages kept per endpoint for its flow. */
@@ -41,7 +43,8 @@ export interface LiveSourceOptions {
 }
 
 interface FlowEntry {
-  endpoint: string;
+  /** Null: a message of no endpoint (plain CoAP, a malformed message); it is in the run's flow only. */
+  endpoint: string | null;
   message: FlowMessage;
 }
 
@@ -74,6 +77,7 @@ const MAX_EVENT_ENDPOINTS = 1 << 20;
  */
 export class LiveSource implements DashboardSource {
   readonly source: string;
+  private readonly captureFile: string | null;
   private tracker: StateTracker | null = null;
   private stats: () => LiveStats = () => ({ packets: this.messages });
   private changes = 0;
@@ -94,7 +98,11 @@ export class LiveSource implements DashboardSource {
   private readonly flowPerEndpoint: number;
   private readonly flowRing: Array<FlowEntry | undefined>;
   private flowNext = 0;
+  /** Messages in the ring: every message of the run until it is full. */
+  private flowKept = 0;
   private readonly flowByEndpoint = new Map<string, FlowEntry[]>();
+  /** Messages of each endpoint in the run, kept or not (its flow says how many it shows of how many). */
+  private readonly messagesByEndpoint = new BoundedMap<string, number>('ui.messages-by-endpoint', MAX_EVENT_ENDPOINTS);
   private readonly history = new BoundedMap<string, MessageRecord[]>('ui.message-history', MAX_HISTORY_ENDPOINTS);
 
   private readonly eventCapacity: number;
@@ -112,6 +120,7 @@ export class LiveSource implements DashboardSource {
 
   constructor(opts: LiveSourceOptions) {
     this.source = opts.source;
+    this.captureFile = opts.captureFile ?? null;
     this.flowCapacity = opts.flowCapacity ?? 20_000;
     this.flowPerEndpoint = opts.flowPerEndpoint ?? 200;
     this.eventCapacity = opts.eventCapacity ?? 100_000;
@@ -124,7 +133,7 @@ export class LiveSource implements DashboardSource {
     const { decoder, coap, overflow } = session.pipeline;
     if (overflow) {
       this.overflow = overflow;
-      for (const t of [this.talkers, this.history, this.eventsByEndpoint]) overflow.register(t.table, t.bound, () => t.evicted);
+      for (const t of [this.talkers, this.history, this.eventsByEndpoint, this.messagesByEndpoint]) overflow.register(t.table, t.bound, () => t.evicted);
     }
     this.stats = stats ?? (() => ({
       packets: decoder.stats.packets,
@@ -160,10 +169,9 @@ export class LiveSource implements DashboardSource {
       t.messages++;
       if (endpoint !== null && e.match.role === 'request' && l!.operation !== 'unknown' && isClientOperation(l!.operation)) t.endpoint = endpoint;
     }
-    if (endpoint === null) return;
     const rec = recordOf(m);
     this.addFlow(endpoint, flowMessageOf(rec));
-    if (REGISTRATION_OPERATIONS.has(l!.operation)) {
+    if (endpoint !== null && REGISTRATION_OPERATIONS.has(l!.operation)) {
       let list = this.history.get(endpoint);
       if (!list) this.history.set(endpoint, (list = []));
       list.push(rec);
@@ -216,10 +224,10 @@ export class LiveSource implements DashboardSource {
     if (sec > this.rateSecond - RATE_WINDOW) this.rate[sec % RATE_WINDOW]++;
   }
 
-  private addFlow(endpoint: string, message: FlowMessage): void {
+  private addFlow(endpoint: string | null, message: FlowMessage): void {
     const entry: FlowEntry = { endpoint, message };
     const old = this.flowRing[this.flowNext];
-    if (old) {
+    if (old && old.endpoint !== null) {
       const list = this.flowByEndpoint.get(old.endpoint);
       if (list && list[0] === old) {
         list.shift();
@@ -228,6 +236,9 @@ export class LiveSource implements DashboardSource {
     }
     this.flowRing[this.flowNext] = entry;
     this.flowNext = (this.flowNext + 1) % this.flowCapacity;
+    if (this.flowKept < this.flowCapacity) this.flowKept++;
+    if (endpoint === null) return;
+    this.messagesByEndpoint.set(endpoint, (this.messagesByEndpoint.peek(endpoint) ?? 0) + 1);
     let list = this.flowByEndpoint.get(endpoint);
     if (!list) this.flowByEndpoint.set(endpoint, (list = []));
     list.push(entry);
@@ -267,6 +278,7 @@ export class LiveSource implements DashboardSource {
     const topTalkers = top;
     return {
       source: this.source,
+      captureFile: this.captureFile,
       live: !this.finished,
       packets: stats.packets,
       messages: this.messages,
@@ -352,11 +364,55 @@ export class LiveSource implements DashboardSource {
     return out.sort((a, b) => a.id - b.id);
   }
 
-  flow(name: string, offset: number, limit: number): FlowPage {
-    const list = this.flowByEndpoint.get(name) ?? [];
+  isLive(): boolean {
+    return !this.finished;
+  }
+
+  /** The kept messages of a flow, oldest first: `at(i)` for i in 0..length-1. */
+  private kept(endpoint: string | null): { length: number; at: (i: number) => FlowMessage } {
+    if (endpoint !== null) {
+      const list = this.flowByEndpoint.get(endpoint) ?? [];
+      return { length: list.length, at: (i) => list[i].message };
+    }
+    const n = this.flowKept;
+    const first = (this.flowNext - n + this.flowCapacity) % this.flowCapacity;
+    return { length: n, at: (i) => this.flowRing[(first + i) % this.flowCapacity]!.message };
+  }
+
+  flow(endpoint: string | null, offset: number, limit: number): FlowPage {
+    const list = this.kept(endpoint);
     const end = Math.max(0, list.length - offset);
     const start = Math.max(0, end - limit);
-    return { rows: list.slice(start, end).map((e) => e.message), total: list.length, offset, unavailable: null };
+    const rows: FlowMessage[] = [];
+    for (let i = start; i < end; i++) rows.push(list.at(i));
+    const seen = endpoint === null ? this.messages : (this.messagesByEndpoint.peek(endpoint) ?? null);
+    return { rows, total: list.length, offset, unavailable: null, seen, runMessages: this.messages };
+  }
+
+  frameOffset(endpoint: string | null, frame: number): FramePlace | null {
+    const list = this.kept(endpoint);
+    if (list.length === 0) return null;
+    // Newest first: the first message at or before the frame is the one, or the nearest before it.
+    for (let i = list.length - 1; i >= 0; i--) {
+      const f = list.at(i).frame;
+      if (f <= frame) return { offset: list.length - 1 - i, exact: f === frame };
+    }
+    return { offset: list.length - 1, exact: false };
+  }
+
+  searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null {
+    const list = this.kept(endpoint);
+    const step = older ? 1 : -1;
+    for (let offset = from + step; offset >= 0 && offset < list.length; offset += step) {
+      if (flowMatches(list.at(list.length - 1 - offset), text)) return offset;
+    }
+    return null;
+  }
+
+  event(id: number): EventSummary | null {
+    // Ids are given in order from 1: the list holds ids eventBase+1 onwards.
+    const e = this.eventList[id - 1 - this.eventBase];
+    return e !== undefined && e.id === id ? e : null;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { flowMessageOf } from '../../../src/ui/store-source.js';
 import {
-  parseEndpointFilter, parseEventFilter, severitiesFrom, type DashboardSource, type EndpointDetail, type EndpointQuery,
-  type EndpointSummary, type EventQuery, type EventSummary, type FlowPage, type MessageRecord, type ObservationSummary,
+  flowMatches, parseEndpointFilter, parseEventFilter, severitiesFrom, type DashboardSource, type EndpointDetail, type EndpointQuery,
+  type EndpointSummary, type EventQuery, type EventSummary, type FlowPage, type FramePlace, type MessageRecord, type ObservationSummary,
   type Overview, type Page, type ResourceValue,
 } from '../../../src/ui/source.js';
 
@@ -27,6 +27,7 @@ export function record(frame: number, over: Partial<MessageRecord['coap']> & { s
 /** An in-memory DashboardSource for component tests. */
 export class FakeSource implements DashboardSource {
   v = 1;
+  live = false;
   endpointRows: EndpointSummary[];
   eventRows: EventSummary[];
   messages: MessageRecord[];
@@ -55,11 +56,11 @@ export class FakeSource implements DashboardSource {
 
   overview(): Overview {
     return {
-      source: 'fleet.pcap', live: false, packets: 662, messages: 600, messageRate: 0.2, packetRate: 0.2,
+      source: 'fleet.pcap', captureFile: 'fleet.pcap', live: this.live, packets: 662, messages: 600, messageRate: 0.2, packetRate: 0.2,
       messageSeries: [1, 5, 2, 8, 3, 1], captureStart: T0, captureEnd: T0 + 3600,
       endpointsByState: { registered: 2, expired: 1 }, eventsBySeverity: { critical: 1, high: 1, medium: 1, low: 1, info: 1 }, events: 5,
       topTalkers: [{ address: '10.0.0.1:5683', endpoint: null, messages: 300 }, { address: '10.1.0.2:56830', endpoint: EVIL, messages: 40 }],
-      drops: [['kernel', 0]], notes: [['run', '1']],
+      drops: [['kernel', 0]], notes: [['run', '1']], overflow: null,
     };
   }
 
@@ -98,10 +99,36 @@ export class FakeSource implements DashboardSource {
       lastSeq: 107, reordered: 0, lateNotifications: 0, startedAt: T0, lastNotifiedAt: T0 + 90 }];
   }
 
-  flow(_name: string, offset: number, limit: number): FlowPage {
-    const all = this.messages;
+  /** The messages of a flow: every endpoint's is all of them, as the run's is. */
+  private flowOf(_endpoint: string | null): MessageRecord[] {
+    return this.messages;
+  }
+
+  flow(endpoint: string | null, offset: number, limit: number): FlowPage {
+    const all = this.flowOf(endpoint);
     const end = Math.max(0, all.length - offset);
-    return { rows: all.slice(Math.max(0, end - limit), end).map(flowMessageOf), total: all.length, offset, unavailable: null };
+    return { rows: all.slice(Math.max(0, end - limit), end).map(flowMessageOf), total: all.length, offset, unavailable: null, seen: all.length, runMessages: this.messages.length };
+  }
+
+  frameOffset(endpoint: string | null, frame: number): FramePlace | null {
+    const all = this.flowOf(endpoint);
+    if (all.length === 0) return null;
+    for (let i = all.length - 1; i >= 0; i--) if (all[i].frame <= frame) return { offset: all.length - 1 - i, exact: all[i].frame === frame };
+    return { offset: all.length - 1, exact: false };
+  }
+
+  searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null {
+    const all = this.flowOf(endpoint);
+    for (let o = from + (older ? 1 : -1); o >= 0 && o < all.length; o += older ? 1 : -1) if (flowMatches(flowMessageOf(all[all.length - 1 - o]), text)) return o;
+    return null;
+  }
+
+  event(id: number): EventSummary | null {
+    return this.eventRows.find((e) => e.id === id) ?? null;
+  }
+
+  isLive(): boolean {
+    return this.live;
   }
 
   events(q: EventQuery): Page<EventSummary> {

@@ -11,6 +11,7 @@ import { RunWriter } from '../../../src/store/index.js';
 import { LiveSource } from '../../../src/ui/live-source.js';
 import { plainReport } from '../../../src/ui/plain.js';
 import { StoreSource } from '../../../src/ui/store-source.js';
+import { messagesAround } from '../../../src/ui/source.js';
 import { analyzeFile } from '../../support/analyze.js';
 
 const FLEET = join(import.meta.dirname, '../../../captures/generated/fleet-hour.pcap');
@@ -287,5 +288,134 @@ describe('LiveSource over a running analysis', () => {
     const page = src.events({ minSeverity: 'high', filter: 'rule:rule-1', offset: 0, limit: 25 });
     expect(page.total).toBe(first.total + 1);
     expect(page.rows[0].ts).toBe(1e6);
+  });
+});
+
+describe('from an event to its messages: the flows, frames and searches of both sources', () => {
+  const MALFORMED = join(import.meta.dirname, '../../../captures/generated/attack-malformed-coap.pcap');
+  let malformed: AnalyzedMessage[];
+  beforeAll(async () => {
+    malformed = await analyzeFile(MALFORMED);
+  });
+
+  function liveOf(list: AnalyzedMessage[], opts: { flowPerEndpoint?: number } = {}): LiveSource {
+    const src = new LiveSource({ source: 'x.pcap', captureFile: 'x.pcap', ...opts });
+    const tracker = new StateTracker({}, { content: true });
+    src.attach({ tracker, pipeline: { decoder: { stats: { packets: list.length, malformed: 0 } }, coap: { stats: { malformed: 0, dtlsRecords: 0 } } } });
+    for (const m of list) {
+      tracker.handle(m);
+      src.onMessage(m);
+    }
+    return src;
+  }
+
+  function storeOf(list: AnalyzedMessage[]): StoreSource {
+    const path = join(tmp(), 'run.db');
+    const writer = RunWriter.open(path, 'run.pcap', true);
+    const tracker = new StateTracker(writer);
+    writer.attach(tracker);
+    for (const m of list) {
+      tracker.handle(m);
+      writer.message(m, messageLine);
+    }
+    writer.finish(list.length);
+    return StoreSource.open(path);
+  }
+
+  it('the live flow says how many of the endpoint\'s messages it keeps and how many the run has (not "45 messages" for a run of 122)', () => {
+    const src = liveOf(messages, { flowPerEndpoint: 20 });
+    const page = src.flow('meter-00005', 0, 10);
+    const ofEndpoint = messages.filter((m) => m.lwm2m?.endpoint === 'meter-00005').length;
+    expect(ofEndpoint).toBeGreaterThan(20);
+    expect(page).toMatchObject({ total: 20, seen: ofEndpoint, runMessages: 662 });
+  });
+
+  it('live and stored: every message of the run is a flow, those of no endpoint too', () => {
+    const withoutEndpoint = malformed.filter((m) => m.lwm2m?.endpoint == null).map((m) => m.coap.frame);
+    expect(withoutEndpoint.length).toBeGreaterThan(0);
+    for (const src of [liveOf(malformed), storeOf(malformed)]) {
+      const all = src.flow(null, 0, 1000);
+      expect(all.total).toBe(malformed.length);
+      expect(all.rows.map((m) => m.frame)).toEqual(malformed.map((m) => m.coap.frame));
+      for (const f of withoutEndpoint) expect(all.rows.some((m) => m.frame === f)).toBe(true);
+    }
+  });
+
+  it('live and stored: where a frame lies in a flow, and the messages around it', () => {
+    const frames = messages.filter((m) => m.lwm2m?.endpoint === 'meter-00002').map((m) => m.coap.frame);
+    // A message of the endpoint followed by another endpoint's.
+    const i = frames.findIndex((f, k) => k >= 10 && frames[k + 1] > f + 1);
+    const target = frames[i];
+    for (const src of [liveOf(messages), storeOf(messages)]) {
+      expect(src.frameOffset('meter-00002', target)).toEqual({ offset: frames.length - 1 - i, exact: true });
+      // Not the endpoint's: the nearest of its messages before it.
+      expect(src.frameOffset('meter-00002', target + 1)).toEqual({ offset: frames.length - 1 - i, exact: false });
+      expect(src.frameOffset(null, 5)).toEqual({ offset: messages.length - 5, exact: true });
+      expect(src.frameOffset('nobody', 5)).toBeNull();
+      const around = messagesAround(src, target, 'meter-00002', 7)!;
+      expect(around.page.rows.map((m) => m.frame)).toEqual(frames.slice(i - 3, i + 4));
+      expect(around.page.rows[around.at!].frame).toBe(target);
+    }
+  });
+
+  it('live and stored: a search finds the next older or newer match from an offset', () => {
+    const updates = messages.filter((m) => m.lwm2m?.endpoint === 'meter-00001').map((m) => m.coap.frame);
+    const n = updates.length;
+    for (const src of [liveOf(messages), storeOf(messages)]) {
+      const offsetOf = (o: number | null) => (o === null ? null : src.flow('meter-00001', o, 1).rows[0].frame);
+      // The Register and its answer (the operation is register) are the first two of the flow.
+      expect(offsetOf(src.searchFlow('meter-00001', 'REGISTER', n - 3, true))).toBe(updates[1]);
+      expect(offsetOf(src.searchFlow('meter-00001', 'POST', n - 2, true))).toBe(updates[0]);
+      expect(src.searchFlow('meter-00001', 'register', n - 1, true)).toBeNull();
+      expect(offsetOf(src.searchFlow('meter-00001', `#${updates[5]}`, n - 1, false))).toBe(updates[5]);
+      const update = src.searchFlow('meter-00001', 'update', 0, true)!;
+      expect(src.flow('meter-00001', update, 1).rows[0].operation).toBe('update');
+      expect(src.searchFlow('meter-00001', 'no-such-thing', 0, true)).toBeNull();
+    }
+  });
+
+  it('an event by its id; a stored run without messages has no frames to find', () => {
+    const src = liveOf(messages);
+    src.addEvent(event());
+    src.addEvent(event({ rule: 'second' }));
+    expect(src.event(2)?.rule).toBe('second');
+    expect(src.event(3)).toBeNull();
+    const path = storeFleet(false);
+    insertEvents(path, [event({ rule: 'stored' })]);
+    const stored = StoreSource.open(path);
+    expect(stored.event(1)?.rule).toBe('stored');
+    expect(stored.event(99)).toBeNull();
+    expect(stored.frameOffset('meter-00000', 5)).toBeNull();
+    expect(stored.searchFlow(null, 'x', 0, true)).toBeNull();
+    stored.close();
+  });
+
+  it('a run being written shows its packets so far and is live until it is finished (not "Packets -", not live forever)', () => {
+    const path = join(tmp(), 'live.db');
+    const writer = RunWriter.open(path, 'eth0', false);
+    const tracker = new StateTracker(writer);
+    writer.attach(tracker);
+    for (const m of messages.slice(0, 100)) {
+      tracker.handle(m);
+      writer.message(m, messageLine);
+    }
+    writer.liveCounters({ interface: 'eth0', packetsReceived: 120, droppedKernel: 0, droppedInterface: 0, droppedPipeline: 0 });
+    writer.flush();
+    const followed = StoreSource.open(path, undefined, { follow: true });
+    followed.version();
+    expect(followed.overview()).toMatchObject({ packets: 120, live: true, captureFile: null });
+    expect(followed.isLive()).toBe(true);
+    // The same run reviewed afterwards, not followed, is not live.
+    expect(StoreSource.open(path).isLive()).toBe(false);
+    writer.finish(130);
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 2000);
+    try {
+      followed.version();
+      expect(followed.isLive()).toBe(false);
+      expect(followed.overview()).toMatchObject({ packets: 130, live: false });
+    } finally {
+      clock.mockRestore();
+    }
+    followed.close();
   });
 });

@@ -4,11 +4,11 @@ import type { CoapLimits } from '../coap/index.js';
 import type { DecoderOptions } from '../decode/index.js';
 import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pipeline/index.js';
 import { combineListeners, StateTracker, type StateLimits, type StateListener } from '../state/index.js';
-import { RuleEngine, type DetectionEvent, type Rule } from '../rules/index.js';
+import { RuleEngine, type DetectionEvent, type EventOutcome, type EventSink, type Rule } from '../rules/index.js';
 import { RunWriter } from '../store/index.js';
 import { dtlsLine } from './format/dtls-record.js';
 import { endpointLine } from './format/endpoint-record.js';
-import { eventLine } from './format/event-record.js';
+import { eventLine, eventOutcomeLine, eventRepeatsLine } from './format/event-record.js';
 import { messageLine, writeMessage } from './format/ndjson.js';
 import { SummaryCollector } from './format/summary.js';
 import { LineWriter } from './output.js';
@@ -32,6 +32,8 @@ export interface SessionOptions {
   rules?: readonly Rule[];
   /** Extra consumer of every new event (the live dashboard). */
   onEvent?: (e: DetectionEvent) => void;
+  /** An event's severity changed with its request's answer (the live dashboard's counts); `from` is the one before. */
+  onEventSeverity?: (e: DetectionEvent, from: DetectionEvent['severity']) => void;
   /** PSK identity → key for decrypting DTLS sessions (--psk, --psk-file). */
   psk?: PskKeys;
   /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
@@ -136,7 +138,7 @@ export class AnalysisSession {
         { name: 'state', message: (m) => tracker.apply(m), dtls: (e) => tracker.dtlsChanged(e.session) },
       );
       if (rules.length > 0) {
-        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent), overflow));
+        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts), overflow));
         consumers.push({
           name: 'rules',
           message: (m) => engine.message(m),
@@ -153,15 +155,30 @@ export class AnalysisSession {
     dtlsSteps = this.dtlsConsumers.map((c) => c.dtls!);
   }
 
-  private eventSink(ndjson: boolean, onEvent: ((e: DetectionEvent) => void) | undefined) {
+  private eventSink(ndjson: boolean, opts: SessionOptions): EventSink {
+    // The severity each event was last reported with, for onEventSeverity: the engine changes it in place.
+    const reported = new WeakMap<DetectionEvent, DetectionEvent['severity']>();
     return {
       event: (e: DetectionEvent) => {
         if (ndjson) this.writer.write(eventLine(e));
         this.summary.event(e);
         this.store?.event(e);
-        onEvent?.(e);
+        if (opts.onEventSeverity && e.outcome !== null) reported.set(e, e.severity);
+        opts.onEvent?.(e);
       },
       eventRepeated: (e: DetectionEvent) => this.store?.eventRepeated(e),
+      eventRepeats: (e: DetectionEvent) => {
+        if (ndjson) this.writer.write(eventRepeatsLine(e));
+      },
+      eventOutcome: (e: DetectionEvent, o: EventOutcome, repeat: boolean) => {
+        if (ndjson) this.writer.write(eventOutcomeLine(e, o, repeat));
+        this.store?.eventRepeated(e);
+        const from = reported.get(e);
+        if (from !== undefined && from !== e.severity) {
+          reported.set(e, e.severity);
+          opts.onEventSeverity!(e, from);
+        }
+      },
     };
   }
 

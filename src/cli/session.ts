@@ -4,7 +4,7 @@ import type { CoapLimits } from '../coap/index.js';
 import type { DecoderOptions } from '../decode/index.js';
 import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pipeline/index.js';
 import { combineListeners, StateTracker, type StateLimits, type StateListener } from '../state/index.js';
-import { RuleEngine, type DetectionEvent, type EventOutcome, type EventSink, type Rule } from '../rules/index.js';
+import { RuleEngine, type DetectionEvent, type EventOutcome, type EventSink, type Rule, type Severity } from '../rules/index.js';
 import { RunWriter } from '../store/index.js';
 import { dtlsLine } from './format/dtls-record.js';
 import { endpointLine } from './format/endpoint-record.js';
@@ -156,27 +156,23 @@ export class AnalysisSession {
   }
 
   private eventSink(ndjson: boolean, opts: SessionOptions): EventSink {
-    // The severity each event was last reported with, for onEventSeverity: the engine changes it in place.
-    const reported = new WeakMap<DetectionEvent, DetectionEvent['severity']>();
     return {
       event: (e: DetectionEvent) => {
         if (ndjson) this.writer.write(eventLine(e));
         this.summary.event(e);
         this.store?.event(e);
-        if (opts.onEventSeverity && e.outcome !== null) reported.set(e, e.severity);
         opts.onEvent?.(e);
       },
       eventRepeated: (e: DetectionEvent) => this.store?.eventRepeated(e),
       eventRepeats: (e: DetectionEvent) => {
         if (ndjson) this.writer.write(eventRepeatsLine(e));
       },
-      eventOutcome: (e: DetectionEvent, o: EventOutcome, repeat: boolean) => {
+      eventOutcome: (e: DetectionEvent, o: EventOutcome, repeat: boolean, from: Severity) => {
         if (ndjson) this.writer.write(eventOutcomeLine(e, o, repeat));
         this.store?.eventRepeated(e);
-        const from = reported.get(e);
-        if (from !== undefined && from !== e.severity) {
-          reported.set(e, e.severity);
-          opts.onEventSeverity!(e, from);
+        if (from !== e.severity) {
+          this.summary.eventSeverity(e, from);
+          opts.onEventSeverity?.(e, from);
         }
       },
     };

@@ -7,7 +7,7 @@ import { DeadlineWheel, type Deadline } from './deadlines.js';
 import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope, type Variable } from './expr.js';
 import { FactBuilder, type MessageFacts } from './facts.js';
 import type { Rule, RuleKind, SuppressTrack } from './rule.js';
-import { SEVERITIES, type DetectionEvent, type EventOutcome, type OutcomeClass } from './types.js';
+import { SEVERITIES, type DetectionEvent, type EventOutcome, type OutcomeClass, type Severity } from './types.js';
 
 /** Absence deadlines are checked at most once per second of capture time. */
 const DEADLINE_SCAN_S = 1;
@@ -24,9 +24,9 @@ export interface EventSink {
   /**
    * A request the event stands for was answered (or not): its own (`repeat` false, once per
    * event), or one folded into it whose answer now decides the event (`e.outcome` is `o`).
-   * The event's severity is already the one that follows.
+   * The event's severity is already the one that follows; `from` is the one before.
    */
-  eventOutcome?(e: DetectionEvent, o: EventOutcome, repeat: boolean): void;
+  eventOutcome?(e: DetectionEvent, o: EventOutcome, repeat: boolean, from: Severity): void;
 }
 
 /** A DTLS session change as the rules see it (`dtls` is the session, `change.what` the change). */
@@ -334,11 +334,12 @@ export class RuleEngine {
   private settle(w: AwaitedAnswer, o: EventOutcome): void {
     const e = w.event;
     const shown = e.outcome;
+    const from = e.severity;
     if (shown === 'pending' || shown === null || weight(w.rule, o) > weight(w.rule, shown)) {
       e.outcome = o;
       e.severity = w.rule.outcome?.[o.outcome] ?? w.rule.severity;
     } else if (w.repeat) return;
-    this.sink.eventOutcome?.(e, o, w.repeat);
+    this.sink.eventOutcome?.(e, o, w.repeat, from);
   }
 
   /** Events raised (or matches folded) on the request being evaluated await its answer. */
@@ -536,7 +537,12 @@ function trackedKey(track: SuppressTrack, where: Where): string {
   switch (track) {
     case 'src': return where.src ?? '';
     case 'dst': return where.dst ?? '';
-    case 'both': return `${where.src ?? ''}\u0000${where.dst ?? ''}`;
+    case 'both': {
+      // The pair in either direction, as Suricata's by_both: a request and its answer are one conversation.
+      const src = where.src ?? '';
+      const dst = where.dst ?? '';
+      return src < dst ? `${src}\u0000${dst}` : `${dst}\u0000${src}`;
+    }
     case 'endpoint': return where.endpoint ?? where.src ?? '';
     case 'rule': return '';
   }

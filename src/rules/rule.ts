@@ -53,8 +53,8 @@ export interface Rule {
 
 /**
  * What a match is tracked by for suppression: the source address of its cause, the
- * destination, both (the pair), the endpoint (the source address when unknown), or the rule
- * alone (one count for all).
+ * destination, both (the two addresses in either direction), the endpoint (the source address
+ * when unknown), or the rule alone (one count for all).
  */
 export type SuppressTrack = 'src' | 'dst' | 'both' | 'endpoint' | 'rule';
 export const SUPPRESS_TRACKS: readonly SuppressTrack[] = ['src', 'dst', 'both', 'endpoint', 'rule'];

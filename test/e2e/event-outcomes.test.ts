@@ -123,7 +123,8 @@ describe('repeats from two attackers (a capture written with the generator\'s pc
       { kind: 'event', id: 1, rule: 'device-factory-reset', src: '203.0.113.9:40001', severity: 'high', count: 1, outcome: 'pending' },
       { kind: 'event-outcome', event: 1, outcome: 'refused', code: '4.01', severity: 'low', repeat: false },
       { kind: 'event', id: 3, rule: 'device-factory-reset', src: '198.51.100.7:40002', severity: 'high', count: 1, outcome: 'pending' },
-      { kind: 'event-outcome', event: 1, outcome: 'success', code: '2.04', severity: 'critical', repeat: true },
+      // The success is not hidden under the refusal: the event takes it, and the rule's own severity again.
+      { kind: 'event-outcome', event: 1, outcome: 'success', code: '2.04', severity: 'high', repeat: true },
       // End of input: the attacker B's reset was never answered; A's window closes with 3 matches.
       { kind: 'event-outcome', event: 3, outcome: 'no-answer', code: null, severity: 'high', repeat: false },
       { kind: 'event-repeats', event: 1, count: 3 },
@@ -137,11 +138,11 @@ describe('repeats from two attackers (a capture written with the generator\'s pc
       .prepare("SELECT seq, src, severity, count, outcome, outcome_code, outcome_request FROM events WHERE rule = 'device-factory-reset' ORDER BY seq").all();
     // Frames: 3 and 5 (A, refused in 4 and 6), 7 (B), 8 (A, accepted in 9).
     expect(rows).toEqual([
-      { seq: 1, src: '203.0.113.9:40001', severity: 'critical', count: 3, outcome: 'success', outcome_code: '2.04', outcome_request: 8 },
+      { seq: 1, src: '203.0.113.9:40001', severity: 'high', count: 3, outcome: 'success', outcome_code: '2.04', outcome_request: 8 },
       { seq: 3, src: '198.51.100.7:40002', severity: 'high', count: 1, outcome: 'no-answer', outcome_code: null, outcome_request: 7 },
     ]);
     const table = run('events', '--db', db, '--rule', 'device-factory-reset').stdout.split('\n');
-    expect(table[1]).toMatch(/critical\s+device-factory-reset.*\s3\s+success 2\.04 #9\s/);
+    expect(table[1]).toMatch(/high\s+device-factory-reset.*\s3\s+success 2\.04 #9\s/);
     expect(table[2]).toMatch(/high\s+device-factory-reset.*\s1\s+no-answer\s/);
   });
 });

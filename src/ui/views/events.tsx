@@ -17,7 +17,7 @@ export function eventLine(e: EventSummary, width: number): Line {
     seg(cell(clean(e.rule), ruleWidth) + ' '),
     seg(cell(clean(e.endpoint ?? '-'), epWidth) + ' ', { color: 'cyan' }),
     seg(cell(e.frame === null ? '-' : `#${e.frame}`, 7) + ' ', { dim: true }),
-    seg(cell(answerCell(e), 7) + ' ', { color: answerColor(e), dim: e.outcome === null || e.outcome.outcome === 'pending' }),
+    seg(cell(answerCell(e), 7) + ' ', { color: answerColor(e), dim: e.outcome == null || e.outcome.outcome === 'pending' }),
     seg(e.count > 1 ? `×${count(e.count)} ` : '', { color: 'yellow' }),
     seg(clean(e.message)),
   ];
@@ -26,7 +26,7 @@ export function eventLine(e: EventSummary, width: number): Line {
 /** The answer in a list row: its code, "no ans", "…" while awaited, "-" for an event not raised on a request. */
 function answerCell(e: EventSummary): string {
   const o = e.outcome;
-  if (o === null) return '-';
+  if (o == null) return '-';
   if (o.outcome === 'pending') return '…';
   if (o.outcome === 'no-answer') return 'no ans';
   return clean(o.code ?? o.outcome);
@@ -104,7 +104,7 @@ export function eventDetailLines(e: EventSummary, width: number): Line[] {
   row('source', clean(e.src ?? '-'));
   row('destination', clean(e.dst ?? '-'));
   row('frame', e.frame === null ? '- (raised by the passage of time)' : `${e.frame} (the packet number in the capture: tshark -r FILE -Y frame.number==${e.frame})`);
-  if (e.outcome !== null) row('outcome', outcomeText(e));
+  if (e.outcome != null) row('outcome', outcomeText(e));
   lines.push([]);
   lines.push([seg('Evidence', { bold: true, color: 'cyan' })]);
   lines.push(...jsonLines(e.details ?? {}, '  ', width));

@@ -137,8 +137,13 @@ export class RuleEngine {
    * to (several events on one request share it); oldest first, as requests come in time order.
    */
   private readonly awaited: BoundedMap<ExchangeRecord, AwaitedAnswer[]>;
-  /** The message being evaluated when it is a request with an exchange record (events on it await its answer). */
-  private currentRequest: { record: ExchangeRecord; frame: number; ts: number } | null = null;
+  /**
+   * The exchange record of the message being evaluated when it is a request (events on it await
+   * its answer), with its frame and time: three fields, not an object per request.
+   */
+  private currentRequest: ExchangeRecord | null = null;
+  private currentFrame = 0;
+  private currentTs = 0;
   private nextEventId = 1;
   private readonly dtlsHosts: BoundedMap<string, true>;
   private readonly bounds: RuleTableBounds;
@@ -230,7 +235,7 @@ export class RuleEngine {
     this.tick(ts);
     this.facts.note(a);
     const match = a.coap.match;
-    if (match.request !== null && match.retransmissionOf === null && (match.role === 'response' || match.role === 'reset') && this.awaited.size > 0) {
+    if (this.awaited.size > 0 && match.request !== null && match.retransmissionOf === null && (match.role === 'response' || match.role === 'reset')) {
       this.answered(match.request, a);
     }
     const op = a.lwm2m?.operation;
@@ -242,8 +247,9 @@ export class RuleEngine {
     scope.m = m;
     scope.ep = scope.obs = scope.attrs = scope.bs = scope.run = scope.params = undefined;
     this.enter(m.endpoint);
-    const record = match.record;
-    this.currentRequest = match.role === 'request' && record !== null ? { record, frame: a.coap.frame, ts } : null;
+    this.currentRequest = match.role === 'request' ? match.record : null;
+    this.currentFrame = a.coap.frame;
+    this.currentTs = ts;
     for (const r of rules) this.evaluate(r, scope, m, ts);
     this.currentRequest = null;
   }
@@ -335,7 +341,7 @@ export class RuleEngine {
     const e = w.event;
     const shown = e.outcome;
     const from = e.severity;
-    if (shown === 'pending' || shown === null || weight(w.rule, o) > weight(w.rule, shown)) {
+    if (shown === 'pending' || (shown !== null && weight(w.rule, o) > weight(w.rule, shown))) {
       e.outcome = o;
       e.severity = w.rule.outcome?.[o.outcome] ?? w.rule.severity;
     } else if (w.repeat) return;
@@ -344,11 +350,11 @@ export class RuleEngine {
 
   /** Events raised (or matches folded) on the request being evaluated await its answer. */
   private await(event: DetectionEvent, rule: Rule, repeat: boolean): void {
-    const r = this.currentRequest!;
-    const entry: AwaitedAnswer = { event, rule, frame: r.frame, ts: r.ts, repeat };
-    const waiting = this.awaited.peek(r.record);
+    const record = this.currentRequest!;
+    const entry: AwaitedAnswer = { event, rule, frame: this.currentFrame, ts: this.currentTs, repeat };
+    const waiting = this.awaited.peek(record);
     if (waiting) waiting.push(entry);
-    else this.awaited.set(r.record, [entry]);
+    else this.awaited.set(record, [entry]);
   }
 
   /** A window ends: the stream learns how many matches were folded into its event. */
@@ -506,7 +512,8 @@ export class RuleEngine {
       e.lastTs = ts;
       w.folded++;
       this.sink.eventRepeated?.(e);
-      if (this.currentRequest !== null && where === this.scope.m) this.await(e, rule, true);
+      // Folded requests are answered too, for an event raised on a request (one that was not keeps no outcome).
+      if (e.outcome !== null && this.currentRequest !== null && where === this.scope.m) this.await(e, rule, true);
       return;
     }
     if (sup.type === 'limit') w.event = this.raise(rule, scope, ts, where, extra, 1);

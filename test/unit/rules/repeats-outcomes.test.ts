@@ -192,3 +192,19 @@ when: m.isRequest
     expect(h.outcomes.map((o) => [o.event, o.outcome.code])).toEqual([[1, '2.04'], [2, '2.04']]);
   });
 });
+
+describe('outcomes of an event not raised on a request', () => {
+  it('stay null when requests fold into it', () => {
+    const h = new RuleHarness(rulesFrom(`id: any
+${HEADER}when: m.src == "${STRANGER}"
+`));
+    h.register(CLIENT, SERVER, 'meter-1', 100);
+    // A response from the stranger raises the event; its later request folds into it.
+    h.send(STRANGER, CLIENT, { code: '2.05', type: 'NON', token: '99', mid: 90, ts: 110 });
+    h.send(STRANGER, CLIENT, { code: 'POST', path: '/3/0/4', token: '98', mid: 91, ts: 111 });
+    answer(h, STRANGER, '2.04', 111.1, 91);
+    h.engine.finish();
+    expect(h.events.map((e) => [e.rule, e.count, e.outcome])).toEqual([['any', 2, null]]);
+    expect(h.outcomes).toEqual([]);
+  });
+});

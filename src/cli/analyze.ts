@@ -62,7 +62,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
   }
   const session = new AnalysisSession({
     ...opts, source: file, rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined,
-    ...(live ? { state: true, onMessage: live.onMessage, onEvent: live.addEvent } : {}),
+    ...(live ? { state: true, onMessage: live.onMessage, onEvent: live.addEvent, onEventSeverity: live.eventSeverityChanged } : {}),
   });
   const { pipeline, store, writer } = session;
   // The dashboard: drawn while the file is read (polled, at most 10 times a second), open until q.

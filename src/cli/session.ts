@@ -4,11 +4,11 @@ import type { CoapLimits } from '../coap/index.js';
 import type { DecoderOptions } from '../decode/index.js';
 import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pipeline/index.js';
 import { combineListeners, StateTracker, type StateLimits, type StateListener } from '../state/index.js';
-import { DeclaredServers, RuleEngine, type DetectionEvent, type Rule } from '../rules/index.js';
+import { DeclaredServers, RuleEngine, type DetectionEvent, type EventOutcome, type EventSink, type Rule, type Severity } from '../rules/index.js';
 import { RunWriter } from '../store/index.js';
 import { dtlsLine } from './format/dtls-record.js';
 import { endpointLine } from './format/endpoint-record.js';
-import { eventLine } from './format/event-record.js';
+import { eventLine, eventOutcomeLine, eventRepeatsLine } from './format/event-record.js';
 import { messageLine, writeMessage } from './format/ndjson.js';
 import { SummaryCollector } from './format/summary.js';
 import { LineWriter } from './output.js';
@@ -34,6 +34,8 @@ export interface SessionOptions {
   onEvent?: (e: DetectionEvent) => void;
   /** Declared LwM2M servers (--servers: ADDR, ADDR:PORT or CIDR), besides the sockets endpoints register with. */
   servers?: readonly string[];
+  /** An event's severity changed with its request's answer (the live dashboard's counts); `from` is the one before. */
+  onEventSeverity?: (e: DetectionEvent, from: DetectionEvent['severity']) => void;
   /** PSK identity → key for decrypting DTLS sessions (--psk, --psk-file). */
   psk?: PskKeys;
   /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
@@ -139,7 +141,7 @@ export class AnalysisSession {
       );
       if (rules.length > 0) {
         const servers = opts.servers && opts.servers.length > 0 ? new DeclaredServers(opts.servers) : null;
-        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent), overflow, {}, servers));
+        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts), overflow, {}, servers));
         consumers.push({
           name: 'rules',
           message: (m) => engine.message(m),
@@ -156,15 +158,26 @@ export class AnalysisSession {
     dtlsSteps = this.dtlsConsumers.map((c) => c.dtls!);
   }
 
-  private eventSink(ndjson: boolean, onEvent: ((e: DetectionEvent) => void) | undefined) {
+  private eventSink(ndjson: boolean, opts: SessionOptions): EventSink {
     return {
       event: (e: DetectionEvent) => {
         if (ndjson) this.writer.write(eventLine(e));
         this.summary.event(e);
         this.store?.event(e);
-        onEvent?.(e);
+        opts.onEvent?.(e);
       },
       eventRepeated: (e: DetectionEvent) => this.store?.eventRepeated(e),
+      eventRepeats: (e: DetectionEvent) => {
+        if (ndjson) this.writer.write(eventRepeatsLine(e));
+      },
+      eventOutcome: (e: DetectionEvent, o: EventOutcome, repeat: boolean, from: Severity) => {
+        if (ndjson) this.writer.write(eventOutcomeLine(e, o, repeat));
+        this.store?.eventRepeated(e);
+        if (from !== e.severity) {
+          this.summary.eventSeverity(e, from);
+          opts.onEventSeverity?.(e, from);
+        }
+      },
     };
   }
 

@@ -4,7 +4,7 @@ import { METHOD, type CoapMessage } from './message.js';
 import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
 /** RFC 7252 section 4.8.2: how long a message ID may be reused for a retransmission. */
-const EXCHANGE_LIFETIME = 247;
+export const EXCHANGE_LIFETIME = 247;
 /**
  * Exchanges remembered at once, per table: a fleet of 10^6 meters each with a request in
  * flight within one exchange lifetime fits.

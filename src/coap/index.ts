@@ -12,7 +12,7 @@ import { MAX_TRANSFERS } from './blockwise.js';
 export * from './message.js';
 export { optionDefinition, OPTION } from './options.js';
 export { decodeCoapUdp, decodeCoapTcp } from './decode.js';
-export { isObserveCancel, MAX_EXCHANGES, MAX_OBSERVE_REQUESTS, type ExchangeLimits, type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
+export { EXCHANGE_LIFETIME, isObserveCancel, MAX_EXCHANGES, MAX_OBSERVE_REQUESTS, type ExchangeLimits, type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
 export { MAX_BODY, SINGLE, type BlockOutcome, type ReassembledBody } from './blockwise.js';
 
 /** One CoAP message with everything the CoAP layer knows about it. */

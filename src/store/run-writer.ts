@@ -102,7 +102,7 @@ export class RunWriter implements StateListener {
     this.events.add(e);
   }
 
-  /** An event whose suppression count grew. */
+  /** An event whose count, severity or outcome changed. */
   eventRepeated(e: DetectionEvent): void {
     this.events.add(e);
   }
@@ -194,10 +194,13 @@ export class RunWriter implements StateListener {
     for (const row of this.messageRows) s.message.run(...row);
     for (const e of this.events) {
       const id = this.eventIds.get(e);
+      const o = e.outcome;
+      const answer = o === null || o === 'pending' ? [o, null, null, null, null] : [o.outcome, o.code, o.frame, o.ts, o.request];
       if (id === undefined) {
-        const row = s.event.run(run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs);
+        const row = s.event.run(run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs,
+          e.id, ...answer);
         this.eventIds.set(e, Number(row.lastInsertRowid));
-      } else s.eventCount.run(e.count, e.lastTs, id);
+      } else s.eventUpdate.run(e.count, e.lastTs, e.severity, ...answer, id);
     }
     s.progress.run(this.messages, this.captureStart, this.captureEnd, this.eventCount, JSON.stringify(this.overflow?.overflows() ?? []), run);
     const l = this.live;
@@ -242,9 +245,10 @@ function prepare(db: Database.Database) {
     dtls: db.prepare(`INSERT OR REPLACE INTO dtls_sessions (run_id, id, client, server, endpoint, version, state, cipher_suite,
       offered_suites, psk_identity, psk_identity_hint, sni, certificates, alerts, decryption, records, app_data_bytes, started_at, last_seen)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    event: db.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details, count, last_ts)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    eventCount: db.prepare('UPDATE events SET count = ?, last_ts = ? WHERE id = ?'),
+    event: db.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details, count, last_ts,
+      seq, outcome, outcome_code, outcome_frame, outcome_ts, outcome_request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    eventUpdate: db.prepare(`UPDATE events SET count = ?, last_ts = ?, severity = ?, outcome = ?, outcome_code = ?, outcome_frame = ?,
+      outcome_ts = ?, outcome_request = ? WHERE id = ?`),
     message: db.prepare(`INSERT INTO messages (run_id, frame, ts, src, dst, operation, endpoint, record)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
   };

@@ -180,6 +180,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN overflow TEXT; -- JSON [{"table","bound","evicted"}]; [] none full; null: run from before it was recorded
   `,
+  // 8: events get their id in the run's NDJSON stream, and the answer to the request they were raised on.
+  `
+  ALTER TABLE events ADD COLUMN seq INTEGER;             -- the event's id in its run (NDJSON "id", named by event-outcome and event-repeats lines)
+  ALTER TABLE events ADD COLUMN outcome TEXT;            -- pending, success, refused, error, no-answer; null: not raised on a request
+  ALTER TABLE events ADD COLUMN outcome_code TEXT;       -- the answer's CoAP code ("4.01"), RST for a reset; null: no answer
+  ALTER TABLE events ADD COLUMN outcome_frame INTEGER;   -- the answer's frame; null: no answer
+  ALTER TABLE events ADD COLUMN outcome_ts REAL;         -- when the answer (or its absence) was known
+  ALTER TABLE events ADD COLUMN outcome_request INTEGER; -- frame of the request answered: the event's, or one folded into it
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,7 @@
 import { CODE_STRINGS } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { DetectionEvent } from '../rules/types.js';
+import type { StoredOutcome } from '../store/index.js';
 import { samples, type StateTracker } from '../state/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import {
@@ -183,10 +184,12 @@ export class LiveSource implements DashboardSource {
   readonly addEvent = (ev: DetectionEvent): void => {
     this.changes++;
     if (this.eventObjects.has(ev)) return;
-    // Suppression grows count and lastTs on the engine's object: read them from it.
+    // Suppression grows count and lastTs on the engine's object, and the request's answer sets
+    // its outcome and severity: read them from it.
     const summary: EventSummary = {
       id: this.nextEventId++, ts: ev.ts, get lastTs() { return ev.lastTs; }, get count() { return ev.count; }, rule: ev.rule,
-      severity: ev.severity, endpoint: ev.endpoint, src: ev.src, dst: ev.dst, frame: ev.frame, message: ev.message, details: ev.details,
+      get severity() { return ev.severity; }, endpoint: ev.endpoint, src: ev.src, dst: ev.dst, frame: ev.frame, message: ev.message,
+      details: ev.details, seq: ev.id, get outcome() { return storedOutcome(ev.outcome); },
     };
     this.eventObjects.set(ev, summary);
     this.eventTotal++;
@@ -198,6 +201,16 @@ export class LiveSource implements DashboardSource {
       this.eventList = this.eventList.slice(drop);
       this.eventBase += drop;
     }
+  };
+
+  /** An event's severity changed with its request's answer (the session's onEventSeverity hook). */
+  readonly eventSeverityChanged = (ev: DetectionEvent, from: string): void => {
+    this.changes++;
+    if (!this.eventObjects.has(ev)) return;
+    this.eventsBySeverity[from] = (this.eventsBySeverity[from] ?? 1) - 1;
+    this.eventsBySeverity[ev.severity] = (this.eventsBySeverity[ev.severity] ?? 0) + 1;
+    // Cached filter results may hold it under its old severity.
+    this.matchCache.clear();
   };
 
   version(): number {
@@ -526,4 +539,11 @@ function recordOf(m: AnalyzedMessage): MessageRecord {
     },
     error: msg.error,
   };
+}
+
+/** An event's outcome as the dashboard shows it (the store's shape). */
+function storedOutcome(o: DetectionEvent['outcome']): StoredOutcome | null {
+  if (o === null) return null;
+  if (o === 'pending') return { outcome: 'pending', code: null, frame: null, ts: null, request: null };
+  return { outcome: o.outcome, code: o.code, frame: o.frame, ts: o.ts, request: o.request };
 }

@@ -32,7 +32,7 @@ async function eventsOf(file: string, rules: readonly Rule[], coapPort: number[]
 }
 
 const defaults = loadRules([DEFAULT_RULES]).rules;
-const unsuppressed = defaults.map((r) => ({ ...r, suppress: 0 }));
+const unsuppressed = defaults.map((r) => ({ ...r, suppress: { ...r.suppress, type: 'limit' as const, seconds: 0 } }));
 
 /** Which default rules stand for each generator attack (the name in its truth file). */
 const RULES_FOR_ATTACK: Record<string, string[]> = {
@@ -147,7 +147,7 @@ describe('events from analyze', () => {
     const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     const i = lines.findIndex((o) => o.kind === 'event');
     const event = lines[i];
-    expect(Object.keys(event)).toEqual(['kind', 'ts', 'rule', 'severity', 'endpoint', 'src', 'dst', 'frame', 'message', 'details']);
+    expect(Object.keys(event)).toEqual(['kind', 'id', 'ts', 'rule', 'severity', 'endpoint', 'src', 'dst', 'frame', 'message', 'details', 'count', 'outcome']);
     expect(event).toMatchObject({ rule: 'security-object-modified', severity: 'high', endpoint: 'meter-00003', frame: 65 });
     expect(event.message).toContain('/0/0');
     expect(event.details).toMatchObject({ operation: 'write', path: '/0/0' });

@@ -17,9 +17,40 @@ export function eventLine(e: EventSummary, width: number): Line {
     seg(cell(clean(e.rule), ruleWidth) + ' '),
     seg(cell(clean(e.endpoint ?? '-'), epWidth) + ' ', { color: 'cyan' }),
     seg(cell(e.frame === null ? '-' : `#${e.frame}`, 7) + ' ', { dim: true }),
+    seg(cell(answerCell(e), 7) + ' ', { color: answerColor(e), dim: e.outcome == null || e.outcome.outcome === 'pending' }),
     seg(e.count > 1 ? `×${count(e.count)} ` : '', { color: 'yellow' }),
     seg(clean(e.message)),
   ];
+}
+
+/** The answer in a list row: its code, "no ans", "…" while awaited, "-" for an event not raised on a request. */
+function answerCell(e: EventSummary): string {
+  const o = e.outcome;
+  if (o == null) return '-';
+  if (o.outcome === 'pending') return '…';
+  if (o.outcome === 'no-answer') return 'no ans';
+  return clean(o.code ?? o.outcome);
+}
+
+/** A request that took effect stands out; one the device refused does not. */
+function answerColor(e: EventSummary): string | undefined {
+  switch (e.outcome?.outcome) {
+    case 'success': return 'red';
+    case 'refused': return 'green';
+    case 'error': return 'yellow';
+    default: return undefined;
+  }
+}
+
+/** The answer in the detail: what it was, in which frame, to which request. */
+function outcomeText(e: EventSummary): string {
+  const o = e.outcome!;
+  const request = o.request !== null && o.request !== e.frame ? ` to frame ${o.request}, a repeat folded into this event` : '';
+  switch (o.outcome) {
+    case 'pending': return 'awaiting the answer';
+    case 'no-answer': return `no answer${request}${o.ts === null ? '' : ` (known at ${dateTime(o.ts)} UTC)`}`;
+    default: return `${clean(o.outcome)}: ${clean(o.code ?? '?')} in frame ${o.frame ?? '?'}${request}${o.ts === null ? '' : ` at ${dateTime(o.ts)} UTC`}`;
+  }
 }
 
 export interface EventsViewProps {
@@ -42,7 +73,7 @@ export function EventsView({ page, cursor, minSeverity, filter, width, height }:
     seg('  newest first', { dim: true }),
   ];
   const w = widths(width);
-  const header: Line = [seg(`${cell('TIME', 9)}${cell('SEVERITY', 9)}${cell('RULE', w.rule + 1)}${cell('ENDPOINT', w.ep + 1)}${cell('FRAME', 8)}MESSAGE`, { bold: true })];
+  const header: Line = [seg(`${cell('TIME', 9)}${cell('SEVERITY', 9)}${cell('RULE', w.rule + 1)}${cell('ENDPOINT', w.ep + 1)}${cell('FRAME', 8)}${cell('ANSWER', 8)}MESSAGE`, { bold: true })];
   return (
     <Box flexDirection="column" height={height}>
       <LineView line={title} width={width} />
@@ -125,6 +156,7 @@ export function eventDetailLines(e: EventSummary, width: number, captureFile: st
     row('frame', `${e.frame}  (Enter: its messages)`);
     if (captureFile !== null) row('', clean(`tshark -r ${shellWord(captureFile)} -Y frame.number==${e.frame}`));
   }
+  if (e.outcome != null) row('outcome', outcomeText(e));
   lines.push([]);
   lines.push([seg('Evidence', { bold: true, color: 'cyan' })]);
   lines.push(...evidenceLines(e.details ?? {}, '  ', width));

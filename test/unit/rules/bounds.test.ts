@@ -95,6 +95,7 @@ suppress: 1000
     new RuleHarness(rulesFrom(`id: r\n${HEADER}when: m.isRequest\n`), counters);
     expect(new Map(names)).toEqual(new Map<string, number>([
       [RULE_TABLES.suppressed, RULE_TABLE_BOUNDS.suppressed],
+      [RULE_TABLES.awaitedAnswers, RULE_TABLE_BOUNDS.awaitedAnswers],
       [RULE_TABLES.dtlsHosts, RULE_TABLE_BOUNDS.dtlsHosts],
       [RULE_TABLES.requestSizes, RULE_TABLE_BOUNDS.requestSizes],
       [RULE_TABLES.endpointServers, RULE_TABLE_BOUNDS.endpointServers],

@@ -20,7 +20,7 @@ details: { path: m.path, n: "1 + 1" }
     expect(h.events).toEqual([]);
     const w = h.send(SERVER, CLIENT, { code: 'PUT', path: '/0/0/0', token: '02', ts: 120, payload: 'coap://x', options: [['Content-Format', Buffer.from([0])]] });
     expect(h.events).toEqual([{
-      ts: 120, rule: 'sec-write', severity: 'high', endpoint: 'meter-1', src: SERVER, dst: CLIENT, frame: w.coap.frame,
+      id: 1, outcome: 'pending', ts: 120, rule: 'sec-write', severity: 'high', endpoint: 'meter-1', src: SERVER, dst: CLIENT, frame: w.coap.frame,
       message: `write /0/0/0 from ${SERVER}`, details: { path: '/0/0/0', n: 2 }, count: 1, lastTs: 120,
     }]);
   });

@@ -55,6 +55,34 @@ describe('loadRules', () => {
     expect(problems.join('\n')).toContain(expected);
   });
 
+  it.each([
+    ['suppress: { type: limit, tack: src }', '6: suppress: unknown key "tack" (known: type, track, count, seconds)'],
+    ['suppress: { type: limt }', '6: suppress.type: one of limit, threshold, both'],
+    ['suppress: { track: by_src }', '6: suppress.track: one of src, dst, both, endpoint, rule'],
+    ['suppress: { count: 0 }', '6: suppress.count: an integer from 1 to 100000'],
+    ['suppress: { seconds: soon }', '6: suppress.seconds: seconds'],
+    ['suppress: { type: both, count: 3, seconds: 0 }', '6: suppress.seconds: a window longer than 0 s for type both'],
+    ['suppress: [limit]', '6: suppress: seconds, or a mapping'],
+    ['outcome: { refused: low, accepted: high }', '6: outcome: unknown outcome "accepted" (known: success, refused, error, no-answer)'],
+    ['outcome: { refused: lowish }', '6: outcome.refused: one of info, low, medium, high, critical'],
+  ])('refuses %s with its line', (line, expected) => {
+    expect(problemsOf(`id: a\n${OK}${line}\n`)).toEqual([expect.stringContaining(expected)]);
+  });
+
+  it('outcome: only on rules on messages; suppress: defaults by trigger, a duration keeps its old meaning', () => {
+    expect(problemsOf('id: a\ntitle: t\nseverity: low\ndescription: d\non: endpoint\nwhen: "true"\noutcome: { refused: info }\n'))
+      .toEqual(['7: outcome: only for rules on messages (a request\'s answer)']);
+    const dir = mkdtempSync(join(tmpdir(), 'coapwatch-rules-'));
+    const file = join(dir, 'r.yaml');
+    writeFileSync(file, `id: a\n${OK}---\nid: b\n${OK}suppress: 5m\n---\nid: c\ntitle: t\nseverity: low\ndescription: d\non: endpoint\nwhen: "true"\n`);
+    const rules = loadRules([file]).rules;
+    expect(rules.map((r) => [r.id, r.suppress, r.outcome])).toEqual([
+      ['a', { type: 'limit', track: 'both', count: 1, seconds: 60 }, null],
+      ['b', { type: 'limit', track: 'both', count: 1, seconds: 300 }, null],
+      ['c', { type: 'limit', track: 'endpoint', count: 1, seconds: 60 }, null],
+    ]);
+  });
+
   it('rejects a rule id used twice, naming the first', () => {
     const problems = problemsOf(`id: a\n${OK}---\nid: a\n${OK}`);
     expect(problems).toHaveLength(1);

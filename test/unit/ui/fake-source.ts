@@ -41,6 +41,10 @@ export class FakeSource implements DashboardSource {
     this.eventRows = Array.from({ length: opts.events ?? 5 }, (_, i) => ({
       id: i + 1, ts: T0 + i, lastTs: null, count: 1, rule: `rule-${sev[i % 5]}`, severity: sev[i % 5], endpoint: i === 0 ? EVIL : 'meter-0',
       src: '10.0.0.1:5683', dst: '10.1.0.1:56830', frame: 10 + i, message: `something ${sev[i % 5]} happened`, details: { path: '/0/0', value: 'x\x1b[2J' },
+      seq: i + 1,
+      // The first refused (its answer's code as the network sent it), the second never answered, the rest not on a request.
+      outcome: i === 0 ? { outcome: 'refused', code: '4.01\x1b[2J', frame: 99, ts: T0 + 1, request: 10 }
+        : i === 1 ? { outcome: 'no-answer', code: null, frame: null, ts: T0 + 248, request: 11 } : null,
     }));
     this.messages = opts.messages ?? [
       record(1, { uriQuery: ['ep=meter-1', 'lt=300'], contentFormat: 40, payloadLength: 60 }),

@@ -20,7 +20,8 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'coapwatch-ui-'));
 function event(over: Partial<DetectionEvent> = {}): DetectionEvent {
   return {
     ts: 1709275000, rule: 'security-object-write', severity: 'high', endpoint: 'meter-00003', src: '10.0.0.1:5683', dst: '10.1.0.4:56830',
-    frame: 123, message: 'write to /0/0 outside bootstrap', details: { path: '/0/0' }, count: 1, lastTs: 1709275000, ...over,
+    frame: 123, message: 'write to /0/0 outside bootstrap', details: { path: '/0/0' }, count: 1, lastTs: 1709275000,
+    id: 1, outcome: null, ...over,
   };
 }
 
@@ -275,6 +276,22 @@ describe('LiveSource over a running analysis', () => {
     expect(src.events({ minSeverity: 'info', filter: 'rule:security', offset: 0, limit: 10 }).rows[0].count).toBe(5);
     expect(src.overview().events).toBe(2);
     expect(src.endpoints({ sort: 'events', descending: true, filter: '', offset: 0, limit: 1 }).rows[0].events).toBe(1);
+  });
+
+  it('events: the answer to the request shows, and a severity it changes moves the counts and the severity filter', () => {
+    const src = live();
+    const e = event({ outcome: 'pending' });
+    src.addEvent(e);
+    expect(src.events({ minSeverity: 'info', filter: '', offset: 0, limit: 10 }).rows[0].outcome).toEqual({ outcome: 'pending', code: null, frame: null, ts: null, request: null });
+    expect(src.events({ minSeverity: 'high', filter: '', offset: 0, limit: 10 }).total).toBe(1);
+    // The engine sets the answer and severity on its object, then the session tells the source.
+    e.outcome = { outcome: 'refused', code: '4.01', frame: 124, ts: 1709275000.1, request: 123 };
+    e.severity = 'low';
+    src.eventSeverityChanged(e, 'high');
+    const row = src.events({ minSeverity: 'info', filter: '', offset: 0, limit: 10 }).rows[0];
+    expect(row).toMatchObject({ severity: 'low', outcome: { outcome: 'refused', code: '4.01', frame: 124, request: 123 } });
+    expect(src.events({ minSeverity: 'high', filter: '', offset: 0, limit: 10 }).total).toBe(0);
+    expect(src.overview().eventsBySeverity).toMatchObject({ high: 0, low: 1 });
   });
 
   it('100,000 events: a filtered page counts the event added since the last one', () => {

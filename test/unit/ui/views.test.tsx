@@ -147,6 +147,10 @@ describe('dashboard views', () => {
     expect(lines[6]).toContain('critical');
     expect(f).toContain('#14');
     expect(f).toContain('something high happened');
+    expect(lines[1]).toMatch(/FRAME\s+ANSWER\s+MESSAGE/);
+    expect(lines[6]).toMatch(/#10\s+4\.01\uFFFD\S*\s+something critical/);
+    expect(lines[5]).toMatch(/#11\s+no ans\s+something high/);
+    expect(lines[2]).toMatch(/#14\s+-\s+something info/);
     expectClean(f);
     expectWidth(f, 100);
   });
@@ -160,6 +164,10 @@ describe('dashboard views', () => {
     expect(f).toContain('frame       10');
     expect(f).toContain('tshark -r fleet.pcap -Y frame.number==10');
     expect(f).toContain('path: /0/0');
+    expect(f).toMatch(/outcome\s+refused: 4\.01\uFFFD\[2J in frame 99 at /);
+    const unanswered = render(<EventDetailView event={src.eventRows[1]} width={100} height={20} scroll={0} />).lastFrame()!;
+    expect(unanswered).toMatch(/outcome\s+no answer \(known at /);
+    expect(render(<EventDetailView event={src.eventRows[2]} width={100} height={20} scroll={0} />).lastFrame()).not.toContain('outcome');
     expectClean(f);
   });
 

@@ -215,7 +215,7 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     const port = 40_000 + Math.floor(Math.random() * 20_000);
     const db = join(dir, 'hup.db');
     const rules = join(dir, 'hup-rules.yaml');
-    const rule = (id: string, when: string) => `id: ${id}\ntitle: t\nseverity: low\ndescription: d\noperations: [register]\nwhen: ${when}\nsuppress: 0\n`;
+    const rule = (id: string, when: string) => `id: ${id}\nsid: 1\ntitle: t\nseverity: low\ndescription: d\noperations: [register]\nwhen: ${when}\nsuppress: 0\n`;
     writeFileSync(rules, rule('never', 'm.isRequest && m.endpoint == "nobody"'));
     const monitor = await startMonitor(['-i', 'lo', '--filter', `udp port ${port}`, '--coap-port', String(port), '--db', db, '--rules', rules, '--stats-interval', '0.5']);
     const waitFor = async (re: RegExp) => {
@@ -226,9 +226,9 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     writeFileSync(rules, rule('every-register', 'm.isRequest'));
     monitor.kill('SIGHUP');
     await waitFor(/reloaded 1 rules/);
-    writeFileSync(rules, 'id: broken\nseverity: urgent\n');
+    writeFileSync(rules, 'id: broken\nsid: 1\nseverity: urgent\n');
     monitor.kill('SIGHUP');
-    await waitFor(/rules not reloaded, the ones in force stay:[\s\S]*hup-rules\.yaml:2: severity/);
+    await waitFor(/rules not reloaded, the ones in force stay:[\s\S]*hup-rules\.yaml:3: severity/);
     // The same two meters register again (same names, new ports): the endpoints they had are still known.
     expect((await generate('--meters', '2', '--households', '1', '--duration', '60', '--speed', '300', '--server', `127.0.0.1:${port}`)).code).toBe(0);
     await new Promise((r) => setTimeout(r, 700));

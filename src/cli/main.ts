@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { RuleLoadError } from '../rules/index.js';
 import { StoreError } from '../store/index.js';
+import { OutputFileError } from '../util/append-file.js';
 import { analyzeCommand, CaptureError, type AnalyzeOptions } from './analyze.js';
 import { registerEndpointsCommand } from './commands/endpoints.js';
 import { registerEventsCommand } from './commands/events.js';
@@ -10,7 +11,7 @@ import { registerUiCommand } from './commands/ui.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { collectRulePaths } from './rule-set.js';
 import { registerMonitorCommand } from './commands/monitor.js';
-import { addPskOptions, integerIn, parsePorts } from './options.js';
+import { addEveOptions, addPskOptions, integerIn, parsePorts } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -34,7 +35,7 @@ const analyze = program
   .option('--ui', 'show the terminal dashboard while the file is read, and keep it open until q (see coapwatch ui)')
   .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
   .option('--no-rules', 'no detection: decode and track state only')
-addPskOptions(analyze)
+addEveOptions(addPskOptions(analyze))
   .addHelpText('after', `
 Output (--format ndjson): one {"kind":"message",...} object per CoAP message, a {"kind":"dtls",...} object
 whenever a DTLS session changes (hello, suite, established, alert, failure), a {"kind":"endpoint",...}
@@ -53,7 +54,7 @@ registerRulesCommand(program);
 registerMonitorCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError) {
+  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError || err instanceof OutputFileError) {
     process.stderr.write(`coapwatch: ${err.message}\n`);
   } else {
     process.stderr.write(`coapwatch: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -79,7 +79,8 @@ export function addEveOptions(cmd: Command): Command {
 
 /** `--eve -` takes stdout: NDJSON records cannot share it. */
 function checkEve(_: Command, command: Command): void {
-  const o = command.opts() as { eve?: string; format?: string; sensor?: string };
+  const o = command.opts() as { eve?: string; format?: string; sensor?: string; ui?: boolean };
   if (o.eve === '-' && o.format === 'ndjson') command.error('error: --eve - and --format ndjson both write to stdout: give --eve a file', { exitCode: 1 });
+  if (o.eve === '-' && o.ui) command.error('error: --eve - and --ui both write to stdout: give --eve a file', { exitCode: 1 });
   if (o.sensor !== undefined && o.sensor.trim() === '') command.error('error: --sensor needs a name', { exitCode: 1 });
 }

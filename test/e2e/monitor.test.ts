@@ -211,7 +211,7 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     expect(await monitor.exited).toBe(0);
   }, 30_000);
 
-  it.skipIf(!canCapture)(`SIGHUP reloads the rule files without dropping state; a broken file leaves the rules in force${rootReason}`, async () => {
+  it.skipIf(!canCapture)(`SIGUSR2 reloads the rule files without dropping state; a broken file leaves the rules in force${rootReason}`, async () => {
     const port = 40_000 + Math.floor(Math.random() * 20_000);
     const db = join(dir, 'hup.db');
     const rules = join(dir, 'hup-rules.yaml');
@@ -224,10 +224,10 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     };
     expect((await generate('--meters', '2', '--households', '1', '--duration', '60', '--speed', '300', '--server', `127.0.0.1:${port}`)).code).toBe(0);
     writeFileSync(rules, rule('every-register', 'm.isRequest'));
-    monitor.kill('SIGHUP');
+    monitor.kill('SIGUSR2');
     await waitFor(/reloaded 1 rules/);
     writeFileSync(rules, 'id: broken\nsid: 1\nseverity: urgent\n');
-    monitor.kill('SIGHUP');
+    monitor.kill('SIGUSR2');
     await waitFor(/rules not reloaded, the ones in force stay:[\s\S]*hup-rules\.yaml:3: severity/);
     // The same two meters register again (same names, new ports): the endpoints they had are still known.
     expect((await generate('--meters', '2', '--households', '1', '--duration', '60', '--speed', '300', '--server', `127.0.0.1:${port}`)).code).toBe(0);

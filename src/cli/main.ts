@@ -11,6 +11,7 @@ import { registerUiCommand } from './commands/ui.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { collectRulePaths } from './rule-set.js';
 import { registerMonitorCommand } from './commands/monitor.js';
+import { registerPruneCommand } from './commands/prune.js';
 import { addEveOptions, addPskOptions, integerIn, parsePorts } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -52,6 +53,7 @@ registerGenerateCommand(program);
 registerUiCommand(program);
 registerRulesCommand(program);
 registerMonitorCommand(program);
+registerPruneCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError || err instanceof OutputFileError) {

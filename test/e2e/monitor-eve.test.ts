@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,4 +82,27 @@ describe('monitor --eve and the operator\'s signals', () => {
     expect(stats[stats.length - 1].stats.detect.alert).toBeGreaterThanOrEqual(2);
     expect(stats[stats.length - 1].stats.capture.kernel_packets).toBeGreaterThan(0);
   }, 60_000);
+});
+
+describe('monitor --prune-older-than', () => {
+  it.skipIf(!canCapture)(`prunes the database it writes at start (and hourly): an old run goes, its own run stays${rootReason}`, async () => {
+    const db = join(dir, 'retained.db');
+    const analyzed = spawnSync(process.execPath, [bin, 'analyze', join(root, 'captures/generated/attack-execute-reboot.pcap'), '--db', db, '--no-progress'], { encoding: 'utf8' });
+    expect(analyzed.status).toBe(0);
+    const d = new Database(db);
+    d.prepare('UPDATE runs SET finished_at = ? WHERE id = 1').run(Date.now() / 1000 - 31 * 86_400);
+    d.close();
+    const port = 40_000 + Math.floor(Math.random() * 20_000);
+    const monitor = await startMonitor(['-i', 'lo', '--filter', `udp port ${port}`, '--db', db, '--prune-older-than', '30d', '--stats-interval', '0.3']);
+    for (let i = 0; i < 100 && !/prune:/.test(monitor.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+    monitor.kill('SIGINT');
+    expect(await monitor.exited).toBe(0);
+    expect(monitor.stderr()).toMatch(/^coapwatch: prune: removed 1 run and \d+ rows \(.*\) older than \S+Z$/m);
+    // Once at start; the next is an hour later.
+    expect(monitor.stderr().match(/prune:/g)).toHaveLength(1);
+    const after = new Database(db, { readonly: true });
+    expect(after.prepare('SELECT id, source FROM runs').all()).toEqual([{ id: 2, source: 'iface:lo' }]);
+    expect(after.prepare('SELECT COUNT(*) FROM events WHERE run_id = 1').pluck().get()).toBe(0);
+    after.close();
+  }, 30_000);
 });

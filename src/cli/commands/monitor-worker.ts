@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureError, LiveFrameReader, linkTypeName, PacketQueue, RotatingPcapWriter, type LiveStats, type PacketSink } from '../../capture/index.js';
 import { pskKeys } from '../../dtls/index.js';
 import { RuleLoadError } from '../../rules/index.js';
-import { StoreError } from '../../store/index.js';
+import { openForPruning, pruneOlderThan, pruneSummary, StoreError } from '../../store/index.js';
 import type { LiveCounters } from '../../store/run-writer.js';
 import { dtlsSummary } from '../format/dtls-record.js';
 import type { EveStats } from '../../eve/index.js';
@@ -21,6 +21,8 @@ import type { FromWorker, MonitorWorkerData, ToWorker } from './monitor.js';
 
 /** stdout is written out this often, so that `--format ndjson` streams. */
 const OUTPUT_FLUSH_MS = 500;
+/** --prune-older-than: how often the database is pruned (and once at start). */
+const PRUNE_INTERVAL_S = 3600;
 
 const port = parentPort!;
 const { opts, linkType, queue: memory } = workerData as MonitorWorkerData;
@@ -131,6 +133,16 @@ async function main(): Promise<void> {
     uptime: (performance.now() - started) / 1000, received: s.received, droppedKernel: s.droppedKernel, droppedInterface: s.droppedInterface,
     droppedPipeline: s.droppedPipeline, messages, alerts: events,
   });
+  // Retention: a connection of its own, used right after a flush has committed (no transaction of
+  // the run's is open then, so the two never wait for each other in this one thread).
+  const pruning = opts.pruneOlderThan === undefined ? null : openForPruning(opts.db);
+  let lastPrune = -Infinity;
+  const prune = () => {
+    if (!pruning || performance.now() / 1000 - lastPrune < PRUNE_INTERVAL_S) return;
+    lastPrune = performance.now() / 1000;
+    const result = pruneOlderThan(pruning, opts.db, Date.now() / 1000 - opts.pruneOlderThan!, session.store!.runId);
+    log(`coapwatch: prune: ${pruneSummary(result)}\n`);
+  };
   let final: LiveStats | null = null;
   let failure: unknown = null;
   port.on('message', (m: ToWorker) => {
@@ -158,6 +170,7 @@ async function main(): Promise<void> {
       session.store?.liveCounters(counters(m.stats));
       session.eve?.stats(Date.now() / 1000, eveStats(m.stats));
       session.flush();
+      prune();
       writer?.flush();
       if (!opts.ui) log(line(m.stats)); // the dashboard shows them
     } catch (err) {
@@ -186,6 +199,7 @@ async function main(): Promise<void> {
     session.eve?.stats(Date.now() / 1000, eveStats(end));
     session.finish(reader.delivered);
     writer?.close();
+    pruning?.close();
   } catch (err) {
     send({ type: 'error', message: describe(err) });
     return;

@@ -8,6 +8,7 @@ import { addEveOptions, addPskOptions, integerIn, parsePorts } from '../options.
 import type { Running } from '../../ui/index.js';
 import { isInteractive } from '../../ui/terminal.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
+import { age } from './prune.js';
 
 export interface MonitorOptions {
   interface: string;
@@ -35,6 +36,8 @@ export interface MonitorOptions {
   eve?: string;
   /** --sensor: `host` of the EVE records. */
   sensor: string;
+  /** --prune-older-than: seconds; the database is pruned of what is older, at start and every PRUNE_INTERVAL_S. */
+  pruneOlderThan?: number;
 }
 
 /** Later IPv4 fragments and IPv6 fragments carry no UDP header: kept so that reassembly can see them. */
@@ -74,6 +77,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('--write <file.pcap>', 'also keep every captured frame in pcap files: FILE, then FILE.1, FILE.2, ... (before the extension) as each reaches --write-max-size')
     .option('--write-max-size <MB>', 'size at which --write starts its next file', integerIn(1, 1_000_000, 'a size in MB'), 100)
     .option('--write-max-files <n>', 'with --write: keep only the newest N files (0: keep all)', integerIn(0, 1_000_000, 'a count'), 0)
+    .option('--prune-older-than <age>', 'retention: at start and every hour, remove from the database what is older than this, as `coapwatch prune --older-than` does ("30d")', age)
     .option('--stats-interval <seconds>', 'how often the counters are logged and the database is committed (default 5; 1 with --ui)', seconds)
     .option('--ui', 'draw the terminal dashboard (see coapwatch ui) over the run as it is written; q stops capture')
     .showHelpAfterError(false)

@@ -47,7 +47,7 @@ describe('coapwatch monitor: errors a user meets, one line each, exit 1, nothing
     const db = join(tmpdir(), `coapwatch-nobody-${process.pid}.db`);
     const r = spawnSync(setpriv!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, bin, 'monitor', '-i', 'lo', '--db', db], { encoding: 'utf8', cwd: tmpdir(), timeout: 20_000 });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^coapwatch: capture on "lo" is not permitted \(.*\): it needs root or the CAP_NET_RAW capability, e\.g\. sudo setcap cap_net_raw,cap_net_admin=eip .*\n$/);
+    expect(r.stderr).toMatch(/^coapwatch: capture on "lo" is not permitted \(.*\): it needs root or the CAP_NET_RAW capability, e\.g\. run as a service with packaging\/coapwatch\.service \(docs\/live\.md\)\n$/);
     expect(existsSync(db)).toBe(false);
   });
 

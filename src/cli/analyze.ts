@@ -90,6 +90,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     info = await readCapture(file, session.push, { signal: stop.signal, onProgress: progress ? (done) => progress.update(done) : undefined });
   } catch (err) {
     store?.flush(); // what was decoded before the failure is kept
+    session.eve?.flush();
     if (dashboard) {
       // Leave the dashboard's screen first, or the error would be drawn where nobody sees it.
       reading = false;

@@ -273,9 +273,17 @@ export class EveLog {
   }
 
   private write(record: object): void {
-    this.out.write(JSON.stringify(record) + '\n');
+    const line = JSON.stringify(record);
+    // JSON.stringify escapes C0 controls only: C1 controls, bidi overrides and the Unicode line
+    // separators from packet text are escaped too, so that `--eve -` on a terminal, and line
+    // readers that split on U+2028, see them only as \uXXXX.
+    this.out.write((UNSAFE.test(line) ? line.replace(UNSAFE_ALL, escapeChar) : line) + '\n');
   }
 }
+
+const UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
+const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /** A run's flow_id key, from the time of its first flow: the same capture gives the same ids. */
 function runKey(ts: number): [number, number] {

@@ -79,4 +79,16 @@ describe('EveLog transactions', () => {
     expect(readFileSync(`${path}.1`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).coap.response.token)).toEqual(['01']);
     expect(readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).coap.response.token)).toEqual(['02']);
   });
+
+  it('text from packets: C1 controls, bidi overrides and line separators are escaped, and read back the same', () => {
+    const { send, path, log } = setup();
+    const name = 'ev\u009b2J\u202eil\u2028x\u001b';
+    send(CLIENT, SERVER, { code: 'POST', path: '/rd', query: [`ep=${name}`, 'lt=300'], token: 'c1', ts: 1 });
+    send(SERVER, CLIENT, { code: '2.01', type: 'ACK', token: 'c1', mid: 1000, ts: 2 });
+    log.flush();
+    const text = readFileSync(path, 'utf8');
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+    expect(text).toContain('ev\\u009b2J\\u202eil\\u2028x\\u001b');
+    expect(JSON.parse(text).lwm2m.endpoint).toBe(name);
+  });
 });

@@ -15,6 +15,11 @@ import { addressBytes, communityIdOf, flowDigest, PROTO_TCP, PROTO_UDP } from '.
 export const MAX_PENDING_TRANSACTIONS = 1 << 20;
 /** RFC 7252 EXCHANGE_LIFETIME: a request unanswered this long (capture time) is logged as unanswered. */
 const UNANSWERED_AFTER = 247;
+/**
+ * Flows whose EVE fields (addresses split, Community ID, flow_id) are kept, so that a flow's
+ * records hash it once: a cache (a dropped flow is computed again, the same), so not reported.
+ */
+const FLOW_CACHE = 65_536;
 /** Paths listed in a transaction's records summary; the count is always whole. */
 const MAX_SUMMARY_PATHS = 16;
 /** Objects listed from a Register/Update. */
@@ -87,6 +92,7 @@ export class EveLog {
   private current: AnalyzedMessage | null = null;
   private lastSweep = -Infinity;
   private evictedUnanswered = 0;
+  private readonly flows = new BoundedMap<string, FlowFields | false>('eve.flow-cache', FLOW_CACHE);
 
   constructor(private readonly opts: EveOptions, counters?: OverflowCounters, pendingBound = MAX_PENDING_TRANSACTIONS) {
     this.out = new AppendFile(opts.path);
@@ -254,6 +260,13 @@ export class EveLog {
   }
 
   private flow(src: string, dst: string, transport: string, ts: number): FlowFields | null {
+    const key = `${transport === 'tcp' ? 'T' : 'U'}${src}>${dst}`;
+    let fields = this.flows.get(key);
+    if (fields === undefined) this.flows.set(key, (fields = this.flowFields(src, dst, transport, ts) ?? false));
+    return fields === false ? null : fields;
+  }
+
+  private flowFields(src: string, dst: string, transport: string, ts: number): FlowFields | null {
     const a = splitAddress(src);
     const b = splitAddress(dst);
     if (!a || !b) return null;
@@ -316,5 +329,13 @@ function summary(request: Lwm2mInfo | null, response: Lwm2mInfo | null): { count
 export function eveTime(ts: number): string {
   const micros = Math.round(ts * 1e6);
   const seconds = Math.floor(micros / 1e6);
-  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(micros - seconds * 1e6).padStart(6, '0')}+0000`;
+  // Records come in time order: the date and time of day are formatted once per second.
+  if (seconds !== lastSecond) {
+    lastSecond = seconds;
+    lastPrefix = new Date(seconds * 1000).toISOString().slice(0, 19);
+  }
+  return `${lastPrefix}.${String(micros - seconds * 1e6).padStart(6, '0')}+0000`;
 }
+
+let lastSecond = NaN;
+let lastPrefix = '';

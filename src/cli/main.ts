@@ -41,7 +41,7 @@ addEveOptions(addPskOptions(analyze))
 Output (--format ndjson): one {"kind":"message",...} object per CoAP message, a {"kind":"dtls",...} object
 whenever a DTLS session changes (hello, suite, established, alert, failure), a {"kind":"endpoint",...}
 object whenever an endpoint changes state, and a {"kind":"event",...} object when a rule fires; see the README.
-Exit status: 0 on success, 1 when the file cannot be read, the database cannot be written, a rule file
+Exit status: 0 on success, 1 when the file cannot be read, the database or the --eve file cannot be written, a rule file
 is wrong, or a flag is wrong.`)
   .action(async (file: string, opts: AnalyzeOptions) => {
     await analyzeCommand(file, opts);

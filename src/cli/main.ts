@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { RuleLoadError } from '../rules/index.js';
 import { StoreError } from '../store/index.js';
+import { OutputFileError } from '../util/append-file.js';
 import { analyzeCommand, CaptureError, type AnalyzeOptions } from './analyze.js';
 import { registerEndpointsCommand } from './commands/endpoints.js';
 import { registerEventsCommand } from './commands/events.js';
@@ -10,7 +11,8 @@ import { registerUiCommand } from './commands/ui.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { collectRulePaths } from './rule-set.js';
 import { registerMonitorCommand } from './commands/monitor.js';
-import { addPskOptions, integerIn, parsePorts, parseServers, SERVERS_HELP } from './options.js';
+import { registerPruneCommand } from './commands/prune.js';
+import { addEveOptions, addPskOptions, integerIn, parsePorts, parseServers, SERVERS_HELP } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -35,12 +37,12 @@ const analyze = program
   .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
   .option('--no-rules', 'no detection: decode and track state only')
   .option('--servers <addresses>', SERVERS_HELP, parseServers)
-addPskOptions(analyze)
+addEveOptions(addPskOptions(analyze))
   .addHelpText('after', `
 Output (--format ndjson): one {"kind":"message",...} object per CoAP message, a {"kind":"dtls",...} object
 whenever a DTLS session changes (hello, suite, established, alert, failure), a {"kind":"endpoint",...}
 object whenever an endpoint changes state, and a {"kind":"event",...} object when a rule fires; see the README.
-Exit status: 0 on success, 1 when the file cannot be read, the database cannot be written, a rule file
+Exit status: 0 on success, 1 when the file cannot be read, the database or the --eve file cannot be written, a rule file
 is wrong, or a flag is wrong.`)
   .action(async (file: string, opts: AnalyzeOptions) => {
     await analyzeCommand(file, opts);
@@ -52,9 +54,10 @@ registerGenerateCommand(program);
 registerUiCommand(program);
 registerRulesCommand(program);
 registerMonitorCommand(program);
+registerPruneCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError) {
+  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError || err instanceof OutputFileError) {
     process.stderr.write(`coapwatch: ${err.message}\n`);
   } else {
     process.stderr.write(`coapwatch: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -6,6 +6,7 @@ import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pip
 import { combineListeners, StateTracker, type StateLimits, type StateListener } from '../state/index.js';
 import { DeclaredServers, RuleEngine, type DetectionEvent, type EventOutcome, type EventSink, type Rule, type Severity } from '../rules/index.js';
 import { RunWriter } from '../store/index.js';
+import { EveLog } from '../eve/index.js';
 import { dtlsLine } from './format/dtls-record.js';
 import { endpointLine } from './format/endpoint-record.js';
 import { eventLine, eventOutcomeLine, eventRepeatsLine } from './format/event-record.js';
@@ -42,6 +43,16 @@ export interface SessionOptions {
   onDtls?: (e: DtlsEvent) => void;
   /** Bounds of the run's tables, where not the defaults (tests set small ones). */
   limits?: TableLimits;
+  /** --eve: the run in Suricata's EVE JSON format, appended to this file (`-`: stdout). */
+  eve?: EveTarget;
+}
+
+export interface EveTarget {
+  path: string;
+  /** `host` of every record (--sensor). */
+  sensor: string;
+  /** `in_iface` (monitor's interface); null for a capture file. */
+  iface: string | null;
 }
 
 export interface TableLimits {
@@ -60,26 +71,28 @@ export interface SessionConsumer {
   dtls?(e: DtlsEvent): void;
 }
 
-export type ConsumerName = 'clock' | 'output' | 'rules' | 'state' | 'store' | 'tap';
+export type ConsumerName = 'clock' | 'output' | 'eve' | 'rules' | 'state' | 'store' | 'tap';
 
 /**
  * Per message: the clock first (expiries due before this message in capture time are recorded
- * before it); then its output line; the rules, which judge the message against the state as it
+ * before it); then its output line and its EVE transaction (before the rules, so that an alert
+ * the message raises follows the transaction it belongs to); the rules, which judge the message against the state as it
  * was before it; the state taking the message in; the store; last the live dashboard's tap.
  */
-export const MESSAGE_ORDER: readonly ConsumerName[] = ['clock', 'output', 'rules', 'state', 'store', 'tap'];
+export const MESSAGE_ORDER: readonly ConsumerName[] = ['clock', 'output', 'eve', 'rules', 'state', 'store', 'tap'];
 /**
- * Per DTLS session change: its output line and stored row first; the state links the session
+ * Per DTLS session change: its output line, EVE record and stored row first; the state links the session
  * to its endpoint before the rules judge it (rules on DTLS read the linked endpoint); the tap last.
  */
-export const DTLS_ORDER: readonly ConsumerName[] = ['output', 'store', 'state', 'rules', 'tap'];
+export const DTLS_ORDER: readonly ConsumerName[] = ['output', 'eve', 'store', 'state', 'rules', 'tap'];
 
 /**
  * One analysis run, offline or live: pipeline → consumers (clock, output, rules, state, store,
  * tap). `analyze` and `monitor` differ only in where packets come from.
  */
 export class AnalysisSession {
-  readonly writer = new LineWriter();
+  /** stdout; stderr when `--eve -` has stdout (the summary then goes there). */
+  readonly writer: LineWriter;
   readonly summary = new SummaryCollector();
   readonly pipeline: AnalysisPipeline;
   readonly store: RunWriter | null;
@@ -88,13 +101,17 @@ export class AnalysisSession {
   readonly push: (packet: RawPacket) => void;
   /** Null without rules. */
   readonly engine: RuleEngine | null = null;
+  /** Null without --eve. */
+  readonly eve: EveLog | null = null;
+  /** The rules in force by id, for the EVE alerts' sid, rev and title. */
+  private rulesById = new Map<string, Rule>();
   /** Those this run has, in MESSAGE_ORDER (a consumer without `message` is left out). */
   readonly messageConsumers: readonly SessionConsumer[];
   /** Those this run has, in DTLS_ORDER. */
   readonly dtlsConsumers: readonly SessionConsumer[];
 
   constructor(opts: SessionOptions) {
-    const stdout = this.writer;
+    const stdout = (this.writer = new LineWriter(opts.eve?.path === '-' ? process.stderr : process.stdout));
     const ndjson = opts.format === 'ndjson';
     // The pipeline comes first: the tables of the state and the store report into its overflow
     // counters. Its sinks call the consumers, which are settled below.
@@ -113,7 +130,12 @@ export class AnalysisSession {
     const overflow = this.pipeline.overflow;
     const store = (this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow));
     const rules = opts.rules ?? [];
+    this.rulesById = new Map(rules.map((r) => [r.id, r]));
     const consumers: SessionConsumer[] = [];
+    if (opts.eve) {
+      const eve = (this.eve = new EveLog({ ...opts.eve, ruleById: (id) => this.rulesById.get(id) }, overflow));
+      consumers.push({ name: 'eve', message: (m) => eve.message(m), dtls: (e) => eve.dtls(e) });
+    }
     consumers.push(ndjson
       ? {
         name: 'output',
@@ -162,6 +184,7 @@ export class AnalysisSession {
     return {
       event: (e: DetectionEvent) => {
         if (ndjson) this.writer.write(eventLine(e));
+        this.eve?.alert(e);
         this.summary.event(e);
         this.store?.event(e);
         opts.onEvent?.(e);
@@ -186,24 +209,46 @@ export class AnalysisSession {
     return this.pipeline.overflow.overflows();
   }
 
+  /** Replaces the rules in force (SIGUSR2); state and the windows of rules that stay are kept. */
+  loadRules(rules: readonly Rule[]): void {
+    this.engine?.load(rules);
+    this.rulesById = new Map(rules.map((r) => [r.id, r]));
+  }
+
   /** Live capture: time passed without packets (expiries, absence rules fire); `ts` in capture time, after every message so far. */
   tick(ts: number): void {
     this.tracker?.tick(ts);
     this.engine?.tick(ts);
+    this.eve?.tick(ts);
   }
 
   /** Commits what the database has been given so far (periodically in live mode, on a signal). */
   flush(): void {
     this.store?.flush();
     this.writer.flush();
+    this.eve?.flush();
+  }
+
+  /**
+   * SIGHUP: the output files are opened again by name, so that the lines after the signal go to
+   * the new file logrotate expects. Returns a line for each file that could not be reopened
+   * (its old file is kept in use).
+   */
+  reopenOutputs(): string[] {
+    const problems: string[] = [];
+    const eve = this.eve?.reopen();
+    if (eve) problems.push(`--eve ${this.eve!.path}: not reopened, still writing the file in hand: ${eve}`);
+    return problems;
   }
 
   /** End of input: drains reassembly buffers, finishes the run, flushes stdout. */
   finish(packets: number | null): void {
     this.pipeline.finish();
     this.engine?.finish();
+    this.eve?.finish();
     this.store?.finish(packets);
     this.writer.flush();
+    this.eve?.close();
   }
 
   /**
@@ -214,6 +259,7 @@ export class AnalysisSession {
   interrupt(packets: number, signal: string): void {
     this.store?.finish(packets, signal);
     this.writer.flush();
+    this.eve?.close(); // requests still waiting stay unlogged: their answers were not read
   }
 }
 

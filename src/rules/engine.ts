@@ -197,7 +197,7 @@ export class RuleEngine {
     return n;
   }
 
-  /** Replaces the rule set (SIGHUP); windows and deadlines of rules that keep their id carry over. */
+  /** Replaces the rule set (SIGUSR2); windows and deadlines of rules that keep their id carry over. */
   load(rules: readonly Rule[]): void {
     this.byOperation = new Map();
     this.anyMessage = [];

@@ -21,8 +21,10 @@ const DEFAULT_SUPPRESS_S = 60;
 export const RULE_FILE_LIMITS = { bytes: 1 << 20, depth: 32, aliases: 100, values: 100_000 } as const;
 
 const SUPPRESS_KEYS = ['type', 'track', 'count', 'seconds'];
+/** Suricata keeps signature ids and revisions in 32 bits. */
+const MAX_SID = 4_294_967_295;
 const KEYS = new Set([
-  'id', 'title', 'severity', 'description', 'references', 'tags', 'on', 'kind', 'operations', 'require', 'when',
+  'id', 'sid', 'rev', 'title', 'severity', 'description', 'references', 'tags', 'on', 'kind', 'operations', 'require', 'when',
   'threshold', 'absence', 'sequence', 'suppress', 'outcome', 'message', 'details', 'params', 'examples',
 ]);
 
@@ -62,6 +64,7 @@ export function loadRules(paths: string[]): LoadedRules {
   const rules: Rule[] = [];
   const problems: RuleProblem[] = [];
   const seen = new Map<string, string>();
+  const seenSids = new Map<number, string>();
   for (const file of files) {
     const text = readRuleFile(file, problems);
     if (text === null) continue;
@@ -92,7 +95,13 @@ export function loadRules(paths: string[]): LoadedRules {
         problem('id', `rule id "${rule.id}" is already used at ${earlier}`);
         continue;
       }
+      const earlierSid = seenSids.get(rule.sid);
+      if (earlierSid) {
+        problem('sid', `sid ${rule.sid} is already used at ${earlierSid}`);
+        continue;
+      }
       seen.set(rule.id, rule.source);
+      seenSids.set(rule.sid, rule.source);
       rules.push(rule);
     }
   }
@@ -193,6 +202,12 @@ function compileRule(spec: Record<string, unknown>, file: string, line: number, 
 
   const id = spec.id;
   if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(id)) fail('id', 'id: required, lower-case letters, digits and dashes');
+  // The signature id of EVE alerts (docs/eve.md): a SIEM keys its alert history on it, so it is
+  // declared in the file rather than derived from the order or the id, and never reused.
+  const sid = spec.sid;
+  if (typeof sid !== 'number' || !Number.isInteger(sid) || sid < 1 || sid > MAX_SID) fail('sid', `sid: required, an integer from 1 to ${MAX_SID}, unique across the rule files`);
+  const rev = spec.rev ?? 1;
+  if (typeof rev !== 'number' || !Number.isInteger(rev) || rev < 1 || rev > MAX_SID) fail('rev', `rev: an integer from 1 to ${MAX_SID} (default 1)`);
   const text = (key: string, required = true): string => {
     const v = spec[key];
     if (v === undefined && !required) return '';
@@ -337,7 +352,7 @@ function compileRule(spec: Record<string, unknown>, file: string, line: number, 
   }
   if (!ok || !message) return null;
   return {
-    id: id as string, title, severity, description, references: list('references'), tags: list('tags'), on, kind, operations,
+    id: id as string, sid: sid as number, rev: rev as number, title, severity, description, references: list('references'), tags: list('tags'), on, kind, operations,
     require: require as Array<keyof MessageFacts>,
     when, threshold, absence, sequence, suppress, outcome, message, details, params: params as Record<string, unknown>,
     needs: used, late, examples, source: `${relative(process.cwd(), file) || file}:${line}`,

@@ -16,6 +16,10 @@ export const KINDS: readonly RuleKind[] = ['match', 'threshold', 'absence', 'seq
 
 export interface Rule {
   id: string;
+  /** Signature id of the rule's EVE alerts (`sid:`), unique across the rule files. */
+  sid: number;
+  /** Revision of the rule (`rev:`, default 1): raised when its meaning changes. */
+  rev: number;
   title: string;
   severity: Severity;
   description: string;

@@ -198,10 +198,10 @@ describe('events from analyze', () => {
   it('a broken rule file stops analyze and `rules check` with file:line problems and exit 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'coapwatch-'));
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, 'id: x\ntitle: t\nseverity: severe\ndescription: d\nwhen: m.isRequest\n');
+    writeFileSync(file, 'id: x\nsid: 1\ntitle: t\nseverity: severe\ndescription: d\nwhen: m.isRequest\n');
     for (const r of [run('analyze', generated('fleet-hour.pcap'), '--rules', file), run('rules', 'check', file)]) {
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`bad.yaml:3: severity: one of info, low, medium, high, critical`);
+      expect(r.stderr).toContain(`bad.yaml:4: severity: one of info, low, medium, high, critical`);
     }
     expect(run('rules', 'check').stdout).toMatch(/^\d+ rules in \d+ files: ok\n$/);
   });

@@ -4,9 +4,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureError, LiveFrameReader, linkTypeName, PacketQueue, RotatingPcapWriter, type LiveStats, type PacketSink } from '../../capture/index.js';
 import { pskKeys } from '../../dtls/index.js';
 import { RuleLoadError } from '../../rules/index.js';
-import { StoreError } from '../../store/index.js';
+import { openForPruning, pruneOlderThan, pruneSummary, StoreError } from '../../store/index.js';
 import type { LiveCounters } from '../../store/run-writer.js';
 import { dtlsSummary } from '../format/dtls-record.js';
+import type { EveStats } from '../../eve/index.js';
+import { OutputFileError } from '../../util/append-file.js';
 import type { TableOverflow } from '../../util/bounded-map.js';
 import { loadRuleSet } from '../rule-set.js';
 import { AnalysisSession } from '../session.js';
@@ -19,6 +21,8 @@ import type { FromWorker, MonitorWorkerData, ToWorker } from './monitor.js';
 
 /** stdout is written out this often, so that `--format ndjson` streams. */
 const OUTPUT_FLUSH_MS = 500;
+/** --prune-older-than: how often the database is pruned (and once at start). */
+const PRUNE_INTERVAL_S = 3600;
 
 const port = parentPort!;
 const { opts, linkType, queue: memory } = workerData as MonitorWorkerData;
@@ -55,7 +59,7 @@ process.stdout.write = ((chunk: string | Uint8Array) => {
 const log = (line: string) => writeAll(2, line);
 
 function describe(err: unknown): string {
-  const known = err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError;
+  const known = err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError || err instanceof OutputFileError;
   return known ? (err as Error).message : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
 }
 
@@ -67,15 +71,15 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-/** SIGHUP: the rule files again, into the running engine (state and rule windows stay); a bad file changes nothing. */
+/** SIGUSR2: the rule files again, into the running engine (state and rule windows stay); a bad file changes nothing. */
 function reloadRules(session: AnalysisSession): void {
   if (!session.engine) {
-    log('coapwatch: SIGHUP: detection is off (--no-rules or no rules), nothing to reload\n');
+    log('coapwatch: SIGUSR2: detection is off (--no-rules or no rules), nothing to reload\n');
     return;
   }
   try {
     const rules = loadRuleSet(opts.rules);
-    session.engine.load(rules);
+    session.loadRules(rules);
     log(`coapwatch: reloaded ${rules.length} rules\n`);
   } catch (err) {
     log(`coapwatch: rules not reloaded, the ones in force stay: ${describe(err)}\n`);
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
       format: opts.format, coapPort: opts.coapPort, heuristic: opts.heuristic, db: opts.db, storeMessages: opts.storeMessages,
       source: `iface:${opts.interface}`, rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
       onMessage: () => void messages++, onEvent: () => void events++,
+      eve: opts.eve === undefined ? undefined : { path: opts.eve, sensor: opts.sensor, iface: opts.interface },
     });
   } catch (err) {
     if (writer) {
@@ -123,6 +128,21 @@ async function main(): Promise<void> {
     `coapwatch: ${s.received} received, ${s.droppedKernel ?? '?'} dropped (kernel), ${s.droppedInterface ?? '?'} dropped (interface), ` +
     `${s.droppedPipeline} dropped (coapwatch), ${messages} messages, ${events} events${evictedNote(session.overflows())}\n`;
 
+  const started = performance.now();
+  const eveStats = (s: LiveStats): EveStats => ({
+    uptime: (performance.now() - started) / 1000, received: s.received, droppedKernel: s.droppedKernel, droppedInterface: s.droppedInterface,
+    droppedPipeline: s.droppedPipeline, messages, alerts: events,
+  });
+  // Retention: a connection of its own, used right after a flush has committed (no transaction of
+  // the run's is open then, so the two never wait for each other in this one thread).
+  const pruning = opts.pruneOlderThan === undefined ? null : openForPruning(opts.db);
+  let lastPrune = -Infinity;
+  const prune = () => {
+    if (!pruning || performance.now() / 1000 - lastPrune < PRUNE_INTERVAL_S) return;
+    lastPrune = performance.now() / 1000;
+    const result = pruneOlderThan(pruning, opts.db, Date.now() / 1000 - opts.pruneOlderThan!, session.store!.runId);
+    log(`coapwatch: prune: ${pruneSummary(result)}\n`);
+  };
   let final: LiveStats | null = null;
   let failure: unknown = null;
   port.on('message', (m: ToWorker) => {
@@ -134,11 +154,23 @@ async function main(): Promise<void> {
       reloadRules(session);
       return;
     }
+    if (m.type === 'reopen') {
+      try {
+        const problems = session.reopenOutputs();
+        for (const problem of problems) log(`coapwatch: SIGHUP: ${problem}\n`);
+        if (problems.length === 0) log(opts.eve !== undefined && opts.eve !== '-' ? `coapwatch: SIGHUP: reopened ${opts.eve}\n` : 'coapwatch: SIGHUP: no output file to reopen\n');
+      } catch (err) {
+        failure ??= err;
+      }
+      return;
+    }
     try {
       // Frames are stamped when read: with none waiting, now is after every one of them.
       if (queue.length === 0) session.tick((performance.timeOrigin + performance.now()) / 1000);
       session.store?.liveCounters(counters(m.stats));
+      session.eve?.stats(Date.now() / 1000, eveStats(m.stats));
       session.flush();
+      prune();
       writer?.flush();
       if (!opts.ui) log(line(m.stats)); // the dashboard shows them
     } catch (err) {
@@ -164,8 +196,10 @@ async function main(): Promise<void> {
   try {
     reader.drainAll(); // what was captured before the stop is still decoded
     session.store?.liveCounters(counters(end));
+    session.eve?.stats(Date.now() / 1000, eveStats(end));
     session.finish(reader.delivered);
     writer?.close();
+    pruning?.close();
   } catch (err) {
     send({ type: 'error', message: describe(err) });
     return;

@@ -3,11 +3,12 @@ import { Worker } from 'node:worker_threads';
 import { linkTypeName, openLiveCapture, type LiveStats, type PacketQueueMemory } from '../../capture/index.js';
 import type { PskEntry } from '../../dtls/index.js';
 import { coapPorts } from '../../decode/ports.js';
-import { addPskOptions, integerIn, parsePorts, parseServers, SERVERS_HELP } from '../options.js';
+import { addEveOptions, addPskOptions, integerIn, parsePorts, parseServers, SERVERS_HELP } from '../options.js';
 // The dashboard (ink and React, ~0.45 s to load) is imported only with --ui.
 import type { Running } from '../../ui/index.js';
 import { isInteractive } from '../../ui/terminal.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
+import { age } from './prune.js';
 
 export interface MonitorOptions {
   interface: string;
@@ -33,6 +34,12 @@ export interface MonitorOptions {
   statsInterval: number;
   /** Draw the dashboard (following the database) instead of logging counters. */
   ui?: boolean;
+  /** --eve FILE: the run in EVE JSON, appended to FILE (`-`: stdout), with a stats record every --stats-interval. */
+  eve?: string;
+  /** --sensor: `host` of the EVE records. */
+  sensor: string;
+  /** --prune-older-than: seconds; the database is pruned of what is older, at start and every PRUNE_INTERVAL_S. */
+  pruneOlderThan?: number;
 }
 
 /** Later IPv4 fragments and IPv6 fragments carry no UDP header: kept so that reassembly can see them. */
@@ -69,10 +76,11 @@ export function registerMonitorCommand(program: Command): void {
     .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
     .option('--no-rules', 'no detection: decode and track state only')
     .option('--servers <addresses>', SERVERS_HELP, parseServers);
-  addPskOptions(monitor)
+  addEveOptions(addPskOptions(monitor))
     .option('--write <file.pcap>', 'also keep every captured frame in pcap files: FILE, then FILE.1, FILE.2, ... (before the extension) as each reaches --write-max-size')
     .option('--write-max-size <MB>', 'size at which --write starts its next file', integerIn(1, 1_000_000, 'a size in MB'), 100)
     .option('--write-max-files <n>', 'with --write: keep only the newest N files (0: keep all)', integerIn(0, 1_000_000, 'a count'), 0)
+    .option('--prune-older-than <age>', 'retention: at start and every hour, remove from the database what is older than this, as `coapwatch prune --older-than` does ("30d")', age)
     .option('--stats-interval <seconds>', 'how often the counters are logged and the database is committed (default 5; 1 with --ui)', seconds)
     .option('--ui', 'draw the terminal dashboard (see coapwatch ui) over the run as it is written; q stops capture')
     .showHelpAfterError(false)
@@ -85,8 +93,9 @@ queue was full. The same counters are written into the run's row of the runs tab
 Capture needs root or the CAP_NET_RAW capability, libpcap (Debian: libpcap0.8), and the optional module "koffi"
 (installed with coapwatch), through which coapwatch calls libpcap. Timestamps are libpcap's. The interface is put
 in promiscuous mode unless --no-promisc (on "any" it never is).
-SIGHUP reloads the rule files (--rules, or the bundled ones) without dropping state; if they have a problem,
-it is logged and the rules in force stay.
+Signals, as Suricata takes them: SIGHUP reopens the --eve file by its name (after logrotate moved it; the
+--write files rotate by themselves); SIGUSR2 reloads the rule files (--rules, or the bundled ones) without
+dropping state; if they have a problem, it is logged and the rules in force stay. See docs/live.md.
 Exit status: 0 after SIGINT or SIGTERM (database committed, final counters printed); 1 when the interface does not exist,
 capture is not permitted, the filter does not compile, libpcap or "koffi" is missing, a rule file is wrong, the
 database cannot be written, or libpcap fails while capturing (the interface went away; the run is committed).`)
@@ -103,7 +112,7 @@ export interface MonitorWorkerData {
 }
 
 /** Messages between the capture thread and the decoding thread. */
-export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; stats: LiveStats } | { type: 'reload' };
+export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; stats: LiveStats } | { type: 'reload' } | { type: 'reopen' };
 export type FromWorker = { type: 'ready'; runId: number } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' };
 
 /**
@@ -140,15 +149,17 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     let started = false;
     let failed = false;
     const timers: NodeJS.Timeout[] = [];
-    // SIGHUP: the decoding thread loads the rule files again; state, windows and deadlines stay.
+    // SIGUSR2: the decoding thread loads the rule files again; state, windows and deadlines stay.
     const reload = () => worker.postMessage({ type: 'reload' } satisfies ToWorker);
+    // SIGHUP: the decoding thread, which writes the output files, opens them again by name.
+    const reopen = () => worker.postMessage({ type: 'reopen' } satisfies ToWorker);
     let ui: Running | null = null;
     const stop = () => {
       if (stopping) return;
       stopping = true;
       ui?.stop();
       for (const t of timers) clearInterval(t);
-      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', reload);
+      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGUSR2', reload).off('SIGHUP', reopen);
       const final = capture.stop();
       worker.postMessage({ type: 'stop', stats: final } satisfies ToWorker);
     };
@@ -161,7 +172,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     };
     captureFailed = (message) => fail(`capture on "${opts.interface}" ended: ${message}`);
     // From the start: a signal while the worker is still loading stops it as cleanly as later.
-    process.once('SIGINT', stop).once('SIGTERM', stop).on('SIGHUP', reload);
+    process.once('SIGINT', stop).once('SIGTERM', stop).on('SIGUSR2', reload).on('SIGHUP', reopen);
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') {
         started = true;
@@ -184,7 +195,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     worker.on('error', (err) => fail(`internal error: ${err.stack ?? err.message}`));
     worker.on('exit', (code) => {
       for (const t of timers) clearInterval(t);
-      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', reload);
+      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGUSR2', reload).off('SIGHUP', reopen);
       if (!stopping) capture.stop();
       if (code !== 0 && !failed) {
         process.stderr.write(`coapwatch: internal error: the decoding thread exited with ${code}\n`);

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRules } from '../../../src/rules/index.js';
 import { DEFAULT_RULES } from '../../../src/cli/rule-set.js';
+import { withSids } from '../../support/rule-text.js';
 
 function problemsOf(yaml: string): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'coapwatch-rules-'));
   const file = join(dir, 'r.yaml');
-  writeFileSync(file, yaml);
+  writeFileSync(file, withSids(yaml));
   return loadRules([file]).problems.map((p) => `${p.line}: ${p.message}`);
 }
 
@@ -49,7 +50,7 @@ describe('loadRules', () => {
     ['unknown variable', `id: a\nsid: 11\ntitle: t\nseverity: low\ndescription: d\nwhen: packet.size > 3\n`, 'Unknown variable: packet'],
     ['bad template', `id: a\nsid: 12\n${OK}message: "{{ m. }}"\n`, 'message:'],
     ['YAML syntax', `id: a\nsid: 13\n${OK}tags: [a, b\n`, ''],
-    ['no sid', `id: a\n${OK}`, '1: sid: required, an integer from 1 to 4294967295, unique across the rule files'],
+    ['no sid', `id: a\n${OK}# no sid\n`, '1: sid: required, an integer from 1 to 4294967295, unique across the rule files'],
     ['sid not an integer', `id: a\nsid: 1.5\n${OK}`, '2: sid: required'],
     ['bad rev', `id: a\nsid: 1\nrev: zero\n${OK}`, '3: rev: an integer'],
   ])('%s', (_name, yaml, expected) => {
@@ -77,7 +78,7 @@ describe('loadRules', () => {
       .toEqual(['7: outcome: only for rules on messages (a request\'s answer)']);
     const dir = mkdtempSync(join(tmpdir(), 'coapwatch-rules-'));
     const file = join(dir, 'r.yaml');
-    writeFileSync(file, `id: a\n${OK}---\nid: b\n${OK}suppress: 5m\n---\nid: c\ntitle: t\nseverity: low\ndescription: d\non: endpoint\nwhen: "true"\n`);
+    writeFileSync(file, withSids(`id: a\n${OK}---\nid: b\n${OK}suppress: 5m\n---\nid: c\ntitle: t\nseverity: low\ndescription: d\non: endpoint\nwhen: "true"\n`));
     const rules = loadRules([file]).rules;
     expect(rules.map((r) => [r.id, r.suppress, r.outcome])).toEqual([
       ['a', { type: 'limit', track: 'both', count: 1, seconds: 60 }, null],
@@ -109,9 +110,9 @@ describe('loadRules', () => {
 
   it('returns hostile YAML as problems rather than throwing (what a monitor reload logs), and keeps the other documents', () => {
     const bomb = `id: bomb\n${OK}params:\n  a: &a [1,1,1,1,1,1,1,1,1,1]\n  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  c: [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n`;
-    expect(problemsOf(`id: good\n${OK}---\n${bomb}`)).toEqual(['7: YAML aliases expand beyond 100 values']);
+    expect(problemsOf(`id: good\n${OK}---\n${bomb}`)).toEqual(['8: YAML aliases expand beyond 100 values']);
     const dir = mkdtempSync(join(tmpdir(), 'coapwatch-rules-'));
-    writeFileSync(join(dir, 'a.yaml'), `id: good\n${OK}`);
+    writeFileSync(join(dir, 'a.yaml'), withSids(`id: good\n${OK}`));
     writeFileSync(join(dir, 'b.yaml'), `id: deep\n${OK}params: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
     const loaded = loadRules([dir]);
     expect(loaded.rules.map((r) => r.id)).toEqual(['good']);

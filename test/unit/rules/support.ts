@@ -6,12 +6,13 @@ import { loadRules, RuleEngine, type DeclaredServers, type DetectionEvent, type 
 import type { OverflowCounters } from '../../../src/util/bounded-map.js';
 import { StateTracker } from '../../../src/state/index.js';
 import { CoapFlow, type MessageSpec } from '../../support/coap-flow.js';
+import { withSids } from '../../support/rule-text.js';
 
 /** Rules from YAML text, through the real loader (written to a temporary file). */
 export function rulesFrom(yaml: string): Rule[] {
   const dir = mkdtempSync(join(tmpdir(), 'coapwatch-rules-'));
   const file = join(dir, 'rules.yaml');
-  writeFileSync(file, yaml);
+  writeFileSync(file, withSids(yaml));
   const loaded = loadRules([file]);
   if (loaded.problems.length > 0) throw new Error(loaded.problems.map((p) => `${p.line}: ${p.message}`).join('\n'));
   return loaded.rules;

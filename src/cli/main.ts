@@ -5,6 +5,9 @@ import { StoreError } from '../store/index.js';
 import { analyzeCommand, CaptureError, type AnalyzeOptions } from './analyze.js';
 import { registerEndpointsCommand } from './commands/endpoints.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerExportCommand } from './commands/export.js';
+import { registerMessagesCommand } from './commands/messages.js';
+import { EvidenceError } from '../evidence/index.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerUiCommand } from './commands/ui.js';
 import { registerRulesCommand } from './commands/rules.js';
@@ -47,13 +50,15 @@ is wrong, or a flag is wrong.`)
 
 registerEndpointsCommand(program);
 registerEventsCommand(program);
+registerMessagesCommand(program);
+registerExportCommand(program);
 registerGenerateCommand(program);
 registerUiCommand(program);
 registerRulesCommand(program);
 registerMonitorCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError) {
+  if (err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError || err instanceof EvidenceError) {
     process.stderr.write(`coapwatch: ${err.message}\n`);
   } else {
     process.stderr.write(`coapwatch: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -3,3 +3,8 @@ export { openForReading, openForWriting } from './open.js';
 export { RunWriter } from './run-writer.js';
 export { SCHEMA_VERSION } from './schema.js';
 export { eventFromRow, listEndpoints, listEvents, type EndpointRow, type EventRow, type ListedEvent, type ListFilters } from './queries.js';
+export {
+  ADDRESS_WINDOW_FRAMES, captureFiles, eventById, eventFrame, latestRun, listMessages, messagesAround, messagesBetween, messagesOfFrame,
+  requireMessageIndex, runExists, runInfo, type CaptureFileRow, type FramePlace, type IndexedMessage, type MessageFilters,
+} from './message-queries.js';
+export { MAX_INTERNED_STRINGS } from './message-index.js';

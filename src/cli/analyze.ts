@@ -55,7 +55,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     }
     if (isInteractive()) {
       dashboardModule = await import('../ui/index.js');
-      live = new dashboardModule.LiveSource({ source: file });
+      live = new dashboardModule.LiveSource({ source: file, capture: resolve(file) });
     }
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
   }

@@ -32,6 +32,8 @@ export interface LiveSessionLike {
 export interface LiveSourceOptions {
   /** Capture file or interface, shown in the overview. */
   source: string;
+  /** The capture file frame numbers count in (the event detail's tshark hint); absent: none (live). */
+  capture?: string;
   /** Messages kept for the message flow, all endpoints together (the oldest go first). */
   flowCapacity?: number;
   /** Messages kept per endpoint for its flow. */
@@ -109,9 +111,11 @@ export class LiveSource implements DashboardSource {
   private readonly eventsByEndpoint = new BoundedMap<string, number>('ui.events-by-endpoint', MAX_EVENT_ENDPOINTS);
   private overflow: OverflowCounters | null = null;
   private eventTotal = 0;
+  private readonly capture: string | null;
 
   constructor(opts: LiveSourceOptions) {
     this.source = opts.source;
+    this.capture = opts.capture ?? null;
     this.flowCapacity = opts.flowCapacity ?? 20_000;
     this.flowPerEndpoint = opts.flowPerEndpoint ?? 200;
     this.eventCapacity = opts.eventCapacity ?? 100_000;
@@ -179,6 +183,7 @@ export class LiveSource implements DashboardSource {
     const summary: EventSummary = {
       id: this.nextEventId++, ts: ev.ts, get lastTs() { return ev.lastTs; }, get count() { return ev.count; }, rule: ev.rule,
       severity: ev.severity, endpoint: ev.endpoint, src: ev.src, dst: ev.dst, frame: ev.frame, message: ev.message, details: ev.details,
+      capture: this.capture,
     };
     this.eventObjects.set(ev, summary);
     this.eventTotal++;

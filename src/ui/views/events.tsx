@@ -61,6 +61,11 @@ function jsonLines(value: unknown, indent: string, width: number): Line[] {
   return text.split('\n').map((l) => [seg(indent + clean(l).slice(0, Math.max(0, width - indent.length)))]);
 }
 
+/** A path as a shell word: quoted when it has anything a shell would read. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
 export function eventDetailLines(e: EventSummary, width: number): Line[] {
   const lines: Line[] = [];
   lines.push([seg(e.severity.toUpperCase(), { bold: true, color: severityColor(e.severity) }), seg('  '), seg(clean(e.rule), { bold: true })]);
@@ -72,7 +77,8 @@ export function eventDetailLines(e: EventSummary, width: number): Line[] {
   row('endpoint', clean(e.endpoint ?? '-'));
   row('source', clean(e.src ?? '-'));
   row('destination', clean(e.dst ?? '-'));
-  row('frame', e.frame === null ? '- (raised by the passage of time)' : `${e.frame} (the packet number in the capture: tshark -r FILE -Y frame.number==${e.frame})`);
+  row('frame', e.frame === null ? '- (raised by the passage of time)'
+    : e.capture ? `${e.frame} (tshark -r ${clean(shellWord(e.capture))} -Y frame.number==${e.frame})` : `${e.frame} (the packet number in the run's capture)`);
   lines.push([]);
   lines.push([seg('Evidence', { bold: true, color: 'cyan' })]);
   lines.push(...jsonLines(e.details ?? {}, '  ', width));

@@ -9,7 +9,7 @@
  * - `source.frame(place)`: the frame's bytes (after checking its record is the one indexed).
  * - `source.dissect(message)`: the frame decoded again by the normal pipeline: its messages as
  *   NDJSON records (with its request fed first, so a response carries its request's path and
- *   link), plus the raw bytes.
+ *   link, and with the endpoint name the run knew from the registration), plus the raw bytes.
  * - `writeFramesPcap(frames, out)`: frames to a classic pcap with their original time stamps.
  */
 import type Database from 'better-sqlite3';
@@ -44,6 +44,8 @@ export interface Dissection {
   note: string | null;
 }
 
+/** Steps of request and response links followed back from a message to feed its exchange first. */
+const CONTEXT_DEPTH = 4;
 /** Seconds two time stamps of the same record may differ by (the index keeps doubles; pcapng's come from it). */
 const SAME_TIME = 1e-6;
 /** A file's modification time as recorded and as stat reads it again may differ by rounding. */
@@ -122,20 +124,33 @@ export class RunSource {
   }
 
   /**
-   * The frame of `m` decoded again by the normal pipeline. The frame of the request it answers
-   * goes first, so that the response is matched (its path and responseTo) as in the run.
+   * The frame of `m` decoded again by the normal pipeline. The exchange it belongs to goes
+   * first, as far as the index links it (the request it answers, that request's first response,
+   * and so on up to CONTEXT_DEPTH steps: an ACK of a notification needs the notification, which
+   * needs its Observe request and the first response), so that it is matched (its role, path and
+   * responseTo) as in the run. A frame of that chain that cannot be read is left out: the
+   * message is then dissected all the same, less matched.
    */
   dissect(m: IndexedMessage): Dissection {
     const target = this.frame(this.placeOf(m));
+    const before = new Map<number, IndexedMessage>();
+    let current: IndexedMessage | undefined = m;
+    for (let depth = 0; depth < CONTEXT_DEPTH && current?.responseTo != null && current.responseTo < current.frame; depth++) {
+      const request: IndexedMessage | undefined = messagesOfFrame(this.db, this.dbPath, this.run, current.responseTo)[0];
+      if (request === undefined) break;
+      before.set(request.frame, request);
+      if (request.responseIn !== null && request.responseIn < m.frame) {
+        const first = messagesOfFrame(this.db, this.dbPath, this.run, request.responseIn)[0];
+        if (first !== undefined) before.set(first.frame, first);
+      }
+      current = request;
+    }
     const feed: Frame[] = [];
-    if (m.responseTo !== null && m.responseTo < m.frame) {
-      const request = messagesOfFrame(this.db, this.dbPath, this.run, m.responseTo)[0];
-      if (request?.file != null && request.offset !== null) {
-        try {
-          feed.push(this.frame(this.placeOf(request)));
-        } catch {
-          // Without its request the response is still dissected, only unmatched.
-        }
+    for (const earlier of [...before.values()].sort((a, b) => a.frame - b.frame)) {
+      try {
+        feed.push(this.frame(this.placeOf(earlier)));
+      } catch {
+        // Left out: see above.
       }
     }
     feed.push(target);
@@ -149,6 +164,11 @@ export class RunSource {
     }, { ports, heuristic: true });
     for (const f of feed) pipeline.push(toPacket(f));
     pipeline.finish();
+    // The endpoint's name comes from its registration, which the frame alone does not carry: the run's, from the index.
+    for (const r of records) {
+      const lwm2m = r.lwm2m as { endpoint?: string | null } | null;
+      if (lwm2m && lwm2m.endpoint === null && m.endpoint !== null && records.length === 1) lwm2m.endpoint = m.endpoint;
+    }
     let note: string | null = null;
     if (m.transport === 'dtls') note = `frame ${m.frame} is DTLS: its CoAP was decrypted with the run's session keys, which are not stored; the index row is what the run saw`;
     else if (records.length === 0) note = `frame ${m.frame} alone decodes into no CoAP message: it completed a reassembly (IP fragments, a TCP stream) the run followed; the index row is what the run saw`;

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { rotatedName, type RawPacket } from '../capture/index.js';
 import { COAP_TYPES, type MessageRole } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 /** The small-integer codes of the message_index columns (schema migration 8), by value. */
 export const TRANSPORTS = ['udp', 'tcp', 'dtls'] as const;
@@ -75,8 +75,9 @@ export class MessageIndexWriter {
   private readonly touchedFiles = new Set<number>();
   private readonly statements;
 
-  constructor(db: Database.Database, private readonly runId: number, private readonly recordFile: string | null, overflow?: OverflowCounters) {
-    this.strings = new BoundedMap('store.index-strings', MAX_INTERNED_STRINGS, overflow);
+  constructor(db: Database.Database, private readonly runId: number, private readonly recordFile: string | null) {
+    // A cache of the database's own table: a miss costs a lookup, never output, so it is not reported as overflow.
+    this.strings = new BoundedMap('store.index-strings', MAX_INTERNED_STRINGS);
     this.statements = {
       row: db.prepare(`INSERT OR REPLACE INTO message_index (run_id, frame, n, ts, src, dst, transport, type, code, role, operation, endpoint,
         path, content_format, size, response_to, response_in, retransmission_of, error, file, offset, link_type)

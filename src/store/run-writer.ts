@@ -69,7 +69,7 @@ export class RunWriter implements StateListener {
   ) {
     this.statements = storeCall(path, () => prepare(db));
     this.runId = storeCall(path, () => Number(this.statements.run.run(source, Date.now() / 1000).lastInsertRowid));
-    this.index = storeCall(path, () => new MessageIndexWriter(db, this.runId, recordFile, overflow));
+    this.index = storeCall(path, () => new MessageIndexWriter(db, this.runId, recordFile));
     this.index.start();
   }
 

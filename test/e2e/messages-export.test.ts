@@ -131,6 +131,23 @@ describe('the message index of analyze --db', () => {
   });
 });
 
+describe('the dashboard\'s event detail', () => {
+  it('names the run\'s capture in its tshark hint (not the word FILE), and tshark finds the frame there', async () => {
+    const { StoreSource } = await import('../../src/ui/store-source.js');
+    const { eventDetailLines } = await import('../../src/ui/views/events.js');
+    const source = StoreSource.open(db);
+    try {
+      const write = source.events({ minSeverity: 'info', filter: 'rule:security-object-modified', offset: 0, limit: 10 }).rows[0];
+      const text = eventDetailLines(write, 400).map((line) => line.map((s) => s.t).join('')).join('\n');
+      const hint = `tshark -r ${pcap} -Y frame.number==${write.frame}`;
+      expect(text).toContain(hint);
+      if (tsharkPresent) expect(tsharkFrames(pcap, `frame.number==${write.frame}`)).toHaveLength(1);
+    } finally {
+      source.close();
+    }
+  });
+});
+
 describe('export', () => {
   it.skipIf(!tsharkPresent)('writes the event\'s frames; tshark finds the event\'s frame by its original time stamp and bytes', () => {
     const write = events.find((e) => e.rule === 'security-object-modified')!;

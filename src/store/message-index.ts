@@ -20,26 +20,33 @@ const TYPE_CODE = new Map<string, number>(COAP_TYPES.map((t, i) => [t, i]));
  */
 export const MAX_INTERNED_STRINGS = 1 << 20;
 
-/** One message's row, kept until the batch is written; strings are interned at the write. */
+/**
+ * A string column: its id when the string was interned already (the usual case: addresses and
+ * names repeat), else the string itself, interned when the batch is written (inside its
+ * transaction). Rows then hold numbers, not the per-message strings the decoder made.
+ */
+type Interned = number | string;
+
+/** One message's row, kept until the batch is written. */
 interface IndexRow {
   frame: number;
   n: number;
   ts: number;
-  src: string;
-  dst: string;
+  src: Interned;
+  dst: Interned;
   transport: number;
   type: number | null;
   code: number;
   role: number;
-  operation: string | null;
-  endpoint: string | null;
-  path: string | null;
+  operation: Interned | null;
+  endpoint: Interned | null;
+  path: Interned | null;
   contentFormat: number | null;
   size: number;
   responseTo: number | null;
   responseIn: number | null;
   retransmissionOf: number | null;
-  error: string | null;
+  error: Interned | null;
   file: number | null;
   offset: number | null;
   linkType: number | null;
@@ -79,9 +86,9 @@ export class MessageIndexWriter {
     // A cache of the database's own table: a miss costs a lookup, never output, so it is not reported as overflow.
     this.strings = new BoundedMap('store.index-strings', MAX_INTERNED_STRINGS);
     this.statements = {
-      row: db.prepare(`INSERT OR REPLACE INTO message_index (run_id, frame, n, ts, src, dst, transport, type, code, role, operation, endpoint,
-        path, content_format, size, response_to, response_in, retransmission_of, error, file, offset, link_type)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      // OR REPLACE: a message completed only by the end of the capture (a reassembly drained)
+      // carries an earlier frame's number, and may take the place of that frame's message.
+      row: db.prepare(`INSERT OR REPLACE INTO message_index (${INDEX_COLUMNS}) VALUES (${INDEX_COLUMNS.split(',').map(() => '?').join(', ')})`),
       answered: db.prepare('UPDATE message_index SET response_in = ? WHERE run_id = ? AND frame = ? AND response_in IS NULL'),
       stringId: db.prepare('SELECT id FROM index_strings WHERE text = ?').pluck(),
       newString: db.prepare('INSERT INTO index_strings (text) VALUES (?)'),
@@ -113,12 +120,12 @@ export class MessageIndexWriter {
     // reassembly) does not lie where the current frame does.
     const here = this.place.frame === e.frame && this.place.file >= 0 && this.place.offset >= 0;
     const row: IndexRow = {
-      frame: e.frame, n: this.sameFrame, ts: e.ts, src: e.src, dst: e.dst,
+      frame: e.frame, n: this.sameFrame, ts: e.ts, src: this.known(e.src), dst: this.known(e.dst),
       transport: TRANSPORT_CODE.get(e.transport)!, type: msg.type === null ? null : TYPE_CODE.get(msg.type)!, code: msg.code,
-      role: ROLE_CODE.get(match.role)!, operation: l?.operation ?? null, endpoint: l?.endpoint ?? null,
-      path: l?.path ?? msg.uriPath ?? (request !== null ? request.msg.uriPath : null),
+      role: ROLE_CODE.get(match.role)!, operation: this.knownOrNull(l?.operation ?? null), endpoint: this.knownOrNull(l?.endpoint ?? null),
+      path: this.knownOrNull(l?.path ?? msg.uriPath ?? (request !== null ? request.msg.uriPath : null)),
       contentFormat: msg.contentFormat, size: e.size, responseTo: request === null ? null : request.frame, responseIn: null,
-      retransmissionOf: match.retransmissionOf, error: msg.error,
+      retransmissionOf: match.retransmissionOf, error: this.knownOrNull(msg.error),
       file: here ? this.place.file : null, offset: here ? this.place.offset : null, linkType: here ? this.place.linkType : null,
     };
     this.rows.push(row);
@@ -142,10 +149,11 @@ export class MessageIndexWriter {
   write(): void {
     const s = this.statements;
     const run = this.runId;
+    const values: Array<number | null> = [];
     for (const r of this.rows) {
-      s.row.run(run, r.frame, r.n, r.ts, this.id(r.src), this.id(r.dst), r.transport, r.type, r.code, r.role, this.idOrNull(r.operation),
-        this.idOrNull(r.endpoint), this.idOrNull(r.path), r.contentFormat, r.size, r.responseTo, r.responseIn, r.retransmissionOf,
-        this.idOrNull(r.error), r.file, r.offset, r.linkType);
+      values.length = 0;
+      this.values(r, values);
+      s.row.run(values);
     }
     for (const [request, response] of this.lateAnswers) s.answered.run(response, run, request);
     for (const f of this.eventFrames) s.eventFrame.run(run, f.frame, f.ts, f.file, f.offset, f.linkType);
@@ -165,16 +173,33 @@ export class MessageIndexWriter {
     if (this.place.file >= 0) this.touchedFiles.add(this.place.file);
   }
 
+  /** Appends a row's values, in INDEX_COLUMNS' order. */
+  private values(r: IndexRow, out: Array<number | null>): void {
+    out.push(this.runId, r.frame, r.n, r.ts, this.id(r.src), this.id(r.dst), r.transport, r.type, r.code, r.role, this.idOrNull(r.operation),
+      this.idOrNull(r.endpoint), this.idOrNull(r.path), r.contentFormat, r.size, r.responseTo, r.responseIn, r.retransmissionOf,
+      this.idOrNull(r.error), r.file, r.offset, r.linkType);
+  }
+
   /** Registers the capture file before any frame is read (a capture without messages is still its run's source). */
   start(): void {
     if (this.recordFile !== null && this.place.file < 0) this.touchedFiles.add(0);
   }
 
-  private idOrNull(text: string | null): number | null {
+  /** The string's id if it is interned already, else the string (interned at the write). */
+  private known(text: string): Interned {
+    return this.strings.get(text) ?? text;
+  }
+
+  private knownOrNull(text: string | null): Interned | null {
+    return text === null ? null : this.known(text);
+  }
+
+  private idOrNull(text: Interned | null): number | null {
     return text === null ? null : this.id(text);
   }
 
-  private id(text: string): number {
+  private id(text: Interned): number {
+    if (typeof text === 'number') return text;
     let id = this.strings.get(text);
     if (id === undefined) {
       id = (this.statements.stringId.get(text) as number | undefined) ?? Number(this.statements.newString.run(text).lastInsertRowid);
@@ -184,6 +209,8 @@ export class MessageIndexWriter {
   }
 }
 
+const INDEX_COLUMNS = `run_id, frame, n, ts, src, dst, transport, type, code, role, operation, endpoint, path, content_format, size,
+  response_to, response_in, retransmission_of, error, file, offset, link_type`;
 function statOrNull(path: string): { size: number; mtimeMs: number } | null {
   try {
     return statSync(path);

@@ -86,9 +86,8 @@ export class MessageIndexWriter {
     // A cache of the database's own table: a miss costs a lookup, never output, so it is not reported as overflow.
     this.strings = new BoundedMap('store.index-strings', MAX_INTERNED_STRINGS);
     this.statements = {
-      // OR REPLACE: a message completed only by the end of the capture (a reassembly drained)
-      // carries an earlier frame's number, and may take the place of that frame's message.
-      row: db.prepare(`INSERT OR REPLACE INTO message_index (${INDEX_COLUMNS}) VALUES (${INDEX_COLUMNS.split(',').map(() => '?').join(', ')})`),
+      row: db.prepare(`INSERT INTO message_index (${INDEX_COLUMNS}) VALUES (${INDEX_COLUMNS.split(',').map(() => '?').join(', ')})`),
+      nextN: db.prepare('SELECT COALESCE(MAX(n), -1) + 1 FROM message_index WHERE run_id = ? AND frame = ?').pluck(),
       answered: db.prepare('UPDATE message_index SET response_in = ? WHERE run_id = ? AND frame = ? AND response_in IS NULL'),
       stringId: db.prepare('SELECT id FROM index_strings WHERE text = ?').pluck(),
       newString: db.prepare('INSERT INTO index_strings (text) VALUES (?)'),
@@ -113,14 +112,17 @@ export class MessageIndexWriter {
     const msg = e.msg;
     const match = e.match;
     const l = m.lwm2m;
+    // A frame earlier than the last (a message the end of the capture drained from a reassembly)
+    // may have messages already: its n is found at the write (LATE).
+    const late = e.frame < this.lastFrame;
     this.sameFrame = e.frame === this.lastFrame ? this.sameFrame + 1 : 0;
-    this.lastFrame = e.frame;
+    if (!late) this.lastFrame = e.frame;
     const request = match.request;
     // A message completed by a later frame's decoding (the end of the capture draining a
     // reassembly) does not lie where the current frame does.
     const here = this.place.frame === e.frame && this.place.file >= 0 && this.place.offset >= 0;
     const row: IndexRow = {
-      frame: e.frame, n: this.sameFrame, ts: e.ts, src: this.known(e.src), dst: this.known(e.dst),
+      frame: e.frame, n: late ? LATE : this.sameFrame, ts: e.ts, src: this.known(e.src), dst: this.known(e.dst),
       transport: TRANSPORT_CODE.get(e.transport)!, type: msg.type === null ? null : TYPE_CODE.get(msg.type)!, code: msg.code,
       role: ROLE_CODE.get(match.role)!, operation: this.knownOrNull(l?.operation ?? null), endpoint: this.knownOrNull(l?.endpoint ?? null),
       path: this.knownOrNull(l?.path ?? msg.uriPath ?? (request !== null ? request.msg.uriPath : null)),
@@ -151,6 +153,7 @@ export class MessageIndexWriter {
     const run = this.runId;
     const values: Array<number | null> = [];
     for (const r of this.rows) {
+      if (r.n === LATE) r.n = s.nextN.get(this.runId, r.frame) as number;
       values.length = 0;
       this.values(r, values);
       s.row.run(values);
@@ -208,6 +211,9 @@ export class MessageIndexWriter {
     return id;
   }
 }
+
+/** `n` of a row whose frame came out of order, until the write numbers it after that frame's other rows. */
+const LATE = -1;
 
 const INDEX_COLUMNS = `run_id, frame, n, ts, src, dst, transport, type, code, role, operation, endpoint, path, content_format, size,
   response_to, response_in, retransmission_of, error, file, offset, link_type`;

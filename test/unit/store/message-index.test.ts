@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../../src/capture/index.js';
 import { AnalysisSession } from '../../../src/cli/session.js';
 import { listMessages, openForReading } from '../../../src/store/index.js';
-import { raw, tcpFrame, TCP_FLAGS } from '../decode/build.js';
+import { raw, tcpFrame, TCP_FLAGS, udpFrame } from '../decode/build.js';
 
 /* The message index written by a --db run: what the rows hold, and that commits between a request and its response change nothing. */
 const capture = (name: string) => resolve(import.meta.dirname, '../../../captures/reference', name);
@@ -73,6 +73,24 @@ describe('message index', () => {
     session.push(raw(tcpFrame({ seq: C + 5, flags: TCP_FLAGS.PSH | TCP_FLAGS.ACK, payload: Buffer.from([0x00, 0x01]) })));
     session.finish(3);
     const all = rows(db).map((r) => [r.transport, r.n, r.code]);
+    // raw() numbers frames on from other tests: the order and n are what count.
     expect(all).toEqual([[1, 0, 1], [1, 1, 1], [1, 0, 1]]);
+  });
+
+  it('a message the end of the capture drains from a reassembly is indexed after the later frames, with no place of its own', () => {
+    const db = join(tmp(), 'late.db');
+    const session = new AnalysisSession({ format: 'summary', coapPort: [], heuristic: true, db, source: 'built', recordFile: '/nonexistent/built.pcap', rules: [] });
+    let frame = 0;
+    const at = (data: Buffer, offset: number) => ({ ...raw(data), frame: ++frame, recordOffset: offset, recordFile: 0 });
+    const C = 1000;
+    session.push(at(tcpFrame({ seq: C, flags: TCP_FLAGS.SYN }), 24));
+    session.push(at(tcpFrame({ seq: C + 1, flags: TCP_FLAGS.PSH | TCP_FLAGS.ACK, payload: Buffer.from([0x00, 0x01]) }), 100));
+    // Two bytes missing before it: held until the end of the capture.
+    session.push(at(tcpFrame({ seq: C + 5, flags: TCP_FLAGS.PSH | TCP_FLAGS.ACK, payload: Buffer.from([0x00, 0x01]) }), 200));
+    session.push(at(udpFrame(Buffer.from([0x40, 0x01, 0x12, 0x34])), 300));
+    session.finish(4);
+    const all = rows(db);
+    const frames = all.map((r) => [r.frame, r.n, r.transport, r.offset]);
+    expect(frames).toEqual([[2, 0, 1, 100], [3, 0, 1, null], [4, 0, 0, 300]]);
   });
 });

@@ -213,6 +213,22 @@ describe('export', () => {
   });
 });
 
+describe('a database from before the message index', () => {
+  it('is refused in one line that says what to do', async () => {
+    const { MIGRATIONS } = await import('../../src/store/schema.js');
+    const old = join(dir, 'schema7.db');
+    const d = new Database(old);
+    for (const m of MIGRATIONS.slice(0, 7)) d.exec(m);
+    d.pragma('user_version = 7');
+    d.close();
+    for (const args of [['messages', '--db', old], ['export', '--db', old, '--frames', '1', '--out', join(dir, 'old.pcap')]]) {
+      const r = run(...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`coapwatch: database ${old} was written before coapwatch kept a message index (schema 7); run analyze --db on the capture again\n`);
+    }
+  });
+});
+
 describe('bad arguments: one line, exit 1', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['a reversed frame range', ['messages', '--db', db, '--frames', '9-3'], /"9-3" is not a frame number or range/],

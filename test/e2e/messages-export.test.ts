@@ -238,6 +238,7 @@ describe('bad arguments: one line, exit 1', () => {
     ['export without a selection', ['export', '--db', db, '--out', join(dir, 'x.pcap')], /^coapwatch: export: give --event ID, --endpoint NAME or --frames LIST$/],
     ['--context without --event', ['export', '--db', db, '--frames', '1', '--context', '5', '--out', join(dir, 'x.pcap')], /^coapwatch: export: --context goes with --event$/],
     ['a negative --context', ['export', '--db', db, '--event', '1', '--context', '-5', '--out', join(dir, 'x.pcap')], /"-5" is not a number of seconds/],
+    ['--out the capture itself', ['export', '--db', db, '--frames', '1', '--out', pcap], /^coapwatch: export: --out .* is the run's capture itself; write elsewhere$/],
     ['a database that is not there', ['messages', '--db', join(dir, 'none.db')], /^coapwatch: database .*none.db: no such file$/],
     ['an event id that is not a number', ['export', '--db', db, '--event', '1e3', '--out', join(dir, 'x.pcap')], /"1e3" is not an event id/],
   ];

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { statSync } from 'node:fs';
 import { EvidenceError, RunSource, writeFramesPcap, type Frame } from '../../evidence/index.js';
 import { eventFrame, openForReading, type FramePlace, type IndexedMessage } from '../../store/index.js';
 import { sanitizeForTerminal } from '../../util/terminal-text.js';
@@ -8,6 +9,17 @@ interface ExportOptions extends SelectOptions {
   db: string;
   out: string;
   source?: string;
+}
+
+/** Whether two paths name one file (a link, another spelling); false when `b` does not exist yet. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Frames one export writes: each is read from the capture and held until the file is written. */
@@ -70,6 +82,8 @@ cannot be read, or a flag is wrong.`)
           throw new EvidenceError(unplaced > 0 ? `the ${unplaced} selected frames have no recorded place in a capture file` : 'no frames match');
         }
         const frames: Frame[] = [...places.values()].sort((a, b) => a.frame - b.frame).map((p) => source.frame(p));
+        // Writing starts by emptying --out: never the capture the frames come from.
+        if (frames.some((f) => sameFile(f.path, opts.out))) throw new EvidenceError(`export: --out ${opts.out} is the run's capture itself; write elsewhere`);
         writeFramesPcap(frames, opts.out);
         const first = frames[0].frame;
         const last = frames[frames.length - 1].frame;

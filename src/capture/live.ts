@@ -7,6 +7,7 @@ import {
 } from './live-control.js';
 import { openPcap } from './live-open.js';
 import { PacketQueue } from './live-queue.js';
+import type { RotatingPcapWriter } from './live-pcap-writer.js';
 import type { PacketSink, RawPacket } from './types.js';
 
 export interface LiveCaptureOptions {
@@ -133,14 +134,19 @@ export class LiveFrameReader {
   private readonly packet: RawPacket;
   private readonly deliver: (data: Buffer, origLength: number, ts: number) => void;
 
-  constructor(private readonly queue: PacketQueue, linkType: number, sink: PacketSink) {
-    const packet: RawPacket = { frame: 0, ts: 0, linkType, data: Buffer.alloc(0), origLength: 0 };
+  /** `write`: monitor --write; each frame is written there first, and carries where it lies in it. */
+  constructor(private readonly queue: PacketQueue, linkType: number, sink: PacketSink, write?: RotatingPcapWriter) {
+    const packet: RawPacket = { frame: 0, ts: 0, linkType, data: Buffer.alloc(0), origLength: 0, recordOffset: -1, recordFile: -1 };
     this.packet = packet;
     this.deliver = (data, origLength, ts) => {
       packet.frame = ++this.delivered;
       packet.ts = ts;
       packet.data = data;
       packet.origLength = origLength;
+      if (write) {
+        packet.recordOffset = write.write(ts, data, origLength);
+        packet.recordFile = write.fileIndex;
+      }
       sink(packet);
     };
   }

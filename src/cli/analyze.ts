@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { CaptureError, linkTypeName, probeCapture, readCapture } from '../capture/index.js';
 import { pskKeys, type PskEntry } from '../dtls/index.js';
@@ -65,7 +66,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
   }
   const session = new AnalysisSession({
-    ...opts, source: file, rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined,
+    ...opts, source: file, recordFile: resolve(file), rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined,
     eve: opts.eve === undefined ? undefined : { path: opts.eve, sensor: opts.sensor, iface: null },
     ...(live ? { state: true, onMessage: live.onMessage, onEvent: live.addEvent, onEventSeverity: live.eventSeverityChanged } : {}),
   });

@@ -27,6 +27,8 @@ export interface SessionOptions {
   state?: boolean;
   /** Name of the run in the database: the capture file or the interface. */
   source: string;
+  /** Absolute path of the file the frames lie in (the capture, or monitor's --write file): the message index records where. */
+  recordFile?: string;
   /** Extra consumer of every analysed message, after state is updated (the live dashboard). */
   onMessage?: MessageSink;
   /** Detection rules evaluated on every message and state change; none: no detection. */
@@ -126,9 +128,12 @@ export class AnalysisSession {
       },
       limits: opts.limits?.coap, decoder: opts.limits?.decoder,
     });
-    this.push = this.pipeline.push.bind(this.pipeline);
     const overflow = this.pipeline.overflow;
-    const store = (this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow));
+    const store = (this.store = opts.db === undefined ? null
+      : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow, opts.recordFile ?? null));
+    const pipeline = this.pipeline;
+    // With a database, the store is told of each frame first: the message index records where it lies.
+    this.push = store ? (p) => (store.frame(p), pipeline.push(p)) : pipeline.push.bind(pipeline);
     const rules = opts.rules ?? [];
     this.rulesById = new Map(rules.map((r) => [r.id, r]));
     const consumers: SessionConsumer[] = [];

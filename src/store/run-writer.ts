@@ -7,7 +7,9 @@ import type {
 import type { DetectionEvent } from '../rules/index.js';
 import type { DtlsSession } from '../dtls/index.js';
 import type { OverflowCounters } from '../util/bounded-map.js';
+import type { RawPacket } from '../capture/index.js';
 import { storeCall } from './errors.js';
+import { MessageIndexWriter } from './message-index.js';
 import { openForWriting } from './open.js';
 
 /**
@@ -53,17 +55,31 @@ export class RunWriter implements StateListener {
   /** Capture time of the newest sample of each numeric resource already written to resource_samples. */
   private readonly sampledUntil = new WeakMap<ResourceState, number>();
 
-  /** `overflow`: the run's table counters, written to runs.overflow at every commit. */
+  /** The message index: every message, compact, with where its frame lies in `recordFile`. */
+  private readonly index: MessageIndexWriter;
+
+  /**
+   * `overflow`: the run's table counters, written to runs.overflow at every commit. `recordFile`:
+   * absolute path of the file the frames lie in (the capture read, or monitor's --write file,
+   * whose rotations are named from it); null when they lie in none.
+   */
   constructor(
     private readonly db: Database.Database, private readonly path: string, source: string, private readonly storeMessages: boolean,
-    private readonly overflow?: OverflowCounters,
+    private readonly overflow?: OverflowCounters, recordFile: string | null = null,
   ) {
     this.statements = storeCall(path, () => prepare(db));
     this.runId = storeCall(path, () => Number(this.statements.run.run(source, Date.now() / 1000).lastInsertRowid));
+    this.index = storeCall(path, () => new MessageIndexWriter(db, this.runId, recordFile));
+    this.index.start();
   }
 
-  static open(path: string, source: string, storeMessages: boolean, overflow?: OverflowCounters): RunWriter {
-    return new RunWriter(openForWriting(path), path, source, storeMessages, overflow);
+  static open(path: string, source: string, storeMessages: boolean, overflow?: OverflowCounters, recordFile: string | null = null): RunWriter {
+    return new RunWriter(openForWriting(path), path, source, storeMessages, overflow, recordFile);
+  }
+
+  /** The frame about to be decoded (its messages and events lie where it does). */
+  frame(p: RawPacket): void {
+    this.index.frame(p);
   }
 
   /** The tracker whose attribute table observations are written with. */
@@ -100,6 +116,7 @@ export class RunWriter implements StateListener {
   event(e: DetectionEvent): void {
     this.eventCount++;
     this.events.add(e);
+    this.index.event(e.frame);
   }
 
   /** An event whose count, severity or outcome changed. */
@@ -113,6 +130,7 @@ export class RunWriter implements StateListener {
     this.captureStart ??= ts;
     this.captureEnd = ts;
     this.messages++;
+    this.index.message(m);
     if (this.storeMessages) {
       const l = m.lwm2m;
       this.messageRows.push([this.runId, m.coap.frame, ts, m.coap.src, m.coap.dst, l?.operation ?? null, l?.endpoint ?? null, record(m).trimEnd()]);
@@ -192,6 +210,7 @@ export class RunWriter implements StateListener {
         d.pskIdentityHint, d.sni, JSON.stringify(certificates), JSON.stringify(alerts), d.decryption, d.records, d.appDataBytes, d.startedAt, d.lastSeen);
     }
     for (const row of this.messageRows) s.message.run(...row);
+    this.index.write();
     for (const e of this.events) {
       const id = this.eventIds.get(e);
       const o = e.outcome;

@@ -196,8 +196,11 @@ export interface EventQuery {
   limit: number;
 }
 
-/** An event as the dashboard lists it: the store's row without the run (the dashboard shows one run). */
-export type EventSummary = Omit<EventRow, 'run'>;
+/**
+ * An event as the dashboard lists it: the store's row without the run (the dashboard shows one
+ * run), and the capture file its frame number counts in (null or absent: unknown).
+ */
+export type EventSummary = Omit<EventRow, 'run'> & { capture?: string | null };
 
 export interface DashboardSource {
   /** Grows whenever the data changes; the live dashboard polls it and redraws only then. */

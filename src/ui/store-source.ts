@@ -20,6 +20,9 @@ const RATE_BUCKETS = 120;
 const SEARCH_LIMIT = 100_000;
 const SEARCH_BATCH = 1000;
 
+/** The schema version that brought the message index and capture_files. */
+const MESSAGE_INDEX_VERSION = 8;
+
 /** ORDER BY of each sort key but events (see countEventsByEndpoint); the schema has an index on (run_id, expression, endpoint) for each. */
 const SORT_SQL: Record<Exclude<EndpointSortKey, 'events'>, string> = {
   name: 'e.endpoint',
@@ -578,8 +581,20 @@ export class StoreSource implements DashboardSource {
     return {
       total,
       offset: q.offset,
-      rows: rows.map(eventFromRow),
+      rows: rows.map((r) => ({ ...eventFromRow(r), capture: this.captureOf(r.run_id as number | null, r.frame as number | null) })),
     };
+  }
+
+  /**
+   * The capture file an event's frame number counts in, for the detail's tshark hint: the first
+   * file of the run (analyze's capture, monitor's first --write file), when the frame lies in it;
+   * null when unknown (a database from before the message index, a later rotation).
+   */
+  private captureOf(run: number | null, frame: number | null): string | null {
+    if (run === null || frame === null || (this.db.pragma('user_version', { simple: true }) as number) < MESSAGE_INDEX_VERSION) return null;
+    const r = this.query(`SELECT c.path FROM event_frames f JOIN capture_files c ON c.run_id = f.run_id AND c.file = f.file
+      WHERE f.run_id = ? AND f.frame = ? AND f.file = 0`).get(run, frame) as Row | undefined;
+    return r === undefined ? null : (r.path as string);
   }
 }
 

@@ -1,7 +1,8 @@
 import { unlinkSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CaptureError, LiveFrameReader, linkTypeName, PacketQueue, RotatingPcapWriter, type LiveStats, type PacketSink } from '../../capture/index.js';
+import { CaptureError, LiveFrameReader, linkTypeName, PacketQueue, RotatingPcapWriter, type LiveStats } from '../../capture/index.js';
 import { pskKeys } from '../../dtls/index.js';
 import { RuleLoadError } from '../../rules/index.js';
 import { openForPruning, pruneOlderThan, pruneSummary, StoreError } from '../../store/index.js';
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
     }
     session = new AnalysisSession({
       format: opts.format, coapPort: opts.coapPort, heuristic: opts.heuristic, db: opts.db, storeMessages: opts.storeMessages,
-      source: `iface:${opts.interface}`, rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
+      source: `iface:${opts.interface}`, recordFile: opts.write === undefined ? undefined : resolve(opts.write), rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
       onMessage: () => void messages++, onEvent: () => void events++,
       eve: opts.eve === undefined ? undefined : { path: opts.eve, sensor: opts.sensor, iface: opts.interface },
     });
@@ -116,10 +117,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const push = session.push;
-  const w = writer;
-  const sink: PacketSink = w ? (p) => (w.write(p.ts, p.data, p.origLength), push(p)) : push;
-  const reader = new LiveFrameReader(queue, linkType, sink);
+  const reader = new LiveFrameReader(queue, linkType, session.push, writer ?? undefined);
   const counters = (s: LiveStats): LiveCounters => ({
     interface: opts.interface, packetsReceived: s.received, droppedKernel: s.droppedKernel, droppedInterface: s.droppedInterface,
     droppedPipeline: s.droppedPipeline,
@@ -169,9 +167,10 @@ async function main(): Promise<void> {
       if (queue.length === 0) session.tick((performance.timeOrigin + performance.now()) / 1000);
       session.store?.liveCounters(counters(m.stats));
       session.eve?.stats(Date.now() / 1000, eveStats(m.stats));
+      // The pcap first: the run's commit records each file's size, which then includes every frame it indexed.
+      writer?.flush();
       session.flush();
       prune();
-      writer?.flush();
       if (!opts.ui) log(line(m.stats)); // the dashboard shows them
     } catch (err) {
       failure ??= err;
@@ -197,8 +196,8 @@ async function main(): Promise<void> {
     reader.drainAll(); // what was captured before the stop is still decoded
     session.store?.liveCounters(counters(end));
     session.eve?.stats(Date.now() / 1000, eveStats(end));
-    session.finish(reader.delivered);
     writer?.close();
+    session.finish(reader.delivered);
     pruning?.close();
   } catch (err) {
     send({ type: 'error', message: describe(err) });

@@ -72,7 +72,7 @@ export function registerMonitorCommand(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'stdout: a summary at exit, or one JSON object per message and state change as they come').choices(['summary', 'ndjson']).default('summary'))
     .option('--coap-port <ports>', 'extra UDP/TCP ports to decode as CoAP (repeatable, comma-separated); 5683 and 5684 always are', parsePorts, [])
     .option('--no-heuristic', 'do not look for CoAP on other UDP ports (matters only with a --filter that lets other ports through)')
-    .option('--store-messages', 'store every message in the database too')
+    .option('--store-messages', "store every message's whole NDJSON record in the database too (the run always keeps an index of its messages; with --write, coapwatch messages --dissect and export read them back)")
     .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
     .option('--no-rules', 'no detection: decode and track state only')
     .option('--servers <addresses>', SERVERS_HELP, parseServers);

@@ -154,7 +154,9 @@ export function eventDetailLines(e: EventSummary, width: number, captureFile: st
   if (e.frame === null) row('frame', '- (raised by the passage of time)');
   else {
     row('frame', `${e.frame}  (Enter: its messages)`);
-    if (captureFile !== null) row('', clean(`tshark -r ${shellWord(captureFile)} -Y frame.number==${e.frame}`));
+    // The event's own run's capture where the source knows it (a database of several runs), else the shown one.
+    const file = e.capture ?? captureFile;
+    if (file != null) row('', clean(`tshark -r ${shellWord(file)} -Y frame.number==${e.frame}`));
   }
   if (e.outcome != null) row('outcome', outcomeText(e));
   lines.push([]);

@@ -11,6 +11,7 @@ import type { TableOverflow } from '../../util/bounded-map.js';
 import { loadRuleSet } from '../rule-set.js';
 import { AnalysisSession } from '../session.js';
 import type { FromWorker, MonitorWorkerData, ToWorker } from './monitor.js';
+import { MetricsTally, SNAPSHOT_MS } from './monitor-metrics.js';
 
 /*
  * The decoding thread of `monitor`: reads the frames the capture thread queues and does
@@ -53,6 +54,8 @@ process.stdout.write = ((chunk: string | Uint8Array) => {
   return true;
 }) as typeof process.stdout.write;
 const log = (line: string) => writeAll(2, line);
+/** With --metrics: what this thread counts for the main thread to serve. */
+const tally = opts.metrics === undefined ? null : new MetricsTally();
 
 function describe(err: unknown): string {
   const known = err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError;
@@ -76,8 +79,10 @@ function reloadRules(session: AnalysisSession): void {
   try {
     const rules = loadRuleSet(opts.rules);
     session.engine.load(rules);
+    if (tally) tally.ruleReloads.ok++;
     log(`coapwatch: reloaded ${rules.length} rules\n`);
   } catch (err) {
+    if (tally) tally.ruleReloads.failed++;
     log(`coapwatch: rules not reloaded, the ones in force stay: ${describe(err)}\n`);
   }
 }
@@ -100,7 +105,8 @@ async function main(): Promise<void> {
     session = new AnalysisSession({
       format: opts.format, coapPort: opts.coapPort, heuristic: opts.heuristic, db: opts.db, storeMessages: opts.storeMessages,
       source: `iface:${opts.interface}`, rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
-      onMessage: () => void messages++, onEvent: () => void events++,
+      onMessage: tally ? (m) => (messages++, tally.message(m)) : () => void messages++,
+      onEvent: tally ? (e) => (events++, tally.event(e)) : () => void events++,
     });
   } catch (err) {
     if (writer) {
@@ -111,7 +117,8 @@ async function main(): Promise<void> {
     return;
   }
 
-  const push = session.push;
+  const analyse = session.push;
+  const push: PacketSink = tally ? (p) => (tally.frame(p.ts), analyse(p)) : analyse;
   const w = writer;
   const sink: PacketSink = w ? (p) => (w.write(p.ts, p.data, p.origLength), push(p)) : push;
   const reader = new LiveFrameReader(queue, linkType, sink);
@@ -146,6 +153,9 @@ async function main(): Promise<void> {
     }
   });
   const flushOutput = opts.format === 'ndjson' ? setInterval(() => session.writer.flush(), OUTPUT_FLUSH_MS) : null;
+  const snapshots = tally === null ? null : setInterval(() => send({
+    type: 'metrics', snapshot: tally.snapshot(session.tracker, queue.length, (performance.timeOrigin + performance.now()) / 1000, session.overflows()),
+  }), SNAPSHOT_MS);
   send({ type: 'ready', runId: session.store!.runId });
 
   try {
@@ -153,6 +163,7 @@ async function main(): Promise<void> {
   } catch (err) {
     failure ??= err;
   }
+  if (snapshots) clearInterval(snapshots);
   if (failure !== null) {
     // Capture is stopped by the main thread on this message; what was committed stays.
     if (flushOutput) clearInterval(flushOutput);

@@ -1,4 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LiveStats } from '../../capture/index.js';
 import type { MetricsSnapshot } from './monitor-metrics.js';
@@ -98,6 +99,11 @@ export class MetricsEndpoint {
     const endpoint = new MetricsEndpoint(server, capture);
     server.on('request', (req, res) => void endpoint.answer(req.method ?? '', req.url ?? '', res));
     return endpoint;
+  }
+
+  /** The port listened on (the kernel's pick when asked for 0). */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
   }
 
   update(snapshot: MetricsSnapshot): void {

@@ -40,6 +40,8 @@ export interface Traffic {
   /** The LwM2M server's socket, and the bootstrap server's (null without --bootstrap). */
   server: Station;
   bootstrapServer: Station | null;
+  /** Every meter's socket, as it starts. */
+  meters: Station[];
 }
 
 /** Registration lifetime: updates come every ~4 minutes, so an hour holds a dozen per meter. */
@@ -59,6 +61,7 @@ export function planTraffic(o: TrafficOptions): Traffic {
   const plan = planAttacks(ctx, o.attacks);
   return {
     streams: [...fleet.streams, ...plan.streams], events: plan.events, server: fleet.server, bootstrapServer: fleet.meters[0]?.bootstrapServer ?? null,
+    meters: fleet.meters.map((m) => m.station),
   };
 }
 

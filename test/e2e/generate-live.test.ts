@@ -35,6 +35,15 @@ describe('coapwatch generate --live', () => {
     expect(liveTruth.every((t) => t.time > now - 60 && t.time <= now)).toBe(true);
   });
 
+  it('keeps up with a fleet\'s boot: 500 meters registering within a second, every datagram received', () => {
+    const port = 40_000 + Math.floor(Math.random() * 20_000);
+    const r = generate('--live', '--meters', '500', '--households', '1', '--duration', '60', '--speed', '60', '--server', `127.0.0.1:${port}`);
+    expect(r.status).toBe(0);
+    const sent = JSON.parse(r.stdout);
+    expect(sent.operations.register).toBe(500);
+    expect(sent.received).toBe(sent.packets);
+  });
+
   it('stays on loopback, off the fleet\'s own addresses, and says why in one line', () => {
     const outside = generate('--live', '--server', '10.0.0.1:5683');
     expect(outside.status).toBe(1);

@@ -95,9 +95,10 @@ in watts. Household h of the fleet (meter m, instance i: h = m * households + i)
 2 + (h mod household columns); rows repeat when the run outlasts them. Lines starting with # are
 skipped. Values are interpolated linearly to one per second.
 
-In the pcap, meters are 10.1.0.1, 10.1.0.2, ... port 56830; meter i is endpoint meter-<i, 5 digits>. A third each
-are LwM2M 1.0 with TLV (object 3305), 1.1 with SenML JSON (object 10243) and 1.1 with SenML CBOR
-(object 3305, also Send to /dp). Prints one JSON line: packets, bytes and requests per LwM2M operation.
+In the pcap, meters are 10.1.0.1, 10.1.0.2, ... port 56830; meter i is endpoint meter-<i, 5 digits>.
+A third each are LwM2M 1.0 with TLV (object 3305), 1.1 with SenML JSON (object 10243) and 1.1 with
+SenML CBOR (object 3305, also Send to /dp). Prints one JSON line: packets, bytes and requests per
+LwM2M operation.
 --live plays the very traffic --pcap writes (bootstrap, queue mode, Send and every attack alike), in real time
 on loopback: each address a.b.c.d of the pcap becomes 127.b.c.d (meters 127.1.x.x, outside hosts 127.0.113.x,
 the bootstrap server 127.0.0.2 on --server's port) with a port the kernel picks; the server listens on --server,

@@ -234,7 +234,7 @@ export class FactBuilder {
       mid: () => msg().mid,
       token: () => msg().token,
       uriPath: () => msg().uriPath,
-      path: () => lwm2m()?.path ?? msg().uriPath ?? request()?.msg.uriPath ?? null,
+      path: () => lwm2m()?.path ?? msg().uriPath ?? request()?.uriPath ?? null,
       query: () => msg().uriQuery,
       q: () => (this.query ??= msg().uriQuery.length === 0 ? NO_QUERY : parseQuery(msg().uriQuery)),
       contentFormat: () => msg().contentFormat,
@@ -250,7 +250,7 @@ export class FactBuilder {
         const r = request();
         return r === null ? null : (this.requestSizes.get(r.frame) ?? null);
       },
-      afterCancel: () => role() !== 'request' && request()?.msg.observe === 1 && lwm2m()?.operation === 'notify',
+      afterCancel: () => role() !== 'request' && request()?.observe === 1 && lwm2m()?.operation === 'notify',
       error: () => msg().error,
       operation: () => lwm2m()?.operation ?? null,
       endpoint: () => lwm2m()?.endpoint ?? null,

@@ -78,7 +78,7 @@ function compare(row: TsharkRow, m: import('../../src/pipeline/index.js').Analyz
   expect(msg.code, at('code')).toBe(Number(row['coap.code']));
   expect(msg.mid === null ? '' : String(msg.mid), at('mid')).toBe(row['coap.mid']);
   expect(msg.token, at('token')).toBe(row['coap.token']);
-  const request = e.match.request?.msg;
+  const request = e.match.request;
   const path = msg.uriPath ?? (request && request.code >> 5 === 0 && request.code !== 0 ? request.uriPath : null);
   if (row['coap.opt.uri_path_recon'] === '' && path && msg.uriPath === null && msg.token === '') {
     // tshark tracks requests by token only, so it gives no path to a response with an empty token; we match by MID.

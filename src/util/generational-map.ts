@@ -14,9 +14,9 @@ import { OldestFirst } from './oldest-first.js';
  * the oldest of the previous generation, else the oldest of the current one, in insertion
  * order (so to within a generation, the one used longest ago).
  *
- * Why not BoundedMap: these tables take a lookup or two for every CoAP message, and lru-cache's
- * bookkeeping would cost more than the lookup itself; expiry by generation needs no order of
- * use, only eviction does, and that is rare. The oldest entry of a generation is found through
+ * Why not BoundedMap: these tables take a lookup or two for every CoAP message, and keeping an
+ * order of use would cost about as much again; expiry by generation needs no order of use, only
+ * eviction does, and that is rare. The oldest entry of a generation is found through
  * OldestFirst, not `map.keys().next()` (see there why).
  */
 export class GenerationalMap<K, V> {

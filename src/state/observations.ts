@@ -149,7 +149,7 @@ export class ObservationTable {
   private notified(m: AnalyzedMessage): void {
     const { coap, lwm2m } = m;
     const request = coap.match.request;
-    if (request !== null && isObserveCancel(request.msg)) {
+    if (request !== null && isObserveCancel(request)) {
       // The CoAP stage matches a notification after a cancel to the cancel: the client kept
       // notifying on an observation the server had ended.
       const cancelled = this.byKey.peek(key(coap.src, coap.dst, coap.msg.token));
@@ -183,14 +183,14 @@ export class ObservationTable {
   /** A Reset answering a notification cancels the observation (RFC 7641 3.6). */
   private reset(notification: ExchangeRecord | null, ts: number): void {
     if (!notification) return;
-    this.end(this.byKey.peek(key(notification.src, notification.dst, notification.msg.token)), 'cancelled', 'reset', ts);
+    this.end(this.byKey.peek(key(notification.src, notification.dst, notification.token)), 'cancelled', 'reset', ts);
   }
 
   private attributesWritten(m: AnalyzedMessage): void {
     const { coap, lwm2m } = m;
     const request = coap.match.request;
     if (!request || lwm2m!.endpoint === null || lwm2m!.path === null) return;
-    this.attributes.write(lwm2m!.endpoint, lwm2m!.path, request.msg.uriQuery);
+    this.attributes.write(lwm2m!.endpoint, lwm2m!.path, request.uriQuery);
     for (const obs of this.liveOf(lwm2m!.endpoint)) this.listener.observationChanged?.(obs);
   }
 

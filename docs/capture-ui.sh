@@ -28,6 +28,15 @@ capture() {
   exit 1
 }
 keys() { tmux send-keys -t "$session" "$@"; }
+# Waits until the pane shows $1 (a screen already saved).
+shown() {
+  for _ in $(seq 100); do
+    tmux capture-pane -p -t "$session" | grep -qF -- "$1" && return
+    sleep 0.1
+  done
+  echo "timed out waiting for $1" >&2
+  exit 1
+}
 
 capture 'Top talkers' overview
 keys 2; capture 'ENDPOINT' endpoints
@@ -35,7 +44,11 @@ keys / meter-00007 Enter; capture '1/1' endpoints-filtered
 keys Enter; capture 'Objects' endpoint
 keys f; capture 'Message flow' flow
 keys k Enter; capture 'Frame ' message
-keys Escape 5; capture 'newest first' events
-keys Enter; capture 'Evidence' event
-keys Escape ?; capture 'Filters' help
+# Esc and the next key go apart: sent together they read as Alt and the key.
+keys Escape; shown 'Message flow'
+keys 5; capture 'newest first' events
+keys j d; capture 'Evidence' event
+keys Enter; capture '▶ event frame' event-messages
+keys Escape; shown 'newest first'
+keys '?'; capture 'Filters' help
 keys q q

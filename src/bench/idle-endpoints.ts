@@ -50,7 +50,7 @@ const session = new AnalysisSession({
   rules: rules ? loadRuleSet(undefined) : [], state: !rules,
 });
 let frameNumber = 0;
-const push = (ts: number, data: Buffer) => session.push({ frame: ++frameNumber, ts, linkType: LINKTYPE_ETHERNET, data, origLength: data.length });
+const push = (ts: number, data: Buffer) => session.push({ frame: ++frameNumber, ts, linkType: LINKTYPE_ETHERNET, data, origLength: data.length, recordOffset: -1, recordFile: -1 });
 const option = (name: string, value: string | Buffer) => ({ name, value: typeof value === 'string' ? Buffer.from(value) : value });
 
 gc();

@@ -91,7 +91,7 @@ function activateError(pcap: Libpcap, handle: number, status: number, device: st
   const detail = pcap.geterr(handle) || pcap.statustostr(status);
   if (status === PCAP_ERROR_NO_SUCH_DEVICE) return noSuchInterface(device);
   if (status === PCAP_ERROR_PERM_DENIED || status === PCAP_ERROR_PROMISC_PERM_DENIED) {
-    return new CaptureError(`capture on "${device}" is not permitted (${detail}): it needs root or the CAP_NET_RAW capability, e.g. sudo setcap cap_net_raw,cap_net_admin=eip "$(readlink -f "$(which node)")"`);
+    return new CaptureError(`capture on "${device}" is not permitted (${detail}): it needs root or the CAP_NET_RAW capability, e.g. run as a service with packaging/coapwatch.service (docs/live.md)`);
   }
   return new CaptureError(`cannot capture on "${device}": ${detail}`);
 }

@@ -45,10 +45,16 @@ export class RotatingPcapWriter {
     this.start();
   }
 
-  /** Appends one frame; `ts` in seconds since the epoch. */
-  write(ts: number, data: Buffer, origLength: number): void {
+  /** Rotation number of the file being written (its name: rotatedName(path, fileIndex)). */
+  get fileIndex(): number {
+    return this.index;
+  }
+
+  /** Appends one frame; `ts` in seconds since the epoch. Returns the byte offset of its record in file `fileIndex`. */
+  write(ts: number, data: Buffer, origLength: number): number {
     const record = RECORD_HEADER + data.length;
     if (this.fileBytes + record > this.o.maxBytes && this.fileBytes > PCAP_GLOBAL_HEADER_BYTES) this.rotate();
+    const at = this.fileBytes;
     if (this.used + record > CHUNK_BYTES) this.flush();
     if (record > CHUNK_BYTES) {
       this.header(ts, data.length, origLength);
@@ -61,6 +67,7 @@ export class RotatingPcapWriter {
     }
     this.fileBytes += record;
     this.packets++;
+    return at;
   }
 
   flush(): void {

@@ -7,6 +7,7 @@ import {
 } from './live-control.js';
 import { openPcap } from './live-open.js';
 import { PacketQueue } from './live-queue.js';
+import type { RotatingPcapWriter } from './live-pcap-writer.js';
 import type { PacketSink, RawPacket } from './types.js';
 
 export interface LiveCaptureOptions {
@@ -29,8 +30,9 @@ export interface LiveCaptureOptions {
 
 /** Counters since the capture opened. */
 export interface LiveStats {
-  /** Frames libpcap handed to coapwatch. */
+  /** Frames libpcap handed to coapwatch, and their bytes as they were on the wire. */
   received: number;
+  receivedBytes: number;
   /** Frames the kernel dropped because its capture buffer was full (libpcap's ps_drop); null where it cannot be read. */
   droppedKernel: number | null;
   /** Frames the interface itself dropped (libpcap's ps_ifdrop); null where it cannot be read. */
@@ -105,6 +107,7 @@ export function openLiveCapture(opts: LiveCaptureOptions): LiveCapture {
     const read = counters[CAPTURE_COUNTERS.statsRead] === 1;
     return {
       received: counters[CAPTURE_COUNTERS.received],
+      receivedBytes: counters[CAPTURE_COUNTERS.receivedBytes],
       droppedKernel: read ? counters[CAPTURE_COUNTERS.droppedKernel] : null,
       droppedInterface: read ? counters[CAPTURE_COUNTERS.droppedInterface] : null,
       droppedPipeline: queue.dropped, queued: queue.length, queuedMax: queue.highWater,
@@ -133,14 +136,19 @@ export class LiveFrameReader {
   private readonly packet: RawPacket;
   private readonly deliver: (data: Buffer, origLength: number, ts: number) => void;
 
-  constructor(private readonly queue: PacketQueue, linkType: number, sink: PacketSink) {
-    const packet: RawPacket = { frame: 0, ts: 0, linkType, data: Buffer.alloc(0), origLength: 0 };
+  /** `write`: monitor --write; each frame is written there first, and carries where it lies in it. */
+  constructor(private readonly queue: PacketQueue, linkType: number, sink: PacketSink, write?: RotatingPcapWriter) {
+    const packet: RawPacket = { frame: 0, ts: 0, linkType, data: Buffer.alloc(0), origLength: 0, recordOffset: -1, recordFile: -1 };
     this.packet = packet;
     this.deliver = (data, origLength, ts) => {
       packet.frame = ++this.delivered;
       packet.ts = ts;
       packet.data = data;
       packet.origLength = origLength;
+      if (write) {
+        packet.recordOffset = write.write(ts, data, origLength);
+        packet.recordFile = write.fileIndex;
+      }
       sink(packet);
     };
   }

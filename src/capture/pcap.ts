@@ -62,7 +62,7 @@ class PcapReader {
   private readonly littleEndian: boolean;
   private readonly fractionsPerSecond: number;
   private snaplen = 0;
-  private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
+  private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0, recordOffset: -1, recordFile: 0 };
   private stopWarning: string | undefined;
   private readonly repeated = new RepeatedWarnings();
   private readonly emptyRuns = new EmptyRecordRuns();
@@ -181,6 +181,7 @@ class PcapReader {
       packet.ts = nanoseconds ? seconds + fraction / fractions : (seconds * fractions + fraction) / fractions;
       packet.origLength = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
       packet.data = buf.subarray(bodyStart, bodyStart + captured);
+      packet.recordOffset = this.bufStart + pos;
       this.emptyRuns.record(captured === 0, packet.frame, this.bufStart + pos);
       pos = bodyStart + captured;
       this.pos = pos;

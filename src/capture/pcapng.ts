@@ -113,7 +113,7 @@ class PcapngReader {
   /** Interfaces of the current section, by interface id. */
   private interfaces: Interface[] = [];
   private readonly linkTypes = new Set<number>();
-  private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0 };
+  private readonly packet: RawPacket = { frame: 0, ts: 0, linkType: 0, data: Buffer.alloc(0), origLength: 0, recordOffset: -1, recordFile: 0 };
   private readonly repeated = new RepeatedWarnings();
   private readonly emptyRuns = new EmptyRecordRuns();
   private delivered = 0;
@@ -326,6 +326,7 @@ class PcapngReader {
     packet.linkType = iface.linkType;
     packet.data = this.buf.subarray(dataStart, dataStart + capturedLength);
     packet.origLength = originalLength;
+    packet.recordOffset = this.offset();
     this.delivered++;
     this.emptyRuns.record(capturedLength === 0, packet.frame, this.offset());
     this.sink(packet);

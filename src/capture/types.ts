@@ -10,6 +10,14 @@ export interface RawPacket {
   data: Buffer;
   /** Length of the packet on the wire (may exceed data.length when the snap length cut it). */
   origLength: number;
+  /**
+   * Byte offset of the frame's record (pcap record header, pcapng block) in the file that holds
+   * it: the capture read, or live, the --write file; -1 when no file holds it. With recordFile,
+   * what lets a frame be read back later without reading the file from the start.
+   */
+  recordOffset: number;
+  /** Which file: 0 for a capture file; live with --write, the rotation number (see rotatedName); -1: none. */
+  recordFile: number;
 }
 
 export type PacketSink = (packet: RawPacket) => void;

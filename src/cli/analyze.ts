@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { CaptureError, linkTypeName, probeCapture, readCapture } from '../capture/index.js';
 import { pskKeys, type PskEntry } from '../dtls/index.js';
@@ -29,6 +30,10 @@ export interface AnalyzeOptions {
   pskFile?: PskEntry[];
   /** --ui: the live dashboard while the file is read, kept open until q. */
   ui?: boolean;
+  /** --eve FILE: the run in EVE JSON, appended to FILE (`-`: stdout). */
+  eve?: string;
+  /** --sensor: `host` of the EVE records. */
+  sensor: string;
 }
 
 export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promise<void> {
@@ -56,15 +61,22 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     }
     if (isInteractive()) {
       dashboardModule = await import('../ui/index.js');
-      live = new dashboardModule.LiveSource({ source: file });
+      live = new dashboardModule.LiveSource({ source: file, captureFile: file });
     }
     else process.stderr.write('coapwatch: stdout is not a terminal: printing the plain summary instead of the dashboard\n');
   }
   const session = new AnalysisSession({
-    ...opts, source: file, rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined,
-    ...(live ? { state: true, onMessage: live.onMessage, onEvent: live.addEvent } : {}),
+    ...opts, source: file, recordFile: resolve(file), rules: loadRuleSet(opts.rules), psk: keys.size > 0 ? keys : undefined,
+    eve: opts.eve === undefined ? undefined : { path: opts.eve, sensor: opts.sensor, iface: null },
+    ...(live ? { state: true, onMessage: live.onMessage, onEvent: live.addEvent, onEventSeverity: live.eventSeverityChanged } : {}),
   });
   const { pipeline, store, writer } = session;
+  // SIGHUP, with an EVE file: opened again by name (logrotate), as monitor does. Without one,
+  // a hangup ends analyze as it ends any program.
+  const onHangup = () => {
+    for (const problem of session.reopenOutputs()) process.stderr.write(`coapwatch: SIGHUP: ${problem}\n`);
+  };
+  if (session.eve) process.on('SIGHUP', onHangup);
   // The dashboard: drawn while the file is read (polled, at most 10 times a second), open until q.
   let reading = true;
   const dashboard = live && dashboardModule ? (live.attach(session), dashboardModule.startLiveDashboard(live, { title: `analyze ${file}` })) : null;
@@ -81,6 +93,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     info = await readCapture(file, session.push, { signal: stop.signal, onProgress: progress ? (done) => progress.update(done) : undefined });
   } catch (err) {
     store?.flush(); // what was decoded before the failure is kept
+    session.eve?.flush();
     if (dashboard) {
       // Leave the dashboard's screen first, or the error would be drawn where nobody sees it.
       reading = false;
@@ -100,7 +113,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     else live.finish();
     await dashboard.done.catch(() => undefined);
   }
-  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onHangup);
   for (const warning of [...info.warnings, ...pipeline.warnings()]) process.stderr.write(`coapwatch: warning: ${sanitizeForTerminal(warning)}\n`);
   if (interruptedBy) {
     process.stderr.write(`coapwatch: ${interruptedBy}: stopped after ${info.packets} packets${store ? '; the database run is marked interrupted' : ''}\n`);

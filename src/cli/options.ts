@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parsePskFile, parsePskSpec, type PskEntry } from '../dtls/index.js';
 import { parseServerSpec } from '../rules/index.js';
 
@@ -85,4 +86,20 @@ export function addPskOptions(cmd: Command): Command {
     .option('--psk <identity:hexkey>', 'decrypt DTLS 1.2 PSK sessions of this PSK identity (AES-128-CCM-8, -CCM, -GCM, -CBC-SHA256 suites) and analyse the CoAP inside; the identity is everything before the last ":" (repeatable)', parsePsk)
     .option('--psk-file <file>', 'read --psk keys from a file: one IDENTITY:HEXKEY a line, # comments', parsePskFileOption)
     .hook('preAction', checkPsk);
+}
+
+/** --eve and --sensor, shared by analyze and monitor. */
+export function addEveOptions(cmd: Command): Command {
+  return cmd
+    .option('--eve <file>', 'also write the run in Suricata\'s EVE JSON format (alert, coap, dtls, stats records), appended to FILE ("-": stdout); see docs/eve.md')
+    .option('--sensor <name>', 'the sensor\'s name in EVE records ("host")', hostname())
+    .hook('preAction', checkEve);
+}
+
+/** `--eve -` takes stdout: NDJSON records cannot share it. */
+function checkEve(_: Command, command: Command): void {
+  const o = command.opts() as { eve?: string; format?: string; sensor?: string; ui?: boolean };
+  if (o.eve === '-' && o.format === 'ndjson') command.error('error: --eve - and --format ndjson both write to stdout: give --eve a file', { exitCode: 1 });
+  if (o.eve === '-' && o.ui) command.error('error: --eve - and --ui both write to stdout: give --eve a file', { exitCode: 1 });
+  if (o.sensor !== undefined && o.sensor.trim() === '') command.error('error: --sensor needs a name', { exitCode: 1 });
 }

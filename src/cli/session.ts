@@ -4,11 +4,12 @@ import type { CoapLimits } from '../coap/index.js';
 import type { DecoderOptions } from '../decode/index.js';
 import { AnalysisPipeline, type AnalyzedMessage, type MessageSink } from '../pipeline/index.js';
 import { combineListeners, StateTracker, type StateLimits, type StateListener } from '../state/index.js';
-import { DeclaredServers, RuleEngine, type DetectionEvent, type Rule } from '../rules/index.js';
+import { DeclaredServers, RuleEngine, type DetectionEvent, type EventOutcome, type EventSink, type Rule, type Severity } from '../rules/index.js';
 import { RunWriter } from '../store/index.js';
+import { EveLog } from '../eve/index.js';
 import { dtlsLine } from './format/dtls-record.js';
 import { endpointLine } from './format/endpoint-record.js';
-import { eventLine } from './format/event-record.js';
+import { eventLine, eventOutcomeLine, eventRepeatsLine } from './format/event-record.js';
 import { messageLine, writeMessage } from './format/ndjson.js';
 import { SummaryCollector } from './format/summary.js';
 import { LineWriter } from './output.js';
@@ -26,6 +27,8 @@ export interface SessionOptions {
   state?: boolean;
   /** Name of the run in the database: the capture file or the interface. */
   source: string;
+  /** Absolute path of the file the frames lie in (the capture, or monitor's --write file): the message index records where. */
+  recordFile?: string;
   /** Extra consumer of every analysed message, after state is updated (the live dashboard). */
   onMessage?: MessageSink;
   /** Detection rules evaluated on every message and state change; none: no detection. */
@@ -34,12 +37,24 @@ export interface SessionOptions {
   onEvent?: (e: DetectionEvent) => void;
   /** Declared LwM2M servers (--servers: ADDR, ADDR:PORT or CIDR), besides the sockets endpoints register with. */
   servers?: readonly string[];
+  /** An event's severity changed with its request's answer (the live dashboard's counts); `from` is the one before. */
+  onEventSeverity?: (e: DetectionEvent, from: DetectionEvent['severity']) => void;
   /** PSK identity → key for decrypting DTLS sessions (--psk, --psk-file). */
   psk?: PskKeys;
   /** Extra consumer of every DTLS session change, after the NDJSON record and the database. */
   onDtls?: (e: DtlsEvent) => void;
   /** Bounds of the run's tables, where not the defaults (tests set small ones). */
   limits?: TableLimits;
+  /** --eve: the run in Suricata's EVE JSON format, appended to this file (`-`: stdout). */
+  eve?: EveTarget;
+}
+
+export interface EveTarget {
+  path: string;
+  /** `host` of every record (--sensor). */
+  sensor: string;
+  /** `in_iface` (monitor's interface); null for a capture file. */
+  iface: string | null;
 }
 
 export interface TableLimits {
@@ -58,26 +73,28 @@ export interface SessionConsumer {
   dtls?(e: DtlsEvent): void;
 }
 
-export type ConsumerName = 'clock' | 'output' | 'rules' | 'state' | 'store' | 'tap';
+export type ConsumerName = 'clock' | 'output' | 'eve' | 'rules' | 'state' | 'store' | 'tap';
 
 /**
  * Per message: the clock first (expiries due before this message in capture time are recorded
- * before it); then its output line; the rules, which judge the message against the state as it
+ * before it); then its output line and its EVE transaction (before the rules, so that an alert
+ * the message raises follows the transaction it belongs to); the rules, which judge the message against the state as it
  * was before it; the state taking the message in; the store; last the live dashboard's tap.
  */
-export const MESSAGE_ORDER: readonly ConsumerName[] = ['clock', 'output', 'rules', 'state', 'store', 'tap'];
+export const MESSAGE_ORDER: readonly ConsumerName[] = ['clock', 'output', 'eve', 'rules', 'state', 'store', 'tap'];
 /**
- * Per DTLS session change: its output line and stored row first; the state links the session
+ * Per DTLS session change: its output line, EVE record and stored row first; the state links the session
  * to its endpoint before the rules judge it (rules on DTLS read the linked endpoint); the tap last.
  */
-export const DTLS_ORDER: readonly ConsumerName[] = ['output', 'store', 'state', 'rules', 'tap'];
+export const DTLS_ORDER: readonly ConsumerName[] = ['output', 'eve', 'store', 'state', 'rules', 'tap'];
 
 /**
  * One analysis run, offline or live: pipeline → consumers (clock, output, rules, state, store,
  * tap). `analyze` and `monitor` differ only in where packets come from.
  */
 export class AnalysisSession {
-  readonly writer = new LineWriter();
+  /** stdout; stderr when `--eve -` has stdout (the summary then goes there). */
+  readonly writer: LineWriter;
   readonly summary = new SummaryCollector();
   readonly pipeline: AnalysisPipeline;
   readonly store: RunWriter | null;
@@ -86,13 +103,17 @@ export class AnalysisSession {
   readonly push: (packet: RawPacket) => void;
   /** Null without rules. */
   readonly engine: RuleEngine | null = null;
+  /** Null without --eve. */
+  readonly eve: EveLog | null = null;
+  /** The rules in force by id, for the EVE alerts' sid, rev and title. */
+  private rulesById = new Map<string, Rule>();
   /** Those this run has, in MESSAGE_ORDER (a consumer without `message` is left out). */
   readonly messageConsumers: readonly SessionConsumer[];
   /** Those this run has, in DTLS_ORDER. */
   readonly dtlsConsumers: readonly SessionConsumer[];
 
   constructor(opts: SessionOptions) {
-    const stdout = this.writer;
+    const stdout = (this.writer = new LineWriter(opts.eve?.path === '-' ? process.stderr : process.stdout));
     const ndjson = opts.format === 'ndjson';
     // The pipeline comes first: the tables of the state and the store report into its overflow
     // counters. Its sinks call the consumers, which are settled below.
@@ -107,11 +128,19 @@ export class AnalysisSession {
       },
       limits: opts.limits?.coap, decoder: opts.limits?.decoder,
     });
-    this.push = this.pipeline.push.bind(this.pipeline);
     const overflow = this.pipeline.overflow;
-    const store = (this.store = opts.db === undefined ? null : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow));
+    const store = (this.store = opts.db === undefined ? null
+      : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow, opts.recordFile ?? null));
+    const pipeline = this.pipeline;
+    // With a database, the store is told of each frame first: the message index records where it lies.
+    this.push = store ? (p) => (store.frame(p), pipeline.push(p)) : pipeline.push.bind(pipeline);
     const rules = opts.rules ?? [];
+    this.rulesById = new Map(rules.map((r) => [r.id, r]));
     const consumers: SessionConsumer[] = [];
+    if (opts.eve) {
+      const eve = (this.eve = new EveLog({ ...opts.eve, ruleById: (id) => this.rulesById.get(id) }, overflow));
+      consumers.push({ name: 'eve', message: (m) => eve.message(m), dtls: (e) => eve.dtls(e) });
+    }
     consumers.push(ndjson
       ? {
         name: 'output',
@@ -139,7 +168,7 @@ export class AnalysisSession {
       );
       if (rules.length > 0) {
         const servers = opts.servers && opts.servers.length > 0 ? new DeclaredServers(opts.servers) : null;
-        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts.onEvent), overflow, {}, servers));
+        const engine = (this.engine = new RuleEngine(rules, tracker, this.eventSink(ndjson, opts), overflow, {}, servers));
         consumers.push({
           name: 'rules',
           message: (m) => engine.message(m),
@@ -156,15 +185,27 @@ export class AnalysisSession {
     dtlsSteps = this.dtlsConsumers.map((c) => c.dtls!);
   }
 
-  private eventSink(ndjson: boolean, onEvent: ((e: DetectionEvent) => void) | undefined) {
+  private eventSink(ndjson: boolean, opts: SessionOptions): EventSink {
     return {
       event: (e: DetectionEvent) => {
         if (ndjson) this.writer.write(eventLine(e));
+        this.eve?.alert(e);
         this.summary.event(e);
         this.store?.event(e);
-        onEvent?.(e);
+        opts.onEvent?.(e);
       },
       eventRepeated: (e: DetectionEvent) => this.store?.eventRepeated(e),
+      eventRepeats: (e: DetectionEvent) => {
+        if (ndjson) this.writer.write(eventRepeatsLine(e));
+      },
+      eventOutcome: (e: DetectionEvent, o: EventOutcome, repeat: boolean, from: Severity) => {
+        if (ndjson) this.writer.write(eventOutcomeLine(e, o, repeat));
+        this.store?.eventRepeated(e);
+        if (from !== e.severity) {
+          this.summary.eventSeverity(e, from);
+          opts.onEventSeverity?.(e, from);
+        }
+      },
     };
   }
 
@@ -173,24 +214,46 @@ export class AnalysisSession {
     return this.pipeline.overflow.overflows();
   }
 
+  /** Replaces the rules in force (SIGUSR2); state and the windows of rules that stay are kept. */
+  loadRules(rules: readonly Rule[]): void {
+    this.engine?.load(rules);
+    this.rulesById = new Map(rules.map((r) => [r.id, r]));
+  }
+
   /** Live capture: time passed without packets (expiries, absence rules fire); `ts` in capture time, after every message so far. */
   tick(ts: number): void {
     this.tracker?.tick(ts);
     this.engine?.tick(ts);
+    this.eve?.tick(ts);
   }
 
   /** Commits what the database has been given so far (periodically in live mode, on a signal). */
   flush(): void {
     this.store?.flush();
     this.writer.flush();
+    this.eve?.flush();
+  }
+
+  /**
+   * SIGHUP: the output files are opened again by name, so that the lines after the signal go to
+   * the new file logrotate expects. Returns a line for each file that could not be reopened
+   * (its old file is kept in use).
+   */
+  reopenOutputs(): string[] {
+    const problems: string[] = [];
+    const eve = this.eve?.reopen();
+    if (eve) problems.push(`--eve ${this.eve!.path}: not reopened, still writing the file in hand: ${eve}`);
+    return problems;
   }
 
   /** End of input: drains reassembly buffers, finishes the run, flushes stdout. */
   finish(packets: number | null): void {
     this.pipeline.finish();
     this.engine?.finish();
+    this.eve?.finish();
     this.store?.finish(packets);
     this.writer.flush();
+    this.eve?.close();
   }
 
   /**
@@ -201,6 +264,7 @@ export class AnalysisSession {
   interrupt(packets: number, signal: string): void {
     this.store?.finish(packets, signal);
     this.writer.flush();
+    this.eve?.close(); // requests still waiting stay unlogged: their answers were not read
   }
 }
 

@@ -12,7 +12,7 @@ import { MAX_TRANSFERS } from './blockwise.js';
 export * from './message.js';
 export { optionDefinition, OPTION } from './options.js';
 export { decodeCoapUdp, decodeCoapTcp } from './decode.js';
-export { isObserveCancel, MAX_EXCHANGES, MAX_OBSERVE_REQUESTS, type ExchangeLimits, type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
+export { EXCHANGE_LIFETIME, isObserveCancel, MAX_EXCHANGES, MAX_OBSERVE_REQUESTS, type ExchangeLimits, type ExchangeMatch, type ExchangeRecord, type MessageRole, type MessageSummary } from './exchanges.js';
 export { MAX_BODY, SINGLE, type BlockOutcome, type ReassembledBody } from './blockwise.js';
 
 /** One CoAP message with everything the CoAP layer knows about it. */
@@ -148,7 +148,7 @@ export class CoapStage {
         block = this.blocks.addRequestBlock(d.frame, d.ts, d.src, d.dst, msg);
       } else if (msg.block2 && msg.code >> 5 !== 0) {
         const req = match.request;
-        block = this.blocks.addResponseBlock(d.frame, d.ts, d.dst, d.src, req ? req.msg : null, msg);
+        block = this.blocks.addResponseBlock(d.frame, d.ts, d.dst, d.src, req ?? null, msg);
       }
     }
     const body = block.state === 'single' ? msg.payload : block.state === 'complete' ? block.body.body : null;

@@ -8,8 +8,13 @@ export interface RuleTableBounds {
    * keyed by endpoint or observation holds one per meter: 2^20 covers a utility's 10^6 meters.
    */
   keysPerRule: number;
-  /** Recent events kept to collapse repeats, one per rule and endpoint that fired recently. */
+  /** Suppression windows open, one per rule and tracked key (e.g. source and destination) that fired recently. */
   suppressed: number;
+  /**
+   * Requests whose events await the answer, for at most an exchange lifetime (247 s): a flood of
+   * matching requests from every meter of a 10^6 fleet at once fits.
+   */
+  awaitedAnswers: number;
   /** Hosts seen as DTLS clients (dtlsSeen(), m.dtlsPeer): one per meter speaking DTLS. */
   dtlsHosts: number;
   /** Endpoints whose servers are remembered (m.peerIsServer): one per meter. */
@@ -31,6 +36,7 @@ export interface RuleTableBounds {
 export const RULE_TABLE_BOUNDS: Readonly<RuleTableBounds> = {
   keysPerRule: 1 << 20,
   suppressed: 1 << 20,
+  awaitedAnswers: 1 << 20,
   dtlsHosts: 1 << 20,
   endpointServers: 1 << 20,
   serversPerEndpoint: 8,
@@ -45,6 +51,7 @@ export const RULE_TABLES = {
   armed: 'rules.absence-deadlines',
   progress: 'rules.sequence-progress',
   suppressed: 'rules.suppressed-events',
+  awaitedAnswers: 'rules.awaited-answers',
   dtlsHosts: 'rules.dtls-hosts',
   endpointServers: 'rules.endpoint-servers',
   serversPerEndpoint: 'rules.servers-per-endpoint',

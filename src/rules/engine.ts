@@ -1,22 +1,33 @@
-import type { ExchangeRecord } from '../coap/index.js';
+import { CODE_STRINGS, EXCHANGE_LIFETIME, type ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { EndpointChange, ResourceState, StateTracker } from '../state/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { RULE_TABLE_BOUNDS, RULE_TABLES, type RuleTableBounds } from './bounds.js';
-import { DeadlineWheel } from './deadlines.js';
+import { DeadlineWheel, type Deadline } from './deadlines.js';
 import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope, type Variable } from './expr.js';
 import { FactBuilder, type MessageFacts } from './facts.js';
 import type { DeclaredServers } from './servers.js';
-import type { Rule, RuleKind } from './rule.js';
-import type { DetectionEvent } from './types.js';
+import type { Rule, RuleKind, SuppressTrack } from './rule.js';
+import { SEVERITIES, type DetectionEvent, type EventOutcome, type OutcomeClass, type Severity } from './types.js';
 
 /** Absence deadlines are checked at most once per second of capture time. */
 const DEADLINE_SCAN_S = 1;
 
 export interface EventSink {
   event(e: DetectionEvent): void;
-  /** An event collapsed another identical one into itself: its count and lastTs grew. */
+  /** A match was folded into the event (its suppression window): its count and lastTs grew. */
   eventRepeated?(e: DetectionEvent): void;
+  /**
+   * The event's suppression window closed (time passed it, a newer window replaced it, its
+   * entry was evicted, the input ended) with matches folded into it: its count is final.
+   */
+  eventRepeats?(e: DetectionEvent): void;
+  /**
+   * A request the event stands for was answered (or not): its own (`repeat` false, once per
+   * event), or one folded into it whose answer now decides the event (`e.outcome` is `o`).
+   * The event's severity is already the one that follows; `from` is the one before.
+   */
+  eventOutcome?(e: DetectionEvent, o: EventOutcome, repeat: boolean, from: Severity): void;
 }
 
 /** A DTLS session change as the rules see it (`dtls` is the session, `change.what` the change). */
@@ -34,6 +45,27 @@ interface Armed extends Where {
   slot: number;
   /** What the rule's late expressions (still, message, details) read, kept from the last arming message. */
   scope: Scope;
+}
+
+/** A suppression window: matches of one rule for one tracked key, from `start`. */
+interface SuppressWindow extends Deadline {
+  key: string;
+  start: number;
+  matches: number;
+  /** The event later matches fold into (null while a threshold is not reached). */
+  event: DetectionEvent | null;
+  /** Matches folded into `event` in this window. */
+  folded: number;
+}
+
+/** An event (or a match folded into it) raised on a request whose answer has not been seen. */
+interface AwaitedAnswer {
+  event: DetectionEvent;
+  rule: Rule;
+  /** The request's frame and time. */
+  frame: number;
+  ts: number;
+  repeat: boolean;
 }
 
 /** A rule's tables, each bounded by RuleTableBounds.keysPerRule; made when the rule first needs them. */
@@ -98,7 +130,22 @@ export class RuleEngine {
   private readonly states = new Map<string, RuleState>();
   /** Evictions counted by the tables of rules a reload removed, by table name. */
   private readonly retiredEvictions = new Map<string, number>();
-  private readonly suppressed: BoundedMap<string, DetectionEvent>;
+  /** Rule and tracked key → its suppression window. */
+  private readonly suppressed: BoundedMap<string, SuppressWindow>;
+  private readonly windowEnds = new DeadlineWheel<SuppressWindow>();
+  /**
+   * Requests events were raised on, by the exchange record the CoAP stage matches their answer
+   * to (several events on one request share it); oldest first, as requests come in time order.
+   */
+  private readonly awaited: BoundedMap<ExchangeRecord, AwaitedAnswer[]>;
+  /**
+   * The exchange record of the message being evaluated when it is a request (events on it await
+   * its answer), with its frame and time: three fields, not an object per request.
+   */
+  private currentRequest: ExchangeRecord | null = null;
+  private currentFrame = 0;
+  private currentTs = 0;
+  private nextEventId = 1;
   private readonly dtlsHosts: BoundedMap<string, true>;
   private readonly bounds: RuleTableBounds;
   private readonly facts: FactBuilder;
@@ -126,7 +173,9 @@ export class RuleEngine {
     counters?: OverflowCounters, bounds: Partial<RuleTableBounds> = {}, servers: DeclaredServers | null = null,
   ) {
     this.bounds = { ...RULE_TABLE_BOUNDS, ...bounds };
-    this.suppressed = new BoundedMap(RULE_TABLES.suppressed, this.bounds.suppressed, counters);
+    this.suppressed = new BoundedMap(RULE_TABLES.suppressed, this.bounds.suppressed, counters, (w) => this.closeWindow(w));
+    // An evicted entry leaves its events' outcome pending: counted, as every table's drops are.
+    this.awaited = new BoundedMap(RULE_TABLES.awaitedAnswers, this.bounds.awaitedAnswers, counters);
     this.dtlsHosts = new BoundedMap(RULE_TABLES.dtlsHosts, this.bounds.dtlsHosts, counters);
     this.facts = new FactBuilder(state, this.dtlsHosts, this.bounds, counters, servers);
     // A rule's tables are made with it (and go with a reload), so one counter per kind sums them.
@@ -148,7 +197,7 @@ export class RuleEngine {
     return n;
   }
 
-  /** Replaces the rule set (SIGHUP); windows and deadlines of rules that keep their id carry over. */
+  /** Replaces the rule set (SIGUSR2); windows and deadlines of rules that keep their id carry over. */
   load(rules: readonly Rule[]): void {
     this.byOperation = new Map();
     this.anyMessage = [];
@@ -187,6 +236,10 @@ export class RuleEngine {
     const ts = a.coap.ts;
     this.tick(ts);
     this.facts.note(a);
+    const match = a.coap.match;
+    if (this.awaited.size > 0 && match.request !== null && match.retransmissionOf === null && (match.role === 'response' || match.role === 'reset')) {
+      this.answered(match.request, a);
+    }
     const op = a.lwm2m?.operation;
     const rules = (op === undefined ? undefined : this.byOperation.get(op)) ?? this.anyMessage;
     if (rules.length === 0) return;
@@ -196,7 +249,11 @@ export class RuleEngine {
     scope.m = m;
     scope.ep = scope.obs = scope.attrs = scope.bs = scope.run = scope.params = undefined;
     this.enter(m.endpoint);
+    this.currentRequest = match.role === 'request' ? match.record : null;
+    this.currentFrame = a.coap.frame;
+    this.currentTs = ts;
     for (const r of rules) this.evaluate(r, scope, m, ts);
+    this.currentRequest = null;
   }
 
   endpointChanged(c: EndpointChange): void {
@@ -239,12 +296,75 @@ export class RuleEngine {
         this.fire(rule, a.scope, a.deadline, { frame: null, src: a.src, dst: a.dst, endpoint: a.endpoint }, { lastFrame: a.frame });
       }
     }
+    const suppressed = this.suppressed;
+    for (const w of this.windowEnds.due(ts, (e) => suppressed.peek(e.key) === e)) {
+      suppressed.delete(w.key);
+      this.closeWindow(w);
+    }
+    for (let oldest = this.awaited.oldest(); oldest !== undefined && ts - oldest[1][0].ts >= EXCHANGE_LIFETIME; oldest = this.awaited.oldest()) {
+      this.awaited.delete(oldest[0]);
+      for (const w of oldest[1]) this.settle(w, { outcome: 'no-answer', code: null, frame: null, ts: w.ts + EXCHANGE_LIFETIME, request: w.frame });
+    }
   }
 
-  /** End of input: deadlines up to the last packet's time fire; later ones are left (the capture ended first). */
+  /**
+   * End of input: deadlines up to the last packet's time fire; later ones are left (the capture
+   * ended first). Requests still unanswered get no answer, and open suppression windows close.
+   */
   finish(): void {
     this.nextScan = -Infinity;
     this.tick(this.lastTs);
+    for (let oldest = this.awaited.oldest(); oldest !== undefined; oldest = this.awaited.oldest()) {
+      this.awaited.delete(oldest[0]);
+      for (const w of oldest[1]) this.settle(w, { outcome: 'no-answer', code: null, frame: null, ts: this.lastTs, request: w.frame });
+    }
+    const open = [...this.suppressed.values()].filter((w) => w.event !== null && w.folded > 0);
+    this.suppressed.clear();
+    // By event, not by the table's recency order: the lines come in the order the events did.
+    for (const w of open.sort((a, b) => a.event!.id - b.event!.id)) this.closeWindow(w);
+  }
+
+  /** A response or reset to `request`: the events raised on it learn their outcome. */
+  private answered(request: ExchangeRecord, a: AnalyzedMessage): void {
+    const waiting = this.awaited.peek(request);
+    if (waiting === undefined) return;
+    this.awaited.delete(request);
+    const code = a.coap.msg.type === 'RST' ? 'RST' : CODE_STRINGS[a.coap.msg.code];
+    const outcome = outcomeOf(a.coap.msg.type === 'RST' ? -1 : a.coap.msg.code >> 5);
+    for (const w of waiting) this.settle(w, { outcome, code, frame: a.coap.frame, ts: a.coap.ts, request: w.frame });
+  }
+
+  /**
+   * An answer is known. The event shows the answer that weighs most of those it stands for (its
+   * severity by the rule's `outcome:`, then a success before any other), so a success folded
+   * among refusals is not hidden; its own answer is always reported.
+   */
+  private settle(w: AwaitedAnswer, o: EventOutcome): void {
+    const e = w.event;
+    const shown = e.outcome;
+    const from = e.severity;
+    if (shown === 'pending' || (shown !== null && weight(w.rule, o) > weight(w.rule, shown))) {
+      e.outcome = o;
+      e.severity = w.rule.outcome?.[o.outcome] ?? w.rule.severity;
+    } else if (w.repeat) return;
+    this.sink.eventOutcome?.(e, o, w.repeat, from);
+  }
+
+  /** Events raised (or matches folded) on the request being evaluated await its answer. */
+  private await(event: DetectionEvent, rule: Rule, repeat: boolean): void {
+    const record = this.currentRequest!;
+    const entry: AwaitedAnswer = { event, rule, frame: this.currentFrame, ts: this.currentTs, repeat };
+    const waiting = this.awaited.peek(record);
+    if (waiting) waiting.push(entry);
+    else this.awaited.set(record, [entry]);
+  }
+
+  /** A window ends: the stream learns how many matches were folded into its event. */
+  private closeWindow(w: SuppressWindow): void {
+    if (w.event !== null && w.folded > 0) {
+      w.folded = 0;
+      this.sink.eventRepeats?.(w.event);
+    }
   }
 
   private readonly functions = {
@@ -366,27 +486,85 @@ export class RuleEngine {
     if (holds(s.steps[0], scope)) progress.set(key, { step: 1, start: ts });
   }
 
+  /** A rule matched: a new event, or a match folded into one, as the rule's `suppress:` says. */
   private fire(rule: Rule, scope: Scope, ts: number, where: Where, extra?: Record<string, unknown>): void {
-    const suppressKey = `${rule.id}\u0000${where.endpoint ?? where.src ?? ''}`;
-    const earlier = this.suppressed.get(suppressKey);
-    if (earlier && ts - earlier.ts <= rule.suppress) {
-      earlier.count++;
-      earlier.lastTs = ts;
-      this.sink.eventRepeated?.(earlier);
+    const sup = rule.suppress;
+    if (sup.type === 'limit' && sup.seconds === 0) {
+      this.raise(rule, scope, ts, where, extra, 1);
       return;
     }
+    const key = `${rule.id}\u0000${trackedKey(sup.track, where)}`;
+    let w = this.suppressed.get(key);
+    if (w !== undefined && ts - w.start >= sup.seconds) {
+      this.suppressed.delete(key);
+      this.closeWindow(w);
+      w = undefined;
+    }
+    if (w === undefined) {
+      w = { key, start: ts, matches: 0, event: null, folded: 0, deadline: ts + sup.seconds, slot: 0 };
+      this.suppressed.set(key, w);
+      this.windowEnds.add(w);
+      this.windowEnds.compact(() => this.suppressed.values(), this.suppressed.size);
+    }
+    const n = ++w.matches;
+    const fold = sup.type !== 'threshold' && n > sup.count;
+    if (fold && w.event !== null) {
+      const e = w.event;
+      e.count++;
+      e.lastTs = ts;
+      w.folded++;
+      this.sink.eventRepeated?.(e);
+      // Folded requests are answered too, for an event raised on a request (one that was not keeps no outcome).
+      if (e.outcome !== null && this.currentRequest !== null && where === this.scope.m) this.await(e, rule, true);
+      return;
+    }
+    if (sup.type === 'limit') w.event = this.raise(rule, scope, ts, where, extra, 1);
+    else if (sup.type === 'threshold' ? n % sup.count === 0 : n === sup.count) w.event = this.raise(rule, scope, ts, where, extra, sup.count);
+  }
+
+  /** A new event, standing for `count` matches (the threshold suppression's count, or 1). */
+  private raise(rule: Rule, scope: Scope, ts: number, where: Where, extra: Record<string, unknown> | undefined, count: number): DetectionEvent {
     const details: Record<string, unknown> = {};
     for (const [name, e] of rule.details) details[name] = valueOf(e, scope);
     if (extra) Object.assign(details, extra);
+    // Only an event on the message being evaluated (not one from a deadline passing during it) awaits its answer.
+    const onRequest = this.currentRequest !== null && where === this.scope.m;
     const event: DetectionEvent = {
-      ts, rule: rule.id, severity: rule.severity, endpoint: where.endpoint, src: where.src, dst: where.dst, frame: where.frame,
-      message: rule.message(scope), details, count: 1, lastTs: ts,
+      id: this.nextEventId++, ts, rule: rule.id, severity: rule.severity, endpoint: where.endpoint, src: where.src, dst: where.dst, frame: where.frame,
+      message: rule.message(scope), details, count, lastTs: ts, outcome: onRequest ? 'pending' : null,
     };
-    if (rule.suppress > 0) this.suppressed.set(suppressKey, event);
     this.events++;
     this.fired.set(rule.id, (this.fired.get(rule.id) ?? 0) + 1);
     this.sink.event(event);
+    if (onRequest) this.await(event, rule, false);
+    return event;
   }
+}
+
+/** What a match is tracked by for suppression (see SuppressTrack). */
+function trackedKey(track: SuppressTrack, where: Where): string {
+  switch (track) {
+    case 'src': return where.src ?? '';
+    case 'dst': return where.dst ?? '';
+    case 'both': {
+      // The pair in either direction, as Suricata's by_both: a request and its answer are one conversation.
+      const src = where.src ?? '';
+      const dst = where.dst ?? '';
+      return src < dst ? `${src}\u0000${dst}` : `${dst}\u0000${src}`;
+    }
+    case 'endpoint': return where.endpoint ?? where.src ?? '';
+    case 'rule': return '';
+  }
+}
+
+/** A response code's class (-1: a reset) as an outcome. */
+function outcomeOf(codeClass: number): OutcomeClass {
+  return codeClass === 2 ? 'success' : codeClass === 4 || codeClass === -1 ? 'refused' : 'error';
+}
+
+/** How much an answer weighs for the event it is shown on: its severity under the rule, then a success first. */
+function weight(rule: Rule, o: EventOutcome): number {
+  return SEVERITIES.indexOf(rule.outcome?.[o.outcome] ?? rule.severity) * 2 + (o.outcome === 'success' ? 1 : 0);
 }
 
 /** A rule's key (`threshold.by`, `absence.by`, `sequence.by`) for this scope. */

@@ -3,9 +3,13 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { isMap, LineCounter, parseAllDocuments, Parser, type Document } from 'yaml';
 import { compileExpression, compileTemplate, conjunctFields, ExpressionError, variablesOf, type Evaluator, type Variable } from './expr.js';
 import { MESSAGE_FACTS, type MessageFacts } from './facts.js';
-import { KINDS, TRIGGERS, type Rule, type RuleKind, type RuleTrigger } from './rule.js';
-import { SEVERITIES, type Severity } from './types.js';
+import {
+  KINDS, SUPPRESS_TRACKS, SUPPRESS_TYPES, TRIGGERS, type Rule, type RuleKind, type RuleTrigger, type Suppression, type SuppressTrack,
+  type SuppressType,
+} from './rule.js';
+import { OUTCOMES, SEVERITIES, type OutcomeClass, type Severity } from './types.js';
 
+/** A rule that declares no `suppress:` folds matches for one key into one event a minute. */
 const DEFAULT_SUPPRESS_S = 60;
 /**
  * Limits on a rule file, which may come from anyone (a shared ruleset): its size, how deeply
@@ -15,9 +19,13 @@ const DEFAULT_SUPPRESS_S = 60;
  * document may hold once expanded. The bundled rule files are a few KiB and nest four deep.
  */
 export const RULE_FILE_LIMITS = { bytes: 1 << 20, depth: 32, aliases: 100, values: 100_000 } as const;
+
+const SUPPRESS_KEYS = ['type', 'track', 'count', 'seconds'];
+/** Suricata keeps signature ids and revisions in 32 bits. */
+const MAX_SID = 4_294_967_295;
 const KEYS = new Set([
-  'id', 'title', 'severity', 'description', 'references', 'tags', 'on', 'kind', 'operations', 'require', 'when',
-  'threshold', 'absence', 'sequence', 'suppress', 'message', 'details', 'params', 'examples',
+  'id', 'sid', 'rev', 'title', 'severity', 'description', 'references', 'tags', 'on', 'kind', 'operations', 'require', 'when',
+  'threshold', 'absence', 'sequence', 'suppress', 'outcome', 'message', 'details', 'params', 'examples',
 ]);
 
 /** A problem in a rule file, located as "file:line". */
@@ -56,6 +64,7 @@ export function loadRules(paths: string[]): LoadedRules {
   const rules: Rule[] = [];
   const problems: RuleProblem[] = [];
   const seen = new Map<string, string>();
+  const seenSids = new Map<number, string>();
   for (const file of files) {
     const text = readRuleFile(file, problems);
     if (text === null) continue;
@@ -86,7 +95,13 @@ export function loadRules(paths: string[]): LoadedRules {
         problem('id', `rule id "${rule.id}" is already used at ${earlier}`);
         continue;
       }
+      const earlierSid = seenSids.get(rule.sid);
+      if (earlierSid) {
+        problem('sid', `sid ${rule.sid} is already used at ${earlierSid}`);
+        continue;
+      }
       seen.set(rule.id, rule.source);
+      seenSids.set(rule.sid, rule.source);
       rules.push(rule);
     }
   }
@@ -187,6 +202,12 @@ function compileRule(spec: Record<string, unknown>, file: string, line: number, 
 
   const id = spec.id;
   if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(id)) fail('id', 'id: required, lower-case letters, digits and dashes');
+  // The signature id of EVE alerts (docs/eve.md): a SIEM keys its alert history on it, so it is
+  // declared in the file rather than derived from the order or the id, and never reused.
+  const sid = spec.sid;
+  if (typeof sid !== 'number' || !Number.isInteger(sid) || sid < 1 || sid > MAX_SID) fail('sid', `sid: required, an integer from 1 to ${MAX_SID}, unique across the rule files`);
+  const rev = spec.rev ?? 1;
+  if (typeof rev !== 'number' || !Number.isInteger(rev) || rev < 1 || rev > MAX_SID) fail('rev', `rev: an integer from 1 to ${MAX_SID} (default 1)`);
   const text = (key: string, required = true): string => {
     const v = spec[key];
     if (v === undefined && !required) return '';
@@ -294,8 +315,8 @@ function compileRule(spec: Record<string, unknown>, file: string, line: number, 
     if (steps && steps.every((x) => x !== null) && within !== null && by) sequence = { steps: steps as Evaluator[], within, by };
   }
 
-  const suppress = spec.suppress === undefined ? DEFAULT_SUPPRESS_S : seconds(spec.suppress);
-  if (suppress === null) fail('suppress', 'suppress: seconds (0 to report every match)');
+  const suppress = suppression(spec.suppress, on, (message) => fail('suppress', message));
+  const outcome = outcomeSeverities(spec.outcome, on, (message) => fail('outcome', message));
   let message = null;
   try {
     const m = spec.message ?? spec.title;
@@ -331,9 +352,9 @@ function compileRule(spec: Record<string, unknown>, file: string, line: number, 
   }
   if (!ok || !message) return null;
   return {
-    id: id as string, title, severity, description, references: list('references'), tags: list('tags'), on, kind, operations,
+    id: id as string, sid: sid as number, rev: rev as number, title, severity, description, references: list('references'), tags: list('tags'), on, kind, operations,
     require: require as Array<keyof MessageFacts>,
-    when, threshold, absence, sequence, suppress: suppress!, message, details, params: params as Record<string, unknown>,
+    when, threshold, absence, sequence, suppress, outcome, message, details, params: params as Record<string, unknown>,
     needs: used, late, examples, source: `${relative(process.cwd(), file) || file}:${line}`,
   };
 }
@@ -345,4 +366,65 @@ function seconds(v: unknown): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$/.exec(v);
   if (!m) return null;
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+}
+
+/**
+ * `suppress:` as Suricata's threshold keyword (type, track, count, seconds), or a duration alone
+ * (type limit, count 1). Undeclared: limit, count 1, 60 s, tracked by endpoint for rules on
+ * endpoint changes and by source and destination for the others.
+ */
+function suppression(v: unknown, on: RuleTrigger, fail: (message: string) => void): Suppression {
+  const s: Suppression = { type: 'limit', track: on === 'endpoint' ? 'endpoint' : 'both', count: 1, seconds: DEFAULT_SUPPRESS_S };
+  if (v === undefined) return s;
+  if (typeof v === 'number' || typeof v === 'string') {
+    const d = seconds(v);
+    if (d === null) fail('suppress: seconds (0 to report every match), or a mapping of type, track, count, seconds');
+    else s.seconds = d;
+    return s;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    fail('suppress: seconds, or a mapping of type, track, count, seconds');
+    return s;
+  }
+  const m = v as Record<string, unknown>;
+  for (const key of Object.keys(m)) if (!SUPPRESS_KEYS.includes(key)) fail(`suppress: unknown key "${key}" (known: ${SUPPRESS_KEYS.join(', ')})`);
+  if (m.type !== undefined) {
+    if (SUPPRESS_TYPES.includes(m.type as SuppressType)) s.type = m.type as SuppressType;
+    else fail(`suppress.type: one of ${SUPPRESS_TYPES.join(', ')}`);
+  }
+  if (m.track !== undefined) {
+    if (SUPPRESS_TRACKS.includes(m.track as SuppressTrack)) s.track = m.track as SuppressTrack;
+    else fail(`suppress.track: one of ${SUPPRESS_TRACKS.join(', ')}`);
+  }
+  if (m.count !== undefined) {
+    if (typeof m.count === 'number' && Number.isInteger(m.count) && m.count >= 1 && m.count <= 100_000) s.count = m.count;
+    else fail('suppress.count: an integer from 1 to 100000');
+  }
+  if (m.seconds !== undefined) {
+    const d = seconds(m.seconds);
+    if (d === null) fail('suppress.seconds: seconds (a number, or "30s", "5m", "1h")');
+    else s.seconds = d;
+  }
+  if (s.type !== 'limit' && s.seconds === 0) fail(`suppress.seconds: a window longer than 0 s for type ${s.type}`);
+  return s;
+}
+
+/** `outcome:` severities by how the request was answered (success, refused, error, no-answer). */
+function outcomeSeverities(v: unknown, on: RuleTrigger, fail: (message: string) => void): Rule['outcome'] {
+  if (v === undefined) return null;
+  if (on !== 'message') {
+    fail('outcome: only for rules on messages (a request\'s answer)');
+    return null;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    fail(`outcome: a mapping of ${OUTCOMES.join(', ')} to a severity`);
+    return null;
+  }
+  const out: Partial<Record<OutcomeClass, Severity>> = {};
+  for (const [key, severity] of Object.entries(v)) {
+    if (!OUTCOMES.includes(key as OutcomeClass)) fail(`outcome: unknown outcome "${key}" (known: ${OUTCOMES.join(', ')})`);
+    else if (!SEVERITIES.includes(severity as Severity)) fail(`outcome.${key}: one of ${SEVERITIES.join(', ')}`);
+    else out[key as OutcomeClass] = severity as Severity;
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import type { Evaluator, Template, Variable } from './expr.js';
 import type { MessageFacts } from './facts.js';
-import type { Severity } from './types.js';
+import type { OutcomeClass, Severity } from './types.js';
 
 /** What a rule is evaluated on: each analysed message, an endpoint changing state, a DTLS session changing. */
 export type RuleTrigger = 'message' | 'endpoint' | 'dtls';
@@ -16,6 +16,10 @@ export const KINDS: readonly RuleKind[] = ['match', 'threshold', 'absence', 'seq
 
 export interface Rule {
   id: string;
+  /** Signature id of the rule's EVE alerts (`sid:`), unique across the rule files. */
+  sid: number;
+  /** Revision of the rule (`rev:`, default 1): raised when its meaning changes. */
+  rev: number;
   title: string;
   severity: Severity;
   description: string;
@@ -31,8 +35,10 @@ export interface Rule {
   threshold: { count: number; within: number; by: Evaluator } | null;
   absence: { within: Evaluator; by: Evaluator; still: Evaluator | null } | null;
   sequence: { steps: Evaluator[]; within: number; by: Evaluator } | null;
-  /** Seconds during which identical events (same rule and endpoint) collapse into one. */
-  suppress: number;
+  /** How repeated matches become events (see Suppression). */
+  suppress: Suppression;
+  /** Severity by how the request was answered, where not the rule's own (message rules only); null: none given. */
+  outcome: Partial<Record<OutcomeClass, Severity>> | null;
   message: Template;
   details: Array<[string, Evaluator]>;
   params: Record<string, unknown>;
@@ -47,4 +53,29 @@ export interface Rule {
   examples: { trigger: string[]; clean: string[] };
   /** Where the rule is written: "rules/registration.yaml:12". */
   source: string;
+}
+
+/**
+ * What a match is tracked by for suppression: the source address of its cause, the
+ * destination, both (the two addresses in either direction), the endpoint (the source address
+ * when unknown), or the rule alone (one count for all).
+ */
+export type SuppressTrack = 'src' | 'dst' | 'both' | 'endpoint' | 'rule';
+export const SUPPRESS_TRACKS: readonly SuppressTrack[] = ['src', 'dst', 'both', 'endpoint', 'rule'];
+
+/**
+ * Suricata's `threshold` keyword, per tracked key and window of `seconds` from the window's
+ * first match. limit: the first `count` matches are events, later ones fold into the last of
+ * them. threshold: every `count`-th match is an event standing for the `count` before it.
+ * both: the `count`-th match is an event, later ones fold into it. `seconds` 0 with limit:
+ * every match is an event.
+ */
+export type SuppressType = 'limit' | 'threshold' | 'both';
+export const SUPPRESS_TYPES: readonly SuppressType[] = ['limit', 'threshold', 'both'];
+
+export interface Suppression {
+  type: SuppressType;
+  track: SuppressTrack;
+  count: number;
+  seconds: number;
 }

@@ -46,6 +46,20 @@ export interface EventRow {
   frame: number | null;
   message: string;
   details: unknown;
+  /** The event's id in its run's NDJSON stream (null: a run recorded before it was kept). */
+  seq: number | null;
+  /** How the request it was raised on was answered; null when it was not raised on a request. */
+  outcome: StoredOutcome | null;
+}
+
+export interface StoredOutcome {
+  /** pending, success, refused, error, no-answer (or whatever text the row holds). */
+  outcome: string;
+  code: string | null;
+  frame: number | null;
+  ts: number | null;
+  /** Frame of the request answered. */
+  request: number | null;
 }
 
 /** An event as the `events` listing shows it: with the source (capture file or interface) of its run. */
@@ -110,6 +124,13 @@ export function eventFromRow(r: Record<string, unknown>): EventRow {
     rule: r.rule as string, severity: r.severity as string, endpoint: r.endpoint as string | null, src: r.src as string | null,
     dst: r.dst as string | null, frame: r.frame as number | null, message: r.message as string,
     details: jsonOrText(r.details),
+    seq: (r.seq as number | null | undefined) ?? null,
+    outcome: typeof r.outcome === 'string'
+      ? {
+        outcome: r.outcome, code: r.outcome_code as string | null, frame: r.outcome_frame as number | null,
+        ts: r.outcome_ts as number | null, request: r.outcome_request as number | null,
+      }
+      : null,
   };
 }
 

@@ -7,7 +7,9 @@ import type {
 import type { DetectionEvent } from '../rules/index.js';
 import type { DtlsSession } from '../dtls/index.js';
 import type { OverflowCounters } from '../util/bounded-map.js';
+import type { RawPacket } from '../capture/index.js';
 import { storeCall } from './errors.js';
+import { MessageIndexWriter } from './message-index.js';
 import { openForWriting } from './open.js';
 
 /**
@@ -53,17 +55,31 @@ export class RunWriter implements StateListener {
   /** Capture time of the newest sample of each numeric resource already written to resource_samples. */
   private readonly sampledUntil = new WeakMap<ResourceState, number>();
 
-  /** `overflow`: the run's table counters, written to runs.overflow at every commit. */
+  /** The message index: every message, compact, with where its frame lies in `recordFile`. */
+  private readonly index: MessageIndexWriter;
+
+  /**
+   * `overflow`: the run's table counters, written to runs.overflow at every commit. `recordFile`:
+   * absolute path of the file the frames lie in (the capture read, or monitor's --write file,
+   * whose rotations are named from it); null when they lie in none.
+   */
   constructor(
     private readonly db: Database.Database, private readonly path: string, source: string, private readonly storeMessages: boolean,
-    private readonly overflow?: OverflowCounters,
+    private readonly overflow?: OverflowCounters, recordFile: string | null = null,
   ) {
     this.statements = storeCall(path, () => prepare(db));
     this.runId = storeCall(path, () => Number(this.statements.run.run(source, Date.now() / 1000).lastInsertRowid));
+    this.index = storeCall(path, () => new MessageIndexWriter(db, this.runId, recordFile));
+    this.index.start();
   }
 
-  static open(path: string, source: string, storeMessages: boolean, overflow?: OverflowCounters): RunWriter {
-    return new RunWriter(openForWriting(path), path, source, storeMessages, overflow);
+  static open(path: string, source: string, storeMessages: boolean, overflow?: OverflowCounters, recordFile: string | null = null): RunWriter {
+    return new RunWriter(openForWriting(path), path, source, storeMessages, overflow, recordFile);
+  }
+
+  /** The frame about to be decoded (its messages and events lie where it does). */
+  frame(p: RawPacket): void {
+    this.index.frame(p);
   }
 
   /** The tracker whose attribute table observations are written with. */
@@ -100,9 +116,10 @@ export class RunWriter implements StateListener {
   event(e: DetectionEvent): void {
     this.eventCount++;
     this.events.add(e);
+    this.index.event(e.frame);
   }
 
-  /** An event whose suppression count grew. */
+  /** An event whose count, severity or outcome changed. */
   eventRepeated(e: DetectionEvent): void {
     this.events.add(e);
   }
@@ -113,6 +130,7 @@ export class RunWriter implements StateListener {
     this.captureStart ??= ts;
     this.captureEnd = ts;
     this.messages++;
+    this.index.message(m);
     if (this.storeMessages) {
       const l = m.lwm2m;
       this.messageRows.push([this.runId, m.coap.frame, ts, m.coap.src, m.coap.dst, l?.operation ?? null, l?.endpoint ?? null, record(m).trimEnd()]);
@@ -192,12 +210,16 @@ export class RunWriter implements StateListener {
         d.pskIdentityHint, d.sni, JSON.stringify(certificates), JSON.stringify(alerts), d.decryption, d.records, d.appDataBytes, d.startedAt, d.lastSeen);
     }
     for (const row of this.messageRows) s.message.run(...row);
+    this.index.write();
     for (const e of this.events) {
       const id = this.eventIds.get(e);
+      const o = e.outcome;
+      const answer = o === null || o === 'pending' ? [o, null, null, null, null] : [o.outcome, o.code, o.frame, o.ts, o.request];
       if (id === undefined) {
-        const row = s.event.run(run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs);
+        const row = s.event.run(run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs,
+          e.id, ...answer);
         this.eventIds.set(e, Number(row.lastInsertRowid));
-      } else s.eventCount.run(e.count, e.lastTs, id);
+      } else s.eventUpdate.run(e.count, e.lastTs, e.severity, ...answer, id);
     }
     s.progress.run(this.messages, this.captureStart, this.captureEnd, this.eventCount, JSON.stringify(this.overflow?.overflows() ?? []), run);
     const l = this.live;
@@ -242,9 +264,10 @@ function prepare(db: Database.Database) {
     dtls: db.prepare(`INSERT OR REPLACE INTO dtls_sessions (run_id, id, client, server, endpoint, version, state, cipher_suite,
       offered_suites, psk_identity, psk_identity_hint, sni, certificates, alerts, decryption, records, app_data_bytes, started_at, last_seen)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    event: db.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details, count, last_ts)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    eventCount: db.prepare('UPDATE events SET count = ?, last_ts = ? WHERE id = ?'),
+    event: db.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details, count, last_ts,
+      seq, outcome, outcome_code, outcome_frame, outcome_ts, outcome_request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    eventUpdate: db.prepare(`UPDATE events SET count = ?, last_ts = ?, severity = ?, outcome = ?, outcome_code = ?, outcome_frame = ?,
+      outcome_ts = ?, outcome_request = ? WHERE id = ?`),
     message: db.prepare(`INSERT INTO messages (run_id, frame, ts, src, dst, operation, endpoint, record)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
   };

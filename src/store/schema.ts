@@ -180,6 +180,67 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN overflow TEXT; -- JSON [{"table","bound","evicted"}]; [] none full; null: run from before it was recorded
   `,
+  // 8: events get their id in the run's NDJSON stream, and the answer to the request they were raised on.
+  `
+  ALTER TABLE events ADD COLUMN seq INTEGER;             -- the event's id in its run (NDJSON "id", named by event-outcome and event-repeats lines)
+  ALTER TABLE events ADD COLUMN outcome TEXT;            -- pending, success, refused, error, no-answer; null: not raised on a request
+  ALTER TABLE events ADD COLUMN outcome_code TEXT;       -- the answer's CoAP code ("4.01"), RST for a reset; null: no answer
+  ALTER TABLE events ADD COLUMN outcome_frame INTEGER;   -- the answer's frame; null: no answer
+  ALTER TABLE events ADD COLUMN outcome_ts REAL;         -- when the answer (or its absence) was known
+  ALTER TABLE events ADD COLUMN outcome_request INTEGER; -- frame of the request answered: the event's, or one folded into it
+  `,
+  // 9: the message index: every message of every run, compact (numbers and interned strings),
+  // with where its frame lies in the capture, so that its full dissection is read again from
+  // the source bytes on demand instead of being stored.
+  `
+  CREATE TABLE index_strings (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE          -- addresses, endpoint names, paths, operations, shared by every run
+  );
+  CREATE TABLE capture_files (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    file INTEGER NOT NULL,             -- 0: the capture analyze read, or monitor's --write file; then its rotations
+    path TEXT NOT NULL,                -- absolute
+    size INTEGER,                      -- bytes, at the run's last commit
+    mtime REAL,                        -- modification time, seconds since the epoch, at the run's last commit
+    PRIMARY KEY (run_id, file)
+  ) WITHOUT ROWID;
+  CREATE TABLE message_index (
+    run_id INTEGER NOT NULL,
+    frame INTEGER NOT NULL,
+    n INTEGER NOT NULL,                -- 0; 1, 2, ... for further messages of the same frame (TCP)
+    ts REAL NOT NULL,
+    src INTEGER NOT NULL,              -- index_strings
+    dst INTEGER NOT NULL,              -- index_strings
+    transport INTEGER NOT NULL,        -- 0 udp, 1 tcp, 2 dtls
+    type INTEGER,                      -- 0 CON, 1 NON, 2 ACK, 3 RST; null over TCP
+    code INTEGER NOT NULL,             -- the code byte: class << 5 | detail
+    role INTEGER NOT NULL,             -- 0 request, 1 response, 2 notification, 3 ack, 4 reset, 5 ping, 6 signal
+    operation INTEGER,                 -- index_strings; null: malformed
+    endpoint INTEGER,                  -- index_strings
+    path INTEGER,                      -- index_strings: the LwM2M path, else the CoAP path
+    content_format INTEGER,
+    size INTEGER NOT NULL,             -- bytes of the CoAP message
+    response_to INTEGER,               -- frame of the request this answers (or the message it acknowledges)
+    response_in INTEGER,               -- on a request: frame of its first response
+    retransmission_of INTEGER,         -- frame of the message this repeats
+    error INTEGER,                     -- index_strings: why the message is malformed
+    file INTEGER,                      -- capture_files.file holding the frame; null: none (live without --write)
+    offset INTEGER,                    -- byte offset of the frame's record in that file
+    link_type INTEGER,                 -- LINKTYPE_ of the frame
+    PRIMARY KEY (run_id, frame, n)
+  ) WITHOUT ROWID;
+  CREATE INDEX message_index_by_endpoint ON message_index(run_id, endpoint, frame);
+  CREATE TABLE event_frames (          -- where each frame an event names lies (DTLS records carry no message)
+    run_id INTEGER NOT NULL,
+    frame INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    file INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    link_type INTEGER NOT NULL,
+    PRIMARY KEY (run_id, frame)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,16 +2,17 @@ import { Box, useApp, useInput, useStdin, useStdout, type Key } from 'ink';
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import { actionFor, footerHints, GLOBAL_HINT, keyContext, keyName } from './keys.js';
 import { LineView, seg, type Line } from './lines.js';
-import type { DashboardSource, EndpointSummary, Page } from './source.js';
+import type { DashboardSource, EndpointSummary, EventSummary, Page } from './source.js';
 import {
-  flowWindow, initialState, listWindow, reduce, selectedEndpoint, sortKeyOf, type Action, type DashboardState, type Screen,
+  flowEndpoint, flowWindow, initialState, listWindow, openEventMessages, reduce, selectedEndpoint, sortKeyOf, type Action,
+  type DashboardState, type FilterInput, type Screen,
 } from './state.js';
-import { clean, fit } from './text.js';
+import { clean, fit, severityColor } from './text.js';
 import { VIEWS, type ViewName } from './view-names.js';
 import { EndpointDetailView, endpointDetailLines, type EndpointDetailData } from './views/endpoint-detail.js';
 import { EndpointsView } from './views/endpoints.js';
 import { EventDetailView, eventDetailLines, EventsView } from './views/events.js';
-import { FlowView, MessageView, messageLines } from './views/flow.js';
+import { flowAddresses, FlowView, MessageView, messageLines } from './views/flow.js';
 import { HelpView } from './views/help.js';
 import { OverviewView, overviewLines } from './views/overview.js';
 
@@ -48,6 +49,19 @@ export interface DashboardProps {
   height?: number;
   initialView?: ViewName;
   initialEndpoint?: string;
+  /** Open on this event's messages (ui --event ID). */
+  initialEvent?: number;
+}
+
+/** Lines above the flow's rows: its title and the two lines of the ladder's header. */
+const FLOW_HEAD = 3;
+
+/** What the bottom line says while text is typed into it. */
+const INPUT_LABELS: Record<FilterInput['target'], string> = { endpoints: 'filter', events: 'filter', flow: 'search', frame: 'go to frame' };
+
+/** The newest high or critical event, the one a banner names. */
+function newestAlert(source: DashboardSource): EventSummary | null {
+  return source.events({ minSeverity: 'high', filter: '', offset: 0, limit: 1 }).rows[0] ?? null;
 }
 
 function useTerminalSize(fixedWidth?: number, fixedHeight?: number): [number, number] {
@@ -95,11 +109,23 @@ export function Dashboard(props: DashboardProps): ReactElement {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const [width, height] = useTerminalSize(props.width, props.height);
-  // Ink redraws the whole frame when it is as tall as the terminal: keep one line free.
-  const bodyHeight = height - 3;
 
   const [version, setVersion] = useState(() => source.version());
-  const [state, setState] = useState<DashboardState>(() => initialState(props.initialView, props.initialEndpoint ?? null));
+  const [state, setState] = useState<DashboardState>(() => {
+    const s = initialState(props.initialView ?? (props.initialEndpoint !== undefined ? 'endpoint' : undefined), props.initialEndpoint ?? null);
+    // Events there already when the dashboard opens are not news: a banner names only later ones.
+    const start = { ...s, alert: { event: null, seen: newestAlert(source)?.id ?? 0 } };
+    const event = props.initialEvent === undefined ? null : source.event(props.initialEvent);
+    if (event === null) return start;
+    const rows = Math.max(1, height - 3 - FLOW_HEAD);
+    return openEventMessages(start, event, {
+      height: height - 3, listRows: rows, flowRows: rows, endpointTotal: 0, eventTotal: 0, flowTotal: 0, docLines: 0,
+      endpointRows: [], eventRows: [], flowMessages: [], finder: source,
+    });
+  });
+  // Ink redraws the whole frame when it is as tall as the terminal: keep one line free. A banner takes a line.
+  const banner = state.alert.event;
+  const bodyHeight = height - 3 - (banner !== null ? 1 : 0);
   // The state the next key sees: keys handled before the next render see every earlier one.
   const stateRef = useRef(state);
   const screenRef = useRef<Screen | null>(null);
@@ -113,6 +139,8 @@ export function Dashboard(props: DashboardProps): ReactElement {
     setState(next);
   };
 
+  /** The flow's columns as last drawn, so that they keep their order while it scrolls. */
+  const columnOrder = useRef<{ key: string; addresses: string[] } | null>(null);
   const pendingKeys = useRef<Array<[string, Key]>>([]);
   const onKeyRef = useRef<(ch: string, key: Key) => void>(() => {});
   // Keys typed faster than a redraw are queued and handed on one at a time, each once the
@@ -156,10 +184,18 @@ export function Dashboard(props: DashboardProps): ReactElement {
     if (state.quit) exit();
   }, [state.quit, exit]);
 
+  // A new high or critical event is named in a banner until dismissed (x).
+  useEffect(() => {
+    const e = newestAlert(source);
+    if (e !== null && e.id > stateRef.current.alert.seen) dispatch({ type: 'alert', event: e });
+  }, [version, source]);
+
   // The filter being typed reaches its list once typing pauses: no key for FILTER_SETTLE_MS and
-  // none waiting in the queue (keys that came in one chunk are still being typed).
-  const typed = state.input?.text;
-  const appliedFilter = state.input ? state[state.input.target].filter : undefined;
+  // none waiting in the queue (keys that came in one chunk are still being typed). A search of
+  // the flow and a frame number act on Enter only.
+  const target = state.input?.target;
+  const typed = target === 'endpoints' || target === 'events' ? state.input?.text : undefined;
+  const appliedFilter = target === 'endpoints' || target === 'events' ? state[target].filter : undefined;
   useEffect(() => {
     if (typed === undefined || typed === appliedFilter) return;
     let timer: ReturnType<typeof setTimeout>;
@@ -186,9 +222,9 @@ export function Dashboard(props: DashboardProps): ReactElement {
   // ---- what this frame shows: the body of the current view, and the Screen keys act on ----
   void version; // every query below runs again when the live data moved
   const listRows = Math.max(1, bodyHeight - 2);
-  const flowRows = Math.max(1, bodyHeight - 3);
+  const flowRows = Math.max(1, bodyHeight - FLOW_HEAD - (state.flow.note !== null ? 1 : 0));
   const screen: Screen = {
-    height: bodyHeight, listRows, flowRows, eventTotal: 0, flowTotal: 0, docLines: 0, eventRows: [], flowMessages: [],
+    height: bodyHeight, listRows, flowRows, eventTotal: 0, flowTotal: 0, docLines: 0, eventRows: [], flowMessages: [], finder: source,
     // The endpoints as last drawn: "the one under the cursor" is the one the user saw there.
     endpointTotal: screenRef.current?.endpointTotal ?? 0, endpointRows: screenRef.current?.endpointRows ?? [],
   };
@@ -212,8 +248,9 @@ export function Dashboard(props: DashboardProps): ReactElement {
     screen.docLines = messageLines(state.message.record(), width).length;
     body = <MessageView message={state.message} width={width} height={bodyHeight} scroll={state.messageScroll} />;
   } else if (state.event) {
-    screen.docLines = eventDetailLines(state.event, width).length;
-    body = <EventDetailView event={state.event} width={width} height={bodyHeight} scroll={state.eventScroll} />;
+    const captureFile = source.overview().captureFile;
+    screen.docLines = eventDetailLines(state.event, width, captureFile).length;
+    body = <EventDetailView event={state.event} captureFile={captureFile} width={width} height={bodyHeight} scroll={state.eventScroll} />;
   } else if (state.view === 'overview') {
     const o = source.overview();
     screen.docLines = overviewLines(o, width).length;
@@ -221,12 +258,25 @@ export function Dashboard(props: DashboardProps): ReactElement {
   } else if (state.view === 'endpoints' && endpointsPage !== null) {
     const w = listWindow(state.endpoints, screen.endpointTotal, listRows);
     body = <EndpointsView page={endpointsPage} cursor={w.cursor} sort={sort} descending={state.endpoints.descending} filter={state.endpoints.filter} now={source.now()} width={width} height={bodyHeight} />;
+  } else if (state.view === 'flow' && (state.flow.scope === 'all' || selectedName !== null)) {
+    // An endpoint's flow, or every message: an event's endpoint need not be a registered one.
+    const endpoint = flowEndpoint(state, screen);
+    screen.flowTotal = source.flow(endpoint, 0, 0).total;
+    const w = flowWindow(state.flow, screen.flowTotal, flowRows);
+    const page = source.flow(endpoint, w.bottom, flowRows);
+    screen.flowMessages = page.rows;
+    const key = `${state.flow.scope}\u0000${endpoint}\u0000${state.flow.mark}`;
+    const known = columnOrder.current?.key === key ? columnOrder.current.addresses : [];
+    const addresses = flowAddresses(page.rows, endpoint === null ? null : source.endpoint(endpoint)?.address ?? null, known, state.flow.mark);
+    columnOrder.current = { key, addresses };
+    body = <FlowView endpoint={endpoint} addresses={addresses} page={page} cursor={w.cursor} mark={state.flow.mark} search={state.flow.search}
+      note={state.flow.note} width={width} height={bodyHeight} />;
   } else if (state.view === 'endpoint' || state.view === 'flow') {
     const detail = selectedName === null ? null : source.endpoint(selectedName);
     if (detail === null || selectedName === null) {
       missingEndpoint = true;
       body = <LineView line={[seg(selectedName === null ? 'No endpoint chosen: pick one in Endpoints (2) and press Enter.' : `Endpoint ${clean(selectedName)} is not known (any more).`, { dim: true })]} width={width} />;
-    } else if (state.view === 'endpoint') {
+    } else {
       const events = source.events({ minSeverity: 'info', filter: '', endpoint: selectedName, offset: 0, limit: DETAIL_EVENTS });
       const data: EndpointDetailData = {
         endpoint: detail, resources: source.resources(selectedName), observations: source.observations(selectedName),
@@ -234,12 +284,6 @@ export function Dashboard(props: DashboardProps): ReactElement {
       };
       screen.docLines = endpointDetailLines(data, width).length;
       body = <EndpointDetailView data={data} width={width} height={bodyHeight} scroll={state.detailScroll} />;
-    } else {
-      screen.flowTotal = source.flow(selectedName, 0, 0).total;
-      const w = flowWindow(state.flow, screen.flowTotal, flowRows);
-      const page = source.flow(selectedName, w.bottom, flowRows);
-      screen.flowMessages = page.rows;
-      body = <FlowView endpoint={selectedName} clientAddress={detail.address} page={page} cursor={w.cursor} width={width} height={bodyHeight} />;
     }
   } else {
     const eventsQuery = { minSeverity: state.events.minSeverity, filter: state.events.filter };
@@ -258,16 +302,18 @@ export function Dashboard(props: DashboardProps): ReactElement {
     const label = v === 'endpoint' && selectedName && selected ? fit(clean(selectedName), 18) : TITLES[v];
     tabs.push(seg(` ${i + 1} ${label} `, v === view && !help ? { inverse: true, bold: true, color: 'cyan' } : { dim: false }));
   });
-  if (live) tabs.push(seg(' ● live', { color: 'green', bold: true }));
+  // Live while packets come: a finished run (the file read to its end, a followed run that ended) is not.
+  if (live && source.isLive()) tabs.push(seg(' ● live', { color: 'green', bold: true }));
   tabs.push(seg(`  ${clean(title)}`, { dim: true }));
 
   const footer: Line = input
-    ? [seg(' filter: ', { bold: true, color: 'yellow' }), seg(clean(input.text), { inverse: input.selected }), seg('█'), seg('   ' + keys, { dim: true })]
+    ? [seg(` ${INPUT_LABELS[input.target]}: `, { bold: true, color: 'yellow' }), seg(clean(input.text), { inverse: input.selected }), seg('█'), seg('   ' + keys, { dim: true })]
     : [seg(' ' + keys, { color: 'white' }), seg('   ' + GLOBAL_HINT, { dim: true })];
 
   return (
     <Box flexDirection="column" width={width}>
       <LineView line={tabs} width={width} />
+      {banner === null ? null : <LineView line={bannerLine(banner)} width={width} inverse />}
       <Box height={bodyHeight} flexDirection="column" marginTop={0}>
         {body}
       </Box>
@@ -276,3 +322,15 @@ export function Dashboard(props: DashboardProps): ReactElement {
   );
 }
 
+
+/** The banner of a new high or critical event: severity, rule, endpoint, frame, and how to dismiss it. */
+function bannerLine(e: EventSummary): Line {
+  return [
+    seg(` ▲ ${e.severity.toUpperCase()} `, { bold: true, color: severityColor(e.severity) }),
+    seg(clean(e.rule), { bold: true }),
+    seg(e.endpoint === null ? '' : ` on ${clean(e.endpoint)}`),
+    seg(e.frame === null ? '' : ` (frame #${e.frame})`),
+    seg('   x dismiss  5 events   ', { dim: true }),
+    seg(clean(e.message)),
+  ];
+}

@@ -3,7 +3,9 @@ import { isInteractive } from './terminal.js';
 import type { ViewName } from './view-names.js';
 import { show, type Running } from './render.js';
 import { LiveSource } from './live-source.js';
-import { plainReport } from './plain.js';
+import { plainEvent, plainReport } from './plain.js';
+import { StoreError } from '../store/index.js';
+import { sanitizeForTerminal } from '../util/terminal-text.js';
 import type { DashboardSource } from './source.js';
 import { StoreSource } from './store-source.js';
 
@@ -11,26 +13,44 @@ export { Dashboard, POLL_MS, type DashboardProps } from './app.js';
 export { isInteractive } from './terminal.js';
 export { VIEWS, type ViewName } from './view-names.js';
 export { LiveSource, type LiveSessionLike, type LiveSourceOptions, type LiveStats } from './live-source.js';
-export { plainReport } from './plain.js';
+export { plainEvent, plainReport } from './plain.js';
 export type { Running } from './render.js';
 export type { DashboardSource } from './source.js';
 export { StoreSource } from './store-source.js';
 
 export const NOT_A_TERMINAL = 'stdout is not a terminal: printing a plain overview';
 
+/** Where `ui` opens: a view, an endpoint (its detail, or the view given), an event's messages. */
+export interface StoredDashboardOptions {
+  run?: number;
+  view?: ViewName;
+  follow?: boolean;
+  endpoint?: string;
+  event?: number;
+}
+
 /**
  * `coapwatch ui --db PATH`: reviews a database written by analyze --db. When stdout or stdin is
- * not a terminal, prints a plain overview instead (and says so on stderr).
+ * not a terminal, prints a plain overview instead (an event's detail and messages with --event)
+ * and says so on stderr. An endpoint or event the run does not have is refused (StoreError).
  */
-export async function runStoredDashboard(dbPath: string, opts: { run?: number; view?: ViewName; follow?: boolean } = {}): Promise<void> {
+export async function runStoredDashboard(dbPath: string, opts: StoredDashboardOptions = {}): Promise<void> {
   const source = StoreSource.open(dbPath, opts.run, { follow: opts.follow });
   try {
+    if (opts.endpoint !== undefined && source.endpoint(opts.endpoint) === null) {
+      throw new StoreError(`run ${source.runId} of ${dbPath} has no endpoint ${sanitizeForTerminal(opts.endpoint)} (coapwatch endpoints --db lists them)`);
+    }
+    const event = opts.event === undefined ? null : source.event(opts.event);
+    if (opts.event !== undefined && event === null) {
+      throw new StoreError(`run ${source.runId} of ${dbPath} has no event ${opts.event} (coapwatch events --db lists them)`);
+    }
     if (!isInteractive()) {
       process.stderr.write(`coapwatch: ${process.stdout.isTTY ? NOT_A_TERMINAL.replace('stdout', 'stdin') : NOT_A_TERMINAL}\n`);
-      process.stdout.write(plainReport(source, process.stdout.columns || 100));
+      const width = process.stdout.columns || 100;
+      process.stdout.write(event !== null ? plainEvent(source, event, width) : plainReport(source, width));
       return;
     }
-    await show(source, `${basename(dbPath)} run ${source.runId}`, opts.follow === true, opts.view).done;
+    await show(source, `${basename(dbPath)} run ${source.runId}`, opts.follow === true, opts.view, { endpoint: opts.endpoint, event: opts.event }).done;
   } finally {
     source.close();
   }

@@ -48,15 +48,20 @@ export function keyName(ch: string, key: Key): string {
   return ch === ' ' ? 'space' : ch;
 }
 
-/** Moving a cursor or scrolling a document: the same keys everywhere, described per context. */
-function movement(what: string, unit: string): Binding[] {
+/**
+ * Moving a cursor or scrolling a document: the same keys everywhere, described per context.
+ * `gIsFree` false: g does something else there (the flow's go to frame), Home still goes to the top.
+ */
+function movement(what: string, unit: string, gIsFree = true): Binding[] {
   return [
     { keys: ['up', 'k'], label: '↑ k', action: { type: 'move', by: -1 }, help: `${what} up` },
     { keys: ['down', 'j'], label: '↓ j', action: { type: 'move', by: 1 }, help: `${what} down`, hint: `↑↓ ${unit}` },
     { keys: ['pgup'], label: 'PgUp', action: { type: 'move', by: 'page-up' }, help: 'a page up' },
     { keys: ['pgdn', 'space'], label: 'PgDn Space', action: { type: 'move', by: 'page-down' }, help: 'a page down' },
-    { keys: ['g'], label: 'g', action: { type: 'move', by: 'first' }, help: 'to the top' },
-    { keys: ['G'], label: 'G', action: { type: 'move', by: 'last' }, help: 'to the bottom' },
+    gIsFree
+      ? { keys: ['g', 'home'], label: 'g Home', action: { type: 'move', by: 'first' }, help: 'to the top' }
+      : { keys: ['home'], label: 'Home', action: { type: 'move', by: 'first' }, help: 'to the top' },
+    { keys: ['G', 'end'], label: 'G End', action: { type: 'move', by: 'last' }, help: 'to the bottom' },
   ];
 }
 
@@ -69,6 +74,7 @@ export const GLOBAL_KEYS: KeyTable = [
   { keys: ['3'], label: '3', action: { type: 'view', view: 'endpoint' }, help: 'Endpoint: the one chosen, or the one under the cursor' },
   { keys: ['4'], label: '4', action: { type: 'view', view: 'flow' }, help: 'Flow: its messages' },
   { keys: ['5'], label: '5', action: { type: 'view', view: 'events' }, help: 'Events' },
+  { keys: ['x'], label: 'x', action: { type: 'dismiss-alert' }, help: 'dismiss the banner of a new high or critical event', when: (s) => s.alert.event !== null },
   { keys: ['?'], label: '?', action: { type: 'help' }, help: 'the keys of this view (any key closes it)' },
   { keys: ['q', 'ctrl-c'], label: 'q Ctrl-C', action: { type: 'quit' }, help: 'quit' },
 ];
@@ -95,13 +101,18 @@ export const KEY_TABLES: Record<KeyContext, KeyTable> = {
     { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the endpoints', hint: 'Esc back' },
   ],
   flow: [
-    ...movement('move the selection (newest at the bottom)', 'move'),
+    ...movement('move the selection (newest at the bottom)', 'move', false),
     { keys: ['enter'], label: 'Enter', action: { type: 'open' }, help: 'dissect the message', hint: 'Enter dissect' },
-    { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the endpoint', hint: 'Esc back' },
+    { keys: ['g'], label: 'g', action: { type: 'goto-frame' }, help: 'go to a frame: type its number, Enter', hint: 'g frame' },
+    { keys: ['/'], label: '/', action: { type: 'filter' }, help: 'search: address, type, code, method, operation, path or #FRAME', hint: '/ search' },
+    { keys: ['n'], label: 'n', action: { type: 'search-next', older: true }, help: 'the next older match of the search', hint: 'n/N next', when: (s) => s.flow.search !== '' },
+    { keys: ['N'], label: 'N', action: { type: 'search-next', older: false }, help: 'the next newer match of the search', when: (s) => s.flow.search !== '' },
+    { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the endpoint (or the events, when opened from one)', hint: 'Esc back' },
   ],
   events: [
     ...movement('move the selection', 'move'),
-    { keys: ['enter'], label: 'Enter', action: { type: 'open' }, help: 'the event\'s detail and evidence', hint: 'Enter detail' },
+    { keys: ['enter'], label: 'Enter', action: { type: 'open' }, help: 'the event\'s messages: its flow with its frame marked', hint: 'Enter messages' },
+    { keys: ['d'], label: 'd', action: { type: 'event-detail' }, help: 'the event\'s detail and evidence', hint: 'd detail' },
     { keys: ['/'], label: '/', action: { type: 'filter' }, help: 'filter: text matches rule, endpoint or message; sev:high  rule:PART  ep:FULL-NAME', hint: '/ filter' },
     { keys: ['s'], label: 's', action: { type: 'severity' }, help: 'the next lowest severity shown', hint: 's severity' },
     { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the overview' },
@@ -112,6 +123,7 @@ export const KEY_TABLES: Record<KeyContext, KeyTable> = {
   ],
   event: [
     ...movement('scroll', 'scroll'),
+    { keys: ['enter', 'm'], label: 'Enter m', action: { type: 'event-messages' }, help: 'the event\'s messages: its flow with its frame marked', hint: 'Enter messages' },
     { keys: ['o'], label: 'o', action: { type: 'event-endpoint' }, help: 'open the event\'s endpoint', hint: 'o open endpoint', when: (s) => s.event?.endpoint != null },
     { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the events', hint: 'Esc back to events' },
   ],

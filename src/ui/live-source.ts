@@ -1,12 +1,13 @@
 import { CODE_STRINGS } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import type { DetectionEvent } from '../rules/types.js';
+import type { StoredOutcome } from '../store/index.js';
 import { samples, type StateTracker } from '../state/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
-  type EndpointQuery, type EndpointSummary, type EventQuery, type EventSummary, type FlowMessage, type FlowPage, type MessageRecord,
-  type ObservationSummary, type Overview, type Page, type ResourceValue,
+  type EndpointQuery, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage, type FlowPage, type FramePlace,
+  type MessageRecord, type ObservationSummary, type Overview, type Page, type ResourceValue,
 } from './source.js';
 import { comparePaths, flowMessageOf, registrationHistory } from './store-source.js';
 
@@ -32,6 +33,8 @@ export interface LiveSessionLike {
 export interface LiveSourceOptions {
   /** Capture file or interface, shown in the overview. */
   source: string;
+  /** The capture file frame numbers refer to (analyze --ui); none for an interface. */
+  captureFile?: string;
   /** Messages kept for the message flow, all endpoints together (the oldest go first). */
   flowCapacity?: number;
   /** Messages kept per endpoint for its flow. */
@@ -41,7 +44,8 @@ export interface LiveSourceOptions {
 }
 
 interface FlowEntry {
-  endpoint: string;
+  /** Null: a message of no endpoint (plain CoAP, a malformed message); it is in the run's flow only. */
+  endpoint: string | null;
   message: FlowMessage;
 }
 
@@ -74,6 +78,7 @@ const MAX_EVENT_ENDPOINTS = 1 << 20;
  */
 export class LiveSource implements DashboardSource {
   readonly source: string;
+  private readonly captureFile: string | null;
   private tracker: StateTracker | null = null;
   private stats: () => LiveStats = () => ({ packets: this.messages });
   private changes = 0;
@@ -94,7 +99,11 @@ export class LiveSource implements DashboardSource {
   private readonly flowPerEndpoint: number;
   private readonly flowRing: Array<FlowEntry | undefined>;
   private flowNext = 0;
+  /** Messages in the ring: every message of the run until it is full. */
+  private flowKept = 0;
   private readonly flowByEndpoint = new Map<string, FlowEntry[]>();
+  /** Messages of each endpoint in the run, kept or not (its flow says how many it shows of how many). */
+  private readonly messagesByEndpoint = new BoundedMap<string, number>('ui.messages-by-endpoint', MAX_EVENT_ENDPOINTS);
   private readonly history = new BoundedMap<string, MessageRecord[]>('ui.message-history', MAX_HISTORY_ENDPOINTS);
 
   private readonly eventCapacity: number;
@@ -112,6 +121,7 @@ export class LiveSource implements DashboardSource {
 
   constructor(opts: LiveSourceOptions) {
     this.source = opts.source;
+    this.captureFile = opts.captureFile ?? null;
     this.flowCapacity = opts.flowCapacity ?? 20_000;
     this.flowPerEndpoint = opts.flowPerEndpoint ?? 200;
     this.eventCapacity = opts.eventCapacity ?? 100_000;
@@ -124,7 +134,7 @@ export class LiveSource implements DashboardSource {
     const { decoder, coap, overflow } = session.pipeline;
     if (overflow) {
       this.overflow = overflow;
-      for (const t of [this.talkers, this.history, this.eventsByEndpoint]) overflow.register(t.table, t.bound, () => t.evicted);
+      for (const t of [this.talkers, this.history, this.eventsByEndpoint, this.messagesByEndpoint]) overflow.register(t.table, t.bound, () => t.evicted);
     }
     this.stats = stats ?? (() => ({
       packets: decoder.stats.packets,
@@ -160,10 +170,9 @@ export class LiveSource implements DashboardSource {
       t.messages++;
       if (endpoint !== null && e.match.role === 'request' && l!.operation !== 'unknown' && isClientOperation(l!.operation)) t.endpoint = endpoint;
     }
-    if (endpoint === null) return;
     const rec = recordOf(m);
     this.addFlow(endpoint, flowMessageOf(rec));
-    if (REGISTRATION_OPERATIONS.has(l!.operation)) {
+    if (endpoint !== null && REGISTRATION_OPERATIONS.has(l!.operation)) {
       let list = this.history.get(endpoint);
       if (!list) this.history.set(endpoint, (list = []));
       list.push(rec);
@@ -175,10 +184,12 @@ export class LiveSource implements DashboardSource {
   readonly addEvent = (ev: DetectionEvent): void => {
     this.changes++;
     if (this.eventObjects.has(ev)) return;
-    // Suppression grows count and lastTs on the engine's object: read them from it.
+    // Suppression grows count and lastTs on the engine's object, and the request's answer sets
+    // its outcome and severity: read them from it.
     const summary: EventSummary = {
       id: this.nextEventId++, ts: ev.ts, get lastTs() { return ev.lastTs; }, get count() { return ev.count; }, rule: ev.rule,
-      severity: ev.severity, endpoint: ev.endpoint, src: ev.src, dst: ev.dst, frame: ev.frame, message: ev.message, details: ev.details,
+      get severity() { return ev.severity; }, endpoint: ev.endpoint, src: ev.src, dst: ev.dst, frame: ev.frame, message: ev.message,
+      details: ev.details, seq: ev.id, get outcome() { return storedOutcome(ev.outcome); },
     };
     this.eventObjects.set(ev, summary);
     this.eventTotal++;
@@ -190,6 +201,16 @@ export class LiveSource implements DashboardSource {
       this.eventList = this.eventList.slice(drop);
       this.eventBase += drop;
     }
+  };
+
+  /** An event's severity changed with its request's answer (the session's onEventSeverity hook). */
+  readonly eventSeverityChanged = (ev: DetectionEvent, from: string): void => {
+    this.changes++;
+    if (!this.eventObjects.has(ev)) return;
+    this.eventsBySeverity[from] = (this.eventsBySeverity[from] ?? 1) - 1;
+    this.eventsBySeverity[ev.severity] = (this.eventsBySeverity[ev.severity] ?? 0) + 1;
+    // Cached filter results may hold it under its old severity.
+    this.matchCache.clear();
   };
 
   version(): number {
@@ -216,10 +237,10 @@ export class LiveSource implements DashboardSource {
     if (sec > this.rateSecond - RATE_WINDOW) this.rate[sec % RATE_WINDOW]++;
   }
 
-  private addFlow(endpoint: string, message: FlowMessage): void {
+  private addFlow(endpoint: string | null, message: FlowMessage): void {
     const entry: FlowEntry = { endpoint, message };
     const old = this.flowRing[this.flowNext];
-    if (old) {
+    if (old && old.endpoint !== null) {
       const list = this.flowByEndpoint.get(old.endpoint);
       if (list && list[0] === old) {
         list.shift();
@@ -228,6 +249,9 @@ export class LiveSource implements DashboardSource {
     }
     this.flowRing[this.flowNext] = entry;
     this.flowNext = (this.flowNext + 1) % this.flowCapacity;
+    if (this.flowKept < this.flowCapacity) this.flowKept++;
+    if (endpoint === null) return;
+    this.messagesByEndpoint.set(endpoint, (this.messagesByEndpoint.peek(endpoint) ?? 0) + 1);
     let list = this.flowByEndpoint.get(endpoint);
     if (!list) this.flowByEndpoint.set(endpoint, (list = []));
     list.push(entry);
@@ -267,6 +291,7 @@ export class LiveSource implements DashboardSource {
     const topTalkers = top;
     return {
       source: this.source,
+      captureFile: this.captureFile,
       live: !this.finished,
       packets: stats.packets,
       messages: this.messages,
@@ -352,11 +377,55 @@ export class LiveSource implements DashboardSource {
     return out.sort((a, b) => a.id - b.id);
   }
 
-  flow(name: string, offset: number, limit: number): FlowPage {
-    const list = this.flowByEndpoint.get(name) ?? [];
+  isLive(): boolean {
+    return !this.finished;
+  }
+
+  /** The kept messages of a flow, oldest first: `at(i)` for i in 0..length-1. */
+  private kept(endpoint: string | null): { length: number; at: (i: number) => FlowMessage } {
+    if (endpoint !== null) {
+      const list = this.flowByEndpoint.get(endpoint) ?? [];
+      return { length: list.length, at: (i) => list[i].message };
+    }
+    const n = this.flowKept;
+    const first = (this.flowNext - n + this.flowCapacity) % this.flowCapacity;
+    return { length: n, at: (i) => this.flowRing[(first + i) % this.flowCapacity]!.message };
+  }
+
+  flow(endpoint: string | null, offset: number, limit: number): FlowPage {
+    const list = this.kept(endpoint);
     const end = Math.max(0, list.length - offset);
     const start = Math.max(0, end - limit);
-    return { rows: list.slice(start, end).map((e) => e.message), total: list.length, offset, unavailable: null };
+    const rows: FlowMessage[] = [];
+    for (let i = start; i < end; i++) rows.push(list.at(i));
+    const seen = endpoint === null ? this.messages : (this.messagesByEndpoint.peek(endpoint) ?? null);
+    return { rows, total: list.length, offset, unavailable: null, seen, runMessages: this.messages };
+  }
+
+  frameOffset(endpoint: string | null, frame: number): FramePlace | null {
+    const list = this.kept(endpoint);
+    if (list.length === 0) return null;
+    // Newest first: the first message at or before the frame is the one, or the nearest before it.
+    for (let i = list.length - 1; i >= 0; i--) {
+      const f = list.at(i).frame;
+      if (f <= frame) return { offset: list.length - 1 - i, exact: f === frame };
+    }
+    return { offset: list.length - 1, exact: false };
+  }
+
+  searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null {
+    const list = this.kept(endpoint);
+    const step = older ? 1 : -1;
+    for (let offset = from + step; offset >= 0 && offset < list.length; offset += step) {
+      if (flowMatches(list.at(list.length - 1 - offset), text)) return offset;
+    }
+    return null;
+  }
+
+  event(id: number): EventSummary | null {
+    // Ids are given in order from 1: the list holds ids eventBase+1 onwards.
+    const e = this.eventList[id - 1 - this.eventBase];
+    return e !== undefined && e.id === id ? e : null;
   }
 
   /**
@@ -448,7 +517,7 @@ function recordOf(m: AnalyzedMessage): MessageRecord {
       mid: msg.mid,
       token: msg.token,
       options: msg.options,
-      uriPath: msg.uriPath ?? (request !== null && request.msg.code >> 5 === 0 && request.msg.code !== 0 ? request.msg.uriPath : null),
+      uriPath: msg.uriPath ?? (request !== null && request.code >> 5 === 0 && request.code !== 0 ? request.uriPath : null),
       uriQuery: msg.uriQuery,
       contentFormat: msg.contentFormat,
       accept: msg.accept,
@@ -470,4 +539,11 @@ function recordOf(m: AnalyzedMessage): MessageRecord {
     },
     error: msg.error,
   };
+}
+
+/** An event's outcome as the dashboard shows it (the store's shape). */
+function storedOutcome(o: DetectionEvent['outcome']): StoredOutcome | null {
+  if (o === null) return null;
+  if (o === 'pending') return { outcome: 'pending', code: null, frame: null, ts: null, request: null };
+  return { outcome: o.outcome, code: o.code, frame: o.frame, ts: o.ts, request: o.request };
 }

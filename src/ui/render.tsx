@@ -12,7 +12,7 @@ export interface Running {
  * Draws the dashboard on the alternate screen (the terminal's content comes back on quit).
  * Resolves `done` when the user quits (q) or stop() is called.
  */
-export function show(source: DashboardSource, title: string, live: boolean, initialView?: ViewName): Running {
+export function show(source: DashboardSource, title: string, live: boolean, initialView?: ViewName, opened: { endpoint?: string; event?: number } = {}): Running {
   const out = process.stdout;
   out.write('\x1b[?1049h\x1b[H');
   let restored = false;
@@ -21,7 +21,7 @@ export function show(source: DashboardSource, title: string, live: boolean, init
     restored = true;
   };
   process.once('exit', restore);
-  const app = render(<Dashboard source={source} title={title} live={live} initialView={initialView} />, {
+  const app = render(<Dashboard source={source} title={title} live={live} initialView={initialView} initialEndpoint={opened.endpoint} initialEvent={opened.event} />, {
     exitOnCtrlC: true,
     patchConsole: false,
   });

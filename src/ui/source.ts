@@ -14,6 +14,8 @@ import type { EventRow } from '../store/index.js';
 export interface Overview {
   /** Where the traffic came from: capture file or interface. */
   source: string;
+  /** The capture file whose frame numbers the events and messages give (tshark -r FILE); null for an interface. */
+  captureFile: string | null;
   /** True while packets still flow (live); false for a stored or finished run. */
   live: boolean;
   packets: number | null;
@@ -167,6 +169,20 @@ export interface MessageRecord {
 export interface FlowPage extends Page<FlowMessage> {
   /** Why there are no messages and how to get them (stored without --store-messages); null when available. */
   unavailable: string | null;
+  /**
+   * Messages of this flow in the run, kept or not; `total` counts those that can be shown (the
+   * live dashboard keeps the newest of each endpoint). Null when not known.
+   */
+  seen: number | null;
+  /** Messages of the whole run, every endpoint's and none's. */
+  runMessages: number;
+}
+
+/** Where a frame lies in a flow, counted from the newest message (0) as flow pages are. */
+export interface FramePlace {
+  offset: number;
+  /** The frame's own message; false: the frame is not in the flow, this is the nearest message before it (or after, when none is before). */
+  exact: boolean;
 }
 
 export interface EventQuery {
@@ -180,8 +196,11 @@ export interface EventQuery {
   limit: number;
 }
 
-/** An event as the dashboard lists it: the store's row without the run (the dashboard shows one run). */
-export type EventSummary = Omit<EventRow, 'run'>;
+/**
+ * An event as the dashboard lists it: the store's row without the run (the dashboard shows one
+ * run), and the capture file its frame number counts in (null or absent: unknown).
+ */
+export type EventSummary = Omit<EventRow, 'run'> & { capture?: string | null };
 
 export interface DashboardSource {
   /** Grows whenever the data changes; the live dashboard polls it and redraws only then. */
@@ -192,13 +211,59 @@ export interface DashboardSource {
   /** Last values of every resource of the endpoint, by path, with their numeric series. */
   resources(name: string): ResourceValue[];
   observations(name: string): ObservationSummary[];
-  /** Newest `limit` messages of the endpoint's flow, skipping `offset` newest, returned oldest first. */
-  flow(name: string, offset: number, limit: number): FlowPage;
+  /**
+   * Newest `limit` messages of a flow, skipping `offset` newest, returned oldest first. A flow is
+   * an endpoint's messages, or with null every message of the run (those of no endpoint too).
+   */
+  flow(endpoint: string | null, offset: number, limit: number): FlowPage;
+  /** Where `frame` lies in the flow of `endpoint` (null: every message); null when that flow has no message. */
+  frameOffset(endpoint: string | null, frame: number): FramePlace | null;
+  /**
+   * The offset of the first message past offset `from` that matches `text` (see flowMatches),
+   * going to older messages or, with `older` false, to newer ones; null when none does.
+   */
+  searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null;
   /** Newest first. */
   events(q: EventQuery): Page<EventSummary>;
+  /** One event by its id (ui --event); null when the run has none with that id. */
+  event(id: number): EventSummary | null;
+  /** True while packets still come (a running analysis, a followed run not yet finished). */
+  isLive(): boolean;
   /** "Now" for lifetimes and ages: the capture time of the latest message. */
   now(): number;
 }
+
+/**
+ * The messages of an event or a frame: the page of the flow (the endpoint's, or every message
+ * with null) with `frame`'s message, `rows` long and centred on it. `at` indexes the frame's
+ * message in the page's rows (null when the flow does not hold it: the page is then around the
+ * nearest message). Null when the flow has no messages.
+ */
+export function messagesAround(source: DashboardSource, frame: number, endpoint: string | null, rows: number): { page: FlowPage; at: number | null } | null {
+  const place = source.frameOffset(endpoint, frame);
+  if (place === null) return null;
+  const bottom = Math.max(0, place.offset - Math.floor(rows / 2));
+  const page = source.flow(endpoint, bottom, rows);
+  const i = page.rows.length - 1 - (place.offset - bottom);
+  return { page, at: place.exact && i >= 0 && i < page.rows.length ? i : null };
+}
+
+/**
+ * Whether a flow message matches a search: a case-insensitive substring of its addresses, type,
+ * code (or method), LwM2M operation or path, or its frame number as "#N".
+ */
+export function flowMatches(m: FlowMessage, text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (t === '') return false;
+  if (/^#\d+$/.test(t)) return m.frame === Number(t.slice(1));
+  const fields = [m.src, m.dst, m.type ?? '', m.code, METHOD_NAMES[m.code] ?? '', m.operation ?? '', m.path ?? ''];
+  return fields.some((f) => f.toLowerCase().includes(t));
+}
+
+/** CoAP request codes by their method names (the flow's arrows show them). */
+export const METHOD_NAMES: Readonly<Record<string, string>> = {
+  '0.01': 'GET', '0.02': 'POST', '0.03': 'PUT', '0.04': 'DELETE', '0.05': 'FETCH', '0.06': 'PATCH', '0.07': 'iPATCH',
+};
 
 /** Parses the filter text of the events view: `sev:high rule:x ep:meter free text`. */
 export function parseEventFilter(text: string): { severity?: string; rule?: string; endpoint?: string; text: string } {

@@ -1,5 +1,5 @@
 import { SEVERITIES, type Severity } from '../rules/index.js';
-import { ENDPOINT_SORT_KEYS, type EndpointSortKey, type EventSummary, type FlowMessage } from './source.js';
+import { ENDPOINT_SORT_KEYS, type EndpointSortKey, type EventSummary, type FlowMessage, type FramePlace } from './source.js';
 import { VIEWS, type ViewName } from './view-names.js';
 
 /**
@@ -15,9 +15,12 @@ export interface ListPosition {
   top: number;
 }
 
-/** The filter being typed at the bottom line. */
+/**
+ * The text being typed at the bottom line: a list's filter, a search of the flow, or the frame
+ * to go to in the flow.
+ */
 export interface FilterInput {
-  target: 'endpoints' | 'events';
+  target: 'endpoints' | 'events' | 'flow' | 'frame';
   text: string;
   /** The filter when / was pressed, restored by Esc. */
   before: string;
@@ -36,13 +39,40 @@ export interface DashboardState {
   endpoints: ListPosition & { sortIndex: number; descending: boolean; filter: string };
   events: ListPosition & { minSeverity: string; filter: string };
   detailScroll: number;
-  /** The flow's cursor counts from the newest message (at the bottom), `bottom` is the newest one visible. */
-  flow: { cursor: number; bottom: number };
+  flow: FlowPosition;
   /** The message dissected over the flow, and the event detailed over the events. */
   message: FlowMessage | null;
   messageScroll: number;
   event: EventSummary | null;
   eventScroll: number;
+  /** The newest high or critical event not yet dismissed, drawn as a banner; `seen` is the id of the last one dismissed or already there. */
+  alert: { event: EventSummary | null; seen: number };
+}
+
+/** The flow shown and where in it the user is. */
+export interface FlowPosition {
+  /** The cursor counts from the newest message (at the bottom), `bottom` is the newest one visible. */
+  cursor: number;
+  bottom: number;
+  /** The endpoint's messages (the selected endpoint), or every message of the run (an event without endpoint). */
+  scope: 'endpoint' | 'all';
+  /** The frame of the event the flow was opened from: its row is marked. */
+  mark: number | null;
+  /** The last search (n and N look for it again); '' none. */
+  search: string;
+  /** One line about the last go-to or search ("frame 12 is not in this flow"); null none. */
+  note: string | null;
+  /** Where Esc goes: the endpoint, or the events it was opened from. */
+  back: 'endpoint' | 'events';
+}
+
+/**
+ * What the reducer may ask of the data, read only (the source answers): where a frame or the
+ * next match of a search lies in a flow. `endpoint` null: every message of the run.
+ */
+export interface FlowFinder {
+  frameOffset(endpoint: string | null, frame: number): FramePlace | null;
+  searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null;
 }
 
 /** What the last frame showed, as far as keys depend on it. */
@@ -61,6 +91,8 @@ export interface Screen {
   endpointRows: readonly string[];
   eventRows: readonly EventSummary[];
   flowMessages: readonly FlowMessage[];
+  /** Where frames and searches lie in the flows; none: going to a frame or searching does nothing. */
+  finder?: FlowFinder;
 }
 
 export type Movement = number | 'page-up' | 'page-down' | 'first' | 'last';
@@ -83,6 +115,17 @@ export type Action =
   | { type: 'flow' }
   | { type: 'endpoint-events' }
   | { type: 'event-endpoint' }
+  /** The messages of the event under the cursor (or in the detail): its flow with its frame marked. */
+  | { type: 'event-messages' }
+  /** The detail and evidence of the event under the cursor. */
+  | { type: 'event-detail' }
+  /** The flow: type a frame number to go to. */
+  | { type: 'goto-frame' }
+  /** The flow: the next match of the search, older (up) or newer (down). */
+  | { type: 'search-next'; older: boolean }
+  /** A new high or critical event came (the component looks for one after each redraw). */
+  | { type: 'alert'; event: EventSummary }
+  | { type: 'dismiss-alert' }
   /** Text typed into the filter (the key table's "*": the text is the key's). */
   | { type: 'type'; text?: string }
   | { type: 'erase' }
@@ -97,8 +140,16 @@ export function initialState(view: ViewName = 'overview', endpoint: string | nul
     view, help: false, quit: false, selected: endpoint, input: null,
     endpoints: { cursor: 0, top: 0, sortIndex: 0, descending: true, filter: '' },
     events: { cursor: 0, top: 0, minSeverity: 'info', filter: '' },
-    detailScroll: 0, flow: { cursor: 0, bottom: 0 }, message: null, messageScroll: 0, event: null, eventScroll: 0,
+    detailScroll: 0, flow: FLOW_START, message: null, messageScroll: 0, event: null, eventScroll: 0,
+    alert: { event: null, seen: 0 },
   };
+}
+
+const FLOW_START: FlowPosition = { cursor: 0, bottom: 0, scope: 'endpoint', mark: null, search: '', note: null, back: 'endpoint' };
+
+/** The endpoint whose flow the flow view shows: null for every message of the run. */
+export function flowEndpoint(s: DashboardState, screen: Screen): string | null {
+  return s.flow.scope === 'all' ? null : selectedEndpoint(s, screen);
 }
 
 export const sortKeyOf = (s: DashboardState): EndpointSortKey => ENDPOINT_SORT_KEYS[s.endpoints.sortIndex];
@@ -155,32 +206,98 @@ function switchView(s: DashboardState, view: ViewName, screen: Screen): Dashboar
 }
 
 function openEndpoint(s: DashboardState, name: string): DashboardState {
-  return { ...s, selected: name, detailScroll: 0, flow: { cursor: 0, bottom: 0 }, message: null, view: 'endpoint' };
+  return { ...s, selected: name, detailScroll: 0, flow: FLOW_START, message: null, view: 'endpoint' };
+}
+
+/** The flow with the cursor on `offset`, the window centred on it when it moved out of sight. */
+function flowAt(f: FlowPosition, offset: number, rows: number): FlowPosition {
+  const visible = offset >= f.bottom && offset < f.bottom + rows;
+  return { ...f, cursor: offset, bottom: visible ? f.bottom : Math.max(0, offset - Math.floor(rows / 2)) };
+}
+
+/**
+ * The messages of an event: the flow of its endpoint (every message's when it has none, or when
+ * its frame is not among its endpoint's messages) with the cursor on its frame, which is marked.
+ * An event raised by the passage of time has no frame: its endpoint's newest messages.
+ */
+export function openEventMessages(s: DashboardState, e: EventSummary, screen: Screen): DashboardState {
+  const base = { ...s, event: null, message: null, view: 'flow' as const };
+  const start: FlowPosition = { ...FLOW_START, back: 'events', mark: e.frame };
+  if (e.frame === null) {
+    if (e.endpoint === null) return { ...s, event: e, eventScroll: 0 };
+    return { ...base, selected: e.endpoint, flow: { ...start, note: 'raised by the passage of time, not by a message: the endpoint\'s newest messages' } };
+  }
+  const finder = screen.finder;
+  let scope: FlowPosition['scope'] = 'all';
+  let place = null;
+  if (finder && e.endpoint !== null) {
+    place = finder.frameOffset(e.endpoint, e.frame);
+    if (place?.exact) scope = 'endpoint';
+  }
+  if (scope === 'all') place = finder?.frameOffset(null, e.frame) ?? null;
+  const note = place === null ? `frame ${e.frame}: no message of it is kept` : place.exact ? null : `frame ${e.frame} is not a kept message: the nearest one is selected`;
+  const flow = flowAt({ ...start, scope, note }, place?.offset ?? 0, screen.flowRows);
+  return { ...base, selected: scope === 'endpoint' ? e.endpoint : s.selected, flow };
+}
+
+/** Goes to frame `frame` of the flow shown (the nearest message when it is not in it). */
+function gotoFrame(s: DashboardState, frame: number, screen: Screen): DashboardState {
+  const place = screen.finder?.frameOffset(flowEndpoint(s, screen), frame) ?? null;
+  if (place === null) return { ...s, flow: { ...s.flow, note: `frame ${frame}: this flow has no messages` } };
+  const note = place.exact ? null : `frame ${frame} is not in this flow: the nearest message is selected`;
+  return { ...s, flow: { ...flowAt(s.flow, place.offset, screen.flowRows), note } };
+}
+
+/** The next match of `text` from the cursor, older (up) or newer (down). */
+function searchFlow(s: DashboardState, text: string, older: boolean, screen: Screen): DashboardState {
+  if (text.trim() === '') return { ...s, flow: { ...s.flow, search: '', note: null } };
+  const from = flowWindow(s.flow, screen.flowTotal, screen.flowRows).cursor;
+  const found = screen.finder?.searchFlow(flowEndpoint(s, screen), text, from, older) ?? null;
+  if (found === null) return { ...s, flow: { ...s.flow, search: text, note: `no ${older ? 'older' : 'newer'} message matches "${text}"` } };
+  return { ...s, flow: { ...flowAt(s.flow, found, screen.flowRows), search: text, note: null } };
 }
 
 /** The filter typed so far, applied to its list (the cursor back on the first row). */
 function applied(s: DashboardState, input: FilterInput, text: string): DashboardState {
-  return input.target === 'endpoints'
-    ? { ...s, endpoints: { ...s.endpoints, filter: text, cursor: 0, top: 0 } }
-    : { ...s, events: { ...s.events, filter: text, cursor: 0, top: 0 } };
+  switch (input.target) {
+    case 'endpoints': return { ...s, endpoints: { ...s.endpoints, filter: text, cursor: 0, top: 0 } };
+    case 'events': return { ...s, events: { ...s.events, filter: text, cursor: 0, top: 0 } };
+    // A search and a frame number act on Enter only (keep-filter).
+    default: return s;
+  }
 }
 
-function editFilter(s: DashboardState, input: FilterInput, action: Action): DashboardState {
+/** Enter on the bottom line: the filter kept, the search run, or the frame gone to. */
+function kept(s: DashboardState, input: FilterInput, screen: Screen): DashboardState {
+  const closed = { ...s, input: null };
+  if (input.target === 'flow') return searchFlow(closed, input.text, true, screen);
+  if (input.target === 'frame') return /^\d+$/.test(input.text) ? gotoFrame(closed, Number(input.text), screen) : closed;
+  return { ...applied(s, input, input.text), input: null };
+}
+
+/** The list filter applied to the list, or null for the flow's search and frame. */
+function listFilter(s: DashboardState, input: FilterInput): string | null {
+  return input.target === 'endpoints' ? s.endpoints.filter : input.target === 'events' ? s.events.filter : null;
+}
+
+function editFilter(s: DashboardState, input: FilterInput, action: Action, screen: Screen): DashboardState {
   switch (action.type) {
     case 'type':
       if (!action.text) return s;
+      // A frame number is digits: other keys are not typed into it.
+      if (input.target === 'frame' && !/^\d+$/.test(action.text)) return s;
       return { ...s, input: { ...input, text: (input.selected ? '' : input.text) + action.text, selected: false } };
     case 'erase':
       return { ...s, input: { ...input, text: input.selected ? '' : input.text.slice(0, -1), selected: false } };
     case 'clear-filter':
       return { ...s, input: { ...input, text: '', selected: false } };
     case 'keep-filter':
-      return { ...applied(s, input, input.text), input: null };
+      return kept(s, input, screen);
     case 'cancel-filter':
       return { ...applied(s, input, input.before), input: null };
     case 'apply-filter': {
-      const current = input.target === 'endpoints' ? s.endpoints.filter : s.events.filter;
-      return current === input.text ? s : applied(s, input, input.text);
+      const current = listFilter(s, input);
+      return current === null || current === input.text ? s : applied(s, input, input.text);
     }
     default:
       return s;
@@ -192,7 +309,7 @@ function editFilter(s: DashboardState, input: FilterInput, action: Action): Dash
  * give the same state, and an action that changes nothing returns `s` itself.
  */
 export function reduce(s: DashboardState, action: Action, screen: Screen): DashboardState {
-  if (s.input) return editFilter(s, s.input, action);
+  if (s.input) return editFilter(s, s.input, action, screen);
   switch (action.type) {
     case 'quit':
       return { ...s, quit: true };
@@ -216,15 +333,32 @@ export function reduce(s: DashboardState, action: Action, screen: Screen): Dashb
       switch (s.view) {
         case 'endpoints': return { ...s, view: 'overview' };
         case 'endpoint': return { ...s, view: 'endpoints' };
-        case 'flow': return { ...s, view: 'endpoint' };
+        case 'flow': return { ...s, view: s.flow.back === 'events' ? 'events' : 'endpoint', flow: { ...s.flow, note: null } };
         case 'events': return { ...s, view: 'overview' };
         default: return s;
       }
     case 'filter': {
+      if (s.view === 'flow') return { ...s, input: { target: 'flow', text: s.flow.search, before: s.flow.search, selected: s.flow.search !== '' } };
       if (s.view !== 'endpoints' && s.view !== 'events') return s;
       const filter = s[s.view].filter;
       return { ...s, input: { target: s.view, text: filter, before: filter, selected: filter !== '' } };
     }
+    case 'goto-frame':
+      return s.view === 'flow' ? { ...s, input: { target: 'frame', text: '', before: '', selected: false } } : s;
+    case 'search-next':
+      return s.view === 'flow' && s.flow.search !== '' ? searchFlow(s, s.flow.search, action.older, screen) : s;
+    case 'event-messages': {
+      const e = s.event ?? eventUnderCursor(s, screen);
+      return e === null ? s : openEventMessages(s, e, screen);
+    }
+    case 'event-detail': {
+      const e = eventUnderCursor(s, screen);
+      return e === null ? s : { ...s, event: e, eventScroll: 0 };
+    }
+    case 'alert':
+      return action.event.id > s.alert.seen && action.event.id !== s.alert.event?.id ? { ...s, alert: { ...s.alert, event: action.event } } : s;
+    case 'dismiss-alert':
+      return s.alert.event === null ? s : { ...s, alert: { event: null, seen: Math.max(s.alert.seen, s.alert.event.id) } };
     case 'sort':
       return { ...s, endpoints: { ...s.endpoints, sortIndex: (s.endpoints.sortIndex + 1) % ENDPOINT_SORT_KEYS.length, cursor: 0, top: 0 } };
     case 'reverse':
@@ -235,14 +369,22 @@ export function reduce(s: DashboardState, action: Action, screen: Screen): Dashb
     }
     case 'flow': {
       const name = selectedEndpoint(s, screen);
-      return name === null ? s : { ...s, selected: name, view: 'flow' };
+      // The endpoint's own flow: one opened from an event (every message, or a marked frame) is left.
+      const own = s.flow.scope === 'endpoint' && s.flow.back === 'endpoint' && name === s.selected;
+      return name === null ? s : { ...s, selected: name, view: 'flow', flow: own ? s.flow : FLOW_START };
     }
     case 'endpoint-events': {
       const name = selectedEndpoint(s, screen);
       return name === null ? s : { ...s, events: { ...s.events, filter: `ep:${name}`, cursor: 0, top: 0 }, view: 'events' };
     }
-    case 'event-endpoint':
-      return s.event?.endpoint ? openEndpoint({ ...s, event: null }, s.event.endpoint) : s;
+    case 'event-endpoint': {
+      const e = s.event;
+      if (!e?.endpoint) return s;
+      const opened = openEndpoint({ ...s, event: null }, e.endpoint);
+      // Its flow (f) opens on the event's frame, marked, when the frame is one of the endpoint's messages.
+      const place = e.frame === null ? null : screen.finder?.frameOffset(e.endpoint, e.frame) ?? null;
+      return place?.exact ? { ...opened, flow: flowAt({ ...FLOW_START, mark: e.frame }, place.offset, screen.flowRows) } : opened;
+    }
     default:
       return s;
   }
@@ -263,7 +405,7 @@ function move(s: DashboardState, by: Movement, screen: Screen): DashboardState {
       const back: Movement = by === 'first' ? 'last' : by === 'last' ? 'first' : by === 'page-up' ? 'page-down' : by === 'page-down' ? 'page-up' : -by;
       const at = flowWindow(s.flow, screen.flowTotal, screen.flowRows);
       const cursor = stepped(at.cursor, back, screen.flowTotal, screen.height);
-      return { ...s, flow: flowWindow({ cursor, bottom: at.bottom }, screen.flowTotal, screen.flowRows) };
+      return { ...s, flow: { ...s.flow, ...flowWindow({ cursor, bottom: at.bottom }, screen.flowTotal, screen.flowRows), note: null } };
     }
     default:
       return s;
@@ -286,11 +428,16 @@ function open(s: DashboardState, screen: Screen): DashboardState {
       return m === undefined ? s : { ...s, message: m, messageScroll: 0 };
     }
     case 'events': {
-      const w = listWindow(s.events, screen.eventTotal, screen.listRows);
-      const e = screen.eventRows[w.cursor - w.top];
-      return e === undefined ? s : { ...s, event: e, eventScroll: 0 };
+      const e = eventUnderCursor(s, screen);
+      return e === null ? s : openEventMessages(s, e, screen);
     }
     default:
       return s;
   }
+}
+
+function eventUnderCursor(s: DashboardState, screen: Screen): EventSummary | null {
+  if (s.view !== 'events') return null;
+  const w = listWindow(s.events, screen.eventTotal, screen.listRows);
+  return screen.eventRows[w.cursor - w.top] ?? null;
 }

@@ -4,8 +4,8 @@ import { BoundedMap } from '../util/bounded-map.js';
 import { eventFromRow, openForReading, storeCall, StoreError } from '../store/index.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
-  type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, type FlowMessage, type FlowPage,
-  type MessageRecord, type ObservationSummary, type Overview, type Page, type RegistrationEvent, type ResourceValue,
+  type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage, METHOD_NAMES,
+  type FlowPage, type FramePlace, type MessageRecord, type ObservationSummary, type Overview, type Page, type RegistrationEvent, type ResourceValue,
 } from './source.js';
 
 type Row = Record<string, unknown>;
@@ -16,6 +16,12 @@ const SERIES_LIMIT = 120;
 const HISTORY_LIMIT = 200;
 /** Buckets of the overview's messages-per-second sparkline. */
 const RATE_BUCKETS = 120;
+/** Candidate messages (records holding the text) a search of the flow parses at most. */
+const SEARCH_LIMIT = 100_000;
+const SEARCH_BATCH = 1000;
+
+/** The schema version that brought the message index and capture_files. */
+const MESSAGE_INDEX_VERSION = 8;
 
 /** ORDER BY of each sort key but events (see countEventsByEndpoint); the schema has an index on (run_id, expression, endpoint) for each. */
 const SORT_SQL: Record<Exclude<EndpointSortKey, 'events'>, string> = {
@@ -212,10 +218,13 @@ export class StoreSource implements DashboardSource {
       ['run', `${id}${run.finished_at === null ? ' (unfinished)' : ''}`],
     ];
     if (!this.storedMessages) notes.push(['messages', 'not stored (analyze --store-messages keeps them)']);
+    const iface = (run.interface as string | null | undefined) ?? null;
     this.cachedOverview = {
-      source: (run.interface as string | null | undefined) ?? (run.source as string),
-      live: false,
-      packets,
+      source: iface ?? (run.source as string),
+      captureFile: iface === null ? (run.source as string) : null,
+      live: this.isLive(),
+      // A run being written has its packet count at the end; a live capture's counters come with every commit.
+      packets: packets ?? (run.packets_received as number | null | undefined) ?? null,
       messages,
       messageRate: duration ? messages / duration : null,
       packetRate: duration && packets !== null ? packets / duration : null,
@@ -453,22 +462,83 @@ export class StoreSource implements DashboardSource {
     }));
   }
 
-  flow(name: string, offset: number, limit: number): FlowPage {
+  isLive(): boolean {
+    return this.follow && this.run.finished_at === null;
+  }
+
+  /** WHERE of a flow's messages (an endpoint's, or the run's with null) and its arguments: one range of an index by frame. */
+  private flowWhere(endpoint: string | null): [string, Array<string | number>] {
+    return endpoint === null ? ['run_id = ?', [this.runId]] : ['run_id = ? AND endpoint = ?', [this.runId, endpoint]];
+  }
+
+  flow(endpoint: string | null, offset: number, limit: number): FlowPage {
+    const runMessages = this.run.messages as number;
     if (!this.storedMessages) {
       return {
-        rows: [], total: 0, offset: 0,
+        rows: [], total: 0, offset: 0, seen: null, runMessages,
         unavailable: 'this run was stored without its messages: analyze FILE --db PATH --store-messages keeps them for the message flow',
       };
     }
-    const total = this.count('SELECT COUNT(*) AS n FROM messages WHERE run_id = ? AND endpoint = ?', [this.runId, name]);
-    const rows = this.query('SELECT record FROM messages WHERE run_id = ? AND endpoint = ? ORDER BY frame DESC LIMIT ? OFFSET ?')
-      .all(this.runId, name, limit, offset) as Row[];
+    const [where, args] = this.flowWhere(endpoint);
+    const total = this.count(`SELECT COUNT(*) AS n FROM messages WHERE ${where}`, args);
+    const rows = this.query(`SELECT record FROM messages WHERE ${where} ORDER BY frame DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
     const messages: FlowMessage[] = [];
     for (const r of rows.reverse()) {
       const rec = parseRecord(r.record as string);
       if (rec) messages.push(flowMessageOf(rec));
     }
-    return { rows: messages, total, offset, unavailable: null };
+    return { rows: messages, total, offset, unavailable: null, seen: total, runMessages };
+  }
+
+  frameOffset(endpoint: string | null, frame: number): FramePlace | null {
+    if (!this.storedMessages) return null;
+    const [where, args] = this.flowWhere(endpoint);
+    const at = (this.query(`SELECT frame FROM messages WHERE ${where} AND frame <= ? ORDER BY frame DESC LIMIT 1`).get(...args, frame) as Row | undefined)
+      ?? (this.query(`SELECT frame FROM messages WHERE ${where} ORDER BY frame ASC LIMIT 1`).get(...args) as Row | undefined);
+    if (at === undefined) return null;
+    const f = at.frame as number;
+    const newer = (this.query(`SELECT COUNT(*) AS n FROM messages WHERE ${where} AND frame > ?`).get(...args, f) as Row).n as number;
+    return { offset: newer, exact: f === frame };
+  }
+
+  searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null {
+    if (!this.storedMessages) return null;
+    const [where, args] = this.flowWhere(endpoint);
+    const start = this.query(`SELECT frame FROM messages WHERE ${where} ORDER BY frame DESC LIMIT 1 OFFSET ?`).get(...args, Math.max(0, from)) as Row | undefined;
+    if (start === undefined) return null;
+    // SQLite narrows the rows to those whose record holds the text (or the code of a method
+    // matching it) without parsing them; flowMatches then decides on the fields it names.
+    const t = text.trim().toLowerCase();
+    const frame = /^#(\d+)$/.exec(t);
+    const codes = Object.keys(METHOD_NAMES).filter((c) => METHOD_NAMES[c].toLowerCase().includes(t));
+    const likes = frame ? [] : [contains(t), ...codes.map((c) => contains(`"code":"${c}"`))];
+    const narrow = frame ? ' AND frame = ?' : ` AND (${likes.map(() => "record LIKE ? ESCAPE '\\'").join(' OR ')})`;
+    const narrowArgs = frame ? [Number(frame[1])] : likes;
+    const sql = older
+      ? `SELECT frame, record FROM messages WHERE ${where}${narrow} AND frame < ? ORDER BY frame DESC LIMIT ?`
+      : `SELECT frame, record FROM messages WHERE ${where}${narrow} AND frame > ? ORDER BY frame ASC LIMIT ?`;
+    // A batch at a time, from the last frame read: the search stops at the first match, whose
+    // offset is counted in the index (the rows skipped by the LIKE were not read).
+    let after = start.frame as number;
+    for (let read = 0; read < SEARCH_LIMIT;) {
+      const rows = this.query(sql).all(...args, ...narrowArgs, after, SEARCH_BATCH) as Row[];
+      for (const r of rows) {
+        read++;
+        const rec = parseRecord(r.record as string);
+        if (rec === null || !flowMatches(flowMessageOf(rec), text)) continue;
+        const between = (this.query(`SELECT COUNT(*) AS n FROM messages WHERE ${where} AND frame > ? AND frame < ?`)
+          .get(...args, ...(older ? [r.frame, start.frame] : [start.frame, r.frame])) as Row).n as number;
+        return older ? from + between + 1 : from - between - 1;
+      }
+      if (rows.length < SEARCH_BATCH) break;
+      after = rows[rows.length - 1].frame as number;
+    }
+    return null;
+  }
+
+  event(id: number): EventSummary | null {
+    const r = this.query('SELECT * FROM events WHERE id = ? AND (run_id = ? OR run_id IS NULL)').get(id, this.runId) as Row | undefined;
+    return r === undefined ? null : eventFromRow(r);
   }
 
   events(q: EventQuery): Page<EventSummary> {
@@ -511,8 +581,20 @@ export class StoreSource implements DashboardSource {
     return {
       total,
       offset: q.offset,
-      rows: rows.map(eventFromRow),
+      rows: rows.map((r) => ({ ...eventFromRow(r), capture: this.captureOf(r.run_id as number | null, r.frame as number | null) })),
     };
+  }
+
+  /**
+   * The capture file an event's frame number counts in, for the detail's tshark hint: the first
+   * file of the run (analyze's capture, monitor's first --write file), when the frame lies in it;
+   * null when unknown (a database from before the message index, a later rotation).
+   */
+  private captureOf(run: number | null, frame: number | null): string | null {
+    if (run === null || frame === null || (this.db.pragma('user_version', { simple: true }) as number) < MESSAGE_INDEX_VERSION) return null;
+    const r = this.query(`SELECT c.path FROM event_frames f JOIN capture_files c ON c.run_id = f.run_id AND c.file = f.file
+      WHERE f.run_id = ? AND f.frame = ? AND f.file = 0`).get(run, frame) as Row | undefined;
+    return r === undefined ? null : (r.path as string);
   }
 }
 

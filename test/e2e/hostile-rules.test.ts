@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PCAP_GLOBAL_HEADER_BYTES, writePcapGlobalHeader } from '../../src/capture/pcap-header.js';
 import { uint } from '../support/coap-flow.js';
 import { udpFrame } from '../unit/decode/build.js';
+import { withSids } from '../support/rule-text.js';
 
 /* The built CLI on rule files written to hang it, crash it or make it read what it should not. */
 const root = join(import.meta.dirname, '../..');
@@ -23,7 +24,7 @@ function run(...args: string[]) {
 
 function file(name: string, text: string | Buffer): string {
   const path = join(scratch, name);
-  writeFileSync(path, text);
+  writeFileSync(path, typeof text === 'string' && name.endsWith('.yaml') ? withSids(text) : text);
   return path;
 }
 
@@ -85,8 +86,8 @@ describe('regular expressions in rules (matches)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n').slice(1).map((l) => l.trim().replace(/ \(.*/, ''))).toEqual([
       'refused.yaml:5: when: .matches(): not an RE2 pattern',
-      'refused.yaml:11: when: .matches(): not an RE2 pattern',
-      'refused.yaml:17: when: .matches() takes a constant pattern',
+      'refused.yaml:12: when: .matches(): not an RE2 pattern',
+      'refused.yaml:19: when: .matches() takes a constant pattern',
     ]);
   });
 });

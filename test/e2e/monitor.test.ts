@@ -47,7 +47,7 @@ describe('coapwatch monitor: errors a user meets, one line each, exit 1, nothing
     const db = join(tmpdir(), `coapwatch-nobody-${process.pid}.db`);
     const r = spawnSync(setpriv!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, bin, 'monitor', '-i', 'lo', '--db', db], { encoding: 'utf8', cwd: tmpdir(), timeout: 20_000 });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^coapwatch: capture on "lo" is not permitted \(.*\): it needs root or the CAP_NET_RAW capability, e\.g\. sudo setcap cap_net_raw,cap_net_admin=eip .*\n$/);
+    expect(r.stderr).toMatch(/^coapwatch: capture on "lo" is not permitted \(.*\): it needs root or the CAP_NET_RAW capability, e\.g\. run as a service with packaging\/coapwatch\.service \(docs\/live\.md\)\n$/);
     expect(existsSync(db)).toBe(false);
   });
 
@@ -146,11 +146,12 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     const monitor = await startMonitor(['-i', 'lo', '--filter', `udp port ${port}`, '--coap-port', String(port), '--db', db, '--stats-interval', '0.5', '--write', pcap]);
     const meters = 6;
     const g = await generate('--meters', String(meters), '--households', '2', '--duration', '600', '--speed', '300',
-      '--server', `127.0.0.1:${port}`, '--attack', 'registration-flood,absurd-lifetime');
+      '--server', `127.0.0.1:${port}`, '--attack', 'registration-flood,absurd-lifetime', '--truth', join(dir, 'live.truth.ndjson'));
     expect(g.stderr).toBe('');
     expect(g.code).toBe(0);
     const sent = JSON.parse(g.stdout);
-    expect(sent.attacks.registrations).toBe(101);
+    expect(sent.operations.register).toBe(meters + 101);
+    expect(sent.received).toBe(sent.packets);
     await new Promise((r) => setTimeout(r, 700)); // a counters line after the last packet
     monitor.kill('SIGINT');
     expect(await monitor.exited).toBe(0);
@@ -174,10 +175,10 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     // Every meter, registered, with its observation and every notification it sent.
     const fleet = d.prepare("SELECT endpoint, state, address FROM endpoints WHERE endpoint LIKE 'meter-0%' ORDER BY endpoint").all() as Array<{ endpoint: string; state: string; address: string }>;
     expect(fleet.map((e) => e.endpoint)).toEqual(Array.from({ length: meters }, (_, i) => `meter-${String(i).padStart(5, '0')}`));
-    expect(fleet.every((e) => e.state === 'registered' && e.address.startsWith('127.0.0.1:'))).toBe(true);
+    expect(fleet.every((e) => e.state === 'registered' && e.address.startsWith('127.1.0.'))).toBe(true);
     const observed = d.prepare("SELECT endpoint, notifications FROM observations WHERE endpoint LIKE 'meter-0%' AND notifications > 0 ORDER BY endpoint").all() as Array<{ endpoint: string; notifications: number }>;
     expect(observed.map((o) => o.endpoint)).toEqual(fleet.map((e) => e.endpoint));
-    expect(observed.reduce((n, o) => n + o.notifications, 0)).toBe(sent.meters.notifications);
+    expect(observed.reduce((n, o) => n + o.notifications, 0)).toBe(sent.operations.notify);
     const values = d.prepare("SELECT COUNT(DISTINCT endpoint) AS n FROM resources WHERE endpoint LIKE 'meter-0%'").get() as { n: number };
     expect(values.n).toBe(meters);
 
@@ -214,11 +215,11 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     expect(await monitor.exited).toBe(0);
   }, 30_000);
 
-  it.skipIf(!canCapture)(`SIGHUP reloads the rule files without dropping state; a broken file leaves the rules in force${rootReason}`, async () => {
+  it.skipIf(!canCapture)(`SIGUSR2 reloads the rule files without dropping state; a broken file leaves the rules in force${rootReason}`, async () => {
     const port = 40_000 + Math.floor(Math.random() * 20_000);
     const db = join(dir, 'hup.db');
     const rules = join(dir, 'hup-rules.yaml');
-    const rule = (id: string, when: string) => `id: ${id}\ntitle: t\nseverity: low\ndescription: d\noperations: [register]\nwhen: ${when}\nsuppress: 0\n`;
+    const rule = (id: string, when: string) => `id: ${id}\nsid: 1\ntitle: t\nseverity: low\ndescription: d\noperations: [register]\nwhen: ${when}\nsuppress: 0\n`;
     writeFileSync(rules, rule('never', 'm.isRequest && m.endpoint == "nobody"'));
     const monitor = await startMonitor(['-i', 'lo', '--filter', `udp port ${port}`, '--coap-port', String(port), '--db', db, '--rules', rules, '--stats-interval', '0.5']);
     const waitFor = async (re: RegExp) => {
@@ -227,11 +228,11 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     };
     expect((await generate('--meters', '2', '--households', '1', '--duration', '60', '--speed', '300', '--server', `127.0.0.1:${port}`)).code).toBe(0);
     writeFileSync(rules, rule('every-register', 'm.isRequest'));
-    monitor.kill('SIGHUP');
+    monitor.kill('SIGUSR2');
     await waitFor(/reloaded 1 rules/);
-    writeFileSync(rules, 'id: broken\nseverity: urgent\n');
-    monitor.kill('SIGHUP');
-    await waitFor(/rules not reloaded, the ones in force stay:[\s\S]*hup-rules\.yaml:2: severity/);
+    writeFileSync(rules, 'id: broken\nsid: 1\nseverity: urgent\n');
+    monitor.kill('SIGUSR2');
+    await waitFor(/rules not reloaded, the ones in force stay:[\s\S]*hup-rules\.yaml:3: severity/);
     // The same two meters register again (same names, new ports): the endpoints they had are still known.
     expect((await generate('--meters', '2', '--households', '1', '--duration', '60', '--speed', '300', '--server', `127.0.0.1:${port}`)).code).toBe(0);
     await new Promise((r) => setTimeout(r, 700));

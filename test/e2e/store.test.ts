@@ -70,21 +70,22 @@ describe('events', () => {
     expect(run('analyze', capture('wakaama-observe.pcap'), '--coap-port', '56830', '--db', db).code).toBe(0);
     // Events written directly, with control characters in the text (rules write events like these).
     const w = new Database(db);
-    const insert = w.prepare('INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    insert.run(1795415436.3, 'register-flood', 'high', 'meter-0002', '127.0.0.1:56830', '127.0.0.1:5683', 1, 'many registrations\u001b[31m', '{"count":9}');
-    insert.run(1795415450.0, 'plain-coap', 'low', null, '127.0.0.1:5683', '127.0.0.1:56830', 3, 'no DTLS', null);
+    const insert = w.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details, outcome, outcome_code, outcome_frame)
+      VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    insert.run(1795415436.3, 'register-flood', 'high', 'meter-0002', '127.0.0.1:56830', '127.0.0.1:5683', 1, 'many registrations\u001b[31m', '{"count":9}', 'success', '2.01\u001b[2J', 2);
+    insert.run(1795415450.0, 'plain-coap', 'low', null, '127.0.0.1:5683', '127.0.0.1:56830', 3, 'no DTLS', null, null, null, null);
     w.close();
   });
 
-  it('lists events as a table: run, its capture file, full date; network text sanitized', () => {
+  it('lists events as a table: id, run, its capture file, full date; network text sanitized', () => {
     const r = run('events', '--db', db);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('\u001b');
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^RUN\s+SOURCE\s+TIME\s+SEVERITY\s+RULE\s+ENDPOINT\s+SRC\s+FRAME\s+COUNT\s+MESSAGE$/);
+    expect(lines[0]).toMatch(/^ID\s+RUN\s+SOURCE\s+TIME\s+SEVERITY\s+RULE\s+ENDPOINT\s+SRC\s+FRAME\s+COUNT\s+OUTCOME\s+MESSAGE$/);
     expect(lines.slice(1).map((l) => l.split(/\s{2,}/))).toEqual([
-      ['1', 'wakaama-observe.pcap', '2026-11-23T06:30:36Z', 'high', 'register-flood', 'meter-0002', '127.0.0.1:56830', '1', '1', 'many registrations\uFFFD[31m'],
-      ['1', 'wakaama-observe.pcap', '2026-11-23T06:30:50Z', 'low', 'plain-coap', '-', '127.0.0.1:5683', '3', '1', 'no DTLS'],
+      ['1', '1', 'wakaama-observe.pcap', '2026-11-23T06:30:36Z', 'high', 'register-flood', 'meter-0002', '127.0.0.1:56830', '1', '1', 'success 2.01\uFFFD[2J #2', 'many registrations\uFFFD[31m'],
+      ['2', '1', 'wakaama-observe.pcap', '2026-11-23T06:30:50Z', 'low', 'plain-coap', '-', '127.0.0.1:5683', '3', '1', '-', 'no DTLS'],
     ]);
   });
 

@@ -15,12 +15,24 @@ const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
 // tmux on the PATH (CI installs it: .ci/run); looked up on disk, not by running it.
 const hasTmux = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'tmux')));
-const session = `coapwatch-ui-${process.pid}`;
+let session = `coapwatch-ui-${process.pid}-0`;
+let sessions = 0;
 const SPARK = /[▁▂▃▄▅▆▇█]{8,}/;
 
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', session);
 const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k);
+
+/**
+ * Runs `command` in a new 100x30 pane. The new session is made before the last one is killed:
+ * killing the only session stops the tmux server, and a session made while it stops fails.
+ */
+function startPane(command: string): void {
+  const previous = sessions > 0 ? session : null;
+  session = `coapwatch-ui-${process.pid}-${++sessions}`;
+  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
+  if (previous !== null) spawnSync('tmux', ['kill-session', '-t', previous]);
+}
 
 async function waitForScreen(test: (s: string) => boolean, what: string, timeoutMs = 5000): Promise<string> {
   const until = Date.now() + timeoutMs;
@@ -34,6 +46,8 @@ async function waitForScreen(test: (s: string) => boolean, what: string, timeout
 const waitFor = (text: string, timeoutMs?: number) => waitForScreen((s) => s.includes(text), JSON.stringify(text), timeoutMs);
 
 let db: string;
+/** The frame of the e2e-rogue-update event: a message of meter-00004. */
+let updateFrame: number;
 
 /** One generated database for every test: the fleet hour with its messages, and two events. */
 beforeAll(() => {
@@ -45,12 +59,16 @@ beforeAll(() => {
   const ins = w.prepare('INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   ins.run(1709276000, 'e2e-security-write', 'critical', 'meter-00004', '10.0.0.1:5683', '10.1.0.5:56830', 321, 'write to /0/0 outside bootstrap', '{"path":"/0/0"}');
   ins.run(1709276100, 'e2e-odd-name', 'medium', 'evil\x1b]0;pwned\x07name', null, null, 400, 'endpoint name with escapes', '{}');
+  // An event raised by one of meter-00004's messages (the Update of its 11th exchange), the oldest of the three.
+  const update = w.prepare("SELECT frame FROM messages WHERE endpoint = 'meter-00004' AND operation = 'update' ORDER BY frame LIMIT 1 OFFSET 10").get() as { frame: number };
+  updateFrame = update.frame;
+  ins.run(1709275000, 'e2e-rogue-update', 'high', 'meter-00004', '10.1.0.5:56830', '10.0.0.1:5683', updateFrame, 'update from an odd place', '{"seen":{"from":"10.1.0.5:56830","lifetime":300}}');
   w.close();
 });
 
 describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
   beforeAll(() => {
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${withoutCi} ${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
+    startPane(`${withoutCi} ${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
   });
 
   afterAll(() => {
@@ -99,21 +117,81 @@ describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
     const lines = s.split('\n');
     expect(lines.findIndex((l) => l.includes('e2e-odd-name'))).toBeLessThan(lines.findIndex((l) => l.includes('e2e-security-write')));
 
-    keys('j', 'Enter');
+    keys('j', 'd');
     s = await waitFor('Evidence');
     expect(s).toContain('frame       321');
-    expect(s).toContain('"path": "/0/0"');
+    expect(s).toContain('path: /0/0');
+    expect(s).toContain('tshark -r');
 
     keys('q');
     await waitFor('EXITED 0');
   }, 30_000);
 
+  it('from an event to its messages: Enter opens the flow with the event\'s frame selected and marked; g goes to a frame, / searches, Esc goes back', async () => {
+    startPane(`${withoutCi} ${process.execPath} ${bin} ui --db ${db}; echo "EXITED $?"; sleep 30`);
+    await waitFor('Top talkers', 10_000);
+    keys('5');
+    let s = await waitFor('e2e-rogue-update');
+    // Newest first: the rogue update is the third event.
+    keys('j', 'j', 'Enter');
+    s = await waitFor(`▶ event frame #${updateFrame}`);
+    expect(s).toContain('Message flow meter-00004');
+    expect(s).toContain('FRAME');
+    const marked = s.split('\n').filter((l) => l.startsWith('▶'));
+    expect(marked).toHaveLength(1);
+    expect(marked[0]).toMatch(new RegExp(`^▶#${updateFrame} .*│─+ POST update /rd/5 ─+►│`));
+    // Its answer is the next row.
+    const rows = s.split('\n');
+    expect(rows[rows.indexOf(marked[0]) + 1]).toMatch(/│◄─+ 2\.04 update ─+│/);
+    // The marked row is the selected one: Enter dissects it.
+    keys('Enter');
+    s = await waitFor('Frame ');
+    expect(s).toContain(`Frame ${updateFrame}`);
+    // Esc and g sent apart: together they would be Alt-g.
+    keys('Escape');
+    await waitFor('Message flow');
+    keys('g');
+    await waitFor('go to frame:');
+    keys('4', 'Enter');
+    await waitFor('frame 4 is not in this flow');
+    // From the top of the flow back to the event's frame.
+    keys('Home', 'g');
+    await waitFor('go to frame:');
+    keys(String(updateFrame), 'Enter');
+    await waitFor('g frame');
+    keys('Enter');
+    s = await waitFor('Frame ');
+    expect(s).toContain(`Frame ${updateFrame} `);
+    keys('Escape');
+    await waitFor('Message flow');
+    keys('/');
+    await waitFor('search:');
+    keys('deregister', 'Enter');
+    await waitFor('no older message matches "deregister"');
+    keys('Escape');
+    await waitFor('newest first');
+    keys('q');
+    await waitFor('EXITED 0');
+  }, 30_000);
+
+  it('ui --event opens on the event\'s messages; an event of no endpoint shows every message around its frame', async () => {
+    startPane(`${withoutCi} ${process.execPath} ${bin} ui --db ${db} --event 2; echo "EXITED $?"; sleep 30`);
+    // Event 2 names an endpoint the run does not have: every message, frame 400 marked.
+    const s = await waitFor('▶ event frame #400', 10_000);
+    expect(s).toContain('Every message of the run');
+    expect(s.split('\n').filter((l) => l.startsWith('▶#400 '))).toHaveLength(1);
+    keys('q');
+    await waitFor('EXITED 0');
+  }, 30_000);
+
   it('analyze --ui draws the same dashboard while the file is read, open until q, then the summary', async () => {
-    spawnSync('tmux', ['kill-session', '-t', session]);
     const fleet = join(root, 'captures/generated/fleet-hour.pcap');
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${withoutCi} ${process.execPath} ${bin} analyze ${fleet} --ui; echo "EXITED $?"; sleep 30`);
+    startPane(`${withoutCi} ${process.execPath} ${bin} analyze ${fleet} --ui; echo "EXITED $?"; sleep 30`);
     let s = await waitForScreen((t) => /Messages\s+662/.test(t) && !/Source.*● live/.test(t), 'the whole file', 10_000);
     expect(s).toContain('registered 10');
+    // The file is read: the tab bar does not say live any more either, and the packets are counted.
+    expect(s).not.toContain('● live');
+    expect(s).toMatch(/Packets\s+662/);
     keys('2');
     s = await waitFor('ENDPOINT');
     expect(s).toContain('meter-00009');
@@ -137,6 +215,23 @@ describe('coapwatch ui and analyze --ui without a terminal', () => {
     const missing = spawnSync(process.execPath, [bin, 'ui', '--db', join(tmpdir(), 'no-such-coapwatch.db')], { encoding: 'utf8' });
     expect(missing.status).toBe(1);
     expect(missing.stderr.trim().split('\n'), missing.stderr).toEqual([expect.stringContaining('no such file')]);
+  });
+
+  it('ui --event prints the event and the messages around its frame; an unknown event or endpoint is one line and status 1', () => {
+    const r = spawnSync(process.execPath, [bin, 'ui', '--db', db, '--event', '3'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('e2e-rogue-update');
+    expect(r.stdout).toContain('    from: 10.1.0.5:56830');
+    expect(r.stdout).toContain('Message flow meter-00004');
+    expect(r.stdout.split('\n').filter((l) => l.startsWith(`▶#${updateFrame} `))).toHaveLength(1);
+    for (const [flag, value, says] of [['--event', '99', 'has no event 99'], ['--endpoint', 'nobody', 'has no endpoint nobody']]) {
+      const bad = spawnSync(process.execPath, [bin, 'ui', '--db', db, flag, value], { encoding: 'utf8' });
+      expect(bad.status, flag).toBe(1);
+      expect(bad.stderr.trim().split('\n'), bad.stderr).toEqual([expect.stringContaining(says)]);
+    }
+    const notId = spawnSync(process.execPath, [bin, 'ui', '--db', db, '--event', 'x'], { encoding: 'utf8' });
+    expect(notId.status).toBe(1);
+    expect(notId.stderr).toContain('"x" is not an event id');
   });
 
   it('analyze --ui prints the summary instead, and refuses --format ndjson', () => {

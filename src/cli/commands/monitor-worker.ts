@@ -1,16 +1,20 @@
 import { unlinkSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureError, LiveFrameReader, linkTypeName, PacketQueue, RotatingPcapWriter, type LiveStats, type PacketSink } from '../../capture/index.js';
 import { pskKeys } from '../../dtls/index.js';
 import { RuleLoadError } from '../../rules/index.js';
-import { StoreError } from '../../store/index.js';
+import { openForPruning, pruneOlderThan, pruneSummary, StoreError } from '../../store/index.js';
 import type { LiveCounters } from '../../store/run-writer.js';
 import { dtlsSummary } from '../format/dtls-record.js';
+import type { EveStats } from '../../eve/index.js';
+import { OutputFileError } from '../../util/append-file.js';
 import type { TableOverflow } from '../../util/bounded-map.js';
 import { loadRuleSet } from '../rule-set.js';
 import { AnalysisSession } from '../session.js';
 import type { FromWorker, MonitorWorkerData, ToWorker } from './monitor.js';
+import { MetricsTally, SNAPSHOT_MS } from './monitor-metrics.js';
 
 /*
  * The decoding thread of `monitor`: reads the frames the capture thread queues and does
@@ -19,6 +23,8 @@ import type { FromWorker, MonitorWorkerData, ToWorker } from './monitor.js';
 
 /** stdout is written out this often, so that `--format ndjson` streams. */
 const OUTPUT_FLUSH_MS = 500;
+/** --prune-older-than: how often the database is pruned (and once at start). */
+const PRUNE_INTERVAL_S = 3600;
 
 const port = parentPort!;
 const { opts, linkType, queue: memory } = workerData as MonitorWorkerData;
@@ -53,9 +59,11 @@ process.stdout.write = ((chunk: string | Uint8Array) => {
   return true;
 }) as typeof process.stdout.write;
 const log = (line: string) => writeAll(2, line);
+/** With --metrics: what this thread counts for the main thread to serve. */
+const tally = opts.metrics === undefined ? null : new MetricsTally();
 
 function describe(err: unknown): string {
-  const known = err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError;
+  const known = err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError || err instanceof OutputFileError;
   return known ? (err as Error).message : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
 }
 
@@ -67,17 +75,19 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-/** SIGHUP: the rule files again, into the running engine (state and rule windows stay); a bad file changes nothing. */
+/** SIGUSR2: the rule files again, into the running engine (state and rule windows stay); a bad file changes nothing. */
 function reloadRules(session: AnalysisSession): void {
   if (!session.engine) {
-    log('coapwatch: SIGHUP: detection is off (--no-rules or no rules), nothing to reload\n');
+    log('coapwatch: SIGUSR2: detection is off (--no-rules or no rules), nothing to reload\n');
     return;
   }
   try {
     const rules = loadRuleSet(opts.rules);
-    session.engine.load(rules);
+    session.loadRules(rules);
+    if (tally) tally.ruleReloads.ok++;
     log(`coapwatch: reloaded ${rules.length} rules\n`);
   } catch (err) {
+    if (tally) tally.ruleReloads.failed++;
     log(`coapwatch: rules not reloaded, the ones in force stay: ${describe(err)}\n`);
   }
 }
@@ -99,8 +109,10 @@ async function main(): Promise<void> {
     }
     session = new AnalysisSession({
       format: opts.format, coapPort: opts.coapPort, heuristic: opts.heuristic, db: opts.db, storeMessages: opts.storeMessages,
-      source: `iface:${opts.interface}`, rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
-      onMessage: () => void messages++, onEvent: () => void events++,
+      source: `iface:${opts.interface}`, recordFile: opts.write === undefined ? undefined : resolve(opts.write), rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
+      onMessage: tally ? (m) => (messages++, tally.message(m)) : () => void messages++,
+      onEvent: tally ? (e) => (events++, tally.event(e)) : () => void events++,
+      eve: opts.eve === undefined ? undefined : { path: opts.eve, sensor: opts.sensor, iface: opts.interface },
     });
   } catch (err) {
     if (writer) {
@@ -111,10 +123,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  const push = session.push;
-  const w = writer;
-  const sink: PacketSink = w ? (p) => (w.write(p.ts, p.data, p.origLength), push(p)) : push;
-  const reader = new LiveFrameReader(queue, linkType, sink);
+  const analyse = session.push;
+  const push: PacketSink = tally ? (p) => (tally.frame(p.ts), analyse(p)) : analyse;
+  const reader = new LiveFrameReader(queue, linkType, push, writer ?? undefined);
   const counters = (s: LiveStats): LiveCounters => ({
     interface: opts.interface, packetsReceived: s.received, droppedKernel: s.droppedKernel, droppedInterface: s.droppedInterface,
     droppedPipeline: s.droppedPipeline,
@@ -123,6 +134,21 @@ async function main(): Promise<void> {
     `coapwatch: ${s.received} received, ${s.droppedKernel ?? '?'} dropped (kernel), ${s.droppedInterface ?? '?'} dropped (interface), ` +
     `${s.droppedPipeline} dropped (coapwatch), ${messages} messages, ${events} events${evictedNote(session.overflows())}\n`;
 
+  const started = performance.now();
+  const eveStats = (s: LiveStats): EveStats => ({
+    uptime: (performance.now() - started) / 1000, received: s.received, droppedKernel: s.droppedKernel, droppedInterface: s.droppedInterface,
+    droppedPipeline: s.droppedPipeline, messages, alerts: events,
+  });
+  // Retention: a connection of its own, used right after a flush has committed (no transaction of
+  // the run's is open then, so the two never wait for each other in this one thread).
+  const pruning = opts.pruneOlderThan === undefined ? null : openForPruning(opts.db);
+  let lastPrune = -Infinity;
+  const prune = () => {
+    if (!pruning || performance.now() / 1000 - lastPrune < PRUNE_INTERVAL_S) return;
+    lastPrune = performance.now() / 1000;
+    const result = pruneOlderThan(pruning, opts.db, Date.now() / 1000 - opts.pruneOlderThan!, session.store!.runId);
+    log(`coapwatch: prune: ${pruneSummary(result)}\n`);
+  };
   let final: LiveStats | null = null;
   let failure: unknown = null;
   port.on('message', (m: ToWorker) => {
@@ -134,18 +160,34 @@ async function main(): Promise<void> {
       reloadRules(session);
       return;
     }
+    if (m.type === 'reopen') {
+      try {
+        const problems = session.reopenOutputs();
+        for (const problem of problems) log(`coapwatch: SIGHUP: ${problem}\n`);
+        if (problems.length === 0) log(opts.eve !== undefined && opts.eve !== '-' ? `coapwatch: SIGHUP: reopened ${opts.eve}\n` : 'coapwatch: SIGHUP: no output file to reopen\n');
+      } catch (err) {
+        failure ??= err;
+      }
+      return;
+    }
     try {
       // Frames are stamped when read: with none waiting, now is after every one of them.
       if (queue.length === 0) session.tick((performance.timeOrigin + performance.now()) / 1000);
       session.store?.liveCounters(counters(m.stats));
-      session.flush();
+      session.eve?.stats(Date.now() / 1000, eveStats(m.stats));
+      // The pcap first: the run's commit records each file's size, which then includes every frame it indexed.
       writer?.flush();
+      session.flush();
+      prune();
       if (!opts.ui) log(line(m.stats)); // the dashboard shows them
     } catch (err) {
       failure ??= err;
     }
   });
   const flushOutput = opts.format === 'ndjson' ? setInterval(() => session.writer.flush(), OUTPUT_FLUSH_MS) : null;
+  const snapshots = tally === null ? null : setInterval(() => send({
+    type: 'metrics', snapshot: tally.snapshot(session.tracker, queue.length, (performance.timeOrigin + performance.now()) / 1000, session.overflows()),
+  }), SNAPSHOT_MS);
   send({ type: 'ready', runId: session.store!.runId });
 
   try {
@@ -153,6 +195,7 @@ async function main(): Promise<void> {
   } catch (err) {
     failure ??= err;
   }
+  if (snapshots) clearInterval(snapshots);
   if (failure !== null) {
     // Capture is stopped by the main thread on this message; what was committed stays.
     if (flushOutput) clearInterval(flushOutput);
@@ -164,8 +207,10 @@ async function main(): Promise<void> {
   try {
     reader.drainAll(); // what was captured before the stop is still decoded
     session.store?.liveCounters(counters(end));
-    session.finish(reader.delivered);
+    session.eve?.stats(Date.now() / 1000, eveStats(end));
     writer?.close();
+    session.finish(reader.delivered);
+    pruning?.close();
   } catch (err) {
     send({ type: 'error', message: describe(err) });
     return;

@@ -3,11 +3,13 @@ import { Worker } from 'node:worker_threads';
 import { linkTypeName, openLiveCapture, type LiveStats, type PacketQueueMemory } from '../../capture/index.js';
 import type { PskEntry } from '../../dtls/index.js';
 import { coapPorts } from '../../decode/ports.js';
-import { addPskOptions, integerIn, parsePorts, parseServers, SERVERS_HELP } from '../options.js';
+import { addEveOptions, addPskOptions, integerIn, parsePorts, parseServers, SERVERS_HELP } from '../options.js';
 // The dashboard (ink and React, ~0.45 s to load) is imported only with --ui.
 import type { Running } from '../../ui/index.js';
 import { isInteractive } from '../../ui/terminal.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
+import { age } from './prune.js';
+import { metricsAddress, type MetricsSnapshot } from './monitor-metrics.js';
 
 export interface MonitorOptions {
   interface: string;
@@ -33,6 +35,14 @@ export interface MonitorOptions {
   statsInterval: number;
   /** Draw the dashboard (following the database) instead of logging counters. */
   ui?: boolean;
+  /** --eve FILE: the run in EVE JSON, appended to FILE (`-`: stdout), with a stats record every --stats-interval. */
+  eve?: string;
+  /** --sensor: `host` of the EVE records. */
+  sensor: string;
+  /** --prune-older-than: seconds; the database is pruned of what is older, at start and every PRUNE_INTERVAL_S. */
+  pruneOlderThan?: number;
+  /** --metrics: where to serve Prometheus text. */
+  metrics?: { host: string; port: number };
 }
 
 /** Later IPv4 fragments and IPv6 fragments carry no UDP header: kept so that reassembly can see them. */
@@ -65,16 +75,18 @@ export function registerMonitorCommand(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'stdout: a summary at exit, or one JSON object per message and state change as they come').choices(['summary', 'ndjson']).default('summary'))
     .option('--coap-port <ports>', 'extra UDP/TCP ports to decode as CoAP (repeatable, comma-separated); 5683 and 5684 always are', parsePorts, [])
     .option('--no-heuristic', 'do not look for CoAP on other UDP ports (matters only with a --filter that lets other ports through)')
-    .option('--store-messages', 'store every message in the database too')
+    .option('--store-messages', "store every message's whole NDJSON record in the database too (the run always keeps an index of its messages; with --write, coapwatch messages --dissect and export read them back)")
     .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)
     .option('--no-rules', 'no detection: decode and track state only')
     .option('--servers <addresses>', SERVERS_HELP, parseServers);
-  addPskOptions(monitor)
+  addEveOptions(addPskOptions(monitor))
     .option('--write <file.pcap>', 'also keep every captured frame in pcap files: FILE, then FILE.1, FILE.2, ... (before the extension) as each reaches --write-max-size')
     .option('--write-max-size <MB>', 'size at which --write starts its next file', integerIn(1, 1_000_000, 'a size in MB'), 100)
     .option('--write-max-files <n>', 'with --write: keep only the newest N files (0: keep all)', integerIn(0, 1_000_000, 'a count'), 0)
+    .option('--prune-older-than <age>', 'retention: at start and every hour, remove from the database what is older than this, as `coapwatch prune --older-than` does ("30d")', age)
     .option('--stats-interval <seconds>', 'how often the counters are logged and the database is committed (default 5; 1 with --ui)', seconds)
     .option('--ui', 'draw the terminal dashboard (see coapwatch ui) over the run as it is written; q stops capture')
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (counters, drops, messages, events, endpoints; see docs/live.md)', metricsAddress)
     .showHelpAfterError(false)
     .addHelpText('after', `
 Every --stats-interval and at exit, one line on stderr:
@@ -85,8 +97,9 @@ queue was full. The same counters are written into the run's row of the runs tab
 Capture needs root or the CAP_NET_RAW capability, libpcap (Debian: libpcap0.8), and the optional module "koffi"
 (installed with coapwatch), through which coapwatch calls libpcap. Timestamps are libpcap's. The interface is put
 in promiscuous mode unless --no-promisc (on "any" it never is).
-SIGHUP reloads the rule files (--rules, or the bundled ones) without dropping state; if they have a problem,
-it is logged and the rules in force stay.
+Signals, as Suricata takes them: SIGHUP reopens the --eve file by its name (after logrotate moved it; the
+--write files rotate by themselves); SIGUSR2 reloads the rule files (--rules, or the bundled ones) without
+dropping state; if they have a problem, it is logged and the rules in force stay. See docs/live.md.
 Exit status: 0 after SIGINT or SIGTERM (database committed, final counters printed); 1 when the interface does not exist,
 capture is not permitted, the filter does not compile, libpcap or "koffi" is missing, a rule file is wrong, the
 database cannot be written, or libpcap fails while capturing (the interface went away; the run is committed).`)
@@ -103,8 +116,9 @@ export interface MonitorWorkerData {
 }
 
 /** Messages between the capture thread and the decoding thread. */
-export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; stats: LiveStats } | { type: 'reload' };
-export type FromWorker = { type: 'ready'; runId: number } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' };
+export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; stats: LiveStats } | { type: 'reload' } | { type: 'reopen' };
+export type FromWorker = { type: 'ready'; runId: number } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' }
+  | { type: 'metrics'; snapshot: MetricsSnapshot };
 
 /**
  * `monitor`: a capture thread reads libpcap and copies each frame into a shared queue (see
@@ -124,14 +138,34 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
   const dashboardModule = opts.ui ? await import('../../ui/index.js') : null;
   // Rules are checked before anything is opened (the worker loads them again for itself).
   loadRuleSet(opts.rules);
+  // The metrics port before capture: a port in use is the user's error, found before anything is opened.
+  let captureStats: () => LiveStats = () => ({ received: 0, receivedBytes: 0, droppedKernel: null, droppedInterface: null, droppedPipeline: 0, queued: 0, queuedMax: 0 });
+  // prom-client is loaded only when metrics are asked for.
+  let metrics: import('./metrics-endpoint.js').MetricsEndpoint | null = null;
+  if (opts.metrics !== undefined) {
+    try {
+      metrics = await (await import('./metrics-endpoint.js')).MetricsEndpoint.listen(opts.metrics, () => captureStats());
+    } catch (err) {
+      process.stderr.write(`coapwatch: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+  }
   // Capture opens first: its errors (interface, permission, filter, libpcap) leave nothing on disk.
   const promisc = opts.promisc !== false;
   // Capture stops by itself only when libpcap fails (the interface went away).
   let captureFailed: (message: string) => void = () => {};
-  const capture = openLiveCapture({
-    device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize * 1024 * 1024, promisc,
-    onError: (message) => captureFailed(message),
-  });
+  let capture: ReturnType<typeof openLiveCapture>;
+  try {
+    capture = openLiveCapture({
+      device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize * 1024 * 1024, promisc,
+      onError: (message) => captureFailed(message),
+    });
+  } catch (err) {
+    metrics?.close();
+    throw err;
+  }
+  captureStats = () => capture.stats();
   const data: MonitorWorkerData = { opts, linkType: capture.linkType, queue: capture.queue.memory };
   const worker = new Worker(new URL('./monitor-worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
 
@@ -140,15 +174,17 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     let started = false;
     let failed = false;
     const timers: NodeJS.Timeout[] = [];
-    // SIGHUP: the decoding thread loads the rule files again; state, windows and deadlines stay.
+    // SIGUSR2: the decoding thread loads the rule files again; state, windows and deadlines stay.
     const reload = () => worker.postMessage({ type: 'reload' } satisfies ToWorker);
+    // SIGHUP: the decoding thread, which writes the output files, opens them again by name.
+    const reopen = () => worker.postMessage({ type: 'reopen' } satisfies ToWorker);
     let ui: Running | null = null;
     const stop = () => {
       if (stopping) return;
       stopping = true;
       ui?.stop();
       for (const t of timers) clearInterval(t);
-      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', reload);
+      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGUSR2', reload).off('SIGHUP', reopen);
       const final = capture.stop();
       worker.postMessage({ type: 'stop', stats: final } satisfies ToWorker);
     };
@@ -161,7 +197,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     };
     captureFailed = (message) => fail(`capture on "${opts.interface}" ended: ${message}`);
     // From the start: a signal while the worker is still loading stops it as cleanly as later.
-    process.once('SIGINT', stop).once('SIGTERM', stop).on('SIGHUP', reload);
+    process.once('SIGINT', stop).once('SIGTERM', stop).on('SIGUSR2', reload).on('SIGHUP', reopen);
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') {
         started = true;
@@ -176,6 +212,8 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
         timers.push(setInterval(() => worker.postMessage({ type: 'flush', stats: capture.stats() } satisfies ToWorker), opts.statsInterval * 1000));
       } else if (m.type === 'error') {
         fail(m.message);
+      } else if (m.type === 'metrics') {
+        metrics?.update(m.snapshot);
       } else if (m.type === 'epipe') {
         // stdout was closed (`| head`): stop quietly, as analyze does
         stop();
@@ -183,8 +221,9 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     });
     worker.on('error', (err) => fail(`internal error: ${err.stack ?? err.message}`));
     worker.on('exit', (code) => {
+      metrics?.close();
       for (const t of timers) clearInterval(t);
-      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', reload);
+      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGUSR2', reload).off('SIGHUP', reopen);
       if (!stopping) capture.stop();
       if (code !== 0 && !failed) {
         process.stderr.write(`coapwatch: internal error: the decoding thread exited with ${code}\n`);

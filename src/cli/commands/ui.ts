@@ -8,6 +8,12 @@ function parseRun(value: string): number {
   return n;
 }
 
+function parseEventId(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not an event id`);
+  return n;
+}
+
 function parseView(value: string): ViewName {
   if (!(VIEWS as readonly string[]).includes(value)) throw new InvalidArgumentError(`"${value}" is not a view (${VIEWS.join(', ')})`);
   return value as ViewName;
@@ -21,12 +27,14 @@ export function registerUiCommand(program: Command): void {
     .requiredOption('--db <path>', 'SQLite database written by analyze --db (add --store-messages for the message flow)')
     .option('--run <n>', 'which run of the database to review (default: the latest)', parseRun)
     .option('--view <name>', `view to open with (${VIEWS.join(', ')})`, parseView)
+    .option('--endpoint <name>', 'open on this endpoint (its detail, or the view --view names)')
+    .option('--event <id>', 'open on this event\'s messages, its frame marked (the ids are in coapwatch events --db and the events view)', parseEventId)
     .option('--follow', 'the run is still being written (monitor --db, a running analyze --db): show what it commits, once a second')
     .addHelpText('after', `
 Keys: arrows or j/k move, Enter opens, Esc goes back, Tab switches views, / filters, ? shows every key, q quits.
 When stdout is not a terminal, a plain overview, the endpoints seen last and the newest events are printed instead.`)
-    .action(async (opts: { db: string; run?: number; view?: ViewName; follow?: boolean }) => {
+    .action(async (opts: { db: string; run?: number; view?: ViewName; follow?: boolean; endpoint?: string; event?: number }) => {
       const { runStoredDashboard } = await import('../../ui/index.js');
-      await runStoredDashboard(opts.db, { run: opts.run, view: opts.view, follow: opts.follow });
+      await runStoredDashboard(opts.db, opts);
     });
 }

@@ -17,8 +17,11 @@ export class SummaryCollector {
   readonly contentFormats = new Map<number, number>();
   readonly codes = new Map<number, number>();
   readonly endpoints = new Set<string>();
-  /** Rule → [severity, events]; and the first events themselves, to show their evidence. */
-  readonly events = new Map<string, [string, number]>();
+  /**
+   * Severity and rule → [severity, rule, events] (an answer can move a rule's event to another
+   * severity); and the first events themselves, to show their evidence.
+   */
+  readonly events = new Map<string, [string, string, number]>();
   readonly firstEvents: DetectionEvent[] = [];
 
   add(m: AnalyzedMessage): void {
@@ -39,10 +42,21 @@ export class SummaryCollector {
   }
 
   event(e: DetectionEvent): void {
-    const seen = this.events.get(e.rule);
-    if (seen) seen[1]++;
-    else this.events.set(e.rule, [e.severity, 1]);
+    this.count(e.severity, e.rule, 1);
     if (this.firstEvents.length < 10) this.firstEvents.push(e);
+  }
+
+  /** An event's severity changed with its request's answer: it is counted under its new one. */
+  eventSeverity(e: DetectionEvent, from: string): void {
+    this.count(from, e.rule, -1);
+    this.count(e.severity, e.rule, 1);
+  }
+
+  private count(severity: string, rule: string, by: number): void {
+    const key = `${severity}\u0000${rule}`;
+    const seen = this.events.get(key);
+    if (seen === undefined) this.events.set(key, [severity, rule, by]);
+    else if ((seen[2] += by) === 0) this.events.delete(key);
   }
 
   /** `overflows`: the run's tables that reached their bound (listed only when there are some). */
@@ -73,10 +87,10 @@ export class SummaryCollector {
     for (const [cf, n] of sortedByCount(this.contentFormats)) lines.push(`  ${`${cf} ${contentFormatName(cf)}`.padEnd(30)} ${n}`);
     if (this.events.size > 0) {
       const rank = (sev: string) => -SEVERITIES.indexOf(sev as DetectionEvent['severity']);
-      const rules = [...this.events].sort((a, b) => rank(a[1][0]) - rank(b[1][0]) || b[1][1] - a[1][1]);
-      const total = rules.reduce((n, [, [, c]]) => n + c, 0);
+      const rules = [...this.events.values()].sort((a, b) => rank(a[0]) - rank(b[0]) || b[2] - a[2]);
+      const total = rules.reduce((n, [, , c]) => n + c, 0);
       lines.push('', `Events (${total}; repeats within a rule's suppression window not counted)`);
-      for (const [rule, [severity, n]] of rules) lines.push(`  ${severity.padEnd(9)}${rule.padEnd(40)} ${n}`);
+      for (const [severity, rule, n] of rules) lines.push(`  ${severity.padEnd(9)}${rule.padEnd(40)} ${n}`);
       lines.push('', `First events${this.firstEvents.length === 10 ? ' (10)' : ''}`);
       for (const e of this.firstEvents) lines.push(`  frame ${e.frame ?? '-'}  ${e.severity}  ${sanitizeForTerminal(e.message)}`);
     }

@@ -1,23 +1,41 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
 import { DocView, LineView, seg, type Line } from '../lines.js';
-import type { FlowMessage, FlowPage, MessageRecord } from '../source.js';
+import { flowMatches, METHOD_NAMES as METHODS, type FlowMessage, type FlowPage, type MessageRecord } from '../source.js';
 import { cell, clean, clock, contentFormatName, count, fit, valueText } from '../text.js';
 
-const METHODS: Record<string, string> = { '0.01': 'GET', '0.02': 'POST', '0.03': 'PUT', '0.04': 'DELETE', '0.05': 'FETCH', '0.06': 'PATCH', '0.07': 'iPATCH' };
+/** The frame column: a mark and "#" and up to 7 digits. */
+const FRAME_WIDTH = 10;
 const TIME_WIDTH = 13;
 const INFO_WIDTH = 20;
 const MAX_PARTICIPANTS = 4;
+/** Addresses a flow remembers the column order of (a flow of every message meets many). */
+const MAX_REMEMBERED = 64;
 
-/** Participants of a page: the endpoint's side first (addresses that send its registration), then the others by first appearance. */
-export function participants(rows: FlowMessage[], clientAddress: string | null): string[] {
-  const seen: string[] = [];
-  if (clientAddress !== null) seen.push(clientAddress);
+/**
+ * The addresses of a flow in the order their columns take, `known` (the order drawn so far) first
+ * and the page's new ones after it by first appearance: a column keeps its place while the flow
+ * scrolls. The endpoint's own address leads when known.
+ */
+export function flowAddresses(rows: readonly FlowMessage[], clientAddress: string | null, known: readonly string[] = [], mark: number | null = null): string[] {
+  // A flow of every message opened on a frame: that message's two sides lead.
+  const marked = known.length === 0 && clientAddress === null ? rows.find((m) => m.frame === mark) : undefined;
+  const seen = marked ? [marked.src, marked.dst] : [...known];
+  const add = (a: string) => {
+    if (!seen.includes(a) && seen.length < MAX_REMEMBERED) seen.push(a);
+  };
+  if (clientAddress !== null && !seen.includes(clientAddress)) seen.unshift(clientAddress);
   for (const m of rows) {
-    for (const a of [m.src, m.dst]) if (!seen.includes(a)) seen.push(a);
+    add(m.src);
+    add(m.dst);
   }
-  if (seen.length <= MAX_PARTICIPANTS) return seen;
-  return [...seen.slice(0, MAX_PARTICIPANTS - 1), '(others)'];
+  return seen;
+}
+
+/** The columns of the ladder: the first addresses, and "(others)" for the rest when there are more than fit. */
+export function participants(addresses: readonly string[]): string[] {
+  if (addresses.length <= MAX_PARTICIPANTS) return [...addresses];
+  return [...addresses.slice(0, MAX_PARTICIPANTS - 1), '(others)'];
 }
 
 function column(parts: string[], address: string): number {
@@ -37,13 +55,22 @@ export function arrowLabel(m: FlowMessage): string {
   const path = m.path ? clean(m.path) : '';
   const method = METHODS[m.code];
   if (method) return [method, op, path].filter(Boolean).join(' ');
-  if (m.code === '0.00') return m.type === 'RST' ? 'RST' : 'ACK';
+  // An empty message: a CON is a ping (RFC 7252 4.3), answered by an RST; an empty ACK acknowledges.
+  if (m.code === '0.00') return m.type === 'CON' ? 'ping' : m.type === 'RST' ? 'RST' : m.type === 'ACK' ? 'ACK' : 'empty';
   return [m.code, op, m.role === 'notification' ? path : ''].filter(Boolean).join(' ');
 }
 
-/** One ladder row: lifelines, the arrow from src to dst with its label, and the details column. */
-export function ladderLine(m: FlowMessage, parts: string[], width: number): Line {
-  const area = Math.max(20, width - TIME_WIDTH - INFO_WIDTH);
+/** The ladder's width: what the frame, time and details columns leave. */
+function ladderWidth(width: number): number {
+  return Math.max(20, width - FRAME_WIDTH - TIME_WIDTH - INFO_WIDTH);
+}
+
+/**
+ * One ladder row: frame, time, lifelines, the arrow from src to dst with its label, and the
+ * details column. `marked`: the event's frame (▶ and bold); `match`: the search matches it.
+ */
+export function ladderLine(m: FlowMessage, parts: string[], width: number, marked = false, match = false): Line {
+  const area = ladderWidth(width);
   const xs = positions(parts.length, area);
   const chars = new Array<string>(area).fill(' ');
   for (const x of xs) chars[x] = '│';
@@ -71,48 +98,78 @@ export function ladderLine(m: FlowMessage, parts: string[], width: number): Line
   const isRequest = METHODS[m.code] !== undefined;
   const info = `${m.type ?? 'TCP'} ${contentFormatName(m.contentFormat)}${m.payloadLength ? ` ${m.payloadLength}B` : ''}`;
   return [
-    seg(cell(clock(m.ts, true), TIME_WIDTH - 1) + ' ', { dim: true }),
-    seg(chars.join(''), { color: isError ? 'red' : isRequest ? 'cyan' : m.role === 'notification' ? 'green' : undefined }),
+    seg(marked ? '▶' : ' ', { color: 'yellow', bold: true }),
+    seg(cell(`#${m.frame}`, FRAME_WIDTH - 2) + ' ', { bold: marked, color: match ? 'yellow' : undefined, dim: !marked && !match }),
+    seg(cell(clock(m.ts, true), TIME_WIDTH - 1) + ' ', { dim: !marked }),
+    seg(chars.join(''), { bold: marked, color: isError ? 'red' : isRequest ? 'cyan' : m.role === 'notification' ? 'green' : undefined }),
     seg(' ' + cell(info, INFO_WIDTH - 1), { dim: true }),
   ];
 }
 
 export function ladderHeader(parts: string[], width: number, names: Map<string, string>): Line[] {
-  const area = Math.max(20, width - TIME_WIDTH - INFO_WIDTH);
+  const area = ladderWidth(width);
   const xs = positions(parts.length, area);
   const line1 = new Array<string>(area).fill(' ');
   const line2 = new Array<string>(area).fill(' ');
   const slot = parts.length > 1 ? Math.floor((area - 4) / (parts.length - 1)) : area;
+  // Where each header line is free again: a name pushed right by its neighbour never overwrites it.
+  const free = [0, 0];
   parts.forEach((p, i) => {
     const put = (row: string[], text: string) => {
-      const t = fit(text, Math.max(4, slot - 1));
+      const line = row === line1 ? 0 : 1;
+      const t = fit(text, Math.max(4, Math.min(slot - 1, area - free[line])));
       let at = xs[i] - Math.floor(t.length / 2);
-      at = Math.max(0, Math.min(area - t.length, at));
-      for (let k = 0; k < t.length; k++) row[at + k] = t[k];
+      at = Math.max(free[line], Math.min(area - t.length, at));
+      for (let k = 0; k < t.length && at + k < area; k++) row[at + k] = t[k];
+      free[line] = at + t.length + 1;
     };
-    put(line1, clean(names.get(p) ?? (i === 0 ? 'endpoint' : 'peer')));
+    put(line1, clean(names.get(p) ?? 'peer'));
     put(line2, clean(p));
   });
   return [
-    [seg(cell('TIME (UTC)', TIME_WIDTH), { bold: true }), seg(line1.join(''), { bold: true }), seg(' ' + 'TYPE FORMAT SIZE', { bold: true })],
-    [seg(' '.repeat(TIME_WIDTH)), seg(line2.join(''), { dim: true })],
+    [seg(cell(' FRAME', FRAME_WIDTH) + cell('TIME (UTC)', TIME_WIDTH), { bold: true }), seg(line1.join(''), { bold: true }), seg(' ' + 'TYPE FORMAT SIZE', { bold: true })],
+    [seg(' '.repeat(FRAME_WIDTH + TIME_WIDTH)), seg(line2.join(''), { dim: true })],
   ];
 }
 
+/**
+ * The flow's title: whose messages, and how many of how many, so that a count is never taken
+ * for the run's: "45 messages of meter-2 (the run has 122)"; when only the newest are kept, "the
+ * newest 200 of 1,234".
+ */
+export function flowTitle(endpoint: string | null, page: FlowPage): Line {
+  const who = endpoint === null ? [seg('Every message of the run', { bold: true })]
+    : [seg('Message flow ', { bold: true }), seg(clean(endpoint), { bold: true, color: 'cyan' })];
+  const shown = page.seen !== null && page.seen > page.total
+    ? `the newest ${count(page.total)} of ${count(page.seen)} messages kept`
+    : `${count(page.total)} message${page.total === 1 ? '' : 's'}`;
+  const run = endpoint === null || page.unavailable !== null ? '' : ` (the run has ${count(page.runMessages)})`;
+  return [...who, seg(`  ${shown}${run}`, { dim: true })];
+}
+
 export interface FlowViewProps {
-  endpoint: string;
-  clientAddress: string | null;
+  /** Null: every message of the run. */
+  endpoint: string | null;
+  /** The addresses in column order (see flowAddresses). */
+  addresses: readonly string[];
   page: FlowPage;
   /** Index of the selected message counted from the newest (0 = newest). */
   cursor: number;
+  /** The frame of the event the flow was opened from, marked ▶. */
+  mark: number | null;
+  /** Rows matching it are highlighted. */
+  search: string;
+  /** A line about the last go-to or search. */
+  note: string | null;
   width: number;
   height: number;
 }
 
-/** The sngrep-style ladder of one endpoint's messages, oldest at the top. */
-export function FlowView({ endpoint, clientAddress, page, cursor, width, height }: FlowViewProps): ReactElement {
-  const title: Line = [seg('Message flow ', { bold: true }), seg(clean(endpoint), { bold: true, color: 'cyan' }),
-    seg(`  ${count(page.total)} messages`, { dim: true })];
+/** The sngrep-style ladder of a flow's messages, oldest at the top. */
+export function FlowView({ endpoint, addresses, page, cursor, mark, search, note, width, height }: FlowViewProps): ReactElement {
+  const title = flowTitle(endpoint, page);
+  if (mark !== null) title.push(seg(`  ▶ event frame #${mark}`, { color: 'yellow' }));
+  if (search !== '') title.push(seg(`  search: ${clean(search)}`, { color: 'yellow' }));
   if (page.unavailable !== null) {
     return (
       <Box flexDirection="column" height={height}>
@@ -121,18 +178,19 @@ export function FlowView({ endpoint, clientAddress, page, cursor, width, height 
       </Box>
     );
   }
-  const parts = participants(page.rows, clientAddress);
-  const names = new Map<string, string>([[parts[0], clean(endpoint)]]);
+  const parts = participants(addresses);
+  const names = new Map<string, string>(endpoint === null ? [] : [[parts[0], clean(endpoint)]]);
   const header = ladderHeader(parts, width, names);
-  const rows = page.rows;
+  const rows = page.rows.slice(Math.max(0, page.rows.length - Math.max(1, height - 3 - (note === null ? 0 : 1))));
   return (
     <Box flexDirection="column" height={height}>
       <LineView line={title} width={width} />
+      {note === null ? null : <LineView line={[seg(clean(note), { color: 'yellow' })]} width={width} />}
       {header.map((l, i) => <LineView key={`h${i}`} line={l} width={width} />)}
-      {rows.length === 0 ? <LineView line={[seg('no messages of this endpoint', { dim: true })]} width={width} /> : null}
+      {rows.length === 0 ? <LineView line={[seg(endpoint === null ? 'no messages' : 'no messages of this endpoint', { dim: true })]} width={width} /> : null}
       {rows.map((m, i) => {
         const fromNewest = page.offset + (rows.length - 1 - i);
-        return <LineView key={m.frame} line={ladderLine(m, parts, width)} width={width} inverse={fromNewest === cursor} />;
+        return <LineView key={`${m.frame}-${i}`} line={ladderLine(m, parts, width, m.frame === mark, search !== '' && flowMatches(m, search))} width={width} inverse={fromNewest === cursor} />;
       })}
     </Box>
   );
@@ -147,7 +205,8 @@ export function messageLines(rec: MessageRecord | null, width: number): Line[] {
   lines.push([seg(`Frame ${rec.frame}`, { bold: true }), seg(`  ${clock(rec.ts, true)} UTC  ${clean(rec.src)} → ${clean(rec.dst)}  ${rec.transport}`)]);
   h('CoAP');
   const method = METHODS[c.code];
-  lines.push([seg(`  ${c.type ?? '-'} ${c.code}${method ? ` ${method}` : ''}  mid ${c.mid ?? '-'}  token ${clean(c.token) || '(empty)'}  role ${c.role}`)]);
+  const empty = c.code === '0.00' ? (c.type === 'CON' ? ' ping' : ' empty') : '';
+  lines.push([seg(`  ${c.type ?? '-'} ${c.code}${method ? ` ${method}` : empty}  mid ${c.mid ?? '-'}  token ${clean(c.token) || '(empty)'}  role ${c.role}`)]);
   lines.push([seg(`  path ${clean(c.uriPath ?? '-')}${c.uriQuery.length ? `  query ${c.uriQuery.map(clean).join('&')}` : ''}${c.locationPath ? `  location ${clean(c.locationPath)}` : ''}`)]);
   lines.push([seg(`  content-format ${c.contentFormat ?? '-'} ${contentFormatName(c.contentFormat)}  accept ${c.accept ?? '-'}  observe ${c.observe ?? '-'}  payload ${c.payloadLength} bytes`)]);
   lines.push([seg(`  response to ${c.responseTo ?? '-'}  response time ${c.responseTime === null ? '-' : `${(c.responseTime * 1000).toFixed(1)} ms`}  retransmission ${c.retransmission ? `of ${c.retransmissionOf}` : 'no'}`, { dim: true })]);

@@ -55,7 +55,7 @@ describe('PacketQueue (capture → decoding backpressure)', () => {
     const waiting = q.waitForFrames(5_000);
     setTimeout(() => pushFrame(q, Buffer.from('x'), 1, 1, 0), 10);
     await waiting;
-    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(performance.now() - t0).toBeLessThan(4_500); // woken by the frame, not by the 5 s timeout
     expect(q.length).toBe(1);
   });
 

@@ -13,8 +13,8 @@ describe('LiveFrameReader (the decoding side of monitor)', () => {
     pushFrame(q, Buffer.from('two!'), 4, 90, 11.25);
     expect(reader.drain()).toBe(2);
     expect(got).toEqual([
-      { frame: 1, ts: 10.5, linkType: 113, data: 'one', origLength: 3 },
-      { frame: 2, ts: 11.25, linkType: 113, data: 'two!', origLength: 90 },
+      { frame: 1, ts: 10.5, linkType: 113, data: 'one', origLength: 3, recordOffset: -1, recordFile: -1 },
+      { frame: 2, ts: 11.25, linkType: 113, data: 'two!', origLength: 90, recordOffset: -1, recordFile: -1 },
     ]);
     pushFrame(q, Buffer.from('3'), 1, 1, 12);
     expect(reader.drainAll()).toBe(1);

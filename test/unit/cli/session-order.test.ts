@@ -6,12 +6,14 @@ import { loadRuleSet } from '../../../src/cli/rule-set.js';
 import { AnalysisSession, DTLS_ORDER, MESSAGE_ORDER } from '../../../src/cli/session.js';
 
 describe('AnalysisSession consumer order', () => {
-  it('is the declared order: clock, output, rules, state, store, tap for messages; output, store, state, rules, tap for DTLS', () => {
-    expect(MESSAGE_ORDER).toEqual(['clock', 'output', 'rules', 'state', 'store', 'tap']);
-    expect(DTLS_ORDER).toEqual(['output', 'store', 'state', 'rules', 'tap']);
-    const db = join(mkdtempSync(join(tmpdir(), 'coapwatch-order-')), 'run.db');
+  it('is the declared order: clock, output, eve, rules, state, store, tap for messages; output, eve, store, state, rules, tap for DTLS', () => {
+    expect(MESSAGE_ORDER).toEqual(['clock', 'output', 'eve', 'rules', 'state', 'store', 'tap']);
+    expect(DTLS_ORDER).toEqual(['output', 'eve', 'store', 'state', 'rules', 'tap']);
+    const dir = mkdtempSync(join(tmpdir(), 'coapwatch-order-'));
+    const db = join(dir, 'run.db');
     const session = new AnalysisSession({
       format: 'ndjson', coapPort: [], heuristic: true, source: 'test', db, rules: loadRuleSet(undefined),
+      eve: { path: join(dir, 'eve.json'), sensor: 'test', iface: null },
       onMessage: () => undefined, onDtls: () => undefined,
     });
     expect(session.messageConsumers.map((c) => c.name)).toEqual([...MESSAGE_ORDER]);

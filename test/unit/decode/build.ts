@@ -164,7 +164,7 @@ export function ethernet(payload: Buffer, f: EthernetFields = {}): Buffer {
 let nextFrame = 1;
 
 export function raw(data: Buffer, linkType: number = LINKTYPE.ETHERNET, ts = 1000): RawPacket {
-  return { frame: nextFrame++, ts, linkType, data, origLength: data.length };
+  return { frame: nextFrame++, ts, linkType, data, origLength: data.length, recordOffset: -1, recordFile: -1 };
 }
 
 /** A UDP datagram over IPv4 over Ethernet, the common case. */
@@ -208,7 +208,7 @@ export function readPcap(path: string): RawPacket[] {
     const captured = file.readUInt32LE(pos + 8);
     const origLength = file.readUInt32LE(pos + 12);
     const data = Buffer.from(file.subarray(pos + 16, pos + 16 + captured));
-    packets.push({ frame: packets.length + 1, ts: seconds + micros / 1e6, linkType, data, origLength });
+    packets.push({ frame: packets.length + 1, ts: seconds + micros / 1e6, linkType, data, origLength, recordOffset: pos, recordFile: 0 });
     pos += 16 + captured;
   }
   return packets;

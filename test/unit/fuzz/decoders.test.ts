@@ -79,7 +79,7 @@ describe('fuzz: no decoder throws or hangs', () => {
     const frame = fc.oneof(fc.tuple(fc.constantFrom(...linkTypes), anyBytes), fc.tuple(fc.constant(1), mutatedFrames));
     fc.assert(fc.property(fc.array(frame, { maxLength: 30 }), (frames) => {
       const pipeline = new AnalysisPipeline(() => {});
-      frames.forEach(([linkType, data], i) => pipeline.push({ frame: i + 1, ts: 1000 + i, linkType, data, origLength: data.length }));
+      frames.forEach(([linkType, data], i) => pipeline.push({ frame: i + 1, ts: 1000 + i, linkType, data, origLength: data.length, recordOffset: -1, recordFile: -1 }));
       pipeline.finish();
     }), { numRuns: 1000 });
   });

@@ -58,9 +58,7 @@ describe('SenML CBOR (RFC 8428 section 6 labels)', () => {
     const map = [hex('d8 1c b9'), Buffer.from([entries >> 8, entries & 255])];
     for (let k = 0; k < entries; k++) map.push(Buffer.from([0x19, (k + 100) >> 8, (k + 100) & 255, 0]));
     const body = Buffer.concat([hex('9a'), Buffer.from([0, 0, (refs + 1) >> 8, (refs + 1) & 255]), ...map, ...Array.from({ length: refs }, () => hex('d8 1d 00'))]);
-    const started = performance.now();
     const result = decodePayload(SENML_CBOR, body, null);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(result.error).toBe('SenML CBOR: shared values expand far past the body size');
   });
 });

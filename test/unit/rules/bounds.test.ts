@@ -17,6 +17,7 @@ describe('rule tables at their bounds', () => {
   it('threshold windows: the least recently matched key goes first, is counted, and the others still fire', () => {
     const counters = new OverflowCounters();
     const h = new RuleHarness(rulesFrom(`id: flood
+sid: 1
 ${HEADER}operations: [register]
 kind: threshold
 when: m.isRequest
@@ -39,6 +40,7 @@ suppress: 0
   it('absence deadlines: an evicted key never fires, the keys kept do, on time', () => {
     const counters = new OverflowCounters();
     const h = new RuleHarness(rulesFrom(`id: silent
+sid: 2
 ${HEADER}operations: [register]
 kind: absence
 when: m.isRequest
@@ -58,6 +60,7 @@ suppress: 0
   it('sequence progress: an evicted key starts over, the others complete', () => {
     const counters = new OverflowCounters();
     const h = new RuleHarness(rulesFrom(`id: two-step
+sid: 3
 ${HEADER}operations: [register]
 kind: sequence
 sequence: { steps: ['m.q.step == "1"', 'm.q.step == "2"'], within: 100, by: m.srcHost }
@@ -75,6 +78,7 @@ suppress: 0
   it('suppressed events: an evicted event no longer collapses repeats, and is counted', () => {
     const counters = new OverflowCounters();
     const h = new RuleHarness(rulesFrom(`id: any-register
+sid: 4
 ${HEADER}operations: [register]
 when: m.isRequest
 suppress: 1000
@@ -92,9 +96,10 @@ suppress: 1000
     const counters = new OverflowCounters();
     const register = counters.register.bind(counters);
     counters.register = (table, bound, evictions) => (names.push([table, bound]), register(table, bound, evictions));
-    new RuleHarness(rulesFrom(`id: r\n${HEADER}when: m.isRequest\n`), counters);
+    new RuleHarness(rulesFrom(`id: r\nsid: 5\n${HEADER}when: m.isRequest\n`), counters);
     expect(new Map(names)).toEqual(new Map<string, number>([
       [RULE_TABLES.suppressed, RULE_TABLE_BOUNDS.suppressed],
+      [RULE_TABLES.awaitedAnswers, RULE_TABLE_BOUNDS.awaitedAnswers],
       [RULE_TABLES.dtlsHosts, RULE_TABLE_BOUNDS.dtlsHosts],
       [RULE_TABLES.requestSizes, RULE_TABLE_BOUNDS.requestSizes],
       [RULE_TABLES.endpointServers, RULE_TABLE_BOUNDS.endpointServers],
@@ -111,6 +116,7 @@ suppress: 1000
   it('endpoint servers: a forgotten endpoint\'s peer is unknown (null), not a stranger', () => {
     const counters = new OverflowCounters();
     const h = new RuleHarness(rulesFrom(`id: stranger
+sid: 6
 ${HEADER}operations: [read]
 when: m.isRequest && m.peerIsServer == false
 `), counters, { endpointServers: 1 });

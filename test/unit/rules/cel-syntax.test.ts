@@ -63,7 +63,7 @@ describe('cel-js syntax trees (the adapter cel-syntax.ts)', () => {
   });
 
   it('are refused when a rule loads, with the file and line of the expression', () => {
-    expect(() => rulesFrom('id: x\ntitle: t\nseverity: low\ndescription: d\nwhen: m.uriPath.indexOf("5") == 1\n')).toThrow(/^5: when: the method \.indexOf\(\): not in the rule language/);
+    expect(() => rulesFrom('id: x\nsid: 1\ntitle: t\nseverity: low\ndescription: d\nwhen: m.uriPath.indexOf("5") == 1\n')).toThrow(/^6: when: the method \.indexOf\(\): not in the rule language/);
     expect(loadRules([join(import.meta.dirname, '../../../rules')]).problems).toEqual([]);
   });
 });

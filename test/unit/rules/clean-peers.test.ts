@@ -10,7 +10,7 @@ import { CLIENT, RuleHarness, SERVER, STRANGER } from './support.js';
  * anjay-bootstrap-wakaama), each next to the attack the rule is for.
  */
 const defaults = loadRules([DEFAULT_RULES]).rules;
-const rule = (id: string) => [defaults.find((r) => r.id === id)!].map((r) => ({ ...r, suppress: 0 }));
+const rule = (id: string) => [defaults.find((r) => r.id === id)!].map((r) => ({ ...r, suppress: { ...r.suppress, type: 'limit' as const, count: 1, seconds: 0 } }));
 const fired = (h: RuleHarness, id: string) => h.events.filter((e) => e.rule === id).map((e) => e.frame);
 
 describe('notification-after-cancel', () => {

@@ -10,6 +10,7 @@ description: d
 describe('RuleEngine', () => {
   it('fires a match rule with the rule, endpoint, packet and evidence', () => {
     const h = new RuleHarness(rulesFrom(`id: sec-write
+sid: 1
 ${HEADER}operations: [write]
 when: m.isRequest && m.path.startsWith("/0")
 message: "{{m.operation}} {{m.path}} from {{m.src}}"
@@ -20,13 +21,14 @@ details: { path: m.path, n: "1 + 1" }
     expect(h.events).toEqual([]);
     const w = h.send(SERVER, CLIENT, { code: 'PUT', path: '/0/0/0', token: '02', ts: 120, payload: 'coap://x', options: [['Content-Format', Buffer.from([0])]] });
     expect(h.events).toEqual([{
-      ts: 120, rule: 'sec-write', severity: 'high', endpoint: 'meter-1', src: SERVER, dst: CLIENT, frame: w.coap.frame,
+      id: 1, outcome: 'pending', ts: 120, rule: 'sec-write', severity: 'high', endpoint: 'meter-1', src: SERVER, dst: CLIENT, frame: w.coap.frame,
       message: `write /0/0/0 from ${SERVER}`, details: { path: '/0/0/0', n: 2 }, count: 1, lastTs: 120,
     }]);
   });
 
   it('collapses identical events within the suppression window into one with a count', () => {
     const rule = (suppress: number) => rulesFrom(`id: exec
+sid: 2
 ${HEADER}operations: [execute]
 when: m.isRequest
 suppress: ${suppress}
@@ -46,6 +48,7 @@ suppress: ${suppress}
 
   it('counts threshold matches per key inside a sliding window', () => {
     const h = new RuleHarness(rulesFrom(`id: flood
+sid: 3
 ${HEADER}operations: [register]
 kind: threshold
 when: m.isRequest
@@ -68,6 +71,7 @@ suppress: 0
 
   it('fires an absence rule when the deadline passes without re-arming, and only if `still` holds then', () => {
     const rules = rulesFrom(`id: silent
+sid: 4
 ${HEADER}operations: [register, update]
 kind: absence
 when: m.isRequest
@@ -87,6 +91,7 @@ message: "no update from {{m.srcHost}}"
 
   it('fires a sequence rule only for its steps in order, within the window, per key', () => {
     const h = new RuleHarness(rulesFrom(`id: fw
+sid: 5
 ${HEADER}kind: sequence
 operations: [write, execute]
 sequence:
@@ -107,6 +112,7 @@ suppress: 0
 
   it('runs endpoint rules on state changes, expiry included', () => {
     const h = new RuleHarness(rulesFrom(`id: expired
+sid: 6
 ${HEADER}on: endpoint
 when: change.to == "expired"
 message: "{{ep.name}} expired after {{ep.lifetime}} s"
@@ -120,6 +126,7 @@ message: "{{ep.name}} expired after {{ep.lifetime}} s"
 
   it('treats an evaluation error as no match and goes on', () => {
     const h = new RuleHarness(rulesFrom(`id: lt
+sid: 7
 ${HEADER}operations: [register]
 when: double(m.q.lt) < 30.0
 `));
@@ -130,11 +137,13 @@ when: double(m.q.lt) < 30.0
 
   it('judges a message against the state before it: previous() is the last value, ep the old registration', () => {
     const h = new RuleHarness(rulesFrom(`id: backwards
+sid: 8
 ${HEADER}operations: [read]
 when: m.records.exists(r, type(previous(r.path)) == double && r.value < previous(r.path))
 message: "{{m.records.map(r, string(previous(r.path)) + '>' + string(r.value))}}"
 ---
 id: moved
+sid: 9
 ${HEADER}operations: [update]
 when: ep.address != m.src
 message: "{{ep.address}} -> {{m.src}}"
@@ -155,6 +164,7 @@ message: "{{ep.address}} -> {{m.src}}"
 
   it('moves an absence deadline on re-arming, earlier as well as later, and keeps what `m` was then', () => {
     const h = new RuleHarness(rulesFrom(`id: silent
+sid: 10
 ${HEADER}operations: [register, update]
 kind: absence
 when: m.isRequest
@@ -177,6 +187,7 @@ details: { m: m }
 
   it('keys a deadline made of state fields anew when those fields change', () => {
     const h = new RuleHarness(rulesFrom(`id: per-address
+sid: 11
 ${HEADER}operations: [update]
 kind: absence
 when: m.isRequest && ep != null
@@ -202,6 +213,7 @@ suppress: 0
 
   it('leaves the state objects it reads as they were: no property or symbol added', () => {
     const h = new RuleHarness(rulesFrom(`id: per-endpoint
+sid: 12
 ${HEADER}operations: [update]
 kind: absence
 when: m.isRequest && ep != null
@@ -216,6 +228,7 @@ absence: { within: 100, by: ep.name }
 
   it('keys anew with a reloaded key expression', () => {
     const rule = (by: string) => rulesFrom(`id: per-endpoint
+sid: 13
 ${HEADER}operations: [update]
 kind: threshold
 when: m.isRequest && ep != null
@@ -233,7 +246,8 @@ threshold: { count: 2, within: 100, by: ${by} }
   });
 
   it('keeps the deadlines of several rules keyed by the same state object apart', () => {
-    const rule = (id: string, within: number, by: string) => `id: ${id}
+    const rule = (id: string, sid: number, within: number, by: string) => `id: ${id}
+sid: ${sid}
 ${HEADER}operations: [update]
 kind: absence
 when: m.isRequest && ep != null
@@ -241,7 +255,7 @@ absence: { within: ${within}, by: ${by} }
 message: "${id} {{ep.name}}"
 suppress: 0
 `;
-    const h = new RuleHarness(rulesFrom([rule('short', 50, 'ep.name'), rule('long', 80, `'"long " + ep.name'`)].join('---\n')));
+    const h = new RuleHarness(rulesFrom([rule('short', 1, 50, 'ep.name'), rule('long', 2, 80, `'"long " + ep.name'`)].join('---\n')));
     h.register(CLIENT, SERVER, 'meter-1', 0);
     h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: '01', ts: 10 }); // short: 60, long: 90
     h.send(CLIENT, SERVER, { code: 'POST', path: '/rd/5', token: '02', ts: 20 }); // short: 70, long: 100
@@ -253,6 +267,7 @@ suppress: 0
 
   it('reads the attributes in force as they are after a Write-Attributes changes them', () => {
     const h = new RuleHarness(rulesFrom(`id: quiet
+sid: 14
 ${HEADER}operations: [observe, notify]
 kind: absence
 when: m.isResponse && obs != null && has(attrs.pmax)
@@ -281,6 +296,7 @@ suppress: 0
 
   it('skips a rule whose top-level `m.FIELD &&` is false without evaluating it', () => {
     const [rule] = rulesFrom(`id: resp
+sid: 15
 ${HEADER}when: m.size >= 0 && m.isResponse && !m.retransmission
 `);
     expect(rule.require).toEqual(['isResponse']);
@@ -288,6 +304,7 @@ ${HEADER}when: m.size >= 0 && m.isResponse && !m.retransmission
 
   it('keeps windows of rules that survive a reload and drops those of removed rules', () => {
     const yaml = `id: flood
+sid: 16
 ${HEADER}operations: [register]
 kind: threshold
 when: m.isRequest

@@ -6,7 +6,7 @@ import { OverflowCounters } from '../../../src/util/bounded-map.js';
 import { CLIENT, RuleHarness, SERVER } from './support.js';
 
 /** The bundled rules, without suppression, so that every match is an event. */
-const DEFAULTS: Rule[] = loadRules([DEFAULT_RULES]).rules.map((r) => ({ ...r, suppress: 0 }));
+const DEFAULTS: Rule[] = loadRules([DEFAULT_RULES]).rules.map((r) => ({ ...r, suppress: { ...r.suppress, type: 'limit' as const, count: 1, seconds: 0 } }));
 
 /** Another port on the server's host: a tool run beside the server. */
 const SERVER_HOST_TOOL = '10.0.0.1:40000';

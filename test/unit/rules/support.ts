@@ -2,16 +2,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnalyzedMessage } from '../../../src/pipeline/index.js';
-import { loadRules, RuleEngine, type DeclaredServers, type DetectionEvent, type Rule, type RuleTableBounds } from '../../../src/rules/index.js';
+import { loadRules, RuleEngine, type DeclaredServers, type DetectionEvent, type EventOutcome, type Rule, type RuleTableBounds } from '../../../src/rules/index.js';
 import type { OverflowCounters } from '../../../src/util/bounded-map.js';
 import { StateTracker } from '../../../src/state/index.js';
 import { CoapFlow, type MessageSpec } from '../../support/coap-flow.js';
+import { withSids } from '../../support/rule-text.js';
 
 /** Rules from YAML text, through the real loader (written to a temporary file). */
 export function rulesFrom(yaml: string): Rule[] {
   const dir = mkdtempSync(join(tmpdir(), 'coapwatch-rules-'));
   const file = join(dir, 'rules.yaml');
-  writeFileSync(file, yaml);
+  writeFileSync(file, withSids(yaml));
   const loaded = loadRules([file]);
   if (loaded.problems.length > 0) throw new Error(loaded.problems.map((p) => `${p.line}: ${p.message}`).join('\n'));
   return loaded.rules;
@@ -22,12 +23,19 @@ export class RuleHarness {
   readonly flow = new CoapFlow();
   readonly events: DetectionEvent[] = [];
   readonly repeats: DetectionEvent[] = [];
+  /** Events whose suppression window closed with matches folded in (count final). */
+  readonly closed: DetectionEvent[] = [];
+  /** Answers as reported: the event (its id), the answer, whether a folded match's. */
+  readonly outcomes: Array<{ event: number; outcome: EventOutcome; repeat: boolean; severity: string }> = [];
   readonly tracker: StateTracker;
   readonly engine: RuleEngine;
 
   constructor(rules: Rule[], counters?: OverflowCounters, bounds?: Partial<RuleTableBounds>, servers?: DeclaredServers) {
     this.tracker = new StateTracker({ endpointChanged: (c) => this.engine.endpointChanged(c) });
-    this.engine = new RuleEngine(rules, this.tracker, { event: (e) => this.events.push(e), eventRepeated: (e) => this.repeats.push(e) }, counters, bounds, servers);
+    this.engine = new RuleEngine(rules, this.tracker, {
+      event: (e) => this.events.push(e), eventRepeated: (e) => this.repeats.push(e), eventRepeats: (e) => this.closed.push(e),
+      eventOutcome: (e, outcome, repeat) => this.outcomes.push({ event: e.id, outcome: { ...outcome }, repeat, severity: e.severity }),
+    }, counters, bounds, servers);
   }
 
   send(src: string, dst: string, spec: MessageSpec): AnalyzedMessage {

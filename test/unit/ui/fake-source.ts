@@ -1,7 +1,7 @@
 import { flowMessageOf } from '../../../src/ui/store-source.js';
 import {
-  parseEndpointFilter, parseEventFilter, severitiesFrom, type DashboardSource, type EndpointDetail, type EndpointQuery,
-  type EndpointSummary, type EventQuery, type EventSummary, type FlowPage, type MessageRecord, type ObservationSummary,
+  flowMatches, parseEndpointFilter, parseEventFilter, severitiesFrom, type DashboardSource, type EndpointDetail, type EndpointQuery,
+  type EndpointSummary, type EventQuery, type EventSummary, type FlowPage, type FramePlace, type MessageRecord, type ObservationSummary,
   type Overview, type Page, type ResourceValue,
 } from '../../../src/ui/source.js';
 
@@ -27,6 +27,7 @@ export function record(frame: number, over: Partial<MessageRecord['coap']> & { s
 /** An in-memory DashboardSource for component tests. */
 export class FakeSource implements DashboardSource {
   v = 1;
+  live = false;
   endpointRows: EndpointSummary[];
   eventRows: EventSummary[];
   messages: MessageRecord[];
@@ -40,6 +41,10 @@ export class FakeSource implements DashboardSource {
     this.eventRows = Array.from({ length: opts.events ?? 5 }, (_, i) => ({
       id: i + 1, ts: T0 + i, lastTs: null, count: 1, rule: `rule-${sev[i % 5]}`, severity: sev[i % 5], endpoint: i === 0 ? EVIL : 'meter-0',
       src: '10.0.0.1:5683', dst: '10.1.0.1:56830', frame: 10 + i, message: `something ${sev[i % 5]} happened`, details: { path: '/0/0', value: 'x\x1b[2J' },
+      seq: i + 1,
+      // The first refused (its answer's code as the network sent it), the second never answered, the rest not on a request.
+      outcome: i === 0 ? { outcome: 'refused', code: '4.01\x1b[2J', frame: 99, ts: T0 + 1, request: 10 }
+        : i === 1 ? { outcome: 'no-answer', code: null, frame: null, ts: T0 + 248, request: 11 } : null,
     }));
     this.messages = opts.messages ?? [
       record(1, { uriQuery: ['ep=meter-1', 'lt=300'], contentFormat: 40, payloadLength: 60 }),
@@ -55,11 +60,11 @@ export class FakeSource implements DashboardSource {
 
   overview(): Overview {
     return {
-      source: 'fleet.pcap', live: false, packets: 662, messages: 600, messageRate: 0.2, packetRate: 0.2,
+      source: 'fleet.pcap', captureFile: 'fleet.pcap', live: this.live, packets: 662, messages: 600, messageRate: 0.2, packetRate: 0.2,
       messageSeries: [1, 5, 2, 8, 3, 1], captureStart: T0, captureEnd: T0 + 3600,
       endpointsByState: { registered: 2, expired: 1 }, eventsBySeverity: { critical: 1, high: 1, medium: 1, low: 1, info: 1 }, events: 5,
       topTalkers: [{ address: '10.0.0.1:5683', endpoint: null, messages: 300 }, { address: '10.1.0.2:56830', endpoint: EVIL, messages: 40 }],
-      drops: [['kernel', 0]], notes: [['run', '1']],
+      drops: [['kernel', 0]], notes: [['run', '1']], overflow: null,
     };
   }
 
@@ -98,10 +103,36 @@ export class FakeSource implements DashboardSource {
       lastSeq: 107, reordered: 0, lateNotifications: 0, startedAt: T0, lastNotifiedAt: T0 + 90 }];
   }
 
-  flow(_name: string, offset: number, limit: number): FlowPage {
-    const all = this.messages;
+  /** The messages of a flow: every endpoint's is all of them, as the run's is. */
+  private flowOf(_endpoint: string | null): MessageRecord[] {
+    return this.messages;
+  }
+
+  flow(endpoint: string | null, offset: number, limit: number): FlowPage {
+    const all = this.flowOf(endpoint);
     const end = Math.max(0, all.length - offset);
-    return { rows: all.slice(Math.max(0, end - limit), end).map(flowMessageOf), total: all.length, offset, unavailable: null };
+    return { rows: all.slice(Math.max(0, end - limit), end).map(flowMessageOf), total: all.length, offset, unavailable: null, seen: all.length, runMessages: this.messages.length };
+  }
+
+  frameOffset(endpoint: string | null, frame: number): FramePlace | null {
+    const all = this.flowOf(endpoint);
+    if (all.length === 0) return null;
+    for (let i = all.length - 1; i >= 0; i--) if (all[i].frame <= frame) return { offset: all.length - 1 - i, exact: all[i].frame === frame };
+    return { offset: all.length - 1, exact: false };
+  }
+
+  searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null {
+    const all = this.flowOf(endpoint);
+    for (let o = from + (older ? 1 : -1); o >= 0 && o < all.length; o += older ? 1 : -1) if (flowMatches(flowMessageOf(all[all.length - 1 - o]), text)) return o;
+    return null;
+  }
+
+  event(id: number): EventSummary | null {
+    return this.eventRows.find((e) => e.id === id) ?? null;
+  }
+
+  isLive(): boolean {
+    return this.live;
   }
 
   events(q: EventQuery): Page<EventSummary> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { actionFor, footerHints, GLOBAL_KEYS, KEY_TABLES, keyContext, type KeyContext } from '../../../src/ui/keys.js';
 import type { EventSummary, FlowMessage } from '../../../src/ui/source.js';
-import { initialState, reduce, type Action, type DashboardState, type Screen } from '../../../src/ui/state.js';
+import { initialState, reduce, type Action, type DashboardState, type FlowFinder, type Screen } from '../../../src/ui/state.js';
 import { flowMessageOf } from '../../../src/ui/store-source.js';
 import { helpLines } from '../../../src/ui/views/help.js';
 import { lineText } from '../../../src/ui/lines.js';
@@ -87,7 +87,7 @@ describe('dashboard state: views, details and the flow', () => {
     const s = { ...initialState('flow'), selected: 'meter-1' };
     expect(press(s, sc, 'enter').message?.frame).toBe(4);
     expect(press(s, sc, 'k', 'k', 'enter').message?.frame).toBe(2);
-    expect(press(s, sc, 'g', 'enter').message?.frame).toBe(1);
+    expect(press(s, sc, 'home', 'enter').message?.frame).toBe(1);
     const open = press(s, sc, 'enter');
     expect(keyContext(open)).toBe('message');
     // Keys of the flow do not reach it under the dissection; Esc closes the dissection only.
@@ -97,11 +97,11 @@ describe('dashboard state: views, details and the flow', () => {
 
   it('event detail: o opens its endpoint only when it has one (and the footer says so only then)', () => {
     const sc = screen({ eventTotal: 2, eventRows: [event(1, 'meter-7'), event(2, null)] });
-    const withEndpoint = press(initialState('events'), sc, 'enter');
-    expect(footerHints(withEndpoint)).toBe('↑↓ scroll  o open endpoint  Esc back to events');
+    const withEndpoint = press(initialState('events'), sc, 'd');
+    expect(footerHints(withEndpoint)).toBe('↑↓ scroll  Enter messages  o open endpoint  Esc back to events');
     expect(press(withEndpoint, sc, 'o')).toMatchObject({ view: 'endpoint', selected: 'meter-7', event: null });
-    const without = press(initialState('events'), sc, 'j', 'enter');
-    expect(footerHints(without)).toBe('↑↓ scroll  Esc back to events');
+    const without = press(initialState('events'), sc, 'j', 'd');
+    expect(footerHints(without)).toBe('↑↓ scroll  Enter messages  Esc back to events');
     expect(press(without, sc, 'o')).toBe(without);
   });
 
@@ -170,6 +170,7 @@ describe('key tables', () => {
       case 'help': return { ...s, help: true };
       case 'message': return { ...s, view: 'flow', message: flowMessageOf(record(1)) };
       case 'event': return { ...s, view: 'events', event: event(1, 'meter-1') };
+      case 'flow': return { ...s, view: 'flow', flow: { ...s.flow, search: 'update' } };
       default: return { ...s, view: c };
     }
   }
@@ -213,5 +214,93 @@ describe('key tables', () => {
     expect(footerHints(stateIn('endpoints'))).toBe('↑↓ move  Enter open  / filter  s sort  r reverse');
     expect(footerHints(stateIn('endpoint'))).toBe('↑↓ scroll  Enter/f message flow  e events  Esc back');
     expect(footerHints(stateIn('filter'))).toBe('Enter keep  Esc cancel  Ctrl-U clear');
+  });
+});
+
+describe('from an event to its messages, and moving in a flow', () => {
+  /** A flow of frames 1..40 for meter-7 (the odd ones) and for every message (all): the finder the source would be. */
+  const all = Array.from({ length: 40 }, (_, i) => i + 1);
+  const own = all.filter((f) => f % 2 === 1);
+  const flowOf = (endpoint: string | null) => (endpoint === null ? all : endpoint === 'meter-7' ? own : []);
+  const finder: FlowFinder = {
+    frameOffset(endpoint, frame) {
+      const frames = flowOf(endpoint);
+      if (frames.length === 0) return null;
+      const i = frames.findLastIndex((f) => f <= frame);
+      return i < 0 ? { offset: frames.length - 1, exact: false } : { offset: frames.length - 1 - i, exact: frames[i] === frame };
+    },
+    searchFlow(endpoint, text, from, older) {
+      const frames = flowOf(endpoint);
+      for (let o = from + (older ? 1 : -1); o >= 0 && o < frames.length; o += older ? 1 : -1) if (String(frames[frames.length - 1 - o]).endsWith(text)) return o;
+      return null;
+    },
+  };
+  const eventAt = (frame: number | null, endpoint: string | null): EventSummary => ({ ...event(1, endpoint), frame });
+  const sc = (over: Partial<Screen> = {}) => screen({ finder, flowRows: 7, eventTotal: 2, ...over });
+
+  it('Enter on an event opens its endpoint\'s flow with the cursor on its frame, which is marked; Esc goes back to the events', () => {
+    const s = press(initialState('events'), sc({ eventRows: [eventAt(21, 'meter-7')] }), 'enter');
+    expect(s).toMatchObject({ view: 'flow', selected: 'meter-7', event: null });
+    // Frame 21 is the 11th of meter-7's 20 messages: 9 newer ones; the window is centred on it.
+    expect(s.flow).toMatchObject({ scope: 'endpoint', mark: 21, cursor: 9, bottom: 6, note: null, back: 'events' });
+    expect(press(s, sc({ flowTotal: 20 }), 'esc').view).toBe('events');
+  });
+
+  it('an event of no endpoint (malformed-coap), or whose frame is not its endpoint\'s, opens every message around its frame', () => {
+    const none = press(initialState('events'), sc({ eventRows: [eventAt(30, null)] }), 'enter');
+    expect(none.flow).toMatchObject({ scope: 'all', mark: 30, cursor: 10 });
+    const notOwn = press(initialState('events'), sc({ eventRows: [eventAt(30, 'meter-7')] }), 'enter');
+    expect(notOwn.flow).toMatchObject({ scope: 'all', mark: 30, cursor: 10 });
+    // From the event's detail: Enter (or m) opens the same.
+    const detail = press(initialState('events'), sc({ eventRows: [eventAt(30, null)] }), 'd');
+    expect(detail.event?.frame).toBe(30);
+    expect(press(detail, sc(), 'enter').flow).toMatchObject({ scope: 'all', mark: 30, cursor: 10 });
+    // Raised by the passage of time: no frame, the endpoint's newest messages; without an endpoint either, its detail.
+    expect(press(initialState('events'), sc({ eventRows: [eventAt(null, 'meter-7')] }), 'enter')).toMatchObject({ view: 'flow', flow: { cursor: 0, mark: null } });
+    expect(press(initialState('events'), sc({ eventRows: [eventAt(null, null)] }), 'enter')).toMatchObject({ view: 'events', event: { frame: null } });
+  });
+
+  it('o from the event\'s detail opens its endpoint, and f then its flow on the event\'s frame, marked', () => {
+    const detail = press(initialState('events'), sc({ eventRows: [eventAt(21, 'meter-7')] }), 'd');
+    const endpoint = press(detail, sc(), 'o');
+    expect(endpoint).toMatchObject({ view: 'endpoint', selected: 'meter-7' });
+    expect(press(endpoint, sc(), 'f')).toMatchObject({ view: 'flow', flow: { scope: 'endpoint', mark: 21, cursor: 9, back: 'endpoint' } });
+    // A frame that is not the endpoint's: its flow from the newest message, nothing marked.
+    const other = press(press(initialState('events'), sc({ eventRows: [eventAt(30, 'meter-7')] }), 'd'), sc(), 'o', 'f');
+    expect(other.flow).toMatchObject({ mark: null, cursor: 0 });
+  });
+
+  it('g takes a frame number (digits only) and Enter goes to it, or to the nearest message before it with a note', () => {
+    const s = { ...initialState('flow'), selected: 'meter-7' };
+    const typing = press(s, sc(), 'g', '1', 'x', '5');
+    expect(typing.input).toMatchObject({ target: 'frame', text: '15' });
+    expect(press(typing, sc(), 'enter').flow).toMatchObject({ cursor: 12, note: null });
+    expect(press(s, sc(), 'g', '1', '6', 'enter').flow).toMatchObject({ cursor: 12, note: 'frame 16 is not in this flow: the nearest message is selected' });
+    expect(press(s, sc(), 'g', '9', 'esc')).toMatchObject({ input: null, flow: { cursor: 0 } });
+  });
+
+  it('/ searches the flow from the cursor towards older messages; n and N find the next older and newer match', () => {
+    const s = { ...initialState('flow'), selected: null, flow: { ...initialState().flow, scope: 'all' as const } };
+    const found = press(s, sc({ flowTotal: 40 }), '/', '5', 'enter');
+    expect(found.flow).toMatchObject({ search: '5', cursor: 5, note: null }); // frame 35
+    expect(press(found, sc({ flowTotal: 40 }), 'n').flow.cursor).toBe(15); // frame 25
+    expect(press(found, sc({ flowTotal: 40 }), 'n', 'n', 'N').flow.cursor).toBe(15);
+    const none = press(found, sc({ flowTotal: 40 }), 'N');
+    expect(none.flow).toMatchObject({ cursor: 5, note: 'no newer message matches "5"' });
+    // Reopened, the search in force is shown selected; n does nothing without one.
+    expect(press(found, sc(), '/').input).toMatchObject({ target: 'flow', text: '5', selected: true });
+    expect(press(s, sc(), 'n')).toBe(s);
+  });
+
+  it('a new high event raises a banner until x; events older than the last dismissed one do not', () => {
+    const s = initialState();
+    const raised = reduce(s, { type: 'alert', event: event(3, 'meter-1') }, screen());
+    expect(raised.alert.event?.id).toBe(3);
+    expect(footerHints(raised)).toBe('Enter endpoints  Tab/1-5 views');
+    const dismissed = press(raised, screen(), 'x');
+    expect(dismissed.alert).toEqual({ event: null, seen: 3 });
+    expect(reduce(dismissed, { type: 'alert', event: event(2, 'meter-1') }, screen())).toBe(dismissed);
+    expect(reduce(dismissed, { type: 'alert', event: event(4, null) }, screen()).alert.event?.id).toBe(4);
+    expect(press(s, screen(), 'x')).toBe(s);
   });
 });

@@ -5,8 +5,9 @@ import { Dashboard } from '../../../src/ui/app.js';
 import { flowMessageOf } from '../../../src/ui/store-source.js';
 import { EndpointDetailView } from '../../../src/ui/views/endpoint-detail.js';
 import { EndpointsView } from '../../../src/ui/views/endpoints.js';
-import { EventDetailView, EventsView } from '../../../src/ui/views/events.js';
-import { FlowView, MessageView } from '../../../src/ui/views/flow.js';
+import { EventDetailView, EventsView, evidenceLines } from '../../../src/ui/views/events.js';
+import { arrowLabel, flowAddresses, flowTitle, FlowView, MessageView } from '../../../src/ui/views/flow.js';
+import { lineText } from '../../../src/ui/lines.js';
 import { GLOBAL_KEYS, KEY_TABLES } from '../../../src/ui/keys.js';
 import { HelpView } from '../../../src/ui/views/help.js';
 import { OverviewView } from '../../../src/ui/views/overview.js';
@@ -106,7 +107,7 @@ describe('dashboard views', () => {
 
   it('message flow: a ladder between the endpoint and the server, requests and answers', () => {
     const page = src.flow('meter-1', 0, 10);
-    const { lastFrame } = render(<FlowView endpoint="meter-1" clientAddress="10.1.0.1:56830" page={page} cursor={0} width={100} height={12} />);
+    const { lastFrame } = render(<FlowView endpoint="meter-1" addresses={flowAddresses(page.rows, '10.1.0.1:56830')} page={page} cursor={0} mark={null} search="" note={null} width={100} height={12} />);
     const f = lastFrame()!;
     expect(f).toContain('10.1.0.1:56830');
     expect(f).toContain('10.0.0.1:5683');
@@ -118,7 +119,8 @@ describe('dashboard views', () => {
   });
 
   it('message flow: says how to get messages when the run has none', () => {
-    const { lastFrame } = render(<FlowView endpoint="m" clientAddress={null} page={{ rows: [], total: 0, offset: 0, unavailable: 'stored without --store-messages' }} cursor={0} width={80} height={5} />);
+    const page = { rows: [], total: 0, offset: 0, unavailable: 'stored without --store-messages', seen: null, runMessages: 10 };
+    const { lastFrame } = render(<FlowView endpoint="m" addresses={[]} page={page} cursor={0} mark={null} search="" note={null} width={80} height={5} />);
     expect(lastFrame()).toContain('--store-messages');
   });
 
@@ -145,18 +147,27 @@ describe('dashboard views', () => {
     expect(lines[6]).toContain('critical');
     expect(f).toContain('#14');
     expect(f).toContain('something high happened');
+    expect(lines[1]).toMatch(/FRAME\s+ANSWER\s+MESSAGE/);
+    expect(lines[6]).toMatch(/#10\s+4\.01\uFFFD\S*\s+something critical/);
+    expect(lines[5]).toMatch(/#11\s+no ans\s+something high/);
+    expect(lines[2]).toMatch(/#14\s+-\s+something info/);
     expectClean(f);
     expectWidth(f, 100);
   });
 
   it('event detail: the evidence and the frame number', () => {
     const e = src.eventRows[0];
-    const { lastFrame } = render(<EventDetailView event={e} width={100} height={20} scroll={0} />);
+    const { lastFrame } = render(<EventDetailView event={e} captureFile="fleet.pcap" width={100} height={20} scroll={0} />);
     const f = lastFrame()!;
     expect(f).toContain('CRITICAL');
     expect(f).toContain('rule-critical');
     expect(f).toContain('frame       10');
-    expect(f).toContain('"path": "/0/0"');
+    expect(f).toContain('tshark -r fleet.pcap -Y frame.number==10');
+    expect(f).toContain('path: /0/0');
+    expect(f).toMatch(/outcome\s+refused: 4\.01\uFFFD\[2J in frame 99 at /);
+    const unanswered = render(<EventDetailView event={src.eventRows[1]} width={100} height={20} scroll={0} />).lastFrame()!;
+    expect(unanswered).toMatch(/outcome\s+no answer \(known at /);
+    expect(render(<EventDetailView event={src.eventRows[2]} width={100} height={20} scroll={0} />).lastFrame()).not.toContain('outcome');
     expectClean(f);
   });
 
@@ -201,7 +212,7 @@ describe('dashboard navigation', () => {
     await waitFor(lastFrame, 'severity ≥ info');
     stdin.write('s');
     await waitFor(lastFrame, 'severity ≥ low');
-    stdin.write('\r');
+    stdin.write('d');
     await waitFor(lastFrame, 'Evidence');
     stdin.write('?');
     await tick();
@@ -300,5 +311,119 @@ describe('dashboard navigation', () => {
     await waitFor(lastFrame, 'meter-new');
     await tick(250);
     expect(frames.length - idle).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('the investigation path: from an event to its packets', () => {
+  /** meter-1's flow of 12 messages (frames 1..12): register, then updates, a ping and a malformed message. */
+  function flowSource(): FakeSource {
+    const messages = [
+      record(1, { uriQuery: ['ep=meter-1'] }),
+      record(2, { src: '10.0.0.1:5683', dst: '10.1.0.1:56830', type: 'ACK', code: '2.01', role: 'response', responseTo: 1, options: [] }),
+      ...[3, 5, 7, 9].flatMap((f) => [
+        record(f, { op: 'update', uriPath: '/rd/1', path: null }),
+        record(f + 1, { src: '10.0.0.1:5683', dst: '10.1.0.1:56830', type: 'ACK', code: '2.04', op: 'update', role: 'response', responseTo: f, options: [] }),
+      ]),
+      record(11, { src: '10.0.0.1:5683', dst: '10.1.0.1:56830', type: 'CON', code: '0.00', op: 'ping', options: [], uriPath: null }),
+      record(12, { type: 'RST', code: '0.00', op: 'ping', options: [], uriPath: null, role: 'response' }),
+    ];
+    const src = new FakeSource({ messages });
+    src.eventRows = [{ ...src.eventRows[0], id: 1, endpoint: 'meter-1', frame: 7, rule: 'rogue-update', severity: 'high' }];
+    return src;
+  }
+
+  it('a CoAP ping (CON 0.00, empty) is drawn as a ping, its RST as RST, an empty ACK as ACK', () => {
+    const m = (type: string) => flowMessageOf(record(1, { type, code: '0.00', options: [], uriPath: null }));
+    expect([arrowLabel(m('CON')), arrowLabel(m('RST')), arrowLabel(m('ACK'))]).toEqual(['ping', 'RST', 'ACK']);
+    const { lastFrame } = render(<MessageView message={m('CON')} width={100} height={10} scroll={0} />);
+    expect(lastFrame()).toContain('CON 0.00 ping');
+  });
+
+  it('the evidence is laid out as key: value lines, nested ones indented, not as JSON', () => {
+    const lines = evidenceLines({ path: '/0/0', value: 'x\x1b[2J', limits: { min: 0, max: [1, 2] }, records: [{ path: '/3/0/0', v: 1 }], empty: {} }, '  ', 100).map(lineText);
+    expect(lines).toEqual([
+      '  path: /0/0', '  value: x\uFFFD[2J', '  limits:', '    min: 0', '    max: 1, 2', '  records:', '    -', '      path: /3/0/0', '      v: 1', '  empty: (none)',
+    ]);
+    expect(lines.join('\n')).not.toMatch(/[{}"]/);
+    // Hostile depth and size end in a bounded number of lines.
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 10_000; i++) deep = { d: deep };
+    expect(evidenceLines(deep, '', 80).length).toBeLessThanOrEqual(8);
+    expect(evidenceLines(Array.from({ length: 5000 }, (_, i) => ({ i })), '', 80).length).toBeLessThanOrEqual(502);
+  });
+
+  it('the flow title counts the flow\'s messages and the run\'s apart, and says when only the newest are kept', () => {
+    const page = { rows: [], total: 45, offset: 0, unavailable: null, seen: 45, runMessages: 122 };
+    expect(lineText(flowTitle('meter-2', page))).toBe('Message flow meter-2  45 messages (the run has 122)');
+    expect(lineText(flowTitle('meter-2', { ...page, total: 200, seen: 1234 }))).toBe('Message flow meter-2  the newest 200 of 1,234 messages kept (the run has 122)');
+    expect(lineText(flowTitle(null, { ...page, total: 122, seen: 122 }))).toBe('Every message of the run  122 messages');
+  });
+
+  it('peer columns keep their order while the flow scrolls (new addresses come after the known ones)', () => {
+    const a = flowMessageOf(record(1, { src: '10.1.0.1:56830', dst: '10.0.0.2:5683' }));
+    const b = flowMessageOf(record(2, { src: '10.0.0.9:5683', dst: '10.1.0.1:56830' }));
+    const known = flowAddresses([a], '10.1.0.1:56830');
+    expect(known).toEqual(['10.1.0.1:56830', '10.0.0.2:5683']);
+    // The next page shows 10.0.0.9 first: it still comes after 10.0.0.2.
+    expect(flowAddresses([b, a], '10.1.0.1:56830', known)).toEqual(['10.1.0.1:56830', '10.0.0.2:5683', '10.0.0.9:5683']);
+  });
+
+  it('Enter on an event opens its messages: a frame column, the event\'s frame selected and marked; g goes to a frame, / searches', async () => {
+    const src = flowSource();
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('5');
+    await waitFor(lastFrame, 'rogue-update');
+    stdin.write('\r');
+    let f = await waitFor(lastFrame, '▶ event frame #7');
+    expect(f).toContain('FRAME');
+    const marked = f.split('\n').find((l) => l.startsWith('▶'))!;
+    expect(marked).toMatch(/^▶#7 .*POST update \/rd\/1/);
+    expect(f).toMatch(/ #11 .*◄─+ ping ─+│/);
+    stdin.write('g');
+    await waitFor(lastFrame, 'go to frame:');
+    stdin.write('4\r');
+    await waitFor(lastFrame, 'g frame');
+    stdin.write('/');
+    await waitFor(lastFrame, 'search:');
+    stdin.write('register\r');
+    f = await waitFor(lastFrame, 'n/N next');
+    expect(f).toContain('▶ event frame #7  search: register');
+    stdin.write('\x1b');
+    await waitFor(lastFrame, 'severity ≥ info');
+  });
+
+  it('ui --event opens on the event\'s messages', async () => {
+    const src = flowSource();
+    const { lastFrame } = render(<Dashboard source={src} title="t" width={100} height={30} initialEvent={1} />);
+    const f = await waitFor(lastFrame, '▶ event frame #7');
+    expect(f).toContain('Message flow meter-1');
+  });
+
+  it('"● live" while the source is live, gone once the run ended', async () => {
+    const src = new FakeSource();
+    src.live = true;
+    const { lastFrame } = render(<Dashboard source={src} title="t" live width={100} height={30} />);
+    await waitFor(lastFrame, '● live');
+    src.live = false;
+    src.v++;
+    const until = Date.now() + 2000;
+    while (lastFrame()!.includes('● live') && Date.now() < until) await tick(20);
+    expect(lastFrame()).not.toContain('● live');
+  });
+
+  it('a new high-severity event raises a banner naming its rule and endpoint; x dismisses it; older events do not', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" live width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    expect(lastFrame()).not.toContain('▲');
+    src.eventRows.push({ ...src.eventRows[1], id: 6, rule: 'rogue-firmware', endpoint: 'meter-9', frame: 77 });
+    src.v++;
+    const f = await waitFor(lastFrame, '▲ HIGH rogue-firmware on meter-9 (frame #77)');
+    expect(f.split('\n').length).toBeLessThanOrEqual(29);
+    stdin.write('x');
+    const until = Date.now() + 2000;
+    while (lastFrame()!.includes('▲') && Date.now() < until) await tick(20);
+    expect(lastFrame()).not.toContain('▲');
   });
 });

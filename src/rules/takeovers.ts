@@ -81,7 +81,7 @@ export class RegistrationTakeovers {
         if (code === CREATED) this.hold(key, request.src, request.dst, endpoint, coap.msg.locationPath, coap.frame);
         return;
       case 'update':
-        if (code === CHANGED) this.hold(key, request.src, request.dst, endpoint, request.msg.uriPath, coap.frame);
+        if (code === CHANGED) this.hold(key, request.src, request.dst, endpoint, request.uriPath, coap.frame);
         return;
       case 'deregister':
         // The socket that lost the registration keeps its entry: deleting it later is still a second party acting on it.

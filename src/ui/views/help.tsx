@@ -5,13 +5,14 @@ import type { DashboardState } from '../state.js';
 
 const CONTEXT_TITLES: Record<KeyContext, string> = {
   overview: 'Overview', endpoints: 'Endpoints', endpoint: 'Endpoint', flow: 'Message flow', events: 'Events',
-  message: 'Message dissection', event: 'Event detail', help: 'Help', filter: 'Filter',
+  messages: 'Messages', message: 'Message detail', event: 'Event detail', help: 'Help', filter: 'Filter',
 };
 
 const FILTERS: Array<[string, string]> = [
   ['Endpoints', 'text matches name or address; state:registered keeps one state'],
   ['Events', 'text matches rule, endpoint or message; sev:high  rule:PART  ep:FULL-NAME'],
   ['Flow', 'a search: address, type, code, method, operation, path or #FRAME; n/N next'],
+  ['Messages', 'ep:FULL-NAME  addr:PART  op:write  code:4.01 (or GET)  frame:A-B (#A-B); text: address, endpoint or path'],
 ];
 
 const LABEL = 12;

@@ -141,8 +141,7 @@ export const KEY_TABLES: Record<KeyContext, KeyTable> = {
     { keys: ['*'], label: 'any other key', action: { type: 'close-help' }, help: 'close the help', hint: 'any key: close help' },
   ],
   filter: [
-    { keys: ['enter'], label: 'Enter', action: { type: 'keep-filter' }, help: 'save: write the pcap file', hint: 'Enter save', when: (s) => s.input?.target === 'save' },
-    { keys: ['enter'], label: 'Enter', action: { type: 'keep-filter' }, help: 'keep the filter', hint: 'Enter keep', when: (s) => s.input?.target !== 'save' },
+    { keys: ['enter'], label: 'Enter', action: { type: 'keep-filter' }, help: 'keep the filter (saving: write the file)', hint: 'Enter keep' },
     { keys: ['esc'], label: 'Esc', action: { type: 'cancel-filter' }, help: 'drop the change: the filter as it was', hint: 'Esc cancel' },
     { keys: ['backspace'], label: 'Backspace', action: { type: 'erase' }, help: 'erase a character (all of the filter while it is selected)' },
     { keys: ['ctrl-u'], label: 'Ctrl-U', action: { type: 'clear-filter' }, help: 'clear the filter', hint: 'Ctrl-U clear' },

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { actionFor, footerHints, GLOBAL_KEYS, KEY_TABLES, keyContext, type KeyContext } from '../../../src/ui/keys.js';
 import type { EventSummary, FlowMessage } from '../../../src/ui/source.js';
 import { initialState, reduce, type Action, type DashboardState, type FlowFinder, type Screen } from '../../../src/ui/state.js';
-import { flowMessageOf } from '../../../src/ui/store-source.js';
 import { helpLines } from '../../../src/ui/views/help.js';
 import { lineText } from '../../../src/ui/lines.js';
-import { record } from './fake-source.js';
+import { flowRow, record } from './fake-source.js';
 
 /* The dashboard's state machine without Ink: keys through the key tables, then reduce(). */
 
@@ -76,13 +75,13 @@ describe('dashboard state: views, details and the flow', () => {
   it('Tab and Shift-Tab cycle the views; 3 takes the endpoint under the cursor as chosen', () => {
     const sc = screen({ endpointTotal: 3, endpointRows: names(0, 3) });
     expect(press(initialState(), sc, 'tab', 'tab').view).toBe('endpoint');
-    expect(press(initialState(), sc, 'shift-tab').view).toBe('events');
+    expect(press(initialState(), sc, 'shift-tab').view).toBe('messages');
     const s = press(initialState('endpoints'), sc, 'j', '3');
     expect([s.view, s.selected]).toEqual(['endpoint', 'meter-1']);
   });
 
   it('the flow counts from the newest message: up goes back in time, Enter dissects the one under the cursor', () => {
-    const messages: FlowMessage[] = [1, 2, 3, 4].map((f) => flowMessageOf(record(f)));
+    const messages: FlowMessage[] = [1, 2, 3, 4].map((f) => flowRow(record(f)));
     const sc = screen({ flowTotal: 4, flowMessages: messages });
     const s = { ...initialState('flow'), selected: 'meter-1' };
     expect(press(s, sc, 'enter').message?.frame).toBe(4);
@@ -168,7 +167,7 @@ describe('key tables', () => {
     switch (c) {
       case 'filter': return { ...s, view: 'endpoints', input: { target: 'endpoints', text: '', before: '', selected: false } };
       case 'help': return { ...s, help: true };
-      case 'message': return { ...s, view: 'flow', message: flowMessageOf(record(1)) };
+      case 'message': return { ...s, view: 'flow', message: flowRow(record(1)) };
       case 'event': return { ...s, view: 'events', event: event(1, 'meter-1') };
       case 'flow': return { ...s, view: 'flow', flow: { ...s.flow, search: 'update' } };
       default: return { ...s, view: c };
@@ -296,7 +295,7 @@ describe('from an event to its messages, and moving in a flow', () => {
     const s = initialState();
     const raised = reduce(s, { type: 'alert', event: event(3, 'meter-1') }, screen());
     expect(raised.alert.event?.id).toBe(3);
-    expect(footerHints(raised)).toBe('Enter endpoints  Tab/1-5 views');
+    expect(footerHints(raised)).toBe('Enter endpoints  Tab/1-6 views');
     const dismissed = press(raised, screen(), 'x');
     expect(dismissed.alert).toEqual({ event: null, seen: 3 });
     expect(reduce(dismissed, { type: 'alert', event: event(2, 'meter-1') }, screen())).toBe(dismissed);

@@ -632,10 +632,12 @@ export class StoreSource implements DashboardSource {
   saveOffer(sel: SaveSelection): SaveOffer {
     if (!this.hasIndex) return { error: this.unavailable()! };
     const [where, args] = this.whereOf(sel);
-    const r = this.query(`SELECT MIN(m.frame) AS first, MAX(m.frame) AS last FROM message_index m ${where}`).get(...args) as Row;
+    const r = this.query(`SELECT MIN(m.frame) AS first, MAX(m.frame) AS last, MIN(m.file) AS file FROM message_index m ${where}`).get(...args) as Row;
     if (r.first === null) return { error: 'no messages to save' };
+    if (r.file === null) return { error: 'the messages shown have no recorded place in a capture file (a live run without --write)' };
     try {
-      this.evidence();
+      // A capture that moved is said before a name is asked for.
+      this.evidence().pathOf(r.file as number);
     } catch (err) {
       if (err instanceof EvidenceError) return { error: err.message.replace('--source PATH', 'ui --source PATH') };
       throw err;

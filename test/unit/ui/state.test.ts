@@ -303,3 +303,61 @@ describe('from an event to its messages, and moving in a flow', () => {
     expect(press(s, screen(), 'x')).toBe(s);
   });
 });
+
+describe('the Messages view and s (save)', () => {
+  const rows = [1, 2, 3, 4].map((f) => flowRow(record(f)));
+  const offers: Array<{ kind: string }> = [];
+  const finder: FlowFinder = {
+    frameOffset: () => null,
+    searchFlow: () => null,
+    saveOffer: (sel) => {
+      offers.push(sel);
+      return sel.kind === 'messages' && sel.filter === 'ep:nobody' ? { error: 'no messages to save' } : { name: 'coapwatch-1-1-4.pcap' };
+    },
+  };
+  const sc = screen({ messageTotal: 4, messageRows: rows, finder, flowTotal: 4, flowMessages: rows });
+
+  it('6 opens it; the cursor moves over its rows; Enter opens the detail of the row under it, Esc closes it', () => {
+    const s = press(initialState(), sc, '6', 'j', 'j', 'enter');
+    expect(s.view).toBe('messages');
+    expect(s.message?.frame).toBe(3);
+    expect(keyContext(s)).toBe('message');
+    expect(press(s, sc, 'esc')).toMatchObject({ view: 'messages', message: null });
+    expect(press(s, sc, 'esc', 'esc').view).toBe('overview');
+  });
+
+  it('/ filters it: applied as typed, kept with Enter, the cursor back on the first row', () => {
+    const s = press(initialState('messages'), sc, 'j', '/', 'o', 'p', ':', 'r', 'e', 'a', 'd', 'enter');
+    expect(s.messages).toEqual({ cursor: 0, top: 0, filter: 'op:read' });
+    expect(press(s, sc, '/').input).toMatchObject({ target: 'messages', text: 'op:read', selected: true });
+  });
+
+  it('s asks for a file name, offering the source\'s (selected: typing replaces it); Enter asks the component to write it, which answers with one line', () => {
+    offers.length = 0;
+    const asked = press({ ...initialState('messages'), messages: { cursor: 0, top: 0, filter: 'op:read' } }, sc, 's');
+    expect(offers).toEqual([{ kind: 'messages', filter: 'op:read' }]);
+    expect(asked.input).toMatchObject({ target: 'save', text: 'coapwatch-1-1-4.pcap', selected: true });
+    const kept = press(asked, sc, 'enter');
+    expect(kept.input).toBeNull();
+    expect(kept.save).toEqual({ selection: { kind: 'messages', filter: 'op:read' }, path: 'coapwatch-1-1-4.pcap' });
+    // Another name typed over the offered one.
+    expect(press(asked, sc, 'x', '.', 'p', 'enter').save?.path).toBe('x.p');
+    // Esc: nothing saved.
+    expect(press(asked, sc, 'esc')).toMatchObject({ input: null, save: null });
+    const done = reduce(kept, { type: 'saved', status: 'wrote 2 frames (#1-#4) to /tmp/x.pcap' }, sc);
+    expect(done).toMatchObject({ save: null, status: 'wrote 2 frames (#1-#4) to /tmp/x.pcap' });
+    // The line stays until the next key.
+    expect(press(done, sc, 'j').status).toBeNull();
+  });
+
+  it('s in the flow saves the flow (the endpoint\'s, or every message); a selection with nothing to save says why without asking', () => {
+    offers.length = 0;
+    const s = { ...initialState('flow', 'meter-1') };
+    expect(press(s, sc, 's').input?.selection).toEqual({ kind: 'flow', endpoint: 'meter-1' });
+    expect(press({ ...s, flow: { ...s.flow, scope: 'all' } }, sc, 's').input?.selection).toEqual({ kind: 'flow', endpoint: null });
+    const refused = press({ ...initialState('messages'), messages: { cursor: 0, top: 0, filter: 'ep:nobody' } }, sc, 's');
+    expect(refused).toMatchObject({ input: null, status: 'not saved: no messages to save' });
+    // s elsewhere keeps its own meaning (the endpoints' sort).
+    expect(press(initialState('endpoints'), sc, 's').endpoints.sortIndex).toBe(1);
+  });
+});

@@ -433,3 +433,41 @@ describe('the investigation path: from an event to its packets', () => {
     expect(lastFrame()).not.toContain('▲');
   });
 });
+
+describe('the Messages view, the detail and s in the dashboard', () => {
+  it('6 lists every message with its columns; / filters; Enter shows the detail with hex; s writes through the source and says so in one line', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('6');
+    let f = await waitFor(lastFrame, 'oldest first');
+    expect(f).toContain('Messages 4');
+    expect(f).toMatch(/#1 .*10\.1\.0\.1:56830→10\.0\.0\.1:5683 CON +POST +register +meter-1 +\/rd +link/);
+    expect(f).toMatch(/#3 .*CON +GET +read/);
+    expectWidth(f, 100);
+    stdin.write('/');
+    await waitFor(lastFrame, 'filter:');
+    stdin.write('op:read\r');
+    f = await waitFor(lastFrame, 'Messages 2 of the run\'s 4');
+    stdin.write('\r');
+    f = await waitFor(lastFrame, 'Bytes (6');
+    expect(f).toContain('response in #4 (2.05)');
+    expect(f).toContain('0000  45 00 41 42 1b 5b');
+    expect(f).toContain('E.AB.[');
+    stdin.write('\x1b');
+    await waitFor(lastFrame, 'Messages 2');
+    stdin.write('s');
+    f = await waitFor(lastFrame, 'save to pcap:');
+    expect(f).toContain('coapwatch-1-3-4.pcap');
+    stdin.write('\r');
+    await waitFor(lastFrame, 'wrote frames to coapwatch-1-3-4.pcap');
+    expect(src.saved).toEqual([{ sel: { kind: 'messages', filter: 'op:read' }, path: 'coapwatch-1-3-4.pcap' }]);
+    // An error is one red line, and the next key clears it.
+    stdin.write('s');
+    await waitFor(lastFrame, 'save to pcap:');
+    stdin.write('/no/such/x.pcap\r');
+    await waitFor(lastFrame, 'not saved: cannot write /no/such/x.pcap');
+    stdin.write('j');
+    await waitFor(lastFrame, 's save');
+  });
+});

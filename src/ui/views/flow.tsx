@@ -98,7 +98,7 @@ export function ladderLine(m: FlowMessage, parts: string[], width: number, marke
   for (let i = 0; i < label.length; i++) chars[start + i] = label[i];
   const isError = /^[45]\./.test(m.code);
   const isRequest = METHODS[m.code] !== undefined;
-  const info = `${m.type ?? 'TCP'} ${contentFormatName(m.contentFormat)}${m.size ? ` ${m.size}B` : ''}`;
+  const info = [m.type ?? 'TCP', contentFormatName(m.contentFormat), `${m.size}B`].filter(Boolean).join(' ');
   return [
     seg(marked ? '▶' : ' ', { color: 'yellow', bold: true }),
     seg(cell(`#${m.frame}`, FRAME_WIDTH - 2) + ' ', { bold: marked, color: match ? 'yellow' : undefined, dim: !marked && !match }),

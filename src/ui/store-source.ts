@@ -249,7 +249,7 @@ export class StoreSource implements DashboardSource {
       ['database', this.dbPath],
       ['run', `${id}${run.finished_at === null ? ' (unfinished)' : ''}`],
     ];
-    if (!this.storedMessages) notes.push(['messages', 'not stored (analyze --store-messages keeps them)']);
+    if (!this.storedMessages) notes.push(['messages', 'indexed (6 Messages); --store-messages adds the rate sparkline, top talkers and registration history']);
     const iface = (run.interface as string | null | undefined) ?? null;
     this.cachedOverview = {
       source: iface ?? (run.source as string),

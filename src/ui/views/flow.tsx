@@ -69,7 +69,7 @@ function ladderWidth(width: number): number {
 
 /**
  * One ladder row: frame, time, lifelines, the arrow from src to dst with its label, and the
- * details column. `marked`: the event's frame (▶ and bold); `match`: the search matches it.
+ * details column. `marked`: the event's frame (▶ and bold); a retransmission is marked ↻; `match`: the search matches it.
  */
 export function ladderLine(m: FlowMessage, parts: string[], width: number, marked = false, match = false): Line {
   const area = ladderWidth(width);
@@ -100,7 +100,7 @@ export function ladderLine(m: FlowMessage, parts: string[], width: number, marke
   const isRequest = METHODS[m.code] !== undefined;
   const info = [m.type ?? 'TCP', contentFormatName(m.contentFormat), `${m.size}B`].filter(Boolean).join(' ');
   return [
-    seg(marked ? '▶' : ' ', { color: 'yellow', bold: true }),
+    seg(marked ? '▶' : m.retransmissionOf !== null ? '↻' : ' ', { color: 'yellow', bold: true }),
     seg(cell(`#${m.frame}`, FRAME_WIDTH - 2) + ' ', { bold: marked, color: match ? 'yellow' : undefined, dim: !marked && !match }),
     seg(cell(clock(m.ts, true), TIME_WIDTH - 1) + ' ', { dim: !marked }),
     seg(chars.join(''), { bold: marked, color: isError ? 'red' : isRequest ? 'cyan' : m.role === 'notification' ? 'green' : undefined }),

@@ -5,7 +5,8 @@ import { Dashboard } from '../../../src/ui/app.js';
 import { EndpointDetailView } from '../../../src/ui/views/endpoint-detail.js';
 import { EndpointsView } from '../../../src/ui/views/endpoints.js';
 import { EventDetailView, EventsView, evidenceLines } from '../../../src/ui/views/events.js';
-import { arrowLabel, flowAddresses, flowTitle, FlowView, MessageView } from '../../../src/ui/views/flow.js';
+import { arrowLabel, flowAddresses, flowTitle, FlowView, ladderLine, MessageView } from '../../../src/ui/views/flow.js';
+import { messageListLine } from '../../../src/ui/views/messages.js';
 import { lineText } from '../../../src/ui/lines.js';
 import { GLOBAL_KEYS, KEY_TABLES } from '../../../src/ui/keys.js';
 import { HelpView } from '../../../src/ui/views/help.js';
@@ -469,5 +470,21 @@ describe('the Messages view, the detail and s in the dashboard', () => {
     await waitFor(lastFrame, 'not saved: cannot write /no/such/x.pcap');
     stdin.write('j');
     await waitFor(lastFrame, 's save');
+  });
+});
+
+describe('retransmissions', () => {
+  it('are marked ↻ in the flow and in the Messages list, and the detail names the message they repeat', () => {
+    const first = flowRow(record(5));
+    const again = { ...flowRow(record(9)), retransmissionOf: 5 };
+    const parts = ['10.1.0.1:56830', '10.0.0.1:5683'];
+    expect(lineText(ladderLine(again, parts, 100)).startsWith('↻#9 ')).toBe(true);
+    expect(lineText(ladderLine(first, parts, 100)).startsWith(' #5 ')).toBe(true);
+    expect(lineText(messageListLine(again, 100)).startsWith('↻#9 ')).toBe(true);
+    // The event's own frame keeps its ▶.
+    expect(lineText(ladderLine(again, parts, 100, true)).startsWith('▶#9 ')).toBe(true);
+    const { lastFrame } = render(<MessageView message={again} detail={{ record: again.record(), bytes: null, note: 'no bytes here', response: null }} width={100} height={12} scroll={0} />);
+    expect(lastFrame()).toContain('↻ retransmission of #5');
+    expect(lastFrame()).toContain('no bytes here');
   });
 });

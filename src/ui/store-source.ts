@@ -33,6 +33,11 @@ const MESSAGE_INDEX_VERSION = 8;
 const STRING_ID = '(SELECT id FROM index_strings WHERE text = ?)';
 /** MESSAGE_SELECT with the paging keys StoreSource.window() reads (k0, k1). */
 const KEYED_SELECT = MESSAGE_SELECT.replace('SELECT ', 'SELECT m.frame AS k0, m.n AS k1, ');
+/**
+ * The same along the endpoint's index, for an endpoint's messages: with the whole row selected
+ * the planner would walk the primary key in frame order and test every message of the run.
+ */
+const BY_ENDPOINT = (select: string) => select.replace('FROM message_index m', 'FROM message_index m INDEXED BY message_index_by_endpoint');
 /** Frames `s` saves at once: each is read from the capture and held until the file is written. */
 const MAX_SAVED = 100_000;
 /** Message details kept (a redraw draws the same one again; each is a read and a decoding). */
@@ -506,6 +511,11 @@ export class StoreSource implements DashboardSource {
     return endpoint === null ? ['WHERE m.run_id = ?', [this.runId]] : [`WHERE m.run_id = ? AND m.endpoint = ${STRING_ID}`, [this.runId, endpoint]];
   }
 
+  /** `select` along the endpoint's index when `where` names an endpoint. */
+  private static along(select: string, where: string): string {
+    return where.includes(`m.endpoint = ${STRING_ID}`) ? BY_ENDPOINT(select) : select;
+  }
+
   /** WHERE of the Messages view's filter (see parseMessageFilter) and its arguments. */
   private messagesWhere(text: string): [string, Array<string | number>] {
     const f = parseMessageFilter(text);
@@ -531,6 +541,15 @@ export class StoreSource implements DashboardSource {
     return sel.kind === 'flow' ? this.flowWhere(sel.endpoint) : this.messagesWhere(sel.filter);
   }
 
+  /**
+   * Messages matching `where`: all of a finished run's are its message count (counting a million
+   * index rows takes most of a second); others are counted once per version of the data.
+   */
+  private messageCount(where: string, args: Array<string | number>): number {
+    if (where === 'WHERE m.run_id = ?' && this.run.finished_at !== null && typeof this.run.messages === 'number') return this.run.messages;
+    return this.count(`SELECT COUNT(*) AS n FROM message_index m ${where}`, args);
+  }
+
   /** Why there are no messages to show: a database from before the message index; null when there is one. */
   private unavailable(): string | null {
     return this.hasIndex ? null : `${this.dbPath} was written before coapwatch kept a message index: run analyze --db on the capture again for its messages`;
@@ -541,9 +560,9 @@ export class StoreSource implements DashboardSource {
     const unavailable = this.unavailable();
     if (unavailable !== null) return { rows: [], total: 0, offset: 0, seen: null, runMessages, unavailable };
     const [where, args] = this.flowWhere(endpoint);
-    const total = this.count(`SELECT COUNT(*) AS n FROM message_index m ${where}`, args);
+    const total = this.messageCount(where, args);
     const rows = this.window({
-      list: `flow\u0000${endpoint ?? '\u0001'}`, select: `${KEYED_SELECT} ${where}`, args, keys: ['m.frame', 'm.n'], descending: true, keyset: true,
+      list: `flow\u0000${endpoint ?? '\u0001'}`, select: `${StoreSource.along(KEYED_SELECT, where)} ${where}`, args, keys: ['m.frame', 'm.n'], descending: true, keyset: true,
     }, total, offset, limit);
     return { rows: rows.map((r) => indexFlowMessage(indexedMessageOf(r))).reverse(), total, offset, unavailable: null, seen: total, runMessages };
   }
@@ -553,9 +572,9 @@ export class StoreSource implements DashboardSource {
     const unavailable = this.unavailable();
     if (unavailable !== null) return { rows: [], total: 0, offset: 0, seen: null, runMessages, unavailable };
     const [where, args] = this.messagesWhere(q.filter);
-    const total = this.count(`SELECT COUNT(*) AS n FROM message_index m ${where}`, args);
+    const total = this.messageCount(where, args);
     const rows = this.window({
-      list: `messages\u0000${q.filter}`, select: `${KEYED_SELECT} ${where}`, args, keys: ['m.frame', 'm.n'], descending: false, keyset: true,
+      list: `messages\u0000${q.filter}`, select: `${StoreSource.along(KEYED_SELECT, where)} ${where}`, args, keys: ['m.frame', 'm.n'], descending: false, keyset: true,
     }, total, q.offset, q.limit);
     return { rows: rows.map((r) => indexFlowMessage(indexedMessageOf(r))), total, offset: q.offset, unavailable: null, seen: total, runMessages };
   }
@@ -576,9 +595,10 @@ export class StoreSource implements DashboardSource {
     const [where, args] = this.flowWhere(endpoint);
     const start = this.query(`SELECT m.frame, m.n FROM message_index m ${where} ORDER BY m.frame DESC, m.n DESC LIMIT 1 OFFSET ?`).get(...args, Math.max(0, from)) as Row | undefined;
     if (start === undefined) return null;
+    const select = StoreSource.along(MESSAGE_SELECT, where);
     const sql = older
-      ? `${MESSAGE_SELECT} ${where} AND (m.frame, m.n) < (?, ?) ORDER BY m.frame DESC, m.n DESC LIMIT ?`
-      : `${MESSAGE_SELECT} ${where} AND (m.frame, m.n) > (?, ?) ORDER BY m.frame ASC, m.n ASC LIMIT ?`;
+      ? `${select} ${where} AND (m.frame, m.n) < (?, ?) ORDER BY m.frame DESC, m.n DESC LIMIT ?`
+      : `${select} ${where} AND (m.frame, m.n) > (?, ?) ORDER BY m.frame ASC, m.n ASC LIMIT ?`;
     // A batch at a time from the last row read, each row tested as the live source tests it; the
     // match's offset is then counted in the index.
     let after: [unknown, unknown] = [start.frame, start.n];

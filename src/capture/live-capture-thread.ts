@@ -48,6 +48,7 @@ const dataAt = Buffer.alloc(8);
 const stats = Buffer.alloc(12); // struct pcap_stat { u_int ps_recv, ps_drop, ps_ifdrop; }
 const pollFd = new Int32Array(2); // struct pollfd { int fd; short events; short revents; }, in host byte order
 let received = 0;
+let receivedBytes = 0;
 let statsDue = 0;
 
 /** The kernel's drop counters into the shared counters (pcap_stats: ps_drop, ps_ifdrop). */
@@ -85,11 +86,13 @@ while (failure === null) {
     // Frames come in capture order: one captured after the stop request ends the read.
     if (ts > stopAt) break;
     const length = readNative(header, 2 * L, 4);
+    const wireLength = readNative(header, 2 * L + 4, 4);
     const at = queue.reserve(length);
     if (at >= 0) {
       pcap.copy(ringAddress + at, readNative(dataAt, 0, P), length);
-      queue.commit(at, length, readNative(header, 2 * L + 4, 4), ts);
+      queue.commit(at, length, wireLength, ts);
     }
+    counters[CAPTURE_COUNTERS.receivedBytes] = receivedBytes += wireLength;
     counters[CAPTURE_COUNTERS.received] = ++received;
     if ((received & 255) === 0 && performance.now() >= statsDue) publishStats();
   } else if (status === 0) {

@@ -20,5 +20,5 @@ export interface CaptureThreadMessage {
 export const CAPTURE_STOP = 0;
 export const CAPTURE_DONE = 1;
 export const CAPTURE_CONTROL_WORDS = 2;
-export const CAPTURE_COUNTERS = { received: 0, droppedKernel: 1, droppedInterface: 2, statsRead: 3 } as const;
-export const CAPTURE_COUNTER_COUNT = 4;
+export const CAPTURE_COUNTERS = { received: 0, droppedKernel: 1, droppedInterface: 2, statsRead: 3, receivedBytes: 4 } as const;
+export const CAPTURE_COUNTER_COUNT = 5;

@@ -30,8 +30,9 @@ export interface LiveCaptureOptions {
 
 /** Counters since the capture opened. */
 export interface LiveStats {
-  /** Frames libpcap handed to coapwatch. */
+  /** Frames libpcap handed to coapwatch, and their bytes as they were on the wire. */
   received: number;
+  receivedBytes: number;
   /** Frames the kernel dropped because its capture buffer was full (libpcap's ps_drop); null where it cannot be read. */
   droppedKernel: number | null;
   /** Frames the interface itself dropped (libpcap's ps_ifdrop); null where it cannot be read. */
@@ -106,6 +107,7 @@ export function openLiveCapture(opts: LiveCaptureOptions): LiveCapture {
     const read = counters[CAPTURE_COUNTERS.statsRead] === 1;
     return {
       received: counters[CAPTURE_COUNTERS.received],
+      receivedBytes: counters[CAPTURE_COUNTERS.receivedBytes],
       droppedKernel: read ? counters[CAPTURE_COUNTERS.droppedKernel] : null,
       droppedInterface: read ? counters[CAPTURE_COUNTERS.droppedInterface] : null,
       droppedPipeline: queue.dropped, queued: queue.length, queuedMax: queue.highWater,

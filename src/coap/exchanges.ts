@@ -32,13 +32,16 @@ export interface ExchangeLimits {
  */
 export type MessageSummary = Pick<CoapMessage, 'type' | 'code' | 'mid' | 'token' | 'uriPath' | 'uriQuery' | 'observe'>;
 
-/** A request (or a confirmable response) remembered so later messages can be matched to it. */
-export interface ExchangeRecord {
+/**
+ * A request (or a confirmable response) remembered so later messages can be matched to it: the
+ * summary of the message and what became of it, in one object (a fleet keeps about a million
+ * of these at once).
+ */
+export interface ExchangeRecord extends MessageSummary {
   frame: number;
   ts: number;
   src: string;
   dst: string;
-  msg: MessageSummary;
   /** Capture time of the first response, once one was seen. */
   answeredAt: number | null;
   /** Frame of the first ACK or RST for this message (a later one is a duplicate). */
@@ -117,7 +120,7 @@ export class ExchangeTracker {
     // CON or NON: a request, a separate response/notification, or a ping (empty CON).
     const midKey = forward * 65536 + msg.mid!;
     const original = this.byMid.get(midKey);
-    if (original && original.msg.code === msg.code && original.msg.token === msg.token) {
+    if (original && original.code === msg.code && original.token === msg.token) {
       result.retransmissionOf = original.frame;
       result.record = original;
       result.role = msg.code === 0 ? 'ping' : cls === 0 ? 'request' : 'response';
@@ -142,6 +145,9 @@ export class ExchangeTracker {
       return result;
     }
     this.matchSeparateResponse(result, reverse, msg, ts);
+    // The record keeps its request's token string rather than this message's equal copy, which
+    // can then go with the message (notifications are most of the records a fleet leaves).
+    if (result.request !== null && result.request.token === record.token) record.token = result.request.token;
     return result;
   }
 
@@ -196,7 +202,7 @@ export class ExchangeTracker {
       if (observation && observation.answeredAt !== null) return observation;
     }
     const request = this.byToken.get(key);
-    if (request && (request.msg.observe !== 0 || request.answeredAt === null)) return request;
+    if (request && (request.observe !== 0 || request.answeredAt === null)) return request;
     return this.observations.get(key) ?? request;
   }
 
@@ -209,13 +215,12 @@ export class ExchangeTracker {
   }
 
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeRecord {
-    return { frame, ts, src, dst, msg: summarize(msg), answeredAt: null, acknowledgedBy: null };
+    return {
+      frame, ts, src, dst,
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe,
+      answeredAt: null, acknowledgedBy: null,
+    };
   }
-}
-
-/** What a record keeps of a message. */
-function summarize(msg: MessageSummary): MessageSummary {
-  return { type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe };
 }
 
 /**
@@ -233,5 +238,5 @@ export function isObserveCancel(msg: Pick<MessageSummary, 'code' | 'observe'>): 
  * answered cancel, which stays its request.
  */
 function isNotification(request: ExchangeRecord, msg: CoapMessage): boolean {
-  return (request.msg.observe === 0 || request.msg.observe === 1) && msg.observe !== null && request.answeredAt !== null;
+  return (request.observe === 0 || request.observe === 1) && msg.observe !== null && request.answeredAt !== null;
 }

@@ -148,7 +148,7 @@ export class CoapStage {
         block = this.blocks.addRequestBlock(d.frame, d.ts, d.src, d.dst, msg);
       } else if (msg.block2 && msg.code >> 5 !== 0) {
         const req = match.request;
-        block = this.blocks.addResponseBlock(d.frame, d.ts, d.dst, d.src, req ? req.msg : null, msg);
+        block = this.blocks.addResponseBlock(d.frame, d.ts, d.dst, d.src, req ?? null, msg);
       }
     }
     const body = block.state === 'single' ? msg.payload : block.state === 'complete' ? block.body.body : null;

@@ -11,26 +11,49 @@ import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
  */
 export const MAX_PAIRS = 1 << 21;
 
+/** The two addresses of a pair, in order. */
+interface Pair {
+  readonly lower: string;
+  readonly upper: string;
+}
+
 export class PeerPairs {
-  /** "lower\nupper" (the two addresses in order) → the id of the lower → upper direction. */
-  private readonly ids: BoundedMap<string, number>;
+  /**
+   * lower address → upper address → id. Looked up by the two address strings themselves, not
+   * by a key joined from them: the decode stage hands out cached address strings whose hashes
+   * V8 keeps, where a joined key would be built, flattened and hashed again for every message.
+   */
+  private readonly byLower = new Map<string, Map<string, number>>();
+  /** id → its pair, in order of use: the bound, and which pair goes when it is reached. */
+  private readonly recent: BoundedMap<number, Pair>;
   private next = 1;
 
   constructor(bound = MAX_PAIRS, counters?: OverflowCounters) {
-    this.ids = new BoundedMap('coap.peer-pairs', bound, counters);
+    this.recent = new BoundedMap('coap.peer-pairs', bound, counters, (pair) => this.forget(pair));
   }
 
   /** Id of the direction src → dst; the opposite direction is `id ^ 1`. */
   forward(src: string, dst: string): number {
     const swapped = dst < src;
-    // One key string per message: addresses are cached strings from the decode stage, and a
-    // newline cannot occur in one, so the key is unambiguous.
-    const key = swapped ? `${dst}\n${src}` : `${src}\n${dst}`;
-    let id = this.ids.get(key);
+    const lower = swapped ? dst : src;
+    const upper = swapped ? src : dst;
+    let id = this.byLower.get(lower)?.get(upper);
     if (id === undefined) {
       id = 2 * this.next++;
-      this.ids.set(key, id);
+      // First, as it may drop a pair from byLower (even the last one under `lower`).
+      this.recent.set(id, { lower, upper });
+      let byUpper = this.byLower.get(lower);
+      if (byUpper === undefined) this.byLower.set(lower, (byUpper = new Map()));
+      byUpper.set(upper, id);
+    } else {
+      this.recent.get(id);
     }
     return swapped ? id + 1 : id;
+  }
+
+  private forget(pair: Pair): void {
+    const byUpper = this.byLower.get(pair.lower)!;
+    byUpper.delete(pair.upper);
+    if (byUpper.size === 0) this.byLower.delete(pair.lower);
   }
 }

@@ -114,10 +114,10 @@ export class EveLog {
       if (match.record) this.pending.set(match.record, { record: match.record, transport: c.transport, lwm2m: m.lwm2m, type: c.msg.type });
       else {
         // Not remembered by the exchange tables (nothing can be matched to it): logged at once.
-        const record: ExchangeRecord = { frame: c.frame, ts: c.ts, src: c.src, dst: c.dst, msg: c.msg, answeredAt: null, acknowledgedBy: null };
+        const record: ExchangeRecord = { ...c.msg, frame: c.frame, ts: c.ts, src: c.src, dst: c.dst, answeredAt: null, acknowledgedBy: null };
         this.transaction(c.ts, { record, transport: c.transport, lwm2m: m.lwm2m, type: c.msg.type }, null);
       }
-    } else if (match.role === 'response' || match.role === 'notification' || (match.role === 'reset' && match.request !== null && isRequestCode(match.request.msg.code))) {
+    } else if (match.role === 'response' || match.role === 'notification' || (match.role === 'reset' && match.request !== null && isRequestCode(match.request.code))) {
       const request = match.request;
       const p = request ? this.pending.peek(request) : undefined;
       if (p) this.pending.delete(request!);
@@ -232,8 +232,8 @@ export class EveLog {
       coap: {
         transport, status,
         request: r === null ? null : {
-          frame: r.frame, type: request?.type ?? r.msg.type, code: CODE_STRINGS[r.msg.code], method: METHODS[r.msg.code] || null,
-          mid: r.msg.mid, token: r.msg.token, uri_path: r.msg.uriPath, uri_query: r.msg.uriQuery,
+          frame: r.frame, type: request?.type ?? r.type, code: CODE_STRINGS[r.code], method: METHODS[r.code] || null,
+          mid: r.mid, token: r.token, uri_path: r.uriPath, uri_query: r.uriQuery,
         },
         response: rc === null ? null : {
           frame: rc.frame, type: rc.msg.type, code: CODE_STRINGS[rc.msg.code], mid: rc.msg.mid, token: rc.msg.token,

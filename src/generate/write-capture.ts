@@ -63,5 +63,9 @@ export function writeCapture(path: string, streams: Array<Iterator<Datagram>>, l
 
 /** `FILE.truth.ndjson`: one line per injected message. */
 export function writeTruth(path: string, truth: TruthRecord[]): void {
-  writeFileSync(path, truth.map((r) => JSON.stringify(r) + '\n').join(''));
+  try {
+    writeFileSync(path, truth.map((r) => JSON.stringify(r) + '\n').join(''));
+  } catch (err) {
+    throw new Error(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }

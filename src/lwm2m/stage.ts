@@ -34,9 +34,20 @@ export interface Lwm2mInfo {
 
 /** What the stage keeps on a request so its responses get the same reading. */
 interface RequestTag {
-  operation: Operation;
-  endpoint: string | null;
-  path: string | null;
+  readonly operation: Operation;
+  readonly endpoint: string | null;
+  readonly path: string | null;
+  /**
+   * The reading of this observation's notifications, made at the first one: every later
+   * notification shares it (a fleet's observations keep up to a million notifications' readings
+   * at once, until their exchanges are forgotten).
+   */
+  notifications: RequestTag | null;
+}
+
+/** A tag, its fields always in the same order (one object shape). */
+function requestTag(operation: Operation, endpoint: string | null, path: string | null): RequestTag {
+  return { operation, endpoint, path, notifications: null };
 }
 
 const NO_RECORDS: Lwm2mRecord[] = [];
@@ -73,34 +84,32 @@ export class Lwm2mStage {
       }
       case 'ping': {
         // Tagged like a request so that the RST (or empty ACK) answering it is a ping too.
-        const ping: RequestTag = { operation: 'ping', endpoint: this.directory.byEitherAddress(e.src, e.dst), path: null };
+        const ping = requestTag('ping', this.directory.byEitherAddress(e.src, e.dst), null);
         if (match.record) this.tags.set(match.record, ping);
         return this.info(ping);
       }
       case 'notification': {
         const observe = this.tagOf(match.request);
-        const lwm2mObservation = observe !== undefined && OBSERVATION_OPERATIONS.has(observe.operation);
-        tag = {
-          operation: lwm2mObservation ? 'notify' : 'unknown',
-          endpoint: observe?.endpoint ?? this.directory.byClientAddress(e.src) ?? null,
-          path: observe?.path ?? null,
-        };
+        const operation = observe !== undefined && OBSERVATION_OPERATIONS.has(observe.operation) ? 'notify' : 'unknown';
+        // A reading that depends on the observation alone is made once per observation.
+        if (observe !== undefined && observe.endpoint !== null) tag = (observe.notifications ??= requestTag(operation, observe.endpoint, observe.path));
+        else tag = requestTag(operation, observe?.endpoint ?? this.directory.byClientAddress(e.src) ?? null, observe?.path ?? null);
         if (match.record) this.tags.set(match.record, tag);
         break;
       }
       default: {
         // response, ack, reset, signal
         const request = match.request;
-        const requestTag = this.tagOf(request);
-        if (requestTag) {
-          tag = requestTag;
-          if (request) this.learnFromResponse(e, request, requestTag);
+        const requestsTag = this.tagOf(request);
+        if (requestsTag) {
+          tag = requestsTag;
+          if (request) this.learnFromResponse(e, request, requestsTag);
         } else if (msg.observe !== null && msg.code >> 5 === 2 && (this.directory.byClientAddress(e.src) !== undefined || LWM2M_FORMATS.has(msg.contentFormat ?? -1))) {
           // A notification for an observation that started before the capture did.
-          tag = { operation: 'notify', endpoint: this.directory.byClientAddress(e.src) ?? null, path: null };
+          tag = requestTag('notify', this.directory.byClientAddress(e.src) ?? null, null);
           if (match.record) this.tags.set(match.record, tag);
         } else {
-          tag = { operation: 'unknown', endpoint: this.directory.byEitherAddress(e.src, e.dst), path: null };
+          tag = requestTag('unknown', this.directory.byEitherAddress(e.src, e.dst), null);
         }
       }
     }
@@ -125,21 +134,21 @@ export class Lwm2mStage {
       case 'bootstrap-pack-request': {
         const ep = endpointQuery(msg);
         if (ep !== null && operation !== 'register') dir.bootstrapping(ep, e.src, e.dst);
-        return { operation, endpoint: ep, path: null };
+        return requestTag(operation, ep, null);
       }
       case 'update':
       case 'deregister': {
         const endpoint = atLocation ?? null;
         if (endpoint !== null) dir.movedTo(endpoint, e.src);
-        return { operation, endpoint, path: null };
+        return requestTag(operation, endpoint, null);
       }
       case 'send':
-        return { operation, endpoint: dir.byClientAddress(e.src) ?? null, path: null };
+        return requestTag(operation, dir.byClientAddress(e.src) ?? null, null);
       case 'bootstrap-finish':
       case 'unknown':
-        return { operation, endpoint: dir.byEitherAddress(e.dst, e.src), path: isObjectPath(msg.uriPath) ? msg.uriPath : null };
+        return requestTag(operation, dir.byEitherAddress(e.dst, e.src), isObjectPath(msg.uriPath) ? msg.uriPath : null);
       default:
-        return { operation, endpoint: dir.byClientAddress(e.dst) ?? null, path: msg.uriPath === '/' ? '/' : msg.uriPath };
+        return requestTag(operation, dir.byClientAddress(e.dst) ?? null, msg.uriPath === '/' ? '/' : msg.uriPath);
     }
   }
 
@@ -151,8 +160,8 @@ export class Lwm2mStage {
       this.directory.registered(tag.endpoint, request.src, request.dst, e.msg.locationPath);
     } else if (tag.operation === 'bootstrap-request' && code === CHANGED) {
       this.directory.bootstrapping(tag.endpoint, request.src, request.dst);
-    } else if (tag.operation === 'deregister' && code === DELETED && request.msg.uriPath !== null) {
-      this.directory.deregistered(request.dst, request.msg.uriPath);
+    } else if (tag.operation === 'deregister' && code === DELETED && request.uriPath !== null) {
+      this.directory.deregistered(request.dst, request.uriPath);
     }
   }
 

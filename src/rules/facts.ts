@@ -271,7 +271,7 @@ export class FactBuilder {
       mid: () => msg().mid,
       token: () => msg().token,
       uriPath: () => msg().uriPath,
-      path: () => lwm2m()?.path ?? msg().uriPath ?? request()?.msg.uriPath ?? null,
+      path: () => lwm2m()?.path ?? msg().uriPath ?? request()?.uriPath ?? null,
       query: () => msg().uriQuery,
       q: () => (this.query ??= msg().uriQuery.length === 0 ? NO_QUERY : parseQuery(msg().uriQuery)),
       contentFormat: () => msg().contentFormat,
@@ -293,7 +293,7 @@ export class FactBuilder {
         const r = role();
         if (r !== 'response' && r !== 'notification') return false;
         const req = request();
-        return req !== null && isObserveCancel(req.msg) && lwm2m()?.operation === 'notify';
+        return req !== null && isObserveCancel(req) && lwm2m()?.operation === 'notify';
       },
       error: () => msg().error,
       operation: () => lwm2m()?.operation ?? null,

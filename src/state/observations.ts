@@ -37,19 +37,30 @@ export class ObservationTable {
    */
   private readonly liveByEndpoint = new Map<string, ObservationState | Set<ObservationState>>();
   private nextId = 1;
+  /** Observations not ended (requested or active) still kept: counted in and out as they start, end or are evicted. */
+  private openCount = 0;
+  private readonly counted = new WeakSet<ObservationState>();
 
   constructor(
     private readonly listener: StateListener,
     bounds: { observations?: number; attributeEndpoints?: number } = {},
     counters?: OverflowCounters,
   ) {
-    this.byKey = new BoundedMap('state.observations', bounds.observations ?? MAX_OBSERVATIONS, counters, (obs) => this.unlink(obs));
+    this.byKey = new BoundedMap('state.observations', bounds.observations ?? MAX_OBSERVATIONS, counters, (obs) => {
+      this.uncount(obs);
+      this.unlink(obs);
+    });
     this.attributes = new AttributeTable(bounds.attributeEndpoints ?? MAX_ATTRIBUTE_ENDPOINTS, counters);
   }
 
   /** Observations forgotten because the table was full. */
   get evicted(): number {
     return this.byKey.evicted;
+  }
+
+  /** Observations requested or active (not ended) that the table keeps. */
+  get open(): number {
+    return this.openCount;
   }
 
   all(): IterableIterator<ObservationState> {
@@ -129,6 +140,7 @@ export class ObservationTable {
       // An error, or a plain response: the client declined to keep the observation.
       obs.state = 'rejected';
       obs.endedAt = coap.ts;
+      this.uncount(obs);
       this.unlink(obs);
     }
     this.listener.observationChanged?.(obs);
@@ -137,7 +149,7 @@ export class ObservationTable {
   private notified(m: AnalyzedMessage): void {
     const { coap, lwm2m } = m;
     const request = coap.match.request;
-    if (request !== null && isObserveCancel(request.msg)) {
+    if (request !== null && isObserveCancel(request)) {
       // The CoAP stage matches a notification after a cancel to the cancel: the client kept
       // notifying on an observation the server had ended.
       const cancelled = this.byKey.peek(key(coap.src, coap.dst, coap.msg.token));
@@ -171,14 +183,14 @@ export class ObservationTable {
   /** A Reset answering a notification cancels the observation (RFC 7641 3.6). */
   private reset(notification: ExchangeRecord | null, ts: number): void {
     if (!notification) return;
-    this.end(this.byKey.peek(key(notification.src, notification.dst, notification.msg.token)), 'cancelled', 'reset', ts);
+    this.end(this.byKey.peek(key(notification.src, notification.dst, notification.token)), 'cancelled', 'reset', ts);
   }
 
   private attributesWritten(m: AnalyzedMessage): void {
     const { coap, lwm2m } = m;
     const request = coap.match.request;
     if (!request || lwm2m!.endpoint === null || lwm2m!.path === null) return;
-    this.attributes.write(lwm2m!.endpoint, lwm2m!.path, request.msg.uriQuery);
+    this.attributes.write(lwm2m!.endpoint, lwm2m!.path, request.uriQuery);
     for (const obs of this.liveOf(lwm2m!.endpoint)) this.listener.observationChanged?.(obs);
   }
 
@@ -188,6 +200,8 @@ export class ObservationTable {
       startedAt: ts, endedAt: null, notifications: 0, lastSeq: null, lastNotifiedAt: null, reordered: 0, lateNotifications: 0,
     };
     this.byKey.set(k, obs);
+    this.counted.add(obs);
+    this.openCount++;
     if (endpoint !== null) {
       const live = this.liveByEndpoint.get(endpoint);
       if (live === undefined) this.liveByEndpoint.set(endpoint, obs);
@@ -203,8 +217,14 @@ export class ObservationTable {
     obs.state = state;
     obs.endedBy = why;
     obs.endedAt = ts;
+    this.uncount(obs);
     this.unlink(obs);
     this.listener.observationChanged?.(obs);
+  }
+
+  /** An observation leaves the open count once: when it ends or is evicted, whichever comes first. */
+  private uncount(obs: ObservationState): void {
+    if (this.counted.delete(obs)) this.openCount--;
   }
 
   private unlink(obs: ObservationState): void {

@@ -25,6 +25,8 @@ export class RegistrationTable {
    */
   private readonly endpoints: BoundedMap<string, EndpointState>;
   private readonly expiries = new ExpiryQueue<EndpointState>();
+  /** Endpoints kept, by state: kept in step on every change and eviction, so that reading it costs nothing at any size. */
+  private readonly byState: Record<EndpointStatus, number> = { registering: 0, registered: 0, expired: 0, deregistered: 0, rejected: 0 };
   private readonly lists: InternedLists;
 
   /** DTLS sessions linked to endpoints not (yet) registered: the PSK identity names them before the Register. */
@@ -36,7 +38,7 @@ export class RegistrationTable {
    * tables (and age out of them): they are still true of the traffic seen.
    */
   constructor(private readonly listener: StateListener, bound = MAX_ENDPOINTS, counters?: OverflowCounters) {
-    this.endpoints = new BoundedMap('state.endpoints', bound, counters);
+    this.endpoints = new BoundedMap('state.endpoints', bound, counters, (ep) => void this.byState[ep.state]--);
     this.pendingDtls = new BoundedMap('state.pending-dtls', bound, counters);
     this.lists = new InternedLists(counters);
   }
@@ -69,6 +71,11 @@ export class RegistrationTable {
 
   get size(): number {
     return this.endpoints.size;
+  }
+
+  /** How many endpoints kept are in each state. */
+  countsByState(): Readonly<Record<EndpointStatus, number>> {
+    return this.byState;
   }
 
   /** Expires every registration whose lifetime ran out before capture time `ts`. */
@@ -193,6 +200,8 @@ export class RegistrationTable {
 
   private setState(ep: EndpointState, state: EndpointStatus, ts: number, frame: number | null, isNew = false): void {
     const previous = isNew ? null : ep.state;
+    if (previous !== null) this.byState[previous]--;
+    this.byState[state]++;
     ep.state = state;
     if (previous !== state) this.listener.endpointChanged?.({ endpoint: ep, previous, ts, frame });
   }

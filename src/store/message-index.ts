@@ -125,7 +125,7 @@ export class MessageIndexWriter {
       frame: e.frame, n: late ? LATE : this.sameFrame, ts: e.ts, src: this.known(e.src), dst: this.known(e.dst),
       transport: TRANSPORT_CODE.get(e.transport)!, type: msg.type === null ? null : TYPE_CODE.get(msg.type)!, code: msg.code,
       role: ROLE_CODE.get(match.role)!, operation: this.knownOrNull(l?.operation ?? null), endpoint: this.knownOrNull(l?.endpoint ?? null),
-      path: this.knownOrNull(l?.path ?? msg.uriPath ?? (request !== null ? request.msg.uriPath : null)),
+      path: this.knownOrNull(l?.path ?? msg.uriPath ?? (request !== null ? request.uriPath : null)),
       contentFormat: msg.contentFormat, size: e.size, responseTo: request === null ? null : request.frame, responseIn: null,
       retransmissionOf: match.retransmissionOf, error: this.knownOrNull(msg.error),
       file: here ? this.place.file : null, offset: here ? this.place.offset : null, linkType: here ? this.place.linkType : null,

@@ -563,7 +563,7 @@ function recordOf(m: AnalyzedMessage): MessageRecord {
       mid: msg.mid,
       token: msg.token,
       options: msg.options,
-      uriPath: msg.uriPath ?? (request !== null && request.msg.code >> 5 === 0 && request.msg.code !== 0 ? request.msg.uriPath : null),
+      uriPath: msg.uriPath ?? (request !== null && request.code >> 5 === 0 && request.code !== 0 ? request.uriPath : null),
       uriQuery: msg.uriQuery,
       contentFormat: msg.contentFormat,
       accept: msg.accept,

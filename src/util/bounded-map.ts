@@ -1,5 +1,3 @@
-import { LRUCache } from 'lru-cache';
-
 /**
  * How often one bounded table was full: what the summary, the `runs` row and the dashboard
  * report, so that nothing is dropped silently.
@@ -46,86 +44,120 @@ export class OverflowCounters {
   }
 }
 
-/** Every entry counts as one toward the bound. */
-const entryWeight = (): number => 1;
+/** Slot links start this long and double as the table fills (never past the bound). */
+const FIRST_SLOTS = 16;
+const NONE = -1;
 
 /**
  * A map with a hard bound on its entries: inserting past the bound drops the least recently
  * used entry and counts it. Every operation is O(1) at any size.
  *
- * Why not a plain Map evicted through `map.keys().next()`: V8 keeps deleted entries as
- * tombstones at the front of the table until it rehashes, and each such eviction walks past
- * all of them, so that cost per packet grows with the number of endpoints. lru-cache keeps
- * its order in index-linked arrays instead.
+ * The order of use is a doubly linked list through slot numbers: the Map gives a key's slot,
+ * and parallel arrays hold each slot's key, value and neighbours. It is written out here
+ * rather than taken from lru-cache because these tables are looked up several times per
+ * message, and lru-cache's general machinery (options read on every call, TTL and size
+ * bookkeeping) cost more than the lookup itself. Why not a plain Map reordered by deleting and
+ * inserting again on each use: that costs about three lookups per use and churns the table.
+ * Why not a Map evicted through `map.keys().next()`: V8 keeps deleted entries as tombstones
+ * at the front of the table until it rehashes, and each such eviction walks past all of them,
+ * so that cost per packet grows with the size of the table.
  */
 export class BoundedMap<K extends {}, V extends {}> {
-  private readonly cache: LRUCache<K, V>;
+  private readonly slots = new Map<K, number>();
+  private keyAt: (K | undefined)[] = [];
+  private valueAt: (V | undefined)[] = [];
+  /** Towards the most recently used end. */
+  private newer = new Int32Array(FIRST_SLOTS);
+  /** Towards the least recently used end. */
+  private older = new Int32Array(FIRST_SLOTS);
+  private oldestSlot = NONE;
+  private newestSlot = NONE;
+  /** Slots of deleted entries, for reuse. */
+  private readonly free: number[] = [];
   private dropped = 0;
 
   /**
    * `counters`: where the table reports its overflow (the run's OverflowCounters); a table
    * made without one still counts (`evicted`). `onEvict`: told of each entry dropped for room,
-   * for owners that keep other tables in step (it must not change this map).
+   * once it is gone (and the entry that took its room is in), for owners that keep other
+   * tables in step.
    */
   constructor(
     readonly table: string,
     readonly bound: number,
     counters?: OverflowCounters,
-    onEvict?: (value: V, key: K) => void,
+    private readonly onEvict?: (value: V, key: K) => void,
   ) {
     if (!(bound >= 1)) throw new RangeError(`table ${table}: bound must be at least 1`);
-    // The bound is given as maxSize (each entry weighing 1), not as max: given max, lru-cache
-    // allocates and fills arrays for the whole bound up front, so a table sized for a million
-    // endpoints would cost its full memory and a start-up delay even on a ten-packet capture.
-    // Given maxSize, its arrays grow with the entries actually held.
-    this.cache = new LRUCache<K, V>({
-      maxSize: bound,
-      sizeCalculation: entryWeight,
-      // disposeAfter, not dispose: lru-cache calls dispose while the entry is still in its
-      // lists, where an onEvict that touches the table would corrupt them.
-      disposeAfter: (value, key, reason) => {
-        if (reason !== 'evict') return;
-        this.dropped++;
-        onEvict?.(value, key);
-      },
-    });
     counters?.register(table, bound, () => this.dropped);
   }
 
   /** The value, marking the entry as recently used. */
   get(key: K): V | undefined {
-    return this.cache.get(key);
+    const slot = this.slots.get(key);
+    if (slot === undefined) return undefined;
+    if (slot !== this.newestSlot) this.moveToNewest(slot);
+    return this.valueAt[slot];
   }
 
   /** The value, without marking the entry as used. */
   peek(key: K): V | undefined {
-    return this.cache.peek(key);
+    const slot = this.slots.get(key);
+    return slot === undefined ? undefined : this.valueAt[slot];
   }
 
   has(key: K): boolean {
-    return this.cache.has(key);
+    return this.slots.has(key);
   }
 
   /** Inserts or replaces (and marks as recently used); a full table drops its least recently used entry. */
   set(key: K, value: V): void {
-    this.cache.set(key, value);
+    const existing = this.slots.get(key);
+    if (existing !== undefined) {
+      this.valueAt[existing] = value;
+      if (existing !== this.newestSlot) this.moveToNewest(existing);
+      return;
+    }
+    if (this.slots.size < this.bound) {
+      this.insert(key, value, this.freeSlot());
+      return;
+    }
+    // Full: the oldest entry's slot takes the new one; its owner hears of it once that is in.
+    const slot = this.oldestSlot;
+    const oldKey = this.keyAt[slot]!;
+    const oldValue = this.valueAt[slot]!;
+    this.unlink(slot);
+    this.slots.delete(oldKey);
+    this.dropped++;
+    this.insert(key, value, slot);
+    this.onEvict?.(oldValue, oldKey);
   }
 
   delete(key: K): boolean {
-    return this.cache.delete(key);
+    const slot = this.slots.get(key);
+    if (slot === undefined) return false;
+    this.remove(key, slot);
+    return true;
   }
 
   clear(): void {
-    this.cache.clear();
+    this.slots.clear();
+    this.keyAt = [];
+    this.valueAt = [];
+    this.newer = new Int32Array(FIRST_SLOTS);
+    this.older = new Int32Array(FIRST_SLOTS);
+    this.oldestSlot = this.newestSlot = NONE;
+    this.free.length = 0;
   }
 
   get size(): number {
-    return this.cache.size;
+    return this.slots.size;
   }
 
   /** The least recently used entry, without marking it as used. */
   oldest(): [K, V] | undefined {
-    return this.cache.rentries().next().value as [K, V] | undefined;
+    const slot = this.oldestSlot;
+    return slot === NONE ? undefined : [this.keyAt[slot]!, this.valueAt[slot]!];
   }
 
   /**
@@ -133,7 +165,14 @@ export class BoundedMap<K extends {}, V extends {}> {
    * an entry before it goes (and so make room before `set` would drop one).
    */
   evictOldest(): V | undefined {
-    return this.cache.pop();
+    const slot = this.oldestSlot;
+    if (slot === NONE) return undefined;
+    const key = this.keyAt[slot]!;
+    const value = this.valueAt[slot]!;
+    this.remove(key, slot);
+    this.dropped++;
+    this.onEvict?.(value, key);
+    return value;
   }
 
   /** Entries dropped because the table was full. */
@@ -141,18 +180,79 @@ export class BoundedMap<K extends {}, V extends {}> {
     return this.dropped;
   }
 
-  /** Values, least recently used first (for a table read with peek only: in order of insertion). */
+  /** Values, least recently used first (a copy: for listings, not per message). */
   valuesOldestFirst(): IterableIterator<V> {
-    return this.cache.rvalues() as IterableIterator<V>;
+    const out: V[] = [];
+    for (let s = this.oldestSlot; s !== NONE; s = this.newer[s]) out.push(this.valueAt[s]!);
+    return out.values();
   }
 
-  /** Values, most recently used first. */
+  /** Values, most recently used first (a copy: for listings, not per message). */
   values(): IterableIterator<V> {
-    return this.cache.values();
+    const out: V[] = [];
+    for (let s = this.newestSlot; s !== NONE; s = this.older[s]) out.push(this.valueAt[s]!);
+    return out.values();
   }
 
-  /** Entries, most recently used first. */
+  /** Entries, most recently used first (a copy: for listings, not per message). */
   entries(): IterableIterator<[K, V]> {
-    return this.cache.entries();
+    const out: [K, V][] = [];
+    for (let s = this.newestSlot; s !== NONE; s = this.older[s]) out.push([this.keyAt[s]!, this.valueAt[s]!]);
+    return out.values();
+  }
+
+  private insert(key: K, value: V, slot: number): void {
+    this.keyAt[slot] = key;
+    this.valueAt[slot] = value;
+    this.slots.set(key, slot);
+    this.linkAsNewest(slot);
+  }
+
+  private remove(key: K, slot: number): void {
+    this.unlink(slot);
+    this.slots.delete(key);
+    // Cleared so that the table does not keep a dropped value alive.
+    this.keyAt[slot] = undefined;
+    this.valueAt[slot] = undefined;
+    this.free.push(slot);
+  }
+
+  private freeSlot(): number {
+    if (this.free.length > 0) return this.free.pop()!;
+    const slot = this.keyAt.length;
+    if (slot === this.newer.length) {
+      const length = Math.min(2 * slot, Math.max(this.bound, FIRST_SLOTS));
+      const newer = new Int32Array(length);
+      newer.set(this.newer);
+      this.newer = newer;
+      const older = new Int32Array(length);
+      older.set(this.older);
+      this.older = older;
+    }
+    this.keyAt.push(undefined);
+    this.valueAt.push(undefined);
+    return slot;
+  }
+
+  private moveToNewest(slot: number): void {
+    this.unlink(slot);
+    this.linkAsNewest(slot);
+  }
+
+  private linkAsNewest(slot: number): void {
+    this.older[slot] = this.newestSlot;
+    this.newer[slot] = NONE;
+    if (this.newestSlot === NONE) this.oldestSlot = slot;
+    else this.newer[this.newestSlot] = slot;
+    this.newestSlot = slot;
+  }
+
+  private unlink(slot: number): void {
+    const older = this.older[slot];
+    const newer = this.newer[slot];
+    if (older === NONE) this.oldestSlot = newer;
+    else this.newer[older] = newer;
+    if (newer === NONE) this.newestSlot = older;
+    else this.older[newer] = older;
   }
 }

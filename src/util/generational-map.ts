@@ -1,4 +1,5 @@
 import type { OverflowCounters } from './bounded-map.js';
+import { OldestFirst } from './oldest-first.js';
 
 /**
  * A map whose entries expire by age in the caller's clock (capture time, so that offline and
@@ -13,20 +14,18 @@ import type { OverflowCounters } from './bounded-map.js';
  * the oldest of the previous generation, else the oldest of the current one, in insertion
  * order (so to within a generation, the one used longest ago).
  *
- * Why not BoundedMap: these tables take a lookup or two for every CoAP message, and lru-cache's
- * bookkeeping cost about a fifth of the time per packet there; expiry by generation needs no
- * order of use, only eviction does, and that is rare. Why not evict through
- * `map.keys().next()`: V8 keeps deleted entries as tombstones until it rehashes, and a fresh
- * iterator walks past all of them each time; one iterator per generation that only moves
- * forward passes each once.
+ * Why not BoundedMap: these tables take a lookup or two for every CoAP message, and keeping an
+ * order of use would cost about as much again; expiry by generation needs no order of use, only
+ * eviction does, and that is rare. The oldest entry of a generation is found through
+ * OldestFirst, not `map.keys().next()` (see there why).
  */
 export class GenerationalMap<K, V> {
   private current = new Map<K, V>();
   private previous = new Map<K, V>();
   private rotatedAt = Number.NEGATIVE_INFINITY;
   /** Where eviction goes on in each generation; everything before them was evicted already. */
-  private currentKeys: IterableIterator<K> = this.current.keys();
-  private previousKeys: IterableIterator<K> = this.previous.keys();
+  private currentOrder = new OldestFirst(this.current);
+  private previousOrder = new OldestFirst(this.previous);
   private dropped = 0;
 
   /** `table`, `counters`: the name and run counters under which size overflow is reported. */
@@ -45,7 +44,9 @@ export class GenerationalMap<K, V> {
     const old = this.previous.get(key);
     if (old !== undefined) {
       this.previous.delete(key);
+      this.previousOrder.changed();
       this.current.set(key, old);
+      this.currentOrder.changed();
     }
     return old;
   }
@@ -57,19 +58,21 @@ export class GenerationalMap<K, V> {
   set(key: K, value: V, now: number): void {
     if (now - this.rotatedAt >= this.period) {
       this.previous = this.current;
-      this.previousKeys = this.currentKeys;
+      this.previousOrder = this.currentOrder;
       this.current = new Map();
-      this.currentKeys = this.current.keys();
+      this.currentOrder = new OldestFirst(this.current);
       this.rotatedAt = now;
     }
     // A key moving up from the previous generation takes no more room.
-    if (!this.previous.delete(key) && !this.current.has(key) && this.size >= this.maxEntries) this.evictOne();
+    if (this.previous.delete(key)) this.previousOrder.changed();
+    else if (!this.current.has(key) && this.size >= this.maxEntries) this.evictOne();
     this.current.set(key, value);
+    this.currentOrder.changed();
   }
 
   delete(key: K): void {
-    this.current.delete(key);
-    this.previous.delete(key);
+    if (this.current.delete(key)) this.currentOrder.changed();
+    if (this.previous.delete(key)) this.previousOrder.changed();
   }
 
   get size(): number {
@@ -83,15 +86,11 @@ export class GenerationalMap<K, V> {
 
   private evictOne(): void {
     if (this.previous.size > 0) {
-      let next = this.previousKeys.next();
-      // An iterator that ran out stays done even when entries come after: start it again.
-      if (next.done) next = (this.previousKeys = this.previous.keys()).next();
-      this.previous.delete(next.value as K);
+      this.previous.delete(this.previousOrder.next()!);
     } else {
-      let next = this.currentKeys.next();
-      if (next.done) next = (this.currentKeys = this.current.keys()).next();
-      if (next.done) return;
-      this.current.delete(next.value as K);
+      const oldest = this.currentOrder.next();
+      if (oldest === undefined) return;
+      this.current.delete(oldest);
     }
     this.dropped++;
   }

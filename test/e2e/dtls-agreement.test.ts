@@ -127,7 +127,7 @@ describe('decrypted CoAP agrees with tshark\'s decrypted view', () => {
       expect(msg.code, at('code')).toBe(Number(row['coap.code']));
       expect(String(msg.mid), at('mid')).toBe(row['coap.mid']);
       expect(msg.token, at('token')).toBe(row['coap.token']);
-      const path = msg.uriPath ?? m.coap.match.request?.msg.uriPath ?? '';
+      const path = msg.uriPath ?? m.coap.match.request?.uriPath ?? '';
       expect(path, at('uri path')).toBe(row['coap.opt.uri_path_recon']);
       expect(msg.uriQuery, at('uri query')).toEqual(list(row['coap.opt.uri_query']));
       expect(msg.contentFormat, at('content format')).toBe(row['coap.opt.ctype'] === 'application/link-format' ? 40 : null);

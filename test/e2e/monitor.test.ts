@@ -146,11 +146,12 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     const monitor = await startMonitor(['-i', 'lo', '--filter', `udp port ${port}`, '--coap-port', String(port), '--db', db, '--stats-interval', '0.5', '--write', pcap]);
     const meters = 6;
     const g = await generate('--meters', String(meters), '--households', '2', '--duration', '600', '--speed', '300',
-      '--server', `127.0.0.1:${port}`, '--attack', 'registration-flood,absurd-lifetime');
+      '--server', `127.0.0.1:${port}`, '--attack', 'registration-flood,absurd-lifetime', '--truth', join(dir, 'live.truth.ndjson'));
     expect(g.stderr).toBe('');
     expect(g.code).toBe(0);
     const sent = JSON.parse(g.stdout);
-    expect(sent.attacks.registrations).toBe(101);
+    expect(sent.operations.register).toBe(meters + 101);
+    expect(sent.received).toBe(sent.packets);
     await new Promise((r) => setTimeout(r, 700)); // a counters line after the last packet
     monitor.kill('SIGINT');
     expect(await monitor.exited).toBe(0);
@@ -174,10 +175,10 @@ describe('coapwatch monitor -i lo while generate --live plays a fleet and an att
     // Every meter, registered, with its observation and every notification it sent.
     const fleet = d.prepare("SELECT endpoint, state, address FROM endpoints WHERE endpoint LIKE 'meter-0%' ORDER BY endpoint").all() as Array<{ endpoint: string; state: string; address: string }>;
     expect(fleet.map((e) => e.endpoint)).toEqual(Array.from({ length: meters }, (_, i) => `meter-${String(i).padStart(5, '0')}`));
-    expect(fleet.every((e) => e.state === 'registered' && e.address.startsWith('127.0.0.1:'))).toBe(true);
+    expect(fleet.every((e) => e.state === 'registered' && e.address.startsWith('127.1.0.'))).toBe(true);
     const observed = d.prepare("SELECT endpoint, notifications FROM observations WHERE endpoint LIKE 'meter-0%' AND notifications > 0 ORDER BY endpoint").all() as Array<{ endpoint: string; notifications: number }>;
     expect(observed.map((o) => o.endpoint)).toEqual(fleet.map((e) => e.endpoint));
-    expect(observed.reduce((n, o) => n + o.notifications, 0)).toBe(sent.meters.notifications);
+    expect(observed.reduce((n, o) => n + o.notifications, 0)).toBe(sent.operations.notify);
     const values = d.prepare("SELECT COUNT(DISTINCT endpoint) AS n FROM resources WHERE endpoint LIKE 'meter-0%'").get() as { n: number };
     expect(values.n).toBe(meters);
 

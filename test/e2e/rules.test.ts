@@ -9,6 +9,7 @@ import { DEFAULT_RULES } from '../../src/cli/rule-set.js';
 import { AnalysisSession } from '../../src/cli/session.js';
 import { pskKeys, type PskEntry } from '../../src/dtls/index.js';
 import { loadRules, SEVERITIES, type DetectionEvent, type Rule } from '../../src/rules/index.js';
+import { RULES_FOR_ATTACK } from '../support/attack-rules.js';
 
 const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
@@ -33,47 +34,6 @@ async function eventsOf(file: string, rules: readonly Rule[], coapPort: number[]
 
 const defaults = loadRules([DEFAULT_RULES]).rules;
 const unsuppressed = defaults.map((r) => ({ ...r, suppress: { ...r.suppress, type: 'limit' as const, seconds: 0 } }));
-
-/** Which default rules stand for each generator attack (the name in its truth file). */
-const RULES_FOR_ATTACK: Record<string, string[]> = {
-  'rogue-security-write': ['security-object-modified'],
-  'unknown-peer-server-write': ['server-object-modified-by-stranger', 'request-from-stranger'],
-  'execute-reboot': ['device-reboot'],
-  'execute-factory-reset': ['device-factory-reset'],
-  'firmware-uri': ['firmware-uri-untrusted-host'],
-  'registration-flood': ['registration-flood'],
-  'endpoint-impersonation': ['endpoint-name-conflict'],
-  'absurd-lifetime': ['lifetime-absurd'],
-  'observe-flood': ['observe-flood'],
-  'notify-after-cancel': ['notification-after-cancel'],
-  'malformed-tlv': ['malformed-payload'],
-  'malformed-senml': ['malformed-payload'],
-  'out-of-range': ['meter-value-out-of-range'],
-  'energy-backwards': ['energy-counter-decreasing'],
-  'silent-meter': ['registration-expired', 'queue-mode-device-never-woke'],
-  'mute-notifications': ['notifications-stopped'],
-  'plaintext-downgrade': ['plaintext-after-dtls'],
-  'acl-write': ['access-control-modified'],
-  'firmware-update': ['firmware-update-executed'],
-  'address-change': ['endpoint-address-changed'],
-  'tiny-lifetime': ['lifetime-tiny'],
-  'unknown-version': ['lwm2m-version-unknown'],
-  'binding-change': ['binding-changed'],
-  'skip-bootstrap': ['registration-without-bootstrap'],
-  'deregistration-storm': ['deregistration-storm'],
-  'unknown-token-notify': ['notify-unknown-token'],
-  amplification: ['response-amplification'],
-  'malformed-coap': ['malformed-coap'],
-  'unknown-content-format': ['unknown-content-format'],
-  'orphan-response': ['response-without-request'],
-  'retransmission-storm': ['excessive-retransmissions'],
-  'rogue-read': ['request-from-stranger'],
-  'dtls-weak-cipher': ['dtls-weak-cipher', 'dtls-cbc-cipher'],
-  'dtls-handshake-failure': ['dtls-handshake-failed', 'dtls-fatal-alert'],
-  'foreign-deregistration': ['registration-deleted-by-stranger'],
-  'foreign-update': ['registration-hijacked'],
-  'same-host-stranger': ['request-from-stranger', 'server-object-modified-by-stranger'],
-};
 
 interface Truth {
   frame: number | null;

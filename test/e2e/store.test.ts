@@ -77,15 +77,15 @@ describe('events', () => {
     w.close();
   });
 
-  it('lists events as a table: run, its capture file, full date; network text sanitized', () => {
+  it('lists events as a table: id, run, its capture file, full date; network text sanitized', () => {
     const r = run('events', '--db', db);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('\u001b');
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^RUN\s+SOURCE\s+TIME\s+SEVERITY\s+RULE\s+ENDPOINT\s+SRC\s+FRAME\s+COUNT\s+OUTCOME\s+MESSAGE$/);
+    expect(lines[0]).toMatch(/^ID\s+RUN\s+SOURCE\s+TIME\s+SEVERITY\s+RULE\s+ENDPOINT\s+SRC\s+FRAME\s+COUNT\s+OUTCOME\s+MESSAGE$/);
     expect(lines.slice(1).map((l) => l.split(/\s{2,}/))).toEqual([
-      ['1', 'wakaama-observe.pcap', '2026-11-23T06:30:36Z', 'high', 'register-flood', 'meter-0002', '127.0.0.1:56830', '1', '1', 'success 2.01\uFFFD[2J #2', 'many registrations\uFFFD[31m'],
-      ['1', 'wakaama-observe.pcap', '2026-11-23T06:30:50Z', 'low', 'plain-coap', '-', '127.0.0.1:5683', '3', '1', '-', 'no DTLS'],
+      ['1', '1', 'wakaama-observe.pcap', '2026-11-23T06:30:36Z', 'high', 'register-flood', 'meter-0002', '127.0.0.1:56830', '1', '1', 'success 2.01\uFFFD[2J #2', 'many registrations\uFFFD[31m'],
+      ['2', '1', 'wakaama-observe.pcap', '2026-11-23T06:30:50Z', 'low', 'plain-coap', '-', '127.0.0.1:5683', '3', '1', '-', 'no DTLS'],
     ]);
   });
 

@@ -111,7 +111,7 @@ function compare(row: TsharkRow, m: import('../../src/pipeline/index.js').Analyz
   expect(msg.code, at('code')).toBe(Number(row['coap.code']));
   expect(msg.mid === null ? '' : String(msg.mid), at('mid')).toBe(row['coap.mid']);
   expect(msg.token, at('token')).toBe(row['coap.token']);
-  const request = e.match.request?.msg;
+  const request = e.match.request;
   const path = msg.uriPath ?? (request && request.code >> 5 === 0 && request.code !== 0 ? request.uriPath : null);
   // tshark puts Uri-Host and Uri-Port in front of the path (`:56830/3/0` from coap-client, which
   // sends Uri-Port for a port other than 5683); we keep them apart from the path.

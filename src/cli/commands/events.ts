@@ -6,6 +6,8 @@ import { isoTime, type TableColumn } from '../format/table.js';
 import { addListingOptions, filtersOf, printListing, type ListingOptions } from './listing.js';
 
 const COLUMNS: Array<TableColumn<ListedEvent>> = [
+  // What messages --event, export --event and ui --event take.
+  { header: 'ID', cell: (r) => r.id },
   { header: 'RUN', cell: (r) => r.run },
   // The file name (or iface:NAME) tells runs apart at a glance; the full path is in --format ndjson.
   { header: 'SOURCE', cell: (r) => (r.source === null ? null : basename(r.source)), maxWidth: 32, keep: 'end' },
@@ -27,6 +29,7 @@ export function registerEventsCommand(program: Command): void {
     .option('--rule <id>', 'only events of this rule')
     .addHelpText('after', `
 Severities, least to most severe: ${SEVERITIES.join(', ')}. --severity medium lists medium, high and critical events.
+ID is the event's id in the database, as messages --event, export --event and ui --event take it.
 SOURCE is the capture file or interface of the event's run (its full path in --format ndjson).
 COUNT is how many matches the row stands for: the event and those its rule's suppression folded into it.
 OUTCOME is how the request the event was raised on was answered: success, refused (4.xx, RST), error (5.xx)

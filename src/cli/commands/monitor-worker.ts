@@ -2,7 +2,7 @@ import { unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CaptureError, LiveFrameReader, linkTypeName, PacketQueue, RotatingPcapWriter, type LiveStats } from '../../capture/index.js';
+import { CaptureError, LiveFrameReader, linkTypeName, PacketQueue, RotatingPcapWriter, type LiveStats, type PacketSink } from '../../capture/index.js';
 import { pskKeys } from '../../dtls/index.js';
 import { RuleLoadError } from '../../rules/index.js';
 import { openForPruning, pruneOlderThan, pruneSummary, StoreError } from '../../store/index.js';
@@ -14,6 +14,7 @@ import type { TableOverflow } from '../../util/bounded-map.js';
 import { loadRuleSet } from '../rule-set.js';
 import { AnalysisSession } from '../session.js';
 import type { FromWorker, MonitorWorkerData, ToWorker } from './monitor.js';
+import { MetricsTally, SNAPSHOT_MS } from './monitor-metrics.js';
 
 /*
  * The decoding thread of `monitor`: reads the frames the capture thread queues and does
@@ -58,6 +59,8 @@ process.stdout.write = ((chunk: string | Uint8Array) => {
   return true;
 }) as typeof process.stdout.write;
 const log = (line: string) => writeAll(2, line);
+/** With --metrics: what this thread counts for the main thread to serve. */
+const tally = opts.metrics === undefined ? null : new MetricsTally();
 
 function describe(err: unknown): string {
   const known = err instanceof CaptureError || err instanceof StoreError || err instanceof RuleLoadError || err instanceof OutputFileError;
@@ -81,8 +84,10 @@ function reloadRules(session: AnalysisSession): void {
   try {
     const rules = loadRuleSet(opts.rules);
     session.loadRules(rules);
+    if (tally) tally.ruleReloads.ok++;
     log(`coapwatch: reloaded ${rules.length} rules\n`);
   } catch (err) {
+    if (tally) tally.ruleReloads.failed++;
     log(`coapwatch: rules not reloaded, the ones in force stay: ${describe(err)}\n`);
   }
 }
@@ -105,7 +110,8 @@ async function main(): Promise<void> {
     session = new AnalysisSession({
       format: opts.format, coapPort: opts.coapPort, heuristic: opts.heuristic, db: opts.db, storeMessages: opts.storeMessages,
       source: `iface:${opts.interface}`, recordFile: opts.write === undefined ? undefined : resolve(opts.write), rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
-      onMessage: () => void messages++, onEvent: () => void events++,
+      onMessage: tally ? (m) => (messages++, tally.message(m)) : () => void messages++,
+      onEvent: tally ? (e) => (events++, tally.event(e)) : () => void events++,
       eve: opts.eve === undefined ? undefined : { path: opts.eve, sensor: opts.sensor, iface: opts.interface },
     });
   } catch (err) {
@@ -117,7 +123,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  const reader = new LiveFrameReader(queue, linkType, session.push, writer ?? undefined);
+  const analyse = session.push;
+  const push: PacketSink = tally ? (p) => (tally.frame(p.ts), analyse(p)) : analyse;
+  const reader = new LiveFrameReader(queue, linkType, push, writer ?? undefined);
   const counters = (s: LiveStats): LiveCounters => ({
     interface: opts.interface, packetsReceived: s.received, droppedKernel: s.droppedKernel, droppedInterface: s.droppedInterface,
     droppedPipeline: s.droppedPipeline,
@@ -177,6 +185,9 @@ async function main(): Promise<void> {
     }
   });
   const flushOutput = opts.format === 'ndjson' ? setInterval(() => session.writer.flush(), OUTPUT_FLUSH_MS) : null;
+  const snapshots = tally === null ? null : setInterval(() => send({
+    type: 'metrics', snapshot: tally.snapshot(session.tracker, queue.length, (performance.timeOrigin + performance.now()) / 1000, session.overflows()),
+  }), SNAPSHOT_MS);
   send({ type: 'ready', runId: session.store!.runId });
 
   try {
@@ -184,6 +195,7 @@ async function main(): Promise<void> {
   } catch (err) {
     failure ??= err;
   }
+  if (snapshots) clearInterval(snapshots);
   if (failure !== null) {
     // Capture is stopped by the main thread on this message; what was committed stays.
     if (flushOutput) clearInterval(flushOutput);

@@ -9,6 +9,7 @@ import type { Running } from '../../ui/index.js';
 import { isInteractive } from '../../ui/terminal.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
 import { age } from './prune.js';
+import { metricsAddress, type MetricsSnapshot } from './monitor-metrics.js';
 
 export interface MonitorOptions {
   interface: string;
@@ -40,6 +41,8 @@ export interface MonitorOptions {
   sensor: string;
   /** --prune-older-than: seconds; the database is pruned of what is older, at start and every PRUNE_INTERVAL_S. */
   pruneOlderThan?: number;
+  /** --metrics: where to serve Prometheus text. */
+  metrics?: { host: string; port: number };
 }
 
 /** Later IPv4 fragments and IPv6 fragments carry no UDP header: kept so that reassembly can see them. */
@@ -83,6 +86,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('--prune-older-than <age>', 'retention: at start and every hour, remove from the database what is older than this, as `coapwatch prune --older-than` does ("30d")', age)
     .option('--stats-interval <seconds>', 'how often the counters are logged and the database is committed (default 5; 1 with --ui)', seconds)
     .option('--ui', 'draw the terminal dashboard (see coapwatch ui) over the run as it is written; q stops capture')
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (counters, drops, messages, events, endpoints; see docs/live.md)', metricsAddress)
     .showHelpAfterError(false)
     .addHelpText('after', `
 Every --stats-interval and at exit, one line on stderr:
@@ -113,7 +117,8 @@ export interface MonitorWorkerData {
 
 /** Messages between the capture thread and the decoding thread. */
 export type ToWorker = { type: 'flush'; stats: LiveStats } | { type: 'stop'; stats: LiveStats } | { type: 'reload' } | { type: 'reopen' };
-export type FromWorker = { type: 'ready'; runId: number } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' };
+export type FromWorker = { type: 'ready'; runId: number } | { type: 'error'; message: string } | { type: 'done' } | { type: 'epipe' }
+  | { type: 'metrics'; snapshot: MetricsSnapshot };
 
 /**
  * `monitor`: a capture thread reads libpcap and copies each frame into a shared queue (see
@@ -133,14 +138,34 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
   const dashboardModule = opts.ui ? await import('../../ui/index.js') : null;
   // Rules are checked before anything is opened (the worker loads them again for itself).
   loadRuleSet(opts.rules);
+  // The metrics port before capture: a port in use is the user's error, found before anything is opened.
+  let captureStats: () => LiveStats = () => ({ received: 0, receivedBytes: 0, droppedKernel: null, droppedInterface: null, droppedPipeline: 0, queued: 0, queuedMax: 0 });
+  // prom-client is loaded only when metrics are asked for.
+  let metrics: import('./metrics-endpoint.js').MetricsEndpoint | null = null;
+  if (opts.metrics !== undefined) {
+    try {
+      metrics = await (await import('./metrics-endpoint.js')).MetricsEndpoint.listen(opts.metrics, () => captureStats());
+    } catch (err) {
+      process.stderr.write(`coapwatch: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+  }
   // Capture opens first: its errors (interface, permission, filter, libpcap) leave nothing on disk.
   const promisc = opts.promisc !== false;
   // Capture stops by itself only when libpcap fails (the interface went away).
   let captureFailed: (message: string) => void = () => {};
-  const capture = openLiveCapture({
-    device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize * 1024 * 1024, promisc,
-    onError: (message) => captureFailed(message),
-  });
+  let capture: ReturnType<typeof openLiveCapture>;
+  try {
+    capture = openLiveCapture({
+      device: opts.interface, filter, snaplen: opts.snaplen, bufferSize: opts.bufferSize * 1024 * 1024, promisc,
+      onError: (message) => captureFailed(message),
+    });
+  } catch (err) {
+    metrics?.close();
+    throw err;
+  }
+  captureStats = () => capture.stats();
   const data: MonitorWorkerData = { opts, linkType: capture.linkType, queue: capture.queue.memory };
   const worker = new Worker(new URL('./monitor-worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
 
@@ -187,6 +212,8 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
         timers.push(setInterval(() => worker.postMessage({ type: 'flush', stats: capture.stats() } satisfies ToWorker), opts.statsInterval * 1000));
       } else if (m.type === 'error') {
         fail(m.message);
+      } else if (m.type === 'metrics') {
+        metrics?.update(m.snapshot);
       } else if (m.type === 'epipe') {
         // stdout was closed (`| head`): stop quietly, as analyze does
         stop();
@@ -194,6 +221,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     });
     worker.on('error', (err) => fail(`internal error: ${err.stack ?? err.message}`));
     worker.on('exit', (code) => {
+      metrics?.close();
       for (const t of timers) clearInterval(t);
       process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGUSR2', reload).off('SIGHUP', reopen);
       if (!stopping) capture.stop();

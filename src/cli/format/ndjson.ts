@@ -170,7 +170,7 @@ export function writeMessage(out: JsonBytes, m: AnalyzedMessage): void {
   const match = e.match;
   const request = match.request;
   // Responses carry the path of their request, as tshark's uri_path_recon does.
-  const uriPath = msg.uriPath ?? (request !== null && request.msg.code >> 5 === 0 && request.msg.code !== 0 ? request.msg.uriPath : null);
+  const uriPath = msg.uriPath ?? (request !== null && request.code >> 5 === 0 && request.code !== 0 ? request.uriPath : null);
   // src and dst are built by the decode stage from numbers: never in need of escaping.
   out.raw(PIECE.frame).number(e.frame).raw(PIECE.ts).fixed6(e.ts)
     .raw(PIECE.src).ascii(e.src).raw(PIECE.dst).ascii(e.dst).raw(PIECE.transport).ascii(e.transport)

@@ -108,3 +108,59 @@ describe('BoundedMap growth and eviction hooks', () => {
     expect(m.evicted).toBe(2);
   });
 });
+
+describe('BoundedMap slots', () => {
+  it('reuses the slots of deleted entries and keeps the order of use through them', () => {
+    const m = new BoundedMap<string, number>('t', 4);
+    for (const k of ['a', 'b', 'c', 'd']) m.set(k, 0);
+    m.delete('b');
+    m.delete('a');
+    m.set('e', 1); // takes a freed slot
+    m.set('f', 2);
+    expect(m.get('c')).toBe(0);
+    expect([...m.entries()].map(([k]) => k)).toEqual(['c', 'f', 'e', 'd']);
+    expect([...m.valuesOldestFirst()]).toEqual([0, 1, 2, 0]);
+    expect(m.oldest()).toEqual(['d', 0]);
+    m.set('g', 3);
+    expect(m.has('d')).toBe(false);
+    expect(m.evicted).toBe(1);
+    m.clear();
+    expect(m.size).toBe(0);
+    expect(m.oldest()).toBeUndefined();
+    m.set('h', 4);
+    expect([...m.entries()]).toEqual([['h', 4]]);
+  });
+
+  it('matches a reference least-recently-used list over a long random run', () => {
+    const bound = 37;
+    const m = new BoundedMap<number, number>('t', bound);
+    const reference: number[] = []; // keys, least recently used first
+    let seed = 12345;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let step = 0; step < 20_000; step++) {
+      const key = random(60);
+      const at = reference.indexOf(key);
+      switch (random(4)) {
+        case 0: // get
+          expect(m.get(key)).toBe(at < 0 ? undefined : key);
+          if (at >= 0) reference.push(...reference.splice(at, 1));
+          break;
+        case 1: // peek
+          expect(m.peek(key)).toBe(at < 0 ? undefined : key);
+          break;
+        case 2: // delete
+          expect(m.delete(key)).toBe(at >= 0);
+          if (at >= 0) reference.splice(at, 1);
+          break;
+        default: // set
+          m.set(key, key);
+          if (at >= 0) reference.splice(at, 1);
+          else if (reference.length === bound) reference.shift();
+          reference.push(key);
+      }
+      expect(m.size).toBe(reference.length);
+    }
+    expect([...m.valuesOldestFirst()]).toEqual(reference);
+    expect([...m.values()]).toEqual([...reference].reverse());
+  });
+});

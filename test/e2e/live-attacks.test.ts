@@ -1,0 +1,183 @@
+import Database from 'better-sqlite3';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULES } from '../../src/cli/rule-set.js';
+import { ATTACK_NAMES } from '../../src/generate/attacks/index.js';
+import { loadRules } from '../../src/rules/index.js';
+import { RULES_FOR_ATTACK } from '../support/attack-rules.js';
+import { hasLibpcap, isRoot, reapOnExit, rootReason } from '../support/live.js';
+
+/*
+ * The sensor end to end on the wire: `monitor --db --metrics` captures on the loopback interface
+ * of a network namespace of the test's own (so that no other test's traffic mixes in) while
+ * `generate --live` plays a bootstrapping fleet there with labelled attacks. Every attack the
+ * truth file labels must be an event of its rule in the database, and the metrics, scraped while
+ * monitor runs, must count what was captured and stored. Needs libpcap (through koffi), root and
+ * `ip netns`; skipped otherwise, with the reason in the name.
+ */
+const root = join(import.meta.dirname, '../..');
+const bin = join(root, 'bin/coapwatch.js');
+const dir = mkdtempSync(join(tmpdir(), 'coapwatch-e2e-live-attacks-'));
+
+/**
+ * Every attack but those that are silences (seen only when a 300 s lifetime or pmax passes on the
+ * wall clock) and the deregistration storm (it deregisters the whole fleet, which the attacks
+ * played after it need registered).
+ */
+const NOT_HERE = new Set(['silent-meter', 'mute-notifications', 'deregistration-storm']);
+const ATTACKS = ATTACK_NAMES.filter((a) => !NOT_HERE.has(a));
+
+/** A network namespace with its loopback up, or why there is none. */
+function makeNamespace(): { name: string } | { reason: string } {
+  if (!hasLibpcap || !isRoot) return { reason: rootReason };
+  const name = `coapwatch-e2e-${process.pid}`;
+  for (const args of [['netns', 'add', name], ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']]) {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) {
+      spawnSync('ip', ['netns', 'del', name]);
+      return { reason: ` (skipped: cannot make a network namespace: ip ${args.join(' ')}: ${(r.stderr || r.error?.message || '').trim()})` };
+    }
+  }
+  return { name };
+}
+const ns = makeNamespace();
+const netns = 'name' in ns ? ns.name : '';
+const nsReason = 'reason' in ns ? ns.reason : '';
+afterAll(() => {
+  if (netns !== '') spawnSync('ip', ['netns', 'del', netns]);
+});
+
+/** `coapwatch ARGS` inside the namespace (`ip netns exec` execs it: the pid is node's). */
+const inNamespace = (...args: string[]) => ['netns', 'exec', netns, process.execPath, bin, ...args];
+
+function generate(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = reapOnExit(spawn('ip', inNamespace('generate', '--live', ...args), { cwd: dir }));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** GET /metrics from inside the namespace. */
+function scrape(port: number): string {
+  const r = spawnSync('ip', ['netns', 'exec', netns, process.execPath, '-e',
+    `fetch('http://127.0.0.1:${port}/metrics').then(async (r) => process.stdout.write(r.status + ' ' + r.headers.get('content-type') + '\\n' + await r.text()))`,
+  ], { encoding: 'utf8', timeout: 10_000 });
+  return r.stdout;
+}
+
+/** The value of one series of a Prometheus text exposition, or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+interface Truth {
+  frame: number | null;
+  time: number;
+  attack: string;
+  endpoint: string;
+}
+
+describe('monitor --db --metrics while generate --live plays labelled attacks', () => {
+  it.skipIf(netns === '')(`every labelled attack is an event of its rule in the database; /metrics counts the run${nsReason}`, async () => {
+    const db = join(dir, 'live.db');
+    const truthFile = join(dir, 'live.truth.ndjson');
+    const metricsPort = 9464;
+    const monitor = reapOnExit(spawn('ip', inNamespace('monitor', '-i', 'lo', '--filter', 'udp', '--db', db, '--metrics', `127.0.0.1:${metricsPort}`, '--stats-interval', '0.5'), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => monitor.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`monitor did not start: ${stderr}`)), 15_000);
+      monitor.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (/capturing on/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      monitor.on('exit', () => reject(new Error(`monitor exited: ${stderr}`)));
+    });
+
+    const g = await generate('--meters', '40', '--households', '2', '--duration', '1200', '--speed', '600', '--bootstrap',
+      '--attack', ATTACKS.join(','), '--truth', truthFile);
+    expect(g.stderr).toBe('');
+    expect(g.code).toBe(0);
+    const sent = JSON.parse(g.stdout);
+    expect(sent.received).toBe(sent.packets);
+    // A counters line and a metrics snapshot after the last packet.
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    const metrics = scrape(metricsPort);
+    expect(metrics.split('\n')[0]).toBe('200 text/plain; version=0.0.4; charset=utf-8');
+    expect(sample(metrics, 'coapwatch_packets_received_total')).toBe(sent.packets);
+    expect(sample(metrics, 'coapwatch_bytes_received_total')).toBe(sent.bytes + 42 * sent.packets); // Ethernet, IPv4, UDP headers
+    expect(sample(metrics, 'coapwatch_packets_dropped_total{by="coapwatch"}')).toBe(0);
+    expect(sample(metrics, 'coapwatch_coap_messages_total{operation="bootstrap-request",code="0.02"}')).toBe(sent.operations['bootstrap-request']);
+    expect(sample(metrics, 'coapwatch_coap_messages_total{operation="register",code="0.02"}')).toBe(sent.operations.register);
+    expect(sample(metrics, 'coapwatch_observations_open')).toBeGreaterThanOrEqual(40);
+    expect(sample(metrics, 'coapwatch_rule_reloads_total{result="ok"}')).toBe(0);
+    expect(metrics).toMatch(/^# TYPE coapwatch_events_total counter$/m);
+    // Bounded labels only: no endpoint name, no address.
+    const labels = metrics.split('\n').filter((l) => l.startsWith('coapwatch_')).map((l) => l.slice(0, l.lastIndexOf(' ')));
+    expect(labels.filter((l) => /"meter-\d|"flood-\d|"127\./.test(l))).toEqual([]);
+
+    monitor.kill('SIGINT');
+    expect(await exited).toBe(0);
+
+    const truth = readFileSync(truthFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Truth);
+    expect(new Set(truth.map((t) => t.attack))).toEqual(new Set(ATTACKS));
+    const d = new Database(db, { readonly: true });
+    const events = d.prepare('SELECT rule, severity, endpoint, ts FROM events').all() as Array<{ rule: string; severity: string; endpoint: string | null; ts: number }>;
+    const kinds = new Map(loadRules([DEFAULT_RULES]).rules.map((r) => [r.id, r.kind]));
+    const missed = ATTACKS.filter((attack) => {
+      const labelled = truth.filter((t) => t.attack === attack);
+      return !events.some((e) => RULES_FOR_ATTACK[attack].includes(e.rule) && labelled.some((t) =>
+        Math.abs(e.ts - t.time) <= 5 && (t.endpoint === '' || e.endpoint === t.endpoint || kinds.get(e.rule) === 'threshold')));
+    });
+    expect(missed).toEqual([]);
+
+    // The metrics agree with what was stored: events by rule. The counter keeps the severity an
+    // event was raised with (a counter never goes down); the database has the one its answer gave.
+    const byRule = new Map<string, number>();
+    for (const e of events) byRule.set(e.rule, (byRule.get(e.rule) ?? 0) + 1);
+    const counted = new Map<string, number>();
+    for (const m of metrics.matchAll(/^coapwatch_events_total\{rule="([^"]+)",severity="[^"]+"\} (\d+)$/gm)) {
+      counted.set(m[1], (counted.get(m[1]) ?? 0) + Number(m[2]));
+    }
+    expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(byRule));
+    const states = d.prepare('SELECT state, COUNT(*) AS n FROM endpoints GROUP BY state').all() as Array<{ state: string; n: number }>;
+    for (const { state, n } of states) expect(sample(metrics, `coapwatch_endpoints{state="${state}"}`), state).toBe(n);
+    d.close();
+  }, 90_000);
+});
+
+describe('monitor --metrics: errors, one line each, exit 1, nothing written', () => {
+  it('a value that is not HOST:PORT', () => {
+    const r = spawnSync(process.execPath, [bin, 'monitor', '-i', 'lo', '--metrics', '9464'], { encoding: 'utf8', cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`error: option '--metrics <host:port>' argument '9464' is invalid. "9464" is not HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)\n`);
+  });
+
+  it('a port in use, before capture opens', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const db = join(dir, 'in-use.db');
+    try {
+      const r = spawnSync(process.execPath, [bin, 'monitor', '-i', 'lo', '--db', db, '--metrics', `127.0.0.1:${port}`], { encoding: 'utf8', cwd: dir, timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`coapwatch: --metrics 127.0.0.1:${port}: cannot listen: address in use\n`);
+      expect(existsSync(db)).toBe(false);
+    } finally {
+      taken.close();
+    }
+  });
+});

@@ -12,7 +12,7 @@ const FILTERS: Array<[string, string]> = [
   ['Endpoints', 'text matches name or address; state:registered keeps one state'],
   ['Events', 'text matches rule, endpoint or message; sev:high  rule:PART  ep:FULL-NAME'],
   ['Flow', 'a search: address, type, code, method, operation, path or #FRAME; n/N next'],
-  ['Messages', 'ep:FULL-NAME  addr:PART  op:write  code:4.01 (or GET)  frame:A-B (#A-B); text: address, endpoint or path'],
+  ['Messages', 'ep:FULL-NAME addr:PART op:write code:4.01 frame:A-B; text: address, endpoint, path'],
 ];
 
 const LABEL = 12;
@@ -43,7 +43,7 @@ export function helpLines(context: KeyContext, state: DashboardState | null, wid
   const lines: Line[] = [[seg(`Keys: ${CONTEXT_TITLES[context]}`, { bold: true, color: 'cyan' })]];
   lines.push(...bindingLines(own, width), []);
   lines.push([seg('Every view', { bold: true, color: 'cyan' })], ...bindingLines(GLOBAL_KEYS, width), []);
-  lines.push([seg('Filters', { bold: true, color: 'cyan' }), seg('  / in Endpoints, Events and the Flow; Enter keeps, Esc cancels, Ctrl-U clears', { dim: true })]);
+  lines.push([seg('Filters', { bold: true, color: 'cyan' }), seg('  / in Endpoints, Events, the Flow and Messages; Enter keeps, Esc cancels, Ctrl-U clears', { dim: true })]);
   for (const [k, v] of FILTERS) lines.push([seg('  ' + k.padEnd(LABEL), { bold: true }), seg(v)]);
   lines.push([]);
   lines.push([seg('Every string that came off the network is drawn with its control characters replaced by �.', { dim: true })]);

@@ -16,8 +16,8 @@ export interface ListPosition {
 }
 
 /**
- * The text being typed at the bottom line: a list's filter, a search of the flow, or the frame
- * to go to in the flow.
+ * The text being typed at the bottom line: a list's filter, a search of the flow, the frame to
+ * go to in the flow, or the file `s` saves to.
  */
 export interface FilterInput {
   /** A list's filter, the flow's search, a frame to go to, or the file to save to. */
@@ -45,7 +45,7 @@ export interface DashboardState {
   messages: ListPosition & { filter: string };
   detailScroll: number;
   flow: FlowPosition;
-  /** The message dissected over the flow, and the event detailed over the events. */
+  /** The message detailed over the flow or the Messages view, and the event detailed over the events. */
   message: FlowMessage | null;
   messageScroll: number;
   event: EventSummary | null;

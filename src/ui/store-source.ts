@@ -193,6 +193,8 @@ export class StoreSource implements DashboardSource {
       this.boundaries.clear();
       this.pages.clear();
       this.details.clear();
+      // A run being written records further capture files (monitor's rotations) at its commits.
+      this.runSource = null;
       this.eventCountsBuilt = false;
       this.storedMessages ||= this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
     }

@@ -50,5 +50,8 @@ keys 5; capture 'newest first' events
 keys j d; capture 'Evidence' event
 keys Enter; capture '▶ event frame' event-messages
 keys Escape; shown 'newest first'
+keys 6; capture 'oldest first' messages
+keys / op:write Enter; capture "of the run's" messages-filtered
+keys 5; shown 'newest first'
 keys '?'; capture 'Filters' help
 keys q q

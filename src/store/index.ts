@@ -5,7 +5,7 @@ export { SCHEMA_VERSION } from './schema.js';
 export { eventFromRow, listEndpoints, listEvents, type EndpointRow, type EventRow, type ListedEvent, type ListFilters, type StoredOutcome } from './queries.js';
 export { openForPruning, parseAge, pruneOlderThan, pruneSummary, vacuum, type PruneResult } from './prune.js';
 export {
-  ADDRESS_WINDOW_FRAMES, captureFiles, eventById, eventFrame, latestRun, listMessages, messagesAround, messagesBetween, messagesOfFrame,
+  ADDRESS_WINDOW_FRAMES, captureFiles, indexedMessageOf, MESSAGE_SELECT, eventById, eventFrame, latestRun, listMessages, messagesAround, messagesBetween, messagesOfFrame,
   requireMessageIndex, runExists, runInfo, type CaptureFileRow, type FramePlace, type IndexedMessage, type MessageFilters,
 } from './message-queries.js';
 export { MAX_INTERNED_STRINGS } from './message-index.js';

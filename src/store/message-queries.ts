@@ -64,7 +64,8 @@ export interface MessageFilters {
   frames?: ReadonlyArray<readonly [number, number]>;
 }
 
-const SELECT = `SELECT m.*, s.text AS src_text, d.text AS dst_text, o.text AS operation_text, e.text AS endpoint_text,
+/** SELECT of message_index rows with their strings, for indexedMessageOf (table alias m). */
+export const MESSAGE_SELECT = `SELECT m.*, s.text AS src_text, d.text AS dst_text, o.text AS operation_text, e.text AS endpoint_text,
   p.text AS path_text, x.text AS error_text
   FROM message_index m
   JOIN index_strings s ON s.id = m.src JOIN index_strings d ON d.id = m.dst
@@ -79,7 +80,8 @@ export function requireMessageIndex(db: Database.Database, path: string): void {
   }
 }
 
-function fromRow(r: Record<string, unknown>): IndexedMessage {
+/** A row of MESSAGE_SELECT as an IndexedMessage. */
+export function indexedMessageOf(r: Record<string, unknown>): IndexedMessage {
   return {
     run: r.run_id as number, frame: r.frame as number, n: r.n as number, ts: r.ts as number, src: r.src_text as string, dst: r.dst_text as string,
     transport: TRANSPORTS[r.transport as number] ?? String(r.transport), type: r.type === null ? null : (TYPES[r.type as number] ?? String(r.type)),
@@ -106,13 +108,13 @@ export function* listMessages(db: Database.Database, path: string, f: MessageFil
     where.push(`(${f.frames.map(() => 'm.frame BETWEEN ? AND ?').join(' OR ')})`);
     for (const [a, b] of f.frames) args.push(a, b);
   }
-  const sql = `${SELECT} WHERE ${where.join(' AND ')} ORDER BY m.run_id, m.frame, m.n`;
+  const sql = `${MESSAGE_SELECT} WHERE ${where.join(' AND ')} ORDER BY m.run_id, m.frame, m.n`;
   const rows = storeCall(path, () => db.prepare(sql).iterate(...args)) as IterableIterator<Record<string, unknown>>;
   try {
     for (;;) {
       const next = storeCall(path, () => rows.next());
       if (next.done) return;
-      yield fromRow(next.value);
+      yield indexedMessageOf(next.value);
     }
   } finally {
     rows.return?.();
@@ -170,21 +172,21 @@ export function messagesAround(
   const rows = storeCall(path, () => {
     if (at.endpoint !== null) {
       const id = `(SELECT id FROM index_strings WHERE text = ?)`;
-      const earlier = db.prepare(`${SELECT} WHERE m.run_id = ? AND m.endpoint = ${id} AND m.frame < ? ORDER BY m.frame DESC, m.n DESC LIMIT ?`)
+      const earlier = db.prepare(`${MESSAGE_SELECT} WHERE m.run_id = ? AND m.endpoint = ${id} AND m.frame < ? ORDER BY m.frame DESC, m.n DESC LIMIT ?`)
         .all(run, at.endpoint, at.frame, before);
-      const later = db.prepare(`${SELECT} WHERE m.run_id = ? AND m.endpoint = ${id} AND m.frame > ? ORDER BY m.frame, m.n LIMIT ?`)
+      const later = db.prepare(`${MESSAGE_SELECT} WHERE m.run_id = ? AND m.endpoint = ${id} AND m.frame > ? ORDER BY m.frame, m.n LIMIT ?`)
         .all(run, at.endpoint, at.frame, after);
       return [...earlier, ...later];
     }
     const pair = conversation(at.addresses);
     if (pair === null) return [];
-    const earlier = db.prepare(`${SELECT} WHERE m.run_id = ? AND m.frame BETWEEN ? AND ? ${pair.sql} ORDER BY m.frame DESC, m.n DESC LIMIT ?`)
+    const earlier = db.prepare(`${MESSAGE_SELECT} WHERE m.run_id = ? AND m.frame BETWEEN ? AND ? ${pair.sql} ORDER BY m.frame DESC, m.n DESC LIMIT ?`)
       .all(run, at.frame - ADDRESS_WINDOW_FRAMES, at.frame - 1, ...pair.args, before);
-    const later = db.prepare(`${SELECT} WHERE m.run_id = ? AND m.frame BETWEEN ? AND ? ${pair.sql} ORDER BY m.frame, m.n LIMIT ?`)
+    const later = db.prepare(`${MESSAGE_SELECT} WHERE m.run_id = ? AND m.frame BETWEEN ? AND ? ${pair.sql} ORDER BY m.frame, m.n LIMIT ?`)
       .all(run, at.frame + 1, at.frame + ADDRESS_WINDOW_FRAMES, ...pair.args, after);
     return [...earlier, ...later];
   }) as Record<string, unknown>[];
-  return rows.map(fromRow).sort((a, b) => a.frame - b.frame);
+  return rows.map(indexedMessageOf).sort((a, b) => a.frame - b.frame);
 }
 
 /**
@@ -197,15 +199,15 @@ export function messagesBetween(
   requireMessageIndex(db, path);
   const rows = storeCall(path, () => {
     if (who.endpoint !== null) {
-      return db.prepare(`${SELECT} WHERE m.run_id = ? AND m.endpoint = (SELECT id FROM index_strings WHERE text = ?) AND m.ts BETWEEN ? AND ?
+      return db.prepare(`${MESSAGE_SELECT} WHERE m.run_id = ? AND m.endpoint = (SELECT id FROM index_strings WHERE text = ?) AND m.ts BETWEEN ? AND ?
         ORDER BY m.frame, m.n`).all(run, who.endpoint, from, to);
     }
     const pair = conversation(who.addresses);
     if (pair === null) return [];
-    return db.prepare(`${SELECT} WHERE m.run_id = ? AND m.frame BETWEEN ? AND ? AND m.ts BETWEEN ? AND ? ${pair.sql}
+    return db.prepare(`${MESSAGE_SELECT} WHERE m.run_id = ? AND m.frame BETWEEN ? AND ? AND m.ts BETWEEN ? AND ? ${pair.sql}
       ORDER BY m.frame, m.n`).all(run, who.frame - ADDRESS_WINDOW_FRAMES, who.frame + ADDRESS_WINDOW_FRAMES, from, to, ...pair.args);
   }) as Record<string, unknown>[];
-  return rows.map(fromRow);
+  return rows.map(indexedMessageOf);
 }
 
 /**

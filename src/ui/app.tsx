@@ -14,9 +14,10 @@ import { EndpointsView } from './views/endpoints.js';
 import { EventDetailView, eventDetailLines, EventsView } from './views/events.js';
 import { flowAddresses, FlowView, MessageView, messageLines } from './views/flow.js';
 import { HelpView } from './views/help.js';
+import { MessagesView } from './views/messages.js';
 import { OverviewView, overviewLines } from './views/overview.js';
 
-const TITLES: Record<ViewName, string> = { overview: 'Overview', endpoints: 'Endpoints', endpoint: 'Endpoint', flow: 'Flow', events: 'Events' };
+const TITLES: Record<ViewName, string> = { overview: 'Overview', endpoints: 'Endpoints', endpoint: 'Endpoint', flow: 'Flow', events: 'Events', messages: 'Messages' };
 
 /** Live data is looked at this often at most: redraws are capped at 10 per second. */
 export const POLL_MS = 100;
@@ -57,7 +58,7 @@ export interface DashboardProps {
 const FLOW_HEAD = 3;
 
 /** What the bottom line says while text is typed into it. */
-const INPUT_LABELS: Record<FilterInput['target'], string> = { endpoints: 'filter', events: 'filter', flow: 'search', frame: 'go to frame' };
+const INPUT_LABELS: Record<FilterInput['target'], string> = { endpoints: 'filter', events: 'filter', messages: 'filter', flow: 'search', frame: 'go to frame', save: 'save to pcap' };
 
 /** The newest high or critical event, the one a banner names. */
 function newestAlert(source: DashboardSource): EventSummary | null {
@@ -194,8 +195,9 @@ export function Dashboard(props: DashboardProps): ReactElement {
   // none waiting in the queue (keys that came in one chunk are still being typed). A search of
   // the flow and a frame number act on Enter only.
   const target = state.input?.target;
-  const typed = target === 'endpoints' || target === 'events' ? state.input?.text : undefined;
-  const appliedFilter = target === 'endpoints' || target === 'events' ? state[target].filter : undefined;
+  const listTarget = target === 'endpoints' || target === 'events' || target === 'messages' ? target : undefined;
+  const typed = listTarget !== undefined ? state.input?.text : undefined;
+  const appliedFilter = listTarget !== undefined ? state[listTarget].filter : undefined;
   useEffect(() => {
     if (typed === undefined || typed === appliedFilter) return;
     let timer: ReturnType<typeof setTimeout>;
@@ -205,6 +207,19 @@ export function Dashboard(props: DashboardProps): ReactElement {
     settle();
     return () => clearTimeout(timer);
   });
+
+  // s asked for a file: it is written here (the reducer stays pure) and a status line says what came of it.
+  useEffect(() => {
+    const save = state.save;
+    if (save === null) return;
+    let status: string;
+    try {
+      status = source.save(save.selection, save.path);
+    } catch (err) {
+      status = `not saved: ${(err as Error).message.split('\n')[0]}`;
+    }
+    dispatch({ type: 'saved', status });
+  }, [state.save, source]);
 
   const onKey = (ch: string, key: Key) => {
     const action = actionFor(stateRef.current, keyName(ch, key), ch);
@@ -245,8 +260,9 @@ export function Dashboard(props: DashboardProps): ReactElement {
   if (state.help) {
     body = <HelpView context={keyContext({ ...state, help: false })} state={state} width={width} height={bodyHeight} />;
   } else if (state.message) {
-    screen.docLines = messageLines(state.message.record(), width).length;
-    body = <MessageView message={state.message} width={width} height={bodyHeight} scroll={state.messageScroll} />;
+    const detail = source.messageDetail(state.message);
+    screen.docLines = messageLines(state.message, detail, width).length;
+    body = <MessageView message={state.message} detail={detail} width={width} height={bodyHeight} scroll={state.messageScroll} />;
   } else if (state.event) {
     const captureFile = source.overview().captureFile;
     screen.docLines = eventDetailLines(state.event, width, captureFile).length;
@@ -285,6 +301,14 @@ export function Dashboard(props: DashboardProps): ReactElement {
       screen.docLines = endpointDetailLines(data, width).length;
       body = <EndpointDetailView data={data} width={width} height={bodyHeight} scroll={state.detailScroll} />;
     }
+  } else if (state.view === 'messages') {
+    const filter = state.messages.filter;
+    const total = source.messages({ filter, offset: 0, limit: 0 }).total;
+    const w = listWindow(state.messages, total, listRows);
+    const page = source.messages({ filter, offset: w.top, limit: listRows });
+    screen.messageTotal = total;
+    screen.messageRows = page.rows;
+    body = <MessagesView page={page} cursor={w.cursor} filter={filter} width={width} height={bodyHeight} />;
   } else {
     const eventsQuery = { minSeverity: state.events.minSeverity, filter: state.events.filter };
     screen.eventTotal = source.events({ ...eventsQuery, offset: 0, limit: 0 }).total;
@@ -308,7 +332,9 @@ export function Dashboard(props: DashboardProps): ReactElement {
 
   const footer: Line = input
     ? [seg(` ${INPUT_LABELS[input.target]}: `, { bold: true, color: 'yellow' }), seg(clean(input.text), { inverse: input.selected }), seg('█'), seg('   ' + keys, { dim: true })]
-    : [seg(' ' + keys, { color: 'white' }), seg('   ' + GLOBAL_HINT, { dim: true })];
+    : state.status !== null
+      ? [seg(' ' + clean(state.status), { color: state.status.startsWith('not saved') ? 'red' : 'green', bold: true })]
+      : [seg(' ' + keys, { color: 'white' }), seg('   ' + GLOBAL_HINT, { dim: true })];
 
   return (
     <Box flexDirection="column" width={width}>

@@ -27,6 +27,8 @@ export interface StoredDashboardOptions {
   follow?: boolean;
   endpoint?: string;
   event?: number;
+  /** Where the run's capture is now, when it moved (the detail's bytes and s read frames from it). */
+  source?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface StoredDashboardOptions {
  * and says so on stderr. An endpoint or event the run does not have is refused (StoreError).
  */
 export async function runStoredDashboard(dbPath: string, opts: StoredDashboardOptions = {}): Promise<void> {
-  const source = StoreSource.open(dbPath, opts.run, { follow: opts.follow });
+  const source = StoreSource.open(dbPath, opts.run, { follow: opts.follow, source: opts.source });
   try {
     if (opts.endpoint !== undefined && source.endpoint(opts.endpoint) === null) {
       throw new StoreError(`run ${source.runId} of ${dbPath} has no endpoint ${sanitizeForTerminal(opts.endpoint)} (coapwatch endpoints --db lists them)`);

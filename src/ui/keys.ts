@@ -74,6 +74,7 @@ export const GLOBAL_KEYS: KeyTable = [
   { keys: ['3'], label: '3', action: { type: 'view', view: 'endpoint' }, help: 'Endpoint: the one chosen, or the one under the cursor' },
   { keys: ['4'], label: '4', action: { type: 'view', view: 'flow' }, help: 'Flow: its messages' },
   { keys: ['5'], label: '5', action: { type: 'view', view: 'events' }, help: 'Events' },
+  { keys: ['6'], label: '6', action: { type: 'view', view: 'messages' }, help: 'Messages: every message of the run' },
   { keys: ['x'], label: 'x', action: { type: 'dismiss-alert' }, help: 'dismiss the banner of a new high or critical event', when: (s) => s.alert.event !== null },
   { keys: ['?'], label: '?', action: { type: 'help' }, help: 'the keys of this view (any key closes it)' },
   { keys: ['q', 'ctrl-c'], label: 'q Ctrl-C', action: { type: 'quit' }, help: 'quit' },
@@ -84,7 +85,7 @@ export const GLOBAL_HINT = 'Tab views  ? help  q quit';
 
 export const KEY_TABLES: Record<KeyContext, KeyTable> = {
   overview: [
-    { keys: ['enter'], label: 'Enter', action: { type: 'open' }, help: 'the endpoints', hint: 'Enter endpoints  Tab/1-5 views' },
+    { keys: ['enter'], label: 'Enter', action: { type: 'open' }, help: 'the endpoints', hint: 'Enter endpoints  Tab/1-6 views' },
   ],
   endpoints: [
     ...movement('move the selection', 'move'),
@@ -102,11 +103,12 @@ export const KEY_TABLES: Record<KeyContext, KeyTable> = {
   ],
   flow: [
     ...movement('move the selection (newest at the bottom)', 'move', false),
-    { keys: ['enter'], label: 'Enter', action: { type: 'open' }, help: 'dissect the message', hint: 'Enter dissect' },
+    { keys: ['enter'], label: 'Enter', action: { type: 'open' }, help: 'the message\'s detail: dissection, bytes in hex, its request or response', hint: 'Enter detail' },
     { keys: ['g'], label: 'g', action: { type: 'goto-frame' }, help: 'go to a frame: type its number, Enter', hint: 'g frame' },
     { keys: ['/'], label: '/', action: { type: 'filter' }, help: 'search: address, type, code, method, operation, path or #FRAME', hint: '/ search' },
     { keys: ['n'], label: 'n', action: { type: 'search-next', older: true }, help: 'the next older match of the search', hint: 'n/N next', when: (s) => s.flow.search !== '' },
     { keys: ['N'], label: 'N', action: { type: 'search-next', older: false }, help: 'the next newer match of the search', when: (s) => s.flow.search !== '' },
+    { keys: ['s'], label: 's', action: { type: 'save' }, help: 'save the flow\'s messages to a pcap (asks for the file name)', hint: 's save' },
     { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the endpoint (or the events, when opened from one)', hint: 'Esc back' },
   ],
   events: [
@@ -117,9 +119,16 @@ export const KEY_TABLES: Record<KeyContext, KeyTable> = {
     { keys: ['s'], label: 's', action: { type: 'severity' }, help: 'the next lowest severity shown', hint: 's severity' },
     { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the overview' },
   ],
+  messages: [
+    ...movement('move the selection (oldest at the top)', 'move'),
+    { keys: ['enter'], label: 'Enter', action: { type: 'open' }, help: 'the message\'s detail: dissection, bytes in hex, its request or response', hint: 'Enter detail' },
+    { keys: ['/'], label: '/', action: { type: 'filter' }, help: 'filter: ep:FULL-NAME addr:PART op:NAME code:2.04 frame:A-B; text: address, endpoint or path', hint: '/ filter' },
+    { keys: ['s'], label: 's', action: { type: 'save' }, help: 'save the messages listed (all pages, as filtered) to a pcap (asks for the file name)', hint: 's save' },
+    { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the overview' },
+  ],
   message: [
     ...movement('scroll', 'scroll'),
-    { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the flow', hint: 'Esc back to the flow' },
+    { keys: ['esc'], label: 'Esc', action: { type: 'back' }, help: 'back to the list (the flow or the messages)', hint: 'Esc back' },
   ],
   event: [
     ...movement('scroll', 'scroll'),
@@ -132,7 +141,7 @@ export const KEY_TABLES: Record<KeyContext, KeyTable> = {
     { keys: ['*'], label: 'any other key', action: { type: 'close-help' }, help: 'close the help', hint: 'any key: close help' },
   ],
   filter: [
-    { keys: ['enter'], label: 'Enter', action: { type: 'keep-filter' }, help: 'keep the filter', hint: 'Enter keep' },
+    { keys: ['enter'], label: 'Enter', action: { type: 'keep-filter' }, help: 'keep the filter (saving: write the file)', hint: 'Enter keep' },
     { keys: ['esc'], label: 'Esc', action: { type: 'cancel-filter' }, help: 'drop the change: the filter as it was', hint: 'Esc cancel' },
     { keys: ['backspace'], label: 'Backspace', action: { type: 'erase' }, help: 'erase a character (all of the filter while it is selected)' },
     { keys: ['ctrl-u'], label: 'Ctrl-U', action: { type: 'clear-filter' }, help: 'clear the filter', hint: 'Ctrl-U clear' },

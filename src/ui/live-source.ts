@@ -7,7 +7,8 @@ import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
   type EndpointQuery, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage, type FlowPage, type FramePlace,
-  type MessageRecord, type ObservationSummary, type Overview, type Page, type ResourceValue,
+  type MessageDetail, messageMatches, type MessageQuery, type MessageRecord, type ObservationSummary, type Overview, type Page,
+  parseMessageFilter, type ResourceValue, type SaveOffer,
 } from './source.js';
 import { comparePaths, flowMessageOf, registrationHistory } from './store-source.js';
 
@@ -49,6 +50,8 @@ interface FlowEntry {
   message: FlowMessage;
 }
 
+/** Why `s` saves nothing in the live dashboard. */
+const LIVE_SAVE = 'the live dashboard keeps no frames to save: analyze --db (or monitor --db --write FILE), then ui --db and s';
 /** Seconds of capture time the messages/s sparkline spans. */
 const RATE_WINDOW = 120;
 /** Seconds the current rates are averaged over. */
@@ -80,9 +83,9 @@ export class LiveSource implements DashboardSource {
   readonly source: string;
   private readonly captureFile: string | null;
   private tracker: StateTracker | null = null;
-  private stats: () => LiveStats = () => ({ packets: this.messages });
+  private stats: () => LiveStats = () => ({ packets: this.messageCount });
   private changes = 0;
-  private messages = 0;
+  private messageCount = 0;
   private finished = false;
   private latest = 0;
   private firstTs: number | null = null;
@@ -118,6 +121,8 @@ export class LiveSource implements DashboardSource {
   private readonly eventsByEndpoint = new BoundedMap<string, number>('ui.events-by-endpoint', MAX_EVENT_ENDPOINTS);
   private overflow: OverflowCounters | null = null;
   private eventTotal = 0;
+  /** The Messages view's matches of the last filter, for one version of the data. */
+  private messageMatches: { filter: string; changes: number; rows: FlowMessage[] } | null = null;
 
   constructor(opts: LiveSourceOptions) {
     this.source = opts.source;
@@ -157,7 +162,7 @@ export class LiveSource implements DashboardSource {
   readonly onMessage = (m: AnalyzedMessage): void => {
     const e = m.coap;
     const ts = e.ts;
-    this.messages++;
+    this.messageCount++;
     this.changes++;
     if (ts > this.latest) this.latest = ts;
     this.firstTs ??= ts;
@@ -171,7 +176,7 @@ export class LiveSource implements DashboardSource {
       if (endpoint !== null && e.match.role === 'request' && l!.operation !== 'unknown' && isClientOperation(l!.operation)) t.endpoint = endpoint;
     }
     const rec = recordOf(m);
-    this.addFlow(endpoint, flowMessageOf(rec));
+    this.addFlow(endpoint, flowMessageOf(rec, e.size));
     if (endpoint !== null && REGISTRATION_OPERATIONS.has(l!.operation)) {
       let list = this.history.get(endpoint);
       if (!list) this.history.set(endpoint, (list = []));
@@ -294,7 +299,7 @@ export class LiveSource implements DashboardSource {
       captureFile: this.captureFile,
       live: !this.finished,
       packets: stats.packets,
-      messages: this.messages,
+      messages: this.messageCount,
       messageRate,
       packetRate,
       messageSeries: series,
@@ -398,8 +403,8 @@ export class LiveSource implements DashboardSource {
     const start = Math.max(0, end - limit);
     const rows: FlowMessage[] = [];
     for (let i = start; i < end; i++) rows.push(list.at(i));
-    const seen = endpoint === null ? this.messages : (this.messagesByEndpoint.peek(endpoint) ?? null);
-    return { rows, total: list.length, offset, unavailable: null, seen, runMessages: this.messages };
+    const seen = endpoint === null ? this.messageCount : (this.messagesByEndpoint.peek(endpoint) ?? null);
+    return { rows, total: list.length, offset, unavailable: null, seen, runMessages: this.messageCount };
   }
 
   frameOffset(endpoint: string | null, frame: number): FramePlace | null {
@@ -420,6 +425,47 @@ export class LiveSource implements DashboardSource {
       if (flowMatches(list.at(list.length - 1 - offset), text)) return offset;
     }
     return null;
+  }
+
+  /**
+   * The Messages view over the kept messages (the run's newest flowCapacity): the matches of the
+   * last filter are kept per version of the data, so paging does not rescan them.
+   */
+  messages(q: MessageQuery): FlowPage {
+    const list = this.kept(null);
+    let m = this.messageMatches;
+    if (m === null || m.filter !== q.filter || m.changes !== this.changes) {
+      const f = parseMessageFilter(q.filter);
+      const rows: FlowMessage[] = [];
+      for (let i = 0; i < list.length; i++) if (messageMatches(list.at(i), f)) rows.push(list.at(i));
+      this.messageMatches = m = { filter: q.filter, changes: this.changes, rows };
+    }
+    return { rows: m.rows.slice(q.offset, q.offset + q.limit), total: m.rows.length, offset: q.offset, unavailable: null, seen: this.messageCount, runMessages: this.messageCount };
+  }
+
+  messageDetail(m: FlowMessage): MessageDetail {
+    // Its first response, among the kept messages (a request's answer follows it).
+    let response: MessageDetail['response'] = null;
+    if (m.role === 'request') {
+      const list = this.kept(null);
+      for (let i = list.length - 1; i >= 0; i--) {
+        const r = list.at(i);
+        if (r.frame <= m.frame) break;
+        if (r.responseTo === m.frame && r.retransmissionOf === null) response = { frame: r.frame, code: r.code };
+      }
+    }
+    const note = this.captureFile === null
+      ? 'the live dashboard keeps no frame bytes: capture with --write FILE and review with ui --db for the hex'
+      : `the live dashboard keeps no frame bytes: analyze ${this.captureFile} --db DB, then ui --db DB for the hex`;
+    return { record: m.record(), bytes: null, note, response };
+  }
+
+  saveOffer(): SaveOffer {
+    return { error: LIVE_SAVE };
+  }
+
+  save(): string {
+    throw new Error(LIVE_SAVE);
   }
 
   event(id: number): EventSummary | null {

@@ -130,6 +130,8 @@ export interface ObservationSummary {
 /** One message of an endpoint's flow, with its full record for the dissection view. */
 export interface FlowMessage {
   frame: number;
+  /** 0; 1, 2, ... for further messages of the same frame (TCP). */
+  n: number;
   ts: number;
   src: string;
   dst: string;
@@ -138,11 +140,46 @@ export interface FlowMessage {
   operation: string | null;
   path: string | null;
   contentFormat: number | null;
-  payloadLength: number;
+  /** Bytes of the CoAP message. */
+  size: number;
   role: string;
-  /** The message as the NDJSON record describes it (see README); parsed lazily by the detail view. */
+  endpoint: string | null;
+  /** Frame of the request this message answers (or the message it acknowledges). */
+  responseTo: number | null;
+  /** On a request: frame of its first response; null when none (or not known: the live dashboard). */
+  responseIn: number | null;
+  retransmissionOf: number | null;
+  /**
+   * The message as the NDJSON record describes it, when the source holds it (the live
+   * dashboard); null: the detail reads it again from the capture (DashboardSource.messageDetail).
+   */
   record: () => MessageRecord | null;
 }
+
+/** A message's detail pane: its dissection, its bytes, and what it links to. */
+export interface MessageDetail {
+  /** The full record; null when it could not be read again (see note). */
+  record: MessageRecord | null;
+  /** The frame's bytes as captured; null when not at hand (see note). */
+  bytes: Uint8Array | null;
+  /** One line: why the record or the bytes are missing or poorer (the capture moved: ui --source PATH); null: nothing to say. */
+  note: string | null;
+  /** On a request: its first response's frame and code. */
+  response: { frame: number; code: string } | null;
+}
+
+/** Messages of the Messages view: every message of the run, filtered (see parseMessageFilter), oldest first. */
+export interface MessageQuery {
+  filter: string;
+  offset: number;
+  limit: number;
+}
+
+/** What `s` saves to a pcap: the Messages view's list as filtered, or a flow (an endpoint's; null: every message). */
+export type SaveSelection = { kind: 'messages'; filter: string } | { kind: 'flow'; endpoint: string | null };
+
+/** The file name `s` offers, or why nothing can be saved. */
+export type SaveOffer = { name: string } | { error: string };
 
 /** The parts of the NDJSON message record the dissection view draws. */
 export interface MessageRecord {
@@ -223,6 +260,14 @@ export interface DashboardSource {
    * going to older messages or, with `older` false, to newer ones; null when none does.
    */
   searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null;
+  /** Every message of the run, filtered, oldest first (the Messages view). */
+  messages(q: MessageQuery): FlowPage;
+  /** The detail of a message: its full dissection, its bytes and its response. */
+  messageDetail(m: FlowMessage): MessageDetail;
+  /** The file name `s` offers for a selection (coapwatch-RUN-FIRST-LAST.pcap), or why it cannot be saved. */
+  saveOffer(sel: SaveSelection): SaveOffer;
+  /** Writes the selection's frames to a pcap at `path`; returns what was written, in one line. Throws an Error of one line. */
+  save(sel: SaveSelection, path: string): string;
   /** Newest first. */
   events(q: EventQuery): Page<EventSummary>;
   /** One event by its id (ui --event); null when the run has none with that id. */
@@ -279,6 +324,71 @@ export function parseEventFilter(text: string): { severity?: string; rule?: stri
   }
   out.text = free.join(' ');
   return out;
+}
+
+/** A parsed filter of the Messages view. */
+export interface MessageFilter {
+  /** ep:NAME, the endpoint's full name. */
+  endpoint?: string;
+  /** addr:TEXT, a substring of the source or destination address. */
+  address?: string;
+  /** op:NAME, the LwM2M operation (register, read, write, ...). */
+  operation?: string;
+  /** code:2.04 or code:GET (a method name is its request code). */
+  code?: string;
+  /** frame:A-B, frame:N, or #A-B, #N: inclusive. */
+  frames?: [number, number];
+  /** Free text: a substring of an address, the endpoint or the path. */
+  text: string;
+  /** Words not understood (a frame range that is not one): shown, never applied silently. */
+  invalid: string[];
+}
+
+/** Parses the filter text of the Messages view: `ep:meter-1 addr:10.1 op:write code:4.01 frame:100-200 free text`. */
+export function parseMessageFilter(text: string): MessageFilter {
+  const out: MessageFilter = { text: '', invalid: [] };
+  const free: string[] = [];
+  for (const word of text.trim().split(/\s+/)) {
+    if (word === '') continue;
+    const m = /^(ep|endpoint|addr|address|op|operation|code|frames?):(.*)$/.exec(word) ?? (/^#/.test(word) ? ['', 'frame', word.slice(1)] : null);
+    if (!m) {
+      free.push(word);
+      continue;
+    }
+    const value = m[2];
+    switch (m[1]) {
+      case 'ep': case 'endpoint': out.endpoint = value; break;
+      case 'addr': case 'address': out.address = value; break;
+      case 'op': case 'operation': out.operation = value.toLowerCase(); break;
+      case 'code': {
+        const method = Object.keys(METHOD_NAMES).find((c) => METHOD_NAMES[c].toLowerCase() === value.toLowerCase());
+        out.code = method ?? value;
+        break;
+      }
+      default: {
+        const r = /^(\d{1,15})(?:-(\d{1,15}))?$/.exec(value);
+        if (r === null) out.invalid.push(word);
+        else out.frames = [Number(r[1]), Number(r[2] ?? r[1])];
+      }
+    }
+  }
+  out.text = free.join(' ');
+  return out;
+}
+
+/** Whether a message passes a Messages filter (the live source's test; the store's is SQL). */
+export function messageMatches(m: FlowMessage, f: MessageFilter): boolean {
+  if (f.invalid.length > 0) return false;
+  if (f.endpoint !== undefined && m.endpoint !== f.endpoint) return false;
+  const has = (v: string | null, t: string) => v !== null && v.toLowerCase().includes(t.toLowerCase());
+  if (f.address !== undefined && !has(m.src, f.address) && !has(m.dst, f.address)) return false;
+  if (f.operation !== undefined && m.operation !== f.operation) return false;
+  if (f.code !== undefined && m.code !== f.code) return false;
+  if (f.frames !== undefined && (m.frame < f.frames[0] || m.frame > f.frames[1])) return false;
+  if (f.text !== '') {
+    if (![m.src, m.dst, m.endpoint, m.path].some((v) => has(v, f.text))) return false;
+  }
+  return true;
 }
 
 /** Parses the filter text of the endpoints view: `state:registered free text`. */

@@ -1,5 +1,5 @@
 import { SEVERITIES, type Severity } from '../rules/index.js';
-import { ENDPOINT_SORT_KEYS, type EndpointSortKey, type EventSummary, type FlowMessage, type FramePlace } from './source.js';
+import { ENDPOINT_SORT_KEYS, type EndpointSortKey, type EventSummary, type FlowMessage, type FramePlace, type SaveOffer, type SaveSelection } from './source.js';
 import { VIEWS, type ViewName } from './view-names.js';
 
 /**
@@ -16,16 +16,19 @@ export interface ListPosition {
 }
 
 /**
- * The text being typed at the bottom line: a list's filter, a search of the flow, or the frame
- * to go to in the flow.
+ * The text being typed at the bottom line: a list's filter, a search of the flow, the frame to
+ * go to in the flow, or the file `s` saves to.
  */
 export interface FilterInput {
-  target: 'endpoints' | 'events' | 'flow' | 'frame';
+  /** A list's filter, the flow's search, a frame to go to, or the file to save to. */
+  target: 'endpoints' | 'events' | 'messages' | 'flow' | 'frame' | 'save';
   text: string;
   /** The filter when / was pressed, restored by Esc. */
   before: string;
   /** The text is the earlier filter, shown selected: typing replaces it, Backspace clears it. */
   selected: boolean;
+  /** Saving: the messages to save. */
+  selection?: SaveSelection;
 }
 
 export interface DashboardState {
@@ -38,15 +41,21 @@ export interface DashboardState {
   input: FilterInput | null;
   endpoints: ListPosition & { sortIndex: number; descending: boolean; filter: string };
   events: ListPosition & { minSeverity: string; filter: string };
+  /** The Messages view: every message of the run, oldest first, filtered. */
+  messages: ListPosition & { filter: string };
   detailScroll: number;
   flow: FlowPosition;
-  /** The message dissected over the flow, and the event detailed over the events. */
+  /** The message detailed over the flow or the Messages view, and the event detailed over the events. */
   message: FlowMessage | null;
   messageScroll: number;
   event: EventSummary | null;
   eventScroll: number;
   /** The newest high or critical event not yet dismissed, drawn as a banner; `seen` is the id of the last one dismissed or already there. */
   alert: { event: EventSummary | null; seen: number };
+  /** A file to write the selection to: the component writes it and answers with 'saved'. */
+  save: { selection: SaveSelection; path: string } | null;
+  /** One line about the last save (what was written, or why not), until the next key. */
+  status: string | null;
 }
 
 /** The flow shown and where in it the user is. */
@@ -73,6 +82,8 @@ export interface FlowPosition {
 export interface FlowFinder {
   frameOffset(endpoint: string | null, frame: number): FramePlace | null;
   searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null;
+  /** The file name `s` offers for a selection, or why it cannot be saved. */
+  saveOffer?(sel: SaveSelection): SaveOffer;
 }
 
 /** What the last frame showed, as far as keys depend on it. */
@@ -85,12 +96,16 @@ export interface Screen {
   endpointTotal: number;
   eventTotal: number;
   flowTotal: number;
+  /** Messages of the Messages view (as filtered). */
+  messageTotal?: number;
   /** Lines of the document shown (endpoint detail, dissection, event detail). */
   docLines: number;
   /** The rows drawn, the first visible one first (the flow: oldest first, as drawn). */
   endpointRows: readonly string[];
   eventRows: readonly EventSummary[];
   flowMessages: readonly FlowMessage[];
+  /** The Messages view's rows drawn, the first visible one first. */
+  messageRows?: readonly FlowMessage[];
   /** Where frames and searches lie in the flows; none: going to a frame or searching does nothing. */
   finder?: FlowFinder;
 }
@@ -126,6 +141,10 @@ export type Action =
   /** A new high or critical event came (the component looks for one after each redraw). */
   | { type: 'alert'; event: EventSummary }
   | { type: 'dismiss-alert' }
+  /** s: save the messages shown (the Messages view as filtered, or the flow) to a pcap: asks for the file name. */
+  | { type: 'save' }
+  /** The component wrote (or failed to write) the file: one line about it. */
+  | { type: 'saved'; status: string }
   /** Text typed into the filter (the key table's "*": the text is the key's). */
   | { type: 'type'; text?: string }
   | { type: 'erase' }
@@ -140,8 +159,9 @@ export function initialState(view: ViewName = 'overview', endpoint: string | nul
     view, help: false, quit: false, selected: endpoint, input: null,
     endpoints: { cursor: 0, top: 0, sortIndex: 0, descending: true, filter: '' },
     events: { cursor: 0, top: 0, minSeverity: 'info', filter: '' },
+    messages: { cursor: 0, top: 0, filter: '' },
     detailScroll: 0, flow: FLOW_START, message: null, messageScroll: 0, event: null, eventScroll: 0,
-    alert: { event: null, seen: 0 },
+    alert: { event: null, seen: 0 }, save: null, status: null,
   };
 }
 
@@ -262,6 +282,7 @@ function applied(s: DashboardState, input: FilterInput, text: string): Dashboard
   switch (input.target) {
     case 'endpoints': return { ...s, endpoints: { ...s.endpoints, filter: text, cursor: 0, top: 0 } };
     case 'events': return { ...s, events: { ...s.events, filter: text, cursor: 0, top: 0 } };
+    case 'messages': return { ...s, messages: { ...s.messages, filter: text, cursor: 0, top: 0 } };
     // A search and a frame number act on Enter only (keep-filter).
     default: return s;
   }
@@ -272,12 +293,16 @@ function kept(s: DashboardState, input: FilterInput, screen: Screen): DashboardS
   const closed = { ...s, input: null };
   if (input.target === 'flow') return searchFlow(closed, input.text, true, screen);
   if (input.target === 'frame') return /^\d+$/.test(input.text) ? gotoFrame(closed, Number(input.text), screen) : closed;
+  if (input.target === 'save') {
+    const path = input.text.trim();
+    return path === '' || input.selection === undefined ? closed : { ...closed, save: { selection: input.selection, path }, status: `saving to ${path} ...` };
+  }
   return { ...applied(s, input, input.text), input: null };
 }
 
 /** The list filter applied to the list, or null for the flow's search and frame. */
 function listFilter(s: DashboardState, input: FilterInput): string | null {
-  return input.target === 'endpoints' ? s.endpoints.filter : input.target === 'events' ? s.events.filter : null;
+  return input.target === 'endpoints' || input.target === 'events' || input.target === 'messages' ? s[input.target].filter : null;
 }
 
 function editFilter(s: DashboardState, input: FilterInput, action: Action, screen: Screen): DashboardState {
@@ -309,6 +334,9 @@ function editFilter(s: DashboardState, input: FilterInput, action: Action, scree
  * give the same state, and an action that changes nothing returns `s` itself.
  */
 export function reduce(s: DashboardState, action: Action, screen: Screen): DashboardState {
+  if (action.type === 'saved') return { ...s, save: null, status: action.status };
+  // The status line stays until the next key.
+  if (s.status !== null && s.save === null && action.type !== 'alert' && action.type !== 'apply-filter') s = { ...s, status: null };
   if (s.input) return editFilter(s, s.input, action, screen);
   switch (action.type) {
     case 'quit':
@@ -335,13 +363,21 @@ export function reduce(s: DashboardState, action: Action, screen: Screen): Dashb
         case 'endpoint': return { ...s, view: 'endpoints' };
         case 'flow': return { ...s, view: s.flow.back === 'events' ? 'events' : 'endpoint', flow: { ...s.flow, note: null } };
         case 'events': return { ...s, view: 'overview' };
+        case 'messages': return { ...s, view: 'overview' };
         default: return s;
       }
     case 'filter': {
       if (s.view === 'flow') return { ...s, input: { target: 'flow', text: s.flow.search, before: s.flow.search, selected: s.flow.search !== '' } };
-      if (s.view !== 'endpoints' && s.view !== 'events') return s;
+      if (s.view !== 'endpoints' && s.view !== 'events' && s.view !== 'messages') return s;
       const filter = s[s.view].filter;
       return { ...s, input: { target: s.view, text: filter, before: filter, selected: filter !== '' } };
+    }
+    case 'save': {
+      if (s.view !== 'flow' && s.view !== 'messages') return s;
+      const selection: SaveSelection = s.view === 'flow' ? { kind: 'flow', endpoint: flowEndpoint(s, screen) } : { kind: 'messages', filter: s.messages.filter };
+      const offer = screen.finder?.saveOffer?.(selection) ?? { error: 'nothing to save' };
+      if ('error' in offer) return { ...s, status: `not saved: ${offer.error}` };
+      return { ...s, input: { target: 'save', text: offer.name, before: '', selected: true, selection } };
     }
     case 'goto-frame':
       return s.view === 'flow' ? { ...s, input: { target: 'frame', text: '', before: '', selected: false } } : s;
@@ -398,6 +434,8 @@ function move(s: DashboardState, by: Movement, screen: Screen): DashboardState {
       return { ...s, endpoints: { ...s.endpoints, ...moveList(s.endpoints, by, screen.endpointTotal, screen) } };
     case 'events':
       return { ...s, events: { ...s.events, ...moveList(s.events, by, screen.eventTotal, screen) } };
+    case 'messages':
+      return { ...s, messages: { ...s.messages, ...moveList(s.messages, by, screen.messageTotal ?? 0, screen) } };
     case 'endpoint':
       return { ...s, detailScroll: scrolled(s.detailScroll, by, screen) };
     case 'flow': {
@@ -430,6 +468,11 @@ function open(s: DashboardState, screen: Screen): DashboardState {
     case 'events': {
       const e = eventUnderCursor(s, screen);
       return e === null ? s : openEventMessages(s, e, screen);
+    }
+    case 'messages': {
+      const w = listWindow(s.messages, screen.messageTotal ?? 0, screen.listRows);
+      const m = screen.messageRows?.[w.cursor - w.top];
+      return m === undefined ? s : { ...s, message: m, messageScroll: 0 };
     }
     default:
       return s;

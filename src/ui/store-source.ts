@@ -1,11 +1,18 @@
 import type { TableOverflow } from '../util/bounded-map.js';
 import type Database from 'better-sqlite3';
 import { BoundedMap } from '../util/bounded-map.js';
-import { eventFromRow, openForReading, storeCall, StoreError } from '../store/index.js';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { EvidenceError, RunSource, writeFramesPcap } from '../evidence/index.js';
+import {
+  eventFromRow, indexedMessageOf, MESSAGE_SELECT, messagesOfFrame, openForReading, storeCall, StoreError, type FramePlace as EvidencePlace,
+  type IndexedMessage,
+} from '../store/index.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
   type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage, METHOD_NAMES,
-  type FlowPage, type FramePlace, type MessageRecord, type ObservationSummary, type Overview, type Page, type RegistrationEvent, type ResourceValue,
+  type FlowPage, type FramePlace, type MessageDetail, type MessageQuery, type MessageRecord, type ObservationSummary, type Overview, type Page,
+  parseMessageFilter, type RegistrationEvent, type ResourceValue, type SaveOffer, type SaveSelection,
 } from './source.js';
 
 type Row = Record<string, unknown>;
@@ -22,6 +29,19 @@ const SEARCH_BATCH = 1000;
 
 /** The schema version that brought the message index and capture_files. */
 const MESSAGE_INDEX_VERSION = 8;
+/** The id of an interned string (index_strings), for a column of the message index. */
+const STRING_ID = '(SELECT id FROM index_strings WHERE text = ?)';
+/** MESSAGE_SELECT with the paging keys StoreSource.window() reads (k0, k1). */
+const KEYED_SELECT = MESSAGE_SELECT.replace('SELECT ', 'SELECT m.frame AS k0, m.n AS k1, ');
+/**
+ * The same along the endpoint's index, for an endpoint's messages: with the whole row selected
+ * the planner would walk the primary key in frame order and test every message of the run.
+ */
+const BY_ENDPOINT = (select: string) => select.replace('FROM message_index m', 'FROM message_index m INDEXED BY message_index_by_endpoint');
+/** Frames `s` saves at once: each is read from the capture and held until the file is written. */
+const MAX_SAVED = 100_000;
+/** Message details kept (a redraw draws the same one again; each is a read and a decoding). */
+const DETAILS_KEPT = 8;
 
 /** ORDER BY of each sort key but events (see countEventsByEndpoint); the schema has an index on (run_id, expression, endpoint) for each. */
 const SORT_SQL: Record<Exclude<EndpointSortKey, 'events'>, string> = {
@@ -70,6 +90,13 @@ function contains(text: string): string {
   return '%' + text.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }
 
+export interface StoreSourceOptions {
+  /** The run is still being written (monitor, a running analyze): looked at once a second. */
+  follow?: boolean;
+  /** Where the run's capture file is now, when it moved (ui --source). */
+  source?: string;
+}
+
 /**
  * The dashboard over a database written by analyze --db, read-only. One run is reviewed (the
  * latest unless told); every page of a list is one range of an index read for LIMIT rows (see
@@ -98,8 +125,16 @@ export class StoreSource implements DashboardSource {
   /** The pages last read, each a screen of rows. */
   private readonly pages = new BoundedMap<string, Row[]>('dashboard pages', BOUNDARY_LISTS);
 
-  constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: { follow?: boolean } = {}) {
+  /** The run has a message index (a database from before it has none: no flows, no Messages). */
+  private readonly hasIndex: boolean;
+  /** ui --source: where the run's capture is now. */
+  private readonly captureSource: string | undefined;
+  private runSource: RunSource | null = null;
+  private readonly details = new BoundedMap<string, MessageDetail>('dashboard message details', DETAILS_KEPT);
+
+  constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: StoreSourceOptions = {}) {
     this.follow = opts.follow === true;
+    this.captureSource = opts.source;
     const row = (run === undefined
       ? this.query('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get()
       : this.query('SELECT * FROM runs WHERE id = ?').get(run)) as Row | undefined;
@@ -108,6 +143,7 @@ export class StoreSource implements DashboardSource {
     this.runId = row.id as number;
     this.hasSamples = this.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'resource_samples'").get() !== undefined;
     this.storedMessages = this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
+    this.hasIndex = this.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_index'").get() !== undefined;
   }
 
   /**
@@ -127,7 +163,7 @@ export class StoreSource implements DashboardSource {
     };
   }
 
-  static open(path: string, run?: number, opts: { follow?: boolean } = {}): StoreSource {
+  static open(path: string, run?: number, opts: StoreSourceOptions = {}): StoreSource {
     return new StoreSource(openForReading(path), path, run, opts);
   }
 
@@ -156,6 +192,9 @@ export class StoreSource implements DashboardSource {
       this.totals.clear();
       this.boundaries.clear();
       this.pages.clear();
+      this.details.clear();
+      // A run being written records further capture files (monitor's rotations) at its commits.
+      this.runSource = null;
       this.eventCountsBuilt = false;
       this.storedMessages ||= this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
     }
@@ -217,7 +256,7 @@ export class StoreSource implements DashboardSource {
       ['database', this.dbPath],
       ['run', `${id}${run.finished_at === null ? ' (unfinished)' : ''}`],
     ];
-    if (!this.storedMessages) notes.push(['messages', 'not stored (analyze --store-messages keeps them)']);
+    if (!this.storedMessages) notes.push(['messages', 'indexed (6 Messages); --store-messages adds the rate sparkline, top talkers and registration history']);
     const iface = (run.interface as string | null | undefined) ?? null;
     this.cachedOverview = {
       source: iface ?? (run.source as string),
@@ -466,74 +505,193 @@ export class StoreSource implements DashboardSource {
     return this.follow && this.run.finished_at === null;
   }
 
-  /** WHERE of a flow's messages (an endpoint's, or the run's with null) and its arguments: one range of an index by frame. */
+  /**
+   * WHERE of a flow's messages in the message index (an endpoint's, or the run's with null) and
+   * its arguments: one range of an index by frame.
+   */
   private flowWhere(endpoint: string | null): [string, Array<string | number>] {
-    return endpoint === null ? ['run_id = ?', [this.runId]] : ['run_id = ? AND endpoint = ?', [this.runId, endpoint]];
+    return endpoint === null ? ['WHERE m.run_id = ?', [this.runId]] : [`WHERE m.run_id = ? AND m.endpoint = ${STRING_ID}`, [this.runId, endpoint]];
+  }
+
+  /** `select` along the endpoint's index when `where` names an endpoint. */
+  private static along(select: string, where: string): string {
+    return where.includes(`m.endpoint = ${STRING_ID}`) ? BY_ENDPOINT(select) : select;
+  }
+
+  /** WHERE of the Messages view's filter (see parseMessageFilter) and its arguments. */
+  private messagesWhere(text: string): [string, Array<string | number>] {
+    const f = parseMessageFilter(text);
+    const where = ['m.run_id = ?'];
+    const args: Array<string | number> = [this.runId];
+    const like = `(SELECT id FROM index_strings WHERE text LIKE ? ESCAPE '\\')`;
+    const code = f.code === undefined ? null : /^([0-7])\.(\d\d)$/.exec(f.code);
+    // Words that are not a filter select nothing: the title shows them.
+    if (f.invalid.length > 0 || (f.code !== undefined && (code === null || Number(code[2]) > 31))) where.push('0');
+    if (f.endpoint !== undefined) (where.push(`m.endpoint = ${STRING_ID}`), args.push(f.endpoint));
+    if (f.operation !== undefined) (where.push(`m.operation = ${STRING_ID}`), args.push(f.operation));
+    if (code !== null) (where.push('m.code = ?'), args.push((Number(code[1]) << 5) | Number(code[2])));
+    if (f.frames !== undefined) (where.push('m.frame BETWEEN ? AND ?'), args.push(...f.frames));
+    if (f.address !== undefined) (where.push(`(m.src IN ${like} OR m.dst IN ${like})`), args.push(contains(f.address), contains(f.address)));
+    if (f.text !== '') {
+      where.push(`(m.src IN ${like} OR m.dst IN ${like} OR m.endpoint IN ${like} OR m.path IN ${like})`);
+      args.push(...new Array<string>(4).fill(contains(f.text)));
+    }
+    return [`WHERE ${where.join(' AND ')}`, args];
+  }
+
+  private whereOf(sel: SaveSelection): [string, Array<string | number>] {
+    return sel.kind === 'flow' ? this.flowWhere(sel.endpoint) : this.messagesWhere(sel.filter);
+  }
+
+  /**
+   * Messages matching `where`: all of a finished run's are its message count (counting a million
+   * index rows takes most of a second); others are counted once per version of the data.
+   */
+  private messageCount(where: string, args: Array<string | number>): number {
+    if (where === 'WHERE m.run_id = ?' && this.run.finished_at !== null && typeof this.run.messages === 'number') return this.run.messages;
+    return this.count(`SELECT COUNT(*) AS n FROM message_index m ${where}`, args);
+  }
+
+  /** Why there are no messages to show: a database from before the message index; null when there is one. */
+  private unavailable(): string | null {
+    return this.hasIndex ? null : `${this.dbPath} was written before coapwatch kept a message index: run analyze --db on the capture again for its messages`;
   }
 
   flow(endpoint: string | null, offset: number, limit: number): FlowPage {
     const runMessages = this.run.messages as number;
-    if (!this.storedMessages) {
-      return {
-        rows: [], total: 0, offset: 0, seen: null, runMessages,
-        unavailable: 'this run was stored without its messages: analyze FILE --db PATH --store-messages keeps them for the message flow',
-      };
-    }
+    const unavailable = this.unavailable();
+    if (unavailable !== null) return { rows: [], total: 0, offset: 0, seen: null, runMessages, unavailable };
     const [where, args] = this.flowWhere(endpoint);
-    const total = this.count(`SELECT COUNT(*) AS n FROM messages WHERE ${where}`, args);
-    const rows = this.query(`SELECT record FROM messages WHERE ${where} ORDER BY frame DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
-    const messages: FlowMessage[] = [];
-    for (const r of rows.reverse()) {
-      const rec = parseRecord(r.record as string);
-      if (rec) messages.push(flowMessageOf(rec));
-    }
-    return { rows: messages, total, offset, unavailable: null, seen: total, runMessages };
+    const total = this.messageCount(where, args);
+    const rows = this.window({
+      list: `flow\u0000${endpoint ?? '\u0001'}`, select: `${StoreSource.along(KEYED_SELECT, where)} ${where}`, args, keys: ['m.frame', 'm.n'], descending: true, keyset: true,
+    }, total, offset, limit);
+    return { rows: rows.map((r) => indexFlowMessage(indexedMessageOf(r))).reverse(), total, offset, unavailable: null, seen: total, runMessages };
+  }
+
+  messages(q: MessageQuery): FlowPage {
+    const runMessages = this.run.messages as number;
+    const unavailable = this.unavailable();
+    if (unavailable !== null) return { rows: [], total: 0, offset: 0, seen: null, runMessages, unavailable };
+    const [where, args] = this.messagesWhere(q.filter);
+    const total = this.messageCount(where, args);
+    const rows = this.window({
+      list: `messages\u0000${q.filter}`, select: `${StoreSource.along(KEYED_SELECT, where)} ${where}`, args, keys: ['m.frame', 'm.n'], descending: false, keyset: true,
+    }, total, q.offset, q.limit);
+    return { rows: rows.map((r) => indexFlowMessage(indexedMessageOf(r))), total, offset: q.offset, unavailable: null, seen: total, runMessages };
   }
 
   frameOffset(endpoint: string | null, frame: number): FramePlace | null {
-    if (!this.storedMessages) return null;
+    if (!this.hasIndex) return null;
     const [where, args] = this.flowWhere(endpoint);
-    const at = (this.query(`SELECT frame FROM messages WHERE ${where} AND frame <= ? ORDER BY frame DESC LIMIT 1`).get(...args, frame) as Row | undefined)
-      ?? (this.query(`SELECT frame FROM messages WHERE ${where} ORDER BY frame ASC LIMIT 1`).get(...args) as Row | undefined);
+    const at = (this.query(`SELECT m.frame FROM message_index m ${where} AND m.frame <= ? ORDER BY m.frame DESC LIMIT 1`).get(...args, frame) as Row | undefined)
+      ?? (this.query(`SELECT m.frame FROM message_index m ${where} ORDER BY m.frame ASC LIMIT 1`).get(...args) as Row | undefined);
     if (at === undefined) return null;
     const f = at.frame as number;
-    const newer = (this.query(`SELECT COUNT(*) AS n FROM messages WHERE ${where} AND frame > ?`).get(...args, f) as Row).n as number;
+    const newer = (this.query(`SELECT COUNT(*) AS n FROM message_index m ${where} AND m.frame > ?`).get(...args, f) as Row).n as number;
     return { offset: newer, exact: f === frame };
   }
 
   searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null {
-    if (!this.storedMessages) return null;
+    if (!this.hasIndex) return null;
     const [where, args] = this.flowWhere(endpoint);
-    const start = this.query(`SELECT frame FROM messages WHERE ${where} ORDER BY frame DESC LIMIT 1 OFFSET ?`).get(...args, Math.max(0, from)) as Row | undefined;
+    const start = this.query(`SELECT m.frame, m.n FROM message_index m ${where} ORDER BY m.frame DESC, m.n DESC LIMIT 1 OFFSET ?`).get(...args, Math.max(0, from)) as Row | undefined;
     if (start === undefined) return null;
-    // SQLite narrows the rows to those whose record holds the text (or the code of a method
-    // matching it) without parsing them; flowMatches then decides on the fields it names.
-    const t = text.trim().toLowerCase();
-    const frame = /^#(\d+)$/.exec(t);
-    const codes = Object.keys(METHOD_NAMES).filter((c) => METHOD_NAMES[c].toLowerCase().includes(t));
-    const likes = frame ? [] : [contains(t), ...codes.map((c) => contains(`"code":"${c}"`))];
-    const narrow = frame ? ' AND frame = ?' : ` AND (${likes.map(() => "record LIKE ? ESCAPE '\\'").join(' OR ')})`;
-    const narrowArgs = frame ? [Number(frame[1])] : likes;
+    const select = StoreSource.along(MESSAGE_SELECT, where);
     const sql = older
-      ? `SELECT frame, record FROM messages WHERE ${where}${narrow} AND frame < ? ORDER BY frame DESC LIMIT ?`
-      : `SELECT frame, record FROM messages WHERE ${where}${narrow} AND frame > ? ORDER BY frame ASC LIMIT ?`;
-    // A batch at a time, from the last frame read: the search stops at the first match, whose
-    // offset is counted in the index (the rows skipped by the LIKE were not read).
-    let after = start.frame as number;
+      ? `${select} ${where} AND (m.frame, m.n) < (?, ?) ORDER BY m.frame DESC, m.n DESC LIMIT ?`
+      : `${select} ${where} AND (m.frame, m.n) > (?, ?) ORDER BY m.frame ASC, m.n ASC LIMIT ?`;
+    // A batch at a time from the last row read, each row tested as the live source tests it; the
+    // match's offset is then counted in the index.
+    let after: [unknown, unknown] = [start.frame, start.n];
     for (let read = 0; read < SEARCH_LIMIT;) {
-      const rows = this.query(sql).all(...args, ...narrowArgs, after, SEARCH_BATCH) as Row[];
+      const rows = this.query(sql).all(...args, ...after, SEARCH_BATCH) as Row[];
       for (const r of rows) {
         read++;
-        const rec = parseRecord(r.record as string);
-        if (rec === null || !flowMatches(flowMessageOf(rec), text)) continue;
-        const between = (this.query(`SELECT COUNT(*) AS n FROM messages WHERE ${where} AND frame > ? AND frame < ?`)
-          .get(...args, ...(older ? [r.frame, start.frame] : [start.frame, r.frame])) as Row).n as number;
+        if (!flowMatches(indexFlowMessage(indexedMessageOf(r)), text)) continue;
+        const [lo, hi] = older ? [[r.frame, r.n], [start.frame, start.n]] : [[start.frame, start.n], [r.frame, r.n]];
+        const between = (this.query(`SELECT COUNT(*) AS n FROM message_index m ${where} AND (m.frame, m.n) > (?, ?) AND (m.frame, m.n) < (?, ?)`)
+          .get(...args, ...lo, ...hi) as Row).n as number;
         return older ? from + between + 1 : from - between - 1;
       }
       if (rows.length < SEARCH_BATCH) break;
-      after = rows[rows.length - 1].frame as number;
+      const last = rows[rows.length - 1];
+      after = [last.frame, last.n];
     }
     return null;
+  }
+
+  /** The run's frames, read again from its capture (opened on first use; --source names where it is now). */
+  private evidence(): RunSource {
+    this.runSource ??= RunSource.open(this.db, this.dbPath, this.runId, { source: this.captureSource });
+    return this.runSource;
+  }
+
+  messageDetail(m: FlowMessage): MessageDetail {
+    const key = `${m.frame}\u0000${m.n}`;
+    const cached = this.details.get(key);
+    if (cached !== undefined) return cached;
+    const indexed = this.hasIndex ? messagesOfFrame(this.db, this.dbPath, this.runId, m.frame) : [];
+    const own = indexed.find((x) => x.n === m.n) ?? indexed[0];
+    const answer = m.responseIn === null ? undefined : messagesOfFrame(this.db, this.dbPath, this.runId, m.responseIn)[0];
+    const detail: MessageDetail = { record: null, bytes: null, note: null, response: answer === undefined ? null : { frame: answer.frame, code: answer.code } };
+    if (own === undefined) detail.note = `frame ${m.frame} is not in the message index of run ${this.runId}`;
+    else {
+      try {
+        const d = this.evidence().dissect(own);
+        detail.bytes = d.frame.data;
+        detail.record = (d.records[Math.min(own.n, d.records.length - 1)] as unknown as MessageRecord | undefined) ?? null;
+        detail.note = d.note;
+      } catch (err) {
+        if (!(err instanceof EvidenceError || err instanceof StoreError)) throw err;
+        detail.note = err.message.replace('--source PATH', 'ui --source PATH');
+      }
+    }
+    this.details.set(key, detail);
+    return detail;
+  }
+
+  saveOffer(sel: SaveSelection): SaveOffer {
+    if (!this.hasIndex) return { error: this.unavailable()! };
+    const [where, args] = this.whereOf(sel);
+    const r = this.query(`SELECT MIN(m.frame) AS first, MAX(m.frame) AS last, MIN(m.file) AS file FROM message_index m ${where}`).get(...args) as Row;
+    if (r.first === null) return { error: 'no messages to save' };
+    if (r.file === null) return { error: 'the messages shown have no recorded place in a capture file (a live run without --write)' };
+    try {
+      // A capture that moved is said before a name is asked for.
+      this.evidence().pathOf(r.file as number);
+    } catch (err) {
+      if (err instanceof EvidenceError) return { error: err.message.replace('--source PATH', 'ui --source PATH') };
+      throw err;
+    }
+    return { name: `coapwatch-${this.runId}-${r.first}${r.last === r.first ? '' : `-${r.last}`}.pcap` };
+  }
+
+  save(sel: SaveSelection, path: string): string {
+    const [where, args] = this.whereOf(sel);
+    const places = new Map<number, EvidencePlace>();
+    let unplaced = 0;
+    for (const r of this.query(`SELECT m.frame, m.ts, m.file, m.offset, m.link_type FROM message_index m ${where} ORDER BY m.frame, m.n`).all(...args) as Row[]) {
+      const frame = r.frame as number;
+      if (places.has(frame)) continue;
+      if (r.file === null || r.offset === null || r.link_type === null) {
+        unplaced++;
+        continue;
+      }
+      if (places.size === MAX_SAVED) throw new EvidenceError(`s saves at most ${MAX_SAVED} frames at once: narrow the list with / (or use coapwatch export)`);
+      places.set(frame, { run: this.runId, frame, ts: r.ts as number, file: r.file as number, offset: r.offset as number, linkType: r.link_type as number });
+    }
+    if (places.size === 0) throw new EvidenceError(unplaced > 0 ? `the ${unplaced} frames shown have no recorded place in a capture file` : 'no messages to save');
+    const source = this.evidence();
+    const frames = [...places.values()].map((p) => source.frame(p));
+    const out = resolve(path);
+    // Writing starts by emptying the file: never the capture the frames come from.
+    if (frames.some((f) => sameFile(f.path, out))) throw new EvidenceError(`${out} is the run's capture itself: save elsewhere`);
+    writeFramesPcap(frames, out);
+    const first = frames[0].frame;
+    const last = frames[frames.length - 1].frame;
+    const left = unplaced > 0 ? `; ${unplaced} without a recorded place left out` : '';
+    return `wrote ${frames.length} frame${frames.length === 1 ? '' : 's'} (${first === last ? `#${first}` : `#${first}-#${last}`}) to ${out}${left}`;
   }
 
   event(id: number): EventSummary | null {
@@ -607,9 +765,10 @@ function parseRecord(text: string): MessageRecord | null {
 }
 
 /** A flow row from a parsed NDJSON message record. */
-export function flowMessageOf(rec: MessageRecord): FlowMessage {
+export function flowMessageOf(rec: MessageRecord, size: number): FlowMessage {
   return {
     frame: rec.frame,
+    n: 0,
     ts: rec.ts,
     src: rec.src,
     dst: rec.dst,
@@ -618,10 +777,34 @@ export function flowMessageOf(rec: MessageRecord): FlowMessage {
     operation: rec.lwm2m?.operation ?? null,
     path: rec.lwm2m?.path ?? rec.coap.uriPath,
     contentFormat: rec.coap.contentFormat,
-    payloadLength: rec.coap.payloadLength,
+    size,
     role: rec.coap.role,
+    endpoint: rec.lwm2m?.endpoint ?? null,
+    responseTo: rec.coap.responseTo,
+    responseIn: null,
+    retransmissionOf: rec.coap.retransmissionOf,
     record: () => rec,
   };
+}
+
+/** A flow row from a row of the message index: its record is read again from the capture for the detail. */
+export function indexFlowMessage(m: IndexedMessage): FlowMessage {
+  return {
+    frame: m.frame, n: m.n, ts: m.ts, src: m.src, dst: m.dst, type: m.type, code: m.code, operation: m.operation, path: m.path,
+    contentFormat: m.contentFormat, size: m.size, role: m.role, endpoint: m.endpoint, responseTo: m.responseTo, responseIn: m.responseIn,
+    retransmissionOf: m.retransmissionOf, record: () => null,
+  };
+}
+
+/** Whether two paths name one file (a link, another spelling); false when either does not exist. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /**

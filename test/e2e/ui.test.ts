@@ -14,7 +14,10 @@ import { withoutCi } from '../support/terminal.js';
 const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
 // tmux on the PATH (CI installs it: .ci/run); looked up on disk, not by running it.
-const hasTmux = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'tmux')));
+const onPath = (tool: string) => (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, tool)));
+const hasTmux = onPath('tmux');
+const hasTshark = onPath('tshark');
+const FLEET = join(root, 'captures/generated/fleet-hour.pcap');
 let session = `coapwatch-ui-${process.pid}-0`;
 let sessions = 0;
 const SPARK = /[▁▂▃▄▅▆▇█]{8,}/;
@@ -46,6 +49,8 @@ async function waitForScreen(test: (s: string) => boolean, what: string, timeout
 const waitFor = (text: string, timeoutMs?: number) => waitForScreen((s) => s.includes(text), JSON.stringify(text), timeoutMs);
 
 let db: string;
+/** The pcap the investigation path saved with s, and the event's frame in it. */
+let saved: { file: string; frame: number } | null = null;
 /** The frame of the e2e-rogue-update event: a message of meter-00004. */
 let updateFrame: number;
 
@@ -184,6 +189,60 @@ describe.skipIf(!hasTmux)('coapwatch ui --db in a terminal (tmux)', () => {
     await waitFor('EXITED 0');
   }, 30_000);
 
+  it('the investigation path without --store-messages: event → its message → detail with hex → s saves a pcap that tshark reads', async () => {
+    // A database as analyze --db leaves it by default (the message index, no stored messages) and one event on an Update.
+    const dir = mkdtempSync(join(tmpdir(), 'coapwatch-ui-save-'));
+    const indexDb = join(dir, 'index.db');
+    const r = spawnSync(process.execPath, [bin, 'analyze', FLEET, '--db', indexDb, '--no-progress'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const w = new Database(indexDb);
+    const frame = (w.prepare(`SELECT m.frame FROM message_index m JOIN index_strings e ON e.id = m.endpoint JOIN index_strings o ON o.id = m.operation
+      WHERE e.text = 'meter-00004' AND o.text = 'update' AND m.role = 0 ORDER BY m.frame LIMIT 1 OFFSET 5`).get() as { frame: number }).frame;
+    w.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details)
+      VALUES (1, 1709275000, 'e2e-rogue-update', 'high', 'meter-00004', '10.1.0.5:56830', '10.0.0.1:5683', ?, 'update from an odd place', '{}')`).run(frame);
+    w.close();
+
+    startPane(`cd ${dir} && ${withoutCi} ${process.execPath} ${bin} ui --db ${indexDb}; echo "EXITED $?"; sleep 30`);
+    await waitFor('registered 10', 10_000);
+    keys('5');
+    await waitFor('e2e-rogue-update');
+    keys('Enter');
+    let s = await waitFor(`▶ event frame #${frame}`);
+    expect(s).toContain('Message flow meter-00004');
+    expect(s.split('\n').filter((l) => l.startsWith(`▶#${frame} `))).toHaveLength(1);
+    // The marked message's detail: read again from the capture, with its answer and its bytes.
+    keys('Enter');
+    s = await waitFor('Bytes (');
+    expect(s).toContain(`Frame ${frame} `);
+    expect(s).toMatch(/response in #\d+ \(2\.04\)/);
+    expect(s).toContain('update  endpoint meter-00004');
+    expect(s).toMatch(/^  0000  [0-9a-f]{2}( [0-9a-f]{2}){15}  /m);
+    keys('Escape');
+    await waitFor('Message flow');
+    keys('s');
+    s = await waitFor('save to pcap:');
+    const name = /save to pcap: (coapwatch-1-\d+-\d+\.pcap)/.exec(s)![1];
+    keys('Enter');
+    s = await waitFor(`to ${join(dir, name)}`);
+    expect(s).toMatch(/wrote \d+ frames \(#\d+-#\d+\)/);
+    keys('q');
+    await waitFor('EXITED 0');
+    saved = { file: join(dir, name), frame };
+  }, 40_000);
+
+  it.skipIf(!hasTshark)('tshark -r on the saved file finds the event\'s frame by its original time stamp and bytes (skipped when tshark is not on the PATH)', () => {
+    expect(saved, 'the test before saved a file').not.toBeNull();
+    const { file, frame } = saved!;
+    const packets = (file: string, filter?: string) => (JSON.parse(execFileSync('tshark', ['-r', file, ...(filter ? ['-Y', filter] : []), '-T', 'json', '-x'], { encoding: 'utf8', maxBuffer: 1 << 26 })) as Array<{
+      _source: { layers: { frame: Record<string, string>; frame_raw: [string] } };
+    }>).map((p) => ({ time: p._source.layers.frame['frame.time_epoch'], bytes: p._source.layers.frame_raw[0] }));
+    const [original] = packets(FLEET, `frame.number == ${frame}`);
+    const written = packets(file);
+    expect(written.length).toBeGreaterThan(10);
+    // The event's frame, by its original time stamp and bytes.
+    expect(written.filter((p) => p.time === original.time && p.bytes === original.bytes)).toHaveLength(1);
+  });
+
   it('analyze --ui draws the same dashboard while the file is read, open until q, then the summary', async () => {
     const fleet = join(root, 'captures/generated/fleet-hour.pcap');
     startPane(`${withoutCi} ${process.execPath} ${bin} analyze ${fleet} --ui; echo "EXITED $?"; sleep 30`);
@@ -232,6 +291,21 @@ describe('coapwatch ui and analyze --ui without a terminal', () => {
     const notId = spawnSync(process.execPath, [bin, 'ui', '--db', db, '--event', 'x'], { encoding: 'utf8' });
     expect(notId.status).toBe(1);
     expect(notId.stderr).toContain('"x" is not an event id');
+  });
+
+  it('ui --event of an event without endpoint, on a database without --store-messages: the messages around its frame, from the message index', () => {
+    const indexDb = join(mkdtempSync(join(tmpdir(), 'coapwatch-ui-index-')), 'index.db');
+    const r = spawnSync(process.execPath, [bin, 'analyze', FLEET, '--db', indexDb, '--no-progress'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const w = new Database(indexDb);
+    const id = Number(w.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details)
+      VALUES (1, 1709276100, 'malformed-coap', 'medium', NULL, '10.9.9.9:5683', '10.0.0.1:5683', 400, 'not CoAP', '{}')`).run().lastInsertRowid);
+    w.close();
+    const out = spawnSync(process.execPath, [bin, 'ui', '--db', indexDb, '--event', String(id)], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('Every message of the run');
+    expect(out.stdout.split('\n').filter((l) => l.startsWith('▶#400 '))).toHaveLength(1);
+    expect(out.stdout).not.toContain('--store-messages');
   });
 
   it('analyze --ui prints the summary instead, and refuses --format ndjson', () => {

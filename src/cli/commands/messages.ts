@@ -6,6 +6,9 @@ import { writeTable, type TableColumn } from '../format/table.js';
 import { LineWriter } from '../output.js';
 import { parseFrames, parseId, selectMessages, streamMessages, type SelectOptions } from './evidence-select.js';
 import { integerIn } from '../options.js';
+import { hexDump } from '../../util/hex-dump.js';
+
+export { hexDump } from '../../util/hex-dump.js';
 
 interface MessagesOptions extends SelectOptions {
   db: string;
@@ -49,18 +52,6 @@ function columns(eventFrame: number | null): Array<TableColumn<IndexedMessage>> 
     { header: 'CF', cell: (m) => m.contentFormat },
     { header: 'LINK', cell: (m) => link(m) ?? m.error, maxWidth: 64 },
   ];
-}
-
-/** Hex and ASCII, 16 bytes a line, as tshark -x prints them. */
-export function hexDump(data: Buffer): string[] {
-  const lines: string[] = [];
-  for (let at = 0; at < data.length; at += 16) {
-    const row = data.subarray(at, at + 16);
-    const hex = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-    const ascii = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`${at.toString(16).padStart(4, '0')}  ${hex.padEnd(47)}  ${ascii}`);
-  }
-  return lines;
 }
 
 /** `coapwatch messages --db PATH`: the message index of a run, or of an event's exchange. */

@@ -23,17 +23,19 @@ function parseView(value: string): ViewName {
 export function registerUiCommand(program: Command): void {
   program
     .command('ui')
-    .description('Terminal dashboard over a database written by analyze --db or monitor: overview, endpoints, message flow, events')
-    .requiredOption('--db <path>', 'SQLite database written by analyze --db (add --store-messages for the message flow)')
+    .description('Terminal dashboard over a database written by analyze --db or monitor: overview, endpoints, message flow, events, messages')
+    .requiredOption('--db <path>', 'SQLite database written by analyze --db or monitor --db')
     .option('--run <n>', 'which run of the database to review (default: the latest)', parseRun)
     .option('--view <name>', `view to open with (${VIEWS.join(', ')})`, parseView)
     .option('--endpoint <name>', 'open on this endpoint (its detail, or the view --view names)')
     .option('--event <id>', 'open on this event\'s messages, its frame marked (the ids are in coapwatch events --db and the events view)', parseEventId)
+    .option('--source <path>', "the run's capture file, when it is no longer where the run read it (the message detail's bytes and s read frames from it)")
     .option('--follow', 'the run is still being written (monitor --db, a running analyze --db): show what it commits, once a second')
     .addHelpText('after', `
-Keys: arrows or j/k move, Enter opens, Esc goes back, Tab switches views, / filters, ? shows every key, q quits.
+Keys: arrows or j/k move, Enter opens, Esc goes back, Tab switches views, / filters, s saves the messages shown
+to a pcap (Flow and Messages), ? shows every key, q quits.
 When stdout is not a terminal, a plain overview, the endpoints seen last and the newest events are printed instead.`)
-    .action(async (opts: { db: string; run?: number; view?: ViewName; follow?: boolean; endpoint?: string; event?: number }) => {
+    .action(async (opts: { db: string; run?: number; view?: ViewName; follow?: boolean; endpoint?: string; event?: number; source?: string }) => {
       const { runStoredDashboard } = await import('../../ui/index.js');
       await runStoredDashboard(opts.db, opts);
     });

@@ -1,8 +1,10 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
 import { DocView, LineView, seg, type Line } from '../lines.js';
-import { flowMatches, METHOD_NAMES as METHODS, type FlowMessage, type FlowPage, type MessageRecord } from '../source.js';
+import { hexDump } from '../../util/hex-dump.js';
+import { flowMatches, METHOD_NAMES as METHODS, type FlowMessage, type FlowPage, type MessageDetail, type MessageRecord } from '../source.js';
 import { cell, clean, clock, contentFormatName, count, fit, valueText } from '../text.js';
+import { codeLabel } from './messages.js';
 
 /** The frame column: a mark and "#" and up to 7 digits. */
 const FRAME_WIDTH = 10;
@@ -67,7 +69,7 @@ function ladderWidth(width: number): number {
 
 /**
  * One ladder row: frame, time, lifelines, the arrow from src to dst with its label, and the
- * details column. `marked`: the event's frame (▶ and bold); `match`: the search matches it.
+ * details column. `marked`: the event's frame (▶ and bold); a retransmission is marked ↻; `match`: the search matches it.
  */
 export function ladderLine(m: FlowMessage, parts: string[], width: number, marked = false, match = false): Line {
   const area = ladderWidth(width);
@@ -96,9 +98,9 @@ export function ladderLine(m: FlowMessage, parts: string[], width: number, marke
   for (let i = 0; i < label.length; i++) chars[start + i] = label[i];
   const isError = /^[45]\./.test(m.code);
   const isRequest = METHODS[m.code] !== undefined;
-  const info = `${m.type ?? 'TCP'} ${contentFormatName(m.contentFormat)}${m.payloadLength ? ` ${m.payloadLength}B` : ''}`;
+  const info = [m.type ?? 'TCP', contentFormatName(m.contentFormat), `${m.size}B`].filter(Boolean).join(' ');
   return [
-    seg(marked ? '▶' : ' ', { color: 'yellow', bold: true }),
+    seg(marked ? '▶' : m.retransmissionOf !== null ? '↻' : ' ', { color: 'yellow', bold: true }),
     seg(cell(`#${m.frame}`, FRAME_WIDTH - 2) + ' ', { bold: marked, color: match ? 'yellow' : undefined, dim: !marked && !match }),
     seg(cell(clock(m.ts, true), TIME_WIDTH - 1) + ' ', { dim: !marked }),
     seg(chars.join(''), { bold: marked, color: isError ? 'red' : isRequest ? 'cyan' : m.role === 'notification' ? 'green' : undefined }),
@@ -196,16 +198,51 @@ export function FlowView({ endpoint, addresses, page, cursor, mark, search, note
   );
 }
 
-/** The full dissection of one message, as a document. */
-export function messageLines(rec: MessageRecord | null, width: number): Line[] {
-  if (rec === null) return [[seg('the record of this message could not be read', { color: 'red' })]];
-  const c = rec.coap;
+/**
+ * The links of a message as Wireshark words them: "request in #N" on a response, "response in
+ * #N (2.04)" on a request, "retransmission of #N" on a repeat.
+ */
+export function linkText(m: FlowMessage, response: MessageDetail['response']): string {
+  const parts: string[] = [];
+  if (m.responseTo !== null) parts.push(`${m.role === 'ack' ? 'acknowledges' : 'request in'} #${m.responseTo}`);
+  if (response !== null) parts.push(`response in #${response.frame} (${codeLabel({ code: response.code, type: null })})`);
+  else if (m.responseIn !== null) parts.push(`response in #${m.responseIn}`);
+  else if (m.role === 'request' && m.retransmissionOf === null) parts.push('no response seen');
+  if (m.retransmissionOf !== null) parts.push(`↻ retransmission of #${m.retransmissionOf}`);
+  return parts.join('   ');
+}
+
+/**
+ * A message's detail, as a document: the index row's facts (frame, time, addresses, its request
+ * or response, retransmission), the full dissection when the record is at hand, then the frame's
+ * bytes in hex and ASCII as tshark -x prints them. `detail.note` says in one line what is missing.
+ */
+export function messageLines(m: FlowMessage, detail: MessageDetail, width: number): Line[] {
   const lines: Line[] = [];
   const h = (t: string) => lines.push([seg(t, { bold: true, color: 'cyan' })]);
-  lines.push([seg(`Frame ${rec.frame}`, { bold: true }), seg(`  ${clock(rec.ts, true)} UTC  ${clean(rec.src)} → ${clean(rec.dst)}  ${rec.transport}`)]);
-  h('CoAP');
+  lines.push([seg(`Frame ${m.frame}${m.n > 0 ? ` (message ${m.n + 1})` : ''}`, { bold: true }),
+    seg(`  ${clock(m.ts, true)} UTC  ${clean(m.src)} → ${clean(m.dst)}  ${m.type ?? 'TCP'} ${codeLabel(m)}  ${m.size} bytes`)]);
+  const links = linkText(m, detail.response);
+  if (links !== '') lines.push([seg('  ' + links, { color: m.retransmissionOf !== null ? 'yellow' : undefined })]);
+  if (detail.note !== null) lines.push([seg(clean(detail.note), { color: 'yellow' })]);
+  const rec = detail.record;
+  if (rec !== null) lines.push(...recordLines(rec, width));
+  else lines.push([seg(`  ${clean(m.operation ?? '-')}  endpoint ${clean(m.endpoint ?? '-')}  path ${clean(m.path ?? '-')}  content-format ${m.contentFormat ?? '-'} ${contentFormatName(m.contentFormat)}`)]);
+  if (detail.bytes !== null) {
+    h(`Bytes (${detail.bytes.length}, the frame as captured)`);
+    for (const l of hexDump(detail.bytes)) lines.push([seg('  ' + l)]);
+  }
+  return lines;
+}
+
+/** The dissection of a message record: CoAP header, options, LwM2M, payload records and links. */
+function recordLines(rec: MessageRecord, width: number): Line[] {
+  const lines: Line[] = [];
+  const h = (t: string) => lines.push([seg(t, { bold: true, color: 'cyan' })]);
+  const c = rec.coap;
+  h(`CoAP over ${clean(rec.transport)}`);
   const method = METHODS[c.code];
-  const empty = c.code === '0.00' ? (c.type === 'CON' ? ' ping' : ' empty') : '';
+  const empty = c.code === '0.00' ? ` ${codeLabel(c)}` : '';
   lines.push([seg(`  ${c.type ?? '-'} ${c.code}${method ? ` ${method}` : empty}  mid ${c.mid ?? '-'}  token ${clean(c.token) || '(empty)'}  role ${c.role}`)]);
   lines.push([seg(`  path ${clean(c.uriPath ?? '-')}${c.uriQuery.length ? `  query ${c.uriQuery.map(clean).join('&')}` : ''}${c.locationPath ? `  location ${clean(c.locationPath)}` : ''}`)]);
   lines.push([seg(`  content-format ${c.contentFormat ?? '-'} ${contentFormatName(c.contentFormat)}  accept ${c.accept ?? '-'}  observe ${c.observe ?? '-'}  payload ${c.payloadLength} bytes`)]);
@@ -238,6 +275,6 @@ export function messageLines(rec: MessageRecord | null, width: number): Line[] {
   return lines;
 }
 
-export function MessageView({ message, width, height, scroll }: { message: FlowMessage; width: number; height: number; scroll: number }): ReactElement {
-  return <DocView lines={messageLines(message.record(), width)} width={width} height={height} scroll={scroll} />;
+export function MessageView({ message, detail, width, height, scroll }: { message: FlowMessage; detail: MessageDetail; width: number; height: number; scroll: number }): ReactElement {
+  return <DocView lines={messageLines(message, detail, width)} width={width} height={height} scroll={scroll} />;
 }

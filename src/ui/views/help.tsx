@@ -5,13 +5,14 @@ import type { DashboardState } from '../state.js';
 
 const CONTEXT_TITLES: Record<KeyContext, string> = {
   overview: 'Overview', endpoints: 'Endpoints', endpoint: 'Endpoint', flow: 'Message flow', events: 'Events',
-  message: 'Message dissection', event: 'Event detail', help: 'Help', filter: 'Filter',
+  messages: 'Messages', message: 'Message detail', event: 'Event detail', help: 'Help', filter: 'Filter',
 };
 
 const FILTERS: Array<[string, string]> = [
   ['Endpoints', 'text matches name or address; state:registered keeps one state'],
   ['Events', 'text matches rule, endpoint or message; sev:high  rule:PART  ep:FULL-NAME'],
   ['Flow', 'a search: address, type, code, method, operation, path or #FRAME; n/N next'],
+  ['Messages', 'ep:FULL-NAME addr:PART op:write code:4.01 frame:A-B; text: address, endpoint, path'],
 ];
 
 const LABEL = 12;
@@ -42,7 +43,7 @@ export function helpLines(context: KeyContext, state: DashboardState | null, wid
   const lines: Line[] = [[seg(`Keys: ${CONTEXT_TITLES[context]}`, { bold: true, color: 'cyan' })]];
   lines.push(...bindingLines(own, width), []);
   lines.push([seg('Every view', { bold: true, color: 'cyan' })], ...bindingLines(GLOBAL_KEYS, width), []);
-  lines.push([seg('Filters', { bold: true, color: 'cyan' }), seg('  / in Endpoints, Events and the Flow; Enter keeps, Esc cancels, Ctrl-U clears', { dim: true })]);
+  lines.push([seg('Filters', { bold: true, color: 'cyan' }), seg('  / in Endpoints, Events, the Flow and Messages; Enter keeps, Esc cancels, Ctrl-U clears', { dim: true })]);
   for (const [k, v] of FILTERS) lines.push([seg('  ' + k.padEnd(LABEL), { bold: true }), seg(v)]);
   lines.push([]);
   lines.push([seg('Every string that came off the network is drawn with its control characters replaced by �.', { dim: true })]);

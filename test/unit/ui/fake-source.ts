@@ -1,9 +1,12 @@
 import { flowMessageOf } from '../../../src/ui/store-source.js';
 import {
-  flowMatches, parseEndpointFilter, parseEventFilter, severitiesFrom, type DashboardSource, type EndpointDetail, type EndpointQuery,
-  type EndpointSummary, type EventQuery, type EventSummary, type FlowPage, type FramePlace, type MessageRecord, type ObservationSummary,
-  type Overview, type Page, type ResourceValue,
+  flowMatches, messageMatches, parseEndpointFilter, parseEventFilter, parseMessageFilter, severitiesFrom, type DashboardSource, type EndpointDetail,
+  type EndpointQuery, type EndpointSummary, type EventQuery, type EventSummary, type FlowMessage, type FlowPage, type FramePlace, type MessageDetail,
+  type MessageQuery, type MessageRecord, type ObservationSummary, type Overview, type Page, type ResourceValue, type SaveOffer, type SaveSelection,
 } from '../../../src/ui/source.js';
+
+/** A flow row of a record: the CoAP message is its payload and a header of 4 bytes, a token of 2 and an option of 3. */
+export const flowRow = (r: MessageRecord): FlowMessage => flowMessageOf(r, r.coap.payloadLength + 9);
 
 export const T0 = 1709274600; // 2024-03-01T06:30:00Z
 /** An attacker-chosen endpoint name: a terminal title escape and a colour escape. */
@@ -30,7 +33,9 @@ export class FakeSource implements DashboardSource {
   live = false;
   endpointRows: EndpointSummary[];
   eventRows: EventSummary[];
-  messages: MessageRecord[];
+  records: MessageRecord[];
+  /** What save() was asked to write, and the file it answers it wrote. */
+  saved: Array<{ sel: SaveSelection; path: string }> = [];
 
   constructor(opts: { endpoints?: number; events?: number; messages?: MessageRecord[] } = {}) {
     this.endpointRows = Array.from({ length: opts.endpoints ?? 3 }, (_, i) => ({
@@ -46,7 +51,7 @@ export class FakeSource implements DashboardSource {
       outcome: i === 0 ? { outcome: 'refused', code: '4.01\x1b[2J', frame: 99, ts: T0 + 1, request: 10 }
         : i === 1 ? { outcome: 'no-answer', code: null, frame: null, ts: T0 + 248, request: 11 } : null,
     }));
-    this.messages = opts.messages ?? [
+    this.records = opts.messages ?? [
       record(1, { uriQuery: ['ep=meter-1', 'lt=300'], contentFormat: 40, payloadLength: 60 }),
       record(2, { src: '10.0.0.1:5683', dst: '10.1.0.1:56830', type: 'ACK', code: '2.01', role: 'response', responseTo: 1, options: [] }),
       record(3, { src: '10.0.0.1:5683', dst: '10.1.0.1:56830', code: '0.01', op: 'read', path: '/3/0', uriPath: '/3/0' }),
@@ -105,13 +110,35 @@ export class FakeSource implements DashboardSource {
 
   /** The messages of a flow: every endpoint's is all of them, as the run's is. */
   private flowOf(_endpoint: string | null): MessageRecord[] {
-    return this.messages;
+    return this.records;
   }
 
   flow(endpoint: string | null, offset: number, limit: number): FlowPage {
     const all = this.flowOf(endpoint);
     const end = Math.max(0, all.length - offset);
-    return { rows: all.slice(Math.max(0, end - limit), end).map(flowMessageOf), total: all.length, offset, unavailable: null, seen: all.length, runMessages: this.messages.length };
+    return { rows: all.slice(Math.max(0, end - limit), end).map(flowRow), total: all.length, offset, unavailable: null, seen: all.length, runMessages: this.records.length };
+  }
+
+  messages(q: MessageQuery): FlowPage {
+    const f = parseMessageFilter(q.filter);
+    const rows = this.records.map(flowRow).filter((m) => messageMatches(m, f));
+    return { rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length, offset: q.offset, unavailable: null, seen: rows.length, runMessages: this.records.length };
+  }
+
+  messageDetail(m: FlowMessage): MessageDetail {
+    const answer = this.records.find((r) => r.coap.responseTo === m.frame);
+    return { record: m.record(), bytes: Uint8Array.from([0x45, 0x00, 0x41, 0x42, 0x1b, 0x5b]), note: null, response: answer ? { frame: answer.frame, code: answer.coap.code } : null };
+  }
+
+  saveOffer(sel: SaveSelection): SaveOffer {
+    const frames = sel.kind === 'flow' ? this.records.map((r) => r.frame) : this.messages({ filter: sel.filter, offset: 0, limit: 1e9 }).rows.map((m) => m.frame);
+    return frames.length === 0 ? { error: 'no messages to save' } : { name: `coapwatch-1-${frames[0]}-${frames[frames.length - 1]}.pcap` };
+  }
+
+  save(sel: SaveSelection, path: string): string {
+    if (path.includes('/no/such/')) throw new Error(`cannot write ${path}`);
+    this.saved.push({ sel, path });
+    return `wrote frames to ${path}`;
   }
 
   frameOffset(endpoint: string | null, frame: number): FramePlace | null {
@@ -123,7 +150,7 @@ export class FakeSource implements DashboardSource {
 
   searchFlow(endpoint: string | null, text: string, from: number, older: boolean): number | null {
     const all = this.flowOf(endpoint);
-    for (let o = from + (older ? 1 : -1); o >= 0 && o < all.length; o += older ? 1 : -1) if (flowMatches(flowMessageOf(all[all.length - 1 - o]), text)) return o;
+    for (let o = from + (older ? 1 : -1); o >= 0 && o < all.length; o += older ? 1 : -1) if (flowMatches(flowRow(all[all.length - 1 - o]), text)) return o;
     return null;
   }
 

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { actionFor, footerHints, GLOBAL_KEYS, KEY_TABLES, keyContext, type KeyContext } from '../../../src/ui/keys.js';
 import type { EventSummary, FlowMessage } from '../../../src/ui/source.js';
 import { initialState, reduce, type Action, type DashboardState, type FlowFinder, type Screen } from '../../../src/ui/state.js';
-import { flowMessageOf } from '../../../src/ui/store-source.js';
 import { helpLines } from '../../../src/ui/views/help.js';
 import { lineText } from '../../../src/ui/lines.js';
-import { record } from './fake-source.js';
+import { flowRow, record } from './fake-source.js';
 
 /* The dashboard's state machine without Ink: keys through the key tables, then reduce(). */
 
@@ -76,13 +75,13 @@ describe('dashboard state: views, details and the flow', () => {
   it('Tab and Shift-Tab cycle the views; 3 takes the endpoint under the cursor as chosen', () => {
     const sc = screen({ endpointTotal: 3, endpointRows: names(0, 3) });
     expect(press(initialState(), sc, 'tab', 'tab').view).toBe('endpoint');
-    expect(press(initialState(), sc, 'shift-tab').view).toBe('events');
+    expect(press(initialState(), sc, 'shift-tab').view).toBe('messages');
     const s = press(initialState('endpoints'), sc, 'j', '3');
     expect([s.view, s.selected]).toEqual(['endpoint', 'meter-1']);
   });
 
   it('the flow counts from the newest message: up goes back in time, Enter dissects the one under the cursor', () => {
-    const messages: FlowMessage[] = [1, 2, 3, 4].map((f) => flowMessageOf(record(f)));
+    const messages: FlowMessage[] = [1, 2, 3, 4].map((f) => flowRow(record(f)));
     const sc = screen({ flowTotal: 4, flowMessages: messages });
     const s = { ...initialState('flow'), selected: 'meter-1' };
     expect(press(s, sc, 'enter').message?.frame).toBe(4);
@@ -168,7 +167,7 @@ describe('key tables', () => {
     switch (c) {
       case 'filter': return { ...s, view: 'endpoints', input: { target: 'endpoints', text: '', before: '', selected: false } };
       case 'help': return { ...s, help: true };
-      case 'message': return { ...s, view: 'flow', message: flowMessageOf(record(1)) };
+      case 'message': return { ...s, view: 'flow', message: flowRow(record(1)) };
       case 'event': return { ...s, view: 'events', event: event(1, 'meter-1') };
       case 'flow': return { ...s, view: 'flow', flow: { ...s.flow, search: 'update' } };
       default: return { ...s, view: c };
@@ -296,11 +295,69 @@ describe('from an event to its messages, and moving in a flow', () => {
     const s = initialState();
     const raised = reduce(s, { type: 'alert', event: event(3, 'meter-1') }, screen());
     expect(raised.alert.event?.id).toBe(3);
-    expect(footerHints(raised)).toBe('Enter endpoints  Tab/1-5 views');
+    expect(footerHints(raised)).toBe('Enter endpoints  Tab/1-6 views');
     const dismissed = press(raised, screen(), 'x');
     expect(dismissed.alert).toEqual({ event: null, seen: 3 });
     expect(reduce(dismissed, { type: 'alert', event: event(2, 'meter-1') }, screen())).toBe(dismissed);
     expect(reduce(dismissed, { type: 'alert', event: event(4, null) }, screen()).alert.event?.id).toBe(4);
     expect(press(s, screen(), 'x')).toBe(s);
+  });
+});
+
+describe('the Messages view and s (save)', () => {
+  const rows = [1, 2, 3, 4].map((f) => flowRow(record(f)));
+  const offers: Array<{ kind: string }> = [];
+  const finder: FlowFinder = {
+    frameOffset: () => null,
+    searchFlow: () => null,
+    saveOffer: (sel) => {
+      offers.push(sel);
+      return sel.kind === 'messages' && sel.filter === 'ep:nobody' ? { error: 'no messages to save' } : { name: 'coapwatch-1-1-4.pcap' };
+    },
+  };
+  const sc = screen({ messageTotal: 4, messageRows: rows, finder, flowTotal: 4, flowMessages: rows });
+
+  it('6 opens it; the cursor moves over its rows; Enter opens the detail of the row under it, Esc closes it', () => {
+    const s = press(initialState(), sc, '6', 'j', 'j', 'enter');
+    expect(s.view).toBe('messages');
+    expect(s.message?.frame).toBe(3);
+    expect(keyContext(s)).toBe('message');
+    expect(press(s, sc, 'esc')).toMatchObject({ view: 'messages', message: null });
+    expect(press(s, sc, 'esc', 'esc').view).toBe('overview');
+  });
+
+  it('/ filters it: applied as typed, kept with Enter, the cursor back on the first row', () => {
+    const s = press(initialState('messages'), sc, 'j', '/', 'o', 'p', ':', 'r', 'e', 'a', 'd', 'enter');
+    expect(s.messages).toEqual({ cursor: 0, top: 0, filter: 'op:read' });
+    expect(press(s, sc, '/').input).toMatchObject({ target: 'messages', text: 'op:read', selected: true });
+  });
+
+  it('s asks for a file name, offering the source\'s (selected: typing replaces it); Enter asks the component to write it, which answers with one line', () => {
+    offers.length = 0;
+    const asked = press({ ...initialState('messages'), messages: { cursor: 0, top: 0, filter: 'op:read' } }, sc, 's');
+    expect(offers).toEqual([{ kind: 'messages', filter: 'op:read' }]);
+    expect(asked.input).toMatchObject({ target: 'save', text: 'coapwatch-1-1-4.pcap', selected: true });
+    const kept = press(asked, sc, 'enter');
+    expect(kept.input).toBeNull();
+    expect(kept.save).toEqual({ selection: { kind: 'messages', filter: 'op:read' }, path: 'coapwatch-1-1-4.pcap' });
+    // Another name typed over the offered one.
+    expect(press(asked, sc, 'x', '.', 'p', 'enter').save?.path).toBe('x.p');
+    // Esc: nothing saved.
+    expect(press(asked, sc, 'esc')).toMatchObject({ input: null, save: null });
+    const done = reduce(kept, { type: 'saved', status: 'wrote 2 frames (#1-#4) to /tmp/x.pcap' }, sc);
+    expect(done).toMatchObject({ save: null, status: 'wrote 2 frames (#1-#4) to /tmp/x.pcap' });
+    // The line stays until the next key.
+    expect(press(done, sc, 'j').status).toBeNull();
+  });
+
+  it('s in the flow saves the flow (the endpoint\'s, or every message); a selection with nothing to save says why without asking', () => {
+    offers.length = 0;
+    const s = { ...initialState('flow', 'meter-1') };
+    expect(press(s, sc, 's').input?.selection).toEqual({ kind: 'flow', endpoint: 'meter-1' });
+    expect(press({ ...s, flow: { ...s.flow, scope: 'all' } }, sc, 's').input?.selection).toEqual({ kind: 'flow', endpoint: null });
+    const refused = press({ ...initialState('messages'), messages: { cursor: 0, top: 0, filter: 'ep:nobody' } }, sc, 's');
+    expect(refused).toMatchObject({ input: null, status: 'not saved: no messages to save' });
+    // s elsewhere keeps its own meaning (the endpoints' sort).
+    expect(press(initialState('endpoints'), sc, 's').endpoints.sortIndex).toBe(1);
   });
 });

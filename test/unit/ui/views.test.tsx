@@ -2,16 +2,16 @@ import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { Dashboard } from '../../../src/ui/app.js';
-import { flowMessageOf } from '../../../src/ui/store-source.js';
 import { EndpointDetailView } from '../../../src/ui/views/endpoint-detail.js';
 import { EndpointsView } from '../../../src/ui/views/endpoints.js';
 import { EventDetailView, EventsView, evidenceLines } from '../../../src/ui/views/events.js';
-import { arrowLabel, flowAddresses, flowTitle, FlowView, MessageView } from '../../../src/ui/views/flow.js';
+import { arrowLabel, flowAddresses, flowTitle, FlowView, ladderLine, MessageView } from '../../../src/ui/views/flow.js';
+import { messageListLine } from '../../../src/ui/views/messages.js';
 import { lineText } from '../../../src/ui/lines.js';
 import { GLOBAL_KEYS, KEY_TABLES } from '../../../src/ui/keys.js';
 import { HelpView } from '../../../src/ui/views/help.js';
 import { OverviewView } from '../../../src/ui/views/overview.js';
-import { EVIL, FakeSource, record, T0, tick, waitFor } from './fake-source.js';
+import { EVIL, FakeSource, flowRow, record, T0, tick, waitFor } from './fake-source.js';
 
 afterEach(() => cleanup());
 
@@ -114,7 +114,7 @@ describe('dashboard views', () => {
     expect(f).toMatch(/│─+ POST register \/rd ─+►│/);
     expect(f).toMatch(/│◄─+ 2\.01 register ─+│/);
     expect(f).toMatch(/│◄─+ GET read \/3\/0 ─+│/);
-    expect(f).toContain('tlv 20B');
+    expect(f).toContain('tlv 29B');
     expectWidth(f, 100);
   });
 
@@ -125,12 +125,18 @@ describe('dashboard views', () => {
   });
 
   it('message dissection: header, options, payload records', () => {
-    const m = flowMessageOf(record(4, { type: 'ACK', code: '2.05', op: 'read', path: '/3/0', role: 'response', responseTo: 3, contentFormat: 11542,
+    const m = flowRow(record(4, { type: 'ACK', code: '2.05', op: 'read', path: '/3/0', role: 'response', responseTo: 3, contentFormat: 11542,
       options: [{ number: 12, name: 'Content-Format', value: 11542 }], records: [{ path: '/3/0/0', name: 'Manufacturer', type: 'string', value: 'Acme\x1b[31m' }] }));
-    const { lastFrame } = render(<MessageView message={m} width={100} height={20} scroll={0} />);
+    const detail = { record: m.record(), bytes: Uint8Array.from([0x45, 0x00, 0x41, 0x1b, 0x5b, 0x32, 0x4a, 0x7f]), note: null, response: null };
+    const { lastFrame } = render(<MessageView message={m} detail={detail} width={100} height={30} scroll={0} />);
     const f = lastFrame()!;
     expect(f).toContain('Frame 4');
+    expect(f).toContain('request in #3');
     expect(f).toContain('ACK 2.05');
+    // The bytes as tshark -x prints them: offset, hex, and ASCII with the escape as a dot.
+    expect(f).toContain('Bytes (8, the frame as captured)');
+    expect(f).toContain('0000  45 00 41 1b 5b 32 4a 7f');
+    expect(f).toContain('E.A.[2J.');
     expect(f).toContain('Content-Format');
     expect(f).toContain('/3/0/0');
     expect(f).toContain('Manufacturer');
@@ -333,10 +339,11 @@ describe('the investigation path: from an event to its packets', () => {
   }
 
   it('a CoAP ping (CON 0.00, empty) is drawn as a ping, its RST as RST, an empty ACK as ACK', () => {
-    const m = (type: string) => flowMessageOf(record(1, { type, code: '0.00', options: [], uriPath: null }));
+    const m = (type: string) => flowRow(record(1, { type, code: '0.00', options: [], uriPath: null }));
     expect([arrowLabel(m('CON')), arrowLabel(m('RST')), arrowLabel(m('ACK'))]).toEqual(['ping', 'RST', 'ACK']);
-    const { lastFrame } = render(<MessageView message={m('CON')} width={100} height={10} scroll={0} />);
+    const { lastFrame } = render(<MessageView message={m('CON')} detail={{ record: m('CON').record(), bytes: null, note: null, response: null }} width={100} height={10} scroll={0} />);
     expect(lastFrame()).toContain('CON 0.00 ping');
+    expect(lastFrame()).toContain('CON ping');
   });
 
   it('the evidence is laid out as key: value lines, nested ones indented, not as JSON', () => {
@@ -360,8 +367,8 @@ describe('the investigation path: from an event to its packets', () => {
   });
 
   it('peer columns keep their order while the flow scrolls (new addresses come after the known ones)', () => {
-    const a = flowMessageOf(record(1, { src: '10.1.0.1:56830', dst: '10.0.0.2:5683' }));
-    const b = flowMessageOf(record(2, { src: '10.0.0.9:5683', dst: '10.1.0.1:56830' }));
+    const a = flowRow(record(1, { src: '10.1.0.1:56830', dst: '10.0.0.2:5683' }));
+    const b = flowRow(record(2, { src: '10.0.0.9:5683', dst: '10.1.0.1:56830' }));
     const known = flowAddresses([a], '10.1.0.1:56830');
     expect(known).toEqual(['10.1.0.1:56830', '10.0.0.2:5683']);
     // The next page shows 10.0.0.9 first: it still comes after 10.0.0.2.
@@ -425,5 +432,59 @@ describe('the investigation path: from an event to its packets', () => {
     const until = Date.now() + 2000;
     while (lastFrame()!.includes('▲') && Date.now() < until) await tick(20);
     expect(lastFrame()).not.toContain('▲');
+  });
+});
+
+describe('the Messages view, the detail and s in the dashboard', () => {
+  it('6 lists every message with its columns; / filters; Enter shows the detail with hex; s writes through the source and says so in one line', async () => {
+    const src = new FakeSource();
+    const { lastFrame, stdin } = render(<Dashboard source={src} title="t" width={100} height={30} />);
+    await waitFor(lastFrame, 'Top talkers');
+    stdin.write('6');
+    let f = await waitFor(lastFrame, 'oldest first');
+    expect(f).toContain('Messages 4');
+    expect(f).toMatch(/#1 .*10\.1\.0\.1:56830→10\.0\.0\.1:5683 CON +POST +register +meter-1 +\/rd +link/);
+    expect(f).toMatch(/#3 .*CON +GET +read/);
+    expectWidth(f, 100);
+    stdin.write('/');
+    await waitFor(lastFrame, 'filter:');
+    stdin.write('op:read\r');
+    f = await waitFor(lastFrame, 'Messages 2 of the run\'s 4');
+    stdin.write('\r');
+    f = await waitFor(lastFrame, 'Bytes (6');
+    expect(f).toContain('response in #4 (2.05)');
+    expect(f).toContain('0000  45 00 41 42 1b 5b');
+    expect(f).toContain('E.AB.[');
+    stdin.write('\x1b');
+    await waitFor(lastFrame, 'Messages 2');
+    stdin.write('s');
+    f = await waitFor(lastFrame, 'save to pcap:');
+    expect(f).toContain('coapwatch-1-3-4.pcap');
+    stdin.write('\r');
+    await waitFor(lastFrame, 'wrote frames to coapwatch-1-3-4.pcap');
+    expect(src.saved).toEqual([{ sel: { kind: 'messages', filter: 'op:read' }, path: 'coapwatch-1-3-4.pcap' }]);
+    // An error is one red line, and the next key clears it.
+    stdin.write('s');
+    await waitFor(lastFrame, 'save to pcap:');
+    stdin.write('/no/such/x.pcap\r');
+    await waitFor(lastFrame, 'not saved: cannot write /no/such/x.pcap');
+    stdin.write('j');
+    await waitFor(lastFrame, 's save');
+  });
+});
+
+describe('retransmissions', () => {
+  it('are marked ↻ in the flow and in the Messages list, and the detail names the message they repeat', () => {
+    const first = flowRow(record(5));
+    const again = { ...flowRow(record(9)), retransmissionOf: 5 };
+    const parts = ['10.1.0.1:56830', '10.0.0.1:5683'];
+    expect(lineText(ladderLine(again, parts, 100)).startsWith('↻#9 ')).toBe(true);
+    expect(lineText(ladderLine(first, parts, 100)).startsWith(' #5 ')).toBe(true);
+    expect(lineText(messageListLine(again, 100)).startsWith('↻#9 ')).toBe(true);
+    // The event's own frame keeps its ▶.
+    expect(lineText(ladderLine(again, parts, 100, true)).startsWith('▶#9 ')).toBe(true);
+    const { lastFrame } = render(<MessageView message={again} detail={{ record: again.record(), bytes: null, note: 'no bytes here', response: null }} width={100} height={12} scroll={0} />);
+    expect(lastFrame()).toContain('↻ retransmission of #5');
+    expect(lastFrame()).toContain('no bytes here');
   });
 });

@@ -86,12 +86,13 @@ interface Truth {
   endpoint: string;
 }
 
-describe('monitor --db --metrics while generate --live plays labelled attacks', () => {
-  it.skipIf(netns === '')(`every labelled attack is an event of its rule in the database; /metrics counts the run${nsReason}`, async () => {
+describe('monitor --db --eve --metrics while generate --live plays labelled attacks', () => {
+  it.skipIf(netns === '')(`every labelled attack is an event of its rule in the database and an alert in the EVE file; /metrics counts the run${nsReason}`, async () => {
     const db = join(dir, 'live.db');
+    const eve = join(dir, 'eve.json');
     const truthFile = join(dir, 'live.truth.ndjson');
     const metricsPort = 9464;
-    const monitor = reapOnExit(spawn('ip', inNamespace('monitor', '-i', 'lo', '--filter', 'udp', '--db', db, '--metrics', `127.0.0.1:${metricsPort}`, '--stats-interval', '0.5'), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
+    const monitor = reapOnExit(spawn('ip', inNamespace('monitor', '-i', 'lo', '--filter', 'udp', '--db', db, '--eve', eve, '--sensor', 'e2e-sensor', '--metrics', `127.0.0.1:${metricsPort}`, '--stats-interval', '0.5'), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => monitor.on('exit', (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {
@@ -143,6 +144,23 @@ describe('monitor --db --metrics while generate --live plays labelled attacks', 
         Math.abs(e.ts - t.time) <= 5 && (t.endpoint === '' || e.endpoint === t.endpoint || kinds.get(e.rule) === 'threshold')));
     });
     expect(missed).toEqual([]);
+
+    // The same attacks reach a SIEM: each is an EVE alert line (signature_id the rule's sid,
+    // the rule id in alert.metadata.rule) of this sensor.
+    const sids = new Map(loadRules([DEFAULT_RULES]).rules.map((r) => [r.id, r.sid]));
+    const alerts = readFileSync(eve, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((r) => r.event_type === 'alert');
+    expect(alerts.length).toBe(events.length);
+    for (const a of alerts) {
+      expect(a.host).toBe('e2e-sensor');
+      expect(a.alert.signature_id).toBe(sids.get(a.alert.metadata.rule[0]));
+    }
+    const missedInEve = ATTACKS.filter((attack) => {
+      const labelled = truth.filter((t) => t.attack === attack);
+      return !alerts.some((a) => RULES_FOR_ATTACK[attack].includes(a.alert.metadata.rule[0]) && labelled.some((t) =>
+        Math.abs(Date.parse(a.timestamp.replace(/(\.\d{3})\d{3}\+0000$/, '$1Z')) / 1000 - t.time) <= 5));
+    });
+    expect(missedInEve).toEqual([]);
 
     // The metrics agree with what was stored: events by rule. The counter keeps the severity an
     // event was raised with (a counter never goes down); the database has the one its answer gave.

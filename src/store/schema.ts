@@ -241,6 +241,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, frame)
   ) WITHOUT ROWID;
   `,
+  // 10: the sensor that wrote each run (--sensor, default the host name), as a PostgreSQL store keeps it in every row.
+  `
+  ALTER TABLE runs ADD COLUMN sensor TEXT; -- null: a run from before it was recorded
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -71,7 +71,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('--buffer-size <MiB>', "libpcap's capture buffer in the kernel; a larger one rides out longer bursts", integerIn(1, 2047, 'a size in MiB'), 64)
     .option('--promisc', 'put the interface in promiscuous mode, to see frames addressed to other hosts too (the default, as in tcpdump)')
     .option('--no-promisc', 'leave the interface as it is (tcpdump -p)')
-    .option('--db <path>', 'SQLite database to write the run into (endpoints, observations, last values, events, counters)', './coapwatch.db')
+    .option('--db <path>', 'database to write the run into (endpoints, observations, last values, events, counters): a SQLite file or a postgres:// URL', './coapwatch.db')
     .addOption(new Option('-f, --format <format>', 'stdout: a summary at exit, or one JSON object per message and state change as they come').choices(['summary', 'ndjson']).default('summary'))
     .option('--coap-port <ports>', 'extra UDP/TCP ports to decode as CoAP (repeatable, comma-separated); 5683 and 5684 always are', parsePorts, [])
     .option('--no-heuristic', 'do not look for CoAP on other UDP ports (matters only with a --filter that lets other ports through)')

@@ -313,3 +313,8 @@ export function checkSchema(db: Database.Database, path: string): void {
     if (missing !== undefined) throw new StoreError(`database ${path}: table ${table} has no column ${missing} (not a coapwatch database, or damaged)`);
   }
 }
+
+/** Whether `table` has `column` (readers of databases from before a column was added). */
+export function columnExists(db: Database.Database, table: string, column: string): boolean {
+  return (db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[]).includes(column);
+}

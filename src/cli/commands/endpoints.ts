@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listEndpoints, openForReading, type EndpointRow } from '../../store/index.js';
+import { listEndpoints, openRowReader, type EndpointRow } from '../../store/index.js';
 import { isoTime, type TableColumn } from '../format/table.js';
 import { addListingOptions, filtersOf, printListing, type ListingOptions } from './listing.js';
 
@@ -14,6 +14,7 @@ const COLUMNS: Array<TableColumn<EndpointRow>> = [
   { header: 'OBJECTS', cell: (r) => (Array.isArray(r.objects) ? r.objects.length : '?') },
   { header: 'EXPIRES', cell: (r) => isoTime(r.expiresAt) },
   { header: 'LAST SEEN', cell: (r) => isoTime(r.lastSeen) },
+  { header: 'SENSOR', cell: (r) => r.sensor },
 ];
 
 /** `coapwatch endpoints --db PATH`: the registration table of every run in a database. */
@@ -21,9 +22,9 @@ export function registerEndpointsCommand(program: Command): void {
   addListingOptions(program.command('endpoints').description('List the endpoints stored by analyze --db or monitor'))
     .option('--state <state>', 'only endpoints in this state (registering, registered, expired, deregistered, rejected)')
     .action((opts: ListingOptions & { state?: string }) => {
-      const db = openForReading(opts.db);
+      const db = openRowReader(opts.db);
       try {
-        printListing(opts.format, listEndpoints(db, opts.db, filtersOf(opts)), COLUMNS);
+        printListing(opts.format, listEndpoints(db, db.location, filtersOf(opts)), COLUMNS);
       } finally {
         db.close();
       }

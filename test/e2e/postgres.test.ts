@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasLibpcap, isRoot, reapOnExit, rootReason } from '../support/live.js';
 import { startPostgres, type ThrowawayPostgres } from '../support/postgres.js';
 
 /*
@@ -244,5 +245,48 @@ describe.skipIf(server === null)('--db postgres://', () => {
       expect(again.code, again.stderr).toBe(0);
       expect(ndjson(run('endpoints', '--db', urlOf('killed'), '--sensor', 'k4', '--format', 'ndjson').stdout).map((e) => e.endpoint)).toEqual(['meter-0001']);
     });
+  });
+
+  describe('monitor --db postgres://', () => {
+    it.skipIf(!hasLibpcap || !isRoot)(`writes the live run, with its sensor, while generate --live plays a fleet and an attack${rootReason}`, async () => {
+      server!.createDatabase('live');
+      const port = 40_000 + Math.floor(Math.random() * 20_000);
+      const child = reapOnExit(spawn(process.execPath, [bin, 'monitor', '-i', 'lo', '--filter', `udp port ${port}`, '--coap-port', String(port),
+        '--db', urlOf('live'), '--sensor', 'mirror-7', '--stats-interval', '0.5'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      let stderr = '';
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`monitor did not start: ${stderr}`)), 20_000);
+        child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+          stderr += d;
+          if (/capturing on/.test(stderr)) (clearTimeout(timer), resolve());
+        });
+      });
+      const meters = 5;
+      const g = spawnSync(process.execPath, [bin, 'generate', '--live', '--meters', String(meters), '--households', '2', '--duration', '600', '--speed', '300',
+        '--server', `127.0.0.1:${port}`, '--attack', 'registration-flood'], { encoding: 'utf8' });
+      expect(g.status, g.stderr).toBe(0);
+      await new Promise((r) => setTimeout(r, 1000));
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(0);
+      expect(stderr).not.toContain(PASSWORD);
+      expect(stderr).toMatch(/database postgres:\/\/localhost\/live\?host=\S+\n/);
+      const client = await connect('live');
+      try {
+        const runs = (await client.query('SELECT sensor, source, interface, messages, finished_at, packets_received FROM runs')).rows;
+        expect(runs).toHaveLength(1);
+        expect(runs[0]).toMatchObject({ sensor: 'mirror-7', source: 'iface:lo', interface: 'lo' });
+        expect(runs[0].finished_at).not.toBeNull();
+        expect(runs[0].messages).toBeGreaterThan(0);
+        const indexed = (await client.query('SELECT count(*) AS n FROM message_index')).rows[0].n;
+        expect(indexed).toBe(runs[0].messages);
+      } finally {
+        await client.end();
+      }
+      const endpoints = ndjson(run('endpoints', '--db', urlOf('live'), '--sensor', 'mirror-7', '--format', 'ndjson').stdout);
+      expect(endpoints.length).toBeGreaterThanOrEqual(meters);
+      const events = ndjson(run('events', '--db', urlOf('live'), '--sensor', 'mirror-7', '--format', 'ndjson').stdout);
+      expect(events.map((e) => e.rule)).toContain('registration-flood');
+    }, 60_000);
   });
 });

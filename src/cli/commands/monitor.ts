@@ -8,6 +8,7 @@ import { addEveOptions, addPskOptions, integerIn, parsePorts, parseServers, SERV
 import type { Running } from '../../ui/index.js';
 import { isInteractive } from '../../ui/terminal.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
+import { displayLocation, isPostgresUrl } from '../../store/index.js';
 import { age } from './prune.js';
 import { metricsAddress, type MetricsSnapshot } from './monitor-metrics.js';
 
@@ -134,6 +135,16 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  if (isPostgresUrl(opts.db) && opts.ui) {
+    process.stderr.write('coapwatch: --ui reads a SQLite file; with a postgres:// database, run coapwatch ui --db URL --follow beside monitor\n');
+    process.exitCode = 1;
+    return;
+  }
+  if (isPostgresUrl(opts.db) && opts.pruneOlderThan !== undefined) {
+    process.stderr.write('coapwatch: --prune-older-than prunes a SQLite file; a PostgreSQL store is pruned by its own jobs (see docs/postgres.md)\n');
+    process.exitCode = 1;
+    return;
+  }
   const filter = opts.filter ?? defaultFilter(opts.coapPort);
   const dashboardModule = opts.ui ? await import('../../ui/index.js') : null;
   // Rules are checked before anything is opened (the worker loads them again for itself).
@@ -207,7 +218,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
           void ui.done.then(stop); // q
         } else {
           const mode = promisc && opts.interface !== 'any' ? 'promiscuous' : 'not promiscuous';
-          process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}, ${mode}), filter "${filter}", database ${opts.db}\n`);
+          process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}, ${mode}), filter "${filter}", database ${displayLocation(opts.db)}\n`);
         }
         timers.push(setInterval(() => worker.postMessage({ type: 'flush', stats: capture.stats() } satisfies ToWorker), opts.statsInterval * 1000));
       } else if (m.type === 'error') {

@@ -23,3 +23,8 @@ export function redactUrl(url: string): string {
   const query = kept.size > 0 ? `?${kept}` : '';
   return `${u.protocol}//${u.host}${u.pathname}${query}`;
 }
+
+/** A --db value as it may be shown: a SQLite path as given, a URL without its credentials. */
+export function displayLocation(location: string): string {
+  return isPostgresUrl(location) ? redactUrl(location) : location;
+}

@@ -12,6 +12,8 @@ export interface RowReader {
   readonly location: string;
   /** Whether runs have a sensor column (a SQLite file from before migration 10 has none). */
   readonly hasSensor: boolean;
+  /** A store many sensors write into (PostgreSQL): listings show each row's sensor. */
+  readonly shared: boolean;
   rows(sql: string, args: readonly unknown[]): Generator<Record<string, unknown>>;
   close(): void;
 }
@@ -21,6 +23,7 @@ export function sqliteReader(db: Database.Database, path: string): RowReader {
   return {
     location: path,
     hasSensor: columnExists(db, 'runs', 'sensor'),
+    shared: false,
     rows: (sql, args) => rowsOf(db, path, sql, [...args]),
     close: () => db.close(),
   };

@@ -156,7 +156,8 @@ describe.skipIf(server === null)('--db postgres://', () => {
       const endpoints = run('endpoints', '--db', urlOf('three'), '--sensor', 'sensor-a');
       expect(endpoints.code).toBe(0);
       expect(endpoints.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/)[1])).toEqual(['meter-0001']);
-      expect(endpoints.stdout).toMatch(/SENSOR\n.*sensor-a\n$/);
+      expect(endpoints.stdout).toMatch(/SENSOR\s+LAST SEEN\n.*sensor-a\s+2026-11-23T06:30:30Z\n$/);
+      expect(run('events', '--db', urlOf('three')).stdout).toMatch(/^ID\s+RUN\s+SOURCE\s+TIME\s+SEVERITY\s+RULE\s+ENDPOINT\s+SRC\s+FRAME\s+COUNT\s+OUTCOME\s+SENSOR\s+MESSAGE\n/);
     });
 
     it('never shows the credentials: output, errors, the runs table', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { listEndpoints, openRowReader, type EndpointRow } from '../../store/index.js';
 import { isoTime, type TableColumn } from '../format/table.js';
-import { addListingOptions, filtersOf, printListing, type ListingOptions } from './listing.js';
+import { addListingOptions, filtersOf, printListing, withSensor, type ListingOptions } from './listing.js';
 
 const COLUMNS: Array<TableColumn<EndpointRow>> = [
   { header: 'RUN', cell: (r) => r.run },
@@ -14,7 +14,6 @@ const COLUMNS: Array<TableColumn<EndpointRow>> = [
   { header: 'OBJECTS', cell: (r) => (Array.isArray(r.objects) ? r.objects.length : '?') },
   { header: 'EXPIRES', cell: (r) => isoTime(r.expiresAt) },
   { header: 'LAST SEEN', cell: (r) => isoTime(r.lastSeen) },
-  { header: 'SENSOR', cell: (r) => r.sensor },
 ];
 
 /** `coapwatch endpoints --db PATH`: the registration table of every run in a database. */
@@ -24,7 +23,7 @@ export function registerEndpointsCommand(program: Command): void {
     .action((opts: ListingOptions & { state?: string }) => {
       const db = openRowReader(opts.db);
       try {
-        printListing(opts.format, listEndpoints(db, db.location, filtersOf(opts)), COLUMNS);
+        printListing(opts.format, listEndpoints(db, db.location, filtersOf(opts)), withSensor(COLUMNS, db));
       } finally {
         db.close();
       }

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { SEVERITIES, type Severity } from '../../rules/index.js';
 import { listEvents, openRowReader, type ListedEvent, type StoredOutcome } from '../../store/index.js';
 import { isoTime, type TableColumn } from '../format/table.js';
-import { addListingOptions, filtersOf, printListing, type ListingOptions } from './listing.js';
+import { addListingOptions, filtersOf, printListing, withSensor, type ListingOptions } from './listing.js';
 
 const COLUMNS: Array<TableColumn<ListedEvent>> = [
   // What messages --event, export --event and ui --event take.
@@ -19,7 +19,6 @@ const COLUMNS: Array<TableColumn<ListedEvent>> = [
   { header: 'FRAME', cell: (r) => r.frame },
   { header: 'COUNT', cell: (r) => r.count },
   { header: 'OUTCOME', cell: (r) => outcomeCell(r.outcome) },
-  { header: 'SENSOR', cell: (r) => r.sensor },
   { header: 'MESSAGE', cell: (r) => r.message, maxWidth: 200 },
 ];
 
@@ -40,7 +39,7 @@ event was not raised on a request.`)
       const severities = opts.severity === undefined ? undefined : SEVERITIES.slice(SEVERITIES.indexOf(opts.severity));
       const db = openRowReader(opts.db);
       try {
-        printListing(opts.format, listEvents(db, db.location, { ...filtersOf(opts), severities }), COLUMNS);
+        printListing(opts.format, listEvents(db, db.location, { ...filtersOf(opts), severities }), withSensor(COLUMNS, db));
       } finally {
         db.close();
       }

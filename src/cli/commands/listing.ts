@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { ListFilters } from '../../store/index.js';
+import type { ListFilters, RowReader } from '../../store/index.js';
 import { writeTable, type TableColumn } from '../format/table.js';
 import { LineWriter } from '../output.js';
 
@@ -44,4 +44,13 @@ export function printListing<Row>(format: ListingOptions['format'], rows: Iterab
     writeTable((text) => out.write(text), columns, rows);
   }
   out.flush();
+}
+
+/**
+ * The table's columns, with SENSOR before the last when the store is shared by many sensors
+ * (PostgreSQL); a SQLite file's listing keeps its columns (its sensor is in --format ndjson).
+ */
+export function withSensor<Row extends { sensor: string | null }>(columns: Array<TableColumn<Row>>, store: RowReader): Array<TableColumn<Row>> {
+  if (!store.shared) return columns;
+  return [...columns.slice(0, -1), { header: 'SENSOR', cell: (r) => r.sensor }, ...columns.slice(-1)];
 }

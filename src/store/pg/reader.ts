@@ -11,6 +11,7 @@ const FETCH_ROWS = 1000;
  */
 export class PgReader implements RowReader {
   readonly hasSensor = true;
+  readonly shared = true;
   private readonly pg: PgConnection;
 
   constructor(url: string) {

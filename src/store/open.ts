@@ -29,7 +29,8 @@ export function openForWriting(path: string): Database.Database {
  * that is not a coapwatch database of a version this one reads is refused with one line.
  */
 export function openForReading(path: string): Database.Database {
-  refusePostgres(path);
+  // A PostgreSQL store, behind the calls the readers make (see PgReader).
+  if (isPostgresUrl(path)) return new PgReader(path).asDatabase();
   if (!existsSync(path)) throw new StoreError(`database ${path}: no such file`);
   return storeCall(path, () => {
     const db = new Database(path, { readonly: true, fileMustExist: true });
@@ -55,6 +56,6 @@ export function openRowReader(location: string): RowReader {
  */
 export function refusePostgres(location: string): void {
   if (isPostgresUrl(location)) {
-    throw new StoreError(`database ${redactUrl(location)}: this command reads SQLite files only (analyze, monitor, endpoints and events take a postgres:// URL)`);
+    throw new StoreError(`database ${redactUrl(location)}: prune works on SQLite files only (a PostgreSQL store is pruned with SQL; see docs/postgres.md)`);
   }
 }

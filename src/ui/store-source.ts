@@ -1,7 +1,8 @@
 import type { TableOverflow } from '../util/bounded-map.js';
 import type Database from 'better-sqlite3';
 import { BoundedMap } from '../util/bounded-map.js';
-import { eventFromRow, openForReading, storeCall, StoreError } from '../store/index.js';
+import { sanitizeForTerminal } from '../util/terminal-text.js';
+import { displayLocation, eventFromRow, openForReading, storeCall, StoreError } from '../store/index.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
   type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage, METHOD_NAMES,
@@ -98,12 +99,17 @@ export class StoreSource implements DashboardSource {
   /** The pages last read, each a screen of rows. */
   private readonly pages = new BoundedMap<string, Row[]>('dashboard pages', BOUNDARY_LISTS);
 
-  constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: { follow?: boolean } = {}) {
+  constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: { follow?: boolean; sensor?: string } = {}) {
     this.follow = opts.follow === true;
+    // --sensor: the runs of one sensor of a store many write into (its latest, unless told which).
+    const bySensor = opts.sensor === undefined ? '' : ' AND sensor = ?';
+    const sensorArgs = opts.sensor === undefined ? [] : [opts.sensor];
     const row = (run === undefined
-      ? this.query('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get()
-      : this.query('SELECT * FROM runs WHERE id = ?').get(run)) as Row | undefined;
-    if (!row) throw new StoreError(run === undefined ? `database ${dbPath} holds no run` : `database ${dbPath} has no run ${run}`);
+      ? this.query(`SELECT * FROM runs WHERE 1 = 1${bySensor} ORDER BY id DESC LIMIT 1`).get(...sensorArgs)
+      : this.query(`SELECT * FROM runs WHERE id = ?${bySensor}`).get(run, ...sensorArgs)) as Row | undefined;
+    const where = displayLocation(dbPath);
+    const ofSensor = opts.sensor === undefined ? '' : ` of sensor ${sanitizeForTerminal(opts.sensor)}`;
+    if (!row) throw new StoreError(run === undefined ? `database ${where} holds no run${ofSensor}` : `database ${where} has no run ${run}${ofSensor}`);
     this.run = row;
     this.runId = row.id as number;
     this.hasSamples = this.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'resource_samples'").get() !== undefined;
@@ -127,7 +133,7 @@ export class StoreSource implements DashboardSource {
     };
   }
 
-  static open(path: string, run?: number, opts: { follow?: boolean } = {}): StoreSource {
+  static open(path: string, run?: number, opts: { follow?: boolean; sensor?: string } = {}): StoreSource {
     return new StoreSource(openForReading(path), path, run, opts);
   }
 
@@ -204,8 +210,8 @@ export class StoreSource implements DashboardSource {
         if (b >= 0 && b < series.length) series[b] = (r.n as number) / bucket;
       }
       topTalkers = (this.query(`SELECT m.src AS address, COUNT(*) AS n,
-          (SELECT endpoint FROM endpoints e WHERE e.run_id = m.run_id AND e.address = m.src LIMIT 1) AS endpoint
-        FROM messages m WHERE m.run_id = ? GROUP BY m.src ORDER BY n DESC LIMIT 8`).all(id) as Row[])
+          (SELECT endpoint FROM endpoints e WHERE e.run_id = ? AND e.address = m.src LIMIT 1) AS endpoint
+        FROM messages m WHERE m.run_id = ? GROUP BY m.src ORDER BY n DESC LIMIT 8`).all(id, id) as Row[])
         .map((r) => ({ address: r.address as string, endpoint: r.endpoint as string | null, messages: r.n as number }));
     }
     const drops: Array<[string, number]> = [];
@@ -214,9 +220,10 @@ export class StoreSource implements DashboardSource {
       if (v !== null && v !== undefined) drops.push([label, v]);
     }
     const notes: Array<[string, string]> = [
-      ['database', this.dbPath],
+      ['database', displayLocation(this.dbPath)],
       ['run', `${id}${run.finished_at === null ? ' (unfinished)' : ''}`],
     ];
+    if (typeof run.sensor === 'string') notes.push(['sensor', run.sensor]);
     if (!this.storedMessages) notes.push(['messages', 'not stored (analyze --store-messages keeps them)']);
     const iface = (run.interface as string | null | undefined) ?? null;
     this.cachedOverview = {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -160,10 +160,38 @@ describe.skipIf(server === null)('--db postgres://', () => {
       expect(run('events', '--db', urlOf('three')).stdout).toMatch(/^ID\s+RUN\s+SOURCE\s+TIME\s+SEVERITY\s+RULE\s+ENDPOINT\s+SRC\s+FRAME\s+COUNT\s+OUTCOME\s+SENSOR\s+MESSAGE\n/);
     });
 
+    it('messages, export and ui read a sensor\'s run as they read it from SQLite', async () => {
+      const client = await connect('three');
+      const pgRuns = new Map(((await client.query('SELECT id, sensor FROM runs')).rows as Array<{ id: number; sensor: string }>).map((r) => [r.sensor, r.id]));
+      await client.end();
+      const sqliteRuns = new Map(CAPTURES.map(([sensor], i) => [sensor, i + 1]));
+      for (const [sensor] of CAPTURES) {
+        const fromPg = run('messages', '--db', urlOf('three'), '--run', String(pgRuns.get(sensor)), '--format', 'ndjson', '--dissect');
+        const fromSqlite = run('messages', '--db', sqlite, '--run', String(sqliteRuns.get(sensor)), '--format', 'ndjson', '--dissect');
+        expect(fromPg.code, fromPg.stderr).toBe(0);
+        const strip = (m: Row) => ({ ...m, run: undefined });
+        expect(ndjson(fromPg.stdout).map(strip)).toEqual(ndjson(fromSqlite.stdout).map(strip));
+        expect(ndjson(fromPg.stdout).length).toBeGreaterThan(5);
+        const [a, b] = [join(dir, `${sensor}-pg.pcap`), join(dir, `${sensor}-sqlite.pcap`)];
+        expect(run('export', '--db', urlOf('three'), '--run', String(pgRuns.get(sensor)), '--frames', '1-5', '--out', a).code).toBe(0);
+        expect(run('export', '--db', sqlite, '--run', String(sqliteRuns.get(sensor)), '--frames', '1-5', '--out', b).code).toBe(0);
+        expect(readFileSync(a)).toEqual(readFileSync(b));
+      }
+      const ui = run('ui', '--db', urlOf('three'), '--sensor', 'sensor-b');
+      expect(ui.code, ui.stderr).toBe(0);
+      expect(ui.stdout).toMatch(/^Source\s+.*attack-dtls-weak-cipher\.pcap$/m);
+      expect(ui.stdout).toMatch(/^Sensor\s+sensor-b$/m);
+      expect(ui.stdout).toMatch(/^Database\s+postgres:\/\/localhost\/three\?host=\S+$/m);
+      expect(ui.stdout).not.toContain(PASSWORD);
+      const none = run('ui', '--db', urlOf('three'), '--sensor', 'sensor-z');
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/three\?host=\S+ holds no run of sensor sensor-z\n$/);
+    });
+
     it('never shows the credentials: output, errors, the runs table', async () => {
       const missing = run('endpoints', '--db', urlOf('no_such_database'));
       const analyzeMissing = run('analyze', CAPTURES[0][1][0], '--db', urlOf('no_such_database'));
-      const sqliteOnly = run('messages', '--db', urlOf('three'));
+      const sqliteOnly = run('prune', '--db', urlOf('three'), '--older-than', '30d');
       const outputs = [...results, run('events', '--db', urlOf('three')), run('endpoints', '--db', urlOf('three'), '--format', 'ndjson'), missing, analyzeMissing, sqliteOnly];
       for (const r of outputs) expect(r.stdout + r.stderr).not.toContain(PASSWORD);
       for (const r of [missing, analyzeMissing]) {
@@ -171,7 +199,7 @@ describe.skipIf(server === null)('--db postgres://', () => {
         expect(r.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/no_such_database\?host=\S+: database "no_such_database" does not exist \(3D000\)\n$/);
       }
       expect(sqliteOnly.code).toBe(1);
-      expect(sqliteOnly.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/three\?host=\S+: this command reads SQLite files only/);
+      expect(sqliteOnly.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/three\?host=\S+: prune works on SQLite files only/);
       const client = await connect('three');
       try {
         const runs = JSON.stringify((await client.query('SELECT * FROM runs')).rows);

@@ -135,11 +135,6 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  if (isPostgresUrl(opts.db) && opts.ui) {
-    process.stderr.write('coapwatch: --ui reads a SQLite file; with a postgres:// database, run coapwatch ui --db URL --follow beside monitor\n');
-    process.exitCode = 1;
-    return;
-  }
   if (isPostgresUrl(opts.db) && opts.pruneOlderThan !== undefined) {
     process.stderr.write('coapwatch: --prune-older-than prunes a SQLite file; a PostgreSQL store is pruned by its own jobs (see docs/postgres.md)\n');
     process.exitCode = 1;

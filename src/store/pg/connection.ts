@@ -3,8 +3,8 @@ import { StoreError } from '../errors.js';
 import { redactUrl } from './url.js';
 import type { PgReply, PgRequest, PgWorkerData } from './worker.js';
 
-/** Batches in flight before the writer waits for the oldest: bounds the memory they hold. */
-const MAX_IN_FLIGHT = 2;
+/** Batches being written while the next is gathered: one, so that at most two batches are held in memory. */
+const MAX_IN_FLIGHT = 1;
 /** How long to wait for one reply before checking that the worker is still alive. */
 const WAIT_SLICE_MS = 1000;
 

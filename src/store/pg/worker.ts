@@ -15,9 +15,9 @@ export type PgRequest =
   | { op: 'run'; sensor: string; source: string; startedAt: number }
   | { op: 'batch'; runId: number; sensor: string; batch: PgBatch }
   | { op: 'query'; sql: string; params: unknown[] }
-  | { op: 'cursor'; sql: string; params: unknown[] }
-  | { op: 'fetch'; rows: number }
-  | { op: 'close-cursor' }
+  | { op: 'cursor'; name: string; sql: string; params: unknown[]; begin: boolean }
+  | { op: 'fetch'; name: string; rows: number }
+  | { op: 'close-cursor'; name: string; commit: boolean }
   | { op: 'end' };
 
 export type PgReply = { ok: true; value: unknown } | { ok: false; message: string; code?: string };
@@ -67,13 +67,15 @@ if (parentPort !== null && workerData !== null && (workerData as Partial<PgWorke
       case 'query':
         return (await client.query(req.sql, req.params)).rows;
       case 'cursor':
-        await client.query('BEGIN READ ONLY');
-        await client.query(`DECLARE coapwatch_rows NO SCROLL CURSOR FOR ${req.sql}`, req.params);
+        // Cursors live in a transaction: the first one open begins it, the last one closed ends it.
+        if (req.begin) await client.query('BEGIN READ ONLY');
+        await client.query(`DECLARE ${cursorName(req.name)} NO SCROLL CURSOR FOR ${req.sql}`, req.params);
         return null;
       case 'fetch':
-        return (await client.query(`FETCH ${Math.trunc(req.rows)} FROM coapwatch_rows`)).rows;
+        return (await client.query(`FETCH ${Math.trunc(req.rows)} FROM ${cursorName(req.name)}`)).rows;
       case 'close-cursor':
-        await client.query('COMMIT');
+        await client.query(`CLOSE ${cursorName(req.name)}`);
+        if (req.commit) await client.query('COMMIT');
         return null;
       case 'end':
         await client.end();
@@ -99,6 +101,11 @@ if (parentPort !== null && workerData !== null && (workerData as Partial<PgWorke
       }
     });
   });
+}
+
+function cursorName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad cursor name ${name}`);
+  return name;
 }
 
 async function migrate(client: pg.Client): Promise<void> {

@@ -271,7 +271,7 @@ export class StoreSource implements DashboardSource {
       this.db.exec('DROP TABLE IF EXISTS temp.event_counts');
       this.db.prepare(`CREATE TEMP TABLE event_counts AS SELECT endpoint, SUM(n) AS n FROM (
           SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id = ? AND endpoint IS NOT NULL GROUP BY endpoint
-          UNION ALL SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id IS NULL AND endpoint IS NOT NULL GROUP BY endpoint)
+          UNION ALL SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id IS NULL AND endpoint IS NOT NULL GROUP BY endpoint) AS counts
         GROUP BY endpoint`).run(this.runId);
       this.db.exec(`CREATE UNIQUE INDEX temp.event_counts_by_endpoint ON event_counts(endpoint);
         CREATE INDEX temp.event_counts_by_count ON event_counts(n, endpoint);`);
@@ -433,7 +433,7 @@ export class StoreSource implements DashboardSource {
     if (this.hasSamples) {
       const samples = this.query(`SELECT path, ts, value FROM (
           SELECT path, ts, value, ROW_NUMBER() OVER (PARTITION BY path ORDER BY ts DESC) AS rn
-          FROM resource_samples WHERE run_id = ? AND endpoint = ?) WHERE rn <= ? ORDER BY path, ts`)
+          FROM resource_samples WHERE run_id = ? AND endpoint = ?) AS ranked WHERE rn <= ? ORDER BY path, ts`)
         .all(this.runId, name, SERIES_LIMIT) as Row[];
       for (const s of samples) {
         let list = series.get(s.path as string);

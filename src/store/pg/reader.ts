@@ -58,6 +58,14 @@ export class PgReader implements RowReader {
     return new PgStatement(this, sql, false);
   }
 
+  /** Statements without parameters (the dashboard's temporary tables), `temp.` names in PostgreSQL's form. */
+  exec(sql: string): void {
+    this.pg.call({
+      op: 'query', params: [],
+      sql: sql.replace(/\bDROP TABLE IF EXISTS temp\./gi, 'DROP TABLE IF EXISTS pg_temp.').replace(/\bCREATE (UNIQUE )?INDEX temp\./gi, 'CREATE $1INDEX '),
+    });
+  }
+
   /** PRAGMA user_version: the PostgreSQL schema holds every table and column of the SQLite schema's current version. */
   pragma(text: string): unknown {
     if (/^\s*user_version\s*$/i.test(text)) return SCHEMA_VERSION;

@@ -36,6 +36,8 @@ if (parentPort !== null && workerData !== null && (workerData as Partial<PgWorke
   const data = workerData as PgWorkerData;
   // BIGINT columns as numbers (the SQLite store's integers are numbers: frames, ids, counters).
   pg.types.setTypeParser(20, (v) => Number(v));
+  // SUM() of integers is NUMERIC: a number too (counts far below 2^53).
+  pg.types.setTypeParser(1700, (v) => Number(v));
   const client = new pg.Client({ connectionString: data.url, application_name: 'coapwatch', connectionTimeoutMillis: 15_000 });
   // A server that goes away between requests: the next request fails with its one-line error.
   client.on('error', () => undefined);

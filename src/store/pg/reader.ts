@@ -117,8 +117,9 @@ function flat(args: unknown[]): unknown[] {
 
 /**
  * The readers' SQLite SQL as PostgreSQL's: `?` placeholders numbered (none of the queries has
- * a `?` in a literal), IFNULL as COALESCE, json_array_length over text cast to json, and the
- * table catalogue.
+ * a `?` in a literal), IFNULL as COALESCE, json_array_length over text cast to json, the table
+ * catalogue, joins and temporary tables. A query outside these forms fails with PostgreSQL's
+ * one-line error, never a wrong answer.
  */
 export function toPostgres(sql: string): string {
   let n = 0;
@@ -126,5 +127,8 @@ export function toPostgres(sql: string): string {
     .replace(/\?/g, () => `$${++n}`)
     .replace(/\bIFNULL\(/gi, 'COALESCE(')
     .replace(/\bjson_array_length\(([\w.]+)\)/gi, 'json_array_length(($1)::json)')
-    .replace(/\bsqlite_master WHERE type = 'table' AND name =/g, 'information_schema.tables WHERE table_schema = current_schema() AND table_name =');
+    .replace(/\bsqlite_master WHERE type = 'table' AND name =/g, 'information_schema.tables WHERE table_schema = current_schema() AND table_name =')
+    // SQLite's CROSS JOIN (a join order it keeps) with ON is PostgreSQL's plain JOIN; temp tables are in pg_temp.
+    .replace(/\bCROSS JOIN (\w+ \w+) ON\b/g, 'JOIN $1 ON')
+    .replace(/\btemp\.(\w+)/g, 'pg_temp.$1');
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,9 +17,9 @@ const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/coapwatch.js');
 const dir = mkdtempSync(join(tmpdir(), 'coapwatch-e2e-pg-'));
 const server: ThrowawayPostgres | null = startPostgres();
-const PASSWORD = 'hunter2-not-shown';
+const PASSWORD = server?.password ?? '';
 
-/** The URL with a user and password in it (trust authentication ignores the password): neither may show anywhere. */
+/** The URL with the user's password in it: it may show nowhere. */
 const urlOf = (database: string) => server!.url(database).replace('coapwatch@', `coapwatch:${PASSWORD}@`);
 
 interface Result {
@@ -28,9 +28,12 @@ interface Result {
   stderr: string;
 }
 
+/** The environment of the commands run: without the PG* variables of whoever runs the tests. */
+const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
+
 function runAsync(args: string[], started?: (pid: number) => void): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args]);
+    const child = spawn(process.execPath, [bin, ...args], { env: ENV });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -41,7 +44,11 @@ function runAsync(args: string[], started?: (pid: number) => void): Promise<Resu
 }
 
 function run(...args: string[]): Result {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return runIn(ENV, ...args);
+}
+
+function runIn(env: NodeJS.ProcessEnv, ...args: string[]): Result {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -49,7 +56,7 @@ const ndjson = (stdout: string) => stdout.trimEnd().split('\n').filter(Boolean).
 
 async function connect(database: string): Promise<pg.Client> {
   pg.types.setTypeParser(20, (v) => Number(v));
-  const client = new pg.Client({ connectionString: server!.url(database) });
+  const client = new pg.Client({ connectionString: urlOf(database) });
   await client.connect();
   return client;
 }
@@ -208,6 +215,31 @@ describe.skipIf(server === null)('--db postgres://', () => {
       } finally {
         await client.end();
       }
+    });
+  });
+
+  describe('the password as libpq users give it', () => {
+    it('in the URL, PGPASSWORD or ~/.pgpass; a wrong one is refused in one line that shows none of it', () => {
+      const home = mkdtempSync(join(tmpdir(), 'coapwatch-pg-home-'));
+      const bare = server!.url('three');
+      // No password anywhere: refused.
+      const none = runIn({ ...ENV, HOME: home }, 'endpoints', '--db', bare);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/three\?host=\S+: .*password.*\n$/);
+      // PGPASSWORD.
+      const env = runIn({ ...ENV, HOME: home, PGPASSWORD: PASSWORD }, 'endpoints', '--db', bare, '--format', 'ndjson');
+      expect(env.code, env.stderr).toBe(0);
+      expect(ndjson(env.stdout).length).toBeGreaterThan(0);
+      // ~/.pgpass (0600, as libpq wants it).
+      writeFileSync(join(home, '.pgpass'), `*:*:three:coapwatch:${PASSWORD}\n`, { mode: 0o600 });
+      const file = runIn({ ...ENV, HOME: home }, 'endpoints', '--db', bare, '--format', 'ndjson');
+      expect(file.code, file.stderr).toBe(0);
+      expect(file.stdout).toBe(env.stdout);
+      // A wrong one: the server's reason, and neither password.
+      const wrong = runIn({ ...ENV, HOME: home, PGPASSWORD: 'wrong-secret' }, 'events', '--db', bare.replace('coapwatch@', 'coapwatch:also-wrong@'));
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/three\?host=\S+: password authentication failed for user "coapwatch" \(28P01\)\n$/);
+      expect(wrong.stderr).not.toContain('wrong');
     });
   });
 

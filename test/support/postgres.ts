@@ -1,16 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 /**
  * A throwaway PostgreSQL server for the tests: initdb and pg_ctl (Debian's `postgresql`
- * package) in a temporary folder, listening on a Unix socket in it only (no TCP), trust
- * authentication. Null when PostgreSQL is not installed: the tests that need it are skipped.
+ * package) in a temporary folder, listening on a Unix socket in it only (no TCP), user
+ * `coapwatch` with a password (SCRAM), so that the ways of giving it are tested. Null when
+ * PostgreSQL is not installed: the tests that need it are skipped.
  */
 export interface ThrowawayPostgres {
-  /** postgres://coapwatch@localhost/DB?host=SOCKET_DIR, for a database created by createDatabase. */
+  /** postgres://coapwatch@localhost/DB?host=SOCKET_DIR (no password), for a database created by createDatabase. */
   url(database: string): string;
+  /** The user's password (random per server). */
+  password: string;
   createDatabase(name: string): void;
   /** SQL through psql, rows as tab-separated lines. */
   psql(database: string, sql: string): string;
@@ -49,15 +53,20 @@ export function startPostgres(): ThrowawayPostgres | null {
     return r.stdout;
   };
   const data = join(dir, 'data');
-  run(initdb, ['-D', data, '-U', 'coapwatch', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
+  const password = `pw-${randomBytes(8).toString('hex')}`;
+  const pwfile = join(dir, 'pwfile');
+  writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
+  run(initdb, ['-D', data, '-U', 'coapwatch', '-A', 'scram-sha-256', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8', '--locale', 'C']);
+  rmSync(pwfile);
   run(pgCtl, ['-D', data, '-l', join(dir, 'server.log'), '-w', '-o', `-k ${dir} -c listen_addresses= -c fsync=off`, 'start']);
   const psql = (database: string, sql: string) => {
-    const r = spawnSync(psqlBin, ['-h', dir, '-U', 'coapwatch', '-d', database, '-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+    const r = spawnSync(psqlBin, ['-h', dir, '-U', 'coapwatch', '-d', database, '-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: password } });
     if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
     return r.stdout;
   };
   return {
     dir,
+    password,
     url: (database) => `postgres://coapwatch@localhost/${database}?host=${encodeURIComponent(dir)}`,
     createDatabase: (name) => void psql('postgres', `CREATE DATABASE ${name}`),
     psql,

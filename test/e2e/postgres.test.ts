@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -240,6 +240,7 @@ describe.skipIf(server === null)('--db postgres://', () => {
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/three\?host=\S+: password authentication failed for user "coapwatch" \(28P01\)\n$/);
       expect(wrong.stderr).not.toContain('wrong');
+      rmSync(home, { recursive: true, force: true });
     });
   });
 

@@ -34,7 +34,7 @@ const analyze = program
   .option('--coap-port <ports>', 'extra UDP/TCP ports to decode as CoAP (repeatable, comma-separated); 5683 and 5684 always are', parsePorts, [])
   .option('--no-heuristic', 'do not look for CoAP, or DTLS handshakes, on other UDP ports')
   .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)')
-  .option('--db <path>', 'write endpoints, observations, last values, events and an index of every message (see coapwatch messages) into this SQLite database (several runs may share one)')
+  .option('--db <path>', 'write endpoints, observations, last values, events and an index of every message (see coapwatch messages) into this database: a SQLite file (several runs may share one) or a postgres:// URL (many sensors may share one; see docs/postgres.md)')
   .option('--store-messages', "with --db: store every message's whole NDJSON record too (about 10x the capture's size; the dashboard's message flow reads it)")
   .option('--ui', 'show the terminal dashboard while the file is read, and keep it open until q (see coapwatch ui)')
   .option('--rules <path>', 'detection rules: a YAML file or a folder of them (repeatable; default: the bundled ruleset)', collectRulePaths)

@@ -92,7 +92,7 @@ export function addPskOptions(cmd: Command): Command {
 export function addEveOptions(cmd: Command): Command {
   return cmd
     .option('--eve <file>', 'also write the run in Suricata\'s EVE JSON format (alert, coap, dtls, stats records), appended to FILE ("-": stdout); see docs/eve.md')
-    .option('--sensor <name>', 'the sensor\'s name in EVE records ("host")', hostname())
+    .option('--sensor <name>', 'the sensor\'s name in EVE records ("host") and in the database (runs.sensor; every row of a PostgreSQL store)', hostname())
     .hook('preAction', checkEve);
 }
 

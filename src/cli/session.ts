@@ -20,8 +20,10 @@ export interface SessionOptions {
   format: 'summary' | 'ndjson';
   coapPort: number[];
   heuristic: boolean;
-  /** SQLite database for this run (endpoint state, observations, last values, events). */
+  /** Database for this run (endpoint state, observations, last values, events): a SQLite file or a postgres:// URL. */
   db?: string;
+  /** The sensor's name in the database's runs (--sensor); default the host name. */
+  sensor?: string;
   storeMessages?: boolean;
   /** Keep full state even without a database or NDJSON (for the live dashboard). */
   state?: boolean;
@@ -130,7 +132,7 @@ export class AnalysisSession {
     });
     const overflow = this.pipeline.overflow;
     const store = (this.store = opts.db === undefined ? null
-      : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow, opts.recordFile ?? null));
+      : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow, opts.recordFile ?? null, opts.sensor));
     const pipeline = this.pipeline;
     // With a database, the store is told of each frame first: the message index records where it lies.
     this.push = store ? (p) => (store.frame(p), pipeline.push(p)) : pipeline.push.bind(pipeline);

@@ -1,3 +1,5 @@
+import { displayLocation } from './pg/url.js';
+
 /** A database problem the user must hear about in one line (unwritable path, full disk, locked). */
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -11,6 +13,6 @@ export function storeCall<T>(path: string, fn: () => T): T {
     if (err instanceof StoreError) throw err;
     const e = err as { code?: unknown; message?: unknown };
     const code = typeof e.code === 'string' ? ` (${e.code})` : '';
-    throw new StoreError(`database ${path}: ${String(e.message ?? err).split('\n')[0]}${code}`);
+    throw new StoreError(`database ${displayLocation(path)}: ${String(e.message ?? err).split('\n')[0]}${code}`);
   }
 }

@@ -9,3 +9,6 @@ export {
   requireMessageIndex, runExists, runInfo, type CaptureFileRow, type FramePlace, type IndexedMessage, type MessageFilters,
 } from './message-queries.js';
 export { MAX_INTERNED_STRINGS } from './message-index.js';
+export { displayLocation, isPostgresUrl, redactUrl } from './pg/url.js';
+export { openRowReader } from './open.js';
+export type { RowReader } from './queries.js';

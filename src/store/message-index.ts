@@ -80,12 +80,14 @@ export class MessageIndexWriter {
   private sameFrame = 0;
   /** Capture files (by rotation number) holding frames since the last commit: their size and time are recorded at it. */
   private readonly touchedFiles = new Set<number>();
+  /** Null: the rows are taken (see take()) by a store that interns their strings itself (PostgreSQL). */
   private readonly statements;
+  private readonly taken: TakenIndex = { rows: [], answered: [], eventFrames: [], files: [] };
 
-  constructor(db: Database.Database, private readonly runId: number, private readonly recordFile: string | null) {
+  constructor(db: Database.Database | null, private readonly runId: number, private readonly recordFile: string | null) {
     // A cache of the database's own table: a miss costs a lookup, never output, so it is not reported as overflow.
     this.strings = new BoundedMap('store.index-strings', MAX_INTERNED_STRINGS);
-    this.statements = {
+    this.statements = db === null ? null : {
       row: db.prepare(`INSERT INTO message_index (${INDEX_COLUMNS}) VALUES (${INDEX_COLUMNS.split(',').map(() => '?').join(', ')})`),
       nextN: db.prepare('SELECT COALESCE(MAX(n), -1) + 1 FROM message_index WHERE run_id = ? AND frame = ?').pluck(),
       answered: db.prepare('UPDATE message_index SET response_in = ? WHERE run_id = ? AND frame = ? AND response_in IS NULL'),
@@ -150,8 +152,12 @@ export class MessageIndexWriter {
   /** Writes the batch; called inside the run writer's transaction. */
   write(): void {
     const s = this.statements;
+    if (s === null) {
+      this.takeBatch();
+      return;
+    }
     const run = this.runId;
-    const values: Array<number | null> = [];
+    const values: Array<number | string | null> = [];
     for (const r of this.rows) {
       if (r.n === LATE) r.n = s.nextN.get(this.runId, r.frame) as number;
       values.length = 0;
@@ -167,6 +173,44 @@ export class MessageIndexWriter {
         s.file.run(run, file, path, stat?.size ?? null, stat === null ? null : stat.mtimeMs / 1000);
       }
     }
+    this.clear();
+  }
+
+  /**
+   * The rows written since the last take(), for a store without statements here: strings not
+   * yet interned stay strings, and a frame that came out of order keeps n = -1 (the store
+   * numbers it after that frame's rows).
+   */
+  take(): TakenIndex {
+    const t = { ...this.taken };
+    this.taken.rows = [];
+    this.taken.answered = [];
+    this.taken.eventFrames = [];
+    this.taken.files = [];
+    return t;
+  }
+
+  private takeBatch(): void {
+    const run = this.runId;
+    const t = this.taken;
+    for (const r of this.rows) {
+      const values: Array<number | string | null> = [];
+      this.values(r, values);
+      t.rows.push(values);
+    }
+    for (const [request, response] of this.lateAnswers) t.answered.push([response, request]);
+    for (const f of this.eventFrames) t.eventFrames.push([run, f.frame, f.ts, f.file, f.offset, f.linkType]);
+    if (this.recordFile !== null) {
+      for (const file of this.touchedFiles) {
+        const path = rotatedName(this.recordFile, file);
+        const stat = statOrNull(path);
+        t.files.push([run, file, path, stat?.size ?? null, stat === null ? null : stat.mtimeMs / 1000]);
+      }
+    }
+    this.clear();
+  }
+
+  private clear(): void {
     this.rows = [];
     this.pendingRequests.clear();
     this.lateAnswers.length = 0;
@@ -177,7 +221,7 @@ export class MessageIndexWriter {
   }
 
   /** Appends a row's values, in INDEX_COLUMNS' order. */
-  private values(r: IndexRow, out: Array<number | null>): void {
+  private values(r: IndexRow, out: Array<number | string | null>): void {
     out.push(this.runId, r.frame, r.n, r.ts, this.id(r.src), this.id(r.dst), r.transport, r.type, r.code, r.role, this.idOrNull(r.operation),
       this.idOrNull(r.endpoint), this.idOrNull(r.path), r.contentFormat, r.size, r.responseTo, r.responseIn, r.retransmissionOf,
       this.idOrNull(r.error), r.file, r.offset, r.linkType);
@@ -197,12 +241,13 @@ export class MessageIndexWriter {
     return text === null ? null : this.known(text);
   }
 
-  private idOrNull(text: Interned | null): number | null {
+  private idOrNull(text: Interned | null): Interned | null {
     return text === null ? null : this.id(text);
   }
 
-  private id(text: Interned): number {
-    if (typeof text === 'number') return text;
+  /** The string's id; without statements, the string itself (the store interns it). */
+  private id(text: Interned): Interned {
+    if (typeof text === 'number' || this.statements === null) return text;
     let id = this.strings.get(text);
     if (id === undefined) {
       id = (this.statements.stringId.get(text) as number | undefined) ?? Number(this.statements.newString.run(text).lastInsertRowid);
@@ -210,6 +255,14 @@ export class MessageIndexWriter {
     }
     return id;
   }
+}
+
+/** A batch of the index for a store that writes it itself: rows in INDEX_COLUMNS' order, answers as [response, request]. */
+export interface TakenIndex {
+  rows: Array<Array<number | string | null>>;
+  answered: Array<[number, number]>;
+  eventFrames: unknown[][];
+  files: unknown[][];
 }
 
 /** `n` of a row whose frame came out of order, until the write numbers it after that frame's other rows. */

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { CODE_STRINGS } from '../coap/index.js';
 import { StoreError, storeCall } from './errors.js';
+import { displayLocation } from './pg/url.js';
 import { ROLES, TRANSPORTS, TYPES } from './message-index.js';
 import { eventFromRow, type EventRow } from './queries.js';
 
@@ -76,7 +77,7 @@ export const MESSAGE_SELECT = `SELECT m.*, s.text AS src_text, d.text AS dst_tex
 export function requireMessageIndex(db: Database.Database, path: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version < INDEX_VERSION) {
-    throw new StoreError(`database ${path} was written before coapwatch kept a message index (schema ${version}); run analyze --db on the capture again`);
+    throw new StoreError(`database ${displayLocation(path)} was written before coapwatch kept a message index (schema ${version}); run analyze --db on the capture again`);
   }
 }
 

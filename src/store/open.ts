@@ -2,12 +2,16 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { StoreError, storeCall } from './errors.js';
 import { checkSchema, migrate } from './schema.js';
+import { PgReader } from './pg/reader.js';
+import { isPostgresUrl, redactUrl } from './pg/url.js';
+import { sqliteReader, type RowReader } from './queries.js';
 
 /** How long to wait for another writer before reporting the database as locked. */
 const BUSY_TIMEOUT_MS = 5000;
 
 /** Opens (creating if needed) a database for writing: WAL journal, schema migrated. */
 export function openForWriting(path: string): Database.Database {
+  refusePostgres(path);
   return storeCall(path, () => {
     const db = new Database(path);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -25,6 +29,8 @@ export function openForWriting(path: string): Database.Database {
  * that is not a coapwatch database of a version this one reads is refused with one line.
  */
 export function openForReading(path: string): Database.Database {
+  // A PostgreSQL store, behind the calls the readers make (see PgReader).
+  if (isPostgresUrl(path)) return new PgReader(path).asDatabase();
   if (!existsSync(path)) throw new StoreError(`database ${path}: no such file`);
   return storeCall(path, () => {
     const db = new Database(path, { readonly: true, fileMustExist: true });
@@ -37,4 +43,19 @@ export function openForReading(path: string): Database.Database {
     }
     return db;
   });
+}
+
+/** Opens a store for the listings: a SQLite file (see openForReading) or a postgres:// URL. */
+export function openRowReader(location: string): RowReader {
+  return isPostgresUrl(location) ? new PgReader(location) : sqliteReader(openForReading(location), location);
+}
+
+/**
+ * The commands that read SQLite only: a postgres:// URL is refused in one line that names the
+ * database without its credentials (the URL itself would otherwise reach the "no such file" error).
+ */
+export function refusePostgres(location: string): void {
+  if (isPostgresUrl(location)) {
+    throw new StoreError(`database ${redactUrl(location)}: prune works on SQLite files only (a PostgreSQL store is pruned with SQL; see docs/postgres.md)`);
+  }
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { storeCall, StoreError } from './errors.js';
-import { openForReading, openForWriting } from './open.js';
+import { openForReading, openForWriting, refusePostgres } from './open.js';
 
 /** What one prune removed: whole runs, and rows by table (a table's rows of those runs, and old rows of live runs). */
 export interface PruneResult {
@@ -51,6 +51,7 @@ export function pruneOlderThan(db: Database.Database, path: string, cutoff: numb
 
 /** Opens an existing coapwatch database to prune it: never creates one, refuses what is not one. */
 export function openForPruning(path: string): Database.Database {
+  refusePostgres(path);
   if (!existsSync(path)) throw new StoreError(`database ${path}: no such file`);
   // Checked read-only first: migrating a file that is not a coapwatch database would write tables into it.
   openForReading(path).close();

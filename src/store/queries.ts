@@ -1,5 +1,37 @@
 import type Database from 'better-sqlite3';
 import { storeCall } from './errors.js';
+import { columnExists } from './schema.js';
+
+/**
+ * Rows of a query from either store: SQLite's statement iterator, or a PostgreSQL cursor (see
+ * src/store/pg/reader.ts). The queries below are written in the SQL both understand, with `?`
+ * placeholders.
+ */
+export interface RowReader {
+  /** As it may be shown: a file name, or a URL without its credentials. */
+  readonly location: string;
+  /** Whether runs have a sensor column (a SQLite file from before migration 10 has none). */
+  readonly hasSensor: boolean;
+  /** A store many sensors write into (PostgreSQL): listings show each row's sensor. */
+  readonly shared: boolean;
+  rows(sql: string, args: readonly unknown[]): Generator<Record<string, unknown>>;
+  close(): void;
+}
+
+/** A SQLite database (opened by openForReading) as a RowReader. */
+export function sqliteReader(db: Database.Database, path: string): RowReader {
+  return {
+    location: path,
+    hasSensor: columnExists(db, 'runs', 'sensor'),
+    shared: false,
+    rows: (sql, args) => rowsOf(db, path, sql, [...args]),
+    close: () => db.close(),
+  };
+}
+
+function readerOf(db: Database.Database | RowReader, path: string): RowReader {
+  return 'rows' in db && typeof db.rows === 'function' ? db : sqliteReader(db as Database.Database, path);
+}
 
 export interface ListFilters {
   endpoint?: string;
@@ -9,11 +41,15 @@ export interface ListFilters {
   rule?: string;
   /** Capture time, seconds since the epoch: only rows seen at or after it. */
   since?: number;
+  /** Only rows written by this sensor (--sensor of the run). */
+  sensor?: string;
 }
 
 export interface EndpointRow {
   run: number;
   source: string;
+  /** The sensor that wrote the run; null in a run from before it was recorded. */
+  sensor: string | null;
   endpoint: string;
   state: string;
   address: string;
@@ -65,19 +101,25 @@ export interface StoredOutcome {
 /** An event as the `events` listing shows it: with the source (capture file or interface) of its run. */
 export interface ListedEvent extends EventRow {
   source: string | null;
+  /** The sensor that wrote the run; null in a run from before it was recorded. */
+  sensor: string | null;
 }
 
 /**
  * Endpoints of every run, newest activity last, read from the database one at a time as the
  * iterator is advanced (a run can hold a million endpoints).
  */
-export function listEndpoints(db: Database.Database, path: string, f: ListFilters): IterableIterator<EndpointRow> {
-  const { where, args } = conditions([['e.endpoint = ?', f.endpoint], ['e.state = ?', f.state], ['e.last_seen >= ?', f.since]]);
-  const sql = `SELECT e.*, r.source AS run_source FROM endpoints e JOIN runs r ON r.id = e.run_id ${where}
+export function listEndpoints(db: Database.Database | RowReader, path: string, f: ListFilters): IterableIterator<EndpointRow> {
+  const reader = readerOf(db, path);
+  const sensor = reader.hasSensor ? 'r.sensor' : 'NULL';
+  const { where, args } = conditions([
+    ['e.endpoint = ?', f.endpoint], ['e.state = ?', f.state], ['e.last_seen >= ?', f.since], [`${sensor} = ?`, f.sensor],
+  ]);
+  const sql = `SELECT e.*, r.source AS run_source, ${sensor} AS run_sensor FROM endpoints e JOIN runs r ON r.id = e.run_id ${where}
     ORDER BY e.last_seen, e.run_id, e.endpoint`;
-  return mapRows(rowsOf(db, path, sql, args), (r) => ({
-    run: r.run_id as number, source: r.run_source as string, endpoint: r.endpoint as string, state: r.state as string,
-    address: r.address as string, location: r.location as string | null, lifetime: r.lifetime as number,
+  return mapRows(reader.rows(sql, args), (r) => ({
+    run: r.run_id as number, source: r.run_source as string, sensor: (r.run_sensor as string | null) ?? null, endpoint: r.endpoint as string,
+    state: r.state as string, address: r.address as string, location: r.location as string | null, lifetime: r.lifetime as number,
     binding: r.binding as string, lwm2mVersion: r.lwm2m_version as string, queueMode: r.queue_mode === 1,
     objects: jsonOrText(r.objects), registeredAt: r.registered_at as number | null,
     updatedAt: r.updated_at as number | null, expiresAt: r.expires_at as number | null, lastSeen: r.last_seen as number,
@@ -85,13 +127,18 @@ export function listEndpoints(db: Database.Database, path: string, f: ListFilter
 }
 
 /** Events in time order, read one at a time as the iterator is advanced. */
-export function listEvents(db: Database.Database, path: string, f: ListFilters): IterableIterator<ListedEvent> {
+export function listEvents(db: Database.Database | RowReader, path: string, f: ListFilters): IterableIterator<ListedEvent> {
+  const reader = readerOf(db, path);
+  const sensor = reader.hasSensor ? 'r.sensor' : 'NULL';
   const { where, args } = conditions([
-    ['e.endpoint = ?', f.endpoint], ['e.severity IN (?)', f.severities], ['e.rule = ?', f.rule], ['e.ts >= ?', f.since],
+    ['e.endpoint = ?', f.endpoint], ['e.severity IN (?)', f.severities], ['e.rule = ?', f.rule], ['e.ts >= ?', f.since], [`${sensor} = ?`, f.sensor],
   ]);
   // LEFT JOIN: an event's run_id may be null.
-  const sql = `SELECT e.*, r.source AS run_source FROM events e LEFT JOIN runs r ON r.id = e.run_id ${where} ORDER BY e.ts, e.id`;
-  return mapRows(rowsOf(db, path, sql, args), (r) => ({ ...eventFromRow(r), source: r.run_source as string | null }));
+  const sql = `SELECT e.*, r.source AS run_source, ${sensor} AS run_sensor FROM events e LEFT JOIN runs r ON r.id = e.run_id ${where}
+    ORDER BY e.ts, e.id`;
+  return mapRows(reader.rows(sql, args), (r) => ({
+    ...eventFromRow(r), source: r.run_source as string | null, sensor: (r.run_sensor as string | null) ?? null,
+  }));
 }
 
 /**

@@ -11,6 +11,9 @@ import type { RawPacket } from '../capture/index.js';
 import { storeCall } from './errors.js';
 import { MessageIndexWriter } from './message-index.js';
 import { openForWriting } from './open.js';
+import { PgRunTarget } from './pg/run-target.js';
+import { isPostgresUrl } from './pg/url.js';
+import { hostname } from 'node:os';
 
 /**
  * Messages per transaction. Each commit rewrites every row that changed since the last one
@@ -37,10 +40,9 @@ export class RunWriter implements StateListener {
   private readonly resources = new Set<ResourceState>();
   private readonly sessions = new Set<BootstrapSession>();
   private readonly dtlsSessions = new Set<DtlsSession>();
-  private readonly messageRows: unknown[][] = [];
-  /** Events new or grown since the last commit; rows get their id on first insert. */
+  private rows = emptyRows();
+  /** Events new or grown since the last commit. */
   private readonly events = new Set<DetectionEvent>();
-  private readonly eventIds = new WeakMap<DetectionEvent, number>();
   private eventCount = 0;
   private messages = 0;
   private sinceFlush = 0;
@@ -49,7 +51,6 @@ export class RunWriter implements StateListener {
   private tracker: StateTracker | null = null;
   /** Live runs: the capture interface and libpcap's counters, written with the next batch. */
   private live: LiveCounters | null = null;
-  private readonly statements;
   /** Object lists and versions are shared between endpoints (interned): serialise each once. */
   private readonly json = new WeakMap<object, string>();
   /** Capture time of the newest sample of each numeric resource already written to resource_samples. */
@@ -59,22 +60,30 @@ export class RunWriter implements StateListener {
   private readonly index: MessageIndexWriter;
 
   /**
-   * `overflow`: the run's table counters, written to runs.overflow at every commit. `recordFile`:
-   * absolute path of the file the frames lie in (the capture read, or monitor's --write file,
-   * whose rotations are named from it); null when they lie in none.
+   * `target`: the database (SQLite or PostgreSQL). `sensor`: the name of the sensor writing the
+   * run. `overflow`: the run's table counters, written to runs.overflow at every commit.
+   * `recordFile`: absolute path of the file the frames lie in (the capture read, or monitor's
+   * --write file, whose rotations are named from it); null when they lie in none.
    */
   constructor(
-    private readonly db: Database.Database, private readonly path: string, source: string, private readonly storeMessages: boolean,
-    private readonly overflow?: OverflowCounters, recordFile: string | null = null,
+    private readonly target: RunTarget, source: string, private readonly storeMessages: boolean,
+    private readonly overflow?: OverflowCounters, recordFile: string | null = null, sensor: string = hostname(),
   ) {
-    this.statements = storeCall(path, () => prepare(db));
-    this.runId = storeCall(path, () => Number(this.statements.run.run(source, Date.now() / 1000).lastInsertRowid));
-    this.index = storeCall(path, () => new MessageIndexWriter(db, this.runId, recordFile));
+    this.runId = target.startRun(source, Date.now() / 1000, sensor);
+    this.index = target.indexWriter(this.runId, recordFile);
     this.index.start();
   }
 
-  static open(path: string, source: string, storeMessages: boolean, overflow?: OverflowCounters, recordFile: string | null = null): RunWriter {
-    return new RunWriter(openForWriting(path), path, source, storeMessages, overflow, recordFile);
+  /** Opens `location` (a SQLite file, or a postgres:// URL) and starts a run in it. */
+  static open(location: string, source: string, storeMessages: boolean, overflow?: OverflowCounters, recordFile: string | null = null,
+    sensor: string = hostname()): RunWriter {
+    const target = isPostgresUrl(location) ? new PgRunTarget(location) : new SqliteRunTarget(location);
+    return new RunWriter(target, source, storeMessages, overflow, recordFile, sensor);
+  }
+
+  /** Where the run is written, as it may be shown (a URL without its credentials). */
+  get location(): string {
+    return this.target.location;
   }
 
   /** The frame about to be decoded (its messages and events lie where it does). */
@@ -133,9 +142,9 @@ export class RunWriter implements StateListener {
     this.index.message(m);
     if (this.storeMessages) {
       const l = m.lwm2m;
-      this.messageRows.push([this.runId, m.coap.frame, ts, m.coap.src, m.coap.dst, l?.operation ?? null, l?.endpoint ?? null, record(m).trimEnd()]);
+      this.rows.message.push([this.runId, m.coap.frame, ts, m.coap.src, m.coap.dst, l?.operation ?? null, l?.endpoint ?? null, record(m).trimEnd()]);
     }
-    if (++this.sinceFlush >= BATCH_MESSAGES) this.flush();
+    if (++this.sinceFlush >= BATCH_MESSAGES) this.commit(INTERIM_SAMPLES);
   }
 
   /** Live runs: the latest capture counters; they reach the runs row with the next flush. */
@@ -143,14 +152,23 @@ export class RunWriter implements StateListener {
     this.live = counters;
   }
 
-  /** Writes every changed row in one transaction. */
+  /** Writes every changed row in one transaction, and waits until it is written. */
   flush(): void {
     this.commit(INTERIM_SAMPLES);
+    this.target.sync();
   }
 
-  private commit(samplesPerResource: number): void {
+  private commit(samplesPerResource: number, finish: unknown[] | null = null): void {
     this.sinceFlush = 0;
-    storeCall(this.path, () => this.db.transaction(() => this.writeChanges(samplesPerResource)).immediate());
+    this.collectChanges(samplesPerResource);
+    const rows = this.rows;
+    this.rows = emptyRows();
+    const l = this.live;
+    this.target.commit({
+      rows, index: this.index, finish,
+      progress: [this.messages, this.captureStart, this.captureEnd, this.eventCount, JSON.stringify(this.overflow?.overflows() ?? [])],
+      live: l ? [l.interface, l.packetsReceived, l.droppedKernel, l.droppedInterface, l.droppedPipeline] : null,
+    });
   }
 
   /**
@@ -158,11 +176,8 @@ export class RunWriter implements StateListener {
    * stopped it early, if one did.
    */
   finish(packets: number | null, interruptedBy: string | null = null): void {
-    this.commit(SERIES_CAPACITY);
-    storeCall(this.path, () => {
-      this.statements.finish.run(Date.now() / 1000, packets, interruptedBy, this.runId);
-      this.db.close();
-    });
+    this.commit(SERIES_CAPACITY, [Date.now() / 1000, packets, interruptedBy]);
+    this.target.close();
   }
 
   private jsonOf(value: object): string {
@@ -171,21 +186,21 @@ export class RunWriter implements StateListener {
     return text;
   }
 
-  private writeChanges(samplesPerResource: number): void {
-    const s = this.statements;
+  private collectChanges(samplesPerResource: number): void {
+    const s = this.rows;
     const run = this.runId;
     for (const e of this.endpoints) {
-      s.endpoint.run(run, e.name, e.address, e.previousAddresses ? JSON.stringify(e.previousAddresses) : null, e.location, e.state,
+      s.endpoint.push([run, e.name, e.address, e.previousAddresses ? JSON.stringify(e.previousAddresses) : null, e.location, e.state,
         e.lifetime, e.binding, e.lwm2mVersion, e.sms, e.queueMode ? 1 : 0, this.jsonOf(e.objects), this.jsonOf(e.objectVersions),
-        e.registeredAt, e.updatedAt, e.expiresAt, e.lastSeen, e.dtls === null ? null : JSON.stringify(e.dtls));
+        e.registeredAt, e.updatedAt, e.expiresAt, e.lastSeen, e.dtls === null ? null : JSON.stringify(e.dtls)]);
     }
     for (const o of this.observations) {
       const attrs = o.paths.length === 1 && this.tracker ? this.tracker.observations.attributes.inForce(o.endpoint, o.paths[0]) : {};
-      s.observation.run(run, o.id, o.endpoint, o.token, o.client, o.server, JSON.stringify(o.paths), JSON.stringify(attrs), o.state,
-        o.endedBy, o.notifications, o.lastSeq, o.reordered, o.lateNotifications, o.startedAt, o.lastNotifiedAt, o.endedAt);
+      s.observation.push([run, o.id, o.endpoint, o.token, o.client, o.server, JSON.stringify(o.paths), JSON.stringify(attrs), o.state,
+        o.endedBy, o.notifications, o.lastSeq, o.reordered, o.lateNotifications, o.startedAt, o.lastNotifiedAt, o.endedAt]);
     }
     for (const r of this.resources) {
-      s.resource.run(run, r.endpoint, r.path, r.name, r.type, typeof r.value === 'boolean' ? (r.value ? 1 : 0) : r.value, r.updatedAt);
+      s.resource.push([run, r.endpoint, r.path, r.name, r.type, typeof r.value === 'boolean' ? (r.value ? 1 : 0) : r.value, r.updatedAt]);
       // The twin keeps a bounded ring of recent samples: write those newer than the last batch's,
       // thinned to `samplesPerResource` evenly spread (newest kept) — at one insert each, every
       // sample of every resource at every batch was most of what --db cost.
@@ -195,41 +210,31 @@ export class RunWriter implements StateListener {
         const step = fresh.length / samplesPerResource;
         for (let k = Math.min(fresh.length, samplesPerResource); k >= 1; k--) {
           const [ts, value] = fresh[step > 1 ? Math.ceil(fresh.length - 1 - (k - 1) * step) : fresh.length - k];
-          s.sample.run(run, r.endpoint, r.path, ts, value);
+          s.sample.push([run, r.endpoint, r.path, ts, value]);
         }
         if (fresh.length > 0) this.sampledUntil.set(r, fresh[fresh.length - 1][0]);
       }
     }
     for (const b of this.sessions) {
-      s.session.run(run, b.id, b.endpoint, b.client, b.server, b.state, b.error, JSON.stringify(b.steps), b.startedAt, b.finishedAt);
+      s.session.push([run, b.id, b.endpoint, b.client, b.server, b.state, b.error, JSON.stringify(b.steps), b.startedAt, b.finishedAt]);
     }
     for (const d of this.dtlsSessions) {
       const certificates = d.certificates.map((c) => ({ subject: c.subject, issuer: c.issuer, not_before: c.notBefore, not_after: c.notAfter, error: c.error }));
       const alerts = d.alerts.map((a) => ({ ts: a.ts, frame: a.frame, level: a.level, description: a.description, from: a.from }));
-      s.dtls.run(run, d.id, d.client, d.server, d.endpoint, d.version, d.state, d.cipherSuite, JSON.stringify(d.offeredSuites), d.pskIdentity,
-        d.pskIdentityHint, d.sni, JSON.stringify(certificates), JSON.stringify(alerts), d.decryption, d.records, d.appDataBytes, d.startedAt, d.lastSeen);
+      s.dtls.push([run, d.id, d.client, d.server, d.endpoint, d.version, d.state, d.cipherSuite, JSON.stringify(d.offeredSuites), d.pskIdentity,
+        d.pskIdentityHint, d.sni, JSON.stringify(certificates), JSON.stringify(alerts), d.decryption, d.records, d.appDataBytes, d.startedAt, d.lastSeen]);
     }
-    for (const row of this.messageRows) s.message.run(...row);
-    this.index.write();
     for (const e of this.events) {
-      const id = this.eventIds.get(e);
       const o = e.outcome;
       const answer = o === null || o === 'pending' ? [o, null, null, null, null] : [o.outcome, o.code, o.frame, o.ts, o.request];
-      if (id === undefined) {
-        const row = s.event.run(run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs,
-          e.id, ...answer);
-        this.eventIds.set(e, Number(row.lastInsertRowid));
-      } else s.eventUpdate.run(e.count, e.lastTs, e.severity, ...answer, id);
+      s.event.push([e, [run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs,
+        e.id, ...answer]]);
     }
-    s.progress.run(this.messages, this.captureStart, this.captureEnd, this.eventCount, JSON.stringify(this.overflow?.overflows() ?? []), run);
-    const l = this.live;
-    if (l) s.live.run(l.interface, l.packetsReceived, l.droppedKernel, l.droppedInterface, l.droppedPipeline, run);
     this.endpoints.clear();
     this.observations.clear();
     this.resources.clear();
     this.sessions.clear();
     this.dtlsSessions.clear();
-    this.messageRows.length = 0;
     this.events.clear();
   }
 }
@@ -243,9 +248,108 @@ export interface LiveCounters {
   droppedPipeline: number;
 }
 
+/** The rows of one batch, per table, in the parameter order of the SQLite statements below (run_id first). */
+export interface RunRows {
+  endpoint: unknown[][];
+  observation: unknown[][];
+  resource: unknown[][];
+  sample: unknown[][];
+  session: unknown[][];
+  dtls: unknown[][];
+  message: unknown[][];
+  /** New or changed events, each with its full row (the backend inserts it, or updates the row it inserted). */
+  event: Array<[DetectionEvent, unknown[]]>;
+}
+
+function emptyRows(): RunRows {
+  return { endpoint: [], observation: [], resource: [], sample: [], session: [], dtls: [], message: [], event: [] };
+}
+
+/** One batch as a run writer hands it to its database. */
+export interface RunBatch {
+  rows: RunRows;
+  /** The run's message index: written (or taken) within the batch. */
+  index: MessageIndexWriter;
+  /** runs: [messages, capture_start, capture_end, events, overflow]. */
+  progress: unknown[];
+  /** runs, live runs: [interface, packets_received, dropped_kernel, dropped_interface, dropped_pipeline]. */
+  live: unknown[] | null;
+  /** runs, the last batch: [finished_at, packets, interrupted_by]. */
+  finish: unknown[] | null;
+}
+
+/** A database a run is written into: SQLite (below) or PostgreSQL (src/store/pg/run-target.ts). */
+export interface RunTarget {
+  /** As it may be shown: a file name, or a URL without its credentials. */
+  readonly location: string;
+  /** Creates the run's row; its id. */
+  startRun(source: string, startedAt: number, sensor: string): number;
+  indexWriter(runId: number, recordFile: string | null): MessageIndexWriter;
+  /** Writes a batch in one transaction (PostgreSQL: may return before it is written; see sync). */
+  commit(batch: RunBatch): void;
+  /** Returns once every committed batch is written; throws the failure of any. */
+  sync(): void;
+  /** After the last commit: waits for it and closes the database. */
+  close(): void;
+}
+
+/** The embedded default: one SQLite file, written synchronously in the calling thread. */
+export class SqliteRunTarget implements RunTarget {
+  private readonly db: Database.Database;
+  private readonly statements;
+  private runId = -1;
+  /** Rows get their id on first insert; later batches update that row. */
+  private readonly eventIds = new WeakMap<DetectionEvent, number>();
+
+  constructor(readonly location: string) {
+    this.db = openForWriting(location);
+    this.statements = storeCall(location, () => prepare(this.db));
+  }
+
+  startRun(source: string, startedAt: number, sensor: string): number {
+    this.runId = storeCall(this.location, () => Number(this.statements.run.run(source, startedAt, sensor).lastInsertRowid));
+    return this.runId;
+  }
+
+  indexWriter(runId: number, recordFile: string | null): MessageIndexWriter {
+    return storeCall(this.location, () => new MessageIndexWriter(this.db, runId, recordFile));
+  }
+
+  commit(b: RunBatch): void {
+    const s = this.statements;
+    const r = b.rows;
+    const run = this.runId;
+    storeCall(this.location, () => this.db.transaction(() => {
+      for (const row of r.endpoint) s.endpoint.run(row);
+      for (const row of r.observation) s.observation.run(row);
+      for (const row of r.resource) s.resource.run(row);
+      for (const row of r.sample) s.sample.run(row);
+      for (const row of r.session) s.session.run(row);
+      for (const row of r.dtls) s.dtls.run(row);
+      for (const row of r.message) s.message.run(row);
+      b.index.write();
+      for (const [e, row] of r.event) {
+        const id = this.eventIds.get(e);
+        if (id === undefined) this.eventIds.set(e, Number(s.event.run(row).lastInsertRowid));
+        // count, last_ts, severity, outcome..., by the row's position (see RunWriter.collectChanges).
+        else s.eventUpdate.run(row[10], row[11], row[3], ...row.slice(13), id);
+      }
+      s.progress.run(...b.progress, run);
+      if (b.live) s.live.run(...b.live, run);
+    }).immediate());
+    if (b.finish) storeCall(this.location, () => s.finish.run(...b.finish!, run));
+  }
+
+  sync(): void {}
+
+  close(): void {
+    storeCall(this.location, () => this.db.close());
+  }
+}
+
 function prepare(db: Database.Database) {
   return {
-    run: db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)'),
+    run: db.prepare('INSERT INTO runs (source, started_at, sensor) VALUES (?, ?, ?)'),
     progress: db.prepare('UPDATE runs SET messages = ?, capture_start = ?, capture_end = ?, events = ?, overflow = ? WHERE id = ?'),
     finish: db.prepare('UPDATE runs SET finished_at = ?, packets = ?, interrupted_by = ? WHERE id = ?'),
     live: db.prepare(`UPDATE runs SET interface = ?, packets_received = ?, dropped_kernel = ?, dropped_interface = ?,

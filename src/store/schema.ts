@@ -241,6 +241,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, frame)
   ) WITHOUT ROWID;
   `,
+  // 10: the sensor that wrote each run (--sensor, default the host name), as a PostgreSQL store keeps it in every row.
+  `
+  ALTER TABLE runs ADD COLUMN sensor TEXT; -- null: a run from before it was recorded
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -308,4 +312,9 @@ export function checkSchema(db: Database.Database, path: string): void {
     const missing = columns.find((c) => !have.includes(c));
     if (missing !== undefined) throw new StoreError(`database ${path}: table ${table} has no column ${missing} (not a coapwatch database, or damaged)`);
   }
+}
+
+/** Whether `table` has `column` (readers of databases from before a column was added). */
+export function columnExists(db: Database.Database, table: string, column: string): boolean {
+  return (db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[]).includes(column);
 }

@@ -4,7 +4,7 @@ import type { ViewName } from './view-names.js';
 import { show, type Running } from './render.js';
 import { LiveSource } from './live-source.js';
 import { plainEvent, plainReport } from './plain.js';
-import { StoreError } from '../store/index.js';
+import { displayLocation, isPostgresUrl, StoreError } from '../store/index.js';
 import { sanitizeForTerminal } from '../util/terminal-text.js';
 import type { DashboardSource } from './source.js';
 import { StoreSource } from './store-source.js';
@@ -29,6 +29,8 @@ export interface StoredDashboardOptions {
   event?: number;
   /** Where the run's capture is now, when it moved (the detail's bytes and s read frames from it). */
   source?: string;
+  /** The runs of this sensor only (its latest, unless run is given). */
+  sensor?: string;
 }
 
 /**
@@ -37,14 +39,14 @@ export interface StoredDashboardOptions {
  * and says so on stderr. An endpoint or event the run does not have is refused (StoreError).
  */
 export async function runStoredDashboard(dbPath: string, opts: StoredDashboardOptions = {}): Promise<void> {
-  const source = StoreSource.open(dbPath, opts.run, { follow: opts.follow, source: opts.source });
+  const source = StoreSource.open(dbPath, opts.run, { follow: opts.follow, source: opts.source, sensor: opts.sensor });
   try {
     if (opts.endpoint !== undefined && source.endpoint(opts.endpoint) === null) {
-      throw new StoreError(`run ${source.runId} of ${dbPath} has no endpoint ${sanitizeForTerminal(opts.endpoint)} (coapwatch endpoints --db lists them)`);
+      throw new StoreError(`run ${source.runId} of ${displayLocation(dbPath)} has no endpoint ${sanitizeForTerminal(opts.endpoint)} (coapwatch endpoints --db lists them)`);
     }
     const event = opts.event === undefined ? null : source.event(opts.event);
     if (opts.event !== undefined && event === null) {
-      throw new StoreError(`run ${source.runId} of ${dbPath} has no event ${opts.event} (coapwatch events --db lists them)`);
+      throw new StoreError(`run ${source.runId} of ${displayLocation(dbPath)} has no event ${opts.event} (coapwatch events --db lists them)`);
     }
     if (!isInteractive()) {
       process.stderr.write(`coapwatch: ${process.stdout.isTTY ? NOT_A_TERMINAL.replace('stdout', 'stdin') : NOT_A_TERMINAL}\n`);
@@ -52,7 +54,7 @@ export async function runStoredDashboard(dbPath: string, opts: StoredDashboardOp
       process.stdout.write(event !== null ? plainEvent(source, event, width) : plainReport(source, width));
       return;
     }
-    await show(source, `${basename(dbPath)} run ${source.runId}`, opts.follow === true, opts.view, { endpoint: opts.endpoint, event: opts.event }).done;
+    await show(source, `${isPostgresUrl(dbPath) ? displayLocation(dbPath) : basename(dbPath)} run ${source.runId}`, opts.follow === true, opts.view, { endpoint: opts.endpoint, event: opts.event }).done;
   } finally {
     source.close();
   }

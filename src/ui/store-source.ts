@@ -5,9 +5,10 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EvidenceError, RunSource, writeFramesPcap } from '../evidence/index.js';
 import {
-  eventFromRow, indexedMessageOf, MESSAGE_SELECT, messagesOfFrame, openForReading, storeCall, StoreError, type FramePlace as EvidencePlace,
+  displayLocation, eventFromRow, indexedMessageOf, MESSAGE_SELECT, messagesOfFrame, openForReading, storeCall, StoreError, type FramePlace as EvidencePlace,
   type IndexedMessage,
 } from '../store/index.js';
+import { sanitizeForTerminal } from '../util/terminal-text.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
   type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage, METHOD_NAMES,
@@ -95,6 +96,8 @@ export interface StoreSourceOptions {
   follow?: boolean;
   /** Where the run's capture file is now, when it moved (ui --source). */
   source?: string;
+  /** The runs of this sensor only (its latest, unless a run is given). */
+  sensor?: string;
 }
 
 /**
@@ -135,10 +138,15 @@ export class StoreSource implements DashboardSource {
   constructor(private readonly db: Database.Database, private readonly dbPath: string, run?: number, opts: StoreSourceOptions = {}) {
     this.follow = opts.follow === true;
     this.captureSource = opts.source;
+    // --sensor: the runs of one sensor of a store many write into (its latest, unless told which).
+    const bySensor = opts.sensor === undefined ? '' : ' AND sensor = ?';
+    const sensorArgs = opts.sensor === undefined ? [] : [opts.sensor];
     const row = (run === undefined
-      ? this.query('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get()
-      : this.query('SELECT * FROM runs WHERE id = ?').get(run)) as Row | undefined;
-    if (!row) throw new StoreError(run === undefined ? `database ${dbPath} holds no run` : `database ${dbPath} has no run ${run}`);
+      ? this.query(`SELECT * FROM runs WHERE 1 = 1${bySensor} ORDER BY id DESC LIMIT 1`).get(...sensorArgs)
+      : this.query(`SELECT * FROM runs WHERE id = ?${bySensor}`).get(run, ...sensorArgs)) as Row | undefined;
+    const where = displayLocation(dbPath);
+    const ofSensor = opts.sensor === undefined ? '' : ` of sensor ${sanitizeForTerminal(opts.sensor)}`;
+    if (!row) throw new StoreError(run === undefined ? `database ${where} holds no run${ofSensor}` : `database ${where} has no run ${run}${ofSensor}`);
     this.run = row;
     this.runId = row.id as number;
     this.hasSamples = this.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'resource_samples'").get() !== undefined;
@@ -243,8 +251,8 @@ export class StoreSource implements DashboardSource {
         if (b >= 0 && b < series.length) series[b] = (r.n as number) / bucket;
       }
       topTalkers = (this.query(`SELECT m.src AS address, COUNT(*) AS n,
-          (SELECT endpoint FROM endpoints e WHERE e.run_id = m.run_id AND e.address = m.src LIMIT 1) AS endpoint
-        FROM messages m WHERE m.run_id = ? GROUP BY m.src ORDER BY n DESC LIMIT 8`).all(id) as Row[])
+          (SELECT endpoint FROM endpoints e WHERE e.run_id = ? AND e.address = m.src LIMIT 1) AS endpoint
+        FROM messages m WHERE m.run_id = ? GROUP BY m.src ORDER BY n DESC LIMIT 8`).all(id, id) as Row[])
         .map((r) => ({ address: r.address as string, endpoint: r.endpoint as string | null, messages: r.n as number }));
     }
     const drops: Array<[string, number]> = [];
@@ -253,9 +261,10 @@ export class StoreSource implements DashboardSource {
       if (v !== null && v !== undefined) drops.push([label, v]);
     }
     const notes: Array<[string, string]> = [
-      ['database', this.dbPath],
+      ['database', displayLocation(this.dbPath)],
       ['run', `${id}${run.finished_at === null ? ' (unfinished)' : ''}`],
     ];
+    if (typeof run.sensor === 'string') notes.push(['sensor', run.sensor]);
     if (!this.storedMessages) notes.push(['messages', 'indexed (6 Messages); --store-messages adds the rate sparkline, top talkers and registration history']);
     const iface = (run.interface as string | null | undefined) ?? null;
     this.cachedOverview = {
@@ -303,7 +312,7 @@ export class StoreSource implements DashboardSource {
       this.db.exec('DROP TABLE IF EXISTS temp.event_counts');
       this.db.prepare(`CREATE TEMP TABLE event_counts AS SELECT endpoint, SUM(n) AS n FROM (
           SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id = ? AND endpoint IS NOT NULL GROUP BY endpoint
-          UNION ALL SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id IS NULL AND endpoint IS NOT NULL GROUP BY endpoint)
+          UNION ALL SELECT endpoint, COUNT(*) AS n FROM events WHERE run_id IS NULL AND endpoint IS NOT NULL GROUP BY endpoint) AS counts
         GROUP BY endpoint`).run(this.runId);
       this.db.exec(`CREATE UNIQUE INDEX temp.event_counts_by_endpoint ON event_counts(endpoint);
         CREATE INDEX temp.event_counts_by_count ON event_counts(n, endpoint);`);
@@ -465,7 +474,7 @@ export class StoreSource implements DashboardSource {
     if (this.hasSamples) {
       const samples = this.query(`SELECT path, ts, value FROM (
           SELECT path, ts, value, ROW_NUMBER() OVER (PARTITION BY path ORDER BY ts DESC) AS rn
-          FROM resource_samples WHERE run_id = ? AND endpoint = ?) WHERE rn <= ? ORDER BY path, ts`)
+          FROM resource_samples WHERE run_id = ? AND endpoint = ?) AS ranked WHERE rn <= ? ORDER BY path, ts`)
         .all(this.runId, name, SERIES_LIMIT) as Row[];
       for (const s of samples) {
         let list = series.get(s.path as string);

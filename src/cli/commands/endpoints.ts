@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { listEndpoints, openForReading, type EndpointRow } from '../../store/index.js';
+import { listEndpoints, openRowReader, type EndpointRow } from '../../store/index.js';
 import { isoTime, type TableColumn } from '../format/table.js';
-import { addListingOptions, filtersOf, printListing, type ListingOptions } from './listing.js';
+import { addListingOptions, filtersOf, printListing, withSensor, type ListingOptions } from './listing.js';
 
 const COLUMNS: Array<TableColumn<EndpointRow>> = [
   { header: 'RUN', cell: (r) => r.run },
@@ -21,9 +21,9 @@ export function registerEndpointsCommand(program: Command): void {
   addListingOptions(program.command('endpoints').description('List the endpoints stored by analyze --db or monitor'))
     .option('--state <state>', 'only endpoints in this state (registering, registered, expired, deregistered, rejected)')
     .action((opts: ListingOptions & { state?: string }) => {
-      const db = openForReading(opts.db);
+      const db = openRowReader(opts.db);
       try {
-        printListing(opts.format, listEndpoints(db, opts.db, filtersOf(opts)), COLUMNS);
+        printListing(opts.format, listEndpoints(db, db.location, filtersOf(opts)), withSensor(COLUMNS, db));
       } finally {
         db.close();
       }

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { basename } from 'node:path';
 import { SEVERITIES, type Severity } from '../../rules/index.js';
-import { listEvents, openForReading, type ListedEvent, type StoredOutcome } from '../../store/index.js';
+import { listEvents, openRowReader, type ListedEvent, type StoredOutcome } from '../../store/index.js';
 import { isoTime, type TableColumn } from '../format/table.js';
-import { addListingOptions, filtersOf, printListing, type ListingOptions } from './listing.js';
+import { addListingOptions, filtersOf, printListing, withSensor, type ListingOptions } from './listing.js';
 
 const COLUMNS: Array<TableColumn<ListedEvent>> = [
   // What messages --event, export --event and ui --event take.
@@ -37,9 +37,9 @@ or no-answer, with the answer's code and frame ("refused 4.01 #66"); pending whi
 event was not raised on a request.`)
     .action((opts: ListingOptions & { severity?: Severity; rule?: string }) => {
       const severities = opts.severity === undefined ? undefined : SEVERITIES.slice(SEVERITIES.indexOf(opts.severity));
-      const db = openForReading(opts.db);
+      const db = openRowReader(opts.db);
       try {
-        printListing(opts.format, listEvents(db, opts.db, { ...filtersOf(opts), severities }), COLUMNS);
+        printListing(opts.format, listEvents(db, db.location, { ...filtersOf(opts), severities }), withSensor(COLUMNS, db));
       } finally {
         db.close();
       }

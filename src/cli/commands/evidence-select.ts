@@ -2,6 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import type Database from 'better-sqlite3';
 import { EvidenceError } from '../../evidence/index.js';
 import {
+  displayLocation,
   eventById, latestRun, listMessages, messagesAround, messagesBetween, messagesOfFrame, requireMessageIndex, runExists,
   type EventRow, type IndexedMessage,
 } from '../../store/index.js';
@@ -64,7 +65,7 @@ export interface SelectOptions {
 export function eventCore(db: Database.Database, path: string, id: number): { event: EventRow; run: number; core: IndexedMessage[] } {
   requireMessageIndex(db, path);
   const event = eventById(db, path, id);
-  if (event === null) throw new EvidenceError(`database ${path} has no event ${id}`);
+  if (event === null) throw new EvidenceError(`database ${displayLocation(path)} has no event ${id}`);
   if (event.run === null) throw new EvidenceError(`event ${id} belongs to no run`);
   const run = event.run;
   const core: IndexedMessage[] = [];
@@ -110,10 +111,10 @@ export function selectMessages(db: Database.Database, path: string, o: SelectOpt
   let run = o.run;
   if (run === undefined && o.endpoint === undefined) {
     const latest = latestRun(db, path);
-    if (latest === null) throw new EvidenceError(`database ${path} has no runs`);
+    if (latest === null) throw new EvidenceError(`database ${displayLocation(path)} has no runs`);
     run = latest;
   }
-  if (run !== undefined && !runExists(db, path, run)) throw new EvidenceError(`database ${path} has no run ${run}`);
+  if (run !== undefined && !runExists(db, path, run)) throw new EvidenceError(`database ${displayLocation(path)} has no run ${run}`);
   return { run, messages: [], eventFrame: null, event: null };
 }
 

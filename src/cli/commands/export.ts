@@ -30,7 +30,7 @@ export function registerExportCommand(program: Command): void {
   program
     .command('export')
     .description("Write the frames of an event, an endpoint or a frame list to a pcap file, read back from the run's capture")
-    .requiredOption('--db <path>', 'SQLite database written by analyze --db or monitor')
+    .requiredOption('--db <path>', 'database written by analyze --db or monitor: a SQLite file or a postgres:// URL')
     .requiredOption('--out <file.pcap>', 'the pcap file to write (replaced if it exists)')
     .option('--event <id>', "the event's frame, its request and its response", parseId('an event id'))
     .option('--context <seconds>', "with --event: also the endpoint's frames within ± this many seconds of it (without an endpoint: those between its two addresses)", parseSeconds)

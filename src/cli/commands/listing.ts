@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { ListFilters } from '../../store/index.js';
+import type { ListFilters, RowReader } from '../../store/index.js';
 import { writeTable, type TableColumn } from '../format/table.js';
 import { LineWriter } from '../output.js';
 
@@ -8,6 +8,7 @@ export interface ListingOptions {
   format: 'table' | 'ndjson';
   endpoint?: string;
   since?: number;
+  sensor?: string;
 }
 
 /** `--since`: seconds since the epoch, or an ISO 8601 date/time ("2026-11-23T10:00:00Z"). */
@@ -20,14 +21,15 @@ export function parseSince(value: string): number {
 /** The options every database listing shares. */
 export function addListingOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--db <path>', 'SQLite database written by analyze --db or monitor')
+    .requiredOption('--db <path>', 'database written by analyze --db or monitor: a SQLite file or a postgres:// URL')
     .addOption(new Option('-f, --format <format>', 'a table, or one JSON object per row').choices(['table', 'ndjson']).default('table'))
     .option('--endpoint <name>', 'only this endpoint')
-    .option('--since <time>', 'only rows at or after this capture time (epoch seconds or ISO 8601)', parseSince);
+    .option('--since <time>', 'only rows at or after this capture time (epoch seconds or ISO 8601)', parseSince)
+    .option('--sensor <name>', 'only rows written by this sensor (the --sensor of analyze or monitor)');
 }
 
 export function filtersOf(opts: ListingOptions & { state?: string; rule?: string }): ListFilters {
-  return { endpoint: opts.endpoint, state: opts.state, rule: opts.rule, since: opts.since };
+  return { endpoint: opts.endpoint, state: opts.state, rule: opts.rule, since: opts.since, sensor: opts.sensor };
 }
 
 /**
@@ -42,4 +44,13 @@ export function printListing<Row>(format: ListingOptions['format'], rows: Iterab
     writeTable((text) => out.write(text), columns, rows);
   }
   out.flush();
+}
+
+/**
+ * The table's columns, with SENSOR before the last when the store is shared by many sensors
+ * (PostgreSQL); a SQLite file's listing keeps its columns (its sensor is in --format ndjson).
+ */
+export function withSensor<Row extends { sensor: string | null }>(columns: Array<TableColumn<Row>>, store: RowReader): Array<TableColumn<Row>> {
+  if (!store.shared) return columns;
+  return [...columns.slice(0, -1), { header: 'SENSOR', cell: (r) => r.sensor }, ...columns.slice(-1)];
 }

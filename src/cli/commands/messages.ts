@@ -59,7 +59,7 @@ export function registerMessagesCommand(program: Command): void {
   program
     .command('messages')
     .description('List the messages of a run from the message index every analyze --db or monitor run keeps; --dissect decodes them again from the capture')
-    .requiredOption('--db <path>', 'SQLite database written by analyze --db or monitor')
+    .requiredOption('--db <path>', 'database written by analyze --db or monitor: a SQLite file or a postgres:// URL')
     .option('--run <id>', 'only this run (default: the newest; with --endpoint and no --run, every run)', parseId('a run id'))
     .option('--endpoint <name>', "only this endpoint's messages")
     .option('--event <id>', "the event's message, its request and response, and the endpoint's messages around it (see --around)", parseId('an event id'))

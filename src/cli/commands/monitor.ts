@@ -8,6 +8,7 @@ import { addEveOptions, addPskOptions, integerIn, parsePorts, parseServers, SERV
 import type { Running } from '../../ui/index.js';
 import { isInteractive } from '../../ui/terminal.js';
 import { collectRulePaths, loadRuleSet } from '../rule-set.js';
+import { displayLocation, isPostgresUrl } from '../../store/index.js';
 import { age } from './prune.js';
 import { metricsAddress, type MetricsSnapshot } from './monitor-metrics.js';
 
@@ -71,7 +72,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('--buffer-size <MiB>', "libpcap's capture buffer in the kernel; a larger one rides out longer bursts", integerIn(1, 2047, 'a size in MiB'), 64)
     .option('--promisc', 'put the interface in promiscuous mode, to see frames addressed to other hosts too (the default, as in tcpdump)')
     .option('--no-promisc', 'leave the interface as it is (tcpdump -p)')
-    .option('--db <path>', 'SQLite database to write the run into (endpoints, observations, last values, events, counters)', './coapwatch.db')
+    .option('--db <path>', 'database to write the run into (endpoints, observations, last values, events, counters): a SQLite file or a postgres:// URL', './coapwatch.db')
     .addOption(new Option('-f, --format <format>', 'stdout: a summary at exit, or one JSON object per message and state change as they come').choices(['summary', 'ndjson']).default('summary'))
     .option('--coap-port <ports>', 'extra UDP/TCP ports to decode as CoAP (repeatable, comma-separated); 5683 and 5684 always are', parsePorts, [])
     .option('--no-heuristic', 'do not look for CoAP on other UDP ports (matters only with a --filter that lets other ports through)')
@@ -131,6 +132,11 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
   opts.statsInterval ??= opts.ui ? 1 : 5;
   if (opts.ui && (opts.format === 'ndjson' || !isInteractive())) {
     process.stderr.write(`coapwatch: --ui draws on a terminal: ${opts.format === 'ndjson' ? 'it cannot be combined with --format ndjson' : 'stdin and stdout must be one'}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (isPostgresUrl(opts.db) && opts.pruneOlderThan !== undefined) {
+    process.stderr.write('coapwatch: --prune-older-than prunes a SQLite file; a PostgreSQL store is pruned by its own jobs (see docs/postgres.md)\n');
     process.exitCode = 1;
     return;
   }
@@ -207,7 +213,7 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
           void ui.done.then(stop); // q
         } else {
           const mode = promisc && opts.interface !== 'any' ? 'promiscuous' : 'not promiscuous';
-          process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}, ${mode}), filter "${filter}", database ${opts.db}\n`);
+          process.stderr.write(`coapwatch: capturing on ${opts.interface} (${linkTypeName(capture.linkType)}, ${mode}), filter "${filter}", database ${displayLocation(opts.db)}\n`);
         }
         timers.push(setInterval(() => worker.postMessage({ type: 'flush', stats: capture.stats() } satisfies ToWorker), opts.statsInterval * 1000));
       } else if (m.type === 'error') {

@@ -24,8 +24,9 @@ export function registerUiCommand(program: Command): void {
   program
     .command('ui')
     .description('Terminal dashboard over a database written by analyze --db or monitor: overview, endpoints, message flow, events, messages')
-    .requiredOption('--db <path>', 'SQLite database written by analyze --db or monitor --db')
+    .requiredOption('--db <path>', 'database written by analyze --db or monitor: a SQLite file or a postgres:// URL')
     .option('--run <n>', 'which run of the database to review (default: the latest)', parseRun)
+    .option('--sensor <name>', 'review the runs of this sensor only (its latest, unless --run)')
     .option('--view <name>', `view to open with (${VIEWS.join(', ')})`, parseView)
     .option('--endpoint <name>', 'open on this endpoint (its detail, or the view --view names)')
     .option('--event <id>', 'open on this event\'s messages, its frame marked (the ids are in coapwatch events --db and the events view)', parseEventId)
@@ -35,7 +36,7 @@ export function registerUiCommand(program: Command): void {
 Keys: arrows or j/k move, Enter opens, Esc goes back, Tab switches views, / filters, s saves the messages shown
 to a pcap (Flow and Messages), ? shows every key, q quits.
 When stdout is not a terminal, a plain overview, the endpoints seen last and the newest events are printed instead.`)
-    .action(async (opts: { db: string; run?: number; view?: ViewName; follow?: boolean; endpoint?: string; event?: number; source?: string }) => {
+    .action(async (opts: { db: string; run?: number; view?: ViewName; follow?: boolean; endpoint?: string; event?: number; source?: string; sensor?: string }) => {
       const { runStoredDashboard } = await import('../../ui/index.js');
       await runStoredDashboard(opts.db, opts);
     });

@@ -1,0 +1,67 @@
+import { MessageIndexWriter } from '../message-index.js';
+import type { RunBatch, RunTarget } from '../run-writer.js';
+import { PgConnection } from './connection.js';
+import type { PgBatch } from './tables.js';
+
+/**
+ * A run written into PostgreSQL. Each batch is handed to the connection's thread and written
+ * there in one transaction (one multi-row statement per table), while the analysis goes on;
+ * batches are written in order, and close() waits for the last.
+ */
+export class PgRunTarget implements RunTarget {
+  private readonly pg: PgConnection;
+  private runId = -1;
+  private sensor = '';
+  private index: MessageIndexWriter | null = null;
+
+  constructor(url: string) {
+    // The schema is migrated on first use, by whichever sensor comes first.
+    this.pg = new PgConnection(url, true);
+  }
+
+  get location(): string {
+    return this.pg.location;
+  }
+
+  startRun(source: string, startedAt: number, sensor: string): number {
+    this.sensor = sensor;
+    this.runId = this.pg.call<number>({ op: 'run', sensor, source, startedAt });
+    return this.runId;
+  }
+
+  indexWriter(runId: number, recordFile: string | null): MessageIndexWriter {
+    // No statements: the worker interns the index's strings, in its own connection.
+    this.index = new MessageIndexWriter(null, runId, recordFile);
+    return this.index;
+  }
+
+  commit(b: RunBatch): void {
+    b.index.write();
+    const index = b.index.take();
+    const r = b.rows;
+    const batch: PgBatch = {
+      rows: {
+        endpoint: r.endpoint, observation: r.observation,
+        // JSONB: the value as decoded (a number stays a number, as in SQLite's untyped column).
+        resource: r.resource.map((row) => [...row.slice(0, 5), row[5] === null || row[5] === undefined ? null : JSON.stringify(row[5]), row[6]]),
+        sample: r.sample, session: r.session, dtls: r.dtls, message: r.message,
+        index: index.rows, eventFrame: index.eventFrames, file: index.files,
+        event: r.event.map(([, row]) => row),
+      },
+      answered: index.answered, progress: b.progress, live: b.live, finish: b.finish,
+    };
+    this.pg.post({ op: 'batch', runId: this.runId, sensor: this.sensor, batch });
+  }
+
+  sync(): void {
+    this.pg.drain();
+  }
+
+  close(): void {
+    try {
+      this.pg.drain();
+    } finally {
+      this.pg.close();
+    }
+  }
+}

@@ -10,6 +10,7 @@ import { ATTACK_NAMES } from '../../src/generate/attacks/index.js';
 import { loadRules } from '../../src/rules/index.js';
 import { RULES_FOR_ATTACK } from '../support/attack-rules.js';
 import { hasLibpcap, isRoot, reapOnExit, rootReason } from '../support/live.js';
+import { startPostgres } from '../support/postgres.js';
 
 /*
  * The sensor end to end on the wire: `monitor --db --metrics` captures on the loopback interface
@@ -47,9 +48,32 @@ function makeNamespace(): { name: string } | { reason: string } {
 const ns = makeNamespace();
 const netns = 'name' in ns ? ns.name : '';
 const nsReason = 'reason' in ns ? ns.reason : '';
+/**
+ * The store many sensors share: a throwaway PostgreSQL (on a Unix socket, which the namespace
+ * reaches through the file system) when it is installed, else a SQLite file.
+ */
+const pg = netns === '' ? null : startPostgres();
 afterAll(() => {
   if (netns !== '') spawnSync('ip', ['netns', 'del', netns]);
+  pg?.stop();
 });
+
+/** Rows of a query on the run's store, every value as the store gives it back as text or number. */
+function storeRows(db: string, sql: string, columns: string[]): Array<Record<string, string | null>> {
+  if (pg) {
+    return pg.psql('live', sql).split('\n').filter((l) => l !== '').map((l) => {
+      const values = l.split('\t');
+      return Object.fromEntries(columns.map((c, i) => [c, values[i] === '' ? null : values[i]]));
+    });
+  }
+  const d = new Database(db, { readonly: true });
+  try {
+    return (d.prepare(sql).all() as Array<Record<string, unknown>>).map((r) =>
+      Object.fromEntries(columns.map((c) => [c, r[c] === null ? null : String(r[c])])));
+  } finally {
+    d.close();
+  }
+}
 
 /** `coapwatch ARGS` inside the namespace (`ip netns exec` execs it: the pid is node's). */
 const inNamespace = (...args: string[]) => ['netns', 'exec', netns, process.execPath, bin, ...args];
@@ -87,12 +111,15 @@ interface Truth {
 }
 
 describe('monitor --db --eve --metrics while generate --live plays labelled attacks', () => {
-  it.skipIf(netns === '')(`every labelled attack is an event of its rule in the database and an alert in the EVE file; /metrics counts the run${nsReason}`, async () => {
-    const db = join(dir, 'live.db');
+  it.skipIf(netns === '')(`every labelled attack is an event of its rule in the store (${pg ? 'PostgreSQL' : 'SQLite: PostgreSQL is not installed'}) and an alert in the EVE file; /metrics counts the run${nsReason}`, async () => {
+    if (pg) pg.createDatabase('live');
+    const db = pg ? pg.url('live') : join(dir, 'live.db');
     const eve = join(dir, 'eve.json');
     const truthFile = join(dir, 'live.truth.ndjson');
     const metricsPort = 9464;
-    const monitor = reapOnExit(spawn('ip', inNamespace('monitor', '-i', 'lo', '--filter', 'udp', '--db', db, '--eve', eve, '--sensor', 'e2e-sensor', '--metrics', `127.0.0.1:${metricsPort}`, '--stats-interval', '0.5'), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
+    const monitor = reapOnExit(spawn('ip', inNamespace('monitor', '-i', 'lo', '--filter', 'udp', '--db', db, '--eve', eve, '--sensor', 'e2e-sensor', '--metrics', `127.0.0.1:${metricsPort}`, '--stats-interval', '0.5'), {
+      cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...(pg ? { PGPASSWORD: pg.password } : {}) },
+    }));
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => monitor.on('exit', (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {
@@ -135,8 +162,8 @@ describe('monitor --db --eve --metrics while generate --live plays labelled atta
 
     const truth = readFileSync(truthFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Truth);
     expect(new Set(truth.map((t) => t.attack))).toEqual(new Set(ATTACKS));
-    const d = new Database(db, { readonly: true });
-    const events = d.prepare('SELECT rule, severity, endpoint, ts FROM events').all() as Array<{ rule: string; severity: string; endpoint: string | null; ts: number }>;
+    const events = storeRows(db, 'SELECT rule, severity, endpoint, ts FROM events', ['rule', 'severity', 'endpoint', 'ts'])
+      .map((r) => ({ rule: r.rule!, severity: r.severity!, endpoint: r.endpoint, ts: Number(r.ts) }));
     const kinds = new Map(loadRules([DEFAULT_RULES]).rules.map((r) => [r.id, r.kind]));
     const missed = ATTACKS.filter((attack) => {
       const labelled = truth.filter((t) => t.attack === attack);
@@ -144,6 +171,7 @@ describe('monitor --db --eve --metrics while generate --live plays labelled atta
         Math.abs(e.ts - t.time) <= 5 && (t.endpoint === '' || e.endpoint === t.endpoint || kinds.get(e.rule) === 'threshold')));
     });
     expect(missed).toEqual([]);
+    if (pg) expect(storeRows(db, 'SELECT DISTINCT sensor FROM events', ['sensor'])).toEqual([{ sensor: 'e2e-sensor' }]);
 
     // The same attacks reach a SIEM: each is an EVE alert line (signature_id the rule's sid,
     // the rule id in alert.metadata.rule) of this sensor.
@@ -171,9 +199,8 @@ describe('monitor --db --eve --metrics while generate --live plays labelled atta
       counted.set(m[1], (counted.get(m[1]) ?? 0) + Number(m[2]));
     }
     expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(byRule));
-    const states = d.prepare('SELECT state, COUNT(*) AS n FROM endpoints GROUP BY state').all() as Array<{ state: string; n: number }>;
-    for (const { state, n } of states) expect(sample(metrics, `coapwatch_endpoints{state="${state}"}`), state).toBe(n);
-    d.close();
+    const states = storeRows(db, 'SELECT state, COUNT(*) AS n FROM endpoints GROUP BY state', ['state', 'n']);
+    for (const { state, n } of states) expect(sample(metrics, `coapwatch_endpoints{state="${state}"}`), state!).toBe(Number(n));
   }, 90_000);
 });
 

@@ -326,7 +326,7 @@ describe.skipIf(server === null)('--db postgres://', () => {
       });
       const meters = 5;
       const g = spawnSync(process.execPath, [bin, 'generate', '--live', '--meters', String(meters), '--households', '2', '--duration', '600', '--speed', '300',
-        '--server', `127.0.0.1:${port}`, '--attack', 'registration-flood'], { encoding: 'utf8' });
+        '--server', `127.0.0.1:${port}`, '--attack', 'registration-flood', '--truth', join(dir, 'live.truth.ndjson')], { encoding: 'utf8' });
       expect(g.status, g.stderr).toBe(0);
       await new Promise((r) => setTimeout(r, 1000));
       child.kill('SIGINT');

@@ -3,7 +3,7 @@ export { openForReading, openForWriting } from './open.js';
 export { RunWriter } from './run-writer.js';
 export { SCHEMA_VERSION } from './schema.js';
 export { eventFromRow, listEndpoints, listEvents, type EndpointRow, type EventRow, type ListedEvent, type ListFilters, type StoredOutcome } from './queries.js';
-export { openForPruning, parseAge, pruneOlderThan, pruneSummary, vacuum, type PruneResult } from './prune.js';
+export { openForPruning, openPruneTarget, parseAge, pruneOlderThan, pruneSummary, vacuum, type PruneResult, type PruneTarget } from './prune.js';
 export {
   ADDRESS_WINDOW_FRAMES, captureFiles, indexedMessageOf, MESSAGE_SELECT, eventById, eventFrame, latestRun, listMessages, messagesAround, messagesBetween, messagesOfFrame,
   requireMessageIndex, runExists, runInfo, type CaptureFileRow, type FramePlace, type IndexedMessage, type MessageFilters,

@@ -51,11 +51,11 @@ export function openRowReader(location: string): RowReader {
 }
 
 /**
- * The commands that read SQLite only: a postgres:// URL is refused in one line that names the
- * database without its credentials (the URL itself would otherwise reach the "no such file" error).
+ * A SQLite handle asked for with a postgres:// URL (a caller that should have taken the
+ * PostgreSQL store): refused in one line that names the database without its credentials.
  */
 export function refusePostgres(location: string): void {
   if (isPostgresUrl(location)) {
-    throw new StoreError(`database ${redactUrl(location)}: prune works on SQLite files only (a PostgreSQL store is pruned with SQL; see docs/postgres.md)`);
+    throw new StoreError(`database ${redactUrl(location)}: this needs a SQLite file, not a PostgreSQL store`);
   }
 }

@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { storeCall, StoreError } from './errors.js';
-import { openForReading, openForWriting, refusePostgres } from './open.js';
+import { openForReading, openForWriting } from './open.js';
+import { PgConnection } from './pg/connection.js';
+import { isPostgresUrl } from './pg/url.js';
+import { PRUNED_HISTORY } from './prune-history.js';
 
 /** What one prune removed: whole runs, and rows by table (a table's rows of those runs, and old rows of live runs). */
 export interface PruneResult {
@@ -11,47 +14,68 @@ export interface PruneResult {
 }
 
 /**
- * Tables whose rows of a live run that is kept are removed by their own time: what grows with
- * every message and is history rather than state (the endpoints, observations, last values and
- * DTLS sessions of a run still being written are its current state, and are kept with it).
- */
-const HISTORY: ReadonlyArray<[table: string, time: string]> = [
-  ['events', 'COALESCE(last_ts, ts)'],
-  ['messages', 'ts'],
-  ['resource_samples', 'ts'],
-];
-
-/**
  * Removes what is older than `cutoff` (seconds since the epoch, wall clock), in one transaction:
  * every run that ended before it (finished_at; for a run that never finished, its last capture
  * time or its start) with every row of every table keyed by run, and from the live runs that
  * are kept, their events, stored messages and value samples from before it. `keepRun`: a run
- * never removed whole (the monitor's own, however long it has been quiet).
+ * never removed whole (the monitor's own, however long it has been quiet). `sensor`: only that
+ * sensor's runs are looked at (a store many sensors write to).
  */
-export function pruneOlderThan(db: Database.Database, path: string, cutoff: number, keepRun: number | null = null): PruneResult {
+export function pruneOlderThan(db: Database.Database, path: string, cutoff: number, keepRun: number | null = null, sensor: string | null = null): PruneResult {
   return storeCall(path, () => db.transaction(() => {
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'runs' ORDER BY name").pluck().all() as string[])
       .filter((t) => (db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(t) as string[]).includes('run_id'));
     db.exec('CREATE TEMP TABLE IF NOT EXISTS prune_runs (id INTEGER PRIMARY KEY); DELETE FROM prune_runs;');
-    db.prepare('INSERT INTO prune_runs SELECT id FROM runs WHERE COALESCE(finished_at, capture_end, started_at) < ? AND id IS NOT ?').run(cutoff, keepRun);
+    db.prepare('INSERT INTO prune_runs SELECT id FROM runs WHERE COALESCE(finished_at, capture_end, started_at) < ? AND id IS NOT ? AND (? IS NULL OR sensor = ?)')
+      .run(cutoff, keepRun, sensor, sensor);
     const rows: Record<string, number> = {};
     const add = (table: string, n: number) => {
       if (n > 0) rows[table] = (rows[table] ?? 0) + n;
     };
     for (const table of tables) add(table, db.prepare(`DELETE FROM "${table}" WHERE run_id IN (SELECT id FROM prune_runs)`).run().changes);
     const runs = db.prepare('DELETE FROM runs WHERE id IN (SELECT id FROM prune_runs)').run().changes;
-    for (const [table, time] of HISTORY) {
+    for (const [table, time] of PRUNED_HISTORY) {
       if (!tables.includes(table)) continue;
-      add(table, db.prepare(`DELETE FROM "${table}" WHERE run_id IN (SELECT id FROM runs WHERE interface IS NOT NULL) AND ${time} < ?`).run(cutoff).changes);
+      add(table, db.prepare(`DELETE FROM "${table}" WHERE run_id IN (SELECT id FROM runs WHERE interface IS NOT NULL AND (? IS NULL OR sensor = ?)) AND ${time} < ?`)
+        .run(sensor, sensor, cutoff).changes);
     }
     db.exec('DELETE FROM prune_runs');
     return { cutoff, runs, rows };
   }).immediate());
 }
 
-/** Opens an existing coapwatch database to prune it: never creates one, refuses what is not one. */
+/** A store being pruned: a SQLite file or a PostgreSQL database, pruned alike (see pruneOlderThan). */
+export interface PruneTarget {
+  /** The SQLite handle (for --vacuum); null for PostgreSQL, which reclaims space with its own VACUUM. */
+  readonly sqlite: Database.Database | null;
+  prune(cutoff: number, keepRun?: number | null, sensor?: string | null): PruneResult;
+  close(): void;
+}
+
+/**
+ * Opens an existing store to prune it: a SQLite file (see openForPruning) or a postgres:// URL
+ * (a connection of its own that checks the schema, never creates it; errors name the database
+ * without its credentials).
+ */
+export function openPruneTarget(location: string): PruneTarget {
+  if (isPostgresUrl(location)) {
+    const pg = new PgConnection(location, false);
+    return {
+      sqlite: null,
+      prune: (cutoff, keepRun = null, sensor = null) => pg.call<PruneResult>({ op: 'prune', cutoff, keepRun, sensor }),
+      close: () => pg.close(),
+    };
+  }
+  const db = openForPruning(location);
+  return {
+    sqlite: db,
+    prune: (cutoff, keepRun = null, sensor = null) => pruneOlderThan(db, location, cutoff, keepRun, sensor),
+    close: () => db.close(),
+  };
+}
+
+/** Opens an existing SQLite coapwatch database to prune it: never creates one, refuses what is not one. */
 export function openForPruning(path: string): Database.Database {
-  refusePostgres(path);
   if (!existsSync(path)) throw new StoreError(`database ${path}: no such file`);
   // Checked read-only first: migrating a file that is not a coapwatch database would write tables into it.
   openForReading(path).close();

@@ -198,15 +198,18 @@ describe.skipIf(server === null)('--db postgres://', () => {
     it('never shows the credentials: output, errors, the runs table', async () => {
       const missing = run('endpoints', '--db', urlOf('no_such_database'));
       const analyzeMissing = run('analyze', CAPTURES[0][1][0], '--db', urlOf('no_such_database'));
-      const sqliteOnly = run('prune', '--db', urlOf('three'), '--older-than', '30d');
-      const outputs = [...results, run('events', '--db', urlOf('three')), run('endpoints', '--db', urlOf('three'), '--format', 'ndjson'), missing, analyzeMissing, sqliteOnly];
+      const sqliteOnly = run('prune', '--db', urlOf('three'), '--older-than', '30d', '--vacuum');
+      const pruned = run('prune', '--db', urlOf('three'), '--older-than', '30d');
+      const outputs = [...results, run('events', '--db', urlOf('three')), run('endpoints', '--db', urlOf('three'), '--format', 'ndjson'), missing, analyzeMissing, sqliteOnly, pruned];
       for (const r of outputs) expect(r.stdout + r.stderr).not.toContain(PASSWORD);
       for (const r of [missing, analyzeMissing]) {
         expect(r.code).toBe(1);
         expect(r.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/no_such_database\?host=\S+: database "no_such_database" does not exist \(3D000\)\n$/);
       }
       expect(sqliteOnly.code).toBe(1);
-      expect(sqliteOnly.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/three\?host=\S+: prune works on SQLite files only/);
+      expect(sqliteOnly.stderr).toBe('coapwatch: --vacuum shrinks a SQLite file; PostgreSQL reclaims the space itself (autovacuum): prune without it\n');
+      expect(pruned.stderr).toBe('');
+      expect(pruned.stdout).toMatch(/^removed 0 runs and 0 rows older than \S+Z\n$/);
       const client = await connect('three');
       try {
         const runs = JSON.stringify((await client.query('SELECT * FROM runs')).rows);
@@ -309,12 +312,124 @@ describe.skipIf(server === null)('--db postgres://', () => {
     });
   });
 
+  describe('prune --db postgres://', () => {
+    const DAY = 86_400;
+    const sqlite = join(dir, 'retention.db');
+    /** Runs 1 and 2 of sensor s1 and run 3 of s2; runs 1 and 3 finished 40 days ago. */
+    const RUNS: Array<[sensor: string, capture: string]> = [
+      ['s1', 'attack-execute-reboot.pcap'], ['s1', 'attack-firmware-uri.pcap'], ['s2', 'attack-registration-flood.pcap'],
+    ];
+    const OLD = [1, 3];
+    let pgBefore: Record<string, Record<number, number>>;
+    let sqliteBefore: Record<string, Record<number, number>>;
+
+    /** Every table with a run_id column, and how many rows each run (by its position, 1-3) has in it. */
+    async function pgRowsByRun(): Promise<Record<string, Record<number, number>>> {
+      const client = await connect('retention');
+      try {
+        const ids = ((await client.query('SELECT id FROM runs ORDER BY id')).rows as Array<{ id: number }>).map((r) => r.id);
+        const tables = ((await client.query(`SELECT table_name AS t FROM information_schema.columns
+          WHERE table_schema = current_schema() AND column_name = 'run_id' AND table_name <> 'runs'`)).rows as Array<{ t: string }>).map((r) => r.t);
+        const out: Record<string, Record<number, number>> = {};
+        for (const t of tables) {
+          const rows = (await client.query(`SELECT run_id, count(*) AS n FROM "${t}" GROUP BY run_id`)).rows as Array<{ run_id: number; n: number }>;
+          out[t] = Object.fromEntries(rows.map((r) => [pgPosition.get(r.run_id) ?? -1, r.n]));
+        }
+        out.runs = Object.fromEntries(ids.map((id) => [pgPosition.get(id)!, 1]));
+        return out;
+      } finally {
+        await client.end();
+      }
+    }
+    const pgPosition = new Map<number, number>();
+
+    function sqliteRowsByRun(): Record<string, Record<number, number>> {
+      const d = new Database(sqlite, { readonly: true });
+      try {
+        const tables = (d.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'runs'").pluck().all() as string[])
+          .filter((t) => (d.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(t) as string[]).includes('run_id'));
+        const out: Record<string, Record<number, number>> = {};
+        for (const t of tables) {
+          out[t] = Object.fromEntries((d.prepare(`SELECT run_id, COUNT(*) AS n FROM "${t}" GROUP BY run_id`).all() as Array<{ run_id: number; n: number }>).map((r) => [r.run_id, r.n]));
+        }
+        out.runs = Object.fromEntries((d.prepare('SELECT id FROM runs').pluck().all() as number[]).map((id) => [id, 1]));
+        return out;
+      } finally {
+        d.close();
+      }
+    }
+
+    beforeAll(async () => {
+      server!.createDatabase('retention');
+      for (const [sensor, capture] of RUNS) {
+        const capturePath = join(root, 'captures/generated', capture);
+        for (const db of [urlOf('retention'), sqlite]) {
+          const r = run('analyze', capturePath, '--db', db, '--sensor', sensor, '--store-messages', '--format', 'ndjson');
+          expect(r.code, r.stderr).toBe(0);
+        }
+      }
+      const old = Date.now() / 1000 - 40 * DAY;
+      const client = await connect('retention');
+      try {
+        const ids = ((await client.query('SELECT id FROM runs ORDER BY id')).rows as Array<{ id: number }>).map((r) => r.id);
+        ids.forEach((id, i) => pgPosition.set(id, i + 1));
+        for (const n of OLD) await client.query('UPDATE runs SET started_at = $1, finished_at = $2 WHERE id = $3', [old - 60, old, ids[n - 1]]);
+      } finally {
+        await client.end();
+      }
+      const d = new Database(sqlite);
+      for (const n of OLD) d.prepare('UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?').run(old - 60, old, n);
+      d.close();
+      pgBefore = await pgRowsByRun();
+      sqliteBefore = sqliteRowsByRun();
+    }, 120_000);
+
+    it('removes exactly the old runs (of one sensor with --sensor) in every table, and says so in the line SQLite prints', async () => {
+      // The two stores hold the same rows per run, so that the comparison below means something.
+      expect(pgBefore).toEqual(sqliteBefore);
+      expect(Object.values(pgBefore).filter((perRun) => (perRun[1] ?? 0) > 0).length).toBeGreaterThanOrEqual(5);
+      const onlyS1 = run('prune', '--db', urlOf('retention'), '--older-than', '30d', '--sensor', 's1');
+      const sqliteS1 = run('prune', '--db', sqlite, '--older-than', '30d', '--sensor', 's1');
+      expect(onlyS1.code, onlyS1.stderr).toBe(0);
+      expect(onlyS1.stderr).toBe('');
+      expect(onlyS1.stdout).toMatch(/^removed 1 run and \d+ rows \(.*events \d+.*messages \d+.*\) older than \S+Z\n$/);
+      expect(onlyS1.stdout.replace(/older than .*/, '')).toBe(sqliteS1.stdout.replace(/older than .*/, ''));
+      const removed = Number(/and (\d+) rows/.exec(onlyS1.stdout)![1]);
+      const after = await pgRowsByRun();
+      expect(after).toEqual(sqliteRowsByRun());
+      for (const t of Object.keys(pgBefore)) {
+        expect(after[t][1], t).toBeUndefined();
+        expect(after[t][2], t).toBe(pgBefore[t][2]);
+        expect(after[t][3], t).toBe(pgBefore[t][3]);
+      }
+      expect(removed).toBe(Object.entries(pgBefore).reduce((n, [t, perRun]) => n + (t === 'runs' ? 0 : perRun[1] ?? 0), 0));
+      // Without --sensor: the other sensor's old run goes too; then nothing is left to remove.
+      const all = run('prune', '--db', urlOf('retention'), '--older-than', '30d');
+      expect(all.stdout.replace(/older than .*/, '')).toBe(run('prune', '--db', sqlite, '--older-than', '30d').stdout.replace(/older than .*/, ''));
+      expect(all.stdout).toMatch(/^removed 1 run and /);
+      const last = await pgRowsByRun();
+      for (const t of Object.keys(pgBefore)) {
+        expect(last[t][3], t).toBeUndefined();
+        expect(last[t][2], t).toBe(pgBefore[t][2]);
+      }
+      expect(run('prune', '--db', urlOf('retention'), '--older-than', '30d').stdout).toMatch(/^removed 0 runs and 0 rows /);
+      for (const r of [onlyS1, all]) expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    });
+
+    it('refuses a database coapwatch did not write, in one line, and changes nothing', () => {
+      const r = run('prune', '--db', urlOf('postgres'), '--older-than', '30d');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/postgres\?host=\S+: not a coapwatch database .*\n$/);
+      expect(r.stderr).not.toContain(PASSWORD);
+    });
+  });
+
   describe('monitor --db postgres://', () => {
     it.skipIf(!hasLibpcap || !isRoot)(`writes the live run, with its sensor, while generate --live plays a fleet and an attack${rootReason}`, async () => {
       server!.createDatabase('live');
       const port = 40_000 + Math.floor(Math.random() * 20_000);
       const child = reapOnExit(spawn(process.execPath, [bin, 'monitor', '-i', 'lo', '--filter', `udp port ${port}`, '--coap-port', String(port),
-        '--db', urlOf('live'), '--sensor', 'mirror-7', '--stats-interval', '0.5'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+        '--db', urlOf('live'), '--sensor', 'mirror-7', '--stats-interval', '0.5', '--prune-older-than', '30d'], { stdio: ['ignore', 'pipe', 'pipe'] }));
       let stderr = '';
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       await new Promise<void>((resolve, reject) => {
@@ -333,6 +448,8 @@ describe.skipIf(server === null)('--db postgres://', () => {
       expect(await exited, stderr).toBe(0);
       expect(stderr).not.toContain(PASSWORD);
       expect(stderr).toMatch(/database postgres:\/\/localhost\/live\?host=\S+\n/);
+      // Retention at start, on the sensor's own runs: its live run is kept.
+      expect(stderr).toMatch(/^coapwatch: prune: removed 0 runs and 0 rows older than \S+Z$/m);
       const client = await connect('live');
       try {
         const runs = (await client.query('SELECT sensor, source, interface, messages, finished_at, packets_received FROM runs')).rows;

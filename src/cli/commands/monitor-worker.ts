@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureError, LiveFrameReader, linkTypeName, PacketQueue, RotatingPcapWriter, type LiveStats, type PacketSink } from '../../capture/index.js';
 import { pskKeys } from '../../dtls/index.js';
 import { RuleLoadError } from '../../rules/index.js';
-import { openForPruning, pruneOlderThan, pruneSummary, StoreError } from '../../store/index.js';
+import { isPostgresUrl, openPruneTarget, pruneSummary, StoreError } from '../../store/index.js';
 import type { LiveCounters } from '../../store/run-writer.js';
 import { dtlsSummary } from '../format/dtls-record.js';
 import type { EveStats } from '../../eve/index.js';
@@ -141,12 +141,14 @@ async function main(): Promise<void> {
   });
   // Retention: a connection of its own, used right after a flush has committed (no transaction of
   // the run's is open then, so the two never wait for each other in this one thread).
-  const pruning = opts.pruneOlderThan === undefined ? null : openForPruning(opts.db);
+  const pruning = opts.pruneOlderThan === undefined ? null : openPruneTarget(opts.db);
+  // A PostgreSQL store is shared by many sensors, each with its own retention: this one prunes its own runs.
+  const pruneSensor = isPostgresUrl(opts.db) ? opts.sensor : null;
   let lastPrune = -Infinity;
   const prune = () => {
     if (!pruning || performance.now() / 1000 - lastPrune < PRUNE_INTERVAL_S) return;
     lastPrune = performance.now() / 1000;
-    const result = pruneOlderThan(pruning, opts.db, Date.now() / 1000 - opts.pruneOlderThan!, session.store!.runId);
+    const result = pruning.prune(Date.now() / 1000 - opts.pruneOlderThan!, session.store!.runId, pruneSensor);
     log(`coapwatch: prune: ${pruneSummary(result)}\n`);
   };
   let final: LiveStats | null = null;

@@ -135,11 +135,6 @@ export async function monitorCommand(opts: MonitorOptions): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  if (isPostgresUrl(opts.db) && opts.pruneOlderThan !== undefined) {
-    process.stderr.write('coapwatch: --prune-older-than prunes a SQLite file; a PostgreSQL store is pruned by its own jobs (see docs/postgres.md)\n');
-    process.exitCode = 1;
-    return;
-  }
   const filter = opts.filter ?? defaultFilter(opts.coapPort);
   const dashboardModule = opts.ui ? await import('../../ui/index.js') : null;
   // Rules are checked before anything is opened (the worker loads them again for itself).

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { statSync } from 'node:fs';
-import { openForPruning, parseAge, pruneOlderThan, pruneSummary, vacuum } from '../../store/index.js';
+import { isPostgresUrl, openPruneTarget, parseAge, pruneSummary, vacuum } from '../../store/index.js';
 
 /** --older-than and --prune-older-than: "30d", "12h", "90m", "3600s", "2w". */
 export function age(value: string): number {
@@ -14,29 +14,37 @@ export function registerPruneCommand(program: Command): void {
   program
     .command('prune')
     .description('Remove what a database holds from before a given age: old runs with everything stored under them, and old events, messages and samples of live runs')
-    .requiredOption('--db <path>', 'the database (it must exist)')
+    .requiredOption('--db <path>', 'the database (it must exist): a SQLite file or a postgres:// URL')
     .requiredOption('--older-than <age>', 'what is older than this goes: a number and a unit, s, m, h, d or w ("30d")', age)
-    .option('--vacuum', 'then rewrite the file without the freed pages, so that it shrinks (needs the database to itself for a moment)')
+    .option('--sensor <name>', 'only the runs of this sensor (a store many sensors write to)')
+    .option('--vacuum', 'then rewrite the SQLite file without the freed pages, so that it shrinks (needs the database to itself for a moment)')
     .addHelpText('after', `
 A run goes whole (endpoints, observations, values, events, messages, DTLS sessions, ...) when it ended
 before the cutoff (a run that never finished: when it last wrote). Of a live run (monitor) that is kept,
 the events, stored messages and value samples from before the cutoff go; its current state stays.
 Everything is removed in one transaction: a reader sees the database before or after, never half-way.
+With --sensor, only that sensor's runs are looked at. A PostgreSQL store is pruned the same way,
+in one transaction; --vacuum is for SQLite files (PostgreSQL's autovacuum reuses the space).
 monitor --prune-older-than does the same every hour while it captures.
 Prints one line: what was removed. Exit status: 0; 1 when the database cannot be opened or written.`)
-    .action((opts: { db: string; olderThan: number; vacuum?: boolean }) => {
-      const db = openForPruning(opts.db);
+    .action((opts: { db: string; olderThan: number; sensor?: string; vacuum?: boolean }) => {
+      if (opts.vacuum && isPostgresUrl(opts.db)) {
+        process.stderr.write('coapwatch: --vacuum shrinks a SQLite file; PostgreSQL reclaims the space itself (autovacuum): prune without it\n');
+        process.exitCode = 1;
+        return;
+      }
+      const target = openPruneTarget(opts.db);
       try {
-        const result = pruneOlderThan(db, opts.db, Date.now() / 1000 - opts.olderThan);
+        const result = target.prune(Date.now() / 1000 - opts.olderThan, null, opts.sensor ?? null);
         let line = pruneSummary(result);
-        if (opts.vacuum) {
+        if (opts.vacuum && target.sqlite) {
           const before = statSync(opts.db).size;
-          vacuum(db, opts.db);
+          vacuum(target.sqlite, opts.db);
           line += `; vacuumed: ${mib(before)} → ${mib(statSync(opts.db).size)}`;
         }
         process.stdout.write(`${line}\n`);
       } finally {
-        db.close();
+        target.close();
       }
     });
 }

@@ -8,6 +8,7 @@
 import pg from 'pg';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { INDEX_STRING_COLUMNS, quote, TABLES, type PgBatch, type TableName, type TableSpec } from './tables.js';
+import { PRUNED_HISTORY } from '../prune-history.js';
 import { MIGRATION_LOCK, PG_MIGRATIONS, PG_SCHEMA_VERSION } from './schema.js';
 
 export type PgRequest =
@@ -18,6 +19,7 @@ export type PgRequest =
   | { op: 'cursor'; name: string; sql: string; params: unknown[]; begin: boolean }
   | { op: 'fetch'; name: string; rows: number }
   | { op: 'close-cursor'; name: string; commit: boolean }
+  | { op: 'prune'; cutoff: number; keepRun: number | null; sensor: string | null }
   | { op: 'end' };
 
 export type PgReply = { ok: true; value: unknown } | { ok: false; message: string; code?: string };
@@ -79,6 +81,8 @@ if (parentPort !== null && workerData !== null && (workerData as Partial<PgWorke
         await client.query(`CLOSE ${cursorName(req.name)}`);
         if (req.commit) await client.query('COMMIT');
         return null;
+      case 'prune':
+        return await prune(client, req.cutoff, req.keepRun, req.sensor);
       case 'end':
         await client.end();
         return null;
@@ -103,6 +107,41 @@ if (parentPort !== null && workerData !== null && (workerData as Partial<PgWorke
       }
     });
   });
+}
+
+/**
+ * The PostgreSQL form of src/store/prune.ts's pruneOlderThan, in one transaction: the same
+ * selection of runs (and of one sensor's runs when `sensor` is given), their rows in every table
+ * keyed by run, then the old history rows of the live runs that are kept. Interned strings
+ * (index_strings) are shared by every run and stay.
+ */
+async function prune(client: pg.Client, cutoff: number, keepRun: number | null, sensor: string | null): Promise<{ cutoff: number; runs: number; rows: Record<string, number> }> {
+  await client.query('BEGIN');
+  try {
+    const found = await client.query(`SELECT c.relname AS name FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+      WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace AND a.attname = 'run_id' AND NOT a.attisdropped`);
+    // Sorted here rather than by the server's collation: the summary lists tables as SQLite's prune does.
+    const tables = (found.rows as Array<{ name: string }>).map((r) => r.name).filter((t) => t !== 'runs').sort();
+    const selected = await client.query(`SELECT id FROM runs WHERE COALESCE(finished_at, capture_end, started_at) < $1
+      AND id IS DISTINCT FROM $2 AND ($3::text IS NULL OR sensor = $3) FOR UPDATE`, [cutoff, keepRun, sensor]);
+    const ids = (selected.rows as Array<{ id: number }>).map((r) => r.id);
+    const rows: Record<string, number> = {};
+    const add = (table: string, n: number | null) => {
+      if (n) rows[table] = (rows[table] ?? 0) + n;
+    };
+    for (const table of tables) add(table, (await client.query(`DELETE FROM "${table}" WHERE run_id = ANY($1::bigint[])`, [ids])).rowCount);
+    const runs = (await client.query('DELETE FROM runs WHERE id = ANY($1::bigint[])', [ids])).rowCount ?? 0;
+    for (const [table, time] of PRUNED_HISTORY) {
+      if (!tables.includes(table)) continue;
+      add(table, (await client.query(`DELETE FROM "${table}" WHERE run_id IN (SELECT id FROM runs WHERE interface IS NOT NULL
+        AND ($2::text IS NULL OR sensor = $2)) AND ${time} < $1`, [cutoff, sensor])).rowCount);
+    }
+    await client.query('COMMIT');
+    return { cutoff, runs, rows };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
 
 function cursorName(name: string): string {

@@ -315,13 +315,20 @@ describe.skipIf(server === null)('--db postgres://', () => {
   describe('prune --db postgres://', () => {
     const DAY = 86_400;
     const sqlite = join(dir, 'retention.db');
-    /** Runs 1 and 2 of sensor s1 and run 3 of s2; runs 1 and 3 finished 40 days ago. */
+    /**
+     * Runs 1 and 2 of sensor s1 and run 3 of s2; runs 1 and 3 finished 40 days ago; run 2 is a
+     * live run still being written, whose stored messages of even frames are 40 days old.
+     */
     const RUNS: Array<[sensor: string, capture: string]> = [
       ['s1', 'attack-execute-reboot.pcap'], ['s1', 'attack-firmware-uri.pcap'], ['s2', 'attack-registration-flood.pcap'],
     ];
     const OLD = [1, 3];
     let pgBefore: Record<string, Record<number, number>>;
     let sqliteBefore: Record<string, Record<number, number>>;
+    let oldMessages = 0;
+    /** A run's history at one recent time (parameters: the time, the run). */
+    const RECENT = ['events', 'messages', 'resource_samples'].map((t) =>
+      `UPDATE ${t} SET ts = ?${t === 'events' ? ', last_ts = NULL' : ''} WHERE run_id = ?`);
 
     /** Every table with a run_id column, and how many rows each run (by its position, 1-3) has in it. */
     async function pgRowsByRun(): Promise<Record<string, Record<number, number>>> {
@@ -374,11 +381,19 @@ describe.skipIf(server === null)('--db postgres://', () => {
         const ids = ((await client.query('SELECT id FROM runs ORDER BY id')).rows as Array<{ id: number }>).map((r) => r.id);
         ids.forEach((id, i) => pgPosition.set(id, i + 1));
         for (const n of OLD) await client.query('UPDATE runs SET started_at = $1, finished_at = $2 WHERE id = $3', [old - 60, old, ids[n - 1]]);
+        await client.query("UPDATE runs SET interface = 'eth1', started_at = $1, finished_at = NULL, capture_end = $2 WHERE id = $3", [old - 60, old + 40 * DAY, ids[1]]);
+        // The capture's own times are years old: its history is made recent first.
+        for (const sql of RECENT) await client.query(sql.replace('?', '$1').replace('?', '$2'), [old + 40 * DAY - 1, ids[1]]);
+        await client.query('UPDATE messages SET ts = $1 WHERE run_id = $2 AND frame % 2 = 0', [old, ids[1]]);
+        oldMessages = Number((await client.query('SELECT count(*) AS n FROM messages WHERE run_id = $1 AND frame % 2 = 0', [ids[1]])).rows[0].n);
       } finally {
         await client.end();
       }
       const d = new Database(sqlite);
       for (const n of OLD) d.prepare('UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?').run(old - 60, old, n);
+      d.prepare("UPDATE runs SET interface = 'eth1', started_at = ?, finished_at = NULL, capture_end = ? WHERE id = 2").run(old - 60, old + 40 * DAY);
+      for (const sql of RECENT) d.prepare(sql).run(old + 40 * DAY - 1, 2);
+      d.prepare('UPDATE messages SET ts = ? WHERE run_id = 2 AND frame % 2 = 0').run(old);
       d.close();
       pgBefore = await pgRowsByRun();
       sqliteBefore = sqliteRowsByRun();
@@ -388,6 +403,8 @@ describe.skipIf(server === null)('--db postgres://', () => {
       // The two stores hold the same rows per run, so that the comparison below means something.
       expect(pgBefore).toEqual(sqliteBefore);
       expect(Object.values(pgBefore).filter((perRun) => (perRun[1] ?? 0) > 0).length).toBeGreaterThanOrEqual(5);
+      expect(oldMessages).toBeGreaterThan(0);
+      expect(oldMessages).toBeLessThan(pgBefore.messages[2]);
       const onlyS1 = run('prune', '--db', urlOf('retention'), '--older-than', '30d', '--sensor', 's1');
       const sqliteS1 = run('prune', '--db', sqlite, '--older-than', '30d', '--sensor', 's1');
       expect(onlyS1.code, onlyS1.stderr).toBe(0);
@@ -399,10 +416,11 @@ describe.skipIf(server === null)('--db postgres://', () => {
       expect(after).toEqual(sqliteRowsByRun());
       for (const t of Object.keys(pgBefore)) {
         expect(after[t][1], t).toBeUndefined();
-        expect(after[t][2], t).toBe(pgBefore[t][2]);
+        // Of the live run, only its old history goes.
+        expect(after[t][2] ?? 0, t).toBe((pgBefore[t][2] ?? 0) - (t === 'messages' ? oldMessages : 0));
         expect(after[t][3], t).toBe(pgBefore[t][3]);
       }
-      expect(removed).toBe(Object.entries(pgBefore).reduce((n, [t, perRun]) => n + (t === 'runs' ? 0 : perRun[1] ?? 0), 0));
+      expect(removed).toBe(Object.entries(pgBefore).reduce((n, [t, perRun]) => n + (t === 'runs' ? 0 : perRun[1] ?? 0), 0) + oldMessages);
       // Without --sensor: the other sensor's old run goes too; then nothing is left to remove.
       const all = run('prune', '--db', urlOf('retention'), '--older-than', '30d');
       expect(all.stdout.replace(/older than .*/, '')).toBe(run('prune', '--db', sqlite, '--older-than', '30d').stdout.replace(/older than .*/, ''));
@@ -410,7 +428,7 @@ describe.skipIf(server === null)('--db postgres://', () => {
       const last = await pgRowsByRun();
       for (const t of Object.keys(pgBefore)) {
         expect(last[t][3], t).toBeUndefined();
-        expect(last[t][2], t).toBe(pgBefore[t][2]);
+        expect(last[t][2], t).toBe(after[t][2]);
       }
       expect(run('prune', '--db', urlOf('retention'), '--older-than', '30d').stdout).toMatch(/^removed 0 runs and 0 rows /);
       for (const r of [onlyS1, all]) expect(r.stdout + r.stderr).not.toContain(PASSWORD);

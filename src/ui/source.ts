@@ -37,6 +37,14 @@ export interface Overview {
   notes: Array<[label: string, value: string]>;
   /** Tables that reached their bound (entries dropped, oldest first); null when not known (older runs). */
   overflow: TableOverflow[] | null;
+  /** A store several sensors write into: each sensor's newest run, by sensor name; absent with one sensor. */
+  sensors?: SensorRuns;
+}
+
+/** The sensors of a shared store, at most SENSORS_LISTED of them; `total` counts them all. */
+export interface SensorRuns {
+  rows: Array<{ sensor: string; run: number; source: string; live: boolean; messages: number; events: number; captureEnd: number | null }>;
+  total: number;
 }
 
 export type EndpointSortKey = 'name' | 'state' | 'address' | 'lifetime' | 'lastSeen' | 'events' | 'objects';

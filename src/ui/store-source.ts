@@ -12,12 +12,14 @@ import { sanitizeForTerminal } from '../util/terminal-text.js';
 import {
   parseEndpointFilter, parseEventFilter, REGISTRATION_OPERATIONS, severitiesFrom, type DashboardSource, type EndpointDetail,
   type EndpointQuery, type EndpointSortKey, type EndpointSummary, type EventQuery, type EventSummary, flowMatches, type FlowMessage, METHOD_NAMES,
-  type FlowPage, type FramePlace, type MessageDetail, type MessageQuery, type MessageRecord, type ObservationSummary, type Overview, type Page,
+  type FlowPage, type FramePlace, type MessageDetail, type MessageQuery, type MessageRecord, type ObservationSummary, type Overview, type Page, type SensorRuns,
   parseMessageFilter, type RegistrationEvent, type ResourceValue, type SaveOffer, type SaveSelection,
 } from './source.js';
 
 type Row = Record<string, unknown>;
 
+/** Sensors the overview lists (each its newest run); more are counted, not listed. */
+export const SENSORS_LISTED = 50;
 /** Samples per resource the detail view asks for (a sparkline is at most a screen wide). */
 const SERIES_LIMIT = 120;
 /** Registration messages shown in an endpoint's history. */
@@ -111,6 +113,8 @@ export class StoreSource implements DashboardSource {
   readonly runId: number;
   private run: Row;
   private readonly hasSamples: boolean;
+  /** Runs record their sensor (a SQLite file from before that column has none). */
+  private readonly hasSensor: boolean;
   private storedMessages: boolean;
   /** --follow: the run is still being written (monitor, a running analyze); looked at once a second. */
   private readonly follow: boolean;
@@ -149,6 +153,7 @@ export class StoreSource implements DashboardSource {
     if (!row) throw new StoreError(run === undefined ? `database ${where} holds no run${ofSensor}` : `database ${where} has no run ${run}${ofSensor}`);
     this.run = row;
     this.runId = row.id as number;
+    this.hasSensor = 'sensor' in row;
     this.hasSamples = this.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'resource_samples'").get() !== undefined;
     this.storedMessages = this.query('SELECT 1 FROM messages WHERE run_id = ? LIMIT 1').get(this.runId) !== undefined;
     this.hasIndex = this.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_index'").get() !== undefined;
@@ -287,7 +292,26 @@ export class StoreSource implements DashboardSource {
       notes,
       overflow: overflowOf(run.overflow),
     };
+    const sensors = this.sensorRuns();
+    if (sensors) this.cachedOverview.sensors = sensors;
     return this.cachedOverview;
+  }
+
+  /** Each sensor's newest run, when more than one sensor writes into the store (one row a sensor). */
+  private sensorRuns(): SensorRuns | undefined {
+    if (!this.hasSensor) return undefined;
+    const total = (this.query('SELECT COUNT(DISTINCT sensor) AS n FROM runs').get() as Row).n as number;
+    if (total < 2) return undefined;
+    const rows = this.query(`SELECT sensor, id, source, interface, finished_at, messages, events, capture_end FROM runs
+      WHERE id IN (SELECT MAX(id) FROM runs WHERE sensor IS NOT NULL GROUP BY sensor) ORDER BY sensor LIMIT ?`).all(SENSORS_LISTED) as Row[];
+    return {
+      total,
+      rows: rows.map((r) => ({
+        sensor: r.sensor as string, run: r.id as number, source: (r.interface as string | null) ?? (r.source as string),
+        live: r.interface !== null && r.finished_at === null, messages: r.messages as number, events: (r.events as number | null) ?? 0,
+        captureEnd: r.capture_end as number | null,
+      })),
+    };
   }
 
   private count(sql: string, args: Array<string | number>): number {

@@ -190,6 +190,9 @@ describe.skipIf(server === null)('--db postgres://', () => {
       expect(ui.stdout).toMatch(/^Sensor\s+sensor-b$/m);
       expect(ui.stdout).toMatch(/^Database\s+postgres:\/\/localhost\/three\?host=\S+$/m);
       expect(ui.stdout).not.toContain(PASSWORD);
+      // The overview lists every sensor of the store, each with its newest run.
+      expect(ui.stdout).toMatch(/^Sensors \(3, each its newest run\)$/m);
+      for (const [sensor] of CAPTURES) expect(ui.stdout).toMatch(new RegExp(`^  ${sensor}\\s+${pgRuns.get(sensor)}  \\S`, 'm'));
       const none = run('ui', '--db', urlOf('three'), '--sensor', 'sensor-z');
       expect(none.code).toBe(1);
       expect(none.stderr).toMatch(/^coapwatch: database postgres:\/\/localhost\/three\?host=\S+ holds no run of sensor sensor-z\n$/);

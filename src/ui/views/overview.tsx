@@ -52,6 +52,21 @@ export function overviewLines(o: Overview, width: number): Line[] {
   lines.push(eventLine);
   lines.push([]);
 
+  if (o.sensors) {
+    // A shared store: every sensor at once, to pick one with ui --sensor.
+    lines.push([seg(`Sensors (${count(o.sensors.total)}, each its newest run)`, { bold: true })]);
+    lines.push([seg('  ' + cell('sensor', 20) + cell('run', 8, true) + '  ' + cell('source', 30) + cell('messages', 10, true) + cell('events', 8, true) + '  last capture', { dim: true })]);
+    for (const r of o.sensors.rows) {
+      lines.push([
+        seg('  ' + cell(clean(r.sensor), 20), { color: 'cyan' }), seg(cell(String(r.run), 8, true) + '  '), seg(cell(clean(r.source), 30)),
+        seg(cell(count(r.messages), 10, true)), seg(cell(count(r.events), 8, true), { color: r.events > 0 ? 'red' : undefined }),
+        seg(`  ${dateTime(r.captureEnd)}`), seg(r.live ? '  ● live' : '', { color: 'green' }),
+      ]);
+    }
+    if (o.sensors.total > o.sensors.rows.length) lines.push([seg(`  and ${count(o.sensors.total - o.sensors.rows.length)} more (endpoints --sensor NAME, ui --sensor NAME)`, { dim: true })]);
+    lines.push([]);
+  }
+
   lines.push([seg('Top talkers', { bold: true })]);
   if (o.topTalkers === null) {
     lines.push([seg('  not known: the run was stored without its messages (analyze --store-messages)', { dim: true })]);

@@ -441,3 +441,47 @@ describe('from an event to its messages: the flows, frames and searches of both 
     followed.close();
   });
 });
+
+describe('StoreSource over a store several sensors write into', () => {
+  /** One run of the fleet per sensor given, in order, each with its sensor name. */
+  function storeSensors(sensors: string[]): string {
+    const path = join(tmp(), 'shared.db');
+    for (const sensor of sensors) {
+      const writer = RunWriter.open(path, `${sensor}.pcap`, false, undefined, null, sensor);
+      const tracker = new StateTracker(writer);
+      writer.attach(tracker);
+      for (const m of messages.slice(0, sensor === 'west' ? 10 : 20)) {
+        tracker.handle(m);
+        writer.message(m, messageLine);
+      }
+      writer.finish(sensor === 'west' ? 10 : 20);
+    }
+    return path;
+  }
+
+  it('lists every sensor once, with its newest run, source, messages, events and last capture time', () => {
+    const path = storeSensors(['west', 'east', 'west']);
+    // The run's own count of its events, as its writer records it.
+    const db = new Database(path);
+    db.prepare('UPDATE runs SET events = 2 WHERE id = 3').run();
+    db.close();
+    const src = StoreSource.open(path, undefined, { sensor: 'east' });
+    expect(src.overview().sensors).toEqual({
+      total: 2,
+      rows: [
+        { sensor: 'east', run: 2, source: 'east.pcap', live: false, messages: 20, events: 0, captureEnd: messages[19].coap.ts },
+        { sensor: 'west', run: 3, source: 'west.pcap', live: false, messages: 10, events: 2, captureEnd: messages[9].coap.ts },
+      ],
+    });
+    const text = plainReport(src, 120);
+    expect(text).toMatch(/^Sensors \(2, each its newest run\)$/m);
+    expect(text).toMatch(/^ {2}east\s+2 {2}east\.pcap\s+20\s+0 {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
+    expect(text).toMatch(/^ {2}west\s+3 {2}west\.pcap\s+10\s+/m);
+  });
+
+  it('shows no sensor list for a store of one sensor', () => {
+    const path = storeSensors(['west', 'west']);
+    expect(StoreSource.open(path).overview().sensors).toBeUndefined();
+    expect(plainReport(StoreSource.open(path), 120)).not.toMatch(/^Sensors/m);
+  });
+});

@@ -190,6 +190,27 @@ function portOf(address: string): number | null {
  * Writes frames to a classic pcap (µs, the link type of the frames) at `out`, in the order
  * given, with their original time stamps: tshark and Wireshark open it as they open the source.
  */
+/**
+ * Whether writing `out` would overwrite a file the frames are read from (a link or another
+ * spelling of it): writing a pcap starts by emptying the file.
+ */
+export function overwritesSource(frames: readonly Frame[], out: string): boolean {
+  let target;
+  try {
+    target = statSync(out);
+  } catch {
+    return false;
+  }
+  return frames.some((f) => {
+    try {
+      const source = statSync(f.path);
+      return source.dev === target.dev && source.ino === target.ino;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function writeFramesPcap(frames: readonly Frame[], out: string): void {
   const linkTypes = [...new Set(frames.map((f) => f.linkType))];
   if (linkTypes.length > 1) throw new EvidenceError(`the frames have different link types (${linkTypes.join(', ')}): a pcap file holds one`);

@@ -1,9 +1,8 @@
 import type { TableOverflow } from '../util/bounded-map.js';
 import type Database from 'better-sqlite3';
 import { BoundedMap } from '../util/bounded-map.js';
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EvidenceError, RunSource, writeFramesPcap } from '../evidence/index.js';
+import { EvidenceError, overwritesSource, RunSource, writeFramesPcap } from '../evidence/index.js';
 import {
   displayLocation, eventFromRow, indexedMessageOf, MESSAGE_SELECT, messagesOfFrame, openForReading, storeCall, StoreError, type FramePlace as EvidencePlace,
   type IndexedMessage,
@@ -719,7 +718,7 @@ export class StoreSource implements DashboardSource {
     const frames = [...places.values()].map((p) => source.frame(p));
     const out = resolve(path);
     // Writing starts by emptying the file: never the capture the frames come from.
-    if (frames.some((f) => sameFile(f.path, out))) throw new EvidenceError(`${out} is the run's capture itself: save elsewhere`);
+    if (overwritesSource(frames, out)) throw new EvidenceError(`${out} is the run's capture itself: save elsewhere`);
     writeFramesPcap(frames, out);
     const first = frames[0].frame;
     const last = frames[frames.length - 1].frame;
@@ -827,17 +826,6 @@ export function indexFlowMessage(m: IndexedMessage): FlowMessage {
     contentFormat: m.contentFormat, size: m.size, role: m.role, endpoint: m.endpoint, responseTo: m.responseTo, responseIn: m.responseIn,
     retransmissionOf: m.retransmissionOf, record: () => null,
   };
-}
-
-/** Whether two paths name one file (a link, another spelling); false when either does not exist. */
-function sameFile(a: string, b: string): boolean {
-  try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
-  }
 }
 
 /**

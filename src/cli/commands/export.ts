@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { statSync } from 'node:fs';
-import { EvidenceError, RunSource, writeFramesPcap, type Frame } from '../../evidence/index.js';
+import { EvidenceError, overwritesSource, RunSource, writeFramesPcap, type Frame } from '../../evidence/index.js';
 import { eventFrame, openForReading, type FramePlace, type IndexedMessage } from '../../store/index.js';
 import { sanitizeForTerminal } from '../../util/terminal-text.js';
 import { parseFrames, parseId, parseSeconds, selectMessages, streamMessages, type SelectOptions } from './evidence-select.js';
@@ -9,17 +8,6 @@ interface ExportOptions extends SelectOptions {
   db: string;
   out: string;
   source?: string;
-}
-
-/** Whether two paths name one file (a link, another spelling); false when `b` does not exist yet. */
-function sameFile(a: string, b: string): boolean {
-  try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
-  }
 }
 
 /** Frames one export writes: each is read from the capture and held until the file is written. */
@@ -83,7 +71,7 @@ cannot be read, or a flag is wrong.`)
         }
         const frames: Frame[] = [...places.values()].sort((a, b) => a.frame - b.frame).map((p) => source.frame(p));
         // Writing starts by emptying --out: never the capture the frames come from.
-        if (frames.some((f) => sameFile(f.path, opts.out))) throw new EvidenceError(`export: --out ${opts.out} is the run's capture itself; write elsewhere`);
+        if (overwritesSource(frames, opts.out)) throw new EvidenceError(`export: --out ${opts.out} is the run's capture itself; write elsewhere`);
         writeFramesPcap(frames, opts.out);
         const first = frames[0].frame;
         const last = frames[frames.length - 1].frame;

@@ -8,7 +8,7 @@ import { endpointName } from '../../src/lwm2m/endpoint-name.js';
 import { uint } from '../support/coap-flow.js';
 import { ethernet, ipv4, udp, udpFrame } from '../unit/decode/build.js';
 import { enhancedPacket, interfaceDescription, sectionHeader } from '../unit/capture/pcapng-builder.js';
-import { PCAP_GLOBAL_HEADER_BYTES, writePcapGlobalHeader } from '../../src/capture/pcap-header.js';
+import { pcapOfFrames } from '../support/pcap.js';
 
 /* The built CLI on small captures made here, each carrying one kind of hostile input. */
 const root = join(import.meta.dirname, '../..');
@@ -39,17 +39,8 @@ const path = (...segments: string[]): Array<[string, Buffer]> => segments.map((s
 
 /** A little-endian µs pcap of Ethernet frames, one second apart. */
 function pcap(name: string, frames: Buffer[]): string {
-  const header = Buffer.alloc(PCAP_GLOBAL_HEADER_BYTES);
-  writePcapGlobalHeader(header, 0, 1, 262144);
-  const records = frames.map((frame, i) => {
-    const record = Buffer.alloc(16);
-    record.writeUInt32LE(1_700_000_000 + i, 0);
-    record.writeUInt32LE(frame.length, 8);
-    record.writeUInt32LE(frame.length, 12);
-    return Buffer.concat([record, frame]);
-  });
   const file = join(scratch, name);
-  writeFileSync(file, Buffer.concat([header, ...records]));
+  writeFileSync(file, pcapOfFrames(frames));
   return file;
 }
 

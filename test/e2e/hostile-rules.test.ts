@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'coap-packet';
 import { describe, expect, it } from 'vitest';
-import { PCAP_GLOBAL_HEADER_BYTES, writePcapGlobalHeader } from '../../src/capture/pcap-header.js';
+import { pcapOfFrames } from '../support/pcap.js';
 import { uint } from '../support/coap-flow.js';
 import { udpFrame } from '../unit/decode/build.js';
 import { withSids } from '../support/rule-text.js';
@@ -48,16 +48,7 @@ function registerCapture(name: string, ep: string): string {
     udpFrame(register, { src: '10.1.0.1', dst: '10.0.0.1' }, 56830, 5683),
     udpFrame(created, { src: '10.0.0.1', dst: '10.1.0.1' }, 5683, 56830),
   ];
-  const header = Buffer.alloc(PCAP_GLOBAL_HEADER_BYTES);
-  writePcapGlobalHeader(header, 0, 1, 262144);
-  const records = frames.map((frame, i) => {
-    const record = Buffer.alloc(16);
-    record.writeUInt32LE(1_700_000_000 + i, 0);
-    record.writeUInt32LE(frame.length, 8);
-    record.writeUInt32LE(frame.length, 12);
-    return Buffer.concat([record, frame]);
-  });
-  return file(name, Buffer.concat([header, ...records]));
+  return file(name, pcapOfFrames(frames));
 }
 
 describe('regular expressions in rules (matches)', () => {

@@ -55,6 +55,16 @@ export function LineView({ line, width, inverse }: { line: Line; width: number; 
   );
 }
 
+/** A view's title over one note saying why its list cannot be shown; the note must already be clean. */
+export function TitledNote({ title, note, width, height }: { title: Line; note: string; width: number; height: number }): ReactElement {
+  return (
+    <Box flexDirection="column" height={height}>
+      <LineView line={title} width={width} />
+      <LineView line={[seg(note, { color: 'yellow' })]} width={width} />
+    </Box>
+  );
+}
+
 /**
  * A window of `height` lines of a longer document, starting at `scroll`; blank lines fill the
  * rest so the screen below does not move.

@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
-import { DocView, LineView, seg, type Line } from '../lines.js';
+import { DocView, LineView, seg, TitledNote, type Line } from '../lines.js';
 import { hexDump } from '../../util/hex-dump.js';
 import { flowMatches, METHOD_NAMES as METHODS, type FlowMessage, type FlowPage, type MessageDetail, type MessageRecord } from '../source.js';
 import { cell, clean, clock, contentFormatName, count, fit, valueText } from '../text.js';
@@ -172,14 +172,7 @@ export function FlowView({ endpoint, addresses, page, cursor, mark, search, note
   const title = flowTitle(endpoint, page);
   if (mark !== null) title.push(seg(`  ▶ event frame #${mark}`, { color: 'yellow' }));
   if (search !== '') title.push(seg(`  search: ${clean(search)}`, { color: 'yellow' }));
-  if (page.unavailable !== null) {
-    return (
-      <Box flexDirection="column" height={height}>
-        <LineView line={title} width={width} />
-        <LineView line={[seg(clean(page.unavailable), { color: 'yellow' })]} width={width} />
-      </Box>
-    );
-  }
+  if (page.unavailable !== null) return <TitledNote title={title} note={clean(page.unavailable)} width={width} height={height} />;
   const parts = participants(addresses);
   const names = new Map<string, string>(endpoint === null ? [] : [[parts[0], clean(endpoint)]]);
   const header = ladderHeader(parts, width, names);

@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
-import { LineView, seg, type Line } from '../lines.js';
+import { LineView, seg, TitledNote, type Line } from '../lines.js';
 import { METHOD_NAMES, parseMessageFilter, type FlowMessage, type FlowPage } from '../source.js';
 import { cell, clean, clock, contentFormatName, count } from '../text.js';
 
@@ -77,14 +77,7 @@ export function MessagesView({ page, cursor, filter, width, height }: MessagesVi
     seg(invalid.length ? `  not a filter: ${clean(invalid.join(' '))} (frame:A-B)` : '', { color: 'red' }),
     seg('  oldest first', { dim: true }),
   ];
-  if (page.unavailable !== null) {
-    return (
-      <Box flexDirection="column" height={height}>
-        <LineView line={title} width={width} />
-        <LineView line={[seg(clean(page.unavailable), { color: 'yellow' })]} width={width} />
-      </Box>
-    );
-  }
+  if (page.unavailable !== null) return <TitledNote title={title} note={clean(page.unavailable)} width={width} height={height} />;
   return (
     <Box flexDirection="column" height={height}>
       <LineView line={title} width={width} />

@@ -159,7 +159,7 @@ export class AnalysisSession {
       if (rules.length > 0) listeners.push({ endpointChanged: (c) => this.engine?.endpointChanged(c) });
       const tracker = new StateTracker(combineListeners(...listeners), {
         content: store !== null || opts.state === true || rules.length > 0,
-        series: store !== null || opts.state === true,
+        series: opts.state === true,
         limits: opts.limits?.state,
       }, overflow);
       store?.attach(tracker);

@@ -1,7 +1,7 @@
 import type { StateListener } from './types.js';
 
 type Method = keyof StateListener;
-const METHODS: Method[] = ['endpointChanged', 'endpointTouched', 'observationChanged', 'resourceChanged', 'bootstrapChanged'];
+const METHODS: Method[] = ['endpointChanged', 'endpointTouched', 'endpointSeen', 'observationChanged', 'resourceChanged', 'bootstrapChanged'];
 
 /**
  * One listener that tells each of `listeners` in turn (e.g. the database and the NDJSON

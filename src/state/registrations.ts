@@ -93,15 +93,15 @@ export class RegistrationTable {
     let ep = this.endpoints.get(name);
     const fresh = coap.match.retransmissionOf === null;
     const op = lwm2m!.operation;
-    if (coap.match.role === 'request') {
-      if (op === 'register' && fresh) ep = this.register(m, name, ep);
-      else if (op === 'update' && fresh && ep) this.applyParams(ep, m);
-    } else if (ep && coap.match.role === 'response' && (op === 'register' || op === 'update' || op === 'deregister')) {
-      this.answered(ep, m);
-    }
+    let changed = true;
+    if (coap.match.role === 'request' && op === 'register' && fresh) ep = this.register(m, name, ep);
+    else if (coap.match.role === 'request' && op === 'update' && fresh && ep) this.applyParams(ep, m);
+    else if (ep && coap.match.role === 'response' && (op === 'register' || op === 'update' || op === 'deregister')) this.answered(ep, m);
+    else changed = false;
     if (ep) {
       ep.lastSeen = coap.ts;
-      this.listener.endpointTouched?.(ep);
+      if (changed) this.listener.endpointTouched?.(ep);
+      else this.listener.endpointSeen?.(ep);
     }
     return ep;
   }

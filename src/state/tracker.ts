@@ -69,6 +69,7 @@ export class StateTracker {
     this.registrations = new RegistrationTable({
       endpointChanged: onEndpointChange,
       endpointTouched: (e) => listener.endpointTouched?.(e),
+      endpointSeen: (e) => listener.endpointSeen?.(e),
     }, limits.endpoints, overflow);
     this.observations = new ObservationTable(listener, { observations: limits.observations, attributeEndpoints: limits.attributeEndpoints }, overflow);
     this.bootstrap = new BootstrapSessions(listener, limits.bootstrapSessions, overflow);

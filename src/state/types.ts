@@ -130,8 +130,10 @@ export interface EndpointChange {
 /** What the state tracker tells its consumers (the store, the NDJSON stream). */
 export interface StateListener {
   endpointChanged?(change: EndpointChange): void;
-  /** Any other change to an endpoint's row (last seen, update, address). */
+  /** Any other change to an endpoint's row (update, address, DTLS link). */
   endpointTouched?(endpoint: EndpointState): void;
+  /** A message of the endpoint changed nothing but its last-seen time. */
+  endpointSeen?(endpoint: EndpointState): void;
   observationChanged?(obs: ObservationState): void;
   resourceChanged?(resource: ResourceState): void;
   bootstrapChanged?(session: BootstrapSession): void;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import { samples, SERIES_CAPACITY, type StateTracker } from '../state/index.js';
+import { SERIES_CAPACITY, type StateTracker } from '../state/index.js';
 import type {
   BootstrapSession, EndpointChange, EndpointState, ObservationState, ResourceState, StateListener,
 } from '../state/index.js';
@@ -36,6 +36,8 @@ const INTERIM_SAMPLES = 8;
 export class RunWriter implements StateListener {
   readonly runId: number;
   private readonly endpoints = new Set<EndpointState>();
+  /** Endpoints whose only change is their last-seen time: a narrow update, which leaves every other index alone. */
+  private readonly seen = new Set<EndpointState>();
   private readonly observations = new Set<ObservationState>();
   private readonly resources = new Set<ResourceState>();
   private readonly sessions = new Set<BootstrapSession>();
@@ -53,8 +55,12 @@ export class RunWriter implements StateListener {
   private live: LiveCounters | null = null;
   /** Object lists and versions are shared between endpoints (interned): serialise each once. */
   private readonly json = new WeakMap<object, string>();
-  /** Capture time of the newest sample of each numeric resource already written to resource_samples. */
-  private readonly sampledUntil = new WeakMap<ResourceState, number>();
+  /**
+   * Numeric samples since the last commit, per resource: interleaved time and value, the newest
+   * SERIES_CAPACITY of them. Kept here rather than read from a ring in the twin, so that a fleet's
+   * resources cost nothing between batches.
+   */
+  private readonly samples = new Map<ResourceState, number[]>();
 
   /** The message index: every message, compact, with where its frame lies in `recordFile`. */
   private readonly index: MessageIndexWriter;
@@ -104,12 +110,22 @@ export class RunWriter implements StateListener {
     this.endpoints.add(ep);
   }
 
+  endpointSeen(ep: EndpointState): void {
+    this.seen.add(ep);
+  }
+
   observationChanged(obs: ObservationState): void {
     this.observations.add(obs);
   }
 
   resourceChanged(res: ResourceState): void {
     this.resources.add(res);
+    const value = res.value;
+    if (typeof value !== 'number' || !Number.isFinite(value) || !Number.isFinite(res.updatedAt)) return;
+    let pending = this.samples.get(res);
+    if (pending === undefined) this.samples.set(res, (pending = []));
+    if (pending.length === 2 * SERIES_CAPACITY) pending.splice(0, 2);
+    pending.push(res.updatedAt, value);
   }
 
   bootstrapChanged(session: BootstrapSession): void {
@@ -194,6 +210,9 @@ export class RunWriter implements StateListener {
         e.lifetime, e.binding, e.lwm2mVersion, e.sms, e.queueMode ? 1 : 0, this.jsonOf(e.objects), this.jsonOf(e.objectVersions),
         e.registeredAt, e.updatedAt, e.expiresAt, e.lastSeen, e.dtls === null ? null : JSON.stringify(e.dtls)]);
     }
+    for (const e of this.seen) {
+      if (!this.endpoints.has(e)) s.endpointSeen.push([e.lastSeen, run, e.name]);
+    }
     for (const o of this.observations) {
       const attrs = o.paths.length === 1 && this.tracker ? this.tracker.observations.attributes.inForce(o.endpoint, o.paths[0]) : {};
       s.observation.push([run, o.id, o.endpoint, o.token, o.client, o.server, JSON.stringify(o.paths), JSON.stringify(attrs), o.state,
@@ -201,18 +220,16 @@ export class RunWriter implements StateListener {
     }
     for (const r of this.resources) {
       s.resource.push([run, r.endpoint, r.path, r.name, r.type, typeof r.value === 'boolean' ? (r.value ? 1 : 0) : r.value, r.updatedAt]);
-      // The twin keeps a bounded ring of recent samples: write those newer than the last batch's,
-      // thinned to `samplesPerResource` evenly spread (newest kept) — at one insert each, every
-      // sample of every resource at every batch was most of what --db cost.
-      if (r.series) {
-        const until = this.sampledUntil.get(r) ?? -Infinity;
-        const fresh = samples(r.series).filter(([ts, value]) => ts > until && Number.isFinite(value) && Number.isFinite(ts));
-        const step = fresh.length / samplesPerResource;
-        for (let k = Math.min(fresh.length, samplesPerResource); k >= 1; k--) {
-          const [ts, value] = fresh[step > 1 ? Math.ceil(fresh.length - 1 - (k - 1) * step) : fresh.length - k];
-          s.sample.push([run, r.endpoint, r.path, ts, value]);
-        }
-        if (fresh.length > 0) this.sampledUntil.set(r, fresh[fresh.length - 1][0]);
+      // The samples since the last batch, thinned to `samplesPerResource` evenly spread (newest
+      // kept): at one insert each, every sample of every resource at every batch was most of what
+      // --db cost.
+      const fresh = this.samples.get(r);
+      if (fresh === undefined) continue;
+      const count = fresh.length / 2;
+      const step = count / samplesPerResource;
+      for (let k = Math.min(count, samplesPerResource); k >= 1; k--) {
+        const i = step > 1 ? Math.ceil(count - 1 - (k - 1) * step) : count - k;
+        s.sample.push([run, r.endpoint, r.path, fresh[2 * i], fresh[2 * i + 1]]);
       }
     }
     for (const b of this.sessions) {
@@ -231,6 +248,8 @@ export class RunWriter implements StateListener {
         e.id, ...answer]]);
     }
     this.endpoints.clear();
+    this.seen.clear();
+    this.samples.clear();
     this.observations.clear();
     this.resources.clear();
     this.sessions.clear();
@@ -251,6 +270,8 @@ export interface LiveCounters {
 /** The rows of one batch, per table, in the parameter order of the SQLite statements below (run_id first). */
 export interface RunRows {
   endpoint: unknown[][];
+  /** Endpoints whose last-seen time alone changed: [last_seen, run_id, endpoint]. */
+  endpointSeen: unknown[][];
   observation: unknown[][];
   resource: unknown[][];
   sample: unknown[][];
@@ -262,7 +283,7 @@ export interface RunRows {
 }
 
 function emptyRows(): RunRows {
-  return { endpoint: [], observation: [], resource: [], sample: [], session: [], dtls: [], message: [], event: [] };
+  return { endpoint: [], endpointSeen: [], observation: [], resource: [], sample: [], session: [], dtls: [], message: [], event: [] };
 }
 
 /** One batch as a run writer hands it to its database. */
@@ -321,6 +342,7 @@ export class SqliteRunTarget implements RunTarget {
     const run = this.runId;
     storeCall(this.location, () => this.db.transaction(() => {
       for (const row of r.endpoint) s.endpoint.run(row);
+      for (const row of r.endpointSeen) s.endpointSeen.run(row);
       for (const row of r.observation) s.observation.run(row);
       for (const row of r.resource) s.resource.run(row);
       for (const row of r.sample) s.sample.run(row);
@@ -354,20 +376,17 @@ function prepare(db: Database.Database) {
     finish: db.prepare('UPDATE runs SET finished_at = ?, packets = ?, interrupted_by = ? WHERE id = ?'),
     live: db.prepare(`UPDATE runs SET interface = ?, packets_received = ?, dropped_kernel = ?, dropped_interface = ?,
       dropped_pipeline = ? WHERE id = ?`),
-    endpoint: db.prepare(`INSERT OR REPLACE INTO endpoints (run_id, endpoint, address, previous_addresses, location, state, lifetime,
-      binding, lwm2m_version, sms, queue_mode, objects, object_versions, registered_at, updated_at, expires_at, last_seen, dtls)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    observation: db.prepare(`INSERT OR REPLACE INTO observations (run_id, id, endpoint, token, client, server, paths, attributes,
-      state, ended_by, notifications, last_seq, reordered, late_notifications, started_at, last_notified_at, ended_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    resource: db.prepare(`INSERT OR REPLACE INTO resources (run_id, endpoint, path, name, type, value, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    endpoint: upsert(db, 'endpoints', 'run_id, endpoint', `run_id, endpoint, address, previous_addresses, location, state, lifetime,
+      binding, lwm2m_version, sms, queue_mode, objects, object_versions, registered_at, updated_at, expires_at, last_seen, dtls`),
+    endpointSeen: db.prepare('UPDATE endpoints SET last_seen = ? WHERE run_id = ? AND endpoint = ?'),
+    observation: upsert(db, 'observations', 'run_id, id', `run_id, id, endpoint, token, client, server, paths, attributes,
+      state, ended_by, notifications, last_seq, reordered, late_notifications, started_at, last_notified_at, ended_at`),
+    resource: upsert(db, 'resources', 'run_id, endpoint, path', 'run_id, endpoint, path, name, type, value, updated_at'),
     sample: db.prepare('INSERT INTO resource_samples (run_id, endpoint, path, ts, value) VALUES (?, ?, ?, ?, ?)'),
-    session: db.prepare(`INSERT OR REPLACE INTO bootstrap_sessions (run_id, id, endpoint, client, server, state, error, steps,
-      started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    dtls: db.prepare(`INSERT OR REPLACE INTO dtls_sessions (run_id, id, client, server, endpoint, version, state, cipher_suite,
-      offered_suites, psk_identity, psk_identity_hint, sni, certificates, alerts, decryption, records, app_data_bytes, started_at, last_seen)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    session: upsert(db, 'bootstrap_sessions', 'run_id, id', `run_id, id, endpoint, client, server, state, error, steps,
+      started_at, finished_at`),
+    dtls: upsert(db, 'dtls_sessions', 'run_id, id', `run_id, id, client, server, endpoint, version, state, cipher_suite,
+      offered_suites, psk_identity, psk_identity_hint, sni, certificates, alerts, decryption, records, app_data_bytes, started_at, last_seen`),
     event: db.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details, count, last_ts,
       seq, outcome, outcome_code, outcome_frame, outcome_ts, outcome_request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     eventUpdate: db.prepare(`UPDATE events SET count = ?, last_ts = ?, severity = ?, outcome = ?, outcome_code = ?, outcome_frame = ?,
@@ -375,4 +394,17 @@ function prepare(db: Database.Database) {
     message: db.prepare(`INSERT INTO messages (run_id, frame, ts, src, dst, operation, endpoint, record)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
   };
+}
+
+/**
+ * Writes a row that later batches rewrite: inserted the first time, updated in place after.
+ * Not INSERT OR REPLACE, which deletes the row and inserts it again under a new rowid, so that
+ * every index of the table loses an entry and gains one.
+ */
+function upsert(db: Database.Database, table: string, key: string, columns: string): Database.Statement {
+  const names = columns.split(',').map((c) => c.trim());
+  const keys = new Set(key.split(',').map((c) => c.trim()));
+  const set = names.filter((c) => !keys.has(c)).map((c) => `${c} = excluded.${c}`).join(', ');
+  return db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+    ON CONFLICT (${key}) DO UPDATE SET ${set}`);
 }

@@ -41,7 +41,7 @@ export class PgRunTarget implements RunTarget {
     const r = b.rows;
     const batch: PgBatch = {
       rows: {
-        endpoint: r.endpoint, observation: r.observation,
+        endpoint: r.endpoint, endpointSeen: r.endpointSeen, observation: r.observation,
         // JSONB: the value as decoded (a number stays a number, as in SQLite's untyped column).
         resource: r.resource.map((row) => [...row.slice(0, 5), row[5] === null || row[5] === undefined ? null : JSON.stringify(row[5]), row[6]]),
         sample: r.sample, session: r.session, dtls: r.dtls, message: r.message,

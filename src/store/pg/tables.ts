@@ -52,6 +52,8 @@ export const INDEX_STRING_COLUMNS = [4, 5, 10, 11, 12, 18];
 
 export const TABLES = {
   endpoint: t('endpoints', replaceAll('run_id, endpoint', ENDPOINT), ENDPOINT),
+  /** Not inserted: the last-seen times of endpoints written before (see writeBatch). */
+  endpointSeen: t('endpoints', '', 'last_seen float8, run_id bigint, endpoint text'),
   observation: t('observations', replaceAll('run_id, id', OBSERVATION), OBSERVATION),
   resource: t('resources', replaceAll('run_id, endpoint, path', RESOURCE), RESOURCE),
   sample: t('resource_samples', '', 'run_id bigint, endpoint text, path text, ts float8, value float8'),

@@ -230,6 +230,11 @@ async function writeBatch(client: pg.Client, strings: Map<string, number>, runId
   for (const name of ['endpoint', 'observation', 'resource', 'sample', 'session', 'dtls', 'message'] as const) {
     await insertRows(client, TABLES[name], sensor, batch.rows[name] ?? []);
   }
+  const seen = batch.rows.endpointSeen ?? [];
+  if (seen.length > 0) {
+    await client.query(`UPDATE endpoints e SET last_seen = s.last_seen FROM unnest($1::float8[], $2::text[]) AS s(last_seen, endpoint)
+      WHERE e.run_id = $3 AND e.endpoint = s.endpoint`, [seen.map((r) => r[0]), seen.map((r) => r[2]), runId]);
+  }
   const inOrder = index.filter((r) => r[2] !== -1);
   await insertRows(client, TABLES.index, sensor, inOrder);
   // A frame drained out of order (TCP reassembly at the end of a capture): numbered after that

@@ -26,6 +26,11 @@ async function storeRun(db: string, name: string, opts: { finish?: boolean; stor
 }
 
 const read = (path: string) => new Database(path, { readonly: true });
+/** The writer's state-listener methods, bound (to spy on one of them). */
+const listenerOf = (w: RunWriter) => ({
+  endpointChanged: w.endpointChanged.bind(w), endpointTouched: w.endpointTouched.bind(w), endpointSeen: w.endpointSeen.bind(w),
+  observationChanged: w.observationChanged.bind(w), resourceChanged: w.resourceChanged.bind(w), bootstrapChanged: w.bootstrapChanged.bind(w),
+});
 
 describe('SQLite store', () => {
   it('writes endpoints, observations, last values and the run', async () => {
@@ -88,6 +93,40 @@ describe('SQLite store', () => {
     // 20 fresh samples, 8 kept, evenly spread, the newest among them; then the 5 that came after.
     expect(rows.map((r) => r.ts)).toEqual([3, 5, 8, 10, 13, 15, 18, 20, 21, 22, 23, 24, 25]);
     expect(rows.every((r) => r.value === r.ts * 10)).toBe(true);
+  });
+
+  it('takes the samples from the values it is told of, not from a ring in the twin; a batch keeps its newest 32', () => {
+    const path = join(tmp(), 'samples-own.db');
+    const writer = RunWriter.open(path, 'samples', false);
+    const tracker = new StateTracker(writer, { series: false });
+    writer.attach(tracker);
+    for (let ts = 1; ts <= 40; ts++) tracker.twin.apply('meter-1', [{ path: '/3305/0/5800', name: null, type: 'float', value: ts * 10 }], ts);
+    expect(tracker.twin.get('meter-1', '/3305/0/5800')!.series).toBeNull();
+    writer.finish(null);
+    const rows = read(path).prepare('SELECT ts FROM resource_samples ORDER BY ts').pluck().all();
+    expect(rows).toEqual(Array.from({ length: 32 }, (_, i) => i + 9));
+  });
+
+  it('an endpoint heard from without other change gets only its last-seen time rewritten, to the same rows as one batch', async () => {
+    const endpointsOf = (db: string) => read(db).prepare('SELECT * FROM endpoints ORDER BY endpoint').all()
+      .map((r) => ({ ...(r as Record<string, unknown>), run_id: 0 }));
+    const name = 'wakaama-attack-execute-reboot.pcap';
+    const oneBatch = join(tmp(), 'one.db');
+    await storeRun(oneBatch, name);
+    // A commit after every message: most of them change the endpoint's last-seen time alone.
+    const everyMessage = join(tmp(), 'many.db');
+    const writer = RunWriter.open(everyMessage, name, false);
+    const seen: string[] = [];
+    const tracker = new StateTracker({ ...listenerOf(writer), endpointSeen: (ep) => (seen.push(ep.name), writer.endpointSeen(ep)) });
+    writer.attach(tracker);
+    for (const m of await analyzeFile(capture(name), { ports: [56830] })) {
+      tracker.handle(m);
+      writer.message(m, messageLine);
+      writer.flush();
+    }
+    writer.finish(123);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(endpointsOf(everyMessage)).toEqual(endpointsOf(oneBatch));
   });
 
   it('an unwritable path is a one-line StoreError', () => {

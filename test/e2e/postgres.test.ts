@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeFile } from '../support/analyze.js';
 import { hasLibpcap, isRoot, reapOnExit, rootReason } from '../support/live.js';
 import { startPostgres, type ThrowawayPostgres } from '../support/postgres.js';
 
@@ -248,6 +249,39 @@ describe.skipIf(server === null)('--db postgres://', () => {
       expect(wrong.stderr).not.toContain('wrong');
       rmSync(home, { recursive: true, force: true });
     });
+  });
+
+  it('an endpoint heard from again without other change gets its last-seen time, as in SQLite', async () => {
+    // The built writer, as the CLI runs it: its PostgreSQL connection is a worker thread of dist/.
+    const { RunWriter } = await import(join(root, 'dist/store/index.js'));
+    const { StateTracker } = await import(join(root, 'dist/state/index.js'));
+    const { messageLine } = await import(join(root, 'dist/cli/format/ndjson.js'));
+    const all = await analyzeFile(join(root, 'captures/reference/wakaama-attack-execute-reboot.pcap'), { ports: [56830] });
+    // Up to the De-register: the endpoint's last messages then change nothing but its last-seen time.
+    const messages = all.slice(0, all.findIndex((m) => m.lwm2m?.operation === 'deregister'));
+    server!.createDatabase('seen');
+    const sqlite = join(dir, 'seen.db');
+    for (const location of [urlOf('seen'), sqlite]) {
+      const writer = RunWriter.open(location, 'seen', false, undefined, null, 'seen');
+      const tracker = new StateTracker(writer);
+      writer.attach(tracker);
+      // A commit after every message: most of them change their endpoint's last-seen time alone.
+      for (const m of messages) {
+        tracker.handle(m);
+        writer.message(m, messageLine);
+        writer.flush();
+      }
+      writer.finish(messages.length);
+    }
+    const client = await connect('seen');
+    try {
+      const endpoints = (await postgresTables(client, ['endpoints'])).get('endpoints')!;
+      expect(endpoints).toEqual(sqliteTables(sqlite).get('endpoints'));
+      const lastSeen = Math.max(...messages.filter((m) => m.lwm2m?.endpoint === 'wk-victim').map((m) => m.coap.ts));
+      expect(endpoints.map((r) => JSON.parse(r)).find((r) => r.endpoint === 'wk-victim')?.last_seen).toBe(lastSeen);
+    } finally {
+      await client.end();
+    }
   });
 
   describe('kill -9 of one of three writers', () => {

@@ -31,8 +31,8 @@ export interface PgWorkerData {
   replies: SharedArrayBuffer;
 }
 
-/** Interned strings the writer keeps: a miss costs a lookup, never a wrong id. */
-const MAX_CACHED_STRINGS = 1 << 20;
+/** Interned strings the writer keeps: a miss costs a lookup, never a wrong id. Sized as MAX_INTERNED_STRINGS (three per meter of a 10^6 fleet). */
+const MAX_CACHED_STRINGS = 1 << 22;
 
 if (parentPort !== null && workerData !== null && (workerData as Partial<PgWorkerData>).replies) {
   const data = workerData as PgWorkerData;

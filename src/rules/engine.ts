@@ -430,6 +430,13 @@ export class RuleEngine {
   private count({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const t = rule.threshold!;
     const windows = (state.windows ??= new BoundedMap(RULE_TABLES.windows, this.bounds.keysPerRule));
+    // A key's window is used (and so moves to the newest end) exactly when a match time is added
+    // to it, so the least recently used key holds the oldest last match: once that is out of the
+    // window, the key's times all are, and it goes. Without this a key that matched once stays
+    // until the bound pushes it out: one window per meter a fleet holds for good.
+    for (let oldest = windows.oldestValue(); oldest !== undefined && expired(oldest, ts, t.within); oldest = windows.oldestValue()) {
+      windows.deleteOldest();
+    }
     const key = keyOf(t.by, scope);
     let times = windows.get(key);
     if (!times) windows.set(key, (times = []));
@@ -555,6 +562,11 @@ function trackedKey(track: SuppressTrack, where: Where): string {
     case 'endpoint': return where.endpoint ?? where.src ?? '';
     case 'rule': return '';
   }
+}
+
+/** Every match time of a threshold window is further back than `within` from `ts` (so no later match counts them). */
+function expired(times: readonly number[], ts: number, within: number): boolean {
+  return times.length === 0 || ts - times[times.length - 1] > within;
 }
 
 /** A response code's class (-1: a reset) as an outcome. */

@@ -102,11 +102,9 @@ const NO_RECORDS: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 /**
  * Builds rule variables from the pipeline's output and the state tracker, and remembers the
- * little that neither keeps: request sizes (for amplification) and each endpoint's servers.
+ * little that neither keeps: each endpoint's servers.
  */
 export class FactBuilder {
-  /** Request frame → the request's size. */
-  private readonly requestSizes: BoundedMap<number, number>;
   /**
    * Endpoint → the sockets ("address:port") it registered with or bootstrapped from. A server
    * sends its requests from the socket its clients registered with, so the socket, not the
@@ -142,7 +140,6 @@ export class FactBuilder {
     private readonly state: StateTracker, private readonly dtlsHosts: { has(host: string): boolean; readonly size: number },
     bounds: RuleTableBounds, counters?: OverflowCounters, private readonly declared: DeclaredServers | null = null,
   ) {
-    this.requestSizes = new BoundedMap(RULE_TABLES.requestSizes, bounds.requestSizes, counters);
     this.servers = new BoundedMap(RULE_TABLES.endpointServers, bounds.endpointServers, counters);
     this.serversPerEndpoint = bounds.serversPerEndpoint;
     counters?.register(RULE_TABLES.serversPerEndpoint, bounds.serversPerEndpoint, () => this.serversDropped);
@@ -161,7 +158,7 @@ export class FactBuilder {
   }
 
   /**
-   * Bookkeeping every message needs, whether or not a rule looks at it: request sizes, which
+   * Bookkeeping every message needs, whether or not a rule looks at it: which
    * server sockets each endpoint registered with, and which client socket holds each
    * registration (a request's m.takenOver is what that table said before the request).
    */
@@ -173,7 +170,6 @@ export class FactBuilder {
     if (registration && match.role === 'response') this.takeovers.answered(a);
     if (match.role !== 'request' || match.retransmissionOf !== null) return;
     if (registration) this.takenOver = this.takeovers.requested(a);
-    if (match.record) this.requestSizes.set(match.record.frame, coap.size);
     const op = lwm2m?.operation;
     if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request') && this.fromClient(lwm2m.endpoint, coap.src)) {
       this.rememberServer(lwm2m.endpoint, coap.dst);
@@ -308,7 +304,7 @@ export class FactBuilder {
       responseTime: () => coap().match.responseTime,
       requestSize: () => {
         const r = request();
-        return r === null ? null : (this.requestSizes.get(r.frame) ?? null);
+        return r !== null && isRequestRecord(r) ? r.size : null;
       },
       afterCancel: () => {
         // Only a response or notification is the client notifying; the server's empty ACK of a
@@ -350,6 +346,14 @@ export class FactBuilder {
     if (sockets.size < this.serversPerEndpoint) sockets.add(socket);
     else this.serversDropped++;
   }
+}
+
+/**
+ * A record of a request, not of a confirmable response that an ACK matched or a ping (an empty
+ * CON over UDP; over TCP, where there are no pings, an empty message is a request).
+ */
+function isRequestRecord(r: ExchangeRecord): boolean {
+  return r.code >> 5 === 0 && (r.code !== 0 || r.type === null);
 }
 
 /** ["ep=x", "lt=300", "Q"] → {ep: "x", lt: "300", Q: ""}. */

@@ -122,7 +122,6 @@ suppress: 1000
       [RULE_TABLES.suppressed, RULE_TABLE_BOUNDS.suppressed],
       [RULE_TABLES.awaitedAnswers, RULE_TABLE_BOUNDS.awaitedAnswers],
       [RULE_TABLES.dtlsHosts, RULE_TABLE_BOUNDS.dtlsHosts],
-      [RULE_TABLES.requestSizes, RULE_TABLE_BOUNDS.requestSizes],
       [RULE_TABLES.endpointServers, RULE_TABLE_BOUNDS.endpointServers],
       [RULE_TABLES.serversPerEndpoint, RULE_TABLE_BOUNDS.serversPerEndpoint],
       [RULE_TABLES.observationAttributes, RULE_TABLE_BOUNDS.observationAttributes],

@@ -109,8 +109,10 @@ export class FactBuilder {
    * Endpoint → the sockets ("address:port") it registered with or bootstrapped from. A server
    * sends its requests from the socket its clients registered with, so the socket, not the
    * host, is its identity: another port on the server's host (or behind the same NAT) is not it.
+   * Most endpoints have one server: its socket is kept as it is, a list only for several (a Set
+   * costs some 150 bytes, and this table holds an entry per meter).
    */
-  private readonly servers: BoundedMap<string, Set<string>>;
+  private readonly servers: BoundedMap<string, string | string[]>;
   private readonly serversPerEndpoint: number;
   /** Server sockets not remembered because their endpoint had serversPerEndpoint already. */
   private serversDropped = 0;
@@ -328,7 +330,7 @@ export class FactBuilder {
         const known = this.servers.get(endpoint);
         const declared = this.declared;
         if (declared !== null && declared.has(peer)) return true;
-        if (known) return known.has(peer);
+        if (known !== undefined) return typeof known === 'string' ? known === peer : known.includes(peer);
         // With servers declared, a peer that is none of them is a stranger even to an endpoint whose registration was not seen.
         return declared === null ? null : false;
       },
@@ -339,12 +341,17 @@ export class FactBuilder {
   }
 
   private rememberServer(endpoint: string, socket: string): void {
-    let sockets = this.servers.get(endpoint);
-    if (!sockets) this.servers.set(endpoint, (sockets = new Set()));
-    if (sockets.has(socket)) return;
+    const sockets = this.servers.get(endpoint);
+    if (sockets === undefined) {
+      this.servers.set(endpoint, socket);
+      return;
+    }
+    if (typeof sockets === 'string' ? sockets === socket : sockets.includes(socket)) return;
     // The first servers stay: a flood of registrations to new sockets cannot push out the real one.
-    if (sockets.size < this.serversPerEndpoint) sockets.add(socket);
-    else this.serversDropped++;
+    const count = typeof sockets === 'string' ? 1 : sockets.length;
+    if (count >= this.serversPerEndpoint) this.serversDropped++;
+    else if (typeof sockets === 'string') this.servers.set(endpoint, [sockets, socket]);
+    else sockets.push(socket);
   }
 }
 

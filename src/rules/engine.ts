@@ -1,6 +1,6 @@
 import { CODE_STRINGS, EXCHANGE_LIFETIME, type ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import type { EndpointChange, ResourceState, StateTracker } from '../state/index.js';
+import { resourceAt, type EndpointChange, type EndpointResources, type StateTracker } from '../state/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { RULE_TABLE_BOUNDS, RULE_TABLES, type RuleTableBounds } from './bounds.js';
 import { DeadlineWheel, type Deadline } from './deadlines.js';
@@ -154,7 +154,7 @@ export class RuleEngine {
   private nextScan = -Infinity;
   private currentEndpoint: string | null = null;
   /** The current endpoint's resources in the twin, looked up at the first previous() (undefined: not yet). */
-  private resources: ReadonlyMap<string, ResourceState> | null | undefined = undefined;
+  private resources: EndpointResources | null | undefined = undefined;
   /** The request the message being evaluated answers (its exchange record), for observation lookups. */
   private request: ExchangeRecord | null = null;
   private lastTs = 0;
@@ -373,7 +373,7 @@ export class RuleEngine {
         const ep = this.currentEndpoint;
         this.resources = ep === null ? null : (this.state.twin.resourcesOf(ep) ?? null);
       }
-      return this.resources?.get(path)?.value ?? null;
+      return this.resources ? (resourceAt(this.resources, path)?.value ?? null) : null;
     },
     dtlsSeen: (host: string): boolean => this.dtlsHosts.has(host),
   };

@@ -72,8 +72,8 @@ describe('bounded state tables', () => {
       observe(t, i, `c${i}`);
     }
     expect(t.tracker.twin.resourcesOf('meter-1')).toBeUndefined();
-    expect(t.tracker.twin.resourcesOf('meter-2')?.size).toBe(1);
-    expect(t.tracker.twin.resourcesOf('meter-3')?.size).toBe(1);
+    expect([...t.tracker.twin.resources('meter-2') ?? []]).toHaveLength(1);
+    expect([...t.tracker.twin.resources('meter-3') ?? []]).toHaveLength(1);
     expect(t.overflows()).toEqual([{ table: 'state.resources', bound: 2, evicted: 1 }]);
   });
 

@@ -21,7 +21,7 @@ export interface RuleTableBounds {
   endpointServers: number;
   /** Server sockets remembered per endpoint: a server and a bootstrap server, each maybe over UDP and DTLS. */
   serversPerEndpoint: number;
-  /** Write-Attributes in force per observation (attrs), found again without merging paths: one or two per meter. */
+  /** Write-Attributes in force per observation (attrs), found again without merging paths: one or two per meter that has attributes written. */
   observationAttributes: number;
   /**
    * Client sockets that lost their registration to another socket (m.takenOver): one per reboot

@@ -220,6 +220,8 @@ export class FactBuilder {
     // The table changes rarely: what it said is kept until it changes. Looked at before the
     // paths, which are another object, whose line is cold by then.
     const table = this.state.observations.attributes;
+    // Most endpoints have none: nothing to merge, and nothing to keep per observation.
+    if (!table.has(obs.endpoint)) return NO_ATTRIBUTES;
     const version = table.version;
     const cached = this.attributesFound.get(obs.id);
     if (cached !== undefined && cached.version === version) return cached.attrs;

@@ -45,7 +45,13 @@ function withResource(resources: EndpointResources | undefined, res: ResourceSta
   if (resources === undefined) return res;
   if (resources instanceof Map) return (resources as Map<string, ResourceState>).set(res.path, res);
   const list = Array.isArray(resources) ? resources : [resources as ResourceState];
-  if (list.length < LIST_MAX) return [...list, res];
+  if (list.length < LIST_MAX) {
+    // Sized exactly: a spread or push leaves room for 16 more.
+    const grown = new Array<ResourceState>(list.length + 1);
+    for (let i = 0; i < list.length; i++) grown[i] = list[i];
+    grown[list.length] = res;
+    return grown;
+  }
   const map = new Map<string, ResourceState>();
   for (const r of list) map.set(r.path, r);
   return map.set(res.path, res);

@@ -3,6 +3,9 @@ import { GenerationalMap } from '../util/generational-map.js';
 import { METHOD, type CoapMessage } from './message.js';
 import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
+/** The Uri-Query of every record of a message without one: most are (responses, notifications, reads). */
+const NO_QUERY: string[] = Object.freeze([]) as unknown as string[];
+
 /** RFC 7252 section 4.8.2: how long a message ID may be reused for a retransmission. */
 export const EXCHANGE_LIFETIME = 247;
 /**
@@ -219,7 +222,8 @@ export class ExchangeTracker {
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage, size: number): ExchangeRecord {
     return {
       frame, ts, src, dst, size,
-      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe,
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
+      uriQuery: msg.uriQuery.length === 0 ? NO_QUERY : msg.uriQuery, observe: msg.observe,
       answeredAt: null, acknowledgedBy: null,
     };
   }

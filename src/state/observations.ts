@@ -45,7 +45,6 @@ export class ObservationTable {
   private nextId = 1;
   /** Observations not ended (requested or active) still kept: counted in and out as they start, end or are evicted. */
   private openCount = 0;
-  private readonly counted = new WeakSet<ObservationState>();
   private readonly sharedPaths: BoundedMap<string, readonly string[]>;
 
   constructor(
@@ -54,7 +53,8 @@ export class ObservationTable {
     counters?: OverflowCounters,
   ) {
     this.byKey = new BoundedMap('state.observations', bounds.observations ?? MAX_OBSERVATIONS, counters, (obs) => {
-      this.uncount(obs);
+      // Evicted while open: it leaves the open count now (an evicted observation is counted by nothing).
+      if (obs.endedAt === null) this.openCount--;
       this.unlink(obs);
     });
     this.attributes = new AttributeTable(bounds.attributeEndpoints ?? MAX_ATTRIBUTE_ENDPOINTS, counters);
@@ -215,7 +215,6 @@ export class ObservationTable {
       startedAt: ts, endedAt: null, notifications: 0, lastSeq: null, lastNotifiedAt: null, reordered: 0, lateNotifications: 0,
     };
     this.byKey.set(k, obs);
-    this.counted.add(obs);
     this.openCount++;
     if (endpoint !== null) {
       const live = this.liveByEndpoint.get(endpoint);
@@ -237,9 +236,13 @@ export class ObservationTable {
     this.listener.observationChanged?.(obs);
   }
 
-  /** An observation leaves the open count once: when it ends or is evicted, whichever comes first. */
+  /**
+   * An open observation ends: it leaves the open count unless it was evicted before (then it left
+   * at eviction). An observation is in the count exactly while it is open and still in byKey, so
+   * no set of counted observations is needed (it would cost an entry per meter).
+   */
   private uncount(obs: ObservationState): void {
-    if (this.counted.delete(obs)) this.openCount--;
+    if (this.byKey.peek(key(obs.client, obs.server, obs.token)) === obs) this.openCount--;
   }
 
   private unlink(obs: ObservationState): void {

@@ -3,6 +3,9 @@ import { GenerationalMap } from '../util/generational-map.js';
 import { METHOD, type CoapMessage } from './message.js';
 import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
+/** The Uri-Query of every record of a message without one: most are (responses, notifications, reads). */
+const NO_QUERY: string[] = Object.freeze([]) as unknown as string[];
+
 /** RFC 7252 section 4.8.2: how long a message ID may be reused for a retransmission. */
 export const EXCHANGE_LIFETIME = 247;
 /**
@@ -42,6 +45,8 @@ export interface ExchangeRecord extends MessageSummary {
   ts: number;
   src: string;
   dst: string;
+  /** The message's size on the wire (CoAP bytes), for rules that compare a response with its request. */
+  size: number;
   /** Capture time of the first response, once one was seen. */
   answeredAt: number | null;
   /** Frame of the first ACK or RST for this message (a later one is a duplicate). */
@@ -93,14 +98,14 @@ export class ExchangeTracker {
     );
   }
 
-  match(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeMatch {
+  match(frame: number, ts: number, src: string, dst: string, msg: CoapMessage, size: number): ExchangeMatch {
     const result: ExchangeMatch = {
       role: 'request', request: null, retransmissionOf: null, responseTime: null, record: null,
     };
     const cls = msg.code >> 5;
     const forward = this.pairs.forward(src, dst);
     const reverse = forward ^ 1;
-    if (msg.type === null) return this.matchTcp(result, frame, ts, src, dst, msg, cls, forward, reverse);
+    if (msg.type === null) return this.matchTcp(result, frame, ts, src, dst, msg, size, cls, forward, reverse);
 
     if (msg.type === 'ACK' || msg.type === 'RST') {
       result.role = msg.type === 'RST' ? 'reset' : msg.code === 0 ? 'ack' : 'response';
@@ -133,7 +138,7 @@ export class ExchangeTracker {
       }
       return result;
     }
-    const record = this.record(frame, ts, src, dst, msg);
+    const record = this.record(frame, ts, src, dst, msg, size);
     this.byMid.set(midKey, record, ts);
     result.record = record;
     if (msg.code === 0) {
@@ -153,13 +158,13 @@ export class ExchangeTracker {
 
   private matchTcp(
     result: ExchangeMatch, frame: number, ts: number, src: string, dst: string,
-    msg: CoapMessage, cls: number, forward: number, reverse: number,
+    msg: CoapMessage, size: number, cls: number, forward: number, reverse: number,
   ): ExchangeMatch {
     if (cls === 7) {
       result.role = 'signal';
       return result;
     }
-    const record = this.record(frame, ts, src, dst, msg);
+    const record = this.record(frame, ts, src, dst, msg, size);
     result.record = record;
     if (cls === 0) {
       this.rememberRequest(forward, msg, record, ts);
@@ -214,10 +219,11 @@ export class ExchangeTracker {
     }
   }
 
-  private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeRecord {
+  private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage, size: number): ExchangeRecord {
     return {
-      frame, ts, src, dst,
-      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe,
+      frame, ts, src, dst, size,
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
+      uriQuery: msg.uriQuery.length === 0 ? NO_QUERY : msg.uriQuery, observe: msg.observe,
       answeredAt: null, acknowledgedBy: null,
     };
   }

@@ -140,7 +140,7 @@ export class CoapStage {
     this.stats.messages++;
     const match: ExchangeMatch = msg.error
       ? { role: 'request', request: null, retransmissionOf: null, responseTime: null, record: null }
-      : this.exchanges.match(d.frame, d.ts, d.src, d.dst, msg);
+      : this.exchanges.match(d.frame, d.ts, d.src, d.dst, msg, size);
     if (msg.error) this.stats.malformed++;
     let block: BlockOutcome = SINGLE;
     if (!msg.error && match.retransmissionOf === null) {

@@ -35,7 +35,7 @@ export class EndpointDirectory {
 
   registered(endpoint: string, clientAddress: string, serverAddress: string, location: string | null): void {
     this.clients.set(clientAddress, endpoint);
-    if (location !== null) this.locations.set(`${serverAddress} ${location}`, endpoint);
+    if (location !== null) this.locations.set(locationKey(serverAddress, location), endpoint);
   }
 
   bootstrapping(endpoint: string, clientAddress: string, serverAddress: string): void {
@@ -49,13 +49,13 @@ export class EndpointDirectory {
   }
 
   deregistered(serverAddress: string, location: string): void {
-    this.locations.delete(`${serverAddress} ${location}`);
+    this.locations.delete(locationKey(serverAddress, location));
   }
 
   // Lookups count as use: an endpoint that keeps talking keeps its entries (its location is
   // stated only at registration, then looked up by every Update).
   byLocation(serverAddress: string, path: string): string | undefined {
-    return this.locations.get(`${serverAddress} ${path}`);
+    return this.locations.get(locationKey(serverAddress, path));
   }
 
   byClientAddress(address: string): string | undefined {
@@ -70,4 +70,12 @@ export class EndpointDirectory {
   isBootstrapServer(address: string): boolean {
     return this.bootstrapServers.has(address);
   }
+}
+
+/**
+ * "serverAddress path", built flat: a template literal makes a rope of two concatenations,
+ * which the table would keep (with its flattened copy) for every meter's registration.
+ */
+function locationKey(serverAddress: string, path: string): string {
+  return [serverAddress, path].join(' ');
 }

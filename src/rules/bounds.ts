@@ -21,9 +21,7 @@ export interface RuleTableBounds {
   endpointServers: number;
   /** Server sockets remembered per endpoint: a server and a bootstrap server, each maybe over UDP and DTLS. */
   serversPerEndpoint: number;
-  /** Sizes of requests awaiting their response (m.requestSize): as many as the exchange table tracks. */
-  requestSizes: number;
-  /** Write-Attributes in force per observation (attrs), found again without merging paths: one or two per meter. */
+  /** Write-Attributes in force per observation (attrs), found again without merging paths: one or two per meter that has attributes written. */
   observationAttributes: number;
   /**
    * Client sockets that lost their registration to another socket (m.takenOver): one per reboot
@@ -40,7 +38,6 @@ export const RULE_TABLE_BOUNDS: Readonly<RuleTableBounds> = {
   dtlsHosts: 1 << 20,
   endpointServers: 1 << 20,
   serversPerEndpoint: 8,
-  requestSizes: 1 << 18,
   observationAttributes: 1 << 21,
   supersededSockets: 1 << 18,
 };
@@ -55,7 +52,6 @@ export const RULE_TABLES = {
   dtlsHosts: 'rules.dtls-hosts',
   endpointServers: 'rules.endpoint-servers',
   serversPerEndpoint: 'rules.servers-per-endpoint',
-  requestSizes: 'rules.request-sizes',
   observationAttributes: 'rules.observation-attributes',
   supersededSockets: 'rules.superseded-sockets',
 } as const;

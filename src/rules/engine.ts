@@ -1,6 +1,6 @@
 import { CODE_STRINGS, EXCHANGE_LIFETIME, type ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
-import type { EndpointChange, ResourceState, StateTracker } from '../state/index.js';
+import { resourceAt, type EndpointChange, type EndpointResources, type StateTracker } from '../state/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { RULE_TABLE_BOUNDS, RULE_TABLES, type RuleTableBounds } from './bounds.js';
 import { DeadlineWheel, type Deadline } from './deadlines.js';
@@ -154,7 +154,7 @@ export class RuleEngine {
   private nextScan = -Infinity;
   private currentEndpoint: string | null = null;
   /** The current endpoint's resources in the twin, looked up at the first previous() (undefined: not yet). */
-  private resources: ReadonlyMap<string, ResourceState> | null | undefined = undefined;
+  private resources: EndpointResources | null | undefined = undefined;
   /** The request the message being evaluated answers (its exchange record), for observation lookups. */
   private request: ExchangeRecord | null = null;
   private lastTs = 0;
@@ -373,7 +373,7 @@ export class RuleEngine {
         const ep = this.currentEndpoint;
         this.resources = ep === null ? null : (this.state.twin.resourcesOf(ep) ?? null);
       }
-      return this.resources?.get(path)?.value ?? null;
+      return this.resources ? (resourceAt(this.resources, path)?.value ?? null) : null;
     },
     dtlsSeen: (host: string): boolean => this.dtlsHosts.has(host),
   };
@@ -430,6 +430,13 @@ export class RuleEngine {
   private count({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const t = rule.threshold!;
     const windows = (state.windows ??= new BoundedMap(RULE_TABLES.windows, this.bounds.keysPerRule));
+    // A key's window is used (and so moves to the newest end) exactly when a match time is added
+    // to it, so the least recently used key holds the oldest last match: once that is out of the
+    // window, the key's times all are, and it goes. Without this a key that matched once stays
+    // until the bound pushes it out: one window per meter a fleet holds for good.
+    for (let oldest = windows.oldestValue(); oldest !== undefined && expired(oldest, ts, t.within); oldest = windows.oldestValue()) {
+      windows.deleteOldest();
+    }
     const key = keyOf(t.by, scope);
     let times = windows.get(key);
     if (!times) windows.set(key, (times = []));
@@ -555,6 +562,11 @@ function trackedKey(track: SuppressTrack, where: Where): string {
     case 'endpoint': return where.endpoint ?? where.src ?? '';
     case 'rule': return '';
   }
+}
+
+/** Every match time of a threshold window is further back than `within` from `ts` (so no later match counts them). */
+function expired(times: readonly number[], ts: number, within: number): boolean {
+  return times.length === 0 || ts - times[times.length - 1] > within;
 }
 
 /** A response code's class (-1: a reset) as an outcome. */

@@ -102,17 +102,17 @@ const NO_RECORDS: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 /**
  * Builds rule variables from the pipeline's output and the state tracker, and remembers the
- * little that neither keeps: request sizes (for amplification) and each endpoint's servers.
+ * little that neither keeps: each endpoint's servers.
  */
 export class FactBuilder {
-  /** Request frame → the request's size. */
-  private readonly requestSizes: BoundedMap<number, number>;
   /**
    * Endpoint → the sockets ("address:port") it registered with or bootstrapped from. A server
    * sends its requests from the socket its clients registered with, so the socket, not the
    * host, is its identity: another port on the server's host (or behind the same NAT) is not it.
+   * Most endpoints have one server: its socket is kept as it is, a list only for several (a Set
+   * costs some 150 bytes, and this table holds an entry per meter).
    */
-  private readonly servers: BoundedMap<string, Set<string>>;
+  private readonly servers: BoundedMap<string, string | string[]>;
   private readonly serversPerEndpoint: number;
   /** Server sockets not remembered because their endpoint had serversPerEndpoint already. */
   private serversDropped = 0;
@@ -142,7 +142,6 @@ export class FactBuilder {
     private readonly state: StateTracker, private readonly dtlsHosts: { has(host: string): boolean; readonly size: number },
     bounds: RuleTableBounds, counters?: OverflowCounters, private readonly declared: DeclaredServers | null = null,
   ) {
-    this.requestSizes = new BoundedMap(RULE_TABLES.requestSizes, bounds.requestSizes, counters);
     this.servers = new BoundedMap(RULE_TABLES.endpointServers, bounds.endpointServers, counters);
     this.serversPerEndpoint = bounds.serversPerEndpoint;
     counters?.register(RULE_TABLES.serversPerEndpoint, bounds.serversPerEndpoint, () => this.serversDropped);
@@ -161,7 +160,7 @@ export class FactBuilder {
   }
 
   /**
-   * Bookkeeping every message needs, whether or not a rule looks at it: request sizes, which
+   * Bookkeeping every message needs, whether or not a rule looks at it: which
    * server sockets each endpoint registered with, and which client socket holds each
    * registration (a request's m.takenOver is what that table said before the request).
    */
@@ -173,7 +172,6 @@ export class FactBuilder {
     if (registration && match.role === 'response') this.takeovers.answered(a);
     if (match.role !== 'request' || match.retransmissionOf !== null) return;
     if (registration) this.takenOver = this.takeovers.requested(a);
-    if (match.record) this.requestSizes.set(match.record.frame, coap.size);
     const op = lwm2m?.operation;
     if (lwm2m?.endpoint && op && (TO_SERVER.has(op) || op === 'bootstrap-request') && this.fromClient(lwm2m.endpoint, coap.src)) {
       this.rememberServer(lwm2m.endpoint, coap.dst);
@@ -222,6 +220,8 @@ export class FactBuilder {
     // The table changes rarely: what it said is kept until it changes. Looked at before the
     // paths, which are another object, whose line is cold by then.
     const table = this.state.observations.attributes;
+    // Most endpoints have none: nothing to merge, and nothing to keep per observation.
+    if (!table.has(obs.endpoint)) return NO_ATTRIBUTES;
     const version = table.version;
     const cached = this.attributesFound.get(obs.id);
     if (cached !== undefined && cached.version === version) return cached.attrs;
@@ -308,7 +308,7 @@ export class FactBuilder {
       responseTime: () => coap().match.responseTime,
       requestSize: () => {
         const r = request();
-        return r === null ? null : (this.requestSizes.get(r.frame) ?? null);
+        return r !== null && isRequestRecord(r) ? r.size : null;
       },
       afterCancel: () => {
         // Only a response or notification is the client notifying; the server's empty ACK of a
@@ -332,7 +332,7 @@ export class FactBuilder {
         const known = this.servers.get(endpoint);
         const declared = this.declared;
         if (declared !== null && declared.has(peer)) return true;
-        if (known) return known.has(peer);
+        if (known !== undefined) return typeof known === 'string' ? known === peer : known.includes(peer);
         // With servers declared, a peer that is none of them is a stranger even to an endpoint whose registration was not seen.
         return declared === null ? null : false;
       },
@@ -343,13 +343,26 @@ export class FactBuilder {
   }
 
   private rememberServer(endpoint: string, socket: string): void {
-    let sockets = this.servers.get(endpoint);
-    if (!sockets) this.servers.set(endpoint, (sockets = new Set()));
-    if (sockets.has(socket)) return;
+    const sockets = this.servers.get(endpoint);
+    if (sockets === undefined) {
+      this.servers.set(endpoint, socket);
+      return;
+    }
+    if (typeof sockets === 'string' ? sockets === socket : sockets.includes(socket)) return;
     // The first servers stay: a flood of registrations to new sockets cannot push out the real one.
-    if (sockets.size < this.serversPerEndpoint) sockets.add(socket);
-    else this.serversDropped++;
+    const count = typeof sockets === 'string' ? 1 : sockets.length;
+    if (count >= this.serversPerEndpoint) this.serversDropped++;
+    else if (typeof sockets === 'string') this.servers.set(endpoint, [sockets, socket]);
+    else sockets.push(socket);
   }
+}
+
+/**
+ * A record of a request, not of a confirmable response that an ACK matched or a ping (an empty
+ * CON over UDP; over TCP, where there are no pings, an empty message is a request).
+ */
+function isRequestRecord(r: ExchangeRecord): boolean {
+  return r.code >> 5 === 0 && (r.code !== 0 || r.type === null);
 }
 
 /** ["ep=x", "lt=300", "Q"] → {ep: "x", lt: "300", Q: ""}. */

@@ -43,6 +43,11 @@ export class AttributeTable {
     else if (paths.has(path) || paths.size < MAX_PATHS_PER_ENDPOINT) paths.set(path, attrs);
   }
 
+  /** Has `endpoint` any attributes written (most endpoints have none)? */
+  has(endpoint: string | null): boolean {
+    return endpoint !== null && this.byEndpoint.has(endpoint);
+  }
+
   inForce(endpoint: string | null, path: string): NotificationAttributes {
     const paths = endpoint === null ? undefined : this.byEndpoint.peek(endpoint);
     if (!paths) return {};

@@ -7,55 +7,76 @@ interface Entry<T> {
  * Min-heap of deadlines. Rescheduling pushes a new entry and leaves the old one behind; the
  * owner checks on pop that the deadline is still current (lazy deletion), and the heap is
  * rebuilt from the owner's live deadlines when stale entries pile up.
+ *
+ * Deadlines and items are two parallel arrays rather than an array of {at, item}: a registration
+ * table holds an entry per meter, and an object with a boxed number per entry costs about four
+ * times the two array slots.
  */
 export class ExpiryQueue<T> {
-  private heap: Entry<T>[] = [];
+  private ats: number[] = [];
+  private items: T[] = [];
 
   get size(): number {
-    return this.heap.length;
+    return this.ats.length;
   }
 
   push(at: number, item: T): void {
-    const heap = this.heap;
-    heap.push({ at, item });
-    let i = heap.length - 1;
+    const ats = this.ats;
+    const items = this.items;
+    ats.push(at);
+    items.push(item);
+    let i = ats.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent].at <= heap[i].at) break;
-      [heap[parent], heap[i]] = [heap[i], heap[parent]];
+      if (ats[parent] <= at) break;
+      ats[i] = ats[parent];
+      items[i] = items[parent];
       i = parent;
     }
+    ats[i] = at;
+    items[i] = item;
   }
 
   /** Earliest deadline, or Infinity when empty. */
   peek(): number {
-    return this.heap.length > 0 ? this.heap[0].at : Infinity;
+    return this.ats.length > 0 ? this.ats[0] : Infinity;
   }
 
   pop(): Entry<T> | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last) {
-      heap[0] = last;
+    const ats = this.ats;
+    const items = this.items;
+    if (ats.length === 0) return undefined;
+    const top = { at: ats[0], item: items[0] };
+    const lastAt = ats.pop()!;
+    const lastItem = items.pop()!;
+    const n = ats.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
-        let m = i;
-        if (l < heap.length && heap[l].at < heap[m].at) m = l;
-        if (r < heap.length && heap[r].at < heap[m].at) m = r;
-        if (m === i) break;
-        [heap[m], heap[i]] = [heap[i], heap[m]];
+        let m = -1;
+        let min = lastAt;
+        if (l < n && ats[l] < min) {
+          m = l;
+          min = ats[l];
+        }
+        if (r < n && ats[r] < min) m = r;
+        if (m < 0) break;
+        ats[i] = ats[m];
+        items[i] = items[m];
         i = m;
       }
+      ats[i] = lastAt;
+      items[i] = lastItem;
     }
     return top;
   }
 
   /** Replaces the contents with the given live deadlines. */
   rebuild(live: Iterable<[number, T]>): void {
-    this.heap = [];
+    this.ats = [];
+    this.items = [];
     for (const [at, item] of live) this.push(at, item);
   }
 }

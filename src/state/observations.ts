@@ -7,6 +7,12 @@ import type { ObservationEnd, ObservationState, StateListener } from './types.js
 /** Observations kept: two per meter of a fleet of 10^6. */
 export const MAX_OBSERVATIONS = 1 << 21;
 const MAX_PATHS = 64;
+/**
+ * Distinct observed paths whose one-path list is shared by every observation of that path (a
+ * fleet observes the same few paths on every meter; a list of its own costs an observation some
+ * 60 bytes). Past the bound the least recently observed path is no longer shared.
+ */
+export const MAX_SHARED_PATHS = 4096;
 /** RFC 7641 3.4: sequence numbers are 24-bit; a notification 128 s newer is fresh whatever its number. */
 const SEQ_HALF = 1 << 23;
 const FRESHNESS_WINDOW = 128;
@@ -39,7 +45,7 @@ export class ObservationTable {
   private nextId = 1;
   /** Observations not ended (requested or active) still kept: counted in and out as they start, end or are evicted. */
   private openCount = 0;
-  private readonly counted = new WeakSet<ObservationState>();
+  private readonly sharedPaths: BoundedMap<string, readonly string[]>;
 
   constructor(
     private readonly listener: StateListener,
@@ -47,10 +53,12 @@ export class ObservationTable {
     counters?: OverflowCounters,
   ) {
     this.byKey = new BoundedMap('state.observations', bounds.observations ?? MAX_OBSERVATIONS, counters, (obs) => {
-      this.uncount(obs);
+      // Evicted while open: it leaves the open count now (an evicted observation is counted by nothing).
+      if (obs.endedAt === null) this.openCount--;
       this.unlink(obs);
     });
     this.attributes = new AttributeTable(bounds.attributeEndpoints ?? MAX_ATTRIBUTE_ENDPOINTS, counters);
+    this.sharedPaths = new BoundedMap('state.observed-paths', MAX_SHARED_PATHS, counters);
   }
 
   /** Observations forgotten because the table was full. */
@@ -122,7 +130,7 @@ export class ObservationTable {
     let obs = existing;
     if (!obs || obs.endedAt !== null) {
       const composite = lwm2m!.operation === 'observe-composite';
-      const paths = composite ? lwm2m!.records.slice(0, MAX_PATHS).map((r) => r.path) : [lwm2m!.path ?? coap.msg.uriPath ?? '/'];
+      const paths = composite ? lwm2m!.records.slice(0, MAX_PATHS).map((r) => r.path) : this.onePath(lwm2m!.path ?? coap.msg.uriPath ?? '/');
       obs = this.create(k, lwm2m!.endpoint, coap.msg.token, coap.dst, coap.src, paths, composite, 'requested', coap.ts);
     }
     if (coap.match.record) this.byRequest.set(coap.match.record, obs);
@@ -163,7 +171,7 @@ export class ObservationTable {
     obs ??= this.byKey.peek(key(coap.src, coap.dst, coap.msg.token));
     if (!obs || obs.endedAt !== null) {
       // The observation started before the capture (or its end was not seen): track it from here.
-      obs = this.create(key(coap.src, coap.dst, coap.msg.token), lwm2m!.endpoint, coap.msg.token, coap.src, coap.dst, lwm2m!.path ? [lwm2m!.path] : [], false, 'active', coap.ts);
+      obs = this.create(key(coap.src, coap.dst, coap.msg.token), lwm2m!.endpoint, coap.msg.token, coap.src, coap.dst, lwm2m!.path ? this.onePath(lwm2m!.path) : NO_PATHS, false, 'active', coap.ts);
     }
     obs.state = 'active';
     obs.notifications++;
@@ -194,13 +202,19 @@ export class ObservationTable {
     for (const obs of this.liveOf(lwm2m!.endpoint)) this.listener.observationChanged?.(obs);
   }
 
-  private create(k: string, endpoint: string | null, token: string, client: string, server: string, paths: string[], composite: boolean, state: 'requested' | 'active', ts: number): ObservationState {
+  /** The shared list of one path. */
+  private onePath(path: string): readonly string[] {
+    let paths = this.sharedPaths.get(path);
+    if (paths === undefined) this.sharedPaths.set(path, (paths = Object.freeze([path])));
+    return paths;
+  }
+
+  private create(k: string, endpoint: string | null, token: string, client: string, server: string, paths: readonly string[], composite: boolean, state: 'requested' | 'active', ts: number): ObservationState {
     const obs: ObservationState = {
       id: this.nextId++, endpoint, token, client, server, paths, composite, state, endedBy: null,
       startedAt: ts, endedAt: null, notifications: 0, lastSeq: null, lastNotifiedAt: null, reordered: 0, lateNotifications: 0,
     };
     this.byKey.set(k, obs);
-    this.counted.add(obs);
     this.openCount++;
     if (endpoint !== null) {
       const live = this.liveByEndpoint.get(endpoint);
@@ -222,9 +236,13 @@ export class ObservationTable {
     this.listener.observationChanged?.(obs);
   }
 
-  /** An observation leaves the open count once: when it ends or is evicted, whichever comes first. */
+  /**
+   * An open observation ends: it leaves the open count unless it was evicted before (then it left
+   * at eviction). An observation is in the count exactly while it is open and still in byKey, so
+   * no set of counted observations is needed (it would cost an entry per meter).
+   */
   private uncount(obs: ObservationState): void {
-    if (this.counted.delete(obs)) this.openCount--;
+    if (this.byKey.peek(key(obs.client, obs.server, obs.token)) === obs) this.openCount--;
   }
 
   private unlink(obs: ObservationState): void {
@@ -243,6 +261,8 @@ export class ObservationTable {
     return live === undefined ? [] : live instanceof Set ? [...live] : [live];
   }
 }
+
+const NO_PATHS: readonly string[] = Object.freeze([]);
 
 function key(client: string, server: string, token: string): string {
   return `${client}|${server}|${token}`;

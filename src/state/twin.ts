@@ -8,9 +8,54 @@ export const MAX_TWIN_ENDPOINTS = 1 << 20;
 /** Resource values over all endpoints: eight per meter of a fleet of 10^6. */
 export const MAX_RESOURCES = 1 << 23;
 const MAX_PER_ENDPOINT = 1024;
+/** Up to this many values an endpoint's resources are a list searched in order; past it, a Map. */
+const LIST_MAX = 8;
 const MAX_STRING = 1024;
 /** Samples kept per numeric resource. */
 export const SERIES_CAPACITY = 32;
+
+/**
+ * One endpoint's resources: the value itself while it has one, an exactly sized list up to
+ * LIST_MAX, a Map past that. A meter reports a handful of resources, and a Map per meter costs
+ * some 200 bytes before its first entry; a list of a few is searched as fast as a Map is.
+ */
+export type EndpointResources = ResourceState | readonly ResourceState[] | ReadonlyMap<string, ResourceState>;
+
+/** The resource at `path` among one endpoint's resources. */
+export function resourceAt(resources: EndpointResources, path: string): ResourceState | undefined {
+  if (resources instanceof Map) return resources.get(path);
+  if (Array.isArray(resources)) {
+    for (let i = 0; i < resources.length; i++) if (resources[i].path === path) return resources[i];
+    return undefined;
+  }
+  const single = resources as ResourceState;
+  return single.path === path ? single : undefined;
+}
+
+function countOf(resources: EndpointResources): number {
+  return resources instanceof Map ? resources.size : Array.isArray(resources) ? resources.length : 1;
+}
+
+function valuesOf(resources: EndpointResources): IterableIterator<ResourceState> {
+  return resources instanceof Map ? resources.values() : Array.isArray(resources) ? resources.values() : [resources as ResourceState].values();
+}
+
+/** `resources` with `res` added (a new list or Map when it outgrows its form; a Map past LIST_MAX is added to in place). */
+function withResource(resources: EndpointResources | undefined, res: ResourceState): EndpointResources {
+  if (resources === undefined) return res;
+  if (resources instanceof Map) return (resources as Map<string, ResourceState>).set(res.path, res);
+  const list = Array.isArray(resources) ? resources : [resources as ResourceState];
+  if (list.length < LIST_MAX) {
+    // Sized exactly: a spread or push leaves room for 16 more.
+    const grown = new Array<ResourceState>(list.length + 1);
+    for (let i = 0; i < list.length; i++) grown[i] = list[i];
+    grown[list.length] = res;
+    return grown;
+  }
+  const map = new Map<string, ResourceState>();
+  for (const r of list) map.set(r.path, r);
+  return map.set(res.path, res);
+}
 
 export interface TwinBounds {
   /** Endpoints (state.twin-endpoints). */
@@ -27,7 +72,7 @@ export interface TwinBounds {
  * endpoint's new paths are not recorded (one endpoint must not push out the fleet).
  */
 export class DeviceTwin {
-  private readonly byEndpoint: BoundedMap<string, Map<string, ResourceState>>;
+  private readonly byEndpoint: BoundedMap<string, EndpointResources>;
   private readonly maxResources: number;
   private count = 0;
   /** Values dropped with their endpoint (either bound). */
@@ -54,16 +99,18 @@ export class DeviceTwin {
   }
 
   get(endpoint: string, path: string): ResourceState | undefined {
-    return this.byEndpoint.peek(endpoint)?.get(path);
+    const resources = this.byEndpoint.peek(endpoint);
+    return resources === undefined ? undefined : resourceAt(resources, path);
   }
 
-  /** One endpoint's resources by path: for many lookups of the same endpoint. */
-  resourcesOf(endpoint: string): ReadonlyMap<string, ResourceState> | undefined {
+  /** One endpoint's resources, for many lookups of the same endpoint (with resourceAt). */
+  resourcesOf(endpoint: string): EndpointResources | undefined {
     return this.byEndpoint.peek(endpoint);
   }
 
   resources(endpoint: string): IterableIterator<ResourceState> | undefined {
-    return this.byEndpoint.peek(endpoint)?.values();
+    const resources = this.byEndpoint.peek(endpoint);
+    return resources === undefined ? undefined : valuesOf(resources);
   }
 
   /** Records carried by one message of `endpoint`, sent at capture time `ts`. */
@@ -74,15 +121,15 @@ export class DeviceTwin {
     for (const r of records) {
       const value = r.value;
       if (value === null || isSecretPath(r.path)) continue;
-      if (!resources) this.byEndpoint.set(endpoint, (resources = new Map()));
-      let res = resources.get(r.path);
+      let res = resources === undefined ? undefined : resourceAt(resources, r.path);
       if (!res) {
-        if (resources.size >= MAX_PER_ENDPOINT) {
+        if (resources !== undefined && countOf(resources) >= MAX_PER_ENDPOINT) {
           this.refused++;
           continue;
         }
         res = { endpoint, path: r.path, name: r.name, type: r.type, value, updatedAt: ts, series: null };
-        resources.set(r.path, res);
+        const grown = withResource(resources, res);
+        if (grown !== resources) this.byEndpoint.set(endpoint, (resources = grown));
         this.count++;
         while (this.count > this.maxResources && this.byEndpoint.size > 1) this.dropOldestEndpoint();
       }
@@ -103,9 +150,10 @@ export class DeviceTwin {
     this.forget(resources);
   }
 
-  private forget(resources: Map<string, ResourceState>): void {
-    this.count -= resources.size;
-    this.valuesEvicted += resources.size;
+  private forget(resources: EndpointResources): void {
+    const n = countOf(resources);
+    this.count -= n;
+    this.valuesEvicted += n;
   }
 }
 

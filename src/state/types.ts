@@ -57,8 +57,8 @@ export interface ObservationState {
   token: string;
   client: string;
   server: string;
-  /** The observed path, or the paths of a composite observation. */
-  paths: string[];
+  /** The observed path, or the paths of a composite observation (shared between observations: never changed). */
+  paths: readonly string[];
   composite: boolean;
   state: ObservationStatus;
   endedBy: ObservationEnd;

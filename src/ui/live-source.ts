@@ -373,7 +373,7 @@ export class LiveSource implements DashboardSource {
     for (const o of this.tracker.observations.all()) {
       if (o.endpoint !== name) continue;
       out.push({
-        id: o.id, token: o.token, paths: o.paths,
+        id: o.id, token: o.token, paths: [...o.paths],
         attributes: { ...(o.paths.length === 1 ? attrs.inForce(o.endpoint, o.paths[0]) : {}) } as Record<string, number>,
         state: o.state, endedBy: o.endedBy, notifications: o.notifications, lastSeq: o.lastSeq, reordered: o.reordered,
         lateNotifications: o.lateNotifications, startedAt: o.startedAt, lastNotifiedAt: o.lastNotifiedAt,

@@ -160,6 +160,17 @@ export class BoundedMap<K extends {}, V extends {}> {
     return slot === NONE ? undefined : [this.keyAt[slot]!, this.valueAt[slot]!];
   }
 
+  /** The least recently used entry's value, without marking it as used (nor allocating). */
+  oldestValue(): V | undefined {
+    return this.oldestSlot === NONE ? undefined : this.valueAt[this.oldestSlot];
+  }
+
+  /** Deletes the least recently used entry, as `delete` does (not counted as evicted): for owners that expire entries by age. */
+  deleteOldest(): void {
+    const slot = this.oldestSlot;
+    if (slot !== NONE) this.remove(this.keyAt[slot]!, slot);
+  }
+
   /**
    * Drops the least recently used entry and counts it as evicted: for tables that must act on
    * an entry before it goes (and so make room before `set` would drop one).

@@ -37,6 +37,27 @@ suppress: 0
     expect(counters.overflows()).toEqual([{ table: RULE_TABLES.windows, bound: 2, evicted: 2 }]);
   });
 
+  it('threshold windows: a key whose match times have all left the window is dropped, not counted as overflow', () => {
+    const counters = new OverflowCounters();
+    const h = new RuleHarness(rulesFrom(`id: flood
+sid: 1
+${HEADER}operations: [register]
+kind: threshold
+when: m.isRequest
+threshold: { count: 2, within: 100, by: m.srcHost }
+suppress: 0
+`), counters, { keysPerRule: 2 });
+    register(h, '10.0.0.11:1', 1); // A: 1
+    register(h, '10.0.0.12:1', 2); // B: 1
+    register(h, '10.0.0.13:1', 150); // C: A and B are out of their window: they go, uncounted
+    register(h, '10.0.0.14:1', 160); // D
+    expect(counters.overflows()).toEqual([]);
+    register(h, '10.0.0.11:1', 170); // A again: C and D are in their window, so C is evicted, counted
+    expect(counters.overflows()).toEqual([{ table: RULE_TABLES.windows, bound: 2, evicted: 1 }]);
+    register(h, '10.0.0.14:1', 180); // D: 2 within 100 s
+    expect(h.events.map((e) => [e.ts, e.details.key])).toEqual([[180, '10.0.0.14']]);
+  });
+
   it('absence deadlines: an evicted key never fires, the keys kept do, on time', () => {
     const counters = new OverflowCounters();
     const h = new RuleHarness(rulesFrom(`id: silent
@@ -101,7 +122,6 @@ suppress: 1000
       [RULE_TABLES.suppressed, RULE_TABLE_BOUNDS.suppressed],
       [RULE_TABLES.awaitedAnswers, RULE_TABLE_BOUNDS.awaitedAnswers],
       [RULE_TABLES.dtlsHosts, RULE_TABLE_BOUNDS.dtlsHosts],
-      [RULE_TABLES.requestSizes, RULE_TABLE_BOUNDS.requestSizes],
       [RULE_TABLES.endpointServers, RULE_TABLE_BOUNDS.endpointServers],
       [RULE_TABLES.serversPerEndpoint, RULE_TABLE_BOUNDS.serversPerEndpoint],
       [RULE_TABLES.observationAttributes, RULE_TABLE_BOUNDS.observationAttributes],

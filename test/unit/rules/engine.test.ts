@@ -26,6 +26,28 @@ details: { path: m.path, n: "1 + 1" }
     }]);
   });
 
+  it('m.requestSize is the size of the request a response answers; null for an answer to a confirmable response', () => {
+    const h = new RuleHarness(rulesFrom(`id: sizes
+sid: 9
+${HEADER}operations: [read, notify]
+when: m.isResponse || m.role == "ack"
+details: { request: m.requestSize, size: m.size, role: m.role }
+suppress: 0
+`));
+    h.register(CLIENT, SERVER, 'meter-1', 100);
+    const get = h.send(SERVER, CLIENT, { code: 'GET', path: '/3/0', token: '0a', mid: 7, ts: 110 });
+    // Other requests in between do not make the first one's size unknown.
+    for (let i = 0; i < 5; i++) h.send(SERVER, CLIENT, { code: 'GET', path: '/3/0/1', token: `1${i}`, ts: 111 + i });
+    const answer = h.send(CLIENT, SERVER, { code: '2.05', type: 'ACK', token: '0a', mid: 7, ts: 120, payload: 'x'.repeat(40) });
+    expect(h.events.map((e) => e.details)).toEqual([{ request: get.coap.size, size: answer.coap.size, role: 'response' }]);
+    h.send(SERVER, CLIENT, { code: 'GET', path: '/3/0/9', token: '0b', mid: 8, ts: 130, options: [['Observe', Buffer.alloc(0)]] });
+    h.send(CLIENT, SERVER, { code: '2.05', type: 'ACK', token: '0b', mid: 8, ts: 131, options: [['Observe', Buffer.from([1])]], payload: '50' });
+    h.send(CLIENT, SERVER, { code: '2.05', type: 'CON', token: '0b', mid: 9, ts: 140, options: [['Observe', Buffer.from([2])]], payload: '51' });
+    h.events.length = 0;
+    h.send(SERVER, CLIENT, { code: '0.00', type: 'ACK', mid: 9, ts: 141 }); // the server's ACK of the CON notification
+    expect(h.events.map((e) => e.details)).toEqual([{ request: null, size: 4, role: 'ack' }]);
+  });
+
   it('collapses identical events within the suppression window into one with a count', () => {
     const rule = (suppress: number) => rulesFrom(`id: exec
 sid: 2

@@ -103,6 +103,21 @@ describe('server sockets per endpoint', () => {
   });
 });
 
+describe('server sockets per endpoint, several', () => {
+  it('every socket kept is a server of the endpoint; one past the bound is a stranger', () => {
+    const counters = new OverflowCounters();
+    const h = new RuleHarness(DEFAULTS, counters, { serversPerEndpoint: 2 });
+    h.register(CLIENT, SERVER, 'meter-1', 0);
+    registerAgain(h, CLIENT, 'meter-1', 10, 1, '6', '10.0.0.2:5683');
+    registerAgain(h, CLIENT, 'meter-1', 20, 2, '7', '10.0.0.3:5683');
+    expect(counters.overflows()).toEqual([{ table: RULE_TABLES.serversPerEndpoint, bound: 2, evicted: 1 }]);
+    h.send(SERVER, CLIENT, { code: 'GET', path: '/3/0', token: 'c1', ts: 30 });
+    h.send('10.0.0.2:5683', CLIENT, { code: 'GET', path: '/3/0', token: 'c2', ts: 31 });
+    const third = h.send('10.0.0.3:5683', CLIENT, { code: 'GET', path: '/3/0', token: 'c3', ts: 32 });
+    expect(rulesFired(h)).toEqual([`request-from-stranger ${third.coap.frame}`]);
+  });
+});
+
 describe('endpoint-name-conflict', () => {
   it('a re-register from a new port of the same host is a reboot; the name going back to the port it left is a conflict', () => {
     const h = harness();

@@ -72,9 +72,22 @@ describe('bounded state tables', () => {
       observe(t, i, `c${i}`);
     }
     expect(t.tracker.twin.resourcesOf('meter-1')).toBeUndefined();
-    expect(t.tracker.twin.resourcesOf('meter-2')?.size).toBe(1);
-    expect(t.tracker.twin.resourcesOf('meter-3')?.size).toBe(1);
+    expect([...t.tracker.twin.resources('meter-2') ?? []]).toHaveLength(1);
+    expect([...t.tracker.twin.resources('meter-3') ?? []]).toHaveLength(1);
     expect(t.overflows()).toEqual([{ table: 'state.resources', bound: 2, evicted: 1 }]);
+  });
+
+  it('observations of the same path share one frozen path list', () => {
+    const t = new TrackedFlow();
+    for (const i of [1, 2]) t.register(`meter-${i}`, undefined, client(i));
+    observe(t, 1, 'c1', '/3305/0/5800');
+    observe(t, 2, 'c2', '/3305/0/5800');
+    observe(t, 1, 'c3', '/3/0/9');
+    const [a, b, c] = [...t.tracker.observations.all()];
+    expect([a.paths, b.paths, c.paths]).toEqual([['/3305/0/5800'], ['/3305/0/5800'], ['/3/0/9']]);
+    expect(a.paths).toBe(b.paths);
+    expect(Object.isFrozen(a.paths)).toBe(true);
+    expect(t.overflows()).toEqual([]);
   });
 
   it('state.attributes drops the endpoint written least recently', () => {

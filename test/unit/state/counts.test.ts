@@ -56,4 +56,17 @@ describe('state counts', () => {
     t.exchange(client(1), SERVER, { code: '0.04', path: '/rd/7' }, { code: '2.02' });
     expect(t.tracker.observations.open).toBe(0);
   });
+
+  it('open observations: one evicted while open and ended later (its notification is an error) leaves the count once', () => {
+    const t = new TrackedFlow({ observations: 1 });
+    t.register('meter-1', undefined, client(1));
+    observe(t, 1, 'a1');
+    observe(t, 1, 'a2'); // a1 is evicted while open
+    expect(t.tracker.observations.open).toBe(1);
+    // a1's notification still finds it through its Observe request, and ends it.
+    t.send(client(1), SERVER, { code: '4.04', type: 'NON', token: 'a1', options: [['Observe', uint(11)]] });
+    expect(t.tracker.observations.open).toBe(1);
+    t.send(client(1), SERVER, { code: '5.00', type: 'NON', token: 'a2', options: [['Observe', uint(11)]] });
+    expect(t.tracker.observations.open).toBe(0);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { samples, SERIES_CAPACITY } from '../../../src/state/index.js';
+import { resourceAt, samples, SERIES_CAPACITY } from '../../../src/state/index.js';
+import { OverflowCounters } from '../../../src/util/bounded-map.js';
 import { DeviceTwin } from '../../../src/state/twin.js';
 import { uint } from '../../support/coap-flow.js';
 import { CLIENT, SERVER, TrackedFlow } from '../../support/tracked-flow.js';
@@ -26,6 +27,34 @@ describe('device twin', () => {
     expect(s).toHaveLength(SERIES_CAPACITY);
     expect(s[0][1]).toBe(3);
     expect(s.at(-1)![1]).toBe(SERIES_CAPACITY + 2);
+  });
+
+  it('finds every value of an endpoint as its resources grow from one to many, in the order they came', () => {
+    const twin = new DeviceTwin({}, false);
+    const value = (i: number, v: number) => ({ path: `/3305/0/${5800 + i}`, name: null, type: 'float' as const, value: v });
+    for (let n = 1; n <= 12; n++) {
+      twin.apply('meter-7', [value(n - 1, n)], 1000 + n);
+      twin.apply('meter-7', [value(0, 100 + n)], 2000 + n); // the first one, changed in place
+      const paths = [...twin.resources('meter-7')!].map((r) => r.path);
+      expect(paths).toEqual(Array.from({ length: n }, (_, i) => `/3305/0/${5800 + i}`));
+      for (let i = 1; i < n; i++) expect(twin.get('meter-7', `/3305/0/${5800 + i}`)).toMatchObject({ value: i + 1, updatedAt: 1001 + i });
+      expect(resourceAt(twin.resourcesOf('meter-7')!, '/3305/0/5800')).toMatchObject({ value: 100 + n, updatedAt: 2000 + n });
+      expect(twin.get('meter-7', '/3305/0/9999')).toBeUndefined();
+    }
+    expect(twin.get('meter-8', '/3305/0/5800')).toBeUndefined();
+  });
+
+  it('counts every value of an endpoint it drops, whether it had one value, a few or many', () => {
+    const counters = new OverflowCounters();
+    const twin = new DeviceTwin({}, false, { endpoints: 1 }, counters);
+    const values = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `/3/0/${i}`, name: null, type: 'integer' as const, value: i }));
+    twin.apply('meter-1', values(1), 1);
+    twin.apply('meter-2', values(3), 2); // meter-1 goes with its one value
+    twin.apply('meter-3', values(20), 3); // meter-2 goes with its three
+    twin.apply('meter-4', values(2), 4); // meter-3 goes with its twenty
+    expect(twin.dropped).toBe(24);
+    expect(twin.get('meter-3', '/3/0/0')).toBeUndefined();
+    expect(twin.get('meter-4', '/3/0/1')?.value).toBe(1);
   });
 
   it('without series keeps last values only (what the rules read)', () => {

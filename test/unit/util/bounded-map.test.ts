@@ -107,6 +107,25 @@ describe('BoundedMap growth and eviction hooks', () => {
     expect(told).toEqual(['a=1', 'b=2']);
     expect(m.evicted).toBe(2);
   });
+
+  it('oldestValue reads and deleteOldest removes the least recently used entry, neither counted nor told as an eviction', () => {
+    const told: string[] = [];
+    const m = new BoundedMap<string, number>('t', 3, undefined, (v, k) => told.push(`${k}=${v}`));
+    expect(m.oldestValue()).toBeUndefined();
+    m.deleteOldest(); // empty: nothing happens
+    m.set('a', 1);
+    m.set('b', 2);
+    m.set('c', 3);
+    m.get('a');
+    expect(m.oldestValue()).toBe(2);
+    m.deleteOldest();
+    expect([...m.entries()].map(([k]) => k)).toEqual(['a', 'c']);
+    expect(m.oldestValue()).toBe(3);
+    m.set('d', 4);
+    m.set('e', 5); // full again: c is evicted, counted
+    expect(told).toEqual(['c=3']);
+    expect(m.evicted).toBe(1);
+  });
 });
 
 describe('BoundedMap slots', () => {

@@ -46,6 +46,11 @@ export interface ExchangeRecord extends MessageSummary {
   answeredAt: number | null;
   /** Frame of the first ACK or RST for this message (a later one is a duplicate). */
   acknowledgedBy: number | null;
+  /**
+   * For a notification: the Observe (or cancel) request it was matched to when first seen, so
+   * that what answers the notification can be related to its observation; null otherwise.
+   */
+  observation: ExchangeRecord | null;
 }
 
 export type MessageRole =
@@ -148,6 +153,7 @@ export class ExchangeTracker {
     // The record keeps its request's token string rather than this message's equal copy, which
     // can then go with the message (notifications are most of the records a fleet leaves).
     if (result.request !== null && result.request.token === record.token) record.token = result.request.token;
+    if (result.role === 'notification') record.observation = result.request;
     return result;
   }
 
@@ -166,6 +172,7 @@ export class ExchangeTracker {
       return result;
     }
     this.matchSeparateResponse(result, reverse, msg, ts);
+    if (result.role === 'notification') record.observation = result.request;
     return result;
   }
 
@@ -218,7 +225,7 @@ export class ExchangeTracker {
     return {
       frame, ts, src, dst,
       type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe,
-      answeredAt: null, acknowledgedBy: null,
+      answeredAt: null, acknowledgedBy: null, observation: null,
     };
   }
 }

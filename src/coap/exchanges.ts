@@ -26,6 +26,13 @@ export interface ExchangeLimits {
 }
 
 /**
+ * The Uri-Query of every record whose message had none (responses and notifications, most of
+ * the records a fleet leaves): one shared empty list rather than the message's own. Records are
+ * read, never changed.
+ */
+const NO_QUERY: string[] = [];
+
+/**
  * What is kept of a remembered message. Not the message itself: its payload is a view into
  * the capture's read buffer, and options hold strings, so keeping whole messages for an
  * exchange lifetime would pin most of a capture in memory.
@@ -224,7 +231,8 @@ export class ExchangeTracker {
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage): ExchangeRecord {
     return {
       frame, ts, src, dst,
-      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath, uriQuery: msg.uriQuery, observe: msg.observe,
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
+      uriQuery: msg.uriQuery.length === 0 ? NO_QUERY : msg.uriQuery, observe: msg.observe,
       answeredAt: null, acknowledgedBy: null, observation: null,
     };
   }

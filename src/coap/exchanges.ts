@@ -3,8 +3,6 @@ import { GenerationalMap } from '../util/generational-map.js';
 import { METHOD, type CoapMessage } from './message.js';
 import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
-/** The Uri-Query of every record of a message without one: most are (responses, notifications, reads). */
-const NO_QUERY: string[] = Object.freeze([]) as unknown as string[];
 
 /** RFC 7252 section 4.8.2: how long a message ID may be reused for a retransmission. */
 export const EXCHANGE_LIFETIME = 247;
@@ -29,6 +27,13 @@ export interface ExchangeLimits {
 }
 
 /**
+ * The Uri-Query of every record whose message had none (responses and notifications, most of
+ * the records a fleet leaves): one shared empty list rather than the message's own. Records are
+ * read, never changed.
+ */
+const NO_QUERY: string[] = Object.freeze([]) as unknown as string[];
+
+/**
  * What is kept of a remembered message. Not the message itself: its payload is a view into
  * the capture's read buffer, and options hold strings, so keeping whole messages for an
  * exchange lifetime would pin most of a capture in memory.
@@ -51,6 +56,11 @@ export interface ExchangeRecord extends MessageSummary {
   answeredAt: number | null;
   /** Frame of the first ACK or RST for this message (a later one is a duplicate). */
   acknowledgedBy: number | null;
+  /**
+   * For a notification: the Observe (or cancel) request it was matched to when first seen, so
+   * that what answers the notification can be related to its observation; null otherwise.
+   */
+  observation: ExchangeRecord | null;
 }
 
 export type MessageRole =
@@ -153,6 +163,7 @@ export class ExchangeTracker {
     // The record keeps its request's token string rather than this message's equal copy, which
     // can then go with the message (notifications are most of the records a fleet leaves).
     if (result.request !== null && result.request.token === record.token) record.token = result.request.token;
+    if (result.role === 'notification') record.observation = result.request;
     return result;
   }
 
@@ -171,6 +182,7 @@ export class ExchangeTracker {
       return result;
     }
     this.matchSeparateResponse(result, reverse, msg, ts);
+    if (result.role === 'notification') record.observation = result.request;
     return result;
   }
 
@@ -224,7 +236,7 @@ export class ExchangeTracker {
       frame, ts, src, dst, size,
       type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
       uriQuery: msg.uriQuery.length === 0 ? NO_QUERY : msg.uriQuery, observe: msg.observe,
-      answeredAt: null, acknowledgedBy: null,
+      answeredAt: null, acknowledgedBy: null, observation: null,
     };
   }
 }

@@ -60,9 +60,12 @@ export interface Lwm2mStageOptions {
 export class Lwm2mStage {
   private readonly directory: EndpointDirectory;
   /**
-   * The reading of each remembered exchange (request, observation, confirmable response), so
-   * that its answers get the same one. The CoAP stage owns the records and forgets them; a weak
-   * map forgets the reading with them, so this table needs no bound of its own.
+   * The reading of each remembered exchange (request, ping, a response that starts a reading),
+   * so that its answers get the same one. The CoAP stage owns the records and forgets them; a
+   * weak map forgets the reading with them, so this table needs no bound of its own.
+   * A notification's reading is its observation's shared one, found through the observation
+   * its record names (see tagOf): notifications are most of the records a fleet leaves, and
+   * a weak map entry each costs the collector far more than a lookup saves.
    */
   private readonly tags = new WeakMap<ExchangeRecord, RequestTag>();
 
@@ -94,7 +97,10 @@ export class Lwm2mStage {
         // A reading that depends on the observation alone is made once per observation.
         if (observe !== undefined && observe.endpoint !== null) tag = (observe.notifications ??= requestTag(operation, observe.endpoint, observe.path));
         else tag = requestTag(operation, observe?.endpoint ?? this.directory.byClientAddress(e.src) ?? null, observe?.path ?? null);
-        if (match.record) this.tags.set(match.record, tag);
+        // A new record that names this observation already reads as its shared reading (tagOf).
+        const record = match.record;
+        const shared = match.retransmissionOf === null && record !== null && record.observation === match.request && observe?.notifications === tag;
+        if (record !== null && !shared && this.tagOf(record) !== tag) this.tags.set(record, tag);
         break;
       }
       default: {
@@ -116,8 +122,15 @@ export class Lwm2mStage {
     return this.withPayload(e, tag);
   }
 
+  /**
+   * The reading of a remembered exchange: its own, else, for a notification, its observation's
+   * shared notification reading (the one the notification was given unless it has its own).
+   */
   private tagOf(record: ExchangeRecord | null): RequestTag | undefined {
-    return record === null ? undefined : this.tags.get(record);
+    if (record === null) return undefined;
+    const own = this.tags.get(record);
+    if (own !== undefined || record.observation === null) return own;
+    return this.tags.get(record.observation)?.notifications ?? undefined;
   }
 
   private tagRequest(e: CoapEvent): RequestTag {

@@ -66,6 +66,30 @@ describe('exchange matching (RFC 7252 5.3, 4.4, 4.5; RFC 7641)', () => {
     expect(rst.coap.match.request?.frame).toBe(n.coap.frame);
   });
 
+  it("a notification's record names the observation it was matched to; other records name none", () => {
+    const f = new CoapFlow();
+    const obs = f.send(B, A, { code: '0.01', mid: 60, token: '0c', path: '/3/0/9', options: [['Observe', uint(0)]] });
+    const first = f.send(A, B, { code: '2.05', type: 'CON', mid: 61, token: '0c', options: [['Observe', uint(1)]], payload: '5' });
+    expect(first.coap.match.role).toBe('response');
+    const n = f.send(A, B, { code: '2.05', type: 'NON', mid: 62, token: '0c', options: [['Observe', uint(2)]], payload: '6' });
+    expect(n.coap.match.role).toBe('notification');
+    expect(n.coap.match.record?.observation).toBe(obs.coap.match.record);
+    expect(obs.coap.match.record?.observation).toBeNull();
+    expect(first.coap.match.record?.observation).toBeNull();
+    const again = f.send(A, B, { code: '2.05', type: 'NON', mid: 62, token: '0c', options: [['Observe', uint(2)]], payload: '6' });
+    expect(again.coap.match.record).toBe(n.coap.match.record);
+  });
+
+  it('records of messages without a Uri-Query share one empty list; a request keeps its own', () => {
+    const f = new CoapFlow();
+    const req = f.send(A, B, { code: '0.02', mid: 63, token: '0d', path: '/rd', query: ['ep=a', 'lt=60'] });
+    const one = f.send(B, A, { code: '0.01', mid: 64, token: '0e', path: '/3/0/9' });
+    const two = f.send(A, B, { code: '2.05', type: 'CON', mid: 65, token: '0f', payload: '1' });
+    expect(req.coap.match.record?.uriQuery).toEqual(['ep=a', 'lt=60']);
+    expect(one.coap.match.record?.uriQuery).toEqual([]);
+    expect(two.coap.match.record?.uriQuery).toBe(one.coap.match.record?.uriQuery);
+  });
+
   it('a cancel (Observe=1) reuses the token, and its response matches the cancel, not the observation', () => {
     const f = new CoapFlow();
     const obs = f.send(B, A, { code: '0.01', mid: 50, token: '0b', path: '/3/0/9', options: [['Observe', uint(0)]] });

@@ -136,6 +136,26 @@ describe('observation and notification', () => {
     expect(again.coap.match.retransmissionOf).toBe(n.coap.frame);
   });
 
+  it("what answers a message gets that message's reading: a notification's, a separate response's, one of an unknown observation's", () => {
+    const flow = registered();
+    // The observation's endpoint is known: its notifications share one reading.
+    flow.send(SERVER, CLIENT, { code: '0.01', mid: 80, token: 'be', path: '/3305/0/5800', options: [['Observe', uint(0)]] });
+    const first = flow.send(CLIENT, SERVER, { code: '2.05', type: 'CON', mid: 9200, token: 'be', options: [['Observe', uint(1)]], payload: '1' });
+    expect(first.lwm2m).toMatchObject({ operation: 'observe', path: '/3305/0/5800' });
+    // The ACK of the separate first answer is no notification of it.
+    expect(flow.send(SERVER, CLIENT, { code: '0.00', type: 'ACK', mid: 9200 }).lwm2m).toMatchObject({ operation: 'unknown', path: null });
+    flow.send(CLIENT, SERVER, { code: '2.05', type: 'CON', mid: 9201, token: 'be', options: [['Observe', uint(2)]], payload: '2' });
+    const rst = flow.send(SERVER, CLIENT, { code: '0.00', type: 'RST', mid: 9201 });
+    expect(rst.lwm2m).toMatchObject({ operation: 'notify', endpoint: 'meter-7', path: '/3305/0/5800' });
+    // An observation from a peer with no registration: each notification has a reading of its own.
+    const STRANGER = '10.0.0.3:56830';
+    flow.send(SERVER, STRANGER, { code: '0.01', mid: 81, token: 'bf', path: '/3/0/9', options: [['Observe', uint(0)]] });
+    flow.send(STRANGER, SERVER, { code: '2.05', type: 'ACK', mid: 81, token: 'bf', options: [['Observe', uint(1)]], payload: '50' });
+    const n = flow.send(STRANGER, SERVER, { code: '2.05', type: 'CON', mid: 9300, token: 'bf', options: [['Observe', uint(2)]], payload: '49' });
+    expect(n.lwm2m).toMatchObject({ operation: 'notify', endpoint: null, path: '/3/0/9' });
+    expect(flow.send(SERVER, STRANGER, { code: '0.00', type: 'ACK', mid: 9300 }).lwm2m).toMatchObject({ operation: 'notify', endpoint: null, path: '/3/0/9' });
+  });
+
   it('a notification that arrives after the cancel is still notify, on the cancelled path', () => {
     const flow = registered();
     flow.send(SERVER, CLIENT, { code: '0.01', mid: 70, token: 'f00d', path: '/3/0/9', options: [['Observe', uint(0)]] });

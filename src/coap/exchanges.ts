@@ -3,7 +3,6 @@ import { GenerationalMap } from '../util/generational-map.js';
 import { METHOD, type CoapMessage } from './message.js';
 import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
-
 /** RFC 7252 section 4.8.2: how long a message ID may be reused for a retransmission. */
 export const EXCHANGE_LIFETIME = 247;
 /**

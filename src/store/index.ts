@@ -8,7 +8,7 @@ export {
   ADDRESS_WINDOW_FRAMES, captureFiles, indexedMessageOf, MESSAGE_SELECT, eventById, eventFrame, latestRun, listMessages, messagesAround, messagesBetween, messagesOfFrame,
   requireMessageIndex, runExists, runInfo, type CaptureFileRow, type FramePlace, type IndexedMessage, type MessageFilters,
 } from './message-queries.js';
-export { MAX_INTERNED_STRINGS } from './message-index.js';
+export { MAX_INTERNED_STRINGS } from './index-strings.js';
 export { displayLocation, isPostgresUrl, redactUrl } from './pg/url.js';
 export { openRowReader } from './open.js';
 export type { RowReader } from './queries.js';

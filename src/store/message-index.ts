@@ -4,6 +4,7 @@ import { rotatedName, type RawPacket } from '../capture/index.js';
 import { COAP_TYPES, type MessageRole } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import { BoundedMap } from '../util/bounded-map.js';
+import { MAX_INTERNED_STRINGS } from './index-strings.js';
 
 /** The small-integer codes of the message_index columns (schema migration 8), by value. */
 export const TRANSPORTS = ['udp', 'tcp', 'dtls'] as const;
@@ -14,13 +15,6 @@ const TRANSPORT_CODE = new Map<string, number>(TRANSPORTS.map((t, i) => [t, i]))
 const ROLE_CODE = new Map<string, number>(ROLES.map((r, i) => [r, i]));
 const TYPE_CODE = new Map<string, number>(COAP_TYPES.map((t, i) => [t, i]));
 
-/**
- * Interned strings kept in memory (addresses, endpoint names, paths): a miss costs one indexed
- * read of index_strings, never a wrong id, so the bound costs speed only past it. Each meter
- * brings three of its own (its address, its name, its registration's location path): those of a
- * fleet of 10^6 fit, so that the cost per message stays flat up to that size.
- */
-export const MAX_INTERNED_STRINGS = 1 << 22;
 
 /**
  * A string column: its id when the string was interned already (the usual case: addresses and

@@ -8,6 +8,7 @@
 import pg from 'pg';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { INDEX_STRING_COLUMNS, quote, TABLES, type PgBatch, type TableName, type TableSpec } from './tables.js';
+import { MAX_INTERNED_STRINGS } from '../index-strings.js';
 import { PRUNED_HISTORY } from '../prune-history.js';
 import { MIGRATION_LOCK, PG_MIGRATIONS, PG_SCHEMA_VERSION } from './schema.js';
 
@@ -31,8 +32,6 @@ export interface PgWorkerData {
   replies: SharedArrayBuffer;
 }
 
-/** Interned strings the writer keeps: a miss costs a lookup, never a wrong id. Sized as MAX_INTERNED_STRINGS (three per meter of a 10^6 fleet). */
-const MAX_CACHED_STRINGS = 1 << 22;
 
 if (parentPort !== null && workerData !== null && (workerData as Partial<PgWorkerData>).replies) {
   const data = workerData as PgWorkerData;
@@ -285,6 +284,6 @@ async function intern(client: pg.Client, strings: Map<string, number>, rows: unk
     }
   }
   // The cache is bounded: past it, it starts again (a miss costs a lookup, never a wrong id).
-  if (strings.size + fresh.size > MAX_CACHED_STRINGS) strings.clear();
+  if (strings.size + fresh.size > MAX_INTERNED_STRINGS) strings.clear();
   for (const [text, id] of fresh) strings.set(text, id);
 }

@@ -3,26 +3,18 @@ import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { messageLine } from '../../../src/cli/format/ndjson.js';
 import { StateTracker } from '../../../src/state/index.js';
 import { openForWriting, RunWriter, SCHEMA_VERSION, StoreError } from '../../../src/store/index.js';
 import { analyzeFile } from '../../support/analyze.js';
+import { writeRun } from '../../support/write-run.js';
 
 const capture = (name: string) => join(import.meta.dirname, '../../../captures/reference', name);
 const tmp = () => mkdtempSync(join(tmpdir(), 'coapwatch-store-'));
 
 /** Analyses a reference capture into `db` as one run; `finish: false` leaves it as a killed process would. */
 async function storeRun(db: string, name: string, opts: { finish?: boolean; storeMessages?: boolean } = {}): Promise<RunWriter> {
-  const writer = RunWriter.open(db, name, opts.storeMessages ?? false);
-  const tracker = new StateTracker(writer);
-  writer.attach(tracker);
-  for (const m of await analyzeFile(capture(name), { ports: [56830] })) {
-    tracker.handle(m);
-    writer.message(m, messageLine);
-  }
-  if (opts.finish ?? true) writer.finish(123);
-  else writer.flush();
-  return writer;
+  const messages = await analyzeFile(capture(name), { ports: [56830] });
+  return writeRun(db, messages, { source: name, storeMessages: opts.storeMessages, packets: (opts.finish ?? true) ? 123 : null });
 }
 
 const read = (path: string) => new Database(path, { readonly: true });
@@ -108,15 +100,7 @@ describe('SQLite store', () => {
     // Up to the De-register: the endpoint's last messages then change nothing but its last-seen time.
     const messages = all.slice(0, all.findIndex((m) => m.lwm2m?.operation === 'deregister'));
     const store = (db: string, commitEach: boolean) => {
-      const writer = RunWriter.open(db, 'seen', false);
-      const tracker = new StateTracker(writer);
-      writer.attach(tracker);
-      for (const m of messages) {
-        tracker.handle(m);
-        writer.message(m, messageLine);
-        if (commitEach) writer.flush();
-      }
-      writer.finish(messages.length);
+      writeRun(db, messages, { source: 'seen', commitEach });
       return read(db).prepare('SELECT * FROM endpoints ORDER BY endpoint').all() as Array<Record<string, unknown>>;
     };
     const oneBatch = store(join(tmp(), 'one.db'), false);

@@ -3,16 +3,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { messageLine } from '../../../src/cli/format/ndjson.js';
 import type { AnalyzedMessage } from '../../../src/pipeline/index.js';
 import type { DetectionEvent } from '../../../src/rules/types.js';
 import { StateTracker } from '../../../src/state/index.js';
-import { RunWriter } from '../../../src/store/index.js';
 import { LiveSource } from '../../../src/ui/live-source.js';
 import { plainReport } from '../../../src/ui/plain.js';
 import { StoreSource } from '../../../src/ui/store-source.js';
 import { messagesAround } from '../../../src/ui/source.js';
 import { analyzeFile } from '../../support/analyze.js';
+import { writeRun } from '../../support/write-run.js';
 
 const FLEET = join(import.meta.dirname, '../../../captures/generated/fleet-hour.pcap');
 const tmp = () => mkdtempSync(join(tmpdir(), 'coapwatch-ui-'));
@@ -42,14 +41,7 @@ beforeAll(async () => {
 
 function storeFleet(storeMessages: boolean): string {
   const path = join(tmp(), 'fleet.db');
-  const writer = RunWriter.open(path, 'fleet-hour.pcap', storeMessages);
-  const tracker = new StateTracker(writer);
-  writer.attach(tracker);
-  for (const m of messages) {
-    tracker.handle(m);
-    writer.message(m, messageLine);
-  }
-  writer.finish(messages.length);
+  writeRun(path, messages, { source: 'fleet-hour.pcap', storeMessages });
   return path;
 }
 
@@ -332,14 +324,7 @@ describe('from an event to its messages: the flows, frames and searches of both 
 
   function storeOf(list: AnalyzedMessage[]): StoreSource {
     const path = join(tmp(), 'run.db');
-    const writer = RunWriter.open(path, 'run.pcap', true);
-    const tracker = new StateTracker(writer);
-    writer.attach(tracker);
-    for (const m of list) {
-      tracker.handle(m);
-      writer.message(m, messageLine);
-    }
-    writer.finish(list.length);
+    writeRun(path, list, { storeMessages: true });
     return StoreSource.open(path);
   }
 
@@ -414,13 +399,7 @@ describe('from an event to its messages: the flows, frames and searches of both 
 
   it('a run being written shows its packets so far and is live until it is finished (not "Packets -", not live forever)', () => {
     const path = join(tmp(), 'live.db');
-    const writer = RunWriter.open(path, 'eth0', false);
-    const tracker = new StateTracker(writer);
-    writer.attach(tracker);
-    for (const m of messages.slice(0, 100)) {
-      tracker.handle(m);
-      writer.message(m, messageLine);
-    }
+    const writer = writeRun(path, messages.slice(0, 100), { source: 'eth0', packets: null });
     writer.liveCounters({ interface: 'eth0', packetsReceived: 120, droppedKernel: 0, droppedInterface: 0, droppedPipeline: 0 });
     writer.flush();
     const followed = StoreSource.open(path, undefined, { follow: true });
@@ -446,16 +425,7 @@ describe('StoreSource over a store several sensors write into', () => {
   /** One run of the fleet per sensor given, in order, each with its sensor name. */
   function storeSensors(sensors: string[]): string {
     const path = join(tmp(), 'shared.db');
-    for (const sensor of sensors) {
-      const writer = RunWriter.open(path, `${sensor}.pcap`, false, undefined, null, sensor);
-      const tracker = new StateTracker(writer);
-      writer.attach(tracker);
-      for (const m of messages.slice(0, sensor === 'west' ? 10 : 20)) {
-        tracker.handle(m);
-        writer.message(m, messageLine);
-      }
-      writer.finish(sensor === 'west' ? 10 : 20);
-    }
+    for (const sensor of sensors) writeRun(path, messages.slice(0, sensor === 'west' ? 10 : 20), { source: `${sensor}.pcap`, sensor });
     return path;
   }
 

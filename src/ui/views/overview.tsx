@@ -38,13 +38,14 @@ export function overviewLines(o: Overview, width: number): Line[] {
 
   const endpointTotal = Object.values(o.endpointsByState).reduce((a, b) => a + b, 0);
   const states = [...STATES, ...Object.keys(o.endpointsByState).filter((s) => !STATES.includes(s))];
-  const stateLine: Line = [label('Endpoints'), seg(count(endpointTotal).padEnd(8), { bold: true })];
+  // The total is followed by a space even when it is wider than its column (a million and more).
+  const stateLine: Line = [label('Endpoints'), seg(`${count(endpointTotal)} `.padEnd(8), { bold: true })];
   for (const s of states) {
     const n = o.endpointsByState[s] ?? 0;
     stateLine.push(seg(`${s} `, { color: stateColor(s), dim: n === 0 }), seg(`${count(n)}  `, { dim: n === 0 }));
   }
   lines.push(stateLine);
-  const eventLine: Line = [label('Events'), seg(count(o.events).padEnd(8), { bold: true })];
+  const eventLine: Line = [label('Events'), seg(`${count(o.events)} `.padEnd(8), { bold: true })];
   for (const s of [...SEVERITIES].reverse()) {
     const n = o.eventsBySeverity[s] ?? 0;
     eventLine.push(seg(`${s} `, { color: severityColor(s), dim: n === 0 }), seg(`${count(n)}  `, { dim: n === 0 }));

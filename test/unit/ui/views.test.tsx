@@ -49,6 +49,14 @@ describe('dashboard views', () => {
     expectWidth(f, 80);
   });
 
+  it('overview: totals of a utility fleet keep a space before the first state and severity', () => {
+    const o = src.overview();
+    const big = { ...o, endpointsByState: { registered: 700_206, expired: 299_794 }, events: 10_667_313, eventsBySeverity: { critical: 10_667_313 } };
+    const f = render(<OverviewView overview={big} width={120} height={20} />).lastFrame()!;
+    expect(f).toMatch(/Endpoints\s+1,000,000 registered 700,206/);
+    expect(f).toMatch(/Events\s+10,667,313 critical 10,667,313/);
+  });
+
   it('endpoints: header with the sort mark, one line per endpoint, the names sanitized', () => {
     const page = src.endpoints({ sort: 'name', descending: false, filter: '', offset: 0, limit: 10 });
     const { lastFrame } = render(<EndpointsView page={page} cursor={0} sort="name" descending={false} filter="" now={T0} width={120} height={10} />);

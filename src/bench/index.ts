@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PACKETS, ensureCapture, type Capture } from './build-capture.js';
+import { dashboardTimings, ensureDashboardDatabase } from './dashboard.js';
 import { findOnPath, PEAK_RSS_PRELOAD, timedRun, type TimedRun } from './measure.js';
-import { renderTable, summaryJson, type BenchResult, type IdleMemory, type ScaleRun, type SpeedResult, type SpeedRound, type Throughput } from './report.js';
+import { renderTable, summaryJson, type BenchResult, type DashboardResult, type IdleMemory, type ScaleRun, type SpeedResult, type SpeedRound, type Throughput } from './report.js';
 import { ensureScaleCapture, SCALE_FLEETS } from './scale-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,6 +27,7 @@ interface BenchOptions {
   db: boolean;
   ndjson: boolean;
   idle: boolean;
+  dashboard: boolean;
   rebuild?: boolean;
 }
 
@@ -56,6 +58,8 @@ const program = new Command()
     + 'of coapwatch (default rules, NDJSON), coapwatch --no-rules, `tshark -n -r FILE` and `tshark -n -r FILE -T fields -e ...` '
     + 'one after the other, with per-round ratios and medians (targets: 1.5x tshark -n -r, 4x tshark -T fields), then one run with --db.\n'
     + '  idle: the heap per idle registered endpoint with 100,000 of them.\n'
+    + '  dashboard: `coapwatch ui --db` in tmux on a database of 1,000,000 endpoints (bench-data/dashboard-1000000-v<format version>.db, '
+    + 'built once): milliseconds until the first screen (target <= 3 s), the Endpoints view, the next and the last page, and a typed filter.\n'
     + 'All output goes to /dev/null. The machine\'s load average is printed with the figures: on a shared machine '
     + 'the wall time says how busy it was, the CPU time what the run cost.',
   )
@@ -66,6 +70,7 @@ const program = new Command()
   .option('--no-db', 'skip every run that also writes the SQLite store (--db)')
   .option('--no-ndjson', 'skip the scale part\'s runs with NDJSON output alone (to run its --db runs apart)')
   .option('--no-idle', 'skip the idle-endpoint memory measurement')
+  .option('--no-dashboard', 'skip the dashboard on a million-endpoint database (it needs tmux)')
   .option('--packets <n>', 'packets in the capture of the speed part', positiveInteger, DEFAULT_PACKETS)
   .option('--runs <n>', 'rounds of the speed part', positiveInteger, 3)
   .addOption(new Option('--keep', 'reuse the cached captures when there are (the default)').conflicts('rebuild'))
@@ -75,6 +80,7 @@ Examples:
   npm run bench                                        everything (takes long: the 1M fleet is 10M packets)
   npm run bench -- --scale 30k,300k --no-speed --no-idle     the scale growth alone
   npm run bench -- --no-scale --runs 5 --no-db         the tshark comparison alone
+  npm run bench -- --no-scale --no-speed --no-idle     the dashboard alone
 
 Exit status: 0 when every coapwatch run exits 0, its --db file holds the run with as many messages as
 the capture, and the speed capture's summary counts as many CoAP messages as it holds; 1 otherwise.
@@ -99,8 +105,10 @@ async function main(opts: BenchOptions): Promise<number> {
     failed ||= speed.rounds.length < opts.runs || speed.sanity.startsWith('FAILED') || typeof speed.withDb === 'string';
   }
   const idle = opts.idle ? idleEndpointMemory(IDLE_ENDPOINTS) : null;
+  const dashboard = opts.dashboard ? await dashboardPart(opts) : null;
+  failed ||= typeof dashboard === 'string' && dashboard.startsWith('FAILED');
   load.end = loadAverage();
-  const result: BenchResult = { scale, speed, idle, load };
+  const result: BenchResult = { scale, speed, idle, dashboard, load };
   process.stdout.write('\n' + renderTable(result) + summaryJson(result) + '\n');
   return failed ? 1 : 0;
 }
@@ -221,6 +229,23 @@ function idleEndpointMemory(n: number): IdleMemory | string {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/bench/idle-endpoints.js'), String(n)], { encoding: 'utf8' });
   if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n')[0] || `exit code ${r.status}`}`;
   return JSON.parse(r.stdout) as IdleMemory;
+}
+
+const DASHBOARD_ENDPOINTS = 1_000_000;
+
+/** The dashboard on a utility-sized database, or why it was not measured. */
+async function dashboardPart(opts: BenchOptions): Promise<DashboardResult | string> {
+  if (findOnPath('tmux') === null) return 'skipped: tmux is not on PATH';
+  note(`dashboard: preparing a database of ${DASHBOARD_ENDPOINTS.toLocaleString('en-US')} endpoints...`);
+  const db = ensureDashboardDatabase(DATA_DIR, DASHBOARD_ENDPOINTS, opts.rebuild);
+  note(db.buildSeconds === null ? `reusing ${relative(process.cwd(), db.path)}` : `built ${relative(process.cwd(), db.path)} in ${db.buildSeconds.toFixed(1)} s`);
+  note(`dashboard: ui --db in tmux (load ${loadAverage()})...`);
+  try {
+    const steps = await dashboardTimings(CLI, db.path, DASHBOARD_ENDPOINTS);
+    return { endpoints: DASHBOARD_ENDPOINTS, database: db.path, buildSeconds: db.buildSeconds, steps };
+  } catch (err) {
+    return `FAILED: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }
 
 /** The summary's "CoAP messages" line must count every packet the capture holds: each is one CoAP message. */

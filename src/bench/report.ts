@@ -1,4 +1,7 @@
 import type { Capture } from './build-capture.js';
+import type { DashboardResult } from './dashboard.js';
+
+export type { DashboardResult } from './dashboard.js';
 
 /** One timed run. */
 export interface Throughput {
@@ -56,6 +59,7 @@ export interface BenchResult {
   scale: ScaleRun[] | null;
   speed: SpeedResult | null;
   idle: IdleMemory | string | null;
+  dashboard: DashboardResult | string | null;
   /** The 1-minute load average when the bench started and when it ended. */
   load: { start: string; end: string };
 }
@@ -70,6 +74,8 @@ export const TARGETS = {
   overTshark: 1.5,
   /** ... and as `tshark -n -r -T fields`. */
   overTsharkFields: 4,
+  /** Milliseconds until `ui --db` on a million-endpoint database shows its first screen. */
+  dashboardFirstScreenMs: 3000,
 } as const;
 
 export const microsPerPacket = (seconds: number, packets: number): number => (seconds * 1e6) / packets;
@@ -228,7 +234,18 @@ export function renderTable(r: BenchResult): string {
       ? `memory: idle endpoints: ${r.idle}`
       : `memory: ${grouped(r.idle.registered)} idle meters (registered and observed, default rules): ${r.idle.bytesPerEndpoint} bytes of heap each (heap ${r.idle.heapMiB} MiB)`);
   }
+  if (r.dashboard !== null) lines.push(...dashboardLines(r.dashboard));
   return lines.join('\n') + '\n';
+}
+
+function dashboardLines(d: DashboardResult | string): string[] {
+  if (typeof d === 'string') return [`dashboard: ${d}`];
+  const lines = [`dashboard: coapwatch ui --db on ${grouped(d.endpoints)} endpoints (${d.database}), in tmux; milliseconds until the screen showed it`];
+  d.steps.forEach((s, i) => {
+    const target = i === 0 ? `   target <= ${TARGETS.dashboardFirstScreenMs / 1000} s: ${s.ms === null ? 'MISSED' : verdict(s.ms <= TARGETS.dashboardFirstScreenMs)}` : '';
+    lines.push(`  ${s.step.padEnd(62)}${(s.ms === null ? 'not within a minute' : `${Math.round(s.ms)} ms`).padStart(20)}${target}`);
+  });
+  return lines;
 }
 
 /** One line of JSON with every figure, for pasting into a closing note. */
@@ -275,5 +292,7 @@ export function summaryJson(r: BenchResult): string {
       sanity: s.sanity,
     };
   }
-  return JSON.stringify({ load: r.load, targets: TARGETS, scale, speed, idleEndpoints: r.idle });
+  const dashboard = r.dashboard === null || typeof r.dashboard === 'string' ? r.dashboard
+    : { endpoints: r.dashboard.endpoints, steps: r.dashboard.steps.map((s) => ({ step: s.step, ms: round(s.ms, 0) })) };
+  return JSON.stringify({ load: r.load, targets: TARGETS, scale, speed, idleEndpoints: r.idle, dashboard });
 }

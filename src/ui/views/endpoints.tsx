@@ -73,7 +73,7 @@ export function EndpointsView({ page, cursor, sort, descending, filter, now, wid
   const title: Line = [
     seg('Endpoints ', { bold: true }),
     seg(`${count(page.total)}`),
-    seg(page.total ? `  ${Math.min(cursor + 1, page.total)}/${count(page.total)}` : '', { dim: true }),
+    seg(page.total ? `  ${count(Math.min(cursor + 1, page.total))}/${count(page.total)}` : '', { dim: true }),
     seg(filter ? `  filter: ${clean(filter)}` : '', { color: 'yellow' }),
     seg(`  sorted by ${sort}${descending ? ' (desc)' : ''}`, { dim: true }),
   ];

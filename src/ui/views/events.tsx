@@ -67,7 +67,7 @@ export function EventsView({ page, cursor, minSeverity, filter, width, height }:
   const rows = Math.max(0, height - 2);
   const title: Line = [
     seg('Events ', { bold: true }), seg(count(page.total)),
-    seg(page.total ? `  ${Math.min(cursor + 1, page.total)}/${count(page.total)}` : '', { dim: true }),
+    seg(page.total ? `  ${count(Math.min(cursor + 1, page.total))}/${count(page.total)}` : '', { dim: true }),
     seg(`  severity ≥ ${minSeverity}`, { color: severityColor(minSeverity) }),
     seg(filter ? `  filter: ${clean(filter)}` : '', { color: 'yellow' }),
     seg('  newest first', { dim: true }),

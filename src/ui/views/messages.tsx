@@ -72,7 +72,7 @@ export function MessagesView({ page, cursor, filter, width, height }: MessagesVi
   const title: Line = [
     seg('Messages ', { bold: true }), seg(count(page.total)),
     seg(filter !== '' ? ` of the run's ${count(page.runMessages)}` : '', { dim: true }),
-    seg(page.total ? `  ${Math.min(cursor + 1, page.total)}/${count(page.total)}` : '', { dim: true }),
+    seg(page.total ? `  ${count(Math.min(cursor + 1, page.total))}/${count(page.total)}` : '', { dim: true }),
     seg(filter ? `  filter: ${clean(filter)}` : '', { color: 'yellow' }),
     seg(invalid.length ? `  not a filter: ${clean(invalid.join(' '))} (frame:A-B)` : '', { color: 'red' }),
     seg('  oldest first', { dim: true }),

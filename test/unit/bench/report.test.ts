@@ -32,7 +32,7 @@ const speed: SpeedResult = {
   sanity: 'ok: counted',
 };
 
-const result: BenchResult = { scale, speed, idle: null, load: { start: '7.50', end: '8.25' } };
+const result: BenchResult = { scale, speed, idle: null, dashboard: null, load: { start: '7.50', end: '8.25' } };
 
 describe('bench report: arithmetic', () => {
   it('median of odd and even counts, NaN for none', () => {
@@ -93,6 +93,23 @@ describe('bench report: table', () => {
     expect(without).not.toContain('scale:');
     expect(without).toContain('tshark: skipped (--no-tshark)');
     expect(without).not.toContain('coapwatch / tshark');
+  });
+
+  it('the dashboard: each step in milliseconds, the first screen held against 3 s, a step that never showed said so', () => {
+    const steps = [
+      { step: 'first screen (the overview with its endpoint total), from start', ms: 3_100.4 },
+      { step: 'Endpoints view with its first rows', ms: 212.6 },
+      { step: 'last page', ms: null },
+    ];
+    const table = renderTable({ ...result, scale: null, speed: null, dashboard: { endpoints: 1_000_000, database: 'bench-data/d.db', buildSeconds: null, steps } });
+    expect(table).toContain('dashboard: coapwatch ui --db on 1,000,000 endpoints (bench-data/d.db)');
+    expect(table).toMatch(/first screen \(the overview with its endpoint total\), from start\s+3100 ms   target <= 3 s: MISSED/);
+    expect(table).toMatch(/Endpoints view with its first rows\s+213 ms\n/);
+    expect(table).toMatch(/last page\s+not within a minute/);
+    const fast = renderTable({ ...result, dashboard: { endpoints: 1_000_000, database: 'd.db', buildSeconds: 50, steps: [{ ...steps[0], ms: 1_999 }] } });
+    expect(fast).toContain('1999 ms   target <= 3 s: met');
+    expect(renderTable({ ...result, dashboard: 'skipped: tmux is not on PATH' })).toContain('dashboard: skipped: tmux is not on PATH');
+    expect(JSON.parse(summaryJson({ ...result, dashboard: { endpoints: 10, database: 'd.db', buildSeconds: null, steps } })).dashboard.steps[1]).toEqual({ step: 'Endpoints view with its first rows', ms: 213 });
   });
 
   it('the JSON line carries every figure', () => {

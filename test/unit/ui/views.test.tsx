@@ -80,7 +80,7 @@ describe('dashboard views', () => {
     const page = big.endpoints({ sort: 'lastSeen', descending: true, filter: '', offset: 5000, limit: 8 });
     const { lastFrame } = render(<EndpointsView page={page} cursor={5003} sort="lastSeen" descending filter="" now={T0} width={100} height={10} />);
     const f = lastFrame()!;
-    expect(f).toContain('5004/10,000');
+    expect(f).toContain('5,004/10,000');
     expect(f.split('\n').length).toBeLessThanOrEqual(10);
   });
 
@@ -290,7 +290,7 @@ describe('dashboard navigation', () => {
     stdin.write('2');
     await waitFor(lastFrame, '1/10,000');
     stdin.write('G');
-    await waitFor(lastFrame, '10000/10,000');
+    await waitFor(lastFrame, '10,000/10,000');
     stdin.write(' ');
     stdin.write('g');
     await waitFor(lastFrame, '1/10,000');

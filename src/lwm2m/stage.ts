@@ -32,22 +32,31 @@ export interface Lwm2mInfo {
   payloadError: string | null;
 }
 
-/** What the stage keeps on a request so its responses get the same reading. */
+/** What the stage keeps on a request so its responses get the same reading. Never changed once made. */
 interface RequestTag {
   readonly operation: Operation;
   readonly endpoint: string | null;
   readonly path: string | null;
-  /**
-   * The reading of this observation's notifications, made at the first one: every later
-   * notification shares it (a fleet's observations keep up to a million notifications' readings
-   * at once, until their exchanges are forgotten).
-   */
-  notifications: RequestTag | null;
 }
 
 /** A tag, its fields always in the same order (one object shape). */
 function requestTag(operation: Operation, endpoint: string | null, path: string | null): RequestTag {
-  return { operation, endpoint, path, notifications: null };
+  return { operation, endpoint, path };
+}
+
+/**
+ * The reading every notification of an observation gets, from its Observe (or cancel) request's
+ * tag; undefined when that names no endpoint (each notification then looks its endpoint up).
+ * Made again when asked, not kept: it follows from the request's tag alone, and a fleet keeps
+ * a tag per observed meter for as long as the observation lasts.
+ */
+function notificationTag(observe: RequestTag): RequestTag | undefined {
+  if (observe.endpoint === null) return undefined;
+  return requestTag(OBSERVATION_OPERATIONS.has(observe.operation) ? 'notify' : 'unknown', observe.endpoint, observe.path);
+}
+
+function sameReading(a: RequestTag | undefined, b: RequestTag): boolean {
+  return a !== undefined && (a === b || (a.operation === b.operation && a.endpoint === b.endpoint && a.path === b.path));
 }
 
 const NO_RECORDS: Lwm2mRecord[] = [];
@@ -63,7 +72,7 @@ export class Lwm2mStage {
    * The reading of each remembered exchange (request, ping, a response that starts a reading),
    * so that its answers get the same one. The CoAP stage owns the records and forgets them; a
    * weak map forgets the reading with them, so this table needs no bound of its own.
-   * A notification's reading is its observation's shared one, found through the observation
+   * A notification's reading follows from its observation's, found through the observation
    * its record names (see tagOf): notifications are most of the records a fleet leaves, and
    * a weak map entry each costs the collector far more than a lookup saves.
    */
@@ -93,14 +102,16 @@ export class Lwm2mStage {
       }
       case 'notification': {
         const observe = this.tagOf(match.request);
-        const operation = observe !== undefined && OBSERVATION_OPERATIONS.has(observe.operation) ? 'notify' : 'unknown';
-        // A reading that depends on the observation alone is made once per observation.
-        if (observe !== undefined && observe.endpoint !== null) tag = (observe.notifications ??= requestTag(operation, observe.endpoint, observe.path));
-        else tag = requestTag(operation, observe?.endpoint ?? this.directory.byClientAddress(e.src) ?? null, observe?.path ?? null);
-        // A new record that names this observation already reads as its shared reading (tagOf).
+        const derived = observe === undefined ? undefined : notificationTag(observe);
+        // Without an endpoint from the observation, each notification looks its own up.
+        tag = derived ?? requestTag(
+          observe !== undefined && OBSERVATION_OPERATIONS.has(observe.operation) ? 'notify' : 'unknown',
+          this.directory.byClientAddress(e.src) ?? null, observe?.path ?? null,
+        );
+        // A new record that names this observation already reads as the observation's notifications do (tagOf).
         const record = match.record;
-        const shared = match.retransmissionOf === null && record !== null && record.observation === match.request && observe?.notifications === tag;
-        if (record !== null && !shared && this.tagOf(record) !== tag) this.tags.set(record, tag);
+        const derivable = match.retransmissionOf === null && record !== null && record.observation === match.request && derived !== undefined;
+        if (record !== null && !derivable && !sameReading(this.tagOf(record), tag)) this.tags.set(record, tag);
         break;
       }
       default: {
@@ -123,14 +134,15 @@ export class Lwm2mStage {
   }
 
   /**
-   * The reading of a remembered exchange: its own, else, for a notification, its observation's
-   * shared notification reading (the one the notification was given unless it has its own).
+   * The reading of a remembered exchange: its own, else, for a notification, the reading its
+   * observation's notifications get (the one the notification was given unless it has its own).
    */
   private tagOf(record: ExchangeRecord | null): RequestTag | undefined {
     if (record === null) return undefined;
     const own = this.tags.get(record);
     if (own !== undefined || record.observation === null) return own;
-    return this.tags.get(record.observation)?.notifications ?? undefined;
+    const observe = this.tags.get(record.observation);
+    return observe === undefined ? undefined : notificationTag(observe);
   }
 
   private tagRequest(e: CoapEvent): RequestTag {

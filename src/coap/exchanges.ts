@@ -1,5 +1,6 @@
 import type { OverflowCounters } from '../util/bounded-map.js';
 import { GenerationalMap } from '../util/generational-map.js';
+import { SharedStrings } from '../util/shared-strings.js';
 import { METHOD, type CoapMessage } from './message.js';
 import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
@@ -14,6 +15,8 @@ export const MAX_EXCHANGES = 1 << 20;
 const OBSERVATION_IDLE = 86_400;
 /** Observe requests remembered: two observations per meter of a 10^6 fleet. */
 export const MAX_OBSERVE_REQUESTS = 1 << 21;
+/** Distinct request paths shared by the records that keep them: a fleet's requests use a few dozen. */
+export const MAX_SHARED_PATHS = 4096;
 
 /** Bounds of the exchange tables (tests set small ones). */
 export interface ExchangeLimits {
@@ -96,6 +99,11 @@ export class ExchangeTracker {
   private readonly byToken: GenerationalMap<string, ExchangeRecord>;
   /** Observe requests live as long as their notifications keep coming, not one exchange lifetime. */
   private readonly observations: GenerationalMap<string, ExchangeRecord>;
+  /**
+   * The request paths records keep: one copy of each, not the message's own (an Observe
+   * request's record lives as long as its observation, one per observed meter).
+   */
+  private readonly paths: SharedStrings;
 
   constructor(limits: ExchangeLimits = {}, counters?: OverflowCounters) {
     const exchanges = limits.exchanges ?? MAX_EXCHANGES;
@@ -105,6 +113,7 @@ export class ExchangeTracker {
     this.observations = new GenerationalMap(
       OBSERVATION_IDLE, limits.observeRequests ?? MAX_OBSERVE_REQUESTS, 'coap.observe-requests', counters,
     );
+    this.paths = new SharedStrings('coap.request-paths', MAX_SHARED_PATHS, counters);
   }
 
   match(frame: number, ts: number, src: string, dst: string, msg: CoapMessage, size: number): ExchangeMatch {
@@ -233,7 +242,7 @@ export class ExchangeTracker {
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage, size: number): ExchangeRecord {
     return {
       frame, ts, src, dst, size,
-      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath === null ? null : this.paths.shared(msg.uriPath),
       uriQuery: msg.uriQuery.length === 0 ? NO_QUERY : msg.uriQuery, observe: msg.observe,
       answeredAt: null, acknowledgedBy: null, observation: null,
     };

@@ -148,6 +148,9 @@ export class Lwm2mStage {
   private tagRequest(e: CoapEvent): RequestTag {
     const msg = e.msg;
     const dir = this.directory;
+    // The record's copy of the path when it is the same: the CoAP stage's records share one per path.
+    const recorded = e.match.record?.uriPath;
+    const path = recorded === msg.uriPath ? recorded : msg.uriPath;
     const atLocation = msg.uriPath !== null ? dir.byLocation(e.dst, msg.uriPath) : undefined;
     const operation = classifyRequest(msg, {
       fromBootstrapServer: dir.isBootstrapServer(e.src),
@@ -171,9 +174,9 @@ export class Lwm2mStage {
         return requestTag(operation, dir.byClientAddress(e.src) ?? null, null);
       case 'bootstrap-finish':
       case 'unknown':
-        return requestTag(operation, dir.byEitherAddress(e.dst, e.src), isObjectPath(msg.uriPath) ? msg.uriPath : null);
+        return requestTag(operation, dir.byEitherAddress(e.dst, e.src), isObjectPath(path) ? path : null);
       default:
-        return requestTag(operation, dir.byClientAddress(e.dst) ?? null, msg.uriPath === '/' ? '/' : msg.uriPath);
+        return requestTag(operation, dir.byClientAddress(e.dst) ?? null, path === '/' ? '/' : path);
     }
   }
 

@@ -15,7 +15,7 @@ export const MAX_EXCHANGES = 1 << 20;
 const OBSERVATION_IDLE = 86_400;
 /** Observe requests remembered: two observations per meter of a 10^6 fleet. */
 export const MAX_OBSERVE_REQUESTS = 1 << 21;
-/** Distinct request paths shared by the records that keep them: a fleet's requests use a few dozen. */
+/** Distinct observed paths shared by the Observe requests' records: a fleet observes a few dozen. */
 export const MAX_SHARED_PATHS = 4096;
 
 /** Bounds of the exchange tables (tests set small ones). */
@@ -104,8 +104,10 @@ export class ExchangeTracker {
   /** Observe requests live as long as their notifications keep coming, not one exchange lifetime. */
   private readonly observations: GenerationalMap<string, ExchangeRecord>;
   /**
-   * The request paths records keep: one copy of each, not the message's own (an Observe
-   * request's record lives as long as its observation, one per observed meter).
+   * The paths Observe requests' records keep: one copy of each, not the message's own. Such a
+   * record lives as long as its observation, one per observed meter; other records live an
+   * exchange lifetime, and their paths (an Update's is its registration's location) would only
+   * churn the table.
    */
   private readonly paths: SharedStrings;
 
@@ -246,7 +248,7 @@ export class ExchangeTracker {
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage, size: number): ExchangeRecord {
     return {
       frame, ts, src, dst, size,
-      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath === null ? null : this.paths.shared(msg.uriPath),
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.observe === 0 && msg.uriPath !== null ? this.paths.shared(msg.uriPath) : msg.uriPath,
       uriQuery: msg.uriQuery.length === 0 ? NO_QUERY : msg.uriQuery, observe: msg.observe,
       answeredBy: null, acknowledgedBy: null, observation: null,
     };

@@ -1,4 +1,4 @@
-import type { CoapEvent, CoapMessage, ExchangeRecord } from '../coap/index.js';
+import { METHOD, type CoapEvent, type CoapMessage, type ExchangeRecord } from '../coap/index.js';
 import type { OverflowCounters } from '../util/bounded-map.js';
 import { classifyRequest } from './classify.js';
 import { endpointName } from './endpoint-name.js';
@@ -55,6 +55,22 @@ function notificationTag(observe: RequestTag): RequestTag | undefined {
   return requestTag(OBSERVATION_OPERATIONS.has(observe.operation) ? 'notify' : 'unknown', observe.endpoint, observe.path);
 }
 
+/**
+ * What the tags table keeps of a request's tag: for an Observe request with an endpoint, the
+ * endpoint alone (observeTag makes the tag again from it and the record); any other tag as it
+ * is. An Observe request's record lives as long as its observation, one per observed meter,
+ * and its tag would be an object more each.
+ */
+function kept(tag: RequestTag, record: ExchangeRecord): RequestTag | string {
+  const observe = (tag.operation === 'observe' && record.code === METHOD.GET) || (tag.operation === 'observe-composite' && record.code === METHOD.FETCH);
+  return observe && tag.endpoint !== null && tag.path === record.uriPath ? tag.endpoint : tag;
+}
+
+/** The tag of an Observe request that the tags table keeps as its endpoint (see kept). */
+function observeTag(record: ExchangeRecord, endpoint: string): RequestTag {
+  return requestTag(record.code === METHOD.FETCH ? 'observe-composite' : 'observe', endpoint, record.uriPath);
+}
+
 function sameReading(a: RequestTag | undefined, b: RequestTag): boolean {
   return a !== undefined && (a === b || (a.operation === b.operation && a.endpoint === b.endpoint && a.path === b.path));
 }
@@ -76,7 +92,7 @@ export class Lwm2mStage {
    * its record names (see tagOf): notifications are most of the records a fleet leaves, and
    * a weak map entry each costs the collector far more than a lookup saves.
    */
-  private readonly tags = new WeakMap<ExchangeRecord, RequestTag>();
+  private readonly tags = new WeakMap<ExchangeRecord, RequestTag | string>();
 
   constructor(opts: Lwm2mStageOptions = {}) {
     this.directory = new EndpointDirectory(opts.counters);
@@ -91,7 +107,7 @@ export class Lwm2mStage {
     switch (match.role) {
       case 'request': {
         tag = (match.retransmissionOf !== null && this.tagOf(match.record)) || this.tagRequest(e);
-        if (match.record) this.tags.set(match.record, tag);
+        if (match.record) this.tags.set(match.record, kept(tag, match.record));
         break;
       }
       case 'ping': {
@@ -140,9 +156,10 @@ export class Lwm2mStage {
   private tagOf(record: ExchangeRecord | null): RequestTag | undefined {
     if (record === null) return undefined;
     const own = this.tags.get(record);
-    if (own !== undefined || record.observation === null) return own;
+    if (own !== undefined) return typeof own === 'string' ? observeTag(record, own) : own;
+    if (record.observation === null) return undefined;
     const observe = this.tags.get(record.observation);
-    return observe === undefined ? undefined : notificationTag(observe);
+    return observe === undefined ? undefined : notificationTag(typeof observe === 'string' ? observeTag(record.observation, observe) : observe);
   }
 
   private tagRequest(e: CoapEvent): RequestTag {

@@ -1,5 +1,3 @@
-import { OldestFirst } from './oldest-first.js';
-
 /**
  * How often one bounded table was full: what the summary, the `runs` row and the dashboard
  * report, so that nothing is dropped silently.
@@ -46,33 +44,36 @@ export class OverflowCounters {
   }
 }
 
+/** Slot links start this long and double as the table fills (never past the bound). */
+const FIRST_SLOTS = 16;
+const NONE = -1;
+
 /**
  * A map with a hard bound on its entries: inserting past the bound drops the least recently
- * used entry and counts it. Every operation is O(1) (amortised) at any size.
+ * used entry and counts it. Every operation is O(1) at any size.
  *
- * The order of use is the Map's own insertion order: a use moves an entry to the end by
- * deleting and inserting it again, so the least recently used entry is the first one left. It
- * is found through a cursor that only moves forward (OldestFirst), not `map.keys().next()`:
- * V8 keeps deleted entries as tombstones until it rehashes the table, and a fresh iterator
- * would walk past all of them at every eviction.
- *
- * Why not a linked list through slot numbers beside the Map (key → slot, and arrays of each
- * slot's key, value and neighbours): that costs some 30 bytes more per entry, and a fleet of
- * 10^6 meters keeps about ten such tables with an entry per meter. A use here costs a delete
- * and an insert of an entry whose table line the lookup has just brought into the cache,
- * where the list cost writes to the neighbours' slots, each a cache miss in a large table.
- * Why not lru-cache: its general machinery (options read on every call, TTL and size
- * bookkeeping) costs more than the lookup itself, and these tables are looked up several
- * times per message.
+ * The order of use is a doubly linked list through slot numbers: the Map gives a key's slot,
+ * and parallel arrays hold each slot's key, value and neighbours. It is written out here
+ * rather than taken from lru-cache because these tables are looked up several times per
+ * message, and lru-cache's general machinery (options read on every call, TTL and size
+ * bookkeeping) cost more than the lookup itself. Why not a plain Map reordered by deleting and
+ * inserting again on each use: that costs about three lookups per use and churns the table.
+ * Why not a Map evicted through `map.keys().next()`: V8 keeps deleted entries as tombstones
+ * at the front of the table until it rehashes, and each such eviction walks past all of them,
+ * so that cost per packet grows with the size of the table.
  */
 export class BoundedMap<K extends {}, V extends {}> {
-  /** Least recently used first. */
-  private readonly map = new Map<K, V>();
-  private readonly order: OldestFirst<K>;
-  /** The least recently used key once found; undefined: to be found again (it was used or removed). */
-  private head: K | undefined = undefined;
-  /** The most recently used key, if known: using it again moves nothing. */
-  private newest: K | undefined = undefined;
+  private readonly slots = new Map<K, number>();
+  private keyAt: (K | undefined)[] = [];
+  private valueAt: (V | undefined)[] = [];
+  /** Towards the most recently used end. */
+  private newer = new Int32Array(FIRST_SLOTS);
+  /** Towards the least recently used end. */
+  private older = new Int32Array(FIRST_SLOTS);
+  private oldestSlot = NONE;
+  private newestSlot = NONE;
+  /** Slots of deleted entries, for reuse. */
+  private readonly free: number[] = [];
   private dropped = 0;
 
   /**
@@ -89,81 +90,85 @@ export class BoundedMap<K extends {}, V extends {}> {
   ) {
     if (!(bound >= 1)) throw new RangeError(`table ${table}: bound must be at least 1`);
     counters?.register(table, bound, () => this.dropped);
-    this.order = new OldestFirst(this.map);
   }
 
   /** The value, marking the entry as recently used. */
   get(key: K): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined && key !== this.newest) this.moveToNewest(key, value);
-    return value;
+    const slot = this.slots.get(key);
+    if (slot === undefined) return undefined;
+    if (slot !== this.newestSlot) this.moveToNewest(slot);
+    return this.valueAt[slot];
   }
 
   /** The value, without marking the entry as used. */
   peek(key: K): V | undefined {
-    return this.map.get(key);
+    const slot = this.slots.get(key);
+    return slot === undefined ? undefined : this.valueAt[slot];
   }
 
   has(key: K): boolean {
-    return this.map.has(key);
+    return this.slots.has(key);
   }
 
   /** Inserts or replaces (and marks as recently used); a full table drops its least recently used entry. */
   set(key: K, value: V): void {
-    if (key === this.newest) {
-      this.map.set(key, value);
+    const existing = this.slots.get(key);
+    if (existing !== undefined) {
+      this.valueAt[existing] = value;
+      if (existing !== this.newestSlot) this.moveToNewest(existing);
       return;
     }
-    if (this.map.delete(key)) {
-      this.removed(key);
-      this.insert(key, value);
+    if (this.slots.size < this.bound) {
+      this.insert(key, value, this.freeSlot());
       return;
     }
-    if (this.map.size < this.bound) {
-      this.insert(key, value);
-      return;
-    }
-    // Full: the oldest entry goes; its owner hears of it once the new one is in.
-    const oldKey = this.oldestKey()!;
-    const oldValue = this.map.get(oldKey)!;
-    this.remove(oldKey);
+    // Full: the oldest entry's slot takes the new one; its owner hears of it once that is in.
+    const slot = this.oldestSlot;
+    const oldKey = this.keyAt[slot]!;
+    const oldValue = this.valueAt[slot]!;
+    this.unlink(slot);
+    this.slots.delete(oldKey);
     this.dropped++;
-    this.insert(key, value);
+    this.insert(key, value, slot);
     this.onEvict?.(oldValue, oldKey);
   }
 
   delete(key: K): boolean {
-    if (!this.map.delete(key)) return false;
-    this.removed(key);
+    const slot = this.slots.get(key);
+    if (slot === undefined) return false;
+    this.remove(key, slot);
     return true;
   }
 
   clear(): void {
-    this.map.clear();
-    this.order.changed();
-    this.head = this.newest = undefined;
+    this.slots.clear();
+    this.keyAt = [];
+    this.valueAt = [];
+    this.newer = new Int32Array(FIRST_SLOTS);
+    this.older = new Int32Array(FIRST_SLOTS);
+    this.oldestSlot = this.newestSlot = NONE;
+    this.free.length = 0;
   }
 
   get size(): number {
-    return this.map.size;
+    return this.slots.size;
   }
 
   /** The least recently used entry, without marking it as used. */
   oldest(): [K, V] | undefined {
-    const key = this.oldestKey();
-    return key === undefined ? undefined : [key, this.map.get(key)!];
+    const slot = this.oldestSlot;
+    return slot === NONE ? undefined : [this.keyAt[slot]!, this.valueAt[slot]!];
   }
 
   /** The least recently used entry's value, without marking it as used (nor allocating). */
   oldestValue(): V | undefined {
-    const key = this.oldestKey();
-    return key === undefined ? undefined : this.map.get(key);
+    return this.oldestSlot === NONE ? undefined : this.valueAt[this.oldestSlot];
   }
 
   /** Deletes the least recently used entry, as `delete` does (not counted as evicted): for owners that expire entries by age. */
   deleteOldest(): void {
-    const key = this.oldestKey();
-    if (key !== undefined) this.remove(key);
+    const slot = this.oldestSlot;
+    if (slot !== NONE) this.remove(this.keyAt[slot]!, slot);
   }
 
   /**
@@ -171,10 +176,11 @@ export class BoundedMap<K extends {}, V extends {}> {
    * an entry before it goes (and so make room before `set` would drop one).
    */
   evictOldest(): V | undefined {
-    const key = this.oldestKey();
-    if (key === undefined) return undefined;
-    const value = this.map.get(key)!;
-    this.remove(key);
+    const slot = this.oldestSlot;
+    if (slot === NONE) return undefined;
+    const key = this.keyAt[slot]!;
+    const value = this.valueAt[slot]!;
+    this.remove(key, slot);
     this.dropped++;
     this.onEvict?.(value, key);
     return value;
@@ -187,44 +193,77 @@ export class BoundedMap<K extends {}, V extends {}> {
 
   /** Values, least recently used first (a copy: for listings, not per message). */
   valuesOldestFirst(): IterableIterator<V> {
-    return [...this.map.values()].values();
+    const out: V[] = [];
+    for (let s = this.oldestSlot; s !== NONE; s = this.newer[s]) out.push(this.valueAt[s]!);
+    return out.values();
   }
 
   /** Values, most recently used first (a copy: for listings, not per message). */
   values(): IterableIterator<V> {
-    return [...this.map.values()].reverse().values();
+    const out: V[] = [];
+    for (let s = this.newestSlot; s !== NONE; s = this.older[s]) out.push(this.valueAt[s]!);
+    return out.values();
   }
 
   /** Entries, most recently used first (a copy: for listings, not per message). */
   entries(): IterableIterator<[K, V]> {
-    return [...this.map.entries()].reverse().values();
+    const out: [K, V][] = [];
+    for (let s = this.newestSlot; s !== NONE; s = this.older[s]) out.push([this.keyAt[s]!, this.valueAt[s]!]);
+    return out.values();
   }
 
-  private oldestKey(): K | undefined {
-    return (this.head ??= this.order.next());
+  private insert(key: K, value: V, slot: number): void {
+    this.keyAt[slot] = key;
+    this.valueAt[slot] = value;
+    this.slots.set(key, slot);
+    this.linkAsNewest(slot);
   }
 
-  private moveToNewest(key: K, value: V): void {
-    this.map.delete(key);
-    this.removed(key);
-    this.insert(key, value);
+  private remove(key: K, slot: number): void {
+    this.unlink(slot);
+    this.slots.delete(key);
+    // Cleared so that the table does not keep a dropped value alive.
+    this.keyAt[slot] = undefined;
+    this.valueAt[slot] = undefined;
+    this.free.push(slot);
   }
 
-  private insert(key: K, value: V): void {
-    this.map.set(key, value);
-    this.order.changed();
-    this.newest = key;
+  private freeSlot(): number {
+    if (this.free.length > 0) return this.free.pop()!;
+    const slot = this.keyAt.length;
+    if (slot === this.newer.length) {
+      const length = Math.min(2 * slot, Math.max(this.bound, FIRST_SLOTS));
+      const newer = new Int32Array(length);
+      newer.set(this.newer);
+      this.newer = newer;
+      const older = new Int32Array(length);
+      older.set(this.older);
+      this.older = older;
+    }
+    this.keyAt.push(undefined);
+    this.valueAt.push(undefined);
+    return slot;
   }
 
-  private remove(key: K): void {
-    this.map.delete(key);
-    this.removed(key);
+  private moveToNewest(slot: number): void {
+    this.unlink(slot);
+    this.linkAsNewest(slot);
   }
 
-  /** Bookkeeping after `key` left the map. */
-  private removed(key: K): void {
-    this.order.changed();
-    if (key === this.head) this.head = undefined;
-    if (key === this.newest) this.newest = undefined;
+  private linkAsNewest(slot: number): void {
+    this.older[slot] = this.newestSlot;
+    this.newer[slot] = NONE;
+    if (this.newestSlot === NONE) this.oldestSlot = slot;
+    else this.newer[this.newestSlot] = slot;
+    this.newestSlot = slot;
+  }
+
+  private unlink(slot: number): void {
+    const older = this.older[slot];
+    const newer = this.newer[slot];
+    if (older === NONE) this.oldestSlot = newer;
+    else this.newer[older] = newer;
+    if (newer === NONE) this.newestSlot = older;
+    else this.older[newer] = older;
   }
 }

@@ -1,5 +1,6 @@
 import type { OverflowCounters } from '../util/bounded-map.js';
 import { GenerationalMap } from '../util/generational-map.js';
+import { SharedStrings } from '../util/shared-strings.js';
 import { METHOD, type CoapMessage } from './message.js';
 import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
@@ -14,6 +15,8 @@ export const MAX_EXCHANGES = 1 << 20;
 const OBSERVATION_IDLE = 86_400;
 /** Observe requests remembered: two observations per meter of a 10^6 fleet. */
 export const MAX_OBSERVE_REQUESTS = 1 << 21;
+/** Distinct observed paths shared by the Observe requests' records: a fleet observes a few dozen. */
+export const MAX_SHARED_PATHS = 4096;
 
 /** Bounds of the exchange tables (tests set small ones). */
 export interface ExchangeLimits {
@@ -51,8 +54,12 @@ export interface ExchangeRecord extends MessageSummary {
   dst: string;
   /** The message's size on the wire (CoAP bytes), for rules that compare a response with its request. */
   size: number;
-  /** Capture time of the first response, once one was seen. */
-  answeredAt: number | null;
+  /**
+   * Frame of the first response, once one was seen. A frame, not a time: a number that is not a
+   * small integer costs a record 16 bytes more, and an Observe request's record lives as long as
+   * its observation.
+   */
+  answeredBy: number | null;
   /** Frame of the first ACK or RST for this message (a later one is a duplicate). */
   acknowledgedBy: number | null;
   /**
@@ -96,6 +103,13 @@ export class ExchangeTracker {
   private readonly byToken: GenerationalMap<string, ExchangeRecord>;
   /** Observe requests live as long as their notifications keep coming, not one exchange lifetime. */
   private readonly observations: GenerationalMap<string, ExchangeRecord>;
+  /**
+   * The paths Observe requests' records keep: one copy of each, not the message's own. Such a
+   * record lives as long as its observation, one per observed meter; other records live an
+   * exchange lifetime, and their paths (an Update's is its registration's location) would only
+   * churn the table.
+   */
+  private readonly paths: SharedStrings;
 
   constructor(limits: ExchangeLimits = {}, counters?: OverflowCounters) {
     const exchanges = limits.exchanges ?? MAX_EXCHANGES;
@@ -105,6 +119,7 @@ export class ExchangeTracker {
     this.observations = new GenerationalMap(
       OBSERVATION_IDLE, limits.observeRequests ?? MAX_OBSERVE_REQUESTS, 'coap.observe-requests', counters,
     );
+    this.paths = new SharedStrings('coap.request-paths', MAX_SHARED_PATHS, counters);
   }
 
   match(frame: number, ts: number, src: string, dst: string, msg: CoapMessage, size: number): ExchangeMatch {
@@ -127,7 +142,7 @@ export class ExchangeTracker {
         return result;
       }
       acked.acknowledgedBy = frame;
-      this.answer(result, acked, ts, msg);
+      this.answer(result, acked, frame, ts, msg);
       return result;
     }
 
@@ -158,7 +173,7 @@ export class ExchangeTracker {
       this.rememberRequest(forward, msg, record, ts);
       return result;
     }
-    this.matchSeparateResponse(result, reverse, msg, ts);
+    this.matchSeparateResponse(result, reverse, msg, frame, ts);
     // The record keeps its request's token string rather than this message's equal copy, which
     // can then go with the message (notifications are most of the records a fleet leaves).
     if (result.request !== null && result.request.token === record.token) record.token = result.request.token;
@@ -180,13 +195,13 @@ export class ExchangeTracker {
       this.rememberRequest(forward, msg, record, ts);
       return result;
     }
-    this.matchSeparateResponse(result, reverse, msg, ts);
+    this.matchSeparateResponse(result, reverse, msg, frame, ts);
     if (result.role === 'notification') record.observation = result.request;
     return result;
   }
 
   /** A response not piggybacked on an ACK: the first answer to a request, or a notification. */
-  private matchSeparateResponse(result: ExchangeMatch, reverse: number, msg: CoapMessage, ts: number): void {
+  private matchSeparateResponse(result: ExchangeMatch, reverse: number, msg: CoapMessage, frame: number, ts: number): void {
     result.role = 'response';
     const request = this.requestFor(reverse, msg);
     if (!request) return;
@@ -194,7 +209,7 @@ export class ExchangeTracker {
       result.role = 'notification';
       result.request = request;
     } else {
-      this.answer(result, request, ts, msg);
+      this.answer(result, request, frame, ts, msg);
     }
   }
 
@@ -215,17 +230,17 @@ export class ExchangeTracker {
     // Most responses with an Observe option are notifications: look there first.
     if (msg.observe !== null) {
       const observation = this.observations.get(key);
-      if (observation && observation.answeredAt !== null) return observation;
+      if (observation && observation.answeredBy !== null) return observation;
     }
     const request = this.byToken.get(key);
-    if (request && (request.observe !== 0 || request.answeredAt === null)) return request;
+    if (request && (request.observe !== 0 || request.answeredBy === null)) return request;
     return this.observations.get(key) ?? request;
   }
 
-  private answer(result: ExchangeMatch, request: ExchangeRecord, ts: number, msg: CoapMessage): void {
+  private answer(result: ExchangeMatch, request: ExchangeRecord, frame: number, ts: number, msg: CoapMessage): void {
     result.request = request;
-    if (msg.code !== 0 && request.answeredAt === null) {
-      request.answeredAt = ts;
+    if (msg.code !== 0 && request.answeredBy === null) {
+      request.answeredBy = frame;
       result.responseTime = ts - request.ts;
     }
   }
@@ -233,9 +248,9 @@ export class ExchangeTracker {
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage, size: number): ExchangeRecord {
     return {
       frame, ts, src, dst, size,
-      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.uriPath,
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.observe === 0 && msg.uriPath !== null ? this.paths.shared(msg.uriPath) : msg.uriPath,
       uriQuery: msg.uriQuery.length === 0 ? NO_QUERY : msg.uriQuery, observe: msg.observe,
-      answeredAt: null, acknowledgedBy: null, observation: null,
+      answeredBy: null, acknowledgedBy: null, observation: null,
     };
   }
 }
@@ -255,5 +270,5 @@ export function isObserveCancel(msg: Pick<MessageSummary, 'code' | 'observe'>): 
  * answered cancel, which stays its request.
  */
 function isNotification(request: ExchangeRecord, msg: CoapMessage): boolean {
-  return (request.observe === 0 || request.observe === 1) && msg.observe !== null && request.answeredAt !== null;
+  return (request.observe === 0 || request.observe === 1) && msg.observe !== null && request.answeredBy !== null;
 }

@@ -114,7 +114,7 @@ export class EveLog {
       if (match.record) this.pending.set(match.record, { record: match.record, transport: c.transport, lwm2m: m.lwm2m, type: c.msg.type });
       else {
         // Not remembered by the exchange tables (nothing can be matched to it): logged at once.
-        const record: ExchangeRecord = { ...c.msg, frame: c.frame, ts: c.ts, src: c.src, dst: c.dst, size: c.size, answeredAt: null, acknowledgedBy: null, observation: null };
+        const record: ExchangeRecord = { ...c.msg, frame: c.frame, ts: c.ts, src: c.src, dst: c.dst, size: c.size, answeredBy: null, acknowledgedBy: null, observation: null };
         this.transaction(c.ts, { record, transport: c.transport, lwm2m: m.lwm2m, type: c.msg.type }, null);
       }
     } else if (match.role === 'response' || match.role === 'notification' || (match.role === 'reset' && match.request !== null && isRequestCode(match.request.code))) {

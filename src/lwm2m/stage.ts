@@ -1,4 +1,4 @@
-import type { CoapEvent, CoapMessage, ExchangeRecord } from '../coap/index.js';
+import { METHOD, type CoapEvent, type CoapMessage, type ExchangeRecord } from '../coap/index.js';
 import type { OverflowCounters } from '../util/bounded-map.js';
 import { classifyRequest } from './classify.js';
 import { endpointName } from './endpoint-name.js';
@@ -32,22 +32,47 @@ export interface Lwm2mInfo {
   payloadError: string | null;
 }
 
-/** What the stage keeps on a request so its responses get the same reading. */
+/** What the stage keeps on a request so its responses get the same reading. Never changed once made. */
 interface RequestTag {
   readonly operation: Operation;
   readonly endpoint: string | null;
   readonly path: string | null;
-  /**
-   * The reading of this observation's notifications, made at the first one: every later
-   * notification shares it (a fleet's observations keep up to a million notifications' readings
-   * at once, until their exchanges are forgotten).
-   */
-  notifications: RequestTag | null;
 }
 
 /** A tag, its fields always in the same order (one object shape). */
 function requestTag(operation: Operation, endpoint: string | null, path: string | null): RequestTag {
-  return { operation, endpoint, path, notifications: null };
+  return { operation, endpoint, path };
+}
+
+/**
+ * The reading every notification of an observation gets, from its Observe (or cancel) request's
+ * tag; undefined when that names no endpoint (each notification then looks its endpoint up).
+ * Made again when asked, not kept: it follows from the request's tag alone, and a fleet keeps
+ * a tag per observed meter for as long as the observation lasts.
+ */
+function notificationTag(observe: RequestTag): RequestTag | undefined {
+  if (observe.endpoint === null) return undefined;
+  return requestTag(OBSERVATION_OPERATIONS.has(observe.operation) ? 'notify' : 'unknown', observe.endpoint, observe.path);
+}
+
+/**
+ * What the tags table keeps of a request's tag: for an Observe request with an endpoint, the
+ * endpoint alone (observeTag makes the tag again from it and the record); any other tag as it
+ * is. An Observe request's record lives as long as its observation, one per observed meter,
+ * and its tag would be an object more each.
+ */
+function kept(tag: RequestTag, record: ExchangeRecord): RequestTag | string {
+  const observe = (tag.operation === 'observe' && record.code === METHOD.GET) || (tag.operation === 'observe-composite' && record.code === METHOD.FETCH);
+  return observe && tag.endpoint !== null && tag.path === record.uriPath ? tag.endpoint : tag;
+}
+
+/** The tag of an Observe request that the tags table keeps as its endpoint (see kept). */
+function observeTag(record: ExchangeRecord, endpoint: string): RequestTag {
+  return requestTag(record.code === METHOD.FETCH ? 'observe-composite' : 'observe', endpoint, record.uriPath);
+}
+
+function sameReading(a: RequestTag | undefined, b: RequestTag): boolean {
+  return a !== undefined && (a === b || (a.operation === b.operation && a.endpoint === b.endpoint && a.path === b.path));
 }
 
 const NO_RECORDS: Lwm2mRecord[] = [];
@@ -63,11 +88,11 @@ export class Lwm2mStage {
    * The reading of each remembered exchange (request, ping, a response that starts a reading),
    * so that its answers get the same one. The CoAP stage owns the records and forgets them; a
    * weak map forgets the reading with them, so this table needs no bound of its own.
-   * A notification's reading is its observation's shared one, found through the observation
+   * A notification's reading follows from its observation's, found through the observation
    * its record names (see tagOf): notifications are most of the records a fleet leaves, and
    * a weak map entry each costs the collector far more than a lookup saves.
    */
-  private readonly tags = new WeakMap<ExchangeRecord, RequestTag>();
+  private readonly tags = new WeakMap<ExchangeRecord, RequestTag | string>();
 
   constructor(opts: Lwm2mStageOptions = {}) {
     this.directory = new EndpointDirectory(opts.counters);
@@ -82,7 +107,7 @@ export class Lwm2mStage {
     switch (match.role) {
       case 'request': {
         tag = (match.retransmissionOf !== null && this.tagOf(match.record)) || this.tagRequest(e);
-        if (match.record) this.tags.set(match.record, tag);
+        if (match.record) this.tags.set(match.record, kept(tag, match.record));
         break;
       }
       case 'ping': {
@@ -93,14 +118,16 @@ export class Lwm2mStage {
       }
       case 'notification': {
         const observe = this.tagOf(match.request);
-        const operation = observe !== undefined && OBSERVATION_OPERATIONS.has(observe.operation) ? 'notify' : 'unknown';
-        // A reading that depends on the observation alone is made once per observation.
-        if (observe !== undefined && observe.endpoint !== null) tag = (observe.notifications ??= requestTag(operation, observe.endpoint, observe.path));
-        else tag = requestTag(operation, observe?.endpoint ?? this.directory.byClientAddress(e.src) ?? null, observe?.path ?? null);
-        // A new record that names this observation already reads as its shared reading (tagOf).
+        const derived = observe === undefined ? undefined : notificationTag(observe);
+        // Without an endpoint from the observation, each notification looks its own up.
+        tag = derived ?? requestTag(
+          observe !== undefined && OBSERVATION_OPERATIONS.has(observe.operation) ? 'notify' : 'unknown',
+          this.directory.byClientAddress(e.src) ?? null, observe?.path ?? null,
+        );
+        // A new record that names this observation already reads as the observation's notifications do (tagOf).
         const record = match.record;
-        const shared = match.retransmissionOf === null && record !== null && record.observation === match.request && observe?.notifications === tag;
-        if (record !== null && !shared && this.tagOf(record) !== tag) this.tags.set(record, tag);
+        const derivable = match.retransmissionOf === null && record !== null && record.observation === match.request && derived !== undefined;
+        if (record !== null && !derivable && !sameReading(this.tagOf(record), tag)) this.tags.set(record, tag);
         break;
       }
       default: {
@@ -123,19 +150,24 @@ export class Lwm2mStage {
   }
 
   /**
-   * The reading of a remembered exchange: its own, else, for a notification, its observation's
-   * shared notification reading (the one the notification was given unless it has its own).
+   * The reading of a remembered exchange: its own, else, for a notification, the reading its
+   * observation's notifications get (the one the notification was given unless it has its own).
    */
   private tagOf(record: ExchangeRecord | null): RequestTag | undefined {
     if (record === null) return undefined;
     const own = this.tags.get(record);
-    if (own !== undefined || record.observation === null) return own;
-    return this.tags.get(record.observation)?.notifications ?? undefined;
+    if (own !== undefined) return typeof own === 'string' ? observeTag(record, own) : own;
+    if (record.observation === null) return undefined;
+    const observe = this.tags.get(record.observation);
+    return observe === undefined ? undefined : notificationTag(typeof observe === 'string' ? observeTag(record.observation, observe) : observe);
   }
 
   private tagRequest(e: CoapEvent): RequestTag {
     const msg = e.msg;
     const dir = this.directory;
+    // The record's copy of the path when it is the same: the CoAP stage's records share one per path.
+    const recorded = e.match.record?.uriPath;
+    const path = recorded === msg.uriPath ? recorded : msg.uriPath;
     const atLocation = msg.uriPath !== null ? dir.byLocation(e.dst, msg.uriPath) : undefined;
     const operation = classifyRequest(msg, {
       fromBootstrapServer: dir.isBootstrapServer(e.src),
@@ -159,9 +191,9 @@ export class Lwm2mStage {
         return requestTag(operation, dir.byClientAddress(e.src) ?? null, null);
       case 'bootstrap-finish':
       case 'unknown':
-        return requestTag(operation, dir.byEitherAddress(e.dst, e.src), isObjectPath(msg.uriPath) ? msg.uriPath : null);
+        return requestTag(operation, dir.byEitherAddress(e.dst, e.src), isObjectPath(path) ? path : null);
       default:
-        return requestTag(operation, dir.byClientAddress(e.dst) ?? null, msg.uriPath === '/' ? '/' : msg.uriPath);
+        return requestTag(operation, dir.byClientAddress(e.dst) ?? null, path === '/' ? '/' : path);
     }
   }
 

@@ -126,6 +126,7 @@ export class RuleEngine {
   private onEndpoint: LoadedRule[] = [];
   private onDtls: LoadedRule[] = [];
   private absenceRules: LoadedRule[] = [];
+  private thresholdRules: LoadedRule[] = [];
   /** By rule id: as many as rules are loaded, not growing with traffic. */
   private readonly states = new Map<string, RuleState>();
   /** Evictions counted by the tables of rules a reload removed, by table name. */
@@ -197,6 +198,13 @@ export class RuleEngine {
     return n;
   }
 
+  /** Keys the rules' tables of one kind hold now, over all rules loaded. */
+  keysHeld(kind: 'windows' | 'armed' | 'progress'): number {
+    let n = 0;
+    for (const state of this.states.values()) n += state[kind]?.size ?? 0;
+    return n;
+  }
+
   /** Replaces the rule set (SIGUSR2); windows and deadlines of rules that keep their id carry over. */
   load(rules: readonly Rule[]): void {
     this.byOperation = new Map();
@@ -204,6 +212,7 @@ export class RuleEngine {
     this.onEndpoint = [];
     this.onDtls = [];
     this.absenceRules = [];
+    this.thresholdRules = [];
     const ids = new Set(rules.map((r) => r.id));
     for (const [id, state] of this.states) {
       if (ids.has(id)) continue;
@@ -227,6 +236,7 @@ export class RuleEngine {
         list.push(this.messageRule(loaded));
       }
       if (rule.kind === 'absence') this.absenceRules.push(loaded);
+      else if (rule.kind === 'threshold') this.thresholdRules.push(loaded);
     }
     for (const [op, list] of byOperation) this.byOperation.set(op, [...this.anyMessage, ...list]);
   }
@@ -295,6 +305,12 @@ export class RuleEngine {
         if (rule.absence!.still && !holds(rule.absence!.still, a.scope)) continue;
         this.fire(rule, a.scope, a.deadline, { frame: null, src: a.src, dst: a.dst, endpoint: a.endpoint }, { lastFrame: a.frame });
       }
+    }
+    // Windows whose match times have all aged out go as time passes, not only at the rule's next
+    // match: a rule keyed by meter that matched once per meter (a registration) would otherwise
+    // keep a window per meter of an idle fleet for good.
+    for (const { rule, state } of this.thresholdRules) {
+      if (state.windows !== undefined) dropExpiredWindows(state.windows, ts, rule.threshold!.within);
     }
     const suppressed = this.suppressed;
     for (const w of this.windowEnds.due(ts, (e) => suppressed.peek(e.key) === e)) {
@@ -430,17 +446,13 @@ export class RuleEngine {
   private count({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const t = rule.threshold!;
     const windows = (state.windows ??= new BoundedMap(RULE_TABLES.windows, this.bounds.keysPerRule));
-    // A key's window is used (and so moves to the newest end) exactly when a match time is added
-    // to it, so the least recently used key holds the oldest last match: once that is out of the
-    // window, the key's times all are, and it goes. Without this a key that matched once stays
-    // until the bound pushes it out: one window per meter a fleet holds for good.
-    for (let oldest = windows.oldestValue(); oldest !== undefined && expired(oldest, ts, t.within); oldest = windows.oldestValue()) {
-      windows.deleteOldest();
-    }
+    // tick() drops aged-out windows once a second; a burst of new keys in between makes room from them first.
+    dropExpiredWindows(windows, ts, t.within);
     const key = keyOf(t.by, scope);
     let times = windows.get(key);
-    if (!times) windows.set(key, (times = []));
-    times.push(ts);
+    // A new window sized exactly: most keys match once (a push onto [] reserves 17 slots).
+    if (!times) windows.set(key, (times = [ts]));
+    else times.push(ts);
     while (times.length > 0 && ts - times[0] > t.within) times.shift();
     if (times.length >= t.count) {
       const first = times[0];
@@ -564,7 +576,18 @@ function trackedKey(track: SuppressTrack, where: Where): string {
   }
 }
 
-/** Every match time of a threshold window is further back than `within` from `ts` (so no later match counts them). */
+/**
+ * Drops the windows whose match times are all further back than `within` from `ts` (no later
+ * match counts them). A key's window is used (and so moves to the newest end) exactly when a
+ * match time is added to it, so the least recently used key holds the oldest last match: the
+ * expired ones are at the old end, and the first one still in its window stops the walk.
+ */
+function dropExpiredWindows(windows: BoundedMap<string, number[]>, ts: number, within: number): void {
+  for (let oldest = windows.oldestValue(); oldest !== undefined && expired(oldest, ts, within); oldest = windows.oldestValue()) {
+    windows.deleteOldest();
+  }
+}
+
 function expired(times: readonly number[], ts: number, within: number): boolean {
   return times.length === 0 || ts - times[times.length - 1] > within;
 }

@@ -12,6 +12,17 @@ const DEFAULT_VERSION = '1.0';
 /** Endpoints tracked at once: a fleet of 10^6 meters fits. */
 export const MAX_ENDPOINTS = 1 << 20;
 const MAX_ADDRESS_HISTORY = 8;
+/**
+ * The values of lwm2m= and b= a fleet sends: a query's copy of one of these is replaced by the
+ * constant, so that each endpoint record does not keep a string of its own (a fleet of 10^6
+ * meters sends the same few). Any other value is kept as sent.
+ */
+const COMMON_VALUES = new Map(['1.0', '1.1', '1.2', '2.0', 'U', 'UQ', 'T', 'TQ', 'S', 'SQ', 'US', 'UQS', 'N', 'UN'].map((v) => [v, v]));
+
+/** `value` capped, a common value's constant in place of the query's copy. */
+function shared(value: string, max: number): string {
+  return COMMON_VALUES.get(value) ?? capped(value, max);
+}
 
 /**
  * The registration interface as seen on the wire: one entry per endpoint name, driven by
@@ -128,7 +139,7 @@ export class RegistrationTable {
       ep.expiresAt = null;
     }
     const version = queryParam(m.coap.msg.uriQuery, 'lwm2m');
-    if (version) ep.lwm2mVersion = capped(version, 16);
+    if (version) ep.lwm2mVersion = shared(version, 16);
     this.applyParams(ep, m);
     // Announced once the record carries what this Register asked for.
     this.setState(ep, 'registering', ts, m.coap.frame, isNew);
@@ -141,7 +152,7 @@ export class RegistrationTable {
     const lt = queryParam(query, 'lt');
     if (lt !== null && /^\d{1,10}$/.test(lt)) ep.lifetime = Number(lt);
     const binding = queryParam(query, 'b');
-    if (binding) ep.binding = capped(binding, 16);
+    if (binding) ep.binding = shared(binding, 16);
     const sms = queryParam(query, 'sms');
     if (sms !== null) ep.sms = capped(sms, 32);
     // 1.0 says queue mode in the binding ("UQ"); 1.1 has a separate bare Q parameter.

@@ -1,5 +1,6 @@
 import type { Lwm2mRecord } from '../lwm2m/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
+import { SharedStrings } from '../util/shared-strings.js';
 import { isSecretPath } from './secrets.js';
 import type { NumericSeries, ResourceState, StateListener } from './types.js';
 
@@ -8,6 +9,8 @@ export const MAX_TWIN_ENDPOINTS = 1 << 20;
 /** Resource values over all endpoints: eight per meter of a fleet of 10^6. */
 export const MAX_RESOURCES = 1 << 23;
 const MAX_PER_ENDPOINT = 1024;
+/** Distinct resource paths whose one string every endpoint's value of that path shares: a fleet reports a few dozen. */
+export const MAX_SHARED_PATHS = 4096;
 /** Up to this many values an endpoint's resources are a list searched in order; past it, a Map. */
 const LIST_MAX = 8;
 const MAX_STRING = 1024;
@@ -79,6 +82,8 @@ export class DeviceTwin {
   private valuesEvicted = 0;
   /** New paths of an endpoint already at MAX_PER_ENDPOINT, not recorded. */
   private refused = 0;
+  /** The paths values keep: one copy of each, not the payload's own (a value per meter lives for good). */
+  private readonly paths: SharedStrings;
 
   /** `series`: keep recent samples of numeric resources, not only their last value. */
   constructor(
@@ -91,6 +96,7 @@ export class DeviceTwin {
     this.byEndpoint = new BoundedMap('state.twin-endpoints', bounds.endpoints ?? MAX_TWIN_ENDPOINTS, counters, (resources) => this.forget(resources));
     counters?.register('state.resources', this.maxResources, () => this.valuesEvicted);
     counters?.register('state.resources-per-endpoint', MAX_PER_ENDPOINT, () => this.refused);
+    this.paths = new SharedStrings('state.resource-paths', MAX_SHARED_PATHS, counters);
   }
 
   /** Values not recorded or dropped because a bound was reached. */
@@ -127,7 +133,7 @@ export class DeviceTwin {
           this.refused++;
           continue;
         }
-        res = { endpoint, path: r.path, name: r.name, type: r.type, value, updatedAt: ts, series: null };
+        res = { endpoint, path: this.paths.shared(r.path), name: r.name, type: r.type, value, updatedAt: ts, series: null };
         const grown = withResource(resources, res);
         if (grown !== resources) this.byEndpoint.set(endpoint, (resources = grown));
         this.count++;

@@ -58,6 +58,28 @@ suppress: 0
     expect(h.events.map((e) => [e.ts, e.details.key])).toEqual([[180, '10.0.0.14']]);
   });
 
+  it('threshold windows: a key whose match times have all left the window goes as capture time passes, without another match of the rule', () => {
+    const h = new RuleHarness(rulesFrom(`id: flood
+sid: 1
+${HEADER}operations: [register]
+kind: threshold
+when: m.isRequest
+threshold: { count: 2, within: 100, by: m.srcHost }
+suppress: 0
+`));
+    register(h, '10.0.0.11:1', 1); // A: 1
+    register(h, '10.0.0.12:1', 50); // B: 1
+    expect(h.engine.keysHeld('windows')).toBe(2);
+    // Traffic the rule does not look at (no register): only time passes.
+    h.send('10.0.0.15:1', SERVER, { code: 'GET', path: '/x', token: 'cc', ts: 120 });
+    expect(h.engine.keysHeld('windows')).toBe(1); // A's only match is 119 s back; B's 70 s
+    h.send('10.0.0.15:1', SERVER, { code: 'GET', path: '/x', token: 'cd', ts: 151 });
+    expect(h.engine.keysHeld('windows')).toBe(0);
+    // A key that matches again starts afresh: one match is no event.
+    register(h, '10.0.0.12:1', 152);
+    expect(h.events).toEqual([]);
+  });
+
   it('absence deadlines: an evicted key never fires, the keys kept do, on time', () => {
     const counters = new OverflowCounters();
     const h = new RuleHarness(rulesFrom(`id: silent

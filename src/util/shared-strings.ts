@@ -1,0 +1,24 @@
+import { BoundedMap, type OverflowCounters } from './bounded-map.js';
+
+/**
+ * One copy of each distinct string recently seen, for values that many long-lived records hold
+ * (the paths every meter of a fleet uses): a record keeps the shared copy instead of the one its
+ * message brought, which then goes with the message. Bounded: past the bound the string seen
+ * least recently is no longer shared, and records keep their own copy; nothing is lost but
+ * memory (the drop is counted, as every table's are).
+ */
+export class SharedStrings {
+  private readonly strings: BoundedMap<string, string>;
+
+  constructor(table: string, bound: number, counters?: OverflowCounters) {
+    this.strings = new BoundedMap(table, bound, counters);
+  }
+
+  /** The shared copy of `s` (`s` itself when it is the first). */
+  shared(s: string): string {
+    const kept = this.strings.get(s);
+    if (kept !== undefined) return kept;
+    this.strings.set(s, s);
+    return s;
+  }
+}

@@ -53,8 +53,6 @@ export interface CompileContext {
   binders?: ConstantBinders;
   constants?: Constants;
   readers?: VariableReaders;
-  /** Variables that may hold an object marked with markFixedGetters (`m`): only their field reads look for one. */
-  getters?: ReadonlySet<string>;
 }
 
 /**
@@ -64,10 +62,7 @@ export interface CompileContext {
  * wrong arity).
  */
 export function compileTree(tree: Expr, context: CompileContext): (scope: Record<string, Value>) => Value {
-  const ctx: Context = {
-    fns: context.functions, binders: context.binders ?? {}, constants: context.constants ?? {}, readers: context.readers ?? {},
-    getters: context.getters ?? new Set(), slots: 0,
-  };
+  const ctx: Context = { fns: context.functions, binders: context.binders ?? {}, constants: context.constants ?? {}, readers: context.readers ?? {}, slots: 0 };
   const node = compile(tree, [], ctx);
   // Locals are the loop variables of the macros. An expression without them is its top node,
   // called without any (no node reads them): one call less on every evaluation.
@@ -82,7 +77,6 @@ interface Context {
   binders: ConstantBinders;
   constants: Constants;
   readers: VariableReaders;
-  getters: ReadonlySet<string>;
   /** Loop-variable slots used (macros). */
   slots: number;
 }
@@ -173,9 +167,7 @@ function compile(tree: Expr, loopVars: string[], ctx: Context): Node {
       // field() answers with ERR, as it answers the ERR the variable's own node would give.
       const variable = variables.get(target);
       const read = variable === undefined ? undefined : ctx.readers[variable];
-      if (read !== undefined && ctx.getters.has(variable!)) return fieldOfVariable(read, key, missing);
-      // Any other variable holds plain objects: read without asking whether it is one with getters.
-      if (read !== undefined) return (s) => field(read(s), key, missing);
+      if (read !== undefined) return fieldOfVariable(read, key, missing);
       if (variable !== undefined) return (s) => field(s[variable], key, missing);
       return folded((s, l) => field(target(s, l), key, missing), [target]);
     }

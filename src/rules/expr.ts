@@ -22,9 +22,6 @@ const READERS: { [V in Variable]: (scope: Scope) => unknown } = {
   dtls: (s) => s.dtls, run: (s) => s.run, params: (s) => s.params,
 };
 
-/** `m` is the one variable whose value is an object of getters (FactBuilder marks it). */
-const GETTER_VARIABLES: ReadonlySet<string> = new Set<Variable>(['m']);
-
 /** Lookups the engine answers for the message being evaluated (set before each evaluation). */
 export interface ScopeFunctions {
   /** Last known value of a resource of the current endpoint before this message, or null. */
@@ -236,9 +233,7 @@ export type Evaluator = ((scope: Scope) => unknown) & { readonly source?: string
  */
 export function compileExpression(text: string, constants?: Constants): Evaluator {
   const { tree } = syntax.parse(text);
-  const evaluate = compileTree(tree, {
-    functions: RULE_FUNCTIONS as unknown as FunctionTable, constants, readers: READERS as VariableReaders, binders: RULE_FUNCTION_BINDERS, getters: GETTER_VARIABLES,
-  });
+  const evaluate = compileTree(tree, { functions: RULE_FUNCTIONS as unknown as FunctionTable, constants, readers: READERS as VariableReaders, binders: RULE_FUNCTION_BINDERS });
   return Object.assign(evaluate as Evaluator, { source: text });
 }
 

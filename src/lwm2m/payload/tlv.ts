@@ -1,4 +1,3 @@
-import { GenerationalMap } from '../../util/generational-map.js';
 import { resourceInfo } from '../registry/index.js';
 import { PayloadBuilder } from './builder.js';
 import { formatPath, parsePath, type PathIds } from './path.js';
@@ -16,33 +15,6 @@ const PARENT_DEPTH: Record<TlvIdType, number> = {
   [TlvIdType.ResourceWithValue]: 2,
   [TlvIdType.ResourceInstance]: 3,
 };
-
-/**
- * Paths of up to three ids made before, by their ids as one number: a fleet's notifications
- * carry the same few paths over and over, and one path string for each makes every later use
- * cheap (the NDJSON record prefixes and the twin look paths up by the string: a new string
- * is copied and hashed again at each, one already seen is not). Bounded by size only (no
- * time: `set` is given 0), the older half forgotten first; a path not kept is only made again.
- */
-const MAX_PATHS = 10_000;
-const paths = new GenerationalMap<number, string>(Number.POSITIVE_INFINITY, MAX_PATHS);
-/** Ids are below 65536: each is a digit 1..65536 of a base-65537 number, so each path of up to 3 ids has its own. */
-const ID_BASE = 65_537;
-/** The number of a path deeper than three ids, which would not be exact in a double: such paths are not kept. */
-const NOT_KEPT = -1;
-
-/** The number of the path one id below the path numbered `parentKey`, which has `depth` ids. */
-function childKey(parentKey: number, depth: number, id: number): number {
-  return parentKey === NOT_KEPT || depth >= 3 ? NOT_KEPT : parentKey * ID_BASE + id + 1;
-}
-
-/** `${parent}/${id}`, the same string each time for a path with a number (`key`). */
-function childPath(parent: string, key: number, id: number): string {
-  if (key === NOT_KEPT) return `${parent}/${id}`;
-  let path = paths.get(key);
-  if (path === undefined) paths.set(key, (path = `${parent}/${id}`), 0);
-  return path;
-}
 
 /** One decode's state, handed down the entries instead of closures. */
 interface Walk {
@@ -68,8 +40,7 @@ export const decodeTlv: PayloadDecoder = (body, basePath) => {
     return out.result();
   }
   const walk: Walk = { body, out, header: new TlvHeader(), objectId: ids[0] };
-  const parentKeys = pathKeys(ids);
-  const parents = parentPaths(ids, parentKeys);
+  const parents = parentPaths(ids);
   let pos = 0;
   while (pos < body.length) {
     const fault = readTlvEntry(body, pos, body.length, 0, walk.header);
@@ -85,34 +56,26 @@ export const decodeTlv: PayloadDecoder = (body, basePath) => {
       continue;
     }
     // A shallower entry than the path is fine: a client may wrap /3/0 resources in their object instance.
-    addEntry(walk, parents[depth], parentKeys[depth], depth, depth === 3 ? ids[2] : -1);
+    addEntry(walk, parents[depth], depth, depth === 3 ? ids[2] : -1);
   }
   return out.result();
 };
 
 /** The base path cut to 0-3 ids ('', '/3', '/3/0', '/3/0/7'): what top-level entries of each type hang below. */
-function parentPaths(ids: PathIds, keys: readonly number[]): string[] {
-  const parents = [''];
-  for (let depth = 0; depth < 3 && depth < ids.length; depth++) parents.push(childPath(parents[depth], keys[depth + 1], ids[depth]));
-  return parents;
-}
-
-/** The numbers of the base path cut to 0-3 ids (see childKey). */
-function pathKeys(ids: PathIds): number[] {
-  const keys = [0];
-  for (let depth = 0; depth < 3 && depth < ids.length; depth++) keys.push(childKey(keys[depth], depth, ids[depth]));
-  return keys;
+function parentPaths(ids: PathIds): string[] {
+  const paths = [''];
+  for (let depth = 0; depth < 3 && depth < ids.length; depth++) paths.push(`${paths[depth]}/${ids[depth]}`);
+  return paths;
 }
 
 /**
  * Adds the entry in walk.header, whose framing readTlvEntry has checked, below `parent`
- * (`depth` ids deep, numbered `parentKey`; `resourceId` its third id, -1 when it has none).
+ * (`depth` ids deep; `resourceId` its third id, -1 when it has none).
  */
-function addEntry(walk: Walk, parent: string, parentKey: number, depth: number, resourceId: number): void {
+function addEntry(walk: Walk, parent: string, depth: number, resourceId: number): void {
   const { body, out, header } = walk;
   const { idType, id, valueStart, valueEnd } = header;
-  const key = childKey(parentKey, depth, id);
-  const path = childPath(parent, key, id);
+  const path = `${parent}/${id}`;
   if (isTlvContainer(idType)) {
     // Containers get here from levels 0 and 1 only, where the spec parses their children:
     // one found deeper fails the nesting check below before it is walked.
@@ -124,7 +87,7 @@ function addEntry(walk: Walk, parent: string, parentKey: number, depth: number, 
         out.fail(`TLV ${path}: ${ID_TYPE_NAMES[header.idType]} not allowed in ${ID_TYPE_NAMES[idType]}`);
         continue;
       }
-      addEntry(walk, path, key, childDepth, childDepth === 3 ? id : resourceId);
+      addEntry(walk, path, childDepth, childDepth === 3 ? id : resourceId);
     }
     return;
   }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { decodePayload } from '../../../src/lwm2m/payload/index.js';
-import { tlv, tlvInt32, TLV_OBJECT_INSTANCE, TLV_RESOURCE } from '../../../src/generate/tlv.js';
 import { ACCESS_CONTROL_OBJECT, DEVICE_INSTANCE, DEVICE_OBJECT, hex, OBJLNK_INSTANCE, SERVER_OBJECT } from './tlv-vectors.js';
 
 const TLV = 11542;
@@ -144,30 +143,6 @@ describe('LwM2M TLV: layouts and value types', () => {
 
   it('decodes an empty body to nothing', () => {
     expect(decodePayload(TLV, Buffer.alloc(0), '/3/0')).toEqual({ records: [], error: null });
-  });
-});
-
-describe('LwM2M TLV: record paths', () => {
-  it('names every path right when paths are kept and used again, ids 0, 1 and 65535 at every depth', () => {
-    // Paths are kept by a number made of their ids: paths that differ only in where an id
-    // stands (/1 and /0/1, /1/0 and /65536) must never share one, however often they repeat.
-    const ids = [0, 1, 65535];
-    const value = tlvInt32(7);
-    for (let round = 0; round < 2; round++) {
-      for (const o of ids) {
-        for (const i of ids) {
-          for (const r of ids) {
-            // Read /o: an object instance with one resource; Read /o/i: the resource; Read /o/i/r: its instances.
-            const instance = tlv(TLV_OBJECT_INSTANCE, i, tlv(TLV_RESOURCE, r, value));
-            expect(pathValues(decodePayload(TLV, instance, `/${o}`).records)).toEqual([[`/${o}/${i}/${r}`, expect.anything()]]);
-            expect(pathValues(decodePayload(TLV, tlv(TLV_RESOURCE, r, value), `/${o}/${i}`).records)).toEqual([[`/${o}/${i}/${r}`, expect.anything()]]);
-            const instances = Buffer.concat([tlv(1, i, value), tlv(1, r, value)]);
-            expect(pathValues(decodePayload(TLV, tlv(2, r, instances), `/${o}/${i}`).records))
-              .toEqual([[`/${o}/${i}/${r}/${i}`, expect.anything()], [`/${o}/${i}/${r}/${r}`, expect.anything()]]);
-          }
-        }
-      }
-    }
   });
 });
 

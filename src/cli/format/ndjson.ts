@@ -1,4 +1,4 @@
-import { CODE_STRINGS, type BlockValue, type CoapOption } from '../../coap/index.js';
+import { CODE_STRINGS, type BlockValue, type CoapMessage, type CoapOption } from '../../coap/index.js';
 import { isSecretResource, valueLength, type Lwm2mRecord } from '../../lwm2m/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
 import { GenerationalMap } from '../../util/generational-map.js';
@@ -50,10 +50,6 @@ const PIECE = pieces({
   ts: ',"ts":',
   src: ',"src":"',
   dst: '","dst":"',
-  transport: '","transport":"',
-  coapType: '","coap":{"type":',
-  code: ',"code":"',
-  mid: '","mid":',
   token: ',"token":"',
   options: '","options":',
   uriPath: ',"uriPath":',
@@ -72,7 +68,6 @@ const PIECE = pieces({
   noBlocksToLocationPath: ',"block1":null,"block2":null,"size1":null,"size2":null,"locationPath":null',
   retransmission: '","retransmission":',
   retransmissionOf: ',"retransmissionOf":',
-  noRetransmission: '","retransmission":false,"retransmissionOf":null',
   responseTo: ',"responseTo":',
   responseTime: ',"responseTime":',
   reassembled: ',"reassembled":',
@@ -80,10 +75,8 @@ const PIECE = pieces({
   reassembledLength: ',"length":',
   reassembledFirstFrame: ',"firstFrame":',
   reassembledEnd: '}},',
-  reassembledNull: 'null},',
+  noReassembly: ',"reassembled":null},',
   lwm2mNull: '"lwm2m":null',
-  operation: '"lwm2m":{"operation":"',
-  endpoint: '","endpoint":',
   path: ',"path":',
   records: ',"records":',
   objects: ',"objects":',
@@ -95,9 +88,57 @@ const PIECE = pieces({
   end: '}\n',
 });
 
-const NULL = Buffer.from('null', 'latin1');
-/** Each CoAP type as a JSON string. */
-const TYPE_PIECES = pieces({ CON: '"CON"', NON: '"NON"', ACK: '"ACK"', RST: '"RST"' });
+const TRANSPORTS = ['udp', 'tcp', 'dtls'] as const;
+const TYPES = ['CON', 'NON', 'ACK', 'RST', null] as const;
+
+/*
+ * Runs of a line that depend only on a few fields with a handful of values each are made into
+ * bytes once, at their first use, and copied whole after that: each piece written costs a call
+ * and a bounds check whatever its length, and these runs are in every line. Every such table is
+ * bounded by its fields' values (CoAP code: 256; transports, types, roles, operations: a fixed
+ * few; option numbers: below OPTION_HEADS).
+ */
+
+/** `","transport":"udp","coap":{"type":"CON","code":"2.05","mid":`, by transport, type and code. */
+const transportToMid: (Uint8Array | undefined)[] = new Array(TRANSPORTS.length * TYPES.length * 256);
+
+function transportToMidPiece(transport: string, type: CoapMessage['type'], code: number): Uint8Array {
+  const t = TRANSPORTS.indexOf(transport as (typeof TRANSPORTS)[number]);
+  const index = t < 0 ? -1 : (t * TYPES.length + TYPES.indexOf(type)) * 256 + code;
+  let piece = index >= 0 ? transportToMid[index] : undefined;
+  if (piece === undefined) {
+    piece = Buffer.from(`","transport":"${transport}","coap":{"type":${type === null ? 'null' : `"${type}"`},"code":"${CODE_STRINGS[code]}","mid":`, 'latin1');
+    if (index >= 0) transportToMid[index] = piece;
+  }
+  return piece;
+}
+
+/** `,"role":"notification","retransmission":false,"retransmissionOf":null`, by role (a message that repeats none). */
+const roleFirstSeen = new Map<string, Uint8Array>();
+/** `"lwm2m":{"operation":"notify","endpoint":`, by operation. */
+const operationPieces = new Map<string, Uint8Array>();
+
+/** `before` + `value` + `after` as bytes, kept in `table` by `value`. */
+function constantPiece(table: Map<string, Uint8Array>, before: string, value: string, after: string): Uint8Array {
+  let piece = table.get(value);
+  if (piece === undefined) table.set(value, (piece = Buffer.from(before + value + after, 'latin1')));
+  return piece;
+}
+
+/** Option numbers below this have their `{"number":…,"name":"…","value":` kept as bytes. */
+const OPTION_HEADS = 1024;
+const optionHeads: ({ name: string; bytes: Uint8Array } | undefined)[] = new Array(OPTION_HEADS);
+
+function optionHead(o: CoapOption): Uint8Array | null {
+  if (o.number >= OPTION_HEADS) return null;
+  let head = optionHeads[o.number];
+  if (head === undefined || head.name !== o.name) {
+    scratch.length = 0;
+    scratch.ascii('{"number":').number(o.number).raw(PIECE.optionName).ascii(o.name).raw(PIECE.recordValue);
+    optionHeads[o.number] = head = { name: o.name, bytes: scratch.take() };
+  }
+  return head.bytes;
+}
 
 function pieces<K extends string>(texts: Record<K, string>): Record<K, Uint8Array> {
   const out = {} as Record<K, Uint8Array>;
@@ -155,7 +196,10 @@ function options(out: JsonBytes, opts: CoapOption[]): JsonBytes {
   out.ascii('[');
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i];
-    out.ascii(i > 0 ? ',{"number":' : '{"number":').number(o.number).raw(PIECE.optionName).ascii(o.name).raw(PIECE.recordValue);
+    if (i > 0) out.ascii(',');
+    const head = optionHead(o);
+    if (head !== null) out.raw(head);
+    else out.ascii('{"number":').number(o.number).raw(PIECE.optionName).ascii(o.name).raw(PIECE.recordValue);
     if (typeof o.value === 'number') out.number(o.value);
     else out.string(o.value);
     out.ascii('}');
@@ -173,10 +217,8 @@ export function writeMessage(out: JsonBytes, m: AnalyzedMessage): void {
   const uriPath = msg.uriPath ?? (request !== null && request.code >> 5 === 0 && request.code !== 0 ? request.uriPath : null);
   // src and dst are built by the decode stage from numbers: never in need of escaping.
   out.raw(PIECE.frame).number(e.frame).raw(PIECE.ts).fixed6(e.ts)
-    .raw(PIECE.src).ascii(e.src).raw(PIECE.dst).ascii(e.dst).raw(PIECE.transport).ascii(e.transport)
-    .raw(PIECE.coapType);
-  out.raw(msg.type === null ? NULL : TYPE_PIECES[msg.type]);
-  out.raw(PIECE.code).ascii(CODE_STRINGS[msg.code]).raw(PIECE.mid).numberOrNull(msg.mid).raw(PIECE.token).ascii(msg.token)
+    .raw(PIECE.src).ascii(e.src).raw(PIECE.dst).ascii(e.dst).raw(transportToMidPiece(e.transport, msg.type, msg.code))
+    .numberOrNull(msg.mid).raw(PIECE.token).ascii(msg.token)
     .raw(PIECE.options);
   options(out, msg.options).raw(PIECE.uriPath).stringOrNull(uriPath).raw(PIECE.uriQuery).strings(msg.uriQuery)
     .raw(PIECE.contentFormat).numberOrNull(msg.contentFormat);
@@ -192,24 +234,25 @@ export function writeMessage(out: JsonBytes, m: AnalyzedMessage): void {
     block(out, msg.block2).raw(PIECE.size1).numberOrNull(msg.size1).raw(PIECE.size2).numberOrNull(msg.size2)
       .raw(PIECE.locationPath).stringOrNull(msg.locationPath);
   }
-  out.raw(PIECE.payloadLength).number(msg.payload.length).raw(PIECE.role).ascii(match.role);
-  if (match.retransmissionOf === null) out.raw(PIECE.noRetransmission);
-  else out.raw(PIECE.retransmission).boolean(true).raw(PIECE.retransmissionOf).number(match.retransmissionOf);
+  out.raw(PIECE.payloadLength).number(msg.payload.length);
+  const role = match.role;
+  if (match.retransmissionOf === null) out.raw(constantPiece(roleFirstSeen, ',"role":"', role, '","retransmission":false,"retransmissionOf":null'));
+  else out.raw(PIECE.role).ascii(role).raw(PIECE.retransmission).boolean(true).raw(PIECE.retransmissionOf).number(match.retransmissionOf);
   out.raw(PIECE.responseTo).numberOrNull(request === null ? null : request.frame)
-    .raw(PIECE.responseTime).fixed6OrNull(match.responseTime)
-    .raw(PIECE.reassembled);
+    .raw(PIECE.responseTime).fixed6OrNull(match.responseTime);
   if (e.block.state === 'complete') {
     const body = e.block.body;
-    out.raw(PIECE.reassembledBlocks).number(body.blocks).raw(PIECE.reassembledLength).number(body.body.length)
+    out.raw(PIECE.reassembled).raw(PIECE.reassembledBlocks).number(body.blocks).raw(PIECE.reassembledLength).number(body.body.length)
       .raw(PIECE.reassembledFirstFrame).number(body.firstFrame).raw(PIECE.reassembledEnd);
   } else {
-    out.raw(PIECE.reassembledNull);
+    out.raw(PIECE.noReassembly);
   }
   const l = m.lwm2m;
   if (l === null) {
     out.raw(PIECE.lwm2mNull);
   } else {
-    out.raw(PIECE.operation).ascii(l.operation).raw(PIECE.endpoint).stringOrNull(l.endpoint).raw(PIECE.path).stringOrNull(l.path)
+    const operation = l.operation;
+    out.raw(constantPiece(operationPieces, '"lwm2m":{"operation":"', operation, '","endpoint":')).stringOrNull(l.endpoint).raw(PIECE.path).stringOrNull(l.path)
       .raw(PIECE.records);
     records(out, l.records);
     if (l.objects === null && l.links === null && l.payloadError === null) {

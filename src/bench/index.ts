@@ -49,7 +49,7 @@ function fleetList(value: string): string[] {
 const program = new Command()
   .name('npm run bench --')
   .description(
-    'Measures coapwatch in three parts, each printed as a table, then every figure as one line of JSON.\n'
+    'Measures coapwatch in four parts, each printed as a table, then every figure as one line of JSON.\n'
     + '  scale: fleets of 30,000, 300,000 and 1,000,000 meters that are all registered at once, 10 packets each '
     + '(bench-data/scale-<N>-v<format version>.pcap, built once): one run of `coapwatch analyze FILE --format ndjson` and '
     + 'one that also writes a fresh SQLite file (--db), each with its µs per packet (by wall and by CPU time) and peak RSS; '

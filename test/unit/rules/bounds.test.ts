@@ -13,17 +13,20 @@ description: d
 const register = (h: RuleHarness, src: string, ts: number, query: string[] = []) =>
   h.send(src, SERVER, { code: 'POST', path: '/rd', query: [`ep=e-${src}`, ...query], token: 'bb', ts });
 
-describe('rule tables at their bounds', () => {
-  it('threshold windows: the least recently matched key goes first, is counted, and the others still fire', () => {
-    const counters = new OverflowCounters();
-    const h = new RuleHarness(rulesFrom(`id: flood
+/** A threshold rule: `count` Registers from one host within 100 s. */
+const floodRule = (count: number) => rulesFrom(`id: flood
 sid: 1
 ${HEADER}operations: [register]
 kind: threshold
 when: m.isRequest
-threshold: { count: 3, within: 100, by: m.srcHost }
+threshold: { count: ${count}, within: 100, by: m.srcHost }
 suppress: 0
-`), counters, { keysPerRule: 2 });
+`);
+
+describe('rule tables at their bounds', () => {
+  it('threshold windows: the least recently matched key goes first, is counted, and the others still fire', () => {
+    const counters = new OverflowCounters();
+    const h = new RuleHarness(floodRule(3), counters, { keysPerRule: 2 });
     register(h, '10.0.0.11:1', 1); // A: 1
     register(h, '10.0.0.12:1', 2); // B: 1
     register(h, '10.0.0.11:1', 3); // A: 2, now more recent than B
@@ -39,14 +42,7 @@ suppress: 0
 
   it('threshold windows: a key whose match times have all left the window is dropped, not counted as overflow', () => {
     const counters = new OverflowCounters();
-    const h = new RuleHarness(rulesFrom(`id: flood
-sid: 1
-${HEADER}operations: [register]
-kind: threshold
-when: m.isRequest
-threshold: { count: 2, within: 100, by: m.srcHost }
-suppress: 0
-`), counters, { keysPerRule: 2 });
+    const h = new RuleHarness(floodRule(2), counters, { keysPerRule: 2 });
     register(h, '10.0.0.11:1', 1); // A: 1
     register(h, '10.0.0.12:1', 2); // B: 1
     register(h, '10.0.0.13:1', 150); // C: A and B are out of their window: they go, uncounted
@@ -59,14 +55,7 @@ suppress: 0
   });
 
   it('threshold windows: a key whose match times have all left the window goes as capture time passes, without another match of the rule', () => {
-    const h = new RuleHarness(rulesFrom(`id: flood
-sid: 1
-${HEADER}operations: [register]
-kind: threshold
-when: m.isRequest
-threshold: { count: 2, within: 100, by: m.srcHost }
-suppress: 0
-`));
+    const h = new RuleHarness(floodRule(2));
     register(h, '10.0.0.11:1', 1); // A: 1
     register(h, '10.0.0.12:1', 50); // B: 1
     expect(h.engine.keysHeld('windows')).toBe(2);

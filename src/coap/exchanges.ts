@@ -1,6 +1,6 @@
 import type { OverflowCounters } from '../util/bounded-map.js';
 import { GenerationalMap } from '../util/generational-map.js';
-import { SharedStrings } from '../util/shared-strings.js';
+import { MAX_SHARED_PATHS, SharedStrings } from '../util/shared-strings.js';
 import { METHOD, type CoapMessage } from './message.js';
 import { MAX_PAIRS, PeerPairs } from './peer-pairs.js';
 
@@ -15,8 +15,6 @@ export const MAX_EXCHANGES = 1 << 20;
 const OBSERVATION_IDLE = 86_400;
 /** Observe requests remembered: two observations per meter of a 10^6 fleet. */
 export const MAX_OBSERVE_REQUESTS = 1 << 21;
-/** Distinct observed paths shared by the Observe requests' records: a fleet observes a few dozen. */
-export const MAX_SHARED_PATHS = 4096;
 
 /** Bounds of the exchange tables (tests set small ones). */
 export interface ExchangeLimits {

@@ -1,18 +1,13 @@
 import { isObserveCancel, type ExchangeRecord } from '../coap/index.js';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
+import { MAX_SHARED_PATHS } from '../util/shared-strings.js';
 import { AttributeTable, MAX_ATTRIBUTE_ENDPOINTS } from './attributes.js';
 import type { ObservationEnd, ObservationState, StateListener } from './types.js';
 
 /** Observations kept: two per meter of a fleet of 10^6. */
 export const MAX_OBSERVATIONS = 1 << 21;
 const MAX_PATHS = 64;
-/**
- * Distinct observed paths whose one-path list is shared by every observation of that path (a
- * fleet observes the same few paths on every meter; a list of its own costs an observation some
- * 60 bytes). Past the bound the least recently observed path is no longer shared.
- */
-export const MAX_SHARED_PATHS = 4096;
 /** RFC 7641 3.4: sequence numbers are 24-bit; a notification 128 s newer is fresh whatever its number. */
 const SEQ_HALF = 1 << 23;
 const FRESHNESS_WINDOW = 128;
@@ -45,6 +40,10 @@ export class ObservationTable {
   private nextId = 1;
   /** Observations not ended (requested or active) still kept: counted in and out as they start, end or are evicted. */
   private openCount = 0;
+  /**
+   * The one-path list every observation of that path shares (a list of its own costs an
+   * observation some 60 bytes). Past the bound the least recently observed path is no longer shared.
+   */
   private readonly sharedPaths: BoundedMap<string, readonly string[]>;
 
   constructor(

@@ -1,6 +1,6 @@
 import type { Lwm2mRecord } from '../lwm2m/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
-import { SharedStrings } from '../util/shared-strings.js';
+import { MAX_SHARED_PATHS, SharedStrings } from '../util/shared-strings.js';
 import { isSecretPath } from './secrets.js';
 import type { NumericSeries, ResourceState, StateListener } from './types.js';
 
@@ -9,8 +9,6 @@ export const MAX_TWIN_ENDPOINTS = 1 << 20;
 /** Resource values over all endpoints: eight per meter of a fleet of 10^6. */
 export const MAX_RESOURCES = 1 << 23;
 const MAX_PER_ENDPOINT = 1024;
-/** Distinct resource paths whose one string every endpoint's value of that path shares: a fleet reports a few dozen. */
-export const MAX_SHARED_PATHS = 4096;
 /** Up to this many values an endpoint's resources are a list searched in order; past it, a Map. */
 const LIST_MAX = 8;
 const MAX_STRING = 1024;

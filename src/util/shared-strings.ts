@@ -1,6 +1,12 @@
 import { BoundedMap, type OverflowCounters } from './bounded-map.js';
 
 /**
+ * Distinct paths (observed, reported) whose one copy a stage's records share: a fleet uses a few
+ * dozen on every meter. The one bound of every table that shares paths.
+ */
+export const MAX_SHARED_PATHS = 4096;
+
+/**
  * One copy of each distinct string recently seen, for values that many long-lived records hold
  * (the paths every meter of a fleet uses): a record keeps the shared copy instead of the one its
  * message brought, which then goes with the message. Bounded: past the bound the string seen

@@ -97,7 +97,7 @@ export const DTLS_ORDER: readonly ConsumerName[] = ['output', 'eve', 'store', 's
 export class AnalysisSession {
   /** stdout; stderr when `--eve -` has stdout (the summary then goes there). */
   readonly writer: LineWriter;
-  readonly summary = new SummaryCollector();
+  readonly summary: SummaryCollector;
   readonly pipeline: AnalysisPipeline;
   readonly store: RunWriter | null;
   /** Null when nothing consumes state: the plain summary pays nothing for it. */
@@ -131,6 +131,7 @@ export class AnalysisSession {
       limits: opts.limits?.coap, decoder: opts.limits?.decoder,
     });
     const overflow = this.pipeline.overflow;
+    this.summary = new SummaryCollector(overflow);
     const store = (this.store = opts.db === undefined ? null
       : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow, opts.recordFile ?? null, opts.sensor));
     const pipeline = this.pipeline;

@@ -2,7 +2,8 @@ import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import type { NotificationAttributes } from './types.js';
 
 const NUMERIC = ['pmin', 'pmax', 'gt', 'lt', 'st'] as const;
-const MAX_PATHS_PER_ENDPOINT = 64;
+/** Paths with attributes in force per endpoint; more are not recorded, and counted (`state.attribute-paths`). */
+export const MAX_PATHS_PER_ENDPOINT = 64;
 /** Endpoints with attributes in force: every meter of a fleet of 10^6. */
 export const MAX_ATTRIBUTE_ENDPOINTS = 1 << 20;
 
@@ -16,9 +17,12 @@ export class AttributeTable {
   private readonly byEndpoint: BoundedMap<string, Map<string, NotificationAttributes>>;
   /** Grows with every change, so readers can cache what inForce returned. */
   version = 0;
+  /** Paths not recorded because their endpoint had MAX_PATHS_PER_ENDPOINT already. */
+  private pathsDropped = 0;
 
   constructor(bound = MAX_ATTRIBUTE_ENDPOINTS, counters?: OverflowCounters) {
     this.byEndpoint = new BoundedMap('state.attributes', bound, counters);
+    counters?.register('state.attribute-paths', MAX_PATHS_PER_ENDPOINT, () => this.pathsDropped);
   }
 
   /** Applies one accepted Write-Attributes request's query to `path`. */
@@ -41,6 +45,7 @@ export class AttributeTable {
     }
     if (Object.keys(attrs).length === 0) paths.delete(path);
     else if (paths.has(path) || paths.size < MAX_PATHS_PER_ENDPOINT) paths.set(path, attrs);
+    else this.pathsDropped++;
   }
 
   /** Has `endpoint` any attributes written (most endpoints have none)? */

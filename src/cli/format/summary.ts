@@ -2,8 +2,14 @@ import { CODE_STRINGS } from '../../coap/index.js';
 import type { AnalyzedMessage } from '../../pipeline/index.js';
 import { contentFormatName } from '../../lwm2m/payload/index.js';
 import { SEVERITIES, type DetectionEvent } from '../../rules/index.js';
-import type { TableOverflow } from '../../util/bounded-map.js';
+import type { OverflowCounters, TableOverflow } from '../../util/bounded-map.js';
 import { sanitizeForTerminal } from '../../util/terminal-text.js';
+
+/**
+ * Distinct endpoint names the summary counts: a 10^6 fleet fits. Past it, names not yet counted
+ * are counted as overflow (`summary.endpoints`), and the count is shown as a lower bound.
+ */
+export const MAX_SUMMARY_ENDPOINTS = 1 << 20;
 
 /** Counts what `analyze --format summary` reports. */
 export class SummaryCollector {
@@ -17,12 +23,18 @@ export class SummaryCollector {
   readonly contentFormats = new Map<number, number>();
   readonly codes = new Map<number, number>();
   readonly endpoints = new Set<string>();
+  /** Names seen after `endpoints` was full and not in it (a name seen twice then counts twice). */
+  private endpointsDropped = 0;
   /**
    * Severity and rule → [severity, rule, events] (an answer can move a rule's event to another
    * severity); and the first events themselves, to show their evidence.
    */
   readonly events = new Map<string, [string, string, number]>();
   readonly firstEvents: DetectionEvent[] = [];
+
+  constructor(counters?: OverflowCounters, private readonly maxEndpoints = MAX_SUMMARY_ENDPOINTS) {
+    counters?.register('summary.endpoints', maxEndpoints, () => this.endpointsDropped);
+  }
 
   add(m: AnalyzedMessage): void {
     const e = m.coap;
@@ -36,7 +48,10 @@ export class SummaryCollector {
     const l = m.lwm2m;
     if (l) {
       bump(this.operations, l.operation);
-      if (l.endpoint !== null && this.endpoints.size < 1_000_000) this.endpoints.add(l.endpoint);
+      if (l.endpoint !== null && !this.endpoints.has(l.endpoint)) {
+        if (this.endpoints.size < this.maxEndpoints) this.endpoints.add(l.endpoint);
+        else this.endpointsDropped++;
+      }
       if (l.payloadError) this.payloadErrors++;
     }
   }
@@ -70,7 +85,7 @@ export class SummaryCollector {
     lines.push(`  retransmissions     ${this.retransmissions}`);
     lines.push(`  payload errors      ${this.payloadErrors}`);
     for (const [label, value] of extra) lines.push(`  ${label.padEnd(19)} ${value}`);
-    lines.push(`  endpoints           ${this.endpoints.size}`);
+    lines.push(`  endpoints           ${this.endpointsDropped > 0 ? `at least ${this.endpoints.size}` : this.endpoints.size}`);
     if (this.firstTs !== null && this.lastTs !== null) {
       lines.push(`  time span           ${span.toFixed(3)} s (${new Date(this.firstTs * 1000).toISOString()} to ${new Date(this.lastTs * 1000).toISOString()})`);
     }

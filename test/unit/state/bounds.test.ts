@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { uint } from '../../support/coap-flow.js';
 import { SERVER, TrackedFlow } from '../../support/tracked-flow.js';
+import { MAX_PATHS_PER_ENDPOINT } from '../../../src/state/attributes.js';
 
 const client = (i: number) => `10.0.1.${i}:56830`;
 
@@ -100,6 +101,20 @@ describe('bounded state tables', () => {
     expect(attributes.inForce('meter-1', '/3/0/9')).toEqual({});
     expect(attributes.inForce('meter-2', '/3/0/9')).toEqual({ pmin: 10 });
     expect(t.overflows()).toEqual([{ table: 'state.attributes', bound: 1, evicted: 1 }]);
+  });
+
+  it('state.attribute-paths: paths past the bound per endpoint are not recorded, and counted', () => {
+    const t = new TrackedFlow();
+    t.register('meter-1', undefined, client(1));
+    const paths = Array.from({ length: MAX_PATHS_PER_ENDPOINT + 2 }, (_, k) => `/3305/0/${5000 + k}`);
+    for (const path of paths) t.exchange(SERVER, client(1), { code: '0.03', path, query: ['pmax=60'] }, { code: '2.04' });
+    // Written again: a path already recorded is updated, not counted.
+    t.exchange(SERVER, client(1), { code: '0.03', path: paths[0], query: ['pmax=30'] }, { code: '2.04' });
+    const attributes = t.tracker.observations.attributes;
+    expect(attributes.inForce('meter-1', paths[0])).toEqual({ pmax: 30 });
+    expect(attributes.inForce('meter-1', paths[MAX_PATHS_PER_ENDPOINT - 1])).toEqual({ pmax: 60 });
+    expect(attributes.inForce('meter-1', paths[MAX_PATHS_PER_ENDPOINT])).toEqual({});
+    expect(t.overflows()).toEqual([{ table: 'state.attribute-paths', bound: MAX_PATHS_PER_ENDPOINT, evicted: 2 }]);
   });
 
   it('nothing is reported while every table is below its bound', () => {

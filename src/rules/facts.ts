@@ -117,10 +117,12 @@ export class FactBuilder {
   /** Server sockets not remembered because their endpoint had serversPerEndpoint already. */
   private serversDropped = 0;
   /**
-   * Observation id → the attributes in force found for it: asked on every notification, and
-   * merging them from the attribute table costs a path split and merge each time.
+   * Observation → the attributes in force found for it: asked on every notification, and
+   * merging them from the attribute table costs a path split and merge each time. Kept weakly,
+   * with the observation: it holds no more than the state's observations do, and finding an
+   * entry costs one lookup by the object in hand, with no order of use to keep.
    */
-  private readonly attributesFound: BoundedMap<number, CachedAttributes>;
+  private readonly attributesFound = new WeakMap<ObservationState, CachedAttributes>();
   private readonly takeovers: RegistrationTakeovers;
   /** m.takenOver of the current message, found by note(). */
   private takenOver: TakenOver | null = null;
@@ -145,7 +147,6 @@ export class FactBuilder {
     this.servers = new BoundedMap(RULE_TABLES.endpointServers, bounds.endpointServers, counters);
     this.serversPerEndpoint = bounds.serversPerEndpoint;
     counters?.register(RULE_TABLES.serversPerEndpoint, bounds.serversPerEndpoint, () => this.serversDropped);
-    this.attributesFound = new BoundedMap(RULE_TABLES.observationAttributes, bounds.observationAttributes, counters);
     this.takeovers = new RegistrationTakeovers((name) => state.registrations.get(name), bounds, counters);
     this.fields = this.fieldGetters();
     this.facts = {} as MessageFacts;
@@ -217,20 +218,20 @@ export class FactBuilder {
   /** Write-Attributes in force on an observation's path (pmin, pmax, gt, lt, st). */
   attributes(obs: ObservationState | null): NotificationAttributes {
     if (obs === null) return NO_ATTRIBUTES;
-    // The table changes rarely: what it said is kept until it changes. Looked at before the
-    // paths, which are another object, whose line is cold by then.
+    // The table changes rarely (every change, an endpoint dropped included, moves its version
+    // on): what it said is kept until it changes. Looked at before the paths, which are another
+    // object, whose line is cold by then.
     const table = this.state.observations.attributes;
-    // Most endpoints have none: nothing to merge, and nothing to keep per observation.
-    if (!table.has(obs.endpoint)) return NO_ATTRIBUTES;
     const version = table.version;
-    const cached = this.attributesFound.get(obs.id);
+    const cached = this.attributesFound.get(obs);
     if (cached !== undefined && cached.version === version) return cached.attrs;
-    if (obs.paths.length !== 1) return NO_ATTRIBUTES;
+    // Most endpoints have none: nothing to merge, and nothing to keep per observation.
+    if (!table.has(obs.endpoint) || obs.paths.length !== 1) return NO_ATTRIBUTES;
     const attrs = table.inForce(obs.endpoint, obs.paths[0]);
     if (cached !== undefined) {
       cached.version = version;
       cached.attrs = attrs;
-    } else this.attributesFound.set(obs.id, { version, attrs });
+    } else this.attributesFound.set(obs, { version, attrs });
     return attrs;
   }
 

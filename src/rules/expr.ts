@@ -240,7 +240,7 @@ type ReadonlyKeys<T> = {
 /**
  * The fields of variables' objects that never change once the object is made: the readonly
  * fields of the state's interface (the compiler checks each name here is one). Only scalars:
- * a key is the value as a string.
+ * a key is the value as a string. Never `m`: one object refilled for every message.
  */
 const FIXED_FIELDS: Partial<Record<Variable, ReadonlySet<string>>> = {
   obs: new Set<ReadonlyKeys<ObservationState>>(['id', 'endpoint', 'token', 'client', 'server', 'composite', 'startedAt']),

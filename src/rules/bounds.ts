@@ -21,8 +21,6 @@ export interface RuleTableBounds {
   endpointServers: number;
   /** Server sockets remembered per endpoint: a server and a bootstrap server, each maybe over UDP and DTLS. */
   serversPerEndpoint: number;
-  /** Write-Attributes in force per observation (attrs), found again without merging paths: one or two per meter that has attributes written. */
-  observationAttributes: number;
   /**
    * Client sockets that lost their registration to another socket (m.takenOver): one per reboot
    * to a new port or NAT rebinding. A hijacked client comes back within its registration's
@@ -38,7 +36,6 @@ export const RULE_TABLE_BOUNDS: Readonly<RuleTableBounds> = {
   dtlsHosts: 1 << 20,
   endpointServers: 1 << 20,
   serversPerEndpoint: 8,
-  observationAttributes: 1 << 21,
   supersededSockets: 1 << 18,
 };
 
@@ -52,6 +49,5 @@ export const RULE_TABLES = {
   dtlsHosts: 'rules.dtls-hosts',
   endpointServers: 'rules.endpoint-servers',
   serversPerEndpoint: 'rules.servers-per-endpoint',
-  observationAttributes: 'rules.observation-attributes',
   supersededSockets: 'rules.superseded-sockets',
 } as const;

@@ -4,7 +4,7 @@ import { resourceAt, type EndpointChange, type EndpointResources, type StateTrac
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 import { RULE_TABLE_BOUNDS, RULE_TABLES, type RuleTableBounds } from './bounds.js';
 import { DeadlineWheel, type Deadline } from './deadlines.js';
-import { holds, hostOf, setScopeFunctions, valueOf, type Evaluator, type Scope, type Variable } from './expr.js';
+import { holds, hostOf, READERS, setScopeFunctions, valueOf, type Evaluator, type Scope, type Variable } from './expr.js';
 import { FactBuilder, type MessageFacts } from './facts.js';
 import type { DeclaredServers } from './servers.js';
 import type { Rule, RuleKind, SuppressTrack } from './rule.js';
@@ -94,6 +94,8 @@ interface LoadedRule {
   kind: RuleKind;
   params: Record<string, unknown>;
   when: Evaluator | null;
+  /** The rule's key (threshold, absence or sequence `by`) with its kept values (see RuleKey). */
+  key: RuleKey | null;
 }
 
 /** A message rule with what its evaluation needs, worked out once when the rules load. */
@@ -226,7 +228,10 @@ export class RuleEngine {
     for (const rule of rules) {
       let state = this.states.get(rule.id);
       if (!state) this.states.set(rule.id, (state = {}));
-      const loaded: LoadedRule = { rule, state, late: [...rule.late].map((v) => COPIERS[v]), kind: rule.kind, params: rule.params, when: rule.when };
+      const by = rule.threshold?.by ?? rule.absence?.by ?? rule.sequence?.by;
+      const loaded: LoadedRule = {
+        rule, state, late: [...rule.late].map((v) => COPIERS[v]), kind: rule.kind, params: rule.params, when: rule.when, key: by ? ruleKey(by) : null,
+      };
       if (rule.on === 'endpoint') this.onEndpoint.push(loaded);
       else if (rule.on === 'dtls') this.onDtls.push(loaded);
       else if (rule.operations === null) this.anyMessage.push(this.messageRule(loaded));
@@ -406,7 +411,7 @@ export class RuleEngine {
     // Every field written out, not spread from `loaded`: a spread copy gets a shape of its own,
     // which makes evaluate()'s reads of these objects megamorphic (a stub-cache lookup each, per rule per message).
     return {
-      rule: loaded.rule, state: loaded.state, late: loaded.late, kind: loaded.kind, params: loaded.params, when: loaded.when,
+      rule: loaded.rule, state: loaded.state, late: loaded.late, kind: loaded.kind, params: loaded.params, when: loaded.when, key: loaded.key,
       require: loaded.rule.require.map((f) => this.facts.reader(f)),
       ep: needs.has('ep'), obs: needs.has('obs') || needs.has('attrs'), bs: needs.has('bs'), run: needs.has('run'),
     };
@@ -443,12 +448,12 @@ export class RuleEngine {
     }
   }
 
-  private count({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
+  private count({ rule, state, key: by }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const t = rule.threshold!;
     const windows = (state.windows ??= new BoundedMap(RULE_TABLES.windows, this.bounds.keysPerRule));
     // tick() drops aged-out windows once a second; a burst of new keys in between makes room from them first.
     dropExpiredWindows(windows, ts, t.within);
-    const key = keyOf(t.by, scope);
+    const key = keyOf(by!, scope);
     let times = windows.get(key);
     // A new window sized exactly: most keys match once (a push onto [] reserves 17 slots).
     if (!times) windows.set(key, (times = [ts]));
@@ -461,13 +466,13 @@ export class RuleEngine {
     }
   }
 
-  private arm({ rule, state, late }: LoadedRule, scope: Scope, ts: number, where: Where): void {
+  private arm({ rule, state, late, key: by }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const a = rule.absence!;
     const within = valueOf(a.within, scope);
     if (typeof within !== 'number' || !Number.isFinite(within) || within < 0) return;
     const armed = (state.armed ??= new BoundedMap(RULE_TABLES.armed, this.bounds.keysPerRule));
     const deadlines = (state.deadlines ??= new DeadlineWheel());
-    const key = keyOf(a.by, scope);
+    const key = keyOf(by!, scope);
     const deadline = ts + within;
     const existing = armed.get(key);
     if (existing) {
@@ -486,10 +491,10 @@ export class RuleEngine {
     deadlines.compact(() => armed.values(), armed.size);
   }
 
-  private step({ rule, state }: LoadedRule, scope: Scope, ts: number, where: Where): void {
+  private step({ rule, state, key: by }: LoadedRule, scope: Scope, ts: number, where: Where): void {
     const s = rule.sequence!;
     const progress = (state.progress ??= new BoundedMap(RULE_TABLES.progress, this.bounds.keysPerRule));
-    const key = keyOf(s.by, scope);
+    const key = keyOf(by!, scope);
     let p = progress.get(key);
     if (p && ts - p.start > s.within) {
       progress.delete(key);
@@ -602,9 +607,31 @@ function weight(rule: Rule, o: EventOutcome): number {
   return SEVERITIES.indexOf(rule.outcome?.[o.outcome] ?? rule.severity) * 2 + (o.outcome === 'success' ? 1 : 0);
 }
 
-/** A rule's key (`threshold.by`, `absence.by`, `sequence.by`) for this scope. */
-function keyOf(by: Evaluator, scope: Scope): string {
-  return String(valueOf(by, scope));
+/**
+ * A rule's key (`threshold.by`, `absence.by`, `sequence.by`). One that fixed fields of a state
+ * object alone decide (`obs.client + ' ' + obs.token`, see Evaluator.fixedBy) is made once per
+ * object and kept with it: a notification then finds its key without building a string, and
+ * the key it finds is the very string the rule's table holds, which hashes and compares at once.
+ * Kept weakly: a key goes with its object, so this holds no more than the state does.
+ */
+interface RuleKey {
+  by: Evaluator;
+  /** Reads the variable that decides the key (null: the key is computed every time). */
+  object: ((scope: Scope) => unknown) | null;
+  kept: WeakMap<object, string>;
+}
+
+function ruleKey(by: Evaluator): RuleKey {
+  return { by, object: by.fixedBy === undefined ? null : READERS[by.fixedBy], kept: new WeakMap() };
+}
+
+/** The rule's key for this scope. */
+function keyOf(key: RuleKey, scope: Scope): string {
+  const o = key.object === null ? null : key.object(scope);
+  if (o === null || typeof o !== 'object') return String(valueOf(key.by, scope));
+  let k = key.kept.get(o);
+  if (k === undefined) key.kept.set(o, (k = String(valueOf(key.by, scope))));
+  return k;
 }
 
 interface Where {

@@ -1,4 +1,5 @@
 import { CelSyntax, ExpressionError, type Expr } from './cel-syntax.js';
+import type { ObservationState } from '../state/index.js';
 import { compileTree, ERR, evaluationError, lastError, type ConstantBinders, type Constants, type FunctionTable, type VariableReaders } from './compile.js';
 
 /**
@@ -17,7 +18,7 @@ export type Variable = (typeof VARIABLES)[number];
 export type Scope = Partial<Record<Variable, unknown>>;
 
 /** Each variable read by its own name (see VariableReaders). */
-const READERS: { [V in Variable]: (scope: Scope) => unknown } = {
+export const READERS: { [V in Variable]: (scope: Scope) => unknown } = {
   m: (s) => s.m, ep: (s) => s.ep, obs: (s) => s.obs, attrs: (s) => s.attrs, bs: (s) => s.bs, change: (s) => s.change,
   dtls: (s) => s.dtls, run: (s) => s.run, params: (s) => s.params,
 };
@@ -223,8 +224,67 @@ const syntax = new CelSyntax(VARIABLES, Object.fromEntries(
 
 export { ExpressionError };
 
-/** Evaluates an expression: its value, or ERR (see compile.ts). `source`: the expression's text. */
-export type Evaluator = ((scope: Scope) => unknown) & { readonly source?: string };
+/**
+ * Evaluates an expression: its value, or ERR (see compile.ts). `source`: the expression's text.
+ * `fixedBy`: the variable whose object alone decides the value, when the expression reads
+ * nothing but fields of that object that never change (see FIXED_FIELDS) and constants: its
+ * value can then be kept per object rather than computed again.
+ */
+export type Evaluator = ((scope: Scope) => unknown) & { readonly source?: string; readonly fixedBy?: Variable };
+
+/** Keys of T that are readonly: those a state object's interface declares fixed once it is made. */
+type ReadonlyKeys<T> = {
+  [K in keyof T]-?: (<U>() => U extends { [Q in K]: T[K] } ? 1 : 2) extends (<U>() => U extends { -readonly [Q in K]: T[K] } ? 1 : 2) ? never : K;
+}[keyof T];
+
+/**
+ * The fields of variables' objects that never change once the object is made: the readonly
+ * fields of the state's interface (the compiler checks each name here is one). Only scalars:
+ * a key is the value as a string. Never `m`: one object refilled for every message.
+ */
+const FIXED_FIELDS: Partial<Record<Variable, ReadonlySet<string>>> = {
+  obs: new Set<ReadonlyKeys<ObservationState>>(['id', 'endpoint', 'token', 'client', 'server', 'composite', 'startedAt']),
+};
+
+/** Functions and methods whose value depends on their arguments alone. */
+const PURE_CALLS = new Set(['size', 'double', 'string', 'type', 'host', 'uriHost', 'startsWith', 'endsWith', 'contains']);
+
+/** The variable whose fixed fields alone decide the expression's value (see Evaluator.fixedBy), or undefined. */
+function fixedObjectOf(tree: Expr, constants: Constants | undefined): Variable | undefined {
+  let object: Variable | undefined;
+  const fixed = (node: Expr): boolean => {
+    switch (node.kind) {
+      case 'literal':
+      case 'type':
+        return true;
+      case 'ident':
+        return constants !== undefined && Object.hasOwn(constants, node.name);
+      case 'select': {
+        if (node.target.kind === 'ident' && constants?.[node.target.name] === undefined) {
+          const v = node.target.name as Variable;
+          if (!FIXED_FIELDS[v]?.has(node.field) || (object !== undefined && object !== v)) return false;
+          object = v;
+          return true;
+        }
+        return fixed(node.target);
+      }
+      case 'not':
+      case 'negate':
+        return fixed(node.operand);
+      case 'binary':
+        return fixed(node.left) && fixed(node.right);
+      case 'conditional':
+        return fixed(node.test) && fixed(node.then) && fixed(node.otherwise);
+      case 'call':
+        return PURE_CALLS.has(node.name) && node.args.every(fixed);
+      case 'method':
+        return PURE_CALLS.has(node.name) && fixed(node.target) && node.args.every(fixed);
+      default:
+        return false;
+    }
+  };
+  return fixed(tree) ? object : undefined;
+}
 
 /**
  * Compiles one CEL expression of the rule language; a syntax or type error, or a construct the
@@ -234,7 +294,7 @@ export type Evaluator = ((scope: Scope) => unknown) & { readonly source?: string
 export function compileExpression(text: string, constants?: Constants): Evaluator {
   const { tree } = syntax.parse(text);
   const evaluate = compileTree(tree, { functions: RULE_FUNCTIONS as unknown as FunctionTable, constants, readers: READERS as VariableReaders, binders: RULE_FUNCTION_BINDERS });
-  return Object.assign(evaluate as Evaluator, { source: text });
+  return Object.assign(evaluate as Evaluator, { source: text, fixedBy: fixedObjectOf(tree, constants) });
 }
 
 /**

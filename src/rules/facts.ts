@@ -19,12 +19,6 @@ const FROM_SERVER = new Set([
   'create', 'delete', 'observe', 'observe-composite', 'cancel-observation', 'cancel-observation-composite',
 ]);
 
-/** The attributes in force found for an observation, with the attribute table's version they hold for. */
-interface CachedAttributes {
-  version: number;
-  attrs: NotificationAttributes;
-}
-
 /** The fields of `m`, for validating `require:` lists. */
 export const MESSAGE_FACTS = [
   'frame', 'ts', 'src', 'dst', 'srcHost', 'dstHost', 'transport', 'size', 'type', 'code', 'codeClass', 'role', 'isRequest',
@@ -117,10 +111,15 @@ export class FactBuilder {
   /** Server sockets not remembered because their endpoint had serversPerEndpoint already. */
   private serversDropped = 0;
   /**
-   * Observation id → the attributes in force found for it: asked on every notification, and
-   * merging them from the attribute table costs a path split and merge each time.
+   * Observation → the attributes in force found for it: asked on every notification, and
+   * merging them from the attribute table costs a path split and merge each time. Kept weakly,
+   * with the observation: it holds no more than the state's observations do, and finding an
+   * entry costs one lookup by the object in hand, with no order of use to keep. It holds for
+   * the attribute table's version `attributesVersion`; any change to the table (which moves the
+   * version on) would make every entry stale, so the map is then replaced as a whole.
    */
-  private readonly attributesFound: BoundedMap<number, CachedAttributes>;
+  private attributesFound = new WeakMap<ObservationState, NotificationAttributes>();
+  private attributesVersion = -1;
   private readonly takeovers: RegistrationTakeovers;
   /** m.takenOver of the current message, found by note(). */
   private takenOver: TakenOver | null = null;
@@ -145,7 +144,6 @@ export class FactBuilder {
     this.servers = new BoundedMap(RULE_TABLES.endpointServers, bounds.endpointServers, counters);
     this.serversPerEndpoint = bounds.serversPerEndpoint;
     counters?.register(RULE_TABLES.serversPerEndpoint, bounds.serversPerEndpoint, () => this.serversDropped);
-    this.attributesFound = new BoundedMap(RULE_TABLES.observationAttributes, bounds.observationAttributes, counters);
     this.takeovers = new RegistrationTakeovers((name) => state.registrations.get(name), bounds, counters);
     this.fields = this.fieldGetters();
     this.facts = {} as MessageFacts;
@@ -217,20 +215,20 @@ export class FactBuilder {
   /** Write-Attributes in force on an observation's path (pmin, pmax, gt, lt, st). */
   attributes(obs: ObservationState | null): NotificationAttributes {
     if (obs === null) return NO_ATTRIBUTES;
-    // The table changes rarely: what it said is kept until it changes. Looked at before the
-    // paths, which are another object, whose line is cold by then.
+    // The table changes rarely (every change, an endpoint dropped included, moves its version
+    // on): what it said is kept until it changes. Looked for before the table and the paths,
+    // which are other objects, whose lines are cold by then.
     const table = this.state.observations.attributes;
+    if (table.version !== this.attributesVersion) {
+      this.attributesFound = new WeakMap();
+      this.attributesVersion = table.version;
+    }
+    const found = this.attributesFound.get(obs);
+    if (found !== undefined) return found;
     // Most endpoints have none: nothing to merge, and nothing to keep per observation.
-    if (!table.has(obs.endpoint)) return NO_ATTRIBUTES;
-    const version = table.version;
-    const cached = this.attributesFound.get(obs.id);
-    if (cached !== undefined && cached.version === version) return cached.attrs;
-    if (obs.paths.length !== 1) return NO_ATTRIBUTES;
+    if (!table.has(obs.endpoint) || obs.paths.length !== 1) return NO_ATTRIBUTES;
     const attrs = table.inForce(obs.endpoint, obs.paths[0]);
-    if (cached !== undefined) {
-      cached.version = version;
-      cached.attrs = attrs;
-    } else this.attributesFound.set(obs.id, { version, attrs });
+    this.attributesFound.set(obs, attrs);
     return attrs;
   }
 

@@ -50,19 +50,20 @@ export interface NotificationAttributes {
 export type ObservationStatus = 'requested' | 'active' | 'rejected' | 'cancelled' | 'ended';
 export type ObservationEnd = 'cancel' | 'reset' | 'deregistration' | 'expiry' | 'error' | null;
 
+/** An observation; the readonly fields are its identity, fixed when it is made (rules keep values computed from them per observation). */
 export interface ObservationState {
   /** Run-unique number, in the order observations started. */
-  id: number;
-  endpoint: string | null;
-  token: string;
-  client: string;
-  server: string;
+  readonly id: number;
+  readonly endpoint: string | null;
+  readonly token: string;
+  readonly client: string;
+  readonly server: string;
   /** The observed path, or the paths of a composite observation (shared between observations: never changed). */
-  paths: readonly string[];
-  composite: boolean;
+  readonly paths: readonly string[];
+  readonly composite: boolean;
   state: ObservationStatus;
   endedBy: ObservationEnd;
-  startedAt: number;
+  readonly startedAt: number;
   endedAt: number | null;
   notifications: number;
   /** Observe sequence number of the freshest notification (RFC 7641 3.4), or null. */

@@ -135,7 +135,6 @@ suppress: 1000
       [RULE_TABLES.dtlsHosts, RULE_TABLE_BOUNDS.dtlsHosts],
       [RULE_TABLES.endpointServers, RULE_TABLE_BOUNDS.endpointServers],
       [RULE_TABLES.serversPerEndpoint, RULE_TABLE_BOUNDS.serversPerEndpoint],
-      [RULE_TABLES.observationAttributes, RULE_TABLE_BOUNDS.observationAttributes],
       [RULE_TABLES.supersededSockets, RULE_TABLE_BOUNDS.supersededSockets],
       [RULE_TABLES.windows, RULE_TABLE_BOUNDS.keysPerRule],
       [RULE_TABLES.armed, RULE_TABLE_BOUNDS.keysPerRule],

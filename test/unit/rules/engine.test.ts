@@ -316,6 +316,43 @@ suppress: 0
     expect(h.events.map((e) => [e.ts, e.message])).toEqual([[108, 'aa quiet past pmax 100']]);
   });
 
+  it('makes a key that fixed fields of the observation decide once per observation, and re-arms by it across a re-observation', () => {
+    const [rule] = rulesFrom(`id: quiet
+sid: 17
+${HEADER}operations: [observe, notify]
+kind: absence
+when: m.isResponse && obs != null
+absence: { within: 100, by: "obs.client + ' ' + obs.token", still: obs.state == "active" }
+message: "{{obs.token}} quiet since frame {{obs.notifications}}"
+suppress: 0
+`);
+    const by = rule.absence!.by;
+    let made = 0;
+    rule.absence = { ...rule.absence!, by: Object.assign((scope: Parameters<typeof by>[0]) => (made++, by(scope)), { source: by.source, fixedBy: by.fixedBy }) };
+    const h = new RuleHarness([rule]);
+    const observe = (mid: number, ts: number) => {
+      h.send(SERVER, CLIENT, { code: '0.01', path: '/3/0/9', token: 'aa', mid, options: [['Observe', uint(0)]], ts });
+      h.send(CLIENT, SERVER, { code: '2.05', type: 'ACK', token: 'aa', mid, options: [['Observe', uint(1)], ['Content-Format', uint(0)]], payload: '5', ts });
+    };
+    const notify = (seq: number, ts: number) =>
+      h.send(CLIENT, SERVER, { code: '2.05', type: 'NON', token: 'aa', options: [['Observe', uint(seq)], ['Content-Format', uint(0)]], payload: '5', ts });
+    h.register(CLIENT, SERVER, 'meter-7', 0);
+    observe(20, 1);
+    for (let seq = 2; seq < 6; seq++) notify(seq, seq);
+    expect(made).toBe(1);
+    // Cancelled and observed again on the same token: another observation, the same key, so
+    // the deadline armed by the first is moved, not left to pass on its own.
+    h.send(SERVER, CLIENT, { code: '0.01', path: '/3/0/9', token: 'aa', mid: 30, options: [['Observe', uint(1)]], ts: 10 });
+    observe(31, 50);
+    notify(2, 60);
+    expect(made).toBe(2);
+    expect(h.engine.keysHeld('armed')).toBe(1);
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '04', ts: 120 });
+    expect(h.events).toEqual([]);
+    h.send(STRANGER, SERVER, { code: 'GET', path: '/x', token: '05', ts: 161 });
+    expect(h.events.map((e) => [e.ts, e.message])).toEqual([[160, 'aa quiet since frame 1']]);
+  });
+
   it('skips a rule whose top-level `m.FIELD &&` is false without evaluating it', () => {
     const [rule] = rulesFrom(`id: resp
 sid: 15

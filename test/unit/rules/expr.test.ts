@@ -27,6 +27,21 @@ describe('rule expressions (CEL)', () => {
     expect([...variablesOf('m.obs.state')]).toEqual(['m']);
   });
 
+  it('says which variable alone decides a value, when the expression reads only fields of it that never change', () => {
+    const params = { params: { sep: ' ', n: 2 } };
+    expect(compileExpression("obs.client + ' ' + obs.token").fixedBy).toBe('obs');
+    expect(compileExpression('obs.client + params.sep + string(obs.id)', params).fixedBy).toBe('obs');
+    expect(compileExpression('host(obs.client) + (obs.composite ? "c" : obs.token)').fixedBy).toBe('obs');
+    // A field that changes (state), another variable, a whole object, a function of the state: computed every time.
+    expect(compileExpression("obs.client + ' ' + obs.state").fixedBy).toBeUndefined();
+    expect(compileExpression('obs.token + m.src').fixedBy).toBeUndefined();
+    expect(compileExpression('m.src').fixedBy).toBeUndefined();
+    expect(compileExpression('string(obs)').fixedBy).toBeUndefined();
+    expect(compileExpression('obs.paths[0]').fixedBy).toBeUndefined();
+    expect(compileExpression('string(previous(obs.token))').fixedBy).toBeUndefined();
+    expect(compileExpression('"all"').fixedBy).toBeUndefined();
+  });
+
   it('splits hosts from addresses and URIs', () => {
     expect(hostOf('10.0.0.1:5683')).toBe('10.0.0.1');
     expect(hostOf('[2001:db8::1]:5683')).toBe('2001:db8::1');

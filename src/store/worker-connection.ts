@@ -14,9 +14,13 @@ export interface WorkerChannel {
   /** The database as it may be shown (a path; a URL without its credentials). */
   location: string;
   port: MessagePort;
-  /** One Int32: replies posted so far, counted up by the worker (see replier). */
+  /** Two Int32s: replies posted so far, counted up by the worker; 1 once the worker's thread is ending (see replier). */
   replies: SharedArrayBuffer;
 }
+
+/** Positions in the shared `replies` counter. */
+const REPLIES = 0;
+const ENDED = 1;
 
 /**
  * A database connection that lives in a worker thread, driven synchronously from this one:
@@ -30,7 +34,7 @@ export interface WorkerChannel {
 export class WorkerConnection<Request extends { op: string }> {
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  private readonly replies = new Int32Array(new SharedArrayBuffer(4));
+  private readonly replies = new Int32Array(new SharedArrayBuffer(8));
   private received = 0;
   /** Replies owed to `post`ed requests, oldest first; a failure among them is reported at the next call. */
   private inFlight = 0;
@@ -47,6 +51,7 @@ export class WorkerConnection<Request extends { op: string }> {
     this.port = port1;
     const channel: WorkerChannel = { location, port: port2, replies: this.replies.buffer as SharedArrayBuffer };
     this.worker = new Worker(script, { workerData: { ...data, ...channel }, transferList: [port2] });
+    // Between calls; during one this thread's events wait, and the worker's own flag (ENDED) tells.
     this.worker.on('exit', () => (this.exited = true)).on('error', () => (this.exited = true));
     // The worker never keeps the process alive: what has to be written is waited for by the calls.
     this.worker.unref();
@@ -115,10 +120,13 @@ export class WorkerConnection<Request extends { op: string }> {
         if (r.ok) return r.value;
         throw new StoreError(r.message);
       }
-      if (this.exited) throw new StoreError(`database ${this.location}: the connection's thread ended during ${op}`);
+      if (this.exited || Atomics.load(this.replies, ENDED) !== 0) {
+        this.exited = true;
+        throw new StoreError(`database ${this.location}: the connection's thread ended during ${op}`);
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new StoreError(`database ${this.location}: no answer from the connection's thread within the time allowed (${op})`);
-      Atomics.wait(this.replies, 0, this.received, Math.min(WAIT_SLICE_MS, left));
+      Atomics.wait(this.replies, REPLIES, this.received, Math.min(WAIT_SLICE_MS, left));
     }
   }
 }
@@ -126,14 +134,19 @@ export class WorkerConnection<Request extends { op: string }> {
 /**
  * In a worker: the function that answers the requests, one reply per request, in order. The
  * counter is bumped after the message is posted, so that a waiting thread woken by it finds the
- * message on its port.
+ * message on its port. A thread that ends (an uncaught error, process.exit) says so on the
+ * counter, since the waiting thread cannot hear the Worker's 'exit' event while it waits.
  */
 export function replier(channel: WorkerChannel): (r: WorkerReply) => void {
   const replies = new Int32Array(channel.replies);
+  process.on('exit', () => {
+    Atomics.store(replies, ENDED, 1);
+    Atomics.notify(replies, REPLIES);
+  });
   return (r) => {
     channel.port.postMessage(r);
-    Atomics.add(replies, 0, 1);
-    Atomics.notify(replies, 0);
+    Atomics.add(replies, REPLIES, 1);
+    Atomics.notify(replies, REPLIES);
   };
 }
 

@@ -13,31 +13,6 @@ const ROLE_CODE = new Map<string, number>(ROLES.map((r, i) => [r, i]));
 const TYPE_CODE = new Map<string, number>(COAP_TYPES.map((t, i) => [t, i]));
 
 
-/** One message's row, kept until the batch is taken; string columns stay strings, interned by the store's thread. */
-interface IndexRow {
-  frame: number;
-  n: number;
-  ts: number;
-  src: string;
-  dst: string;
-  transport: number;
-  type: number | null;
-  code: number;
-  role: number;
-  operation: string | null;
-  endpoint: string | null;
-  path: string | null;
-  contentFormat: number | null;
-  size: number;
-  responseTo: number | null;
-  responseIn: number | null;
-  retransmissionOf: number | null;
-  error: string | null;
-  file: number | null;
-  offset: number | null;
-  linkType: number | null;
-}
-
 /** Where the frame being decoded lies: copied from the RawPacket, which its reader reuses. */
 interface FramePlace {
   frame: number;
@@ -55,9 +30,16 @@ interface FramePlace {
  * strings into index_strings there: see writeIndex in sqlite/worker.ts, and pg/worker.ts).
  */
 export class MessageIndexWriter {
-  private rows: IndexRow[] = [];
-  /** Requests of this batch by frame: their first response sets response_in before they are written. */
-  private readonly pendingRequests = new Map<number, IndexRow>();
+  /**
+   * The batch's rows, their numbers and their strings apart (see IndexRows): the numbers go to
+   * the store's thread without being copied (a transferred buffer), which costs the analysis a
+   * fraction of what posting a row object per message did.
+   */
+  private numbers: Float64Array<ArrayBuffer> = new Float64Array(FIRST_ROWS * NUMBERS_PER_ROW);
+  private strings: Array<string | null> = [];
+  private count = 0;
+  /** Requests of this batch by frame → their row: their first response sets response_in before they are written. */
+  private readonly pendingRequests = new Map<number, number>();
   /** Requests of earlier batches answered in this one: request frame → response frame. */
   private readonly lateAnswers: Array<[number, number]> = [];
   private readonly eventFrames: FramePlace[] = [];
@@ -94,22 +76,40 @@ export class MessageIndexWriter {
     // A message completed by a later frame's decoding (the end of the capture draining a
     // reassembly) does not lie where the current frame does.
     const here = this.place.frame === e.frame && this.place.file >= 0 && this.place.offset >= 0;
-    const row: IndexRow = {
-      frame: e.frame, n: late ? LATE : this.sameFrame, ts: e.ts, src: e.src, dst: e.dst,
-      transport: TRANSPORT_CODE.get(e.transport)!, type: msg.type === null ? null : TYPE_CODE.get(msg.type)!, code: msg.code,
-      role: ROLE_CODE.get(match.role)!, operation: l?.operation ?? null, endpoint: l?.endpoint ?? null,
-      path: l?.path ?? msg.uriPath ?? (request !== null ? request.uriPath : null),
-      contentFormat: msg.contentFormat, size: e.size, responseTo: request === null ? null : request.frame, responseIn: null,
-      retransmissionOf: match.retransmissionOf, error: msg.error,
-      file: here ? this.place.file : null, offset: here ? this.place.offset : null, linkType: here ? this.place.linkType : null,
-    };
-    this.rows.push(row);
+    if ((this.count + 1) * NUMBERS_PER_ROW > this.numbers.length) {
+      const grown = new Float64Array(this.numbers.length * 2);
+      grown.set(this.numbers);
+      this.numbers = grown;
+    }
+    const row = this.count++;
+    const v = this.numbers;
+    // In INDEX_NUMBER_COLUMNS' order; null as NaN.
+    let i = row * NUMBERS_PER_ROW;
+    v[i++] = this.runId;
+    v[i++] = e.frame;
+    v[i++] = late ? LATE : this.sameFrame;
+    v[i++] = e.ts;
+    v[i++] = TRANSPORT_CODE.get(e.transport)!;
+    v[i++] = msg.type === null ? NaN : TYPE_CODE.get(msg.type)!;
+    v[i++] = msg.code;
+    v[i++] = ROLE_CODE.get(match.role)!;
+    v[i++] = msg.contentFormat ?? NaN;
+    v[i++] = e.size;
+    v[i++] = request === null ? NaN : request.frame;
+    v[i++] = NaN; // response_in: set by the first response
+    v[i++] = match.retransmissionOf ?? NaN;
+    v[i++] = here ? this.place.file : NaN;
+    v[i++] = here ? this.place.offset : NaN;
+    v[i++] = here ? this.place.linkType : NaN;
+    // In INDEX_STRING_COLUMNS' order.
+    this.strings.push(e.src, e.dst, l?.operation ?? null, l?.endpoint ?? null, l?.path ?? msg.uriPath ?? (request !== null ? request.uriPath : null),
+      msg.error);
     if (match.role === 'request' && match.retransmissionOf === null) this.pendingRequests.set(e.frame, row);
     // The first response to a request (the only one with a response time) links the request to it.
     if (request !== null && match.responseTime !== null) {
       const asked = this.pendingRequests.get(request.frame);
-      if (asked) asked.responseIn ??= e.frame;
-      else this.lateAnswers.push([request.frame, e.frame]);
+      if (asked === undefined) this.lateAnswers.push([request.frame, e.frame]);
+      else if (Number.isNaN(v[asked * NUMBERS_PER_ROW + RESPONSE_IN])) v[asked * NUMBERS_PER_ROW + RESPONSE_IN] = e.frame;
     }
   }
 
@@ -123,16 +123,11 @@ export class MessageIndexWriter {
   /**
    * The rows gathered since the last take(): strings not interned (the store's thread interns
    * them), and a frame that came out of order with n = -1 (the store numbers it after that
-   * frame's rows).
+   * frame's rows). Its `rows.numbers` buffer is the store's from then on (transferred).
    */
   take(): TakenIndex {
     const run = this.runId;
-    const t: TakenIndex = { rows: new Array(this.rows.length), answered: [], eventFrames: [], files: [] };
-    for (let i = 0; i < this.rows.length; i++) {
-      const r = this.rows[i];
-      t.rows[i] = [run, r.frame, r.n, r.ts, r.src, r.dst, r.transport, r.type, r.code, r.role, r.operation, r.endpoint, r.path, r.contentFormat,
-        r.size, r.responseTo, r.responseIn, r.retransmissionOf, r.error, r.file, r.offset, r.linkType];
-    }
+    const t: TakenIndex = { rows: { count: this.count, numbers: this.numbers, strings: this.strings }, answered: [], eventFrames: [], files: [] };
     for (const [request, response] of this.lateAnswers) t.answered.push([response, request]);
     for (const f of this.eventFrames) t.eventFrames.push([run, f.frame, f.ts, f.file, f.offset, f.linkType]);
     if (this.recordFile !== null) {
@@ -142,12 +137,15 @@ export class MessageIndexWriter {
         t.files.push([run, file, path, stat?.size ?? null, stat === null ? null : stat.mtimeMs / 1000]);
       }
     }
+    // The next batch is as large as this one, most likely.
+    this.numbers = new Float64Array(Math.max(FIRST_ROWS, this.count) * NUMBERS_PER_ROW);
+    this.strings = [];
+    this.count = 0;
     this.clear();
     return t;
   }
 
   private clear(): void {
-    this.rows = [];
     this.pendingRequests.clear();
     this.lateAnswers.length = 0;
     this.eventFrames.length = 0;
@@ -162,20 +160,53 @@ export class MessageIndexWriter {
   }
 }
 
-/** A batch of the index: rows in INDEX_COLUMNS' order, answers as [response, request]. */
+/** A batch of the index: its rows, answers as [response, request], and the event_frames and capture_files rows. */
 export interface TakenIndex {
-  rows: Array<Array<number | string | null>>;
+  rows: IndexRows;
   answered: Array<[number, number]>;
   eventFrames: unknown[][];
   files: unknown[][];
 }
 
+/**
+ * `count` message_index rows: NUMBERS_PER_ROW numbers each in `numbers` (in INDEX_NUMBER_COLUMNS'
+ * order, null as NaN), INDEX_STRING_COLUMNS.length strings each in `strings`.
+ */
+export interface IndexRows {
+  count: number;
+  numbers: Float64Array<ArrayBuffer>;
+  strings: Array<string | null>;
+}
+
 /** `n` of a row whose frame came out of order, until the write numbers it after that frame's other rows. */
 export const LATE = -1;
 
-/** The columns of a message_index row, in the order of a taken row's values. */
+/** The columns of a message_index row, in the order of the values of a row from indexRowValues(). */
 export const INDEX_COLUMNS = `run_id, frame, n, ts, src, dst, transport, type, code, role, operation, endpoint, path, content_format, size,
   response_to, response_in, retransmission_of, error, file, offset, link_type`;
+/** Positions in INDEX_COLUMNS of the columns that hold interned strings (index_strings ids). */
+export const INDEX_STRING_COLUMNS = [4, 5, 10, 11, 12, 18];
+/** Positions in INDEX_COLUMNS of the others, numbers. */
+const INDEX_NUMBER_COLUMNS = [0, 1, 2, 3, 6, 7, 8, 9, 13, 14, 15, 16, 17, 19, 20, 21];
+const NUMBERS_PER_ROW = INDEX_NUMBER_COLUMNS.length;
+const STRINGS_PER_ROW = INDEX_STRING_COLUMNS.length;
+/** response_in's place among a row's numbers. */
+const RESPONSE_IN = INDEX_NUMBER_COLUMNS.indexOf(16);
+/** Rows the first batch has room for before it grows. */
+const FIRST_ROWS = 1024;
+
+/** Row `i` of `rows` as the values of INDEX_COLUMNS (strings not yet interned), for the store's thread. */
+export function indexRowValues(rows: IndexRows, i: number): Array<number | string | null> {
+  const values = new Array<number | string | null>(NUMBERS_PER_ROW + STRINGS_PER_ROW);
+  const n = rows.numbers;
+  const base = i * NUMBERS_PER_ROW;
+  for (let c = 0; c < NUMBERS_PER_ROW; c++) {
+    const v = n[base + c];
+    values[INDEX_NUMBER_COLUMNS[c]] = Number.isNaN(v) ? null : v;
+  }
+  for (let c = 0; c < STRINGS_PER_ROW; c++) values[INDEX_STRING_COLUMNS[c]] = rows.strings[i * STRINGS_PER_ROW + c];
+  return values;
+}
 
 function statOrNull(path: string): { size: number; mtimeMs: number } | null {
   try {

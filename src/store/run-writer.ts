@@ -7,7 +7,7 @@ import type { DetectionEvent } from '../rules/index.js';
 import type { DtlsSession } from '../dtls/index.js';
 import type { OverflowCounters } from '../util/bounded-map.js';
 import type { RawPacket } from '../capture/index.js';
-import { MessageIndexWriter } from './message-index.js';
+import { MessageIndexWriter, type IndexRows } from './message-index.js';
 import { PgRunTarget } from './pg/run-target.js';
 import { SqliteRunTarget } from './sqlite/run-target.js';
 import { isPostgresUrl } from './pg/url.js';
@@ -192,12 +192,11 @@ export class RunWriter implements StateListener {
     const rows = this.rows;
     this.rows = emptyRows();
     const index = this.index.take();
-    rows.index = index.rows;
     rows.eventFrame = index.eventFrames;
     rows.file = index.files;
     const l = this.live;
     this.target.commit({
-      rows, answered: index.answered, finish,
+      rows, index: index.rows, answered: index.answered, finish,
       progress: [this.messages, this.captureStart, this.captureEnd, this.eventCount, JSON.stringify(this.overflow?.overflows() ?? [])],
       live: l ? [l.interface, l.packetsReceived, l.droppedKernel, l.droppedInterface, l.droppedPipeline] : null,
     });
@@ -298,8 +297,6 @@ export interface RunRows {
   session: unknown[][];
   dtls: unknown[][];
   message: unknown[][];
-  /** The message index (see MessageIndexWriter.take): string columns not yet interned, a late frame's n = -1. */
-  index: unknown[][];
   eventFrame: unknown[][];
   file: unknown[][];
   /** New or changed events, each with its full row; the event's NDJSON id (seq) is how a later batch finds it again. */
@@ -307,12 +304,14 @@ export interface RunRows {
 }
 
 function emptyRows(): RunRows {
-  return { endpoint: [], endpointSeen: [], observation: [], resource: [], sample: [], session: [], dtls: [], message: [], index: [], eventFrame: [], file: [], event: [] };
+  return { endpoint: [], endpointSeen: [], observation: [], resource: [], sample: [], session: [], dtls: [], message: [], eventFrame: [], file: [], event: [] };
 }
 
 /** One batch as a run writer hands it to its database. */
 export interface RunBatch {
   rows: RunRows;
+  /** The message index's rows (see MessageIndexWriter.take): strings not yet interned, a late frame's n = -1. */
+  index: IndexRows;
   /** Late answers to requests of earlier batches: [response frame, request frame]. */
   answered: Array<[number, number]>;
   /** runs: [messages, capture_start, capture_end, events, overflow]. */

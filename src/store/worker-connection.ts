@@ -66,12 +66,13 @@ export class WorkerConnection<Request extends { op: string }> {
 
   /**
    * Sends a request without waiting for it, once the one posted before is done; its failure is
-   * thrown by a later call, post or drain. `deadline` (a Date.now() time) bounds the waiting.
+   * thrown by a later call, post or drain. `deadline` (a Date.now() time) bounds the waiting;
+   * `transfer`: buffers of the request that become the worker's (not copied).
    */
-  post(req: Request, deadline = Infinity): void {
+  post(req: Request, deadline = Infinity, transfer: ArrayBuffer[] = []): void {
     while (this.inFlight >= MAX_IN_FLIGHT && this.failed === null) this.settleOne(deadline);
     if (this.failed !== null) throw new StoreError(this.failed);
-    this.send(req);
+    this.send(req, transfer);
     this.inFlight++;
   }
 
@@ -97,9 +98,9 @@ export class WorkerConnection<Request extends { op: string }> {
     }
   }
 
-  private send(req: Request): void {
+  private send(req: Request, transfer: ArrayBuffer[] = []): void {
     if (this.closed) throw new StoreError(`database ${this.location}: connection closed`);
-    this.port.postMessage(req);
+    this.port.postMessage(req, transfer);
   }
 
   private settleOne(deadline: number): void {

@@ -37,7 +37,7 @@ export class PgRunTarget implements RunTarget {
         resource: b.rows.resource.map((row) => [...row.slice(0, 5), row[5] === null || row[5] === undefined ? null : JSON.stringify(row[5]), row[6]]),
       },
     };
-    this.pg.post({ op: 'batch', runId: this.runId, sensor: this.sensor, batch });
+    this.pg.post({ op: 'batch', runId: this.runId, sensor: this.sensor, batch }, Infinity, [b.index.numbers.buffer]);
   }
 
   sync(): void {

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
 import { INDEX_STRING_COLUMNS, quote, TABLES, type PgBatch, type TableName, type TableSpec } from './tables.js';
 import { MAX_INTERNED_STRINGS } from '../index-strings.js';
+import { indexRowValues } from '../message-index.js';
 import { PRUNED_HISTORY } from '../prune-history.js';
 import { MIGRATION_LOCK, PG_MIGRATIONS, PG_SCHEMA_VERSION } from './schema.js';
 import { replier, type WorkerChannel } from '../worker-connection.js';
@@ -211,7 +212,7 @@ function arrayLiteral(values: unknown[], numeric: boolean): string {
 }
 
 async function writeBatch(client: pg.Client, strings: Map<string, number>, runId: number, sensor: string, batch: PgBatch): Promise<void> {
-  const index = batch.rows.index ?? [];
+  const index = Array.from({ length: batch.index.count }, (_, i) => indexRowValues(batch.index, i));
   // Interned strings first, each in a statement of its own outside the batch's transaction (sorted,
   // so that sensors interning the same new strings at once take their locks in one order).
   await intern(client, strings, index);

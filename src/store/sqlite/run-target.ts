@@ -39,7 +39,7 @@ export class SqliteRunTarget implements RunTarget {
 
   commit(batch: RunBatch): void {
     if (batch.finish) this.deadline = Date.now() + FINAL_WRITE_MS;
-    this.connection.post({ op: 'batch', runId: this.runId, batch }, this.deadline);
+    this.connection.post({ op: 'batch', runId: this.runId, batch }, this.deadline, [batch.index.numbers.buffer]);
   }
 
   sync(): void {

@@ -10,9 +10,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BoundedMap } from '../../util/bounded-map.js';
 import { asStoreError } from '../errors.js';
 import { MAX_INTERNED_STRINGS } from '../index-strings.js';
-import { INDEX_COLUMNS, LATE } from '../message-index.js';
+import { INDEX_COLUMNS, INDEX_STRING_COLUMNS, indexRowValues, LATE, type IndexRows } from '../message-index.js';
 import { openForWriting } from '../open.js';
-import { INDEX_STRING_COLUMNS } from '../pg/tables.js';
 import type { RunBatch } from '../run-writer.js';
 import { replier, type WorkerChannel } from '../worker-connection.js';
 
@@ -80,7 +79,7 @@ function writeBatch(db: Database.Database, s: Statements, strings: BoundedMap<st
     for (const row of r.session) s.session.run(row);
     for (const row of r.dtls) s.dtls.run(row);
     for (const row of r.message) s.message.run(row);
-    writeIndex(s, strings, run, r.index);
+    writeIndex(s, strings, run, b.index);
     for (const [response, request] of b.answered) s.answered.run(response, run, request);
     for (const row of r.eventFrame) s.eventFrame.run(row);
     for (const row of r.file) s.file.run(row);
@@ -100,9 +99,10 @@ function writeBatch(db: Database.Database, s: Statements, strings: BoundedMap<st
  * id is the same whoever writes it), a frame that came out of order numbered after that frame's
  * rows.
  */
-function writeIndex(s: Statements, strings: BoundedMap<string, number>, run: number, rows: unknown[][]): void {
-  for (const row of rows) {
-    if (row[2] === LATE) row[2] = s.nextN.get(run, row[1]);
+function writeIndex(s: Statements, strings: BoundedMap<string, number>, run: number, rows: IndexRows): void {
+  for (let i = 0; i < rows.count; i++) {
+    const row = indexRowValues(rows, i);
+    if (row[2] === LATE) row[2] = s.nextN.get(run, row[1]) as number;
     for (const c of INDEX_STRING_COLUMNS) {
       const text = row[c];
       if (typeof text !== 'string') continue;

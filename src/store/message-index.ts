@@ -195,9 +195,8 @@ const RESPONSE_IN = INDEX_NUMBER_COLUMNS.indexOf(16);
 /** Rows the first batch has room for before it grows. */
 const FIRST_ROWS = 1024;
 
-/** Row `i` of `rows` as the values of INDEX_COLUMNS (strings not yet interned), for the store's thread. */
-export function indexRowValues(rows: IndexRows, i: number): Array<number | string | null> {
-  const values = new Array<number | string | null>(NUMBERS_PER_ROW + STRINGS_PER_ROW);
+/** Row `i` of `rows` as the values of INDEX_COLUMNS (strings not yet interned), for the store's thread; into `values` when given. */
+export function indexRowValues(rows: IndexRows, i: number, values = new Array<number | string | null>(NUMBERS_PER_ROW + STRINGS_PER_ROW)): Array<number | string | null> {
   const n = rows.numbers;
   const base = i * NUMBERS_PER_ROW;
   for (let c = 0; c < NUMBERS_PER_ROW; c++) {

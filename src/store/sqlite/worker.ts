@@ -100,8 +100,9 @@ function writeBatch(db: Database.Database, s: Statements, strings: BoundedMap<st
  * rows.
  */
 function writeIndex(s: Statements, strings: BoundedMap<string, number>, run: number, rows: IndexRows): void {
+  const row: Array<number | string | null> = [];
   for (let i = 0; i < rows.count; i++) {
-    const row = indexRowValues(rows, i);
+    indexRowValues(rows, i, row);
     if (row[2] === LATE) row[2] = s.nextN.get(run, row[1]) as number;
     for (const c of INDEX_STRING_COLUMNS) {
       const text = row[c];

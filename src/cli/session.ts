@@ -230,9 +230,12 @@ export class AnalysisSession {
     this.eve?.tick(ts);
   }
 
-  /** Commits what the database has been given so far (periodically in live mode, on a signal). */
+  /**
+   * Hands the database what it has been given so far (periodically in live mode), to be
+   * committed by its own thread while decoding goes on; flushes stdout and the EVE log.
+   */
   flush(): void {
-    this.store?.flush();
+    this.store?.post();
     this.writer.flush();
     this.eve?.flush();
   }

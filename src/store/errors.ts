@@ -10,9 +10,14 @@ export function storeCall<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof StoreError) throw err;
-    const e = err as { code?: unknown; message?: unknown };
-    const code = typeof e.code === 'string' ? ` (${e.code})` : '';
-    throw new StoreError(`database ${displayLocation(path)}: ${String(e.message ?? err).split('\n')[0]}${code}`);
+    throw asStoreError(path, err);
   }
+}
+
+/** `err` as a one-line StoreError about the database at `path` (its code, when it has one, in parentheses). */
+export function asStoreError(path: string, err: unknown): StoreError {
+  if (err instanceof StoreError) return err;
+  const e = (err ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? ` (${e.code})` : '';
+  return new StoreError(`database ${displayLocation(path)}: ${String(e.message ?? err).split('\n')[0]}${code}`);
 }

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { AnalyzedMessage } from '../pipeline/index.js';
 import { SERIES_CAPACITY, type StateTracker } from '../state/index.js';
 import type {
@@ -8,10 +7,9 @@ import type { DetectionEvent } from '../rules/index.js';
 import type { DtlsSession } from '../dtls/index.js';
 import type { OverflowCounters } from '../util/bounded-map.js';
 import type { RawPacket } from '../capture/index.js';
-import { storeCall } from './errors.js';
-import { MessageIndexWriter } from './message-index.js';
-import { openForWriting } from './open.js';
+import { MessageIndexWriter, type IndexRows } from './message-index.js';
 import { PgRunTarget } from './pg/run-target.js';
+import { SqliteRunTarget } from './sqlite/run-target.js';
 import { isPostgresUrl } from './pg/url.js';
 import { hostname } from 'node:os';
 
@@ -30,8 +28,9 @@ const INTERIM_SAMPLES = 8;
 /**
  * Writes one run (one capture file, one sensor) into the database. It listens to the state
  * tracker and remembers which rows changed; every BATCH_MESSAGES messages the changed rows are
- * written in one transaction, so the database on disk always holds a consistent snapshot and
- * the per-message cost is a Set insert.
+ * turned into plain rows and handed to the database's own thread, which writes them in one
+ * transaction while the analysis goes on, so the database on disk always holds a consistent
+ * snapshot and the per-message cost is a Set insert.
  */
 export class RunWriter implements StateListener {
   readonly runId: number;
@@ -76,7 +75,7 @@ export class RunWriter implements StateListener {
     private readonly overflow?: OverflowCounters, recordFile: string | null = null, sensor: string = hostname(),
   ) {
     this.runId = target.startRun(source, Date.now() / 1000, sensor);
-    this.index = target.indexWriter(this.runId, recordFile);
+    this.index = new MessageIndexWriter(this.runId, recordFile);
     this.index.start();
   }
 
@@ -168,6 +167,19 @@ export class RunWriter implements StateListener {
     this.live = counters;
   }
 
+  /**
+   * Hands every changed row to the database's thread, to be written in one transaction while
+   * the analysis goes on; waits only while the batch before is still being written.
+   */
+  post(): void {
+    this.commit(INTERIM_SAMPLES);
+  }
+
+  /** Waits until every batch handed over is written; throws the failure of any. */
+  sync(): void {
+    this.target.sync();
+  }
+
   /** Writes every changed row in one transaction, and waits until it is written. */
   flush(): void {
     this.commit(INTERIM_SAMPLES);
@@ -179,9 +191,12 @@ export class RunWriter implements StateListener {
     this.collectChanges(samplesPerResource);
     const rows = this.rows;
     this.rows = emptyRows();
+    const index = this.index.take();
+    rows.eventFrame = index.eventFrames;
+    rows.file = index.files;
     const l = this.live;
     this.target.commit({
-      rows, index: this.index, finish,
+      rows, index: index.rows, answered: index.answered, finish,
       progress: [this.messages, this.captureStart, this.captureEnd, this.eventCount, JSON.stringify(this.overflow?.overflows() ?? [])],
       live: l ? [l.interface, l.packetsReceived, l.droppedKernel, l.droppedInterface, l.droppedPipeline] : null,
     });
@@ -244,8 +259,8 @@ export class RunWriter implements StateListener {
     for (const e of this.events) {
       const o = e.outcome;
       const answer = o === null || o === 'pending' ? [o, null, null, null, null] : [o.outcome, o.code, o.frame, o.ts, o.request];
-      s.event.push([e, [run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs,
-        e.id, ...answer]]);
+      s.event.push([run, e.ts, e.rule, e.severity, e.endpoint, e.src, e.dst, e.frame, e.message, JSON.stringify(e.details), e.count, e.lastTs,
+        e.id, ...answer]);
     }
     this.endpoints.clear();
     this.seen.clear();
@@ -267,7 +282,11 @@ export interface LiveCounters {
   droppedPipeline: number;
 }
 
-/** The rows of one batch, per table, in the parameter order of the SQLite statements below (run_id first). */
+/**
+ * The rows of one batch, per table, run_id first, in the parameter order of the SQLite
+ * statements (src/store/sqlite/worker.ts); plain values only, as they are posted to the
+ * database's thread.
+ */
 export interface RunRows {
   endpoint: unknown[][];
   /** Endpoints whose last-seen time alone changed: [last_seen, run_id, endpoint]. */
@@ -278,19 +297,23 @@ export interface RunRows {
   session: unknown[][];
   dtls: unknown[][];
   message: unknown[][];
-  /** New or changed events, each with its full row (the backend inserts it, or updates the row it inserted). */
-  event: Array<[DetectionEvent, unknown[]]>;
+  eventFrame: unknown[][];
+  file: unknown[][];
+  /** New or changed events, each with its full row; the event's NDJSON id (seq) is how a later batch finds it again. */
+  event: unknown[][];
 }
 
 function emptyRows(): RunRows {
-  return { endpoint: [], endpointSeen: [], observation: [], resource: [], sample: [], session: [], dtls: [], message: [], event: [] };
+  return { endpoint: [], endpointSeen: [], observation: [], resource: [], sample: [], session: [], dtls: [], message: [], eventFrame: [], file: [], event: [] };
 }
 
 /** One batch as a run writer hands it to its database. */
 export interface RunBatch {
   rows: RunRows;
-  /** The run's message index: written (or taken) within the batch. */
-  index: MessageIndexWriter;
+  /** The message index's rows (see MessageIndexWriter.take): strings not yet interned, a late frame's n = -1. */
+  index: IndexRows;
+  /** Late answers to requests of earlier batches: [response frame, request frame]. */
+  answered: Array<[number, number]>;
   /** runs: [messages, capture_start, capture_end, events, overflow]. */
   progress: unknown[];
   /** runs, live runs: [interface, packets_received, dropped_kernel, dropped_interface, dropped_pipeline]. */
@@ -299,112 +322,19 @@ export interface RunBatch {
   finish: unknown[] | null;
 }
 
-/** A database a run is written into: SQLite (below) or PostgreSQL (src/store/pg/run-target.ts). */
+/**
+ * A database a run is written into: SQLite (src/store/sqlite/run-target.ts) or PostgreSQL
+ * (src/store/pg/run-target.ts), each written in a thread of its own.
+ */
 export interface RunTarget {
   /** As it may be shown: a file name, or a URL without its credentials. */
   readonly location: string;
   /** Creates the run's row; its id. */
   startRun(source: string, startedAt: number, sensor: string): number;
-  indexWriter(runId: number, recordFile: string | null): MessageIndexWriter;
-  /** Writes a batch in one transaction (PostgreSQL: may return before it is written; see sync). */
+  /** Hands a batch over, to be written in one transaction; returns before it is written (see sync). */
   commit(batch: RunBatch): void;
   /** Returns once every committed batch is written; throws the failure of any. */
   sync(): void;
   /** After the last commit: waits for it and closes the database. */
   close(): void;
-}
-
-/** The embedded default: one SQLite file, written synchronously in the calling thread. */
-export class SqliteRunTarget implements RunTarget {
-  private readonly db: Database.Database;
-  private readonly statements;
-  private runId = -1;
-  /** Rows get their id on first insert; later batches update that row. */
-  private readonly eventIds = new WeakMap<DetectionEvent, number>();
-
-  constructor(readonly location: string) {
-    this.db = openForWriting(location);
-    this.statements = storeCall(location, () => prepare(this.db));
-  }
-
-  startRun(source: string, startedAt: number, sensor: string): number {
-    this.runId = storeCall(this.location, () => Number(this.statements.run.run(source, startedAt, sensor).lastInsertRowid));
-    return this.runId;
-  }
-
-  indexWriter(runId: number, recordFile: string | null): MessageIndexWriter {
-    return storeCall(this.location, () => new MessageIndexWriter(this.db, runId, recordFile));
-  }
-
-  commit(b: RunBatch): void {
-    const s = this.statements;
-    const r = b.rows;
-    const run = this.runId;
-    storeCall(this.location, () => this.db.transaction(() => {
-      for (const row of r.endpoint) s.endpoint.run(row);
-      for (const row of r.endpointSeen) s.endpointSeen.run(row);
-      for (const row of r.observation) s.observation.run(row);
-      for (const row of r.resource) s.resource.run(row);
-      for (const row of r.sample) s.sample.run(row);
-      for (const row of r.session) s.session.run(row);
-      for (const row of r.dtls) s.dtls.run(row);
-      for (const row of r.message) s.message.run(row);
-      b.index.write();
-      for (const [e, row] of r.event) {
-        const id = this.eventIds.get(e);
-        if (id === undefined) this.eventIds.set(e, Number(s.event.run(row).lastInsertRowid));
-        // count, last_ts, severity, outcome..., by the row's position (see RunWriter.collectChanges).
-        else s.eventUpdate.run(row[10], row[11], row[3], ...row.slice(13), id);
-      }
-      s.progress.run(...b.progress, run);
-      if (b.live) s.live.run(...b.live, run);
-    }).immediate());
-    if (b.finish) storeCall(this.location, () => s.finish.run(...b.finish!, run));
-  }
-
-  sync(): void {}
-
-  close(): void {
-    storeCall(this.location, () => this.db.close());
-  }
-}
-
-function prepare(db: Database.Database) {
-  return {
-    run: db.prepare('INSERT INTO runs (source, started_at, sensor) VALUES (?, ?, ?)'),
-    progress: db.prepare('UPDATE runs SET messages = ?, capture_start = ?, capture_end = ?, events = ?, overflow = ? WHERE id = ?'),
-    finish: db.prepare('UPDATE runs SET finished_at = ?, packets = ?, interrupted_by = ? WHERE id = ?'),
-    live: db.prepare(`UPDATE runs SET interface = ?, packets_received = ?, dropped_kernel = ?, dropped_interface = ?,
-      dropped_pipeline = ? WHERE id = ?`),
-    endpoint: upsert(db, 'endpoints', 'run_id, endpoint', `run_id, endpoint, address, previous_addresses, location, state, lifetime,
-      binding, lwm2m_version, sms, queue_mode, objects, object_versions, registered_at, updated_at, expires_at, last_seen, dtls`),
-    endpointSeen: db.prepare('UPDATE endpoints SET last_seen = ? WHERE run_id = ? AND endpoint = ?'),
-    observation: upsert(db, 'observations', 'run_id, id', `run_id, id, endpoint, token, client, server, paths, attributes,
-      state, ended_by, notifications, last_seq, reordered, late_notifications, started_at, last_notified_at, ended_at`),
-    resource: upsert(db, 'resources', 'run_id, endpoint, path', 'run_id, endpoint, path, name, type, value, updated_at'),
-    sample: db.prepare('INSERT INTO resource_samples (run_id, endpoint, path, ts, value) VALUES (?, ?, ?, ?, ?)'),
-    session: upsert(db, 'bootstrap_sessions', 'run_id, id', `run_id, id, endpoint, client, server, state, error, steps,
-      started_at, finished_at`),
-    dtls: upsert(db, 'dtls_sessions', 'run_id, id', `run_id, id, client, server, endpoint, version, state, cipher_suite,
-      offered_suites, psk_identity, psk_identity_hint, sni, certificates, alerts, decryption, records, app_data_bytes, started_at, last_seen`),
-    event: db.prepare(`INSERT INTO events (run_id, ts, rule, severity, endpoint, src, dst, frame, message, details, count, last_ts,
-      seq, outcome, outcome_code, outcome_frame, outcome_ts, outcome_request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    eventUpdate: db.prepare(`UPDATE events SET count = ?, last_ts = ?, severity = ?, outcome = ?, outcome_code = ?, outcome_frame = ?,
-      outcome_ts = ?, outcome_request = ? WHERE id = ?`),
-    message: db.prepare(`INSERT INTO messages (run_id, frame, ts, src, dst, operation, endpoint, record)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-  };
-}
-
-/**
- * Writes a row that later batches rewrite: inserted the first time, updated in place after.
- * Not INSERT OR REPLACE, which deletes the row and inserts it again under a new rowid, so that
- * every index of the table loses an entry and gains one.
- */
-function upsert(db: Database.Database, table: string, key: string, columns: string): Database.Statement {
-  const names = columns.split(',').map((c) => c.trim());
-  const keys = new Set(key.split(',').map((c) => c.trim()));
-  const set = names.filter((c) => !keys.has(c)).map((c) => `${c} = excluded.${c}`).join(', ');
-  return db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
-    ON CONFLICT (${key}) DO UPDATE SET ${set}`);
 }

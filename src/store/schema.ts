@@ -245,6 +245,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN sensor TEXT; -- null: a run from before it was recorded
   `,
+  // 11: events by their id in the run: the run writer's thread finds an event a later batch
+  // changes (count, severity, outcome) by it, as the PostgreSQL store does.
+  `
+  CREATE INDEX events_by_run_seq ON events(run_id, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,36 @@ describe('analyze stopped by a signal', () => {
     expect(row.packets).toBeGreaterThanOrEqual(0);
     expect(row.packets).toBeLessThan(totalPackets);
     expect(row.messages).toBe(row.packets);
+  });
+
+  it('--db: kill -9 after a commit leaves a consistent snapshot: the run counts exactly the messages its tables hold', async () => {
+    const db = join(dir, 'killed.db');
+    const child = spawn(process.execPath, [bin, 'analyze', big, '--no-progress', '--db', db], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    // Killed as soon as a batch is committed, while the next ones are gathered and written.
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (child.exitCode !== null) throw new Error('analyze ended before it was killed');
+      if (!existsSync(db)) continue;
+      const probe = new Database(db, { readonly: true });
+      try {
+        const row = probe.prepare('SELECT messages FROM runs').get() as { messages: number } | undefined;
+        if (row !== undefined && row.messages > 0) break;
+      } catch {
+        // the schema being created
+      } finally {
+        probe.close();
+      }
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const after = new Database(db, { readonly: true });
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    const run = after.prepare('SELECT id, messages, finished_at FROM runs').get() as { id: number; messages: number; finished_at: number | null };
+    expect(run.finished_at).toBeNull();
+    expect(run.messages % 100_000).toBe(0);
+    expect(after.prepare('SELECT COUNT(*) FROM message_index WHERE run_id = ?').pluck().get(run.id)).toBe(run.messages);
+    after.close();
   });
 
   it('summary: SIGINT prints the summary of what was read', async () => {

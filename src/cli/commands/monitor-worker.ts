@@ -139,8 +139,8 @@ async function main(): Promise<void> {
     uptime: (performance.now() - started) / 1000, received: s.received, droppedKernel: s.droppedKernel, droppedInterface: s.droppedInterface,
     droppedPipeline: s.droppedPipeline, messages, alerts: events,
   });
-  // Retention: a connection of its own, used right after a flush has committed (no transaction of
-  // the run's is open then, so the two never wait for each other in this one thread).
+  // Retention: a connection of its own, used once the run's batches are written (no transaction of
+  // the run's is open then, and none starts while this thread prunes, so the two never wait for each other).
   const pruning = opts.pruneOlderThan === undefined ? null : openPruneTarget(opts.db);
   // A PostgreSQL store is shared by many sensors, each with its own retention: this one prunes its own runs.
   const pruneSensor = isPostgresUrl(opts.db) ? opts.sensor : null;
@@ -148,6 +148,7 @@ async function main(): Promise<void> {
   const prune = () => {
     if (!pruning || performance.now() / 1000 - lastPrune < PRUNE_INTERVAL_S) return;
     lastPrune = performance.now() / 1000;
+    session.store!.sync();
     const result = pruning.prune(Date.now() / 1000 - opts.pruneOlderThan!, session.store!.runId, pruneSensor);
     log(`coapwatch: prune: ${pruneSummary(result)}\n`);
   };

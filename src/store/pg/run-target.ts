@@ -1,4 +1,3 @@
-import { MessageIndexWriter } from '../message-index.js';
 import type { RunBatch, RunTarget } from '../run-writer.js';
 import { PgConnection } from './connection.js';
 import type { PgBatch } from './tables.js';
@@ -6,13 +5,13 @@ import type { PgBatch } from './tables.js';
 /**
  * A run written into PostgreSQL. Each batch is handed to the connection's thread and written
  * there in one transaction (one multi-row statement per table), while the analysis goes on;
- * batches are written in order, and close() waits for the last.
+ * batches are written in order, and close() waits for the last. The worker interns the message
+ * index's strings, in its own connection.
  */
 export class PgRunTarget implements RunTarget {
   private readonly pg: PgConnection;
   private runId = -1;
   private sensor = '';
-  private index: MessageIndexWriter | null = null;
 
   constructor(url: string) {
     // The schema is migrated on first use, by whichever sensor comes first.
@@ -29,28 +28,16 @@ export class PgRunTarget implements RunTarget {
     return this.runId;
   }
 
-  indexWriter(runId: number, recordFile: string | null): MessageIndexWriter {
-    // No statements: the worker interns the index's strings, in its own connection.
-    this.index = new MessageIndexWriter(null, runId, recordFile);
-    return this.index;
-  }
-
   commit(b: RunBatch): void {
-    b.index.write();
-    const index = b.index.take();
-    const r = b.rows;
     const batch: PgBatch = {
+      ...b,
       rows: {
-        endpoint: r.endpoint, endpointSeen: r.endpointSeen, observation: r.observation,
+        ...b.rows,
         // JSONB: the value as decoded (a number stays a number, as in SQLite's untyped column).
-        resource: r.resource.map((row) => [...row.slice(0, 5), row[5] === null || row[5] === undefined ? null : JSON.stringify(row[5]), row[6]]),
-        sample: r.sample, session: r.session, dtls: r.dtls, message: r.message,
-        index: index.rows, eventFrame: index.eventFrames, file: index.files,
-        event: r.event.map(([, row]) => row),
+        resource: b.rows.resource.map((row) => [...row.slice(0, 5), row[5] === null || row[5] === undefined ? null : JSON.stringify(row[5]), row[6]]),
       },
-      answered: index.answered, progress: b.progress, live: b.live, finish: b.finish,
     };
-    this.pg.post({ op: 'batch', runId: this.runId, sensor: this.sensor, batch });
+    this.pg.post({ op: 'batch', runId: this.runId, sensor: this.sensor, batch }, Infinity, [b.index.numbers.buffer]);
   }
 
   sync(): void {

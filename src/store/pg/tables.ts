@@ -1,3 +1,5 @@
+import type { IndexRows } from '../message-index.js';
+
 /**
  * The rows a run's writer hands the PostgreSQL worker, per table, in the order of the SQLite
  * statements' parameters (src/store/run-writer.ts), run_id first; the worker adds the sensor.
@@ -47,8 +49,7 @@ export const INDEX = `run_id bigint, frame bigint, n integer, ts float8, src big
   code smallint, role smallint, operation bigint, endpoint bigint, path bigint, content_format integer, size integer, response_to bigint,
   response_in bigint, retransmission_of bigint, error bigint, file bigint, offset bigint, link_type integer`;
 
-/** Positions of the interned string columns of a message_index row (see MessageIndexWriter). */
-export const INDEX_STRING_COLUMNS = [4, 5, 10, 11, 12, 18];
+export { INDEX_STRING_COLUMNS } from '../message-index.js';
 
 export const TABLES = {
   endpoint: t('endpoints', replaceAll('run_id, endpoint', ENDPOINT), ENDPOINT),
@@ -75,6 +76,8 @@ export type TableName = keyof typeof TABLES;
 /** One batch of a run: everything that changed since the last, written in one transaction. */
 export interface PgBatch {
   rows: Partial<Record<TableName, unknown[][]>>;
+  /** The message index's rows, strings not yet interned (see MessageIndexWriter.take). */
+  index: IndexRows;
   /** Late answers to requests of earlier batches: [response frame, request frame]. */
   answered: Array<[number, number]>;
   /** runs row: [messages, capture_start, capture_end, events, overflow]. */

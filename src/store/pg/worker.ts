@@ -6,11 +6,14 @@
  * shared counter. Every request gets exactly one reply, in order.
  */
 import pg from 'pg';
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { INDEX_STRING_COLUMNS, quote, TABLES, type PgBatch, type TableName, type TableSpec } from './tables.js';
 import { MAX_INTERNED_STRINGS } from '../index-strings.js';
+import { indexRowValues } from '../message-index.js';
 import { PRUNED_HISTORY } from '../prune-history.js';
 import { MIGRATION_LOCK, PG_MIGRATIONS, PG_SCHEMA_VERSION } from './schema.js';
+import { replier, type WorkerChannel } from '../worker-connection.js';
+import { asStoreError } from '../errors.js';
 
 export type PgRequest =
   | { op: 'open'; migrate: boolean }
@@ -23,13 +26,8 @@ export type PgRequest =
   | { op: 'prune'; cutoff: number; keepRun: number | null; sensor: string | null }
   | { op: 'end' };
 
-export type PgReply = { ok: true; value: unknown } | { ok: false; message: string; code?: string };
-
-export interface PgWorkerData {
+export interface PgWorkerData extends WorkerChannel {
   url: string;
-  location: string;
-  port: MessagePort;
-  replies: SharedArrayBuffer;
 }
 
 
@@ -42,16 +40,10 @@ if (parentPort !== null && workerData !== null && (workerData as Partial<PgWorke
   const client = new pg.Client({ connectionString: data.url, application_name: 'coapwatch', connectionTimeoutMillis: 15_000 });
   // A server that goes away between requests: the next request fails with its one-line error.
   client.on('error', () => undefined);
-  const replies = new Int32Array(data.replies);
+  const reply = replier(data);
   const strings = new Map<string, number>();
   let chain: Promise<void> = Promise.resolve();
   let dead: string | null = null;
-
-  const reply = (r: PgReply) => {
-    data.port.postMessage(r);
-    Atomics.add(replies, 0, 1);
-    Atomics.notify(replies, 0);
-  };
 
   const handle = async (req: PgRequest): Promise<unknown> => {
     switch (req.op) {
@@ -94,15 +86,14 @@ if (parentPort !== null && workerData !== null && (workerData as Partial<PgWorke
       try {
         reply({ ok: true, value: await handle(req) });
       } catch (err) {
-        const e = err as { message?: unknown; code?: unknown };
-        const message = String(e.message ?? err).split('\n')[0];
+        const e = (err ?? {}) as { message?: unknown };
         // A failed batch rolls back; the connection is kept only for queries (a run whose batch
         // failed would otherwise go on with a gap in it).
         if (req.op === 'batch') {
           await client.query('ROLLBACK').catch(() => undefined);
-          dead = `an earlier batch failed: ${message}`;
+          dead = `database ${data.location}: an earlier batch failed: ${String(e.message ?? err).split('\n')[0]}`;
         }
-        reply({ ok: false, message, code: typeof e.code === 'string' ? e.code : undefined });
+        reply({ ok: false, message: asStoreError(data.location, err).message });
       }
     });
   });
@@ -221,7 +212,7 @@ function arrayLiteral(values: unknown[], numeric: boolean): string {
 }
 
 async function writeBatch(client: pg.Client, strings: Map<string, number>, runId: number, sensor: string, batch: PgBatch): Promise<void> {
-  const index = batch.rows.index ?? [];
+  const index = Array.from({ length: batch.index.count }, (_, i) => indexRowValues(batch.index, i));
   // Interned strings first, each in a statement of its own outside the batch's transaction (sorted,
   // so that sensors interning the same new strings at once take their locks in one order).
   await intern(client, strings, index);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateTracker } from '../../../src/state/index.js';
 import { openForWriting, RunWriter, SCHEMA_VERSION, StoreError } from '../../../src/store/index.js';
+import { messageLine } from '../../../src/cli/format/ndjson.js';
 import { analyzeFile } from '../../support/analyze.js';
 import { writeRun } from '../../support/write-run.js';
 
@@ -107,6 +108,42 @@ describe('SQLite store', () => {
     const everyMessage = store(join(tmp(), 'many.db'), true);
     expect(everyMessage).toEqual(oneBatch);
     expect(everyMessage[0].last_seen).toBe(messages.at(-1)!.coap.ts);
+  });
+
+  it('a batch that fails in the store thread is a one-line StoreError at the next flush; the commits before it stay, nothing after', async () => {
+    const path = join(tmp(), 'failing.db');
+    const messages = await analyzeFile(capture('wakaama-observe.pcap'), { ports: [56830] });
+    const half = Math.floor(messages.length / 2);
+    const writer = RunWriter.open(path, 'failing', false);
+    const tracker = new StateTracker(writer);
+    writer.attach(tracker);
+    const feed = (from: number, to: number) => {
+      for (const m of messages.slice(from, to)) {
+        tracker.handle(m);
+        writer.message(m, messageLine);
+      }
+    };
+    feed(0, half);
+    writer.flush();
+    // The disk filling up, as SQLite would report it: every further index row refused.
+    const other = new Database(path);
+    other.exec("CREATE TRIGGER full BEFORE INSERT ON message_index BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    other.close();
+    feed(half, messages.length);
+    writer.post();
+    let error: unknown;
+    try {
+      writer.flush();
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(new RegExp(`^database ${path.replace(/[/.]/g, '\\$&')}: database or disk is full \\(SQLITE_CONSTRAINT_TRIGGER\\)$`));
+    expect(() => writer.finish(messages.length)).toThrow(StoreError);
+    const db = read(path);
+    expect(db.prepare('SELECT messages, finished_at FROM runs').get()).toEqual({ messages: half, finished_at: null });
+    expect(db.prepare('SELECT COUNT(*) FROM message_index').pluck().get()).toBe(half);
+    db.close();
   });
 
   it('an unwritable path is a one-line StoreError', () => {

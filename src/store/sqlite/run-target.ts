@@ -1,0 +1,52 @@
+import type { RunBatch, RunTarget } from '../run-writer.js';
+import { WorkerConnection, workerScript } from '../worker-connection.js';
+import type { SqliteRequest, SqliteWorkerData } from './worker.js';
+
+/**
+ * How long the end of a run may wait for its last batches (the one being written and the
+ * final one) before giving up: a run stopped by a signal ends within this even if the disk
+ * stalls. The database then holds the run as of its last commit (marked unfinished).
+ */
+const FINAL_WRITE_MS = 30_000;
+
+/**
+ * A run written into a SQLite file by a thread of its own (./worker.ts): each batch is posted to
+ * it and written there in one transaction while the analysis goes on, one batch at a time (the
+ * next post waits for the one before: at most two batches in memory); close() waits for the
+ * last, within FINAL_WRITE_MS.
+ */
+export class SqliteRunTarget implements RunTarget {
+  private readonly connection: WorkerConnection<SqliteRequest>;
+  private runId = -1;
+  /** Set by the final batch: from then on every wait is bounded. */
+  private deadline = Infinity;
+
+  constructor(readonly location: string) {
+    const data: Omit<SqliteWorkerData, 'location' | 'port' | 'replies'> = { path: location };
+    this.connection = new WorkerConnection<SqliteRequest>(location, workerScript('./worker.js', import.meta.url), data, { op: 'end' });
+    try {
+      this.connection.call({ op: 'open' });
+    } catch (err) {
+      this.connection.close();
+      throw err;
+    }
+  }
+
+  startRun(source: string, startedAt: number, sensor: string): number {
+    this.runId = this.connection.call<number>({ op: 'run', source, startedAt, sensor });
+    return this.runId;
+  }
+
+  commit(batch: RunBatch): void {
+    if (batch.finish) this.deadline = Date.now() + FINAL_WRITE_MS;
+    this.connection.post({ op: 'batch', runId: this.runId, batch }, this.deadline, [batch.index.numbers.buffer]);
+  }
+
+  sync(): void {
+    this.connection.drain(this.deadline);
+  }
+
+  close(): void {
+    this.connection.close(this.deadline);
+  }
+}

@@ -3,9 +3,10 @@ import { WorkerConnection, workerScript } from '../worker-connection.js';
 import type { SqliteRequest, SqliteWorkerData } from './worker.js';
 
 /**
- * How long the end of a run may wait for its last batches (the one being written and the
- * final one) before giving up: a run stopped by a signal ends within this even if the disk
- * stalls. The database then holds the run as of its last commit (marked unfinished).
+ * How long the end of a run stopped by a signal may wait for its last batches (the one being
+ * written and the final one) before giving up: it ends within this even if the disk stalls. The
+ * database then holds the run as of its last commit (marked unfinished). A run that read its
+ * whole input waits for them however long they take: giving up would lose what was read.
  */
 const FINAL_WRITE_MS = 30_000;
 
@@ -18,7 +19,7 @@ const FINAL_WRITE_MS = 30_000;
 export class SqliteRunTarget implements RunTarget {
   private readonly connection: WorkerConnection<SqliteRequest>;
   private runId = -1;
-  /** Set by the final batch: from then on every wait is bounded. */
+  /** Set by the final batch of a run stopped by a signal: from then on every wait is bounded. */
   private deadline = Infinity;
 
   constructor(readonly location: string) {
@@ -38,7 +39,8 @@ export class SqliteRunTarget implements RunTarget {
   }
 
   commit(batch: RunBatch): void {
-    if (batch.finish) this.deadline = Date.now() + FINAL_WRITE_MS;
+    // finish: [finished_at, packets, interrupted_by]
+    if (batch.finish && batch.finish[2] !== null) this.deadline = Date.now() + FINAL_WRITE_MS;
     this.connection.post({ op: 'batch', runId: this.runId, batch }, this.deadline, [batch.index.numbers.buffer]);
   }
 

@@ -105,7 +105,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeOptions): Promis
     progress?.stop();
   }
   const interruptedBy = info.interrupted ? (stop.signal.reason as NodeJS.Signals) : null;
-  if (interruptedBy) session.interrupt(info.packets, interruptedBy);
+  if (interruptedBy) await session.interrupt(info.packets, interruptedBy);
   else session.finish(info.packets);
   reading = false;
   if (live && dashboard) {

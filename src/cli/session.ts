@@ -267,8 +267,8 @@ export class AnalysisSession {
    * as stopped by `signal`. Reassembly buffers are not drained and end-of-input rules do not
    * run: the input did not end.
    */
-  interrupt(packets: number, signal: string): void {
-    this.store?.finish(packets, signal);
+  async interrupt(packets: number, signal: string): Promise<void> {
+    await this.store?.interrupted(packets, signal);
     this.writer.flush();
     this.eve?.close(); // requests still waiting stay unlogged: their answers were not read
   }

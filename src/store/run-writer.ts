@@ -211,6 +211,18 @@ export class RunWriter implements StateListener {
     this.target.close();
   }
 
+  /**
+   * finish() for a run stopped by a signal: the batch being written, then the final one, are
+   * waited for without blocking this thread's events, so that a second signal can still end the
+   * process at once (the database then holds the run as of its last commit).
+   */
+  async interrupted(packets: number, signal: string): Promise<void> {
+    await this.target.drained();
+    this.commit(SERIES_CAPACITY, [Date.now() / 1000, packets, signal]);
+    await this.target.drained();
+    this.target.close();
+  }
+
   private jsonOf(value: object): string {
     let text = this.json.get(value);
     if (text === undefined) this.json.set(value, (text = JSON.stringify(value)));
@@ -337,4 +349,6 @@ export interface RunTarget {
   sync(): void;
   /** After the last commit: waits for it and closes the database. */
   close(): void;
+  /** Waits, without blocking this thread's events, until no batch is being written; throws the failure of any. */
+  drained(): Promise<void>;
 }

@@ -18,6 +18,11 @@ export interface WorkerChannel {
   replies: SharedArrayBuffer;
 }
 
+/** Atomics.waitAsync (Node 16+): the project's TypeScript library (ES2022) does not declare it. */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
+}).waitAsync;
+
 /** Positions in the shared `replies` counter. */
 const REPLIES = 0;
 const ENDED = 1;
@@ -80,6 +85,36 @@ export class WorkerConnection<Request extends { op: string }> {
   drain(deadline = Infinity): void {
     while (this.inFlight > 0 && this.failed === null) this.settleOne(deadline);
     if (this.failed !== null) throw new StoreError(this.failed);
+  }
+
+  /**
+   * drain(), waiting without blocking this thread's events: signal handlers and timers run
+   * meanwhile (so that a second SIGINT while a stopped run's last batches are written exits at
+   * once, leaving the database as of its last commit).
+   */
+  async drainAsync(deadline = Infinity): Promise<void> {
+    // A pending Atomics.waitAsync does not keep the process alive; the worker, ref'd, does.
+    this.worker.ref();
+    try {
+      while (this.inFlight > 0 && this.failed === null) {
+        await this.replyOrEnd(deadline);
+        this.settleOne(deadline);
+      }
+    } finally {
+      this.worker.unref();
+    }
+    if (this.failed !== null) throw new StoreError(this.failed);
+  }
+
+  /** Resolves once a reply is waiting on the port, the worker has ended, or `deadline` passed. */
+  private async replyOrEnd(deadline: number): Promise<void> {
+    for (;;) {
+      if (Atomics.load(this.replies, REPLIES) !== this.received || Atomics.load(this.replies, ENDED) !== 0 || this.exited) return;
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      const wait = waitAsync(this.replies, REPLIES, this.received, Math.min(WAIT_SLICE_MS, left));
+      if (wait.async) await wait.value;
+    }
   }
 
   /** Ends the connection (after the posted requests) and the worker. */

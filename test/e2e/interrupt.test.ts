@@ -101,6 +101,36 @@ describe('analyze stopped by a signal', () => {
     expect(row.messages).toBe(row.packets);
   });
 
+  it('--db: a second SIGINT while the last batches are written: status 130, and a consistent database', async () => {
+    const db = join(dir, 'twice.db');
+    const child = spawn(process.execPath, [bin, 'analyze', big, '--no-progress', '--db', db], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let signalled = false;
+    // The first SIGINT once the first batch is committed; the second as soon as the first is taken.
+    const poll = setInterval(() => {
+      if (signalled || !existsSync(db)) return;
+      try {
+        const messages = (new Database(db, { readonly: true }).prepare('SELECT messages FROM runs').get() as { messages: number } | undefined)?.messages ?? 0;
+        if (messages === 0) return;
+      } catch {
+        return;
+      }
+      signalled = true;
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGINT'), 20);
+    }, 20);
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    clearInterval(poll);
+    expect(signalled).toBe(true);
+    expect(code).toBe(130);
+    const check = new Database(db, { readonly: true });
+    expect(check.prepare('PRAGMA integrity_check').pluck().get()).toBe('ok');
+    // Either the final batch was in before the second signal (the run is marked), or the run is as of an earlier commit.
+    const row = check.prepare('SELECT messages, interrupted_by FROM runs').get() as { messages: number; interrupted_by: string | null };
+    expect(row.messages).toBeGreaterThan(0);
+    expect(row.messages).toBe(check.prepare('SELECT count(*) FROM message_index').pluck().get());
+    expect([null, 'SIGINT']).toContain(row.interrupted_by);
+  });
+
   it('--db: kill -9 after a commit leaves a consistent snapshot: the run counts exactly the messages its tables hold', async () => {
     const db = join(dir, 'killed.db');
     const child = spawn(process.execPath, [bin, 'analyze', big, '--no-progress', '--db', db], { stdio: 'ignore' });

@@ -44,6 +44,10 @@ export class PgRunTarget implements RunTarget {
     this.pg.drain();
   }
 
+  drained(): Promise<void> {
+    return this.pg.drainAsync();
+  }
+
   close(): void {
     try {
       this.pg.drain();

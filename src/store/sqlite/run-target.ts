@@ -51,4 +51,8 @@ export class SqliteRunTarget implements RunTarget {
   close(): void {
     this.connection.close(this.deadline);
   }
+
+  drained(): Promise<void> {
+    return this.connection.drainAsync(this.deadline);
+  }
 }

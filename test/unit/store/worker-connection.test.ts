@@ -44,4 +44,28 @@ describe('WorkerConnection', () => {
     expect(() => connection.drain(Date.now() + 200)).toThrow(/^database test\.db: no answer from the connection's thread within the time allowed \(batch\)$/);
     connection.close(Date.now());
   });
+
+  it("drainAsync waits for the batches in flight while this thread's events still run (a second signal can end the process)", async () => {
+    const { connection } = connect('slow');
+    connection.post({ op: 'batch', n: 1 });
+    const order: string[] = [];
+    // A timer due long before the batch is answered (100 ms): it runs during the wait, not after.
+    setTimeout(() => order.push('timer'), 0);
+    await connection.drainAsync();
+    order.push('drained');
+    expect(order).toEqual(['timer', 'drained']);
+    expect(connection.call<string[]>({ op: 'log' })).toEqual(['received batch 1', 'answered batch 1', 'received log', 'answered log']);
+    connection.close(Date.now() + 1000);
+  });
+
+  it('drainAsync throws a failed batch in one line, and a dead thread', async () => {
+    const failing = connect('fail-batch').connection;
+    failing.post({ op: 'batch', n: 1 });
+    await expect(failing.drainAsync()).rejects.toThrow(/^database test\.db: batch 1 failed$/);
+    failing.close();
+    const dying = connect('exit').connection;
+    dying.post({ op: 'batch', n: 1 });
+    await expect(dying.drainAsync()).rejects.toThrow(/^database test\.db: the connection's thread ended during batch$/);
+    dying.close();
+  });
 });

@@ -117,14 +117,20 @@ export class WorkerConnection<Request extends { op: string }> {
     }
   }
 
-  /** Ends the connection (after the posted requests) and the worker. */
+  /**
+   * Ends the connection (after the posted requests) and the worker. Posted requests are waited
+   * for even when the worker has ended: their replies may be on the port already, and one that
+   * never came is a failure to report, not a batch to drop in silence.
+   */
   close(deadline = Infinity): void {
     if (this.closed) return;
     try {
-      if (!this.exited && this.failed === null) {
+      if (this.failed === null) {
         this.drain(deadline);
-        this.send(this.end);
-        this.next(this.end.op, deadline);
+        if (!this.exited) {
+          this.send(this.end);
+          this.next(this.end.op, deadline);
+        }
       }
     } finally {
       this.closed = true;

@@ -49,10 +49,6 @@ export class PgRunTarget implements RunTarget {
   }
 
   close(): void {
-    try {
-      this.pg.drain();
-    } finally {
-      this.pg.close();
-    }
+    this.pg.close();
   }
 }

@@ -38,6 +38,14 @@ describe('WorkerConnection', () => {
     connection.close();
   });
 
+  it('close reports a posted batch its ended thread never answered, rather than dropping it', async () => {
+    const { connection } = connect('exit');
+    connection.post({ op: 'batch', n: 1 });
+    // Long enough for the thread's end to be heard between calls (its 'exit' event).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(() => connection.close()).toThrow(/^database test\.db: the connection's thread ended during batch$/);
+  });
+
   it('a deadline bounds the wait for a thread that does not answer', () => {
     const { connection } = connect('never');
     connection.post({ op: 'batch', n: 1 });

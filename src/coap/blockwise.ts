@@ -68,7 +68,7 @@ export class BlockAssembler {
   }
 
   private add(key: string, block: BlockValue, frame: number, ts: number, payload: Buffer): BlockOutcome {
-    let transfer = this.transfers.get(key);
+    let transfer = this.transfers.get(key, ts);
     if (block.num === 0) {
       if (!block.more) {
         this.transfers.delete(key);

@@ -132,7 +132,7 @@ export class ExchangeTracker {
     if (msg.type === 'ACK' || msg.type === 'RST') {
       result.role = msg.type === 'RST' ? 'reset' : msg.code === 0 ? 'ack' : 'response';
       // ACK/RST IDs echo the peer's: the acknowledged message is in the reverse direction.
-      const acked = this.byMid.get(reverse * 65536 + msg.mid!);
+      const acked = this.byMid.get(reverse * 65536 + msg.mid!, ts);
       if (!acked) return result;
       if (acked.acknowledgedBy !== null) {
         result.retransmissionOf = acked.acknowledgedBy;
@@ -146,13 +146,13 @@ export class ExchangeTracker {
 
     // CON or NON: a request, a separate response/notification, or a ping (empty CON).
     const midKey = forward * 65536 + msg.mid!;
-    const original = this.byMid.get(midKey);
+    const original = this.byMid.get(midKey, ts);
     if (original && original.code === msg.code && original.token === msg.token) {
       result.retransmissionOf = original.frame;
       result.record = original;
       result.role = msg.code === 0 ? 'ping' : cls === 0 ? 'request' : 'response';
       if (cls !== 0 && msg.code !== 0) {
-        const request = this.requestFor(reverse, msg);
+        const request = this.requestFor(reverse, msg, ts);
         if (request) {
           result.request = request;
           if (isNotification(request, msg)) result.role = 'notification';
@@ -201,7 +201,7 @@ export class ExchangeTracker {
   /** A response not piggybacked on an ACK: the first answer to a request, or a notification. */
   private matchSeparateResponse(result: ExchangeMatch, reverse: number, msg: CoapMessage, frame: number, ts: number): void {
     result.role = 'response';
-    const request = this.requestFor(reverse, msg);
+    const request = this.requestFor(reverse, msg, ts);
     if (!request) return;
     if (isNotification(request, msg)) {
       result.role = 'notification';
@@ -223,16 +223,16 @@ export class ExchangeTracker {
   }
 
   /** The request a response answers, by token, in the pair that carried the request. */
-  private requestFor(requestPair: number, msg: CoapMessage): ExchangeRecord | undefined {
+  private requestFor(requestPair: number, msg: CoapMessage, ts: number): ExchangeRecord | undefined {
     const key = `${requestPair}|${msg.token}`;
     // Most responses with an Observe option are notifications: look there first.
     if (msg.observe !== null) {
-      const observation = this.observations.get(key);
+      const observation = this.observations.get(key, ts);
       if (observation && observation.answeredBy !== null) return observation;
     }
-    const request = this.byToken.get(key);
+    const request = this.byToken.get(key, ts);
     if (request && (request.observe !== 0 || request.answeredBy === null)) return request;
-    return this.observations.get(key) ?? request;
+    return this.observations.get(key, ts) ?? request;
   }
 
   private answer(result: ExchangeMatch, request: ExchangeRecord, frame: number, ts: number, msg: CoapMessage): void {

@@ -152,7 +152,7 @@ function recordHead(out: JsonBytes, r: Lwm2mRecord): JsonBytes {
 }
 
 function recordPrefix(r: Lwm2mRecord): RecordPrefix {
-  let prefix = prefixes.get(r.path);
+  let prefix = prefixes.get(r.path, 0);
   if (prefix === undefined || prefix.name !== r.name || prefix.type !== r.type) {
     let bytes: Uint8Array | null = null;
     if (!isSecretResource(r.path)) {

@@ -150,7 +150,7 @@ function describeName(name: string, requestIds: PathIds | null): PathDescription
     const ids = requestIds === null ? null : resolveRelativePath(requestIds, name);
     return ids === null ? null : describePath(ids);
   }
-  let at = absoluteNames.get(name);
+  let at = absoluteNames.get(name, 0);
   if (at === undefined) {
     const ids = parsePath(name);
     at = ids === null ? null : describePath(ids);

@@ -25,6 +25,18 @@ describe('exchange matching (RFC 7252 5.3, 4.4, 4.5; RFC 7641)', () => {
     expect(res.coap.match.request?.frame).toBe(first.coap.frame);
   });
 
+  it('a message ID used again after a quiet capture is a new message, not a retransmission', () => {
+    // Nothing at all for more than two exchange lifetimes: the map ages on the time of each
+    // lookup, not only at the next insert, and forgets what came before the gap whole.
+    const f = new CoapFlow();
+    f.send(A, B, { code: '0.02', mid: 13, token: '03', path: '/rd', ts: 1000 });
+    f.send(B, A, { code: '0.00', type: 'ACK', mid: 99, ts: 1100 });
+    const later = f.send(A, B, { code: '0.02', mid: 13, token: '03', path: '/rd', ts: 1000 + 3 * 247 });
+    expect(later.coap.match).toMatchObject({ role: 'request', retransmissionOf: null });
+    const ack = f.send(B, A, { code: '2.04', type: 'ACK', mid: 13, token: '03', ts: 1001 + 3 * 247 });
+    expect(ack.coap.match.request?.frame).toBe(later.coap.frame);
+  });
+
   it('separate response: empty ACK first, then a CON response matched by token, acknowledged in turn', () => {
     const f = new CoapFlow();
     const req = f.send(A, B, { code: '0.01', mid: 12, token: 'beef', path: '/slow' });

@@ -29,6 +29,8 @@ export interface SessionOptions {
   state?: boolean;
   /** Name of the run in the database: the capture file or the interface. */
   source: string;
+  /** Frames from a capture interface, whose queue overflows while the analysis waits (the database's batches then grow instead). */
+  live?: boolean;
   /** Absolute path of the file the frames lie in (the capture, or monitor's --write file): the message index records where. */
   recordFile?: string;
   /** Extra consumer of every analysed message, after state is updated (the live dashboard). */
@@ -133,7 +135,7 @@ export class AnalysisSession {
     const overflow = this.pipeline.overflow;
     this.summary = new SummaryCollector(overflow);
     const store = (this.store = opts.db === undefined ? null
-      : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow, opts.recordFile ?? null, opts.sensor));
+      : RunWriter.open(opts.db, opts.source, opts.storeMessages === true, overflow, opts.recordFile ?? null, opts.sensor, opts.live));
     const pipeline = this.pipeline;
     // With a database, the store is told of each frame first: the message index records where it lies.
     this.push = store ? (p) => (store.frame(p), pipeline.push(p)) : pipeline.push.bind(pipeline);

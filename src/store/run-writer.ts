@@ -14,11 +14,25 @@ import { isPostgresUrl } from './pg/url.js';
 import { hostname } from 'node:os';
 
 /**
- * Messages per transaction. Each commit rewrites every row that changed since the last one
- * (on a busy network: every endpoint, every observation, most resources), so the batch is
- * large; a killed run loses at most this many messages' worth of changes.
+ * Messages per transaction, at least. Each commit rewrites every row that changed since the
+ * last one (on a busy network: every endpoint, every observation, most resources), so the batch
+ * is large.
  */
 const BATCH_MESSAGES = 100_000;
+/**
+ * Live capture, messages per transaction at most. While the batch before is still being written,
+ * the next one goes on gathering rather than waiting, up to this: the capture's queue overflows
+ * while the decoding waits, and a larger batch costs the database less per message (at a large
+ * fleet a commit's cost is mostly the pages it rewrites all over the tables, and the endpoints
+ * and observations a batch changes repeat within it), so the database catches up by writing
+ * fewer, larger batches. Bounds the memory a batch holds and what a killed monitor loses.
+ *
+ * A capture file waits instead: nothing is lost by waiting, and a batch written in the time a
+ * stopped run waits for (the one being written, then the final one) stays short.
+ */
+const MAX_BATCH_MESSAGES = 4 * BATCH_MESSAGES;
+/** Messages between two checks whether the database is free, once a batch is due. */
+const BUSY_CHECK_MESSAGES = 1_000;
 /**
  * Samples written per changed resource at an interim commit (the final one writes the whole
  * ring): enough for the dashboard's sparklines, a quarter of the inserts.
@@ -27,10 +41,11 @@ const INTERIM_SAMPLES = 8;
 
 /**
  * Writes one run (one capture file, one sensor) into the database. It listens to the state
- * tracker and remembers which rows changed; every BATCH_MESSAGES messages the changed rows are
- * turned into plain rows and handed to the database's own thread, which writes them in one
- * transaction while the analysis goes on, so the database on disk always holds a consistent
- * snapshot and the per-message cost is a Set insert.
+ * tracker and remembers which rows changed; every BATCH_MESSAGES messages (live, more while the
+ * database is busy: see MAX_BATCH_MESSAGES) the changed rows are turned into plain rows and
+ * handed to the database's own thread, which writes them in one transaction while the analysis
+ * goes on, so the database on disk always holds a consistent snapshot and the per-message cost
+ * is a Set insert.
  */
 export class RunWriter implements StateListener {
   readonly runId: number;
@@ -47,6 +62,8 @@ export class RunWriter implements StateListener {
   private eventCount = 0;
   private messages = 0;
   private sinceFlush = 0;
+  /** sinceFlush at which to hand the batch over, or to check again whether the database is free. */
+  private batchDueAt = BATCH_MESSAGES;
   private captureStart: number | null = null;
   private captureEnd: number | null = null;
   private tracker: StateTracker | null = null;
@@ -73,17 +90,22 @@ export class RunWriter implements StateListener {
   constructor(
     private readonly target: RunTarget, source: string, private readonly storeMessages: boolean,
     private readonly overflow?: OverflowCounters, recordFile: string | null = null, sensor: string = hostname(),
+    private readonly liveCapture = false,
   ) {
     this.runId = target.startRun(source, Date.now() / 1000, sensor);
     this.index = new MessageIndexWriter(this.runId, recordFile);
     this.index.start();
   }
 
-  /** Opens `location` (a SQLite file, or a postgres:// URL) and starts a run in it. */
+  /**
+   * Opens `location` (a SQLite file, or a postgres:// URL) and starts a run in it. `liveCapture`: the
+   * messages come from a capture interface, whose queue overflows while the analysis waits for
+   * the database; batches then grow while the one before is written (see MAX_BATCH_MESSAGES).
+   */
   static open(location: string, source: string, storeMessages: boolean, overflow?: OverflowCounters, recordFile: string | null = null,
-    sensor: string = hostname()): RunWriter {
+    sensor: string = hostname(), liveCapture = false): RunWriter {
     const target = isPostgresUrl(location) ? new PgRunTarget(location) : new SqliteRunTarget(location);
-    return new RunWriter(target, source, storeMessages, overflow, recordFile, sensor);
+    return new RunWriter(target, source, storeMessages, overflow, recordFile, sensor, liveCapture);
   }
 
   /** Where the run is written, as it may be shown (a URL without its credentials). */
@@ -159,7 +181,10 @@ export class RunWriter implements StateListener {
       const l = m.lwm2m;
       this.rows.message.push([this.runId, m.coap.frame, ts, m.coap.src, m.coap.dst, l?.operation ?? null, l?.endpoint ?? null, record(m).trimEnd()]);
     }
-    if (++this.sinceFlush >= BATCH_MESSAGES) this.commit(INTERIM_SAMPLES);
+    if (++this.sinceFlush >= this.batchDueAt) {
+      if (this.liveCapture && this.sinceFlush < MAX_BATCH_MESSAGES && this.target.busy()) this.batchDueAt = this.sinceFlush + BUSY_CHECK_MESSAGES;
+      else this.commit(INTERIM_SAMPLES);
+    }
   }
 
   /** Live runs: the latest capture counters; they reach the runs row with the next flush. */
@@ -169,9 +194,11 @@ export class RunWriter implements StateListener {
 
   /**
    * Hands every changed row to the database's thread, to be written in one transaction while
-   * the analysis goes on; waits only while the batch before is still being written.
+   * the analysis goes on. Live, while the batch before is still being written, does nothing (the
+   * rows go with a later post, or at the batch's size) rather than wait.
    */
   post(): void {
+    if (this.liveCapture && this.sinceFlush < MAX_BATCH_MESSAGES && this.target.busy()) return;
     this.commit(INTERIM_SAMPLES);
   }
 
@@ -188,6 +215,7 @@ export class RunWriter implements StateListener {
 
   private commit(samplesPerResource: number, finish: unknown[] | null = null): void {
     this.sinceFlush = 0;
+    this.batchDueAt = BATCH_MESSAGES;
     this.collectChanges(samplesPerResource);
     const rows = this.rows;
     this.rows = emptyRows();
@@ -345,6 +373,8 @@ export interface RunTarget {
   startRun(source: string, startedAt: number, sensor: string): number;
   /** Hands a batch over, to be written in one transaction; returns before it is written (see sync). */
   commit(batch: RunBatch): void;
+  /** Whether a committed batch is still being written (a commit now would wait for it). */
+  busy(): boolean;
   /** Returns once every committed batch is written; throws the failure of any. */
   sync(): void;
   /** After the last commit: waits for it and closes the database. */

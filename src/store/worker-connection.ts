@@ -81,6 +81,15 @@ export class WorkerConnection<Request extends { op: string }> {
     this.inFlight++;
   }
 
+  /**
+   * Whether a posted request is still being worked on, so that a post now would wait for it.
+   * A failure or an ended worker is not busy: the next post reports it at once.
+   */
+  get busy(): boolean {
+    return this.inFlight > 0 && this.failed === null && !this.exited
+      && Atomics.load(this.replies, REPLIES) === this.received && Atomics.load(this.replies, ENDED) === 0;
+  }
+
   /** Waits until every posted request is done; throws the first failure among them. */
   drain(deadline = Infinity): void {
     while (this.inFlight > 0 && this.failed === null) this.settleOne(deadline);

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     }
     session = new AnalysisSession({
       format: opts.format, coapPort: opts.coapPort, heuristic: opts.heuristic, db: opts.db, sensor: opts.sensor, storeMessages: opts.storeMessages,
-      source: `iface:${opts.interface}`, recordFile: opts.write === undefined ? undefined : resolve(opts.write), rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
+      source: `iface:${opts.interface}`, live: true, recordFile: opts.write === undefined ? undefined : resolve(opts.write), rules, servers: opts.servers, psk: keys.size > 0 ? keys : undefined,
       onMessage: tally ? (m) => (messages++, tally.message(m)) : () => void messages++,
       onEvent: tally ? (e) => (events++, tally.event(e)) : () => void events++,
       eve: opts.eve === undefined ? undefined : { path: opts.eve, sensor: opts.sensor, iface: opts.interface },

@@ -40,6 +40,10 @@ export class PgRunTarget implements RunTarget {
     this.pg.post({ op: 'batch', runId: this.runId, sensor: this.sensor, batch }, Infinity, [b.index.numbers.buffer]);
   }
 
+  busy(): boolean {
+    return this.pg.busy;
+  }
+
   sync(): void {
     this.pg.drain();
   }

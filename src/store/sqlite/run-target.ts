@@ -44,6 +44,10 @@ export class SqliteRunTarget implements RunTarget {
     this.connection.post({ op: 'batch', runId: this.runId, batch }, this.deadline, [batch.index.numbers.buffer]);
   }
 
+  busy(): boolean {
+    return this.connection.busy;
+  }
+
   sync(): void {
     this.connection.drain(this.deadline);
   }

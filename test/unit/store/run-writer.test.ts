@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateTracker } from '../../../src/state/index.js';
 import { openForWriting, RunWriter, SCHEMA_VERSION, StoreError } from '../../../src/store/index.js';
+import type { RunTarget } from '../../../src/store/run-writer.js';
 import { messageLine } from '../../../src/cli/format/ndjson.js';
 import { analyzeFile } from '../../support/analyze.js';
 import { writeRun } from '../../support/write-run.js';
@@ -144,6 +145,46 @@ describe('SQLite store', () => {
     expect(db.prepare('SELECT messages, finished_at FROM runs').get()).toEqual({ messages: half, finished_at: null });
     expect(db.prepare('SELECT COUNT(*) FROM message_index').pluck().get()).toBe(half);
     db.close();
+  });
+
+  it('live, while the batch before is still being written, gathers on instead of waiting, up to four batches\' worth; a file waits', async () => {
+    const messages = await analyzeFile(capture('wakaama-observe.pcap'), { ports: [56830] });
+    const committed: number[] = [];
+    let busy = true;
+    const target: RunTarget = {
+      location: 'fake.db', startRun: () => 1, busy: () => busy, sync() {}, close() {}, drained: async () => undefined,
+      commit: (b) => committed.push(b.progress[0] as number),
+    };
+    const writer = new RunWriter(target, 'iface:eth0', false, undefined, null, 'sensor', true);
+    let sent = 0;
+    const send = (n: number) => {
+      for (let i = 0; i < n; i++) writer.message(messages[sent++ % messages.length], messageLine);
+    };
+    send(150_000); // due at 100,000, but the database is still busy
+    expect(committed).toEqual([]);
+    writer.post(); // a monitor interval: no wait either
+    expect(committed).toEqual([]);
+    busy = false;
+    send(1_000); // looked at again every 1,000 messages
+    expect(committed).toEqual([151_000]);
+    busy = true;
+    send(399_999);
+    expect(committed).toEqual([151_000]);
+    send(1); // 400,000 since the last batch: handed over (and waited for) however busy
+    expect(committed).toEqual([151_000, 551_000]);
+    busy = false;
+    send(99_999);
+    writer.post();
+    expect(committed).toEqual([151_000, 551_000, 650_999]);
+    send(100_000); // a free database gets a batch every 100,000 messages, as before
+    expect(committed).toEqual([151_000, 551_000, 650_999, 750_999]);
+
+    const file = new RunWriter({ ...target, commit: (b) => fileCommits.push(b.progress[0] as number) }, 'file.pcap', false);
+    const fileCommits: number[] = [];
+    busy = true;
+    for (let i = 0; i < 200_000; i++) file.message(messages[i % messages.length], messageLine);
+    file.post();
+    expect(fileCommits).toEqual([100_000, 200_000, 200_000]);
   });
 
   it('an unwritable path is a one-line StoreError', () => {

@@ -23,6 +23,25 @@ describe('WorkerConnection', () => {
     connection.close(Date.now() + 1000);
   });
 
+  it('is busy from a post until its answer is sent, and never over a failure, which the next post then throws', () => {
+    const { connection } = connect('slow');
+    expect(connection.busy).toBe(false);
+    connection.post({ op: 'batch', n: 1 });
+    expect(connection.busy).toBe(true);
+    // The fake answers 100 ms after the batch arrives; a post now would not wait.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+    expect(connection.busy).toBe(false);
+    connection.drain();
+    expect(connection.busy).toBe(false);
+    connection.close(Date.now() + 1000);
+    const failing = connect('fail-batch').connection;
+    failing.post({ op: 'batch', n: 1 });
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    expect(failing.busy).toBe(false);
+    expect(() => failing.post({ op: 'batch', n: 2 })).toThrow(/^database test\.db: batch 1 failed$/);
+    failing.close();
+  });
+
   it('a failed batch is thrown, one line, by the next post or drain; nothing is sent after it', () => {
     const { connection, seen } = connect('fail-batch');
     connection.post({ op: 'batch', n: 1 });

@@ -99,7 +99,7 @@ export class ExchangeTracker {
   private readonly byMid: GenerationalMap<number, ExchangeRecord>;
   /** "pair|token" of the request's direction → the request with that token. */
   private readonly byToken: GenerationalMap<string, ExchangeRecord>;
-  /** Observe requests live as long as their notifications keep coming, not one exchange lifetime. */
+  /** Observe requests, and the cancels that replace them, live as long as their notifications keep coming, not one exchange lifetime. */
   private readonly observations: GenerationalMap<string, ExchangeRecord>;
   /**
    * The paths Observe requests' records keep: one copy of each, not the message's own. Such a
@@ -213,12 +213,10 @@ export class ExchangeTracker {
 
   private rememberRequest(pair: number, msg: CoapMessage, record: ExchangeRecord, ts: number): void {
     const key = `${pair}|${msg.token}`;
-    if (msg.observe === 0) {
-      this.observations.set(key, record, ts);
-    } else if (msg.observe === 1) {
-      // A cancel reuses the observation's token; its response must match the cancel.
-      this.observations.delete(key);
-    }
+    // A cancel reuses the observation's token and takes its place: its response must match the
+    // cancel, and so must the notifications of a client that goes on sending them (RFC 7641 3.6),
+    // however far apart they come, as the observation's own would have.
+    if (msg.observe === 0 || msg.observe === 1) this.observations.set(key, record, ts);
     this.byToken.set(key, record, ts);
   }
 
@@ -246,7 +244,7 @@ export class ExchangeTracker {
   private record(frame: number, ts: number, src: string, dst: string, msg: CoapMessage, size: number): ExchangeRecord {
     return {
       frame, ts, src, dst, size,
-      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: msg.observe === 0 && msg.uriPath !== null ? this.paths.shared(msg.uriPath) : msg.uriPath,
+      type: msg.type, code: msg.code, mid: msg.mid, token: msg.token, uriPath: (msg.observe === 0 || msg.observe === 1) && msg.uriPath !== null ? this.paths.shared(msg.uriPath) : msg.uriPath,
       uriQuery: msg.uriQuery.length === 0 ? NO_QUERY : msg.uriQuery, observe: msg.observe,
       answeredBy: null, acknowledgedBy: null, observation: null,
     };

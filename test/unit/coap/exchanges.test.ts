@@ -111,6 +111,22 @@ describe('exchange matching (RFC 7252 5.3, 4.4, 4.5; RFC 7641)', () => {
     expect(res.coap.match.request?.frame).toBe(cancel.coap.frame);
     expect(res.coap.match.request?.frame).not.toBe(obs.coap.frame);
   });
+
+  it('notifications that go on after a cancel match the cancel, however far apart they come', () => {
+    // A client notifying at its usual interval (five minutes here, more than an exchange
+    // lifetime) on a cancelled observation: each notification still leads to the cancel, so
+    // that the state stage counts it as late and the payload is read against the cancel's path.
+    const f = new CoapFlow();
+    f.send(B, A, { code: '0.01', mid: 50, token: '0c', path: '/3/0/9', options: [['Observe', uint(0)]], ts: 100 });
+    f.send(A, B, { code: '2.05', type: 'ACK', mid: 50, token: '0c', options: [['Observe', uint(1)]], payload: '5', ts: 100 });
+    const cancel = f.send(B, A, { code: '0.01', mid: 51, token: '0c', path: '/3/0/9', options: [['Observe', uint(1)]], ts: 200 });
+    f.send(A, B, { code: '2.05', type: 'ACK', mid: 51, token: '0c', payload: '5', ts: 200 });
+    for (let i = 1; i <= 4; i++) {
+      const late = f.send(A, B, { code: '2.05', type: 'NON', mid: 70 + i, token: '0c', options: [['Observe', uint(1 + i)]], payload: '5', ts: 200 + 300 * i });
+      expect(late.coap.match.role).toBe('notification');
+      expect(late.coap.match.request?.frame).toBe(cancel.coap.frame);
+    }
+  });
 });
 
 describe('block-wise reassembly (RFC 7959)', () => {

@@ -59,6 +59,21 @@ describe('default ruleset', () => {
     expect(r.code).toBe(0);
   });
 
+  it('a capture begun in the middle of a fleet\'s life (its observations and exchanges opened before it) raises nothing of medium or above', async () => {
+    // What a sensor started on a running network sees: notifications whose Observe request it never saw.
+    const events: DetectionEvent[] = [];
+    let packets = 0;
+    let notifications = 0;
+    const session = new AnalysisSession({
+      format: 'summary', coapPort: [], heuristic: true, source: 'fleet-hour, cut', rules: defaults, onEvent: (e) => events.push(e),
+      onMessage: (m) => { if (m.lwm2m?.operation === 'notify' && m.coap.match.request === null) notifications++; },
+    });
+    await readCapture(generated('fleet-hour.pcap'), (p) => { if (++packets > 300) session.push(p); });
+    session.finish(null);
+    expect(notifications).toBeGreaterThan(10);
+    expect(events.filter((e) => SEVERITIES.indexOf(e.severity) >= SEVERITIES.indexOf('medium')).map((e) => `${e.rule} ${e.frame}: ${e.message}`)).toEqual([]);
+  });
+
   it('finds every labelled frame of every generator attack (recall per attack)', async () => {
     const truthFiles = readdirSync(join(root, 'captures/generated')).filter((f) => f.endsWith('.truth.ndjson'));
     expect(truthFiles.length).toBeGreaterThanOrEqual(30);

@@ -4,7 +4,7 @@ import { formatPath, parsePath, type PathIds } from './path.js';
 import { resourceRecord } from './record.js';
 import { tlvValue } from './tlv-value.js';
 import { isTlvContainer, readTlvEntry, TlvHeader, TlvIdType } from './tlv-walk.js';
-import type { PayloadDecoder } from './types.js';
+import type { PayloadDecoder, PayloadResult } from './types.js';
 
 const ID_TYPE_NAMES = ['object instance', 'resource instance', 'multiple resource', 'resource'];
 
@@ -30,11 +30,13 @@ interface Walk {
  * ids but no types, so the request path says where the entries hang (/3: object instances,
  * /3/0: resources, /3/0/7: a resource or its instances) and the registry types the values.
  * Each top-level entry is checked whole before it is added, so those before a framing fault
- * survive and none after it is half added.
+ * survive and none after it is half added. Without a request path (the request was not seen)
+ * only the framing is checked.
  */
 export const decodeTlv: PayloadDecoder = (body, basePath) => {
+  if (basePath === null) return unplaced(body);
   const out = new PayloadBuilder();
-  const ids = basePath === null ? null : parsePath(basePath);
+  const ids = parsePath(basePath);
   if (ids === null || ids.length === 0) {
     out.fail('TLV without an LwM2M object path: its ids cannot be placed');
     return out.result();
@@ -60,6 +62,20 @@ export const decodeTlv: PayloadDecoder = (body, basePath) => {
   }
   return out.result();
 };
+
+/**
+ * A TLV body whose request was not seen (a notification of an observation begun before the
+ * capture): its ids cannot be placed, which is no fault of the body's. Its framing is still
+ * checked, and the body is kept as hex, as an opaque value is.
+ */
+function unplaced(body: Buffer): PayloadResult {
+  const header = new TlvHeader();
+  for (let pos = 0; pos < body.length; pos = header.valueEnd) {
+    const fault = readTlvEntry(body, pos, body.length, 0, header);
+    if (fault !== null) return { records: [], error: `TLV entry at offset ${pos}: ${fault}` };
+  }
+  return { records: [], data: body.toString('hex'), error: null };
+}
 
 /** The base path cut to 0-3 ids ('', '/3', '/3/0', '/3/0/7'): what top-level entries of each type hang below. */
 function parentPaths(ids: PathIds): string[] {

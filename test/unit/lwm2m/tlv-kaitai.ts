@@ -68,8 +68,12 @@ const PARENT_DEPTH = [1, 3, 2, 2];
 
 /** decodeTlv as it ran on the Kaitai parse tree. */
 export function decodeTlvViaKaitai(body: Buffer, basePath: string | null): PayloadResult {
+  if (basePath === null) {
+    const { fault } = kaitaiEntries(body);
+    return fault === null ? { records: [], data: body.toString('hex'), error: null } : { records: [], error: `TLV entry at offset ${fault.offset}: ${fault.message}` };
+  }
   const out = new PayloadBuilder();
-  const ids = basePath === null ? null : parsePath(basePath);
+  const ids = parsePath(basePath);
   if (ids === null || ids.length === 0) {
     out.fail('TLV without an LwM2M object path: its ids cannot be placed');
     return out.result();

@@ -2,7 +2,12 @@ import type { CoreLink } from '../lwm2m/index.js';
 import { BoundedMap, type OverflowCounters } from '../util/bounded-map.js';
 
 const MAX_INTERNED = 4096;
-const MAX_OBJECTS = 512;
+/**
+ * Objects and instances kept of one registration's list; the rest is not recorded, and the
+ * registrations cut are counted (`state.registration-objects`). Versions are kept of as many
+ * (a versioned link is in the list too).
+ */
+export const MAX_OBJECTS = 512;
 const EMPTY: readonly string[] = Object.freeze([]);
 const NO_VERSIONS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -15,14 +20,18 @@ const NO_VERSIONS: Readonly<Record<string, string>> = Object.freeze({});
 export class InternedLists {
   private readonly lists: BoundedMap<string, readonly string[]>;
   private readonly versions: BoundedMap<string, Readonly<Record<string, string>>>;
+  /** Object lists cut to MAX_OBJECTS. */
+  private cut = 0;
 
   constructor(counters?: OverflowCounters) {
     this.lists = new BoundedMap('state.object-lists', MAX_INTERNED, counters);
     this.versions = new BoundedMap('state.object-versions', MAX_INTERNED, counters);
+    counters?.register('state.registration-objects', MAX_OBJECTS, () => this.cut);
   }
 
   objects(list: string[]): readonly string[] {
     if (list.length === 0) return EMPTY;
+    if (list.length > MAX_OBJECTS) this.cut++;
     const bounded = list.length > MAX_OBJECTS ? list.slice(0, MAX_OBJECTS) : list;
     return intern(this.lists, bounded.join(','), () => Object.freeze(bounded.slice()));
   }

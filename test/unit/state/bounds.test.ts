@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { uint } from '../../support/coap-flow.js';
 import { SERVER, TrackedFlow } from '../../support/tracked-flow.js';
 import { MAX_PATHS_PER_ENDPOINT } from '../../../src/state/attributes.js';
+import { InternedLists, MAX_OBJECTS } from '../../../src/state/interned-lists.js';
+import { OverflowCounters } from '../../../src/util/bounded-map.js';
 
 const client = (i: number) => `10.0.1.${i}:56830`;
 
@@ -115,6 +117,19 @@ describe('bounded state tables', () => {
     expect(attributes.inForce('meter-1', paths[MAX_PATHS_PER_ENDPOINT - 1])).toEqual({ pmax: 60 });
     expect(attributes.inForce('meter-1', paths[MAX_PATHS_PER_ENDPOINT])).toEqual({});
     expect(t.overflows()).toEqual([{ table: 'state.attribute-paths', bound: MAX_PATHS_PER_ENDPOINT, evicted: 2 }]);
+  });
+
+  it('state.registration-objects: objects past the bound of a registration\'s list are not recorded, and the registration counted', () => {
+    const counters = new OverflowCounters();
+    const lists = new InternedLists(counters);
+    const list = (count: number) => Array.from({ length: count }, (_, k) => `/3305/${k}`);
+    const gateway = lists.objects(list(MAX_OBJECTS + 5));
+    expect(gateway).toHaveLength(MAX_OBJECTS);
+    expect(gateway.at(-1)).toBe(`/3305/${MAX_OBJECTS - 1}`);
+    expect(Object.keys(lists.versionsOf(list(MAX_OBJECTS + 5).map((uri) => ({ uri, attrs: { ver: '1.1' } }))))).toHaveLength(MAX_OBJECTS);
+    // A list at the bound is whole, and not counted.
+    expect(lists.objects(list(MAX_OBJECTS))).toHaveLength(MAX_OBJECTS);
+    expect(counters.overflows()).toEqual([{ table: 'state.registration-objects', bound: MAX_OBJECTS, evicted: 1 }]);
   });
 
   it('nothing is reported while every table is below its bound', () => {

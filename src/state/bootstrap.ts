@@ -10,8 +10,10 @@ import type { BootstrapSession, StateListener } from './types.js';
  * changes), so the least recently active session is the one to go.
  */
 export const MAX_BOOTSTRAP_SESSIONS = 1 << 17;
-const MAX_STEPS = 256;
-const MAX_WRITTEN = 64;
+/** Steps recorded per session; later ones are not, and counted (`state.bootstrap-steps`). */
+export const MAX_STEPS = 256;
+/** Paths recorded per Bootstrap-Write; the writes cut are counted (`state.bootstrap-written`). */
+export const MAX_WRITTEN = 64;
 
 /**
  * Bootstrap sessions, one per client address: the Bootstrap-Request, what the bootstrap
@@ -27,10 +29,14 @@ export class BootstrapSessions {
    */
   private readonly byEndpoint: BoundedMap<string, BootstrapSession>;
   private nextId = 1;
+  private stepsRefused = 0;
+  private writesCut = 0;
 
   constructor(private readonly listener: StateListener, bound = MAX_BOOTSTRAP_SESSIONS, counters?: OverflowCounters) {
     this.byClient = new BoundedMap('state.bootstrap-sessions', bound, counters);
     this.byEndpoint = new BoundedMap('state.bootstrap-by-endpoint', bound, counters);
+    counters?.register('state.bootstrap-steps', MAX_STEPS, () => this.stepsRefused);
+    counters?.register('state.bootstrap-written', MAX_WRITTEN, () => this.writesCut);
   }
 
   all(): IterableIterator<BootstrapSession> {
@@ -67,7 +73,11 @@ export class BootstrapSessions {
     const session = this.byClient.get(isRequest ? coap.dst : coap.src);
     if (!session || session.state !== 'running') return;
     if (isRequest) {
-      if (session.steps.length >= MAX_STEPS) return;
+      if (session.steps.length >= MAX_STEPS) {
+        this.stepsRefused++;
+        return;
+      }
+      if (op === 'bootstrap-write' && lwm2m!.records.length > MAX_WRITTEN) this.writesCut++;
       const written = op === 'bootstrap-write'
         ? lwm2m!.records.slice(0, MAX_WRITTEN).map((r) => ({ path: r.path, length: valueLength(r.type, r.value) }))
         : undefined;

@@ -7,7 +7,8 @@ import type { ObservationEnd, ObservationState, StateListener } from './types.js
 
 /** Observations kept: two per meter of a fleet of 10^6. */
 export const MAX_OBSERVATIONS = 1 << 21;
-const MAX_PATHS = 64;
+/** Paths recorded of one Observe-Composite; the observations cut are counted (`state.composite-paths`). */
+export const MAX_PATHS = 64;
 /** RFC 7641 3.4: sequence numbers are 24-bit; a notification 128 s newer is fresh whatever its number. */
 const SEQ_HALF = 1 << 23;
 const FRESHNESS_WINDOW = 128;
@@ -45,6 +46,8 @@ export class ObservationTable {
    * observation some 60 bytes). Past the bound the least recently observed path is no longer shared.
    */
   private readonly sharedPaths: BoundedMap<string, readonly string[]>;
+  /** Observe-Composite requests with more than MAX_PATHS paths. */
+  private compositesCut = 0;
 
   constructor(
     private readonly listener: StateListener,
@@ -58,6 +61,7 @@ export class ObservationTable {
     });
     this.attributes = new AttributeTable(bounds.attributeEndpoints ?? MAX_ATTRIBUTE_ENDPOINTS, counters);
     this.sharedPaths = new BoundedMap('state.observed-paths', MAX_SHARED_PATHS, counters);
+    counters?.register('state.composite-paths', MAX_PATHS, () => this.compositesCut);
   }
 
   /** Observations forgotten because the table was full. */
@@ -129,6 +133,7 @@ export class ObservationTable {
     let obs = existing;
     if (!obs || obs.endedAt !== null) {
       const composite = lwm2m!.operation === 'observe-composite';
+      if (composite && lwm2m!.records.length > MAX_PATHS) this.compositesCut++;
       const paths = composite ? lwm2m!.records.slice(0, MAX_PATHS).map((r) => r.path) : this.onePath(lwm2m!.path ?? coap.msg.uriPath ?? '/');
       obs = this.create(k, lwm2m!.endpoint, coap.msg.token, coap.dst, coap.src, paths, composite, 'requested', coap.ts);
     }

@@ -11,7 +11,8 @@ export const MAX_RESOURCES = 1 << 23;
 const MAX_PER_ENDPOINT = 1024;
 /** Up to this many values an endpoint's resources are a list searched in order; past it, a Map. */
 const LIST_MAX = 8;
-const MAX_STRING = 1024;
+/** Characters kept of a string value; a longer one is cut, and counted (`state.resource-strings`). */
+export const MAX_STRING = 1024;
 /** Samples kept per numeric resource. */
 export const SERIES_CAPACITY = 32;
 
@@ -80,6 +81,8 @@ export class DeviceTwin {
   private valuesEvicted = 0;
   /** New paths of an endpoint already at MAX_PER_ENDPOINT, not recorded. */
   private refused = 0;
+  /** String values cut to MAX_STRING. */
+  private stringsCut = 0;
   /** The paths values keep: one copy of each, not the payload's own (a value per meter lives for good). */
   private readonly paths: SharedStrings;
 
@@ -94,6 +97,7 @@ export class DeviceTwin {
     this.byEndpoint = new BoundedMap('state.twin-endpoints', bounds.endpoints ?? MAX_TWIN_ENDPOINTS, counters, (resources) => this.forget(resources));
     counters?.register('state.resources', this.maxResources, () => this.valuesEvicted);
     counters?.register('state.resources-per-endpoint', MAX_PER_ENDPOINT, () => this.refused);
+    counters?.register('state.resource-strings', MAX_STRING, () => this.stringsCut);
     this.paths = new SharedStrings('state.resource-paths', MAX_SHARED_PATHS, counters);
   }
 
@@ -140,7 +144,12 @@ export class DeviceTwin {
       const at = r.time === undefined ? ts : r.timeRelative ? ts + r.time : r.time;
       res.name = r.name;
       res.type = r.type;
-      res.value = typeof value === 'string' && value.length > MAX_STRING ? value.slice(0, MAX_STRING) : value;
+      if (typeof value === 'string' && value.length > MAX_STRING) {
+        res.value = value.slice(0, MAX_STRING);
+        this.stringsCut++;
+      } else {
+        res.value = value;
+      }
       res.updatedAt = at;
       if (typeof value === 'number' && this.series) addSample(res.series ?? (res.series = newSeries()), at, value);
       changed?.call(this.listener, res);

@@ -3,6 +3,9 @@ import { uint } from '../../support/coap-flow.js';
 import { SERVER, TrackedFlow } from '../../support/tracked-flow.js';
 import { MAX_PATHS_PER_ENDPOINT } from '../../../src/state/attributes.js';
 import { InternedLists, MAX_OBJECTS } from '../../../src/state/interned-lists.js';
+import { MAX_STEPS, MAX_WRITTEN } from '../../../src/state/bootstrap.js';
+import { MAX_PATHS as MAX_COMPOSITE_PATHS } from '../../../src/state/observations.js';
+import { MAX_STRING } from '../../../src/state/twin.js';
 import { OverflowCounters } from '../../../src/util/bounded-map.js';
 
 const client = (i: number) => `10.0.1.${i}:56830`;
@@ -130,6 +133,47 @@ describe('bounded state tables', () => {
     // A list at the bound is whole, and not counted.
     expect(lists.objects(list(MAX_OBJECTS))).toHaveLength(MAX_OBJECTS);
     expect(counters.overflows()).toEqual([{ table: 'state.registration-objects', bound: MAX_OBJECTS, evicted: 1 }]);
+  });
+
+  it('state.resource-strings: a string value longer than the bound is kept cut, and counted', () => {
+    const t = new TrackedFlow();
+    t.register('meter-1', undefined, client(1));
+    t.exchange(SERVER, client(1), { code: '0.01', path: '/3/0/0' }, { code: '2.05', options: [['Content-Format', uint(0)]], payload: 'x'.repeat(MAX_STRING + 70) });
+    t.exchange(SERVER, client(1), { code: '0.01', path: '/3/0/1' }, { code: '2.05', options: [['Content-Format', uint(0)]], payload: 'y'.repeat(MAX_STRING) });
+    expect(t.tracker.twin.get('meter-1', '/3/0/0')?.value).toBe('x'.repeat(MAX_STRING));
+    expect(t.tracker.twin.get('meter-1', '/3/0/1')?.value).toBe('y'.repeat(MAX_STRING));
+    expect(t.overflows()).toEqual([{ table: 'state.resource-strings', bound: MAX_STRING, evicted: 1 }]);
+  });
+
+  it('state.bootstrap-steps and state.bootstrap-written: steps past the bound of a session, and paths past the bound of a write, are not recorded, and counted', () => {
+    const t = new TrackedFlow();
+    const bs = '10.0.0.9:5685';
+    t.exchange(client(1), bs, { code: '0.02', path: '/bs', query: ['ep=meter-1'] }, { code: '2.04' });
+    // A Bootstrap-Write of MAX_WRITTEN + 1 resources (TLV, one byte each), then more steps than a session keeps.
+    const tlv = Buffer.from(Array.from({ length: MAX_WRITTEN + 1 }, (_, id) => [0xc1, id, 1]).flat());
+    t.exchange(bs, client(1), { code: '0.03', path: '/1/0', options: [['Content-Format', uint(11542)]], payload: tlv }, { code: '2.04' });
+    for (let k = 0; k < MAX_STEPS; k++) t.exchange(bs, client(1), { code: '0.04', path: '/2' }, { code: '2.02' });
+    const [session] = [...t.tracker.bootstrap.all()];
+    expect(session.steps).toHaveLength(MAX_STEPS);
+    expect(session.steps[1].written).toHaveLength(MAX_WRITTEN);
+    // The request and the write took two of the steps.
+    expect(t.overflows()).toEqual([
+      { table: 'state.bootstrap-steps', bound: MAX_STEPS, evicted: 2 },
+      { table: 'state.bootstrap-written', bound: MAX_WRITTEN, evicted: 1 },
+    ]);
+  });
+
+  it('state.composite-paths: an Observe-Composite of more paths than the bound keeps the first, and is counted', () => {
+    const t = new TrackedFlow();
+    t.register('meter-1', undefined, client(1));
+    const paths = Array.from({ length: MAX_COMPOSITE_PATHS + 1 }, (_, k) => `/3/0/${k}`);
+    t.exchange(SERVER, client(1), {
+      code: '0.05', path: '/', options: [['Observe', uint(0)], ['Content-Format', uint(110)], ['Accept', uint(110)]],
+      payload: JSON.stringify(paths.map((n) => ({ n }))),
+    }, { code: '2.05', options: [['Observe', uint(1)], ['Content-Format', uint(110)]], payload: '[{"n":"/3/0/0","vs":"x"}]' });
+    const [obs] = [...t.tracker.observations.all()];
+    expect(obs.paths).toEqual(paths.slice(0, MAX_COMPOSITE_PATHS));
+    expect(t.overflows()).toEqual([{ table: 'state.composite-paths', bound: MAX_COMPOSITE_PATHS, evicted: 1 }]);
   });
 
   it('nothing is reported while every table is below its bound', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +10,9 @@ import { join } from 'node:path';
  */
 export default function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'coapwatch-tests-'));
+  // Open to other users, as /tmp is: run as root, the throwaway PostgreSQL server runs as the
+  // `postgres` user in a directory of its own in here (test/support/postgres.ts).
+  chmodSync(dir, 0o755);
   process.env.TMPDIR = dir;
   return () => {
     if (process.env.COAPWATCH_KEEP_TEST_FILES === '1') console.log(`test files kept in ${dir}`);

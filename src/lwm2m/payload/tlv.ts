@@ -66,7 +66,7 @@ export const decodeTlv: PayloadDecoder = (body, basePath) => {
 /**
  * A TLV body whose request was not seen (a notification of an observation begun before the
  * capture): its ids cannot be placed, which is no fault of the body's. Its framing is still
- * checked, and the body is kept as hex, as an opaque value is.
+ * checked; it yields no records.
  */
 function unplaced(body: Buffer): PayloadResult {
   const header = new TlvHeader();
@@ -74,7 +74,7 @@ function unplaced(body: Buffer): PayloadResult {
     const fault = readTlvEntry(body, pos, body.length, 0, header);
     if (fault !== null) return { records: [], error: `TLV entry at offset ${pos}: ${fault}` };
   }
-  return { records: [], data: body.toString('hex'), error: null };
+  return { records: [], error: null };
 }
 
 /** The base path cut to 0-3 ids ('', '/3', '/3/0', '/3/0/7'): what top-level entries of each type hang below. */

@@ -70,7 +70,7 @@ const PARENT_DEPTH = [1, 3, 2, 2];
 export function decodeTlvViaKaitai(body: Buffer, basePath: string | null): PayloadResult {
   if (basePath === null) {
     const { fault } = kaitaiEntries(body);
-    return fault === null ? { records: [], data: body.toString('hex'), error: null } : { records: [], error: `TLV entry at offset ${fault.offset}: ${fault.message}` };
+    return fault === null ? { records: [], error: null } : { records: [], error: `TLV entry at offset ${fault.offset}: ${fault.message}` };
   }
   const out = new PayloadBuilder();
   const ids = parsePath(basePath);

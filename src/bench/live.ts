@@ -216,8 +216,11 @@ async function main(): Promise<void> {
   const user = cpuAtEnd.user - cpuAtStart.user;
   const system = cpuAtEnd.system - cpuAtStart.system;
   const cpu = user + system;
+  // Stopping: SIGINT to exit, the decoding of what was queued and the last database batches included.
+  const stopStarted = performance.now();
   monitor.kill('SIGINT');
   const code = await exited;
+  const stopSeconds = (performance.now() - stopStarted) / 1000;
   const final: Counters | null = latest;
   rmSync(dir, { recursive: true, force: true });
   if (code !== 0 || final === null) throw new Error(`monitor exited with ${code}: ${stderr.trim()}`);
@@ -239,6 +242,7 @@ async function main(): Promise<void> {
       droppedCoapwatch: registration.pipeline, messages: registration.messages,
     },
     // CPU time per message does not depend on what else the machine is doing: 1e6 / it is one core's capacity.
+    stopSeconds: round(stopSeconds),
     monitorCpuSeconds: { user: round(user), system: round(system) }, cpuMicrosPerMessage: round((cpu * 1e6) / Math.max(1, f.messages - before.messages)),
     loadAverage: readFileSync('/proc/loadavg', 'latin1').split(' ')[0],
     rssMiB: { first: round(rss[0]), min: round(Math.min(...rss)), max: round(Math.max(...rss)), last: round(rss[rss.length - 1]),

@@ -35,7 +35,7 @@ export interface Overview {
   drops: Array<[label: string, value: number]>;
   /** Extra facts (run number, database path, malformed counts). */
   notes: Array<[label: string, value: string]>;
-  /** Tables that reached their bound (entries dropped, oldest first); null when not known (older runs). */
+  /** Tables that reached their bound (entries dropped, oldest first, or the excess not recorded); null when not known (older runs). */
   overflow: TableOverflow[] | null;
   /** A store several sensors write into: each sensor's newest run, by sensor name; absent with one sensor. */
   sensors?: SensorRuns;

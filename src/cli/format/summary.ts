@@ -90,7 +90,7 @@ export class SummaryCollector {
       lines.push(`  time span           ${span.toFixed(3)} s (${new Date(this.firstTs * 1000).toISOString()} to ${new Date(this.lastTs * 1000).toISOString()})`);
     }
     if (overflows.length > 0) {
-      lines.push('', 'Tables that reached their bound (oldest entries dropped; see docs/limits.md)');
+      lines.push('', 'Tables that reached their bound (oldest entries dropped, or the excess not recorded; see docs/limits.md)');
       lines.push(`  ${'table'.padEnd(30)} ${'bound'.padStart(10)} ${'evicted'.padStart(12)}`);
       for (const o of overflows) lines.push(`  ${o.table.padEnd(30)} ${String(o.bound).padStart(10)} ${String(o.evicted).padStart(12)}`);
     }
@@ -119,7 +119,7 @@ export class SummaryCollector {
 
 /** The stderr warning for one table that reached its bound. */
 export function overflowWarning(o: TableOverflow): string {
-  return `coapwatch: warning: table ${o.table} reached its bound of ${o.bound}: ${o.evicted} entries evicted (oldest first)\n`;
+  return `coapwatch: warning: table ${o.table} reached its bound of ${o.bound}: ${o.evicted} entries evicted or not recorded (see docs/limits.md)\n`;
 }
 
 function bump<K>(map: Map<K, number>, key: K): void {

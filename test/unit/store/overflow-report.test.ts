@@ -47,7 +47,7 @@ describe('reporting full tables', () => {
     const row = db.prepare('SELECT overflow FROM runs').get() as { overflow: string };
     expect(JSON.parse(row.overflow)).toEqual(overflows);
     db.close();
-    expect(overflowWarning(observations)).toBe('coapwatch: warning: table state.observations reached its bound of 1: 1 entries evicted (oldest first)\n');
+    expect(overflowWarning(observations)).toBe('coapwatch: warning: table state.observations reached its bound of 1: 1 entries evicted or not recorded (see docs/limits.md)\n');
   });
 
   it('a database from before the overflow column gets it; its old runs read null', () => {

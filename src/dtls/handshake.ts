@@ -27,7 +27,8 @@ const MAX_MESSAGE = 65_536;
 /** Handshake bytes kept for the extended-master-secret hash. */
 const MAX_TRANSCRIPT = 262_144;
 const MAX_PARTIAL_MESSAGES = 8;
-const MAX_CERTIFICATES = 10;
+/** Certificates described per session; the sessions whose chain was cut are counted (`dtls.certificates`). */
+export const MAX_CERTIFICATES = 10;
 /** The server repeating its hello flight this often after the client's Finished: the server rejected the Finished. */
 const FAILED_AFTER_REPEATS = 2;
 
@@ -59,7 +60,14 @@ export function incompleteReason(t: Tracked, when: string): string {
  * hellos, certificates and PSK identities into the session.
  */
 export class HandshakeReader {
+  /** Certificate messages with more certificates than a session keeps. */
+  private cut = 0;
+
   constructor(private readonly hooks: HandshakeHooks) {}
+
+  get certificatesCut(): number {
+    return this.cut;
+  }
 
   /** One handshake message fragment from an epoch-0 record of datagram `d`. */
   fragment(t: Tracked, d: Datagram, m: HandshakeFragment): void {
@@ -168,7 +176,9 @@ export class HandshakeReader {
           markError(t, list.error);
           break;
         }
-        for (const der of list.value.slice(0, MAX_CERTIFICATES - s.certificates.length)) s.certificates.push(describeCertificate(der));
+        const room = MAX_CERTIFICATES - s.certificates.length;
+        if (list.value.length > room) this.cut++;
+        for (const der of list.value.slice(0, room)) s.certificates.push(describeCertificate(der));
         break;
       }
       case SERVER_KEY_EXCHANGE: {

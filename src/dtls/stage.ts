@@ -3,7 +3,7 @@ import type { Datagram } from '../decode/types.js';
 import type { EndpointIdentified } from '../lwm2m/index.js';
 import type { OverflowCounters } from '../util/bounded-map.js';
 import { decryptSessionRecord } from './decrypt.js';
-import { CLIENT_HELLO, HandshakeReader, helloRandom, incompleteReason } from './handshake.js';
+import { CLIENT_HELLO, HandshakeReader, helloRandom, incompleteReason, MAX_CERTIFICATES } from './handshake.js';
 import { SessionLifecycle } from './lifecycle.js';
 import { parseHandshakes, parseRecords, type DtlsRecord } from './parser.js';
 import { KnownEndpoints, SessionTable, markError, newSession, type Side, type Tracked } from './sessions.js';
@@ -70,6 +70,7 @@ export class DtlsStage {
       pskIdentity: (t, identity) => this.pskIdentity(t, identity),
       suiteChosen: (name) => this.stats.suites.set(name, (this.stats.suites.get(name) ?? 0) + 1),
     });
+    opts.counters?.register('dtls.certificates', MAX_CERTIFICATES, () => this.handshakes.certificatesCut);
   }
 
   /** Whether this UDP datagram belongs to the DTLS stage (cheap; called for every UDP datagram). */

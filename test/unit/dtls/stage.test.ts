@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DtlsStage, type DtlsEvent } from '../../../src/dtls/index.js';
+import { MAX_CERTIFICATES } from '../../../src/dtls/handshake.js';
+import { OverflowCounters } from '../../../src/util/bounded-map.js';
 import {
   CERT_DER, CLIENT, SERVER, certificateMessage, clientHello, datagram, extension, handshake, record, serverHello, sni, vec,
 } from './builders.js';
@@ -32,6 +34,19 @@ describe('DTLS session table', () => {
     expect(last.certificates).toEqual([{ subject: 'CN=lwm2m.example, O=coapwatch test', issuer: 'CN=lwm2m.example, O=coapwatch test', notBefore: expect.stringMatching(/^2026-11-23T/), notAfter: expect.stringMatching(/^2036-11-20T/), error: null }]);
     expect(last.alerts).toMatchObject([{ level: 'fatal', description: 'bad_certificate', from: CLIENT }]);
     expect(s.stats).toMatchObject({ sessions: 1, failed: 1, established: 0 });
+  });
+
+  it('dtls.certificates: a chain longer than a session keeps is cut, and counted', () => {
+    const counters = new OverflowCounters();
+    const { events, send } = stage({ counters });
+    send(true, record(22, 0, 0, handshake(1, 0, clientHello([0xc0ae]))));
+    send(false, Buffer.concat([
+      record(22, 0, 1, handshake(2, 1, serverHello(0xc0ae))),
+      record(22, 0, 2, handshake(11, 2, certificateMessage(Array(MAX_CERTIFICATES + 1).fill(CERT_DER)))),
+    ]));
+    send(true, record(21, 0, 1, Buffer.from([2, 42])));
+    expect(events.at(-1)!.session.certificates).toHaveLength(MAX_CERTIFICATES);
+    expect(counters.overflows()).toEqual([{ table: 'dtls.certificates', bound: MAX_CERTIFICATES, evicted: 1 }]);
   });
 
   it('a handshake message split over two records is reassembled', () => {

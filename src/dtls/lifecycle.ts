@@ -4,14 +4,22 @@ import { markError, type Tracked } from './sessions.js';
 import { alertDescription, alertLevel } from './suites.js';
 import type { DtlsChange, DtlsEvent, DtlsStats } from './types.js';
 
-const MAX_ALERTS = 32;
+/** Alerts kept in a session's list; later ones are still reported as changes, and counted (`dtls.alerts`). */
+export const MAX_ALERTS = 32;
 
 /**
  * Moves sessions through their states (handshake, then established and closed, or failed),
  * reads their alerts, names their endpoints, and reports each change as a DtlsEvent.
  */
 export class SessionLifecycle {
+  /** Alerts not kept in their session's list. */
+  private alertsCut = 0;
+
   constructor(private readonly stats: DtlsStats, private readonly onEvent: ((e: DtlsEvent) => void) | undefined) {}
+
+  get alertsNotKept(): number {
+    return this.alertsCut;
+  }
 
   emit(t: Tracked, change: DtlsChange, frame: number | null, ts: number): void {
     this.onEvent?.({ ts, frame, change, session: t.s });
@@ -75,6 +83,7 @@ export class SessionLifecycle {
 
   private addAlert(t: Tracked, d: Datagram, level: string, description: string): void {
     if (t.s.alerts.length < MAX_ALERTS) t.s.alerts.push({ ts: d.ts, frame: d.frame, level, description, from: d.src });
+    else this.alertsCut++;
     this.emit(t, 'alert', d.frame, d.ts);
   }
 }

@@ -4,7 +4,7 @@ import type { EndpointIdentified } from '../lwm2m/index.js';
 import type { OverflowCounters } from '../util/bounded-map.js';
 import { decryptSessionRecord } from './decrypt.js';
 import { CLIENT_HELLO, HandshakeReader, helloRandom, incompleteReason, MAX_CERTIFICATES } from './handshake.js';
-import { SessionLifecycle } from './lifecycle.js';
+import { MAX_ALERTS, SessionLifecycle } from './lifecycle.js';
 import { parseHandshakes, parseRecords, type DtlsRecord } from './parser.js';
 import { KnownEndpoints, SessionTable, markError, newSession, type Side, type Tracked } from './sessions.js';
 import { versionName } from './suites.js';
@@ -71,6 +71,7 @@ export class DtlsStage {
       suiteChosen: (name) => this.stats.suites.set(name, (this.stats.suites.get(name) ?? 0) + 1),
     });
     opts.counters?.register('dtls.certificates', MAX_CERTIFICATES, () => this.handshakes.certificatesCut);
+    opts.counters?.register('dtls.alerts', MAX_ALERTS, () => this.lifecycle.alertsNotKept);
   }
 
   /** Whether this UDP datagram belongs to the DTLS stage (cheap; called for every UDP datagram). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DtlsStage, type DtlsEvent } from '../../../src/dtls/index.js';
 import { MAX_CERTIFICATES } from '../../../src/dtls/handshake.js';
+import { MAX_ALERTS } from '../../../src/dtls/lifecycle.js';
 import { OverflowCounters } from '../../../src/util/bounded-map.js';
 import {
   CERT_DER, CLIENT, SERVER, certificateMessage, clientHello, datagram, extension, handshake, record, serverHello, sni, vec,
@@ -47,6 +48,17 @@ describe('DTLS session table', () => {
     send(true, record(21, 0, 1, Buffer.from([2, 42])));
     expect(events.at(-1)!.session.certificates).toHaveLength(MAX_CERTIFICATES);
     expect(counters.overflows()).toEqual([{ table: 'dtls.certificates', bound: MAX_CERTIFICATES, evicted: 1 }]);
+  });
+
+  it('dtls.alerts: alerts past what a session keeps are still reported, not kept, and counted', () => {
+    const counters = new OverflowCounters();
+    const { events, send } = stage({ counters });
+    send(true, record(22, 0, 0, handshake(1, 0, clientHello([0xc0ae]))));
+    // Warning alerts (no_certificate) do not end the handshake.
+    for (let i = 0; i < MAX_ALERTS + 2; i++) send(true, record(21, 0, 1 + i, Buffer.from([1, 41])));
+    expect(events.filter((e) => e.change === 'alert')).toHaveLength(MAX_ALERTS + 2);
+    expect(events.at(-1)!.session.alerts).toHaveLength(MAX_ALERTS);
+    expect(counters.overflows()).toEqual([{ table: 'dtls.alerts', bound: MAX_ALERTS, evicted: 2 }]);
   });
 
   it('a handshake message split over two records is reassembled', () => {

@@ -182,7 +182,7 @@ export class RunWriter implements StateListener {
       this.rows.message.push([this.runId, m.coap.frame, ts, m.coap.src, m.coap.dst, l?.operation ?? null, l?.endpoint ?? null, record(m).trimEnd()]);
     }
     if (++this.sinceFlush >= this.batchDueAt) {
-      if (this.liveCapture && this.sinceFlush < MAX_BATCH_MESSAGES && this.target.busy()) this.batchDueAt = this.sinceFlush + BUSY_CHECK_MESSAGES;
+      if (this.gathersOn()) this.batchDueAt = this.sinceFlush + BUSY_CHECK_MESSAGES;
       else this.commit(INTERIM_SAMPLES);
     }
   }
@@ -198,8 +198,12 @@ export class RunWriter implements StateListener {
    * rows go with a later post, or at the batch's size) rather than wait.
    */
   post(): void {
-    if (this.liveCapture && this.sinceFlush < MAX_BATCH_MESSAGES && this.target.busy()) return;
-    this.commit(INTERIM_SAMPLES);
+    if (!this.gathersOn()) this.commit(INTERIM_SAMPLES);
+  }
+
+  /** Live, while the batch before is still being written and this one is below MAX_BATCH_MESSAGES: gather on rather than wait. */
+  private gathersOn(): boolean {
+    return this.liveCapture && this.sinceFlush < MAX_BATCH_MESSAGES && this.target.busy();
   }
 
   /** Waits until every batch handed over is written; throws the failure of any. */
